@@ -1,0 +1,10 @@
+/* The Lua binding: the `strata` module, made from the registry. */
+#ifndef ST_BINDING_H
+#define ST_BINDING_H
+
+#include <lua.h>
+
+/* `require "strata"`: also the entry point of strata.so. */
+int luaopen_strata(lua_State *L);
+
+#endif

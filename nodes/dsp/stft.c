@@ -1,0 +1,157 @@
+#include "stft.h"
+
+#include "../../vm/parallel.h"
+#include "fft.h"
+#include "window.h"
+
+#include <float.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t st_stft_n_frames(int64_t length, int n_fft, int hop_samples, int center)
+{
+    int64_t padded = center ? length + 2 * (n_fft / 2) : length;
+    if (padded < n_fft) return 0;
+    return 1 + (padded - n_fft) / hop_samples;
+}
+
+/* Work is split into (channel, span of frames) items so that mono audio
+ * uses every thread too. */
+#define SPANS_PER_CHANNEL 8
+
+typedef struct {
+    const st_audio *a;
+    st_spectrum *s;
+    const float *window;
+    const st_fft *fft;
+    int failed;
+} stft_job;
+
+static void stft_range(void *ctx, int64_t begin, int64_t end)
+{
+    stft_job *job = ctx;
+    const st_spectrum *s = job->s;
+    const int n_fft = s->n_fft, pad = s->center ? n_fft / 2 : 0;
+    float *frame = st_fft_alloc((size_t)n_fft * sizeof *frame);
+    float complex *bins = st_fft_alloc((size_t)s->n_bins * sizeof *bins);
+    if (!frame || !bins) {
+        job->failed = 1;
+        goto done;
+    }
+    for (int64_t item = begin; item < end; item++) {
+        int c = (int)(item / SPANS_PER_CHANNEL), span = (int)(item % SPANS_PER_CHANNEL);
+        int64_t t0 = s->n_frames * span / SPANS_PER_CHANNEL;
+        int64_t t1 = s->n_frames * (span + 1) / SPANS_PER_CHANNEL;
+        const float *x = job->a->channel[c];
+        const int64_t length = job->a->n_frames;
+        for (int64_t t = t0; t < t1; t++) {
+            int64_t start = t * s->hop_samples - pad;
+            if (start >= 0 && start + n_fft <= length) {
+                for (int i = 0; i < n_fft; i++) frame[i] = x[start + i] * job->window[i];
+            } else {
+                for (int i = 0; i < n_fft; i++) {
+                    int64_t j = start + i;
+                    frame[i] = j >= 0 && j < length ? x[j] * job->window[i] : 0.0f;
+                }
+            }
+            st_fft_forward(job->fft, frame, bins);
+            memcpy(s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins,
+                   bins, (size_t)s->n_bins * sizeof *bins);
+        }
+    }
+done:
+    st_fft_free(frame);
+    st_fft_free(bins);
+}
+
+int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads)
+{
+    float *window = malloc((size_t)s->n_fft * sizeof *window);
+    stft_job job = {a, s, window, st_fft_get(s->n_fft), 0};
+    if (!window || !job.fft) {
+        free(window);
+        return -1;
+    }
+    st_window_fill(s->window, s->n_fft, window);
+    st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, stft_range, &job);
+    free(window);
+    return job.failed ? -1 : 0;
+}
+
+/* The inverse splits the output, not the frames: each item owns a span of
+ * output samples and adds in every frame that reaches into it, so threads
+ * never write to the same sample. Frames straddling two spans are
+ * transformed twice, a small price for no locks. */
+typedef struct {
+    const st_spectrum *s;
+    st_audio *a;
+    const float *window;
+    const st_fft *fft;
+    int64_t padded_length;
+    int failed;
+} istft_job;
+
+static void istft_range(void *ctx, int64_t begin, int64_t end)
+{
+    istft_job *job = ctx;
+    const st_spectrum *s = job->s;
+    const int n_fft = s->n_fft, hop = s->hop_samples, pad = s->center ? n_fft / 2 : 0;
+    const float scale = 1.0f / (float)n_fft;
+    float complex *bins = st_fft_alloc((size_t)s->n_bins * sizeof *bins);
+    float *frame = st_fft_alloc((size_t)n_fft * sizeof *frame);
+    if (!frame || !bins) {
+        job->failed = 1;
+        goto done;
+    }
+    for (int64_t item = begin; item < end; item++) {
+        int c = (int)(item / SPANS_PER_CHANNEL), span = (int)(item % SPANS_PER_CHANNEL);
+        /* output samples [o0, o1) of the unpadded signal */
+        int64_t o0 = job->a->n_frames * span / SPANS_PER_CHANNEL;
+        int64_t o1 = job->a->n_frames * (span + 1) / SPANS_PER_CHANNEL;
+        if (o0 >= o1) continue;
+        float *y = job->a->channel[c];
+        /* frames t with t*hop - pad < o1 and t*hop - pad + n_fft > o0 */
+        int64_t t_first = (o0 + pad - n_fft) < 0 ? 0 : (o0 + pad - n_fft) / hop + 1;
+        int64_t t_last = (o1 - 1 + pad) / hop;
+        if (t_last > s->n_frames - 1) t_last = s->n_frames - 1;
+        for (int64_t t = t_first; t <= t_last; t++) {
+            memcpy(bins,
+                   s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins,
+                   (size_t)s->n_bins * sizeof *bins);
+            st_fft_inverse(job->fft, bins, frame);
+            int64_t start = t * hop - pad;
+            int i0 = start < o0 ? (int)(o0 - start) : 0;
+            int i1 = start + n_fft > o1 ? (int)(o1 - start) : n_fft;
+            for (int i = i0; i < i1; i++) y[start + i] += frame[i] * scale * job->window[i];
+        }
+        /* divide by the sum of squared windows where it is not tiny */
+        for (int64_t j = o0; j < o1; j++) {
+            int64_t p = j + pad; /* index in the padded signal */
+            int64_t lo = p - n_fft + 1 < 0 ? 0 : (p - n_fft + 1 + hop - 1) / hop;
+            int64_t hi = p / hop < s->n_frames - 1 ? p / hop : s->n_frames - 1;
+            float sum = 0;
+            for (int64_t t = lo; t <= hi; t++) {
+                float w = job->window[p - t * hop];
+                sum += w * w;
+            }
+            if (sum > FLT_MIN) y[j] /= sum;
+        }
+    }
+done:
+    st_fft_free(frame);
+    st_fft_free(bins);
+}
+
+int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads)
+{
+    float *window = malloc((size_t)s->n_fft * sizeof *window);
+    istft_job job = {s, a, window, st_fft_get(s->n_fft), 0, 0};
+    if (!window || !job.fft) {
+        free(window);
+        return -1;
+    }
+    st_window_fill(s->window, s->n_fft, window);
+    st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, istft_range, &job);
+    free(window);
+    return job.failed ? -1 : 0;
+}

@@ -1,0 +1,19 @@
+/* The short-time Fourier transform and its inverse, with librosa's framing:
+ * frame t starts at sample t * hop - pad, where pad = n_fft / 2 when
+ * centred (zeros outside the signal) and 0 otherwise. The inverse overlaps
+ * and adds the windowed inverse FFTs and divides by the sum of squared
+ * windows wherever that sum is not tiny, which makes it exact. */
+#ifndef ST_STFT_H
+#define ST_STFT_H
+
+#include "../../vm/value.h"
+
+int64_t st_stft_n_frames(int64_t length, int n_fft, int hop_samples, int center);
+
+/* Fills s (already shaped) from the channels of a. ST_OK or ST_ERR (memory). */
+int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads);
+
+/* Fills a (n_channels x s->length_samples) from s. */
+int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads);
+
+#endif

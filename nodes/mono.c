@@ -1,0 +1,26 @@
+/* mono: the mean of the channels. */
+#include "../vm/node.h"
+
+static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                    st_value **out)
+{
+    (void)n_in, (void)p;
+    const st_audio *a = &in[0]->u.audio;
+    st_value *v = st_audio_new(1, a->n_frames, a->rate_hz);
+    if (!v) return st_fail(run, "out of memory");
+    float *y = v->u.audio.channel[0];
+    for (int c = 0; c < a->n_channels; c++)
+        for (int64_t t = 0; t < a->n_frames; t++) y[t] += a->channel[c][t];
+    for (int64_t t = 0; t < a->n_frames; t++) y[t] /= (float)a->n_channels;
+    *out = v;
+    return ST_OK;
+}
+
+const st_node_type st_node_mono = {
+    .name = "mono",
+    .doc = "Mix all channels down to one: their mean, as librosa's to_mono.",
+    .inputs = (const st_port[]){{"in", ST_AUDIO}, {NULL}},
+    .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
+    .params = (const st_param[]){{NULL}},
+    .run = mono_run,
+};

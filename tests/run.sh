@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs every test and ends with "N passed, N failed".
+#   STRATA  the strata binary      UNIT  the C unit-test binary
+# Each suite prints "ok NAME" or "FAIL NAME: why" per test; a suite that
+# dies without saying why counts as one failure.
+cd "$(dirname "$0")/.." || exit 1
+STRATA=${STRATA:-$PWD/strata}
+UNIT=${UNIT:-$PWD/build/unit-tests}
+export STRATA
+OUT=tests/out
+rm -rf "$OUT" && mkdir -p "$OUT"
+# tests never touch the user's cache
+export STRATA_CACHE_DIR="$PWD/$OUT/cache"
+log="$OUT/all.log"
+: > "$log"
+
+suite() { # NAME COMMAND...
+    name=$1; shift
+    before=$(grep -c '' "$log")
+    "$@" > "$OUT/$name.log" 2>&1
+    status=$?
+    grep -E '^(ok|FAIL|skip) ' "$OUT/$name.log" >> "$log"
+    grep -E '^(FAIL|skip) ' "$OUT/$name.log"
+    after=$(grep -c '' "$log")
+    if [ "$status" -ne 0 ] && ! grep -q '^FAIL ' "$OUT/$name.log"; then
+        echo "FAIL $name: exited with status $status; see $OUT/$name.log" | tee -a "$log"
+    elif [ "$after" -eq "$before" ]; then
+        echo "FAIL $name: ran no test; see $OUT/$name.log" | tee -a "$log"
+    fi
+}
+
+suite unit "$UNIT"
+for t in tests/patch/test_*.lua; do
+    suite "$(basename "$t" .lua)" "$STRATA" --quiet run "$t"
+done
+for t in tests/cli/test_*.sh; do
+    suite "$(basename "$t" .sh)" sh "$t"
+done
+
+passed=$(grep -c '^ok ' "$log")
+failed=$(grep -c '^FAIL ' "$log")
+skipped=$(grep -c '^skip ' "$log")
+[ "$skipped" -gt 0 ] && echo "($skipped skipped)"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,29 @@
+/* A small test harness: each test prints "ok NAME" or "FAIL NAME: why";
+ * tests/run.sh counts the lines. */
+#ifndef ST_CHECK_H
+#define ST_CHECK_H
+
+#include <stdio.h>
+
+extern int check_failures;
+
+#define CHECK(name, cond, ...)                                                                     \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            printf("ok %s\n", name);                                                               \
+        } else {                                                                                   \
+            check_failures++;                                                                      \
+            printf("FAIL %s: ", name);                                                             \
+            printf(__VA_ARGS__);                                                                   \
+            printf(" (%s:%d)\n", __FILE__, __LINE__);                                              \
+        }                                                                                          \
+        fflush(stdout);                                                                            \
+    } while (0)
+
+/* Every test file defines one entry, listed in tests/unit/main.c. */
+void test_stft(void);
+void test_graph(void);
+void test_cache(void);
+void test_values(void);
+
+#endif

@@ -1,0 +1,12 @@
+#include "check.h"
+
+int check_failures;
+
+int main(void)
+{
+    test_values();
+    test_stft();
+    test_graph();
+    test_cache();
+    return 0; /* failures are counted from the output */
+}

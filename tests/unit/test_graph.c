@@ -1,0 +1,119 @@
+/* Graph building checks and lazy, memoized evaluation. */
+#include "../../vm/graph.h"
+#include "check.h"
+
+#include <string.h>
+
+static int n_runs;
+
+static int make_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                    st_value **out)
+{
+    (void)run, (void)in, (void)n_in;
+    n_runs++;
+    *out = st_audio_new(1, st_int(p, "frames"), 100);
+    return *out ? ST_OK : ST_ERR;
+}
+
+static const st_node_type make_type = {
+    .name = "make",
+    .doc = "test source",
+    .inputs = (const st_port[]){{NULL}},
+    .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
+    .params = (const st_param[]){{"frames", ST_P_INT, .def = 10, .min = 1, .max = 1000, .doc = ""},
+                                 {"mode", ST_P_STRING, .def_str = "a", .choices = "a|b", .doc = ""},
+                                 {NULL}},
+    .run = make_run,
+};
+
+static int split_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                     st_value **out)
+{
+    (void)n_in, (void)p;
+    if (in[0]->u.audio.n_frames == 13) return st_fail(run, "thirteen frames is unlucky");
+    static const char *const names[] = {"left", "right"};
+    st_value *fields[2] = {in[0], in[0]};
+    *out = st_record_new(2, names, fields);
+    return ST_OK;
+}
+
+static const st_node_type split_type = {
+    .name = "split",
+    .doc = "test record maker",
+    .inputs = (const st_port[]){{"in", ST_AUDIO}, {NULL}},
+    .outputs = (const st_port[]){{"left", ST_AUDIO}, {"right", ST_AUDIO}, {NULL}},
+    .params = (const st_param[]){{NULL}},
+    .run = split_run,
+};
+
+static const st_node_type want_spectrum_type = {
+    .name = "want_spectrum",
+    .doc = "test sink of spectra",
+    .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
+    .outputs = (const st_port[]){{"out", ST_SPECTRUM}, {NULL}},
+    .params = (const st_param[]){{NULL}},
+    .run = NULL,
+};
+
+void test_graph(void)
+{
+    st_graph *g = st_graph_new();
+    st_arg frames20 = {.name = "frames", .num = 20};
+    st_node *a = st_graph_add(g, &make_type, NULL, 0, &frames20, 1, "t.lua:1");
+    st_node *b = st_graph_add(g, &make_type, NULL, 0, &frames20, 1, "t.lua:2");
+    CHECK("same key, same node", a && a == b, "two nodes for one key");
+    st_arg frames21 = {.name = "frames", .num = 21};
+    st_node *c = st_graph_add(g, &make_type, NULL, 0, &frames21, 1, "t.lua:3");
+    CHECK("a parameter changes the key", c && c != a, "one node for two keys");
+
+    st_ref ra = {a, -1};
+    st_node *bad = st_graph_add(g, &want_spectrum_type, &ra, 1, NULL, 0, "t.lua:4");
+    CHECK("type mismatch at connect", !bad && strstr(st_graph_error(g), "input in expects spectrum, got audio"),
+          "error '%s'", st_graph_error(g));
+
+    st_arg unknown = {.name = "framez", .num = 1};
+    bad = st_graph_add(g, &make_type, NULL, 0, &unknown, 1, "t.lua:5");
+    CHECK("unknown parameter", !bad && strstr(st_graph_error(g), "unknown parameter 'framez'") &&
+          strstr(st_graph_error(g), "frames, mode"), "error '%s'", st_graph_error(g));
+
+    st_arg too_big = {.name = "frames", .num = 5000};
+    bad = st_graph_add(g, &make_type, NULL, 0, &too_big, 1, "t.lua:6");
+    CHECK("parameter out of range", !bad && strstr(st_graph_error(g), "frames = 5000 is out of range [1, 1000]"),
+          "error '%s'", st_graph_error(g));
+
+    st_arg fraction = {.name = "frames", .num = 2.5};
+    bad = st_graph_add(g, &make_type, NULL, 0, &fraction, 1, "t.lua:7");
+    CHECK("integer parameter", !bad && strstr(st_graph_error(g), "must be an integer"), "error '%s'", st_graph_error(g));
+
+    st_arg mode = {.name = "mode", .is_string = 1, .str = "c"};
+    bad = st_graph_add(g, &make_type, NULL, 0, &mode, 1, "t.lua:8");
+    CHECK("choice parameter", !bad && strstr(st_graph_error(g), "mode = \"c\" is not one of a|b"),
+          "error '%s'", st_graph_error(g));
+
+    st_arg wrong_kind = {.name = "frames", .is_string = 1, .str = "ten"};
+    bad = st_graph_add(g, &make_type, NULL, 0, &wrong_kind, 1, "t.lua:9");
+    CHECK("string for a number", !bad && strstr(st_graph_error(g), "must be a number"), "error '%s'", st_graph_error(g));
+
+    n_runs = 0;
+    CHECK("nothing runs before it is asked for", n_runs == 0, "%d runs", n_runs);
+    st_node *split = st_graph_add(g, &split_type, &ra, 1, NULL, 0, "t.lua:10");
+    st_ref right = {split, 1};
+    CHECK("record output type", split && st_ref_type(right) == ST_AUDIO &&
+          st_ref_type((st_ref){split, -1}) == ST_RECORD, "wrong static types");
+    st_value *v1 = st_graph_eval(g, right);
+    st_value *v2 = st_graph_eval(g, ra);
+    CHECK("evaluation memoized", v1 && v2 && v1 == v2 && n_runs == 1 &&
+          st_graph_get_stats(g).runs == 2, "runs %d", n_runs);
+    st_value_unref(v1);
+    st_value_unref(v2);
+
+    st_arg frames13 = {.name = "frames", .num = 13};
+    st_node *d = st_graph_add(g, &make_type, NULL, 0, &frames13, 1, "t.lua:11");
+    st_ref rd = {d, -1};
+    st_node *split13 = st_graph_add(g, &split_type, &rd, 1, NULL, 0, "t.lua:12");
+    st_value *none = st_graph_eval(g, (st_ref){split13, 0});
+    CHECK("evaluation error names line and node",
+          !none && strcmp(st_graph_error(g), "t.lua:12: split: thirteen frames is unlucky") == 0,
+          "error '%s'", st_graph_error(g));
+    st_graph_free(g);
+}

@@ -1,0 +1,340 @@
+/* Graph building (with every check a patch should hear about at once) and
+ * lazy, memoized evaluation. */
+#include "graph.h"
+
+#include "cache.h"
+#include "hash.h"
+#include "progress.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+st_config st_global_config = {.n_threads = 2};
+
+/* Owned by its graph. */
+struct st_node {
+    const st_node_type *type;
+    st_params params;
+    st_ref *inputs;
+    int n_inputs;
+    st_key key;
+    st_value *result; /* memo: NULL until evaluated */
+    char where[160];
+};
+
+/* Owns its nodes. */
+struct st_graph {
+    st_node **node;
+    int n_nodes, cap;
+    st_graph_stats stats;
+    char error[1024];
+};
+
+st_graph *st_graph_new(void) { return calloc(1, sizeof(st_graph)); }
+
+static void node_free(st_node *n)
+{
+    int n_params = st_param_count(n->type->params);
+    for (int i = 0; i < n_params; i++) free(n->params.value[i].str);
+    free(n->params.value);
+    free(n->inputs);
+    st_value_unref(n->result);
+    free(n);
+}
+
+void st_graph_free(st_graph *g)
+{
+    if (!g) return;
+    for (int i = 0; i < g->n_nodes; i++) node_free(g->node[i]);
+    free(g->node);
+    free(g);
+}
+
+const char *st_graph_error(const st_graph *g) { return g->error; }
+st_graph_stats st_graph_get_stats(const st_graph *g) { return g->stats; }
+const st_node_type *st_node_type_of(const st_node *n) { return n->type; }
+st_key st_node_key(const st_node *n) { return n->key; }
+const st_params *st_node_params(const st_node *n) { return &n->params; }
+int st_node_n_inputs(const st_node *n) { return n->n_inputs; }
+st_ref st_node_input(const st_node *n, int i) { return n->inputs[i]; }
+
+static int graph_fail(st_graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int graph_fail(st_graph *g, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g->error, sizeof g->error, fmt, ap);
+    va_end(ap);
+    return ST_ERR;
+}
+
+st_type st_ref_type(st_ref ref)
+{
+    const st_node_type *t = ref.node->type;
+    int n_out = st_port_count(t->outputs);
+    st_type type;
+    if (ref.port < 0 && n_out != 1) return ST_RECORD;
+    type = t->outputs[ref.port < 0 ? 0 : ref.port].type;
+    if (type == ST_ANY && ref.node->n_inputs > 0) return st_ref_type(ref.node->inputs[0]);
+    return type;
+}
+
+/* ---- building ---- */
+
+static int set_param(st_graph *g, const st_node_type *t, const st_param *d, st_param_value *v,
+                     const st_arg *a)
+{
+    if (d->kind == ST_P_STRING) {
+        if (!a->is_string)
+            return graph_fail(g, "%s: parameter %s must be a string, not %g", t->name, d->name,
+                              a->num);
+        if (d->choices) {
+            st_params probe = {t, v};
+            free(v->str);
+            v->str = strdup(a->str);
+            if (!v->str) return graph_fail(g, "%s: out of memory", t->name);
+            if (st_choice(&probe, d->name) < 0)
+                return graph_fail(g, "%s: parameter %s = \"%s\" is not one of %s", t->name,
+                                  d->name, a->str, d->choices);
+            return ST_OK;
+        }
+        free(v->str);
+        if (!(v->str = strdup(a->str))) return graph_fail(g, "%s: out of memory", t->name);
+        return ST_OK;
+    }
+    if (a->is_string)
+        return graph_fail(g, "%s: parameter %s must be a %s, not the string \"%s\"", t->name,
+                          d->name, d->kind == ST_P_BOOL ? "boolean" : "number", a->str);
+    if (!isfinite(a->num))
+        return graph_fail(g, "%s: parameter %s = %g is not a finite number", t->name, d->name,
+                          a->num);
+    if (d->kind == ST_P_INT && a->num != floor(a->num))
+        return graph_fail(g, "%s: parameter %s = %g must be an integer", t->name, d->name,
+                          a->num);
+    if ((d->kind == ST_P_NUMBER || d->kind == ST_P_INT) && (a->num < d->min || a->num > d->max))
+        return graph_fail(g, "%s: parameter %s = %g is out of range [%g, %g]", t->name, d->name,
+                          a->num, d->min, d->max);
+    v->num = a->num;
+    return ST_OK;
+}
+
+/* A file's identity, for keys and for the overwrite check. */
+static int file_stat(const char *path, struct stat *st) { return path && stat(path, st) == 0; }
+
+static void hash_node(st_node *n)
+{
+    st_hash h;
+    st_hash_init(&h);
+    st_hash_str(&h, n->type->name);
+    int n_params = st_param_count(n->type->params);
+    for (int i = 0; i < n_params; i++) {
+        const st_param *d = &n->type->params[i];
+        st_hash_str(&h, d->name);
+        if (d->kind == ST_P_STRING) {
+            st_hash_str(&h, n->params.value[i].str ? n->params.value[i].str : "");
+            struct stat st;
+            if ((d->flags & ST_FILE_IN) && file_stat(n->params.value[i].str, &st)) {
+                st_hash_u64(&h, (uint64_t)st.st_size);
+                st_hash_u64(&h, (uint64_t)st.st_mtim.tv_sec);
+                st_hash_u64(&h, (uint64_t)st.st_mtim.tv_nsec);
+                st_hash_u64(&h, (uint64_t)st.st_ino);
+            }
+        } else {
+            st_hash_double(&h, n->params.value[i].num);
+        }
+    }
+    for (int i = 0; i < n->n_inputs; i++) {
+        st_hash_u64(&h, n->inputs[i].node->key.hi);
+        st_hash_u64(&h, n->inputs[i].node->key.lo);
+        st_hash_u64(&h, (uint64_t)(int64_t)n->inputs[i].port);
+    }
+    st_hash_final(&h, &n->key.hi, &n->key.lo);
+}
+
+/* An output may not replace a file that a node of this graph reads. */
+static int check_output_path(st_graph *g, const st_node_type *t, const char *path)
+{
+    struct stat out;
+    if (!file_stat(path, &out)) return ST_OK;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const st_node *n = g->node[i];
+        for (int p = 0; n->type->params && n->type->params[p].name; p++) {
+            struct stat in;
+            if ((n->type->params[p].flags & ST_FILE_IN) &&
+                file_stat(n->params.value[p].str, &in) && in.st_dev == out.st_dev &&
+                in.st_ino == out.st_ino)
+                return graph_fail(g, "%s: refusing to overwrite '%s', an input of this patch",
+                                  t->name, path);
+        }
+    }
+    return ST_OK;
+}
+
+static int check_inputs(st_graph *g, const st_node_type *t, const st_ref *inputs, int n_inputs)
+{
+    int n_ports = st_port_count(t->inputs);
+    if (n_inputs < n_ports || (n_inputs > n_ports && !t->variadic)) {
+        if (t->variadic)
+            return graph_fail(g, "%s: expects at least %d input%s, got %d", t->name, n_ports,
+                              n_ports == 1 ? "" : "s", n_inputs);
+        return graph_fail(g, "%s: expects %d input%s, got %d", t->name, n_ports,
+                          n_ports == 1 ? "" : "s", n_inputs);
+    }
+    for (int i = 0; i < n_inputs; i++) {
+        const st_port *port = &t->inputs[i < n_ports ? i : n_ports - 1];
+        st_type have = st_ref_type(inputs[i]);
+        if (port->type != ST_ANY && have != ST_ANY && have != port->type)
+            return graph_fail(g, "%s: input %s expects %s, got %s", t->name, port->name,
+                              st_type_name(port->type), st_type_name(have));
+    }
+    return ST_OK;
+}
+
+st_node *st_graph_add(st_graph *g, const st_node_type *t, const st_ref *inputs, int n_inputs,
+                      const st_arg *args, int n_args, const char *where)
+{
+    g->error[0] = 0;
+    if (check_inputs(g, t, inputs, n_inputs)) return NULL;
+    int n_params = st_param_count(t->params);
+    st_node *n = calloc(1, sizeof *n);
+    if (!n) return graph_fail(g, "%s: out of memory", t->name), NULL;
+    n->type = t;
+    n->params.type = t;
+    n->params.value = calloc((size_t)n_params + 1, sizeof *n->params.value);
+    n->inputs = calloc((size_t)n_inputs + 1, sizeof *n->inputs);
+    if (!n->params.value || !n->inputs) goto fail_oom;
+    n->n_inputs = n_inputs;
+    memcpy(n->inputs, inputs, (size_t)n_inputs * sizeof *inputs);
+    snprintf(n->where, sizeof n->where, "%s", where ? where : "");
+    for (int i = 0; i < n_params; i++) {
+        const st_param *d = &t->params[i];
+        n->params.value[i].num = d->def;
+        if (d->kind == ST_P_STRING && d->def_str && !(n->params.value[i].str = strdup(d->def_str)))
+            goto fail_oom;
+    }
+    for (int a = 0; a < n_args; a++) {
+        int index;
+        const st_param *d = st_param_find(t, args[a].name, &index);
+        if (!d) {
+            char names[512] = "";
+            size_t used = 0;
+            for (int i = 0; i < n_params && used < sizeof names; i++)
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
+                                         i ? ", " : "", t->params[i].name);
+            graph_fail(g, "%s: unknown parameter '%s' (%s%s)", t->name, args[a].name,
+                       n_params ? "parameters: " : "it takes none", names);
+            goto fail;
+        }
+        if (set_param(g, t, d, &n->params.value[index], &args[a])) goto fail;
+    }
+    for (int i = 0; i < n_params; i++) {
+        const st_param *d = &t->params[i];
+        if (d->kind == ST_P_STRING && !n->params.value[i].str) {
+            graph_fail(g, "%s: parameter %s is required", t->name, d->name);
+            goto fail;
+        }
+        if ((d->flags & ST_FILE_OUT) && check_output_path(g, t, n->params.value[i].str))
+            goto fail;
+    }
+    if (t->check && t->check(&n->params, g->error, sizeof g->error)) goto fail;
+    hash_node(n);
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->node[i]->key.hi == n->key.hi && g->node[i]->key.lo == n->key.lo &&
+            g->node[i]->type == t) {
+            node_free(n);
+            return g->node[i];
+        }
+    if (g->n_nodes == g->cap) {
+        int cap = g->cap ? 2 * g->cap : 32;
+        st_node **grown = realloc(g->node, (size_t)cap * sizeof *grown);
+        if (!grown) goto fail_oom;
+        g->node = grown;
+        g->cap = cap;
+    }
+    g->node[g->n_nodes++] = n;
+    return n;
+fail_oom:
+    graph_fail(g, "%s: out of memory", t->name);
+fail:
+    node_free(n);
+    return NULL;
+}
+
+/* ---- evaluation ---- */
+
+static st_value *select_port(st_graph *g, st_node *n, int port)
+{
+    st_value *v = n->result;
+    if (port < 0 || st_port_count(n->type->outputs) == 1) return st_value_ref(v);
+    if (v->type != ST_RECORD || port >= v->u.record.n_fields) {
+        graph_fail(g, "%s: produced no output '%s' (a bug in the node)", n->type->name,
+                   n->type->outputs[port].name);
+        return NULL;
+    }
+    return st_value_ref(v->u.record.field[port]);
+}
+
+static void show_progress(st_run *run, double fraction)
+{
+    st_progress_draw(run->node_name, fraction);
+}
+
+static int run_node(st_graph *g, st_node *n)
+{
+    int n_ports = st_port_count(n->type->inputs);
+    st_value **in = calloc((size_t)n->n_inputs + 1, sizeof *in);
+    int status = ST_OK;
+    if (!in) return graph_fail(g, "%s: out of memory", n->type->name);
+    for (int i = 0; i < n->n_inputs && status == ST_OK; i++) {
+        in[i] = st_graph_eval(g, n->inputs[i]);
+        if (!in[i]) {
+            status = ST_ERR;
+            break;
+        }
+        const st_port *port = &n->type->inputs[i < n_ports ? i : n_ports - 1];
+        if (port->type != ST_ANY && in[i]->type != port->type)
+            status = graph_fail(g, "%s%s%s: input %s expects %s, got %s", n->where,
+                                n->where[0] ? ": " : "", n->type->name, port->name,
+                                st_type_name(port->type), st_type_name(in[i]->type));
+    }
+    if (status == ST_OK && n->type->slow && !st_global_config.no_cache &&
+        (n->result = st_cache_load(n->key))) {
+        g->stats.disk_hits++;
+    } else if (status == ST_OK) {
+        char message[900] = "";
+        st_run run = {.node_name = n->type->name,
+                      .error = message,
+                      .error_size = sizeof message,
+                      .n_threads = st_global_config.n_threads,
+                      .progress = show_progress};
+        if (n->type->slow && !st_global_config.no_cache) g->stats.disk_misses++;
+        g->stats.runs++;
+        if (n->type->run(&run, in, n->n_inputs, &n->params, &n->result) != ST_OK ||
+            !n->result) {
+            st_value_unref(n->result);
+            n->result = NULL;
+            status = graph_fail(g, "%s%s%s", n->where, n->where[0] ? ": " : "",
+                                message[0] ? message : "failed without a message");
+        }
+        st_progress_done();
+        if (status == ST_OK && n->type->slow && !st_global_config.no_cache &&
+            st_cache_store(n->key, n->result) == ST_OK)
+            g->stats.disk_writes++;
+    }
+    for (int i = 0; i < n->n_inputs; i++) st_value_unref(in[i]);
+    free(in);
+    return status;
+}
+
+st_value *st_graph_eval(st_graph *g, st_ref ref)
+{
+    st_node *n = ref.node;
+    if (n->result)
+        g->stats.memo_hits++;
+    else if (run_node(g, n))
+        return NULL;
+    return select_port(g, n, ref.port);
+}

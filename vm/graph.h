@@ -1,0 +1,75 @@
+/* Graphs: nodes wired output to input, evaluated lazily and memoized.
+ *
+ * A graph owns its nodes; st_graph_free frees them and their results.
+ * Creating a node checks its parameters and input types at once, so a patch
+ * hears of a mistake at the line that made it; nothing runs until a value is
+ * asked for with st_graph_eval. A node's key hashes its type, parameters and
+ * inputs' keys: two nodes with one key are one node, and a slow node's result
+ * is looked up in the on-disk cache under its key.
+ */
+#ifndef ST_GRAPH_H
+#define ST_GRAPH_H
+
+#include "node.h"
+
+#include <stdint.h>
+
+typedef struct st_graph st_graph;
+typedef struct st_node st_node;
+
+typedef struct {
+    uint64_t hi, lo;
+} st_key;
+
+/* One output of a node: port -1 means the whole result (the record, for
+ * nodes with several outputs). */
+typedef struct {
+    st_node *node;
+    int port;
+} st_ref;
+
+/* A parameter given when a node is made: by name, a number or a string. */
+typedef struct {
+    const char *name;
+    int is_string;
+    double num;
+    const char *str;
+} st_arg;
+
+typedef struct {
+    int n_threads;
+    int quiet;
+    int no_cache;
+} st_config;
+
+extern st_config st_global_config;
+
+st_graph *st_graph_new(void);
+void st_graph_free(st_graph *g);
+const char *st_graph_error(const st_graph *g);
+
+/* Makes (or finds, when one with the same key exists) a node. where names the
+ * place that made it ("patch.lua:4") and prefixes its evaluation errors.
+ * Returns NULL with the reason in st_graph_error. */
+st_node *st_graph_add(st_graph *g, const st_node_type *type, const st_ref *inputs, int n_inputs,
+                      const st_arg *args, int n_args, const char *where);
+
+/* The value at ref, computed when first asked for. The caller gets a new
+ * reference, or NULL with the reason in st_graph_error. */
+st_value *st_graph_eval(st_graph *g, st_ref ref);
+
+/* Static type of an output (ST_ANY when only evaluation can tell). */
+st_type st_ref_type(st_ref ref);
+const st_node_type *st_node_type_of(const st_node *node);
+st_key st_node_key(const st_node *node);
+const st_params *st_node_params(const st_node *node);
+int st_node_n_inputs(const st_node *node);
+st_ref st_node_input(const st_node *node, int i);
+
+/* Statistics for tests and --verbose: how often nodes ran and the cache answered. */
+typedef struct {
+    int runs, memo_hits, disk_hits, disk_misses, disk_writes;
+} st_graph_stats;
+st_graph_stats st_graph_get_stats(const st_graph *g);
+
+#endif

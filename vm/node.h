@@ -1,0 +1,106 @@
+/* Node types: the descriptor that says everything about a kind of node.
+ *
+ * One static st_node_type per file in nodes/. Its ports and parameters drive
+ * the Lua binding, the checks made when a node is created, `strata nodes` and
+ * doc/nodes.md; nothing else repeats them.
+ */
+#ifndef ST_NODE_H
+#define ST_NODE_H
+
+#include "value.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum { ST_OK = 0, ST_ERR = -1 };
+
+typedef enum {
+    ST_P_NUMBER = 1, /* a real number within [min, max] */
+    ST_P_INT,        /* an integer within [min, max] */
+    ST_P_BOOL,
+    ST_P_STRING,     /* free text; with choices, one of "a|b|c" */
+} st_param_kind;
+
+/* What a string parameter names, so that the runtime can reason about files. */
+enum {
+    ST_FILE_IN = 1 << 0,  /* a file read: its size and time enter the result key */
+    ST_FILE_OUT = 1 << 1, /* a file written: must not be one of the graph's inputs */
+};
+
+typedef struct {
+    const char *name;
+    st_param_kind kind;
+    double def;          /* numbers, integers, booleans */
+    double min, max;     /* numbers and integers */
+    const char *def_str; /* strings: NULL means required */
+    const char *choices; /* strings: "a|b|c", or NULL for free text */
+    int flags;           /* ST_FILE_IN, ST_FILE_OUT */
+    const char *doc;
+} st_param;
+
+typedef struct {
+    const char *name;
+    st_type type; /* ST_ANY: any type; for an output, the type of the first input */
+} st_port;
+
+/* A parameter's value: num for numbers, integers and booleans, str for strings. */
+typedef struct {
+    double num;
+    char *str;
+} st_param_value;
+
+typedef struct {
+    const struct st_node_type *type;
+    st_param_value *value; /* one per descriptor parameter, in order */
+} st_params;
+
+double st_num(const st_params *p, const char *name);
+int st_int(const st_params *p, const char *name);
+const char *st_str(const st_params *p, const char *name);
+/* Index of choice value in the parameter's "a|b|c" list. */
+int st_choice(const st_params *p, const char *name);
+
+/* What a node's run receives besides its inputs: where to write an error,
+ * how many threads it may use and where to report progress. */
+typedef struct st_run {
+    const char *node_name;
+    char *error;
+    size_t error_size;
+    int n_threads;
+    void (*progress)(struct st_run *run, double fraction); /* may be NULL */
+    void *progress_data;
+} st_run;
+
+/* Writes "NODE: message" into run->error and returns ST_ERR. */
+int st_fail(st_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void st_progress(st_run *run, double fraction);
+
+typedef struct st_node_type {
+    const char *name;
+    const char *doc;
+    const st_port *inputs;  /* NULL-terminated */
+    const st_port *outputs; /* NULL-terminated; two or more make a record */
+    const st_param *params; /* NULL-terminated */
+    int variadic;           /* the last input may be given one or more times */
+    int slow;               /* results kept in the on-disk cache */
+    int sink;               /* has an effect (writes, prints): evaluated when made */
+    /* Checks that involve several parameters; writes a message and returns ST_ERR. */
+    int (*check)(const st_params *p, char *error, size_t error_size);
+    /* Offline: whole values in, one value out (a record when there are several outputs). */
+    int (*run)(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out);
+} st_node_type;
+
+int st_port_count(const st_port *ports);
+int st_param_count(const st_param *params);
+const st_param *st_param_find(const st_node_type *type, const char *name, int *index);
+
+/* The registry: every node type, in the order nodes/registry.c lists them. */
+const st_node_type *const *st_registry(void);
+const st_node_type *st_registry_find(const char *name);
+
+/* Writes the markdown reference of every node (doc/nodes.md) or the
+ * terminal help of one node. */
+void st_node_help(const st_node_type *type, int markdown, void (*emit)(void *, const char *),
+                  void *data);
+
+#endif

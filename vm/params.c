@@ -1,0 +1,181 @@
+/* Parameter access, node errors and the help text made from descriptors. */
+#include "node.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+int st_port_count(const st_port *ports)
+{
+    int n = 0;
+    while (ports && ports[n].name) n++;
+    return n;
+}
+
+int st_param_count(const st_param *params)
+{
+    int n = 0;
+    while (params && params[n].name) n++;
+    return n;
+}
+
+const st_param *st_param_find(const st_node_type *type, const char *name, int *index)
+{
+    for (int i = 0; type->params && type->params[i].name; i++)
+        if (strcmp(type->params[i].name, name) == 0) {
+            if (index) *index = i;
+            return &type->params[i];
+        }
+    return NULL;
+}
+
+static const st_param_value *value_of(const st_params *p, const char *name)
+{
+    int i;
+    if (!st_param_find(p->type, name, &i)) return NULL;
+    return &p->value[i];
+}
+
+/* Asking for a parameter the descriptor lacks is a bug in the node; the
+ * neutral answer keeps it visible in tests without crashing a session. */
+double st_num(const st_params *p, const char *name)
+{
+    const st_param_value *v = value_of(p, name);
+    return v ? v->num : NAN;
+}
+
+int st_int(const st_params *p, const char *name) { return (int)lround(st_num(p, name)); }
+
+const char *st_str(const st_params *p, const char *name)
+{
+    const st_param_value *v = value_of(p, name);
+    return v && v->str ? v->str : "";
+}
+
+int st_choice(const st_params *p, const char *name)
+{
+    const st_param *d = st_param_find(p->type, name, NULL);
+    const char *s = st_str(p, name);
+    size_t len = strlen(s);
+    int index = 0;
+    for (const char *c = d && d->choices ? d->choices : ""; *c; index++) {
+        const char *bar = strchr(c, '|');
+        size_t n = bar ? (size_t)(bar - c) : strlen(c);
+        if (n == len && strncmp(c, s, n) == 0) return index;
+        if (!bar) break;
+        c = bar + 1;
+    }
+    return -1;
+}
+
+int st_fail(st_run *run, const char *fmt, ...)
+{
+    int used = snprintf(run->error, run->error_size, "%s: ", run->node_name);
+    if (used < 0 || (size_t)used >= run->error_size) return ST_ERR;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(run->error + used, run->error_size - (size_t)used, fmt, ap);
+    va_end(ap);
+    return ST_ERR;
+}
+
+void st_progress(st_run *run, double fraction)
+{
+    if (run && run->progress) run->progress(run, fraction);
+}
+
+/* ---- help text ---- */
+
+static const char *kind_name(st_param_kind k)
+{
+    switch (k) {
+    case ST_P_NUMBER: return "number";
+    case ST_P_INT: return "integer";
+    case ST_P_BOOL: return "boolean";
+    default: return "string";
+    }
+}
+
+static void format_default(const st_param *p, char *buf, size_t size)
+{
+    if (p->kind == ST_P_STRING)
+        snprintf(buf, size, p->def_str ? "\"%s\"" : "(required)", p->def_str);
+    else if (p->kind == ST_P_BOOL)
+        snprintf(buf, size, "%s", p->def != 0 ? "true" : "false");
+    else
+        snprintf(buf, size, "%g", p->def);
+}
+
+static void format_range(const st_param *p, char *buf, size_t size)
+{
+    if (p->kind == ST_P_NUMBER || p->kind == ST_P_INT)
+        snprintf(buf, size, "%g .. %g", p->min, p->max);
+    else if (p->choices)
+        snprintf(buf, size, "%s", p->choices);
+    else
+        snprintf(buf, size, "%s", "");
+}
+
+static void port_list(const st_node_type *t, const st_port *ports, int is_input, char *buf,
+                      size_t size)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    int n = st_port_count(ports);
+    for (int i = 0; i < n && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s (%s%s)", i ? ", " : "",
+                                 ports[i].name, st_type_name(ports[i].type),
+                                 is_input && t->variadic && i == n - 1 ? ", one or more" : "");
+    if (n == 0) snprintf(buf, size, "none");
+}
+
+void st_node_help(const st_node_type *t, int markdown, void (*emit)(void *, const char *),
+                  void *data)
+{
+    char line[1024], def[64], range[128], ports[512];
+    int n_params = st_param_count(t->params);
+    if (markdown) {
+        snprintf(line, sizeof line, "## %s\n\n%s\n\n", t->name, t->doc);
+        emit(data, line);
+        port_list(t, t->inputs, 1, ports, sizeof ports);
+        snprintf(line, sizeof line, "- inputs: %s\n", ports);
+        emit(data, line);
+        port_list(t, t->outputs, 0, ports, sizeof ports);
+        snprintf(line, sizeof line, "- outputs: %s%s\n", ports,
+                 st_port_count(t->outputs) > 1 ? " (a record)" : "");
+        emit(data, line);
+        if (t->slow) emit(data, "- results are kept in the on-disk cache\n");
+        if (t->sink) emit(data, "- acts when made (evaluated at once)\n");
+        if (n_params) {
+            emit(data, "\n| parameter | type | default | range | meaning |\n"
+                       "|---|---|---|---|---|\n");
+            for (int i = 0; i < n_params; i++) {
+                const st_param *p = &t->params[i];
+                format_default(p, def, sizeof def);
+                format_range(p, range, sizeof range);
+                snprintf(line, sizeof line, "| `%s` | %s | %s | %s | %s |\n", p->name,
+                         kind_name(p->kind), def, range, p->doc);
+                emit(data, line);
+            }
+        }
+        emit(data, "\n");
+        return;
+    }
+    snprintf(line, sizeof line, "%s: %s\n", t->name, t->doc);
+    emit(data, line);
+    port_list(t, t->inputs, 1, ports, sizeof ports);
+    snprintf(line, sizeof line, "  inputs:  %s\n", ports);
+    emit(data, line);
+    port_list(t, t->outputs, 0, ports, sizeof ports);
+    snprintf(line, sizeof line, "  outputs: %s\n", ports);
+    emit(data, line);
+    if (n_params) emit(data, "  parameters:\n");
+    for (int i = 0; i < n_params; i++) {
+        const st_param *p = &t->params[i];
+        format_default(p, def, sizeof def);
+        format_range(p, range, sizeof range);
+        snprintf(line, sizeof line, "    %-12s %-8s default %-10s %-16s %s\n", p->name,
+                 kind_name(p->kind), def, range, p->doc);
+        emit(data, line);
+    }
+}
