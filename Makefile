@@ -39,7 +39,8 @@ all: $(BIN) $(if $(filter 1,$(SANITIZE)),,strata.so)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@echo "  CC   $<"
+	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/lua/library.c: lua/strata.lua tools/embed.lua
 	@mkdir -p $(dir $@)

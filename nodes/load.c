@@ -68,6 +68,19 @@ static int header_promises_more(SNDFILE *f)
     return 0;
 }
 
+/* libsndfile refuses a WAV whose rate is 0 with a message about its own
+ * structs; read the rate from the header to say what is wrong. */
+static int wav_header_rate(const char *path, long *rate_hz)
+{
+    unsigned char h[64];
+    FILE *f = fopen(path, "rb");
+    size_t n = f ? fread(h, 1, sizeof h, f) : 0;
+    if (f) fclose(f);
+    if (n < 44 || memcmp(h, "RIFF", 4) != 0 || memcmp(h + 8, "WAVEfmt ", 8) != 0) return 0;
+    *rate_hz = (long)h[24] | (long)h[25] << 8 | (long)h[26] << 16 | (long)h[27] << 24;
+    return 1;
+}
+
 static int load_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
                     st_value **out)
 {
@@ -78,6 +91,9 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
     if (S_ISDIR(st.st_mode)) return st_fail(run, "cannot open '%s': it is a folder", path);
     SF_INFO info = {0};
     SNDFILE *f = sf_open(path, SFM_READ, &info);
+    long header_rate;
+    if (!f && wav_header_rate(path, &header_rate) && (header_rate <= 0 || header_rate > MAX_RATE_HZ))
+        return st_fail(run, "'%s' has an absurd sample rate (%ld Hz)", path, header_rate);
     if (!f) return st_fail(run, "'%s' is not an audio file libsndfile can read (%s)", path, sf_strerror(NULL));
     int status = ST_ERR;
     float *block = NULL;
@@ -139,8 +155,8 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
             const float *frame = block + (size_t)i * (size_t)n_ch;
             for (int c = 0; c < n_ch; c++)
                 if (!isfinite(frame[c])) {
-                    st_fail(run, "'%s' has a %s sample at index %lld (channel %d)", path,
-                            isnan(frame[c]) ? "NaN" : "infinite",
+                    st_fail(run, "'%s' has %s sample at index %lld (channel %d)", path,
+                            isnan(frame[c]) ? "a NaN" : "an infinite",
                             (long long)(first + done_frames + i), c + 1);
                     goto done;
                 }

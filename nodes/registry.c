@@ -6,7 +6,7 @@
 
 extern const st_node_type st_node_load, st_node_save, st_node_signal, st_node_stft,
     st_node_istft, st_node_magnitude, st_node_power, st_node_phase, st_node_mix, st_node_gain,
-    st_node_mono, st_node_slice, st_node_info;
+    st_node_mono, st_node_slice, st_node_info, st_node_midside;
 
 static const st_node_type *const registry[] = {
     &st_node_load,
@@ -22,6 +22,7 @@ static const st_node_type *const registry[] = {
     &st_node_gain,
     &st_node_mono,
     &st_node_slice,
+    &st_node_midside,
     NULL,
 };
 

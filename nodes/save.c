@@ -95,7 +95,11 @@ static int save_run(st_run *run, st_value *const *in, int n_in, const st_params 
     /* beside the target, so that rename never crosses a file system */
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
     SNDFILE *f = sf_open(tmp, SFM_WRITE, &info);
-    if (!f) return st_fail(run, "cannot write '%s': %s", path, sf_strerror(NULL));
+    if (!f) {
+        st_fail(run, "cannot write '%s': %s", path, sf_strerror(NULL));
+        unlink(tmp); /* libsndfile may have made it before giving up */
+        return ST_ERR;
+    }
     sf_command(f, SFC_SET_CLIPPING, NULL, SF_TRUE);
     float *block = malloc((size_t)BLOCK_FRAMES * (size_t)a->n_channels * sizeof *block);
     int status = block ? ST_OK : st_fail(run, "out of memory writing '%s'", path);

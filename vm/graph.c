@@ -91,16 +91,9 @@ static int set_param(st_graph *g, const st_node_type *t, const st_param *d, st_p
         if (!a->is_string)
             return graph_fail(g, "%s: parameter %s must be a string, not %g", t->name, d->name,
                               a->num);
-        if (d->choices) {
-            st_params probe = {t, v};
-            free(v->str);
-            v->str = strdup(a->str);
-            if (!v->str) return graph_fail(g, "%s: out of memory", t->name);
-            if (st_choice(&probe, d->name) < 0)
-                return graph_fail(g, "%s: parameter %s = \"%s\" is not one of %s", t->name,
-                                  d->name, a->str, d->choices);
-            return ST_OK;
-        }
+        if (d->choices && st_choice_index(d->choices, a->str) < 0)
+            return graph_fail(g, "%s: parameter %s = \"%s\" is not one of %s", t->name, d->name,
+                              a->str, d->choices);
         free(v->str);
         if (!(v->str = strdup(a->str))) return graph_fail(g, "%s: out of memory", t->name);
         return ST_OK;

@@ -142,7 +142,9 @@ static int run_patch(const char *path, int argc, char **argv)
     }
     if (status != LUA_OK) {
         const char *message = lua_tostring(L, -1);
-        fprintf(stderr, "strata: %s\n", message ? message : "the patch raised a non-string error");
+        if (!message) message = "the patch raised an error that is not a string";
+        /* a patch's own usage errors already start with its command name */
+        fprintf(stderr, "%s%s\n", strncmp(message, "strata ", 7) == 0 ? "" : "strata: ", message);
     }
     fflush(stdout);
     lua_close(L);

@@ -59,6 +59,8 @@ int st_int(const st_params *p, const char *name);
 const char *st_str(const st_params *p, const char *name);
 /* Index of choice value in the parameter's "a|b|c" list. */
 int st_choice(const st_params *p, const char *name);
+/* Index of s in "a|b|c", or -1. */
+int st_choice_index(const char *choices, const char *s);
 
 /* What a node's run receives besides its inputs: where to write an error,
  * how many threads it may use and where to report progress. */

@@ -55,10 +55,14 @@ const char *st_str(const st_params *p, const char *name)
 int st_choice(const st_params *p, const char *name)
 {
     const st_param *d = st_param_find(p->type, name, NULL);
-    const char *s = st_str(p, name);
+    return d && d->choices ? st_choice_index(d->choices, st_str(p, name)) : -1;
+}
+
+int st_choice_index(const char *choices, const char *s)
+{
     size_t len = strlen(s);
     int index = 0;
-    for (const char *c = d && d->choices ? d->choices : ""; *c; index++) {
+    for (const char *c = choices; *c; index++) {
         const char *bar = strchr(c, '|');
         size_t n = bar ? (size_t)(bar - c) : strlen(c);
         if (n == len && strncmp(c, s, n) == 0) return index;

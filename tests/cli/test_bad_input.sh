@@ -1,0 +1,59 @@
+#!/bin/sh
+# Every bad input gives one line on stderr naming the file, node or
+# parameter and the reason, a non-zero exit, no crash and no output file.
+: "${STRATA:=./strata}"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+"$STRATA" run tests/cli/make_bad_files.lua "$dir" || { echo "FAIL bad input fixtures"; exit 1; }
+
+# expect NAME PATTERN COMMAND...: fails, one stderr line matching PATTERN, no out.wav
+expect() {
+    name=$1 pattern=$2
+    shift 2
+    rm -f "$dir/out.wav"
+    "$@" > "$dir/stdout" 2> "$dir/stderr"
+    status=$?
+    lines=$(grep -c '' "$dir/stderr")
+    leftovers=$(ls "$dir" | grep -c 'out\.wav')
+    if [ "$status" -eq 0 ]; then
+        echo "FAIL $name: exit status 0"
+    elif [ "$status" -gt 128 ]; then
+        echo "FAIL $name: crashed with status $status"
+    elif [ "$lines" -ne 1 ]; then
+        echo "FAIL $name: $lines lines on stderr: $(head -c 300 "$dir/stderr")"
+    elif ! grep -qE -- "$pattern" "$dir/stderr"; then
+        echo "FAIL $name: stderr '$(cat "$dir/stderr")' does not match '$pattern'"
+    elif [ "$leftovers" -ne 0 ]; then
+        echo "FAIL $name: left a partial output file"
+    else
+        echo "ok $name"
+    fi
+}
+
+rt() { "$STRATA" --quiet stft-roundtrip "$@"; }
+expect "missing file" "load: cannot open '.*/missing.wav': No such file" rt "$dir/missing.wav" "$dir/out.wav"
+expect "text file named .wav" "load: '.*/text.wav' is not an audio file" rt "$dir/text.wav" "$dir/out.wav"
+expect "truncated wav" "load: '.*/truncated.wav' is truncated" rt "$dir/truncated.wav" "$dir/out.wav"
+expect "zero frames" "load: '.*/empty.wav' holds no audio \(0 frames\)" rt "$dir/empty.wav" "$dir/out.wav"
+expect "NaN sample" "load: '.*/nan.wav' has a NaN sample at index 700" rt "$dir/nan.wav" "$dir/out.wav"
+expect "infinite sample" "load: '.*/inf.wav' has an infinite sample at index 300" rt "$dir/inf.wav" "$dir/out.wav"
+expect "sample rate 0" "load: '.*/rate0.wav' has an absurd sample rate \(0 Hz\)" rt "$dir/rate0.wav" "$dir/out.wav"
+expect "sample rate above 768 kHz" "rate1M.wav' has an absurd sample rate \(1000000 Hz\)" rt "$dir/rate1M.wav" "$dir/out.wav"
+expect "syntax error names file:line" "syntax.lua:3: '\)' expected" "$STRATA" run "$dir/syntax.lua"
+expect "audio where a spectrum is expected" "type.lua:3: magnitude: input in expects spectrum, got audio" "$STRATA" run "$dir/type.lua"
+expect "unknown parameter" "unknown.lua:4: stft: unknown parameter 'nfft'" "$STRATA" run "$dir/unknown.lua"
+expect "parameter out of range" "range.lua:3: stft: parameter n_fft = 8 is out of range" "$STRATA" run "$dir/range.lua"
+expect "output folder missing" "save: cannot write '.*/no/such/out.wav': the folder '.*/no/such' does not exist" rt "$dir/good.wav" "$dir/no/such/out.wav"
+cp "$dir/good.wav" "$dir/keep.wav"
+expect "output over the input" "save: refusing to overwrite '.*/keep.wav', an input of this patch" rt "$dir/keep.wav" "$dir/keep.wav"
+if cmp -s "$dir/good.wav" "$dir/keep.wav"; then echo "ok input left intact"; else echo "FAIL input left intact: it changed"; fi
+expect "unknown option" "stft-roundtrip: unknown option --bogus" rt "$dir/good.wav" "$dir/out.wav" --bogus
+expect "option needs a number" "--n-fft wants a number" rt "$dir/good.wav" "$dir/out.wav" --n-fft many
+expect "missing patch" "no command or ready patch called 'nosuch'" "$STRATA" nosuch
+expect "bad --threads" "--threads wants a number" "$STRATA" --threads 0 nodes
+
+# an existing output survives a failed run
+printf 'precious' > "$dir/kept.wav"
+"$STRATA" --quiet stft-roundtrip "$dir/nan.wav" "$dir/kept.wav" 2>/dev/null
+if [ "$(cat "$dir/kept.wav")" = precious ]; then echo "ok failed run keeps an existing output"; else echo "FAIL failed run keeps an existing output"; fi
+if ls "$dir" | grep -q 'tmp-'; then echo "FAIL no temporary files left"; else echo "ok no temporary files left"; fi

@@ -1,0 +1,30 @@
+-- A small harness for patch tests: check(name, condition, why) prints
+-- "ok NAME" or "FAIL NAME: why"; raises(name, fn, pattern) checks that fn
+-- raises an error matching pattern.
+local harness = {}
+
+function harness.check(name, cond, why)
+  if cond then print("ok " .. name) else print("FAIL " .. name .. ": " .. tostring(why)) end
+end
+
+function harness.raises(name, fn, pattern)
+  local ok, err = pcall(fn)
+  if ok then
+    print("FAIL " .. name .. ": no error")
+  elseif not tostring(err):match(pattern) then
+    print("FAIL " .. name .. ": error '" .. tostring(err) .. "' does not match '" .. pattern .. "'")
+  else
+    print("ok " .. name)
+  end
+end
+
+function harness.tmpdir()
+  local p = io.popen("mktemp -d")
+  local dir = p:read("l")
+  p:close()
+  return dir
+end
+
+function harness.near(a, b, tol) return math.abs(a - b) <= tol end
+
+return harness
