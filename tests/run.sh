@@ -11,6 +11,8 @@ OUT=tests/out
 rm -rf "$OUT" && mkdir -p "$OUT"
 # tests never touch the user's cache
 export STRATA_CACHE_DIR="$PWD/$OUT/cache"
+# the patches of this tree, whichever build is tested
+export STRATA_PATCHES="$PWD/patches"
 log="$OUT/all.log"
 : > "$log"
 

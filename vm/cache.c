@@ -210,7 +210,7 @@ static void key_path(st_key key, char *buf, size_t size)
 
 st_value *st_cache_load(st_key key)
 {
-    char path[4200];
+    char path[4608];
     if (!st_cache_dir()) return NULL;
     key_path(key, path, sizeof path);
     FILE *f = fopen(path, "rb");
@@ -246,7 +246,7 @@ static void evict(void)
     size_t n = 0, cap = 0;
     double total = 0;
     struct dirent *de;
-    char path[4200];
+    char path[4608];
     while ((de = readdir(d))) {
         size_t len = strlen(de->d_name);
         struct stat st;
@@ -259,7 +259,7 @@ static void evict(void)
             if (!grown) break;
             list = grown;
         }
-        snprintf(list[n].name, sizeof list[n].name, "%s", de->d_name);
+        memcpy(list[n].name, de->d_name, len + 1); /* len < sizeof name, checked above */
         list[n].mtime = st.st_mtime;
         list[n].size = st.st_size;
         total += (double)st.st_size;
@@ -276,7 +276,7 @@ static void evict(void)
 
 int st_cache_store(st_key key, const st_value *v)
 {
-    char path[4200], tmp[4300];
+    char path[4608], tmp[4700];
     if (!st_cache_dir() || make_dirs(cache_dir)) return ST_ERR;
     key_path(key, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.%ld.%lx.tmp", path, (long)getpid(),

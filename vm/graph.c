@@ -200,7 +200,7 @@ st_node *st_graph_add(st_graph *g, const st_node_type *t, const st_ref *inputs, 
     n->inputs = calloc((size_t)n_inputs + 1, sizeof *n->inputs);
     if (!n->params.value || !n->inputs) goto fail_oom;
     n->n_inputs = n_inputs;
-    memcpy(n->inputs, inputs, (size_t)n_inputs * sizeof *inputs);
+    if (n_inputs) memcpy(n->inputs, inputs, (size_t)n_inputs * sizeof *inputs);
     snprintf(n->where, sizeof n->where, "%s", where ? where : "");
     for (int i = 0; i < n_params; i++) {
         const st_param *d = &t->params[i];
