@@ -274,10 +274,15 @@ static void evict(void)
     free(list);
 }
 
+int st_cache_make_dir(void)
+{
+    return st_cache_dir() && make_dirs(cache_dir) == ST_OK ? ST_OK : ST_ERR;
+}
+
 int st_cache_store(st_key key, const st_value *v)
 {
     char path[4608], tmp[4700];
-    if (!st_cache_dir() || make_dirs(cache_dir)) return ST_ERR;
+    if (st_cache_make_dir()) return ST_ERR;
     key_path(key, path, sizeof path);
     snprintf(tmp, sizeof tmp, "%s.%ld.%lx.tmp", path, (long)getpid(),
              (unsigned long)random() ^ (unsigned long)time(NULL));

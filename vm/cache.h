@@ -16,6 +16,8 @@
 
 /* The folder, or NULL when no home is known. */
 const char *st_cache_dir(void);
+/* Makes the folder (and its parents): ST_OK or ST_ERR. */
+int st_cache_make_dir(void);
 /* A new reference to the cached value, or NULL on a miss. */
 st_value *st_cache_load(st_key key);
 /* Best effort: ST_OK or ST_ERR (a full disk is no reason to fail a patch). */

@@ -1,6 +1,8 @@
 /* Values: construction, reference counting, description. */
 #include "value.h"
 
+#include "alloc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +50,11 @@ static void value_free(st_value *v)
 {
     switch (v->type) {
     case ST_AUDIO:
-        if (v->u.audio.channel) free(v->u.audio.channel[0]);
+        if (v->u.audio.channel) st_zfree(v->u.audio.channel[0]);
         free(v->u.audio.channel);
         break;
-    case ST_SPECTRUM: free(v->u.spectrum.data); break;
-    case ST_ARRAY: free(v->u.array.data); break;
+    case ST_SPECTRUM: st_zfree(v->u.spectrum.data); break;
+    case ST_ARRAY: st_zfree(v->u.array.data); break;
     case ST_EVENTS:
         free(v->u.events.time_s);
         free(v->u.events.label);
@@ -85,9 +87,9 @@ st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz)
     a->n_frames = n_frames;
     a->rate_hz = rate_hz;
     a->channel = calloc((size_t)n_channels, sizeof *a->channel);
-    float *block = calloc((size_t)n_channels * (size_t)(n_frames ? n_frames : 1), sizeof *block);
+    float *block = st_zalloc((size_t)n_channels * (size_t)(n_frames ? n_frames : 1) * sizeof *block);
     if (!a->channel || !block) {
-        free(block);
+        st_zfree(block);
         value_free(v);
         return NULL;
     }
@@ -111,7 +113,7 @@ st_value *st_spectrum_new(int n_fft, int hop_samples, int64_t n_frames, int n_ch
     s->rate_hz = rate_hz;
     s->length_samples = length_samples;
     size_t n = (size_t)s->n_bins * (size_t)n_frames * (size_t)n_channels;
-    s->data = calloc(n ? n : 1, sizeof *s->data);
+    s->data = st_zalloc((n ? n : 1) * sizeof *s->data);
     if (!s->data) {
         value_free(v);
         return NULL;
@@ -133,7 +135,7 @@ st_value *st_array_new(int n_axes, const int64_t *shape, const char *const *axis
         snprintf(a->axis[i], sizeof a->axis[i], "%s",
                  axis_names && axis_names[i] ? axis_names[i] : "");
     }
-    a->data = calloc((size_t)(a->n_elems ? a->n_elems : 1), sizeof *a->data);
+    a->data = st_zalloc((size_t)(a->n_elems ? a->n_elems : 1) * sizeof *a->data);
     if (!a->data) {
         value_free(v);
         return NULL;

@@ -86,6 +86,7 @@ typedef struct {
     const st_spectrum *s;
     st_audio *a;
     const float *window;
+    const float *synthesis; /* window / n_fft: FFTW's inverse is unnormalised */
     const st_fft *fft;
     int64_t padded_length;
     int failed;
@@ -96,7 +97,6 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
     istft_job *job = ctx;
     const st_spectrum *s = job->s;
     const int n_fft = s->n_fft, hop = s->hop_samples, pad = s->center ? n_fft / 2 : 0;
-    const float scale = 1.0f / (float)n_fft;
     float complex *bins = st_fft_alloc((size_t)s->n_bins * sizeof *bins);
     float *frame = st_fft_alloc((size_t)n_fft * sizeof *frame);
     if (!frame || !bins) {
@@ -122,7 +122,7 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             int64_t start = t * hop - pad;
             int i0 = start < o0 ? (int)(o0 - start) : 0;
             int i1 = start + n_fft > o1 ? (int)(o1 - start) : n_fft;
-            for (int i = i0; i < i1; i++) y[start + i] += frame[i] * scale * job->window[i];
+            for (int i = i0; i < i1; i++) y[start + i] += frame[i] * job->synthesis[i];
         }
         /* divide by the sum of squared windows where it is not tiny */
         for (int64_t j = o0; j < o1; j++) {
@@ -144,13 +144,14 @@ done:
 
 int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads)
 {
-    float *window = malloc((size_t)s->n_fft * sizeof *window);
-    istft_job job = {s, a, window, st_fft_get(s->n_fft), 0, 0};
+    float *window = malloc(2 * (size_t)s->n_fft * sizeof *window);
+    istft_job job = {s, a, window, window + s->n_fft, st_fft_get(s->n_fft), 0, 0};
     if (!window || !job.fft) {
         free(window);
         return -1;
     }
     st_window_fill(s->window, s->n_fft, window);
+    for (int i = 0; i < s->n_fft; i++) window[s->n_fft + i] = window[i] / (float)s->n_fft;
     st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, istft_range, &job);
     free(window);
     return job.failed ? -1 : 0;
