@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define GRAPH_KEY "strata.graph"
-#define HANDLE "strata.handle"
-#define MAX_ARGS 64
+#define GRAPH_KEY  "strata.graph"
+#define HANDLE     "strata.handle"
+#define MAX_ARGS   64
 #define MAX_INPUTS 256
 
 extern const char st_lua_library[]; /* lua/strata.lua, embedded at build time */
@@ -48,7 +48,10 @@ static int graph_gc(lua_State *L)
     return 0;
 }
 
-static handle *to_handle(lua_State *L, int index) { return luaL_testudata(L, index, HANDLE); }
+static handle *to_handle(lua_State *L, int index)
+{
+    return luaL_testudata(L, index, HANDLE);
+}
 
 static int push_handle(lua_State *L, st_ref ref)
 {
@@ -102,8 +105,8 @@ static void to_arg(lua_State *L, const st_node_type *t, const char *name, int in
         a->num = lua_tonumber(L, index);
     } else {
         static const char *const kinds[] = {"", "number", "integer", "boolean", "string"};
-        snprintf(message, sizeof message, "%s: parameter %s must be a%s %s, not %s%s%s%s",
-                 t->name, name, d->kind == ST_P_INT ? "n" : "", kinds[d->kind],
+        snprintf(message, sizeof message, "%s: parameter %s must be a%s %s, not %s%s%s%s", t->name,
+                 name, d->kind == ST_P_INT ? "n" : "", kinds[d->kind],
                  lt == LUA_TSTRING ? "the string \"" : luaL_typename(L, index),
                  lt == LUA_TSTRING ? lua_tostring(L, index) : "", lt == LUA_TSTRING ? "\"" : "",
                  lt == LUA_TNUMBER ? "" : "");
@@ -147,8 +150,9 @@ static int node_call(lua_State *L)
                 handle *e = to_handle(L, -1);
                 if (!e) {
                     char message[256];
-                    snprintf(message, sizeof message, "%s: element %lld of the table is a %s, not a handle",
-                             t->name, (long long)k, luaL_typename(L, -1));
+                    snprintf(message, sizeof message,
+                             "%s: element %lld of the table is a %s, not a handle", t->name,
+                             (long long)k, luaL_typename(L, -1));
                     return raise_at(L, where, message);
                 }
                 if (n_inputs == MAX_INPUTS) return raise_at(L, where, "too many inputs");
@@ -269,7 +273,9 @@ static void push_facts(lua_State *L, const st_value *v)
         lua_setfield(L, -2, "axes");
         break;
     }
-    case ST_EVENTS: set_integer(L, "events", v->u.events.n_events); break;
+    case ST_EVENTS:
+        set_integer(L, "events", v->u.events.n_events);
+        break;
     case ST_RECORD: {
         const st_record *r = &v->u.record;
         lua_createtable(L, r->n_fields, 0);
@@ -280,7 +286,8 @@ static void push_facts(lua_State *L, const st_value *v)
         lua_setfield(L, -2, "fields");
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -469,7 +476,10 @@ static int module_stats(lua_State *L)
 }
 
 /* strata.help(name): the help text of a node, as `strata nodes NAME` prints it. */
-static void append_text(void *data, const char *text) { luaL_addstring((luaL_Buffer *)data, text); }
+static void append_text(void *data, const char *text)
+{
+    luaL_addstring((luaL_Buffer *)data, text);
+}
 
 static int module_help(lua_State *L)
 {

@@ -4,11 +4,9 @@
 #include <stdio.h>
 
 static const st_param params[] = {
-    {"label", ST_P_STRING, .def_str = "", .doc = "printed before the description"},
-    {NULL}};
+    {"label", ST_P_STRING, .def_str = "", .doc = "printed before the description"}, {NULL}};
 
-static int info_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                    st_value **out)
+static int info_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)run, (void)n_in;
     char line[512];

@@ -5,11 +5,11 @@
 #include <string.h>
 
 static const st_param params[] = {
-    {"length", ST_P_INT, .def = 0, .min = 0, .max = 1e12, .doc = "output length in samples; 0 gives the length of the signal the frames came from"},
+    {"length", ST_P_INT, .def = 0, .min = 0, .max = 1e12,
+     .doc = "output length in samples; 0 gives the length of the signal the frames came from"},
     {NULL}};
 
-static int istft_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                     st_value **out)
+static int istft_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;

@@ -10,16 +10,22 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_RATE_HZ 768000.0
+#define MAX_RATE_HZ  768000.0
 #define BLOCK_FRAMES 65536
 
 static const st_param params[] = {
-    {"path", ST_P_STRING, .flags = ST_FILE_IN, .doc = "the file to read (any format libsndfile reads: WAV, FLAC, OGG, Opus, MP3, AIFF, ...)"},
-    {"channels", ST_P_STRING, .def_str = "all", .doc = "\"all\", \"mono\" (the mean of the channels) or a list of channel numbers from 1, such as \"2\" or \"2,1\""},
+    {"path", ST_P_STRING, .flags = ST_FILE_IN,
+     .doc = "the file to read (any format libsndfile reads: WAV, FLAC, OGG, Opus, MP3, AIFF, ...)"},
+    {"channels", ST_P_STRING, .def_str = "all",
+     .doc = "\"all\", \"mono\" (the mean of the channels) or a list of channel numbers from 1, "
+            "such as \"2\" or \"2,1\""},
     {"start", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6, .doc = "seconds to skip at the start"},
-    {"duration", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6, .doc = "seconds to read; 0 reads to the end"},
-    {"rate", ST_P_NUMBER, .def = 0, .min = 0, .max = MAX_RATE_HZ, .doc = "resample to this rate in Hz (libsamplerate); 0 keeps the file's rate"},
-    {"quality", ST_P_STRING, .def_str = "best", .choices = "best|medium|fast", .doc = "resampling quality (libsamplerate's sinc converters)"},
+    {"duration", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6,
+     .doc = "seconds to read; 0 reads to the end"},
+    {"rate", ST_P_NUMBER, .def = 0, .min = 0, .max = MAX_RATE_HZ,
+     .doc = "resample to this rate in Hz (libsamplerate); 0 keeps the file's rate"},
+    {"quality", ST_P_STRING, .def_str = "best", .choices = "best|medium|fast",
+     .doc = "resampling quality (libsamplerate's sinc converters)"},
     {NULL}};
 
 /* Parses "all", "mono" or "2,1" into a list of 0-based channels; mono is -1. */
@@ -27,7 +33,8 @@ static int parse_channels(const char *spec, int n_file, int *list, int *n_list, 
                           size_t size)
 {
     if (strcmp(spec, "all") == 0) {
-        for (int c = 0; c < n_file; c++) list[c] = c;
+        for (int c = 0; c < n_file; c++)
+            list[c] = c;
         *n_list = n_file;
         return ST_OK;
     }
@@ -47,7 +54,8 @@ static int parse_channels(const char *spec, int n_file, int *list, int *n_list, 
         list[(*n_list)++] = (int)c - 1;
         p = *end == ',' ? end + 1 : end;
         if (*end && *end != ',') {
-            snprintf(error, size, "channels = \"%s\" is not \"all\", \"mono\" or a list like \"2,1\"", spec);
+            snprintf(error, size,
+                     "channels = \"%s\" is not \"all\", \"mono\" or a list like \"2,1\"", spec);
             return ST_ERR;
         }
     }
@@ -81,8 +89,7 @@ static int wav_header_rate(const char *path, long *rate_hz)
     return 1;
 }
 
-static int load_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                    st_value **out)
+static int load_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)in, (void)n_in;
     const char *path = st_str(p, "path");
@@ -92,9 +99,12 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
     SF_INFO info = {0};
     SNDFILE *f = sf_open(path, SFM_READ, &info);
     long header_rate;
-    if (!f && wav_header_rate(path, &header_rate) && (header_rate <= 0 || header_rate > MAX_RATE_HZ))
+    if (!f && wav_header_rate(path, &header_rate) &&
+        (header_rate <= 0 || header_rate > MAX_RATE_HZ))
         return st_fail(run, "'%s' has an absurd sample rate (%ld Hz)", path, header_rate);
-    if (!f) return st_fail(run, "'%s' is not an audio file libsndfile can read (%s)", path, sf_strerror(NULL));
+    if (!f)
+        return st_fail(run, "'%s' is not an audio file libsndfile can read (%s)", path,
+                       sf_strerror(NULL));
     int status = ST_ERR;
     float *block = NULL;
     st_value *v = NULL;
@@ -116,7 +126,8 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
         st_fail(run, "'%s' is truncated: its header promises more audio than the file holds", path);
         goto done;
     }
-    if (parse_channels(st_str(p, "channels"), info.channels, list, &n_list, reason, sizeof reason)) {
+    if (parse_channels(st_str(p, "channels"), info.channels, list, &n_list, reason,
+                       sizeof reason)) {
         st_fail(run, "%s", reason);
         goto done;
     }
@@ -144,7 +155,8 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
     }
     const int n_ch = info.channels;
     for (int64_t done_frames = 0; done_frames < n_frames;) {
-        int64_t want = n_frames - done_frames < BLOCK_FRAMES ? n_frames - done_frames : BLOCK_FRAMES;
+        int64_t want =
+            n_frames - done_frames < BLOCK_FRAMES ? n_frames - done_frames : BLOCK_FRAMES;
         sf_count_t got = sf_readf_float(f, block, want);
         if (got <= 0) {
             st_fail(run, "'%s' is truncated or corrupt: read %lld of %lld frames", path,
@@ -162,7 +174,8 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
                 }
             if (n_list < 0) {
                 float sum = 0;
-                for (int c = 0; c < n_ch; c++) sum += frame[c];
+                for (int c = 0; c < n_ch; c++)
+                    sum += frame[c];
                 v->u.audio.channel[0][done_frames + i] = sum / (float)n_ch;
             } else {
                 for (int c = 0; c < n_list; c++)

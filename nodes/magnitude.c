@@ -2,10 +2,13 @@
 #include "../vm/node.h"
 #include "dsp/spectral.h"
 
-static float bin_magnitude(float complex z) { return cabsf(z); }
+static float bin_magnitude(float complex z)
+{
+    return cabsf(z);
+}
 
 static int magnitude_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                      st_value **out)
+                         st_value **out)
 {
     (void)n_in, (void)p;
     return st_spectrum_map(run, in[0], bin_magnitude, out);

@@ -1,8 +1,7 @@
 /* mix: the sum of several audio values. */
 #include "../vm/node.h"
 
-static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                   st_value **out)
+static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)p;
     int n_channels = 1;
@@ -11,10 +10,12 @@ static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *
     for (int i = 0; i < n_in; i++) {
         const st_audio *a = &in[i]->u.audio;
         if (a->rate_hz != rate)
-            return st_fail(run, "input %d is at %g Hz, input 1 at %g Hz (resample with load's rate)",
+            return st_fail(run,
+                           "input %d is at %g Hz, input 1 at %g Hz (resample with load's rate)",
                            i + 1, a->rate_hz, rate);
         if (a->n_channels != 1 && n_channels != 1 && a->n_channels != n_channels)
-            return st_fail(run, "input %d has %d channels, another %d (only mono mixes into any count)",
+            return st_fail(run,
+                           "input %d has %d channels, another %d (only mono mixes into any count)",
                            i + 1, a->n_channels, n_channels);
         if (a->n_channels > n_channels) n_channels = a->n_channels;
         if (a->n_frames > n_frames) n_frames = a->n_frames;
@@ -26,7 +27,8 @@ static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *
         for (int c = 0; c < n_channels; c++) {
             const float *x = a->channel[a->n_channels == 1 ? 0 : c];
             float *y = v->u.audio.channel[c];
-            for (int64_t t = 0; t < a->n_frames; t++) y[t] += x[t];
+            for (int64_t t = 0; t < a->n_frames; t++)
+                y[t] += x[t];
         }
     }
     *out = v;

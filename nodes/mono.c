@@ -1,8 +1,7 @@
 /* mono: the mean of the channels. */
 #include "../vm/node.h"
 
-static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                    st_value **out)
+static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in, (void)p;
     const st_audio *a = &in[0]->u.audio;
@@ -10,8 +9,10 @@ static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params 
     if (!v) return st_fail(run, "out of memory");
     float *y = v->u.audio.channel[0];
     for (int c = 0; c < a->n_channels; c++)
-        for (int64_t t = 0; t < a->n_frames; t++) y[t] += a->channel[c][t];
-    for (int64_t t = 0; t < a->n_frames; t++) y[t] /= (float)a->n_channels;
+        for (int64_t t = 0; t < a->n_frames; t++)
+            y[t] += a->channel[c][t];
+    for (int64_t t = 0; t < a->n_frames; t++)
+        y[t] /= (float)a->n_channels;
     *out = v;
     return ST_OK;
 }

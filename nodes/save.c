@@ -15,9 +15,13 @@
 #define BLOCK_FRAMES 65536
 
 static const st_param params[] = {
-    {"path", ST_P_STRING, .flags = ST_FILE_OUT, .doc = "the file to write; its extension picks the format (.wav .flac .ogg .opus .mp3 .aiff .caf .au)"},
-    {"subtype", ST_P_STRING, .def_str = "auto", .choices = "auto|PCM_16|PCM_24|PCM_32|FLOAT|DOUBLE|VORBIS|OPUS|MP3",
-     .doc = "sample encoding; auto is FLOAT for WAV, AIFF, CAF and AU, PCM_24 for FLAC and the codec for OGG, Opus and MP3"},
+    {"path", ST_P_STRING, .flags = ST_FILE_OUT,
+     .doc = "the file to write; its extension picks the format (.wav .flac .ogg .opus .mp3 .aiff "
+            ".caf .au)"},
+    {"subtype", ST_P_STRING, .def_str = "auto",
+     .choices = "auto|PCM_16|PCM_24|PCM_32|FLOAT|DOUBLE|VORBIS|OPUS|MP3",
+     .doc = "sample encoding; auto is FLOAT for WAV, AIFF, CAF and AU, PCM_24 for FLAC and the "
+            "codec for OGG, Opus and MP3"},
     {NULL}};
 
 typedef struct {
@@ -25,17 +29,27 @@ typedef struct {
     int major, auto_subtype;
 } container;
 
-static const container containers[] = {
-    {"wav", SF_FORMAT_WAV, SF_FORMAT_FLOAT},      {"flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24},
-    {"ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS},     {"opus", SF_FORMAT_OGG, SF_FORMAT_OPUS},
-    {"mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III}, {"aiff", SF_FORMAT_AIFF, SF_FORMAT_FLOAT},
-    {"aif", SF_FORMAT_AIFF, SF_FORMAT_FLOAT},     {"caf", SF_FORMAT_CAF, SF_FORMAT_FLOAT},
-    {"au", SF_FORMAT_AU, SF_FORMAT_FLOAT},        {NULL, 0, 0}};
+static const container containers[] = {{"wav", SF_FORMAT_WAV, SF_FORMAT_FLOAT},
+                                       {"flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24},
+                                       {"ogg", SF_FORMAT_OGG, SF_FORMAT_VORBIS},
+                                       {"opus", SF_FORMAT_OGG, SF_FORMAT_OPUS},
+                                       {"mp3", SF_FORMAT_MPEG, SF_FORMAT_MPEG_LAYER_III},
+                                       {"aiff", SF_FORMAT_AIFF, SF_FORMAT_FLOAT},
+                                       {"aif", SF_FORMAT_AIFF, SF_FORMAT_FLOAT},
+                                       {"caf", SF_FORMAT_CAF, SF_FORMAT_FLOAT},
+                                       {"au", SF_FORMAT_AU, SF_FORMAT_FLOAT},
+                                       {NULL, 0, 0}};
 
 /* Indexed like the choices of "subtype". */
-static const int subtypes[] = {0, SF_FORMAT_PCM_16, SF_FORMAT_PCM_24, SF_FORMAT_PCM_32,
-                               SF_FORMAT_FLOAT, SF_FORMAT_DOUBLE, SF_FORMAT_VORBIS,
-                               SF_FORMAT_OPUS, SF_FORMAT_MPEG_LAYER_III};
+static const int subtypes[] = {0,
+                               SF_FORMAT_PCM_16,
+                               SF_FORMAT_PCM_24,
+                               SF_FORMAT_PCM_32,
+                               SF_FORMAT_FLOAT,
+                               SF_FORMAT_DOUBLE,
+                               SF_FORMAT_VORBIS,
+                               SF_FORMAT_OPUS,
+                               SF_FORMAT_MPEG_LAYER_III};
 
 static const container *container_of(const char *path)
 {
@@ -59,19 +73,22 @@ static int save_check(const st_params *p, char *error, size_t size)
     const char *path = st_str(p, "path");
     char copy[4096];
     if (!container_of(path)) {
-        snprintf(error, size, "save: cannot tell the format of '%s' from its extension (use .wav, .flac, .ogg, .opus, .mp3, .aiff, .caf or .au)", path);
+        snprintf(error, size,
+                 "save: cannot tell the format of '%s' from its extension (use .wav, .flac, .ogg, "
+                 ".opus, .mp3, .aiff, .caf or .au)",
+                 path);
         return ST_ERR;
     }
     if (!folder_exists(path)) {
         snprintf(copy, sizeof copy, "%s", path);
-        snprintf(error, size, "save: cannot write '%s': the folder '%s' does not exist", path, dirname(copy));
+        snprintf(error, size, "save: cannot write '%s': the folder '%s' does not exist", path,
+                 dirname(copy));
         return ST_ERR;
     }
     return ST_OK;
 }
 
-static int save_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                    st_value **out)
+static int save_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const char *path = st_str(p, "path");
@@ -90,7 +107,9 @@ static int save_run(st_run *run, st_value *const *in, int n_in, const st_params 
                     .channels = a->n_channels,
                     .format = box->major | (subtype ? subtype : box->auto_subtype)};
     if (!sf_format_check(&info))
-        return st_fail(run, "cannot write '%s' as %s: libsndfile does not support that combination at %d Hz with %d channels",
+        return st_fail(run,
+                       "cannot write '%s' as %s: libsndfile does not support that combination at "
+                       "%d Hz with %d channels",
                        path, st_str(p, "subtype"), info.samplerate, info.channels);
     /* beside the target, so that rename never crosses a file system */
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());

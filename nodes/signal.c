@@ -5,12 +5,16 @@
 #include <stdint.h>
 
 static const st_param params[] = {
-    {"kind", ST_P_STRING, .def_str = "sine", .choices = "sine|chirp|noise|impulse|silence", .doc = "what to make; chirp sweeps exponentially from freq to freq_end"},
+    {"kind", ST_P_STRING, .def_str = "sine", .choices = "sine|chirp|noise|impulse|silence",
+     .doc = "what to make; chirp sweeps exponentially from freq to freq_end"},
     {"seconds", ST_P_NUMBER, .def = 1, .min = 1e-4, .max = 36000, .doc = "duration"},
     {"rate", ST_P_NUMBER, .def = 44100, .min = 1000, .max = 768000, .doc = "sample rate in Hz"},
-    {"channels", ST_P_INT, .def = 1, .min = 1, .max = 64, .doc = "channel count; each channel differs a little (phase, noise stream)"},
-    {"freq", ST_P_NUMBER, .def = 440, .min = 0, .max = 384000, .doc = "frequency in Hz (sine, chirp start)"},
-    {"freq_end", ST_P_NUMBER, .def = 8000, .min = 1, .max = 384000, .doc = "chirp end frequency in Hz"},
+    {"channels", ST_P_INT, .def = 1, .min = 1, .max = 64,
+     .doc = "channel count; each channel differs a little (phase, noise stream)"},
+    {"freq", ST_P_NUMBER, .def = 440, .min = 0, .max = 384000,
+     .doc = "frequency in Hz (sine, chirp start)"},
+    {"freq_end", ST_P_NUMBER, .def = 8000, .min = 1, .max = 384000,
+     .doc = "chirp end frequency in Hz"},
     {"amplitude", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1, .doc = "peak amplitude"},
     {"seed", ST_P_INT, .def = 1, .min = 0, .max = 2147483647, .doc = "noise seed"},
     {NULL}};
@@ -42,13 +46,22 @@ static int signal_run(st_run *run, st_value *const *in, int n_in, const st_param
         for (int64_t t = 0; t < n; t++) {
             double time = (double)t / rate;
             switch (kind) {
-            case 0: y[t] = (float)(amp * sin(2 * M_PI * f0 * time + offset)); break;
-            case 1: /* phase of an exponential sweep: 2 pi f0 (e^{kt} - 1) / k */
-                y[t] = (float)(amp * sin(2 * M_PI * (f0 > 0 ? f0 : 1) * (k != 0 ? expm1(k * time) / k : time) + offset));
+            case 0:
+                y[t] = (float)(amp * sin(2 * M_PI * f0 * time + offset));
                 break;
-            case 2: y[t] = (float)(amp * (2 * uniform(&state) - 1)); break;
-            case 3: y[t] = t == 0 ? (float)amp : 0.0f; break;
-            default: break;
+            case 1: /* phase of an exponential sweep: 2 pi f0 (e^{kt} - 1) / k */
+                y[t] = (float)(amp * sin(2 * M_PI * (f0 > 0 ? f0 : 1) *
+                                             (k != 0 ? expm1(k * time) / k : time) +
+                                         offset));
+                break;
+            case 2:
+                y[t] = (float)(amp * (2 * uniform(&state) - 1));
+                break;
+            case 3:
+                y[t] = t == 0 ? (float)amp : 0.0f;
+                break;
+            default:
+                break;
             }
         }
     }

@@ -6,18 +6,18 @@
 
 static const st_param params[] = {
     {"start", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6, .doc = "seconds from the beginning"},
-    {"duration", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6, .doc = "seconds to keep; 0 keeps the rest"},
+    {"duration", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6,
+     .doc = "seconds to keep; 0 keeps the rest"},
     {NULL}};
 
-static int slice_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                     st_value **out)
+static int slice_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_audio *a = &in[0]->u.audio;
     int64_t first = (int64_t)llround(st_num(p, "start") * a->rate_hz);
     if (first >= a->n_frames)
-        return st_fail(run, "start = %g s is past the end of the audio (%.3f s)", st_num(p, "start"),
-                       (double)a->n_frames / a->rate_hz);
+        return st_fail(run, "start = %g s is past the end of the audio (%.3f s)",
+                       st_num(p, "start"), (double)a->n_frames / a->rate_hz);
     int64_t n = a->n_frames - first;
     if (st_num(p, "duration") > 0) {
         int64_t want = (int64_t)llround(st_num(p, "duration") * a->rate_hz);

@@ -5,8 +5,8 @@
 #include <sys/mman.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
-#define LARGE ((size_t)1 << 20)
-#define HEADER 64 /* keeps the data 64-byte aligned */
+#define LARGE     ((size_t)1 << 20)
+#define HEADER    64 /* keeps the data 64-byte aligned */
 
 /* A header before the data says how the block was made. */
 typedef struct {

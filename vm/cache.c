@@ -12,8 +12,14 @@
 
 #define MAGIC "STV1"
 
-static int put(FILE *f, const void *p, size_t n) { return fwrite(p, 1, n, f) == n ? ST_OK : ST_ERR; }
-static int get(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? ST_OK : ST_ERR; }
+static int put(FILE *f, const void *p, size_t n)
+{
+    return fwrite(p, 1, n, f) == n ? ST_OK : ST_ERR;
+}
+static int get(FILE *f, void *p, size_t n)
+{
+    return fread(p, 1, n, f) == n ? ST_OK : ST_ERR;
+}
 
 #define PUT(x) put(f, &(x), sizeof(x))
 #define GET(x) get(f, &(x), sizeof(x))
@@ -34,8 +40,7 @@ static int write_value(FILE *f, const st_value *v)
     case ST_SPECTRUM: {
         const st_spectrum *s = &v->u.spectrum;
         int32_t h[5] = {s->n_fft, s->hop_samples, s->n_channels, (int32_t)s->window, s->center};
-        if (PUT(h) || PUT(s->n_frames) || PUT(s->rate_hz) || PUT(s->length_samples))
-            return ST_ERR;
+        if (PUT(h) || PUT(s->n_frames) || PUT(s->rate_hz) || PUT(s->length_samples)) return ST_ERR;
         return put(f, s->data,
                    (size_t)s->n_bins * (size_t)s->n_frames * (size_t)s->n_channels *
                        sizeof *s->data);
@@ -65,7 +70,8 @@ static int write_value(FILE *f, const st_value *v)
         }
         return ST_OK;
     }
-    default: return ST_ERR;
+    default:
+        return ST_ERR;
     }
 }
 
@@ -150,7 +156,8 @@ static st_value *read_value(FILE *f, int depth)
         free(names);
         return v;
     }
-    default: return NULL;
+    default:
+        return NULL;
     }
 fail:
     st_value_unref(v);

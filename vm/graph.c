@@ -33,12 +33,16 @@ struct st_graph {
     char error[1024];
 };
 
-st_graph *st_graph_new(void) { return calloc(1, sizeof(st_graph)); }
+st_graph *st_graph_new(void)
+{
+    return calloc(1, sizeof(st_graph));
+}
 
 static void node_free(st_node *n)
 {
     int n_params = st_param_count(n->type->params);
-    for (int i = 0; i < n_params; i++) free(n->params.value[i].str);
+    for (int i = 0; i < n_params; i++)
+        free(n->params.value[i].str);
     free(n->params.value);
     free(n->inputs);
     st_value_unref(n->result);
@@ -48,18 +52,40 @@ static void node_free(st_node *n)
 void st_graph_free(st_graph *g)
 {
     if (!g) return;
-    for (int i = 0; i < g->n_nodes; i++) node_free(g->node[i]);
+    for (int i = 0; i < g->n_nodes; i++)
+        node_free(g->node[i]);
     free(g->node);
     free(g);
 }
 
-const char *st_graph_error(const st_graph *g) { return g->error; }
-st_graph_stats st_graph_get_stats(const st_graph *g) { return g->stats; }
-const st_node_type *st_node_type_of(const st_node *n) { return n->type; }
-st_key st_node_key(const st_node *n) { return n->key; }
-const st_params *st_node_params(const st_node *n) { return &n->params; }
-int st_node_n_inputs(const st_node *n) { return n->n_inputs; }
-st_ref st_node_input(const st_node *n, int i) { return n->inputs[i]; }
+const char *st_graph_error(const st_graph *g)
+{
+    return g->error;
+}
+st_graph_stats st_graph_get_stats(const st_graph *g)
+{
+    return g->stats;
+}
+const st_node_type *st_node_type_of(const st_node *n)
+{
+    return n->type;
+}
+st_key st_node_key(const st_node *n)
+{
+    return n->key;
+}
+const st_params *st_node_params(const st_node *n)
+{
+    return &n->params;
+}
+int st_node_n_inputs(const st_node *n)
+{
+    return n->n_inputs;
+}
+st_ref st_node_input(const st_node *n, int i)
+{
+    return n->inputs[i];
+}
 
 static int graph_fail(st_graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int graph_fail(st_graph *g, const char *fmt, ...)
@@ -105,8 +131,7 @@ static int set_param(st_graph *g, const st_node_type *t, const st_param *d, st_p
         return graph_fail(g, "%s: parameter %s = %g is not a finite number", t->name, d->name,
                           a->num);
     if (d->kind == ST_P_INT && a->num != floor(a->num))
-        return graph_fail(g, "%s: parameter %s = %g must be an integer", t->name, d->name,
-                          a->num);
+        return graph_fail(g, "%s: parameter %s = %g must be an integer", t->name, d->name, a->num);
     if ((d->kind == ST_P_NUMBER || d->kind == ST_P_INT) && (a->num < d->min || a->num > d->max))
         return graph_fail(g, "%s: parameter %s = %g is out of range [%g, %g]", t->name, d->name,
                           a->num, d->min, d->max);
@@ -115,7 +140,10 @@ static int set_param(st_graph *g, const st_node_type *t, const st_param *d, st_p
 }
 
 /* A file's identity, for keys and for the overwrite check. */
-static int file_stat(const char *path, struct stat *st) { return path && stat(path, st) == 0; }
+static int file_stat(const char *path, struct stat *st)
+{
+    return path && stat(path, st) == 0;
+}
 
 static void hash_node(st_node *n)
 {
@@ -156,9 +184,8 @@ static int check_output_path(st_graph *g, const st_node_type *t, const char *pat
         const st_node *n = g->node[i];
         for (int p = 0; n->type->params && n->type->params[p].name; p++) {
             struct stat in;
-            if ((n->type->params[p].flags & ST_FILE_IN) &&
-                file_stat(n->params.value[p].str, &in) && in.st_dev == out.st_dev &&
-                in.st_ino == out.st_ino)
+            if ((n->type->params[p].flags & ST_FILE_IN) && file_stat(n->params.value[p].str, &in) &&
+                in.st_dev == out.st_dev && in.st_ino == out.st_ino)
                 return graph_fail(g, "%s: refusing to overwrite '%s', an input of this patch",
                                   t->name, path);
         }
@@ -215,8 +242,8 @@ st_node *st_graph_add(st_graph *g, const st_node_type *t, const st_ref *inputs, 
             char names[512] = "";
             size_t used = 0;
             for (int i = 0; i < n_params && used < sizeof names; i++)
-                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s",
-                                         i ? ", " : "", t->params[i].name);
+                used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "",
+                                         t->params[i].name);
             graph_fail(g, "%s: unknown parameter '%s' (%s%s)", t->name, args[a].name,
                        n_params ? "parameters: " : "it takes none", names);
             goto fail;
@@ -229,8 +256,7 @@ st_node *st_graph_add(st_graph *g, const st_node_type *t, const st_ref *inputs, 
             graph_fail(g, "%s: parameter %s is required", t->name, d->name);
             goto fail;
         }
-        if ((d->flags & ST_FILE_OUT) && check_output_path(g, t, n->params.value[i].str))
-            goto fail;
+        if ((d->flags & ST_FILE_OUT) && check_output_path(g, t, n->params.value[i].str)) goto fail;
     }
     if (t->check && t->check(&n->params, g->error, sizeof g->error)) goto fail;
     hash_node(n);
@@ -305,8 +331,7 @@ static int run_node(st_graph *g, st_node *n)
                       .progress = show_progress};
         if (n->type->slow && !st_global_config.no_cache) g->stats.disk_misses++;
         g->stats.runs++;
-        if (n->type->run(&run, in, n->n_inputs, &n->params, &n->result) != ST_OK ||
-            !n->result) {
+        if (n->type->run(&run, in, n->n_inputs, &n->params, &n->result) != ST_OK || !n->result) {
             st_value_unref(n->result);
             n->result = NULL;
             status = graph_fail(g, "%s%s%s", n->where, n->where[0] ? ": " : "",
@@ -317,7 +342,8 @@ static int run_node(st_graph *g, st_node *n)
             st_cache_store(n->key, n->result) == ST_OK)
             g->stats.disk_writes++;
     }
-    for (int i = 0; i < n->n_inputs; i++) st_value_unref(in[i]);
+    for (int i = 0; i < n->n_inputs; i++)
+        st_value_unref(in[i]);
     free(in);
     return status;
 }

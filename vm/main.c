@@ -37,8 +37,8 @@ static const char usage[] =
     "  --version      print the version\n"
     "  --help         print this help\n"
     "\n"
-    "ready patches are looked up in $STRATA_PATCHES, the patches/ folder beside the binary\n"
-    "and " STRATA_DATADIR "/patches.\n";
+    "ready patches are looked up in $STRATA_PATCHES, the patches/ folder beside the binary,\n"
+    "../share/strata/patches from the binary and " STRATA_DATADIR "/patches.\n";
 
 static void emit_stdout(void *data, const char *text)
 {
@@ -61,7 +61,8 @@ static int list_nodes(const char *name, int markdown)
     if (markdown) {
         printf("# Node reference\n\nGenerated from the node descriptors by `make docs` "
                "(`strata nodes --markdown`); do not edit.\n\n");
-        for (int i = 0; all[i]; i++) st_node_help(all[i], 1, emit_stdout, NULL);
+        for (int i = 0; all[i]; i++)
+            st_node_help(all[i], 1, emit_stdout, NULL);
         return 0;
     }
     for (int i = 0; all[i]; i++) {
@@ -85,6 +86,7 @@ static int patch_dirs(char dirs[][4096], int max)
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
         snprintf(dirs[n++], 4096, "%s/patches", exe);
+        if (n < max) snprintf(dirs[n++], 4096, "%s/../share/strata/patches", exe); /* relocated */
     }
     if (n < max) snprintf(dirs[n++], 4096, "%s/patches", STRATA_DATADIR);
     return n;
@@ -92,8 +94,8 @@ static int patch_dirs(char dirs[][4096], int max)
 
 static int find_patch(const char *name, char *path, size_t size)
 {
-    char dirs[3][4096];
-    int n = patch_dirs(dirs, 3);
+    char dirs[4][4096];
+    int n = patch_dirs(dirs, 4);
     for (int i = 0; i < n; i++) {
         snprintf(path, size, "%s/%s.lua", dirs[i], name);
         if (access(path, R_OK) == 0) return 1;
@@ -103,13 +105,14 @@ static int find_patch(const char *name, char *path, size_t size)
 
 static int list_patches(void)
 {
-    char dirs[3][4096], cmd[8300];
-    int n = patch_dirs(dirs, 3);
+    char dirs[4][4096], cmd[8300];
+    int n = patch_dirs(dirs, 4);
     for (int i = 0; i < n; i++)
         if (access(dirs[i], R_OK) == 0) {
             printf("ready patches in %s:\n", dirs[i]);
             fflush(stdout);
-            snprintf(cmd, sizeof cmd, "cd '%s' && ls *.lua 2>/dev/null | sed 's/\\.lua$//; s/^/  /'", dirs[i]);
+            snprintf(cmd, sizeof cmd,
+                     "cd '%s' && ls *.lua 2>/dev/null | sed 's/\\.lua$//; s/^/  /'", dirs[i]);
             if (system(cmd) != 0) return 1;
             return 0;
         }
@@ -137,7 +140,8 @@ static int run_patch(const char *path, int argc, char **argv)
     lua_setglobal(L, "arg");
     int status = luaL_loadfile(L, path);
     if (status == LUA_OK) {
-        for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
+        for (int i = 0; i < argc; i++)
+            lua_pushstring(L, argv[i]);
         status = lua_pcall(L, argc, 0, 0);
     }
     if (status != LUA_OK) {
@@ -223,7 +227,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "strata: unknown option '%s' (strata --help lists them)\n", rest[0]);
             status = 2;
         } else if (!find_patch(rest[0], path, sizeof path)) {
-            fprintf(stderr, "strata: no command or ready patch called '%s' (strata patches lists them)\n",
+            fprintf(stderr,
+                    "strata: no command or ready patch called '%s' (strata patches lists them)\n",
                     rest[0]);
             status = 2;
         } else {

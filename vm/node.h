@@ -18,7 +18,7 @@ typedef enum {
     ST_P_NUMBER = 1, /* a real number within [min, max] */
     ST_P_INT,        /* an integer within [min, max] */
     ST_P_BOOL,
-    ST_P_STRING,     /* free text; with choices, one of "a|b|c" */
+    ST_P_STRING, /* free text; with choices, one of "a|b|c" */
 } st_param_kind;
 
 /* What a string parameter names, so that the runtime can reason about files. */

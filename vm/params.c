@@ -8,14 +8,16 @@
 int st_port_count(const st_port *ports)
 {
     int n = 0;
-    while (ports && ports[n].name) n++;
+    while (ports && ports[n].name)
+        n++;
     return n;
 }
 
 int st_param_count(const st_param *params)
 {
     int n = 0;
-    while (params && params[n].name) n++;
+    while (params && params[n].name)
+        n++;
     return n;
 }
 
@@ -44,7 +46,10 @@ double st_num(const st_params *p, const char *name)
     return v ? v->num : NAN;
 }
 
-int st_int(const st_params *p, const char *name) { return (int)lround(st_num(p, name)); }
+int st_int(const st_params *p, const char *name)
+{
+    return (int)lround(st_num(p, name));
+}
 
 const char *st_str(const st_params *p, const char *name)
 {
@@ -93,10 +98,14 @@ void st_progress(st_run *run, double fraction)
 static const char *kind_name(st_param_kind k)
 {
     switch (k) {
-    case ST_P_NUMBER: return "number";
-    case ST_P_INT: return "integer";
-    case ST_P_BOOL: return "boolean";
-    default: return "string";
+    case ST_P_NUMBER:
+        return "number";
+    case ST_P_INT:
+        return "integer";
+    case ST_P_BOOL:
+        return "boolean";
+    default:
+        return "string";
     }
 }
 

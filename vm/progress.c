@@ -27,7 +27,8 @@ void st_progress_draw(const char *label, double fraction)
     if (fraction > 1) fraction = 1;
     char bar[41];
     int filled = (int)(fraction * 40 + 0.5);
-    for (int i = 0; i < 40; i++) bar[i] = i < filled ? '#' : '.';
+    for (int i = 0; i < 40; i++)
+        bar[i] = i < filled ? '#' : '.';
     bar[40] = 0;
     fprintf(stderr, "\r%-12.12s [%s] %3d%%", label, bar, (int)(fraction * 100 + 0.5));
     fflush(stderr);

@@ -10,22 +10,32 @@
 const char *st_type_name(st_type type)
 {
     switch (type) {
-    case ST_AUDIO: return "audio";
-    case ST_SPECTRUM: return "spectrum";
-    case ST_ARRAY: return "array";
-    case ST_EVENTS: return "events";
-    case ST_RECORD: return "record";
-    case ST_ANY: return "any";
-    default: return "none";
+    case ST_AUDIO:
+        return "audio";
+    case ST_SPECTRUM:
+        return "spectrum";
+    case ST_ARRAY:
+        return "array";
+    case ST_EVENTS:
+        return "events";
+    case ST_RECORD:
+        return "record";
+    case ST_ANY:
+        return "any";
+    default:
+        return "none";
     }
 }
 
 const char *st_window_name(st_window w)
 {
     switch (w) {
-    case ST_WINDOW_SQRT_HANN: return "sqrt_hann";
-    case ST_WINDOW_HAMMING: return "hamming";
-    default: return "hann";
+    case ST_WINDOW_SQRT_HANN:
+        return "sqrt_hann";
+    case ST_WINDOW_HAMMING:
+        return "hamming";
+    default:
+        return "hann";
     }
 }
 
@@ -53,8 +63,12 @@ static void value_free(st_value *v)
         if (v->u.audio.channel) st_zfree(v->u.audio.channel[0]);
         free(v->u.audio.channel);
         break;
-    case ST_SPECTRUM: st_zfree(v->u.spectrum.data); break;
-    case ST_ARRAY: st_zfree(v->u.array.data); break;
+    case ST_SPECTRUM:
+        st_zfree(v->u.spectrum.data);
+        break;
+    case ST_ARRAY:
+        st_zfree(v->u.array.data);
+        break;
     case ST_EVENTS:
         free(v->u.events.time_s);
         free(v->u.events.label);
@@ -67,7 +81,8 @@ static void value_free(st_value *v)
         free(v->u.record.field);
         free(v->u.record.name);
         break;
-    default: break;
+    default:
+        break;
     }
     free(v);
 }
@@ -87,13 +102,15 @@ st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz)
     a->n_frames = n_frames;
     a->rate_hz = rate_hz;
     a->channel = calloc((size_t)n_channels, sizeof *a->channel);
-    float *block = st_zalloc((size_t)n_channels * (size_t)(n_frames ? n_frames : 1) * sizeof *block);
+    float *block =
+        st_zalloc((size_t)n_channels * (size_t)(n_frames ? n_frames : 1) * sizeof *block);
     if (!a->channel || !block) {
         st_zfree(block);
         value_free(v);
         return NULL;
     }
-    for (int c = 0; c < n_channels; c++) a->channel[c] = block + (size_t)c * (size_t)n_frames;
+    for (int c = 0; c < n_channels; c++)
+        a->channel[c] = block + (size_t)c * (size_t)n_frames;
     return v;
 }
 
@@ -199,14 +216,18 @@ size_t st_value_bytes(const st_value *v)
         n += (size_t)v->u.spectrum.n_bins * (size_t)v->u.spectrum.n_frames *
              (size_t)v->u.spectrum.n_channels * sizeof(float complex);
         break;
-    case ST_ARRAY: n += (size_t)v->u.array.n_elems * sizeof(float); break;
+    case ST_ARRAY:
+        n += (size_t)v->u.array.n_elems * sizeof(float);
+        break;
     case ST_EVENTS:
         n += (size_t)v->u.events.n_events * (sizeof(double) + sizeof(int));
         break;
     case ST_RECORD:
-        for (int i = 0; i < v->u.record.n_fields; i++) n += st_value_bytes(v->u.record.field[i]);
+        for (int i = 0; i < v->u.record.n_fields; i++)
+            n += st_value_bytes(v->u.record.field[i]);
         break;
-    default: break;
+    default:
+        break;
     }
     return n;
 }
@@ -251,6 +272,8 @@ void st_value_describe(const st_value *v, char *buf, size_t size)
         if (used < size) snprintf(buf + used, size - used, "}");
         break;
     }
-    default: snprintf(buf, size, "none"); break;
+    default:
+        snprintf(buf, size, "none");
+        break;
     }
 }

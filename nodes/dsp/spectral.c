@@ -11,7 +11,8 @@ typedef struct {
 static void map_range(void *ctx, int64_t begin, int64_t end)
 {
     map_job *job = ctx;
-    for (int64_t i = begin; i < end; i++) job->out[i] = job->map(job->in[i]);
+    for (int64_t i = begin; i < end; i++)
+        job->out[i] = job->map(job->in[i]);
 }
 
 int st_spectrum_map(st_run *run, const st_value *spectrum, st_bin_map map, st_value **out)

@@ -47,7 +47,8 @@ static void stft_range(void *ctx, int64_t begin, int64_t end)
         for (int64_t t = t0; t < t1; t++) {
             int64_t start = t * s->hop_samples - pad;
             if (start >= 0 && start + n_fft <= length) {
-                for (int i = 0; i < n_fft; i++) frame[i] = x[start + i] * job->window[i];
+                for (int i = 0; i < n_fft; i++)
+                    frame[i] = x[start + i] * job->window[i];
             } else {
                 for (int i = 0; i < n_fft; i++) {
                     int64_t j = start + i;
@@ -122,7 +123,8 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             int64_t start = t * hop - pad;
             int i0 = start < o0 ? (int)(o0 - start) : 0;
             int i1 = start + n_fft > o1 ? (int)(o1 - start) : n_fft;
-            for (int i = i0; i < i1; i++) y[start + i] += frame[i] * job->synthesis[i];
+            for (int i = i0; i < i1; i++)
+                y[start + i] += frame[i] * job->synthesis[i];
         }
         /* divide by the sum of squared windows where it is not tiny */
         for (int64_t j = o0; j < o1; j++) {
@@ -151,7 +153,8 @@ int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads)
         return -1;
     }
     st_window_fill(s->window, s->n_fft, window);
-    for (int i = 0; i < s->n_fft; i++) window[s->n_fft + i] = window[i] / (float)s->n_fft;
+    for (int i = 0; i < s->n_fft; i++)
+        window[s->n_fft + i] = window[i] / (float)s->n_fft;
     st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, istft_range, &job);
     free(window);
     return job.failed ? -1 : 0;

@@ -31,7 +31,8 @@ static double peak_mb(void)
 static st_node *add(st_graph *g, const char *type, st_node *input, const st_arg *args, int n_args)
 {
     st_ref ref = {input, -1};
-    st_node *n = st_graph_add(g, st_registry_find(type), &ref, input ? 1 : 0, args, n_args, "bench");
+    st_node *n =
+        st_graph_add(g, st_registry_find(type), &ref, input ? 1 : 0, args, n_args, "bench");
     if (!n) {
         fprintf(stderr, "bench: %s\n", st_graph_error(g));
         exit(1);
@@ -112,17 +113,18 @@ int main(int argc, char **argv)
     unlink(flac);
 
     printf("%-44s %10s %12s %14s\n", "benchmark (best of 5)", "wall s", "peak MB", "target");
-    printf("%-44s %10.3f %12.0f %14s\n", "stft+istft 180 s stereo 44.1k 2048/512", stft_s,
-           stft_mb, "< 0.2 s");
+    printf("%-44s %10.3f %12.0f %14s\n", "stft+istft 180 s stereo 44.1k 2048/512", stft_s, stft_mb,
+           "< 0.2 s");
     printf("%-44s %10.3f %12.0f %14s\n", "load 180 s stereo FLAC (PCM_24)", load_s, total_mb,
            "< 0.3 s");
     printf("librosa 0.11 stft+istft reference 0.81 s: ratio %.1fx\n", 0.81 / stft_s);
     FILE *f = fopen(json, "w");
     if (f) {
-        fprintf(f,
-                "{\"threads\": %d, \"stft_istft_180s_stereo_s\": %.4f, \"stft_istft_peak_mb\": %.0f, "
-                "\"load_flac_180s_stereo_s\": %.4f, \"peak_mb\": %.0f}\n",
-                st_global_config.n_threads, stft_s, stft_mb, load_s, total_mb);
+        fprintf(
+            f,
+            "{\"threads\": %d, \"stft_istft_180s_stereo_s\": %.4f, \"stft_istft_peak_mb\": %.0f, "
+            "\"load_flac_180s_stereo_s\": %.4f, \"peak_mb\": %.0f}\n",
+            st_global_config.n_threads, stft_s, stft_mb, load_s, total_mb);
         fclose(f);
     }
     return 0;

@@ -11,8 +11,7 @@
 
 static int slow_runs;
 
-static int slow_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                    st_value **out)
+static int slow_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)run, (void)in, (void)n_in;
     slow_runs++;
@@ -26,7 +25,8 @@ static const st_node_type slow_type = {
     .doc = "a slow node for tests",
     .inputs = (const st_port[]){{NULL}},
     .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
-    .params = (const st_param[]){{"x", ST_P_NUMBER, .def = 1, .min = -1e9, .max = 1e9, .doc = ""}, {NULL}},
+    .params = (const st_param[]){{"x", ST_P_NUMBER, .def = 1, .min = -1e9, .max = 1e9, .doc = ""},
+                                 {NULL}},
     .slow = 1,
     .run = slow_run,
 };
@@ -68,7 +68,8 @@ void test_cache(void)
     st_graph_stats s;
     slow_runs = 0;
     float first = eval_fresh(3, &s);
-    CHECK("cache miss runs the node", first == 3 && slow_runs == 1 && s.disk_misses == 1 && s.disk_writes == 1,
+    CHECK("cache miss runs the node",
+          first == 3 && slow_runs == 1 && s.disk_misses == 1 && s.disk_writes == 1,
           "runs %d misses %d writes %d", slow_runs, s.disk_misses, s.disk_writes);
     float again = eval_fresh(3, &s);
     CHECK("cache hit does not run the node", again == 3 && slow_runs == 1 && s.disk_hits == 1,
@@ -78,13 +79,14 @@ void test_cache(void)
           "runs %d", slow_runs);
     st_global_config.no_cache = 1;
     eval_fresh(3, &s);
-    CHECK("--no-cache neither reads nor writes", slow_runs == 3 && s.disk_hits == 0 && s.disk_writes == 0,
-          "runs %d", slow_runs);
+    CHECK("--no-cache neither reads nor writes",
+          slow_runs == 3 && s.disk_hits == 0 && s.disk_writes == 0, "runs %d", slow_runs);
     st_global_config.no_cache = 0;
 
     /* each file is about 4 kB; a cap of 0.01 MB keeps two */
     setenv("STRATA_CACHE_MAX_MB", "0.01", 1);
-    for (int i = 10; i < 20; i++) eval_fresh(i, NULL);
+    for (int i = 10; i < 20; i++)
+        eval_fresh(i, NULL);
     int kept = count_files(dir);
     CHECK("eviction keeps the folder under its cap", kept >= 1 && kept <= 3, "%d files kept", kept);
     unsetenv("STRATA_CACHE_MAX_MB");
@@ -93,7 +95,8 @@ void test_cache(void)
     int bad = 0;
     pid_t child = fork();
     if (child == 0) {
-        for (int i = 0; i < 200; i++) eval_fresh(77, NULL);
+        for (int i = 0; i < 200; i++)
+            eval_fresh(77, NULL);
         _exit(0);
     }
     for (int i = 0; i < 200; i++) {
@@ -102,8 +105,8 @@ void test_cache(void)
     }
     int status = 0;
     waitpid(child, &status, 0);
-    CHECK("two processes share the cache safely", bad == 0 && WIFEXITED(status),
-          "%d bad loads", bad);
+    CHECK("two processes share the cache safely", bad == 0 && WIFEXITED(status), "%d bad loads",
+          bad);
 
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -6,8 +6,7 @@
 
 static int n_runs;
 
-static int make_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                    st_value **out)
+static int make_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)run, (void)in, (void)n_in;
     n_runs++;
@@ -26,8 +25,7 @@ static const st_node_type make_type = {
     .run = make_run,
 };
 
-static int split_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
-                     st_value **out)
+static int split_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in, (void)p;
     if (in[0]->u.audio.n_frames == 13) return st_fail(run, "thirteen frames is unlucky");
@@ -68,22 +66,27 @@ void test_graph(void)
 
     st_ref ra = {a, -1};
     st_node *bad = st_graph_add(g, &want_spectrum_type, &ra, 1, NULL, 0, "t.lua:4");
-    CHECK("type mismatch at connect", !bad && strstr(st_graph_error(g), "input in expects spectrum, got audio"),
-          "error '%s'", st_graph_error(g));
+    CHECK("type mismatch at connect",
+          !bad && strstr(st_graph_error(g), "input in expects spectrum, got audio"), "error '%s'",
+          st_graph_error(g));
 
     st_arg unknown = {.name = "framez", .num = 1};
     bad = st_graph_add(g, &make_type, NULL, 0, &unknown, 1, "t.lua:5");
-    CHECK("unknown parameter", !bad && strstr(st_graph_error(g), "unknown parameter 'framez'") &&
-          strstr(st_graph_error(g), "frames, mode"), "error '%s'", st_graph_error(g));
+    CHECK("unknown parameter",
+          !bad && strstr(st_graph_error(g), "unknown parameter 'framez'") &&
+              strstr(st_graph_error(g), "frames, mode"),
+          "error '%s'", st_graph_error(g));
 
     st_arg too_big = {.name = "frames", .num = 5000};
     bad = st_graph_add(g, &make_type, NULL, 0, &too_big, 1, "t.lua:6");
-    CHECK("parameter out of range", !bad && strstr(st_graph_error(g), "frames = 5000 is out of range [1, 1000]"),
+    CHECK("parameter out of range",
+          !bad && strstr(st_graph_error(g), "frames = 5000 is out of range [1, 1000]"),
           "error '%s'", st_graph_error(g));
 
     st_arg fraction = {.name = "frames", .num = 2.5};
     bad = st_graph_add(g, &make_type, NULL, 0, &fraction, 1, "t.lua:7");
-    CHECK("integer parameter", !bad && strstr(st_graph_error(g), "must be an integer"), "error '%s'", st_graph_error(g));
+    CHECK("integer parameter", !bad && strstr(st_graph_error(g), "must be an integer"),
+          "error '%s'", st_graph_error(g));
 
     st_arg mode = {.name = "mode", .is_string = 1, .str = "c"};
     bad = st_graph_add(g, &make_type, NULL, 0, &mode, 1, "t.lua:8");
@@ -92,18 +95,21 @@ void test_graph(void)
 
     st_arg wrong_kind = {.name = "frames", .is_string = 1, .str = "ten"};
     bad = st_graph_add(g, &make_type, NULL, 0, &wrong_kind, 1, "t.lua:9");
-    CHECK("string for a number", !bad && strstr(st_graph_error(g), "must be a number"), "error '%s'", st_graph_error(g));
+    CHECK("string for a number", !bad && strstr(st_graph_error(g), "must be a number"),
+          "error '%s'", st_graph_error(g));
 
     n_runs = 0;
     CHECK("nothing runs before it is asked for", n_runs == 0, "%d runs", n_runs);
     st_node *split = st_graph_add(g, &split_type, &ra, 1, NULL, 0, "t.lua:10");
     st_ref right = {split, 1};
-    CHECK("record output type", split && st_ref_type(right) == ST_AUDIO &&
-          st_ref_type((st_ref){split, -1}) == ST_RECORD, "wrong static types");
+    CHECK("record output type",
+          split && st_ref_type(right) == ST_AUDIO && st_ref_type((st_ref){split, -1}) == ST_RECORD,
+          "wrong static types");
     st_value *v1 = st_graph_eval(g, right);
     st_value *v2 = st_graph_eval(g, ra);
-    CHECK("evaluation memoized", v1 && v2 && v1 == v2 && n_runs == 1 &&
-          st_graph_get_stats(g).runs == 2, "runs %d", n_runs);
+    CHECK("evaluation memoized",
+          v1 && v2 && v1 == v2 && n_runs == 1 && st_graph_get_stats(g).runs == 2, "runs %d",
+          n_runs);
     st_value_unref(v1);
     st_value_unref(v2);
 

@@ -53,8 +53,8 @@ void test_stft(void)
             for (int c = 0; c < 3; c++)
                 for (int l = 0; l < 4; l++) {
                     int n_fft = sizes[s], hop = n_fft / h;
-                    double e = roundtrip_error(n_fft, hop, channels[c], lengths[l],
-                                               ST_WINDOW_HANN, 2);
+                    double e =
+                        roundtrip_error(n_fft, hop, channels[c], lengths[l], ST_WINDOW_HANN, 2);
                     snprintf(name, sizeof name, "stft roundtrip n_fft=%d hop=%d ch=%d len=%lld",
                              n_fft, hop, channels[c], (long long)lengths[l]);
                     CHECK(name, e < 1e-5, "max abs error %g", e);

@@ -17,8 +17,8 @@ void test_values(void)
     const char *names[3] = {"audio", "array", "events"};
     st_value *fields[3] = {a, arr, ev};
     st_value *rec = st_record_new(3, names, fields);
-    CHECK("record holds references", a->refs == 2 && st_record_get(rec, "array") == arr,
-          "refs %d", a->refs);
+    CHECK("record holds references", a->refs == 2 && st_record_get(rec, "array") == arr, "refs %d",
+          a->refs);
 
     FILE *f = tmpfile();
     int wrote = st_value_write(f, rec) == ST_OK;
@@ -28,10 +28,11 @@ void test_values(void)
     st_value *ba = back ? st_record_get(back, "audio") : NULL;
     st_value *barr = back ? st_record_get(back, "array") : NULL;
     st_value *bev = back ? st_record_get(back, "events") : NULL;
-    CHECK("value file round trip", wrote && ba && barr && bev &&
-          ba->u.audio.channel[1][9] == 0.25f && ba->u.audio.rate_hz == 8000 &&
-          barr->u.array.data[11] == 7 && strcmp(barr->u.array.axis[1], "time") == 0 &&
-          bev->u.events.time_s[1] == 1.5 && bev->u.events.label[1] == 3,
+    CHECK("value file round trip",
+          wrote && ba && barr && bev && ba->u.audio.channel[1][9] == 0.25f &&
+              ba->u.audio.rate_hz == 8000 && barr->u.array.data[11] == 7 &&
+              strcmp(barr->u.array.axis[1], "time") == 0 && bev->u.events.time_s[1] == 1.5 &&
+              bev->u.events.label[1] == 3,
           "a record did not survive writing and reading");
     st_value_unref(back);
     st_value_unref(rec);
