@@ -40,6 +40,8 @@ static st_graph *graph_of(lua_State *L)
     return box->graph;
 }
 
+st_graph *st_lua_graph(lua_State *L) { return graph_of(L); }
+
 static int graph_gc(lua_State *L)
 {
     graph_box *box = lua_touserdata(L, 1);
@@ -48,10 +50,7 @@ static int graph_gc(lua_State *L)
     return 0;
 }
 
-static handle *to_handle(lua_State *L, int index)
-{
-    return luaL_testudata(L, index, HANDLE);
-}
+static handle *to_handle(lua_State *L, int index) { return luaL_testudata(L, index, HANDLE); }
 
 static int push_handle(lua_State *L, st_ref ref)
 {
@@ -476,10 +475,7 @@ static int module_stats(lua_State *L)
 }
 
 /* strata.help(name): the help text of a node, as `strata nodes NAME` prints it. */
-static void append_text(void *data, const char *text)
-{
-    luaL_addstring((luaL_Buffer *)data, text);
-}
+static void append_text(void *data, const char *text) { luaL_addstring((luaL_Buffer *)data, text); }
 
 static int module_help(lua_State *L)
 {

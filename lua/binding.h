@@ -7,4 +7,7 @@
 /* `require "strata"`: also the entry point of strata.so. */
 int luaopen_strata(lua_State *L);
 
+/* The graph the patches of this Lua state have built. */
+struct st_graph *st_lua_graph(lua_State *L);
+
 #endif

@@ -1,6 +1,9 @@
 /* mix: the sum of several audio values. */
 #include "../vm/node.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)p;
@@ -35,6 +38,49 @@ static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *
     return ST_OK;
 }
 
+/* Owned by the program: which input channel feeds each output channel. */
+typedef struct {
+    int n_in, n_channels;
+    int in_channels[256];
+} mix_state;
+
+static int mix_open(st_open *o, void **state)
+{
+    if (st_open_audio_inputs(o)) return ST_ERR;
+    if (o->n_in > 256) return st_open_fail(o, "at most 256 inputs in a stream");
+    mix_state *m = calloc(1, sizeof *m);
+    if (!m) return st_open_fail(o, "out of memory");
+    m->n_in = o->n_in;
+    for (int i = 0; i < o->n_in; i++) {
+        int n = o->in[i].n_channels;
+        if (n != 1 && m->n_channels > 1 && n != m->n_channels) {
+            int other = m->n_channels;
+            free(m);
+            return st_open_fail(o, "input %d has %d channels, another %d", i + 1, n, other);
+        }
+        m->in_channels[i] = n;
+        if (n > m->n_channels) m->n_channels = n;
+    }
+    o->out.n_channels = m->n_channels;
+    *state = m;
+    return ST_OK;
+}
+
+/* Real-time safe. */
+static void mix_process(void *state, const st_block *const *in, st_block *out, int n)
+{
+    const mix_state *m = state;
+    for (int c = 0; c < m->n_channels; c++) {
+        float *y = out->channel[c];
+        memset(y, 0, (size_t)n * sizeof *y);
+        for (int i = 0; i < m->n_in; i++) {
+            const float *x = in[i]->channel[m->in_channels[i] == 1 ? 0 : c];
+            for (int t = 0; t < n; t++) y[t] += x[t];
+        }
+    }
+    out->n_frames = n;
+}
+
 const st_node_type st_node_mix = {
     .name = "mix",
     .doc = "Sum audio values sample by sample. Rates must agree; a mono input is added to every "
@@ -44,4 +90,7 @@ const st_node_type st_node_mix = {
     .params = (const st_param[]){{NULL}},
     .variadic = 1,
     .run = mix_run,
+    .open = mix_open,
+    .process = mix_process,
+    .close = free,
 };

@@ -1,6 +1,8 @@
 /* mono: the mean of the channels. */
 #include "../vm/node.h"
 
+#include <stdint.h>
+
 static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in, (void)p;
@@ -17,6 +19,26 @@ static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params 
     return ST_OK;
 }
 
+static int mono_open(st_open *o, void **state)
+{
+    if (st_open_audio_inputs(o)) return ST_ERR;
+    *state = (void *)(intptr_t)o->out.n_channels; /* all the state there is */
+    o->out.n_channels = 1;
+    return ST_OK;
+}
+
+/* Real-time safe; sums in the offline order so both forms agree exactly. */
+static void mono_process(void *state, const st_block *const *in, st_block *out, int n)
+{
+    int n_channels = (int)(intptr_t)state;
+    float *y = out->channel[0];
+    for (int t = 0; t < n; t++) y[t] = 0;
+    for (int c = 0; c < n_channels; c++)
+        for (int t = 0; t < n; t++) y[t] += in[0]->channel[c][t];
+    for (int t = 0; t < n; t++) y[t] /= (float)n_channels;
+    out->n_frames = n;
+}
+
 const st_node_type st_node_mono = {
     .name = "mono",
     .doc = "Mix all channels down to one: their mean, as librosa's to_mono.",
@@ -24,4 +46,6 @@ const st_node_type st_node_mono = {
     .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
     .params = (const st_param[]){{NULL}},
     .run = mono_run,
+    .open = mono_open,
+    .process = mono_process,
 };

@@ -2,10 +2,7 @@
 #include "../vm/node.h"
 #include "dsp/spectral.h"
 
-static float bin_phase(float complex z)
-{
-    return cargf(z);
-}
+static float bin_phase(float complex z) { return cargf(z); }
 
 static int phase_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {

@@ -2,10 +2,7 @@
 #include "../vm/node.h"
 #include "dsp/spectral.h"
 
-static float bin_power(float complex z)
-{
-    return crealf(z) * crealf(z) + cimagf(z) * cimagf(z);
-}
+static float bin_power(float complex z) { return crealf(z) * crealf(z) + cimagf(z) * cimagf(z); }
 
 static int power_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {

@@ -4,20 +4,33 @@
 
 #include <string.h>
 
-extern const st_node_type st_node_load, st_node_save, st_node_signal, st_node_stft, st_node_istft,
-    st_node_magnitude, st_node_power, st_node_phase, st_node_mix, st_node_gain, st_node_mono,
-    st_node_slice, st_node_info, st_node_midside;
+/* clang-format off */
+#define NODES(X) \
+    X(load) \
+    X(save) \
+    X(signal) \
+    X(info) \
+    X(stft) \
+    X(istft) \
+    X(magnitude) \
+    X(power) \
+    X(phase) \
+    X(mix) \
+    X(gain) \
+    X(mono) \
+    X(slice) \
+    X(midside) \
+    X(play) \
+    X(jack_in) \
+    X(jack_out)
+/* clang-format on */
 
-static const st_node_type *const registry[] = {
-    &st_node_load,  &st_node_save,      &st_node_signal, &st_node_info,    &st_node_stft,
-    &st_node_istft, &st_node_magnitude, &st_node_power,  &st_node_phase,   &st_node_mix,
-    &st_node_gain,  &st_node_mono,      &st_node_slice,  &st_node_midside, NULL,
-};
+#define DECLARE(name) extern const st_node_type st_node_##name;
+#define LIST(name) &st_node_##name,
+NODES(DECLARE)
+static const st_node_type *const registry[] = {NODES(LIST) NULL};
 
-const st_node_type *const *st_registry(void)
-{
-    return registry;
-}
+const st_node_type *const *st_registry(void) { return registry; }
 
 const st_node_type *st_registry_find(const char *name)
 {

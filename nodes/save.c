@@ -1,5 +1,5 @@
 /* save: write audio with libsndfile, into a temporary file renamed into place. */
-#include "../vm/node.h"
+#include "save.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -68,9 +68,8 @@ static int folder_exists(const char *path)
     return stat(dirname(copy), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int save_check(const st_params *p, char *error, size_t size)
+static int check_path(const char *path, char *error, size_t size)
 {
-    const char *path = st_str(p, "path");
     char copy[4096];
     if (!container_of(path)) {
         snprintf(error, size,
@@ -88,21 +87,25 @@ static int save_check(const st_params *p, char *error, size_t size)
     return ST_OK;
 }
 
-static int save_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int save_check(const st_params *p, char *error, size_t size)
 {
-    (void)n_in;
-    const char *path = st_str(p, "path");
-    const st_audio *a = &in[0]->u.audio;
+    return check_path(st_str(p, "path"), error, size);
+}
+
+int st_save_audio(st_run *run, const st_audio *a, const char *path, const char *subtype_name)
+{
     const container *box = container_of(path);
     char tmp[4200];
-    if (save_check(p, run->error, run->error_size)) return ST_ERR;
+    int choice = st_choice_index(params[1].choices, subtype_name);
+    if (check_path(path, run->error, run->error_size)) return ST_ERR;
+    if (choice < 0) return st_fail(run, "unknown subtype \"%s\" (%s)", subtype_name, params[1].choices);
     if (a->n_frames == 0) return st_fail(run, "nothing to write to '%s': the audio is empty", path);
     for (int c = 0; c < a->n_channels; c++)
         for (int64_t i = 0; i < a->n_frames; i++)
             if (!isfinite(a->channel[c][i]))
                 return st_fail(run, "refusing to write '%s': sample %lld of channel %d is %s", path,
                                (long long)i, c + 1, isnan(a->channel[c][i]) ? "NaN" : "infinite");
-    int subtype = subtypes[st_choice(p, "subtype")];
+    int subtype = subtypes[choice];
     SF_INFO info = {.samplerate = (int)lround(a->rate_hz),
                     .channels = a->n_channels,
                     .format = box->major | (subtype ? subtype : box->auto_subtype)};
@@ -110,7 +113,7 @@ static int save_run(st_run *run, st_value *const *in, int n_in, const st_params 
         return st_fail(run,
                        "cannot write '%s' as %s: libsndfile does not support that combination at "
                        "%d Hz with %d channels",
-                       path, st_str(p, "subtype"), info.samplerate, info.channels);
+                       path, subtype_name, info.samplerate, info.channels);
     /* beside the target, so that rename never crosses a file system */
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
     SNDFILE *f = sf_open(tmp, SFM_WRITE, &info);
@@ -137,10 +140,14 @@ static int save_run(st_run *run, st_value *const *in, int n_in, const st_params 
         status = st_fail(run, "cannot finish '%s': %s", path, sf_strerror(NULL));
     if (status == ST_OK && rename(tmp, path) != 0)
         status = st_fail(run, "cannot move the finished file into '%s': %s", path, strerror(errno));
-    if (status != ST_OK) {
-        unlink(tmp);
-        return status;
-    }
+    if (status != ST_OK) unlink(tmp);
+    return status;
+}
+
+static int save_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+{
+    (void)n_in;
+    if (st_save_audio(run, &in[0]->u.audio, st_str(p, "path"), st_str(p, "subtype"))) return ST_ERR;
     *out = st_value_ref(in[0]);
     return ST_OK;
 }

@@ -16,10 +16,7 @@ static int put(FILE *f, const void *p, size_t n)
 {
     return fwrite(p, 1, n, f) == n ? ST_OK : ST_ERR;
 }
-static int get(FILE *f, void *p, size_t n)
-{
-    return fread(p, 1, n, f) == n ? ST_OK : ST_ERR;
-}
+static int get(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n ? ST_OK : ST_ERR; }
 
 #define PUT(x) put(f, &(x), sizeof(x))
 #define GET(x) get(f, &(x), sizeof(x))

@@ -33,10 +33,7 @@ struct st_graph {
     char error[1024];
 };
 
-st_graph *st_graph_new(void)
-{
-    return calloc(1, sizeof(st_graph));
-}
+st_graph *st_graph_new(void) { return calloc(1, sizeof(st_graph)); }
 
 static void node_free(st_node *n)
 {
@@ -58,34 +55,16 @@ void st_graph_free(st_graph *g)
     free(g);
 }
 
-const char *st_graph_error(const st_graph *g)
-{
-    return g->error;
-}
-st_graph_stats st_graph_get_stats(const st_graph *g)
-{
-    return g->stats;
-}
-const st_node_type *st_node_type_of(const st_node *n)
-{
-    return n->type;
-}
-st_key st_node_key(const st_node *n)
-{
-    return n->key;
-}
-const st_params *st_node_params(const st_node *n)
-{
-    return &n->params;
-}
-int st_node_n_inputs(const st_node *n)
-{
-    return n->n_inputs;
-}
-st_ref st_node_input(const st_node *n, int i)
-{
-    return n->inputs[i];
-}
+const char *st_graph_error(const st_graph *g) { return g->error; }
+int st_graph_n_nodes(const st_graph *g) { return g->n_nodes; }
+st_node *st_graph_node(const st_graph *g, int i) { return g->node[i]; }
+const char *st_node_where(const st_node *n) { return n->where; }
+st_graph_stats st_graph_get_stats(const st_graph *g) { return g->stats; }
+const st_node_type *st_node_type_of(const st_node *n) { return n->type; }
+st_key st_node_key(const st_node *n) { return n->key; }
+const st_params *st_node_params(const st_node *n) { return &n->params; }
+int st_node_n_inputs(const st_node *n) { return n->n_inputs; }
+st_ref st_node_input(const st_node *n, int i) { return n->inputs[i]; }
 
 static int graph_fail(st_graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int graph_fail(st_graph *g, const char *fmt, ...)
@@ -140,10 +119,7 @@ static int set_param(st_graph *g, const st_node_type *t, const st_param *d, st_p
 }
 
 /* A file's identity, for keys and for the overwrite check. */
-static int file_stat(const char *path, struct stat *st)
-{
-    return path && stat(path, st) == 0;
-}
+static int file_stat(const char *path, struct stat *st) { return path && stat(path, st) == 0; }
 
 static void hash_node(st_node *n)
 {
@@ -303,6 +279,9 @@ static void show_progress(st_run *run, double fraction)
 
 static int run_node(st_graph *g, st_node *n)
 {
+    if (!n->type->run)
+        return graph_fail(g, "%s%s%s: works only in a stream (strata render or strata live)",
+                          n->where, n->where[0] ? ": " : "", n->type->name);
     int n_ports = st_port_count(n->type->inputs);
     st_value **in = calloc((size_t)n->n_inputs + 1, sizeof *in);
     int status = ST_OK;

@@ -66,6 +66,11 @@ const st_params *st_node_params(const st_node *node);
 int st_node_n_inputs(const st_node *node);
 st_ref st_node_input(const st_node *node, int i);
 
+/* Walking a graph: nodes in the order they were made. */
+int st_graph_n_nodes(const st_graph *g);
+st_node *st_graph_node(const st_graph *g, int i);
+const char *st_node_where(const st_node *node);
+
 /* Statistics for tests and --verbose: how often nodes ran and the cache answered. */
 typedef struct {
     int runs, memo_hits, disk_hits, disk_misses, disk_writes;

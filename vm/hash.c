@@ -19,15 +19,9 @@ void st_hash_bytes(st_hash *h, const void *data, size_t n)
     }
 }
 
-void st_hash_str(st_hash *h, const char *s)
-{
-    st_hash_bytes(h, s, strlen(s) + 1);
-}
+void st_hash_str(st_hash *h, const char *s) { st_hash_bytes(h, s, strlen(s) + 1); }
 
-void st_hash_u64(st_hash *h, uint64_t x)
-{
-    st_hash_bytes(h, &x, sizeof x);
-}
+void st_hash_u64(st_hash *h, uint64_t x) { st_hash_bytes(h, &x, sizeof x); }
 
 void st_hash_double(st_hash *h, double x)
 {

@@ -9,6 +9,8 @@
  * untouched. */
 #include "../lua/binding.h"
 #include "graph.h"
+#include "live.h"
+#include "render.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -26,6 +28,10 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  run PATCH.lua [ARGS...]   run a patch file; ARGS reach the patch as `arg`\n"
+    "  render PATCH.lua [ARGS...] -o OUT.wav --seconds S [--block N] [--rate R]\n"
+    "                            run the patch's stream program offline into a file\n"
+    "  live PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server]\n"
+    "                            run the patch's stream program as a JACK client\n"
     "  NAME [ARGS...]            run the ready patch NAME (strata NAME --help tells more)\n"
     "  nodes [NAME]              list the nodes, or describe one (--markdown: doc/nodes.md)\n"
     "  patches                   list the ready patches\n"
@@ -120,12 +126,14 @@ static int list_patches(void)
     return 1;
 }
 
-static int run_patch(const char *path, int argc, char **argv)
+/* Runs a patch in a new Lua state. Returns the state, still open (its graph
+ * may be streamed next), or NULL after printing the one-line error. */
+static lua_State *start_patch(const char *path, int argc, char **argv)
 {
     lua_State *L = luaL_newstate();
     if (!L) {
         fprintf(stderr, "strata: out of memory\n");
-        return 1;
+        return NULL;
     }
     luaL_openlibs(L);
     luaL_requiref(L, "strata", luaopen_strata, 1); /* also the global `strata` */
@@ -140,19 +148,132 @@ static int run_patch(const char *path, int argc, char **argv)
     lua_setglobal(L, "arg");
     int status = luaL_loadfile(L, path);
     if (status == LUA_OK) {
-        for (int i = 0; i < argc; i++)
-            lua_pushstring(L, argv[i]);
+        for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
         status = lua_pcall(L, argc, 0, 0);
     }
+    fflush(stdout);
     if (status != LUA_OK) {
         const char *message = lua_tostring(L, -1);
         if (!message) message = "the patch raised an error that is not a string";
         /* a patch's own usage errors already start with its command name */
         fprintf(stderr, "%s%s\n", strncmp(message, "strata ", 7) == 0 ? "" : "strata: ", message);
+        lua_close(L);
+        return NULL;
     }
-    fflush(stdout);
+    return L;
+}
+
+static int run_patch(const char *path, int argc, char **argv)
+{
+    lua_State *L = start_patch(path, argc, argv);
+    if (!L) return 1;
     lua_close(L);
-    return status == LUA_OK ? 0 : 1;
+    return 0;
+}
+
+/* Takes OPTION VALUE (or OPTION=VALUE) out of args; returns the value or NULL. */
+static const char *take_value(int *argc, char **argv, const char *name, const char *alias, int *bad)
+{
+    const char *value = NULL;
+    size_t len = strlen(name);
+    for (int i = 0; i < *argc; i++) {
+        int n_taken = 0;
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], name) == 0 || (alias && strcmp(argv[i], alias) == 0)) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "strata: %s needs a value\n", name);
+                *bad = 1;
+                return NULL;
+            }
+            value = argv[i + 1];
+            n_taken = 2;
+        } else if (strncmp(argv[i], name, len) == 0 && argv[i][len] == '=') {
+            value = argv[i] + len + 1;
+            n_taken = 1;
+        }
+        if (n_taken) {
+            memmove(argv + i, argv + i + n_taken, (size_t)(*argc - i - n_taken) * sizeof *argv);
+            *argc -= n_taken;
+            i--;
+        }
+    }
+    return value;
+}
+
+static int take_flag(int *argc, char **argv, const char *name)
+{
+    int found = 0;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--") == 0) break;
+        if (strcmp(argv[i], name) == 0) {
+            memmove(argv + i, argv + i + 1, (size_t)(*argc - i - 1) * sizeof *argv);
+            (*argc)--;
+            i--;
+            found = 1;
+        }
+    }
+    return found;
+}
+
+static int number_option(const char *value, const char *name, double min, double max, double *out)
+{
+    char *end;
+    double x = value ? strtod(value, &end) : 0;
+    if (!value || *end || !(x >= min && x <= max)) {
+        fprintf(stderr, "strata: %s wants a number from %g to %g, not '%s'\n", name, min, max,
+                value ? value : "");
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+static int render_command(int argc, char **argv)
+{
+    int bad = 0;
+    const char *out = take_value(&argc, argv, "--output", "-o", &bad);
+    const char *seconds = take_value(&argc, argv, "--seconds", NULL, &bad);
+    const char *block = take_value(&argc, argv, "--block", NULL, &bad);
+    const char *rate = take_value(&argc, argv, "--rate", NULL, &bad);
+    st_render_options opt = {.out_path = out, .block_frames = 256};
+    double x;
+    if (bad) return 2;
+    if (argc < 1 || !out || !seconds) {
+        fprintf(stderr, "strata: render needs a patch, -o OUT.wav and --seconds S "
+                        "(strata render PATCH.lua [ARGS...] -o OUT.wav --seconds S)\n");
+        return 2;
+    }
+    if (number_option(seconds, "--seconds", 1e-3, 86400, &opt.seconds)) return 2;
+    if (block && number_option(block, "--block", 1, 65536, &x)) return 2;
+    if (block) opt.block_frames = (int)x;
+    if (rate && number_option(rate, "--rate", 1000, 768000, &opt.rate_hz)) return 2;
+    lua_State *L = start_patch(argv[0], argc - 1, argv + 1);
+    if (!L) return 1;
+    char error[1200];
+    int status = st_render(st_lua_graph(L), &opt, error, sizeof error);
+    if (status) fprintf(stderr, "strata: %s\n", error);
+    lua_close(L);
+    return status ? 1 : 0;
+}
+
+static int live_command(int argc, char **argv)
+{
+    int bad = 0;
+    st_live_options opt = {0};
+    opt.client_name = take_value(&argc, argv, "--name", NULL, &bad);
+    opt.server_name = take_value(&argc, argv, "--server", NULL, &bad);
+    opt.no_connect = take_flag(&argc, argv, "--no-connect");
+    opt.start_server = take_flag(&argc, argv, "--start-server");
+    if (bad) return 2;
+    if (argc < 1) {
+        fprintf(stderr, "strata: live needs a patch (strata live PATCH.lua [ARGS...])\n");
+        return 2;
+    }
+    lua_State *L = start_patch(argv[0], argc - 1, argv + 1);
+    if (!L) return 1;
+    int status = st_live(st_lua_graph(L), &opt);
+    if (status != 3) lua_close(L); /* after a server shutdown, leave at once */
+    return status;
 }
 
 int main(int argc, char **argv)
@@ -208,6 +329,14 @@ int main(int argc, char **argv)
             status = 1;
         } else {
             status = run_patch(rest[1], n_rest - 2, rest + 2);
+        }
+    } else if (strcmp(rest[0], "render") == 0 || strcmp(rest[0], "live") == 0) {
+        int is_render = rest[0][0] == 'r';
+        if (n_rest >= 2 && access(rest[1], R_OK) != 0 && rest[1][0] != '-') {
+            fprintf(stderr, "strata: cannot read the patch '%s'\n", rest[1]);
+            status = 1;
+        } else {
+            status = is_render ? render_command(n_rest - 1, rest + 1) : live_command(n_rest - 1, rest + 1);
         }
     } else if (strcmp(rest[0], "nodes") == 0) {
         int markdown = 0;

@@ -77,6 +77,51 @@ typedef struct st_run {
 int st_fail(st_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void st_progress(st_run *run, double fraction);
 
+/* ---- streaming ----
+ * A stream edge carries blocks: audio samples, or the STFT frames that
+ * became complete during the block. Formats are fixed when a program is
+ * compiled; buffers are allocated then and reused for every block. */
+typedef struct {
+    st_type type; /* ST_AUDIO or ST_SPECTRUM */
+    int n_channels;
+    int max_frames; /* per block: samples (audio) or STFT frames (spectrum) */
+    double rate_hz;
+    int n_fft, hop_samples, n_bins; /* spectrum */
+    st_window window;               /* spectrum */
+} st_stream_format;
+
+typedef struct {
+    int n_frames;    /* frames in this block (samples for audio) */
+    float **channel; /* audio: n_channels pointers to max_frames samples */
+    float complex
+        *bins; /* spectrum: bin k of channel c of frame f at (f * n_channels + c) * n_bins + k */
+} st_block;
+
+/* What open receives and fills. An input that comes from outside the stream
+ * (an offline value, such as the audio play streams) is in constant[i] and
+ * in[i] is unused; a streamed input has constant[i] == NULL. */
+typedef struct {
+    const st_params *params;
+    int n_in;
+    const st_stream_format *in;
+    st_value *const *constant;
+    int max_block;        /* samples per block, at most */
+    double rate_hz;       /* the engine's rate */
+    st_stream_format out; /* set by open */
+    int latency_samples;  /* set by open: how late the output is against the input */
+    const char *node_name;
+    char *error;
+    size_t error_size;
+} st_open;
+
+int st_open_fail(st_open *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For nodes that stream audio to audio: every input streamed audio at one
+ * rate; sets o->out to the first input's format. */
+int st_open_audio_inputs(st_open *o);
+
+/* The role of a node at the edge of a stream program. */
+typedef enum { ST_STREAM_INNER = 0, ST_STREAM_INPUT, ST_STREAM_OUTPUT } st_stream_role;
+
 typedef struct st_node_type {
     const char *name;
     const char *doc;
@@ -90,6 +135,17 @@ typedef struct st_node_type {
     int (*check)(const st_params *p, char *error, size_t error_size);
     /* Offline: whole values in, one value out (a record when there are several outputs). */
     int (*run)(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out);
+    /* Streaming (optional). open may allocate and fail; process must be
+     * real-time safe: no allocation, no locks, no I/O, no Lua; close frees. */
+    int (*open)(st_open *o, void **state);
+    void (*process)(void *state, const st_block *const *in, st_block *out, int n_samples);
+    void (*close)(void *state);
+    /* A live change of a number parameter, from a thread other than the one
+     * that processes; publish it with atomics. ST_ERR if name cannot change. */
+    int (*set)(void *state, const char *name, double value);
+    /* A source (play) starts a stream; inputs and outputs are the program's ends. */
+    int stream_source;
+    st_stream_role stream_role;
 } st_node_type;
 
 int st_port_count(const st_port *ports);

@@ -46,10 +46,7 @@ double st_num(const st_params *p, const char *name)
     return v ? v->num : NAN;
 }
 
-int st_int(const st_params *p, const char *name)
-{
-    return (int)lround(st_num(p, name));
-}
+int st_int(const st_params *p, const char *name) { return (int)lround(st_num(p, name)); }
 
 const char *st_str(const st_params *p, const char *name)
 {
@@ -86,6 +83,34 @@ int st_fail(st_run *run, const char *fmt, ...)
     vsnprintf(run->error + used, run->error_size - (size_t)used, fmt, ap);
     va_end(ap);
     return ST_ERR;
+}
+
+int st_open_fail(st_open *o, const char *fmt, ...)
+{
+    int used = snprintf(o->error, o->error_size, "%s: ", o->node_name);
+    if (used < 0 || (size_t)used >= o->error_size) return ST_ERR;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(o->error + used, o->error_size - (size_t)used, fmt, ap);
+    va_end(ap);
+    return ST_ERR;
+}
+
+int st_open_audio_inputs(st_open *o)
+{
+    for (int i = 0; i < o->n_in; i++) {
+        if (o->constant[i])
+            return st_open_fail(o, "input %d is an offline value in a stream; stream it with play()",
+                                i + 1);
+        if (o->in[i].type != ST_AUDIO)
+            return st_open_fail(o, "input %d is a streamed %s, not audio", i + 1,
+                                st_type_name(o->in[i].type));
+        if (o->in[i].rate_hz != o->in[0].rate_hz)
+            return st_open_fail(o, "input %d streams at %g Hz, input 1 at %g Hz", i + 1,
+                                o->in[i].rate_hz, o->in[0].rate_hz);
+    }
+    if (o->n_in > 0) o->out = o->in[0];
+    return ST_OK;
 }
 
 void st_progress(st_run *run, double fraction)

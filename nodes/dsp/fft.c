@@ -73,14 +73,8 @@ const st_fft *st_fft_get(int n_fft)
     return found;
 }
 
-void *st_fft_alloc(size_t bytes)
-{
-    return fftwf_malloc(bytes);
-}
-void st_fft_free(void *p)
-{
-    fftwf_free(p);
-}
+void *st_fft_alloc(size_t bytes) { return fftwf_malloc(bytes); }
+void st_fft_free(void *p) { fftwf_free(p); }
 
 void st_fft_forward(const st_fft *fft, float *in, float complex *out)
 {

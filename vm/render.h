@@ -1,0 +1,18 @@
+/* `strata render`: a stream program run offline, as fast as it goes, with the
+ * code the JACK callback runs. jack_in nodes hear silence. */
+#ifndef ST_RENDER_H
+#define ST_RENDER_H
+
+#include "graph.h"
+
+typedef struct {
+    const char *out_path;
+    double seconds;
+    int block_frames;
+    double rate_hz; /* 0: the rate of the first played value, else 48000 */
+} st_render_options;
+
+/* ST_OK, or ST_ERR with one line in error. */
+int st_render(st_graph *g, const st_render_options *opt, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,49 @@
+/* Stream programs: the part of a graph that runs block by block.
+ *
+ * Compiling walks up from the graph's stream outputs (jack_out) through every
+ * node that depends on a stream source (play, jack_in), orders them, opens
+ * each (allocating all its buffers), computes the offline values they need as
+ * constants, and delays the earlier paths wherever paths of different latency
+ * meet, so that a + istft(stft(a)) stays aligned. The program is owned by
+ * the caller and released with st_program_free.
+ *
+ * st_program_process is what the JACK process callback and `strata render`
+ * both call: it never allocates, locks, prints, does I/O or enters Lua.
+ */
+#ifndef ST_STREAM_H
+#define ST_STREAM_H
+
+#include "graph.h"
+
+typedef struct st_program st_program;
+
+/* NULL with the reason (naming the patch line) in error. */
+st_program *st_program_compile(st_graph *g, int max_block, double rate_hz, char *error,
+                               size_t error_size);
+void st_program_free(st_program *p);
+
+int st_program_max_block(const st_program *p);
+double st_program_rate(const st_program *p);
+int st_program_latency(const st_program *p); /* samples, from stream inputs to outputs */
+
+/* The program's ends: jack_in nodes (inputs) and jack_out nodes (outputs), in
+ * the order the patch made them; their channels are numbered in that order. */
+int st_program_n_ends(const st_program *p, int outputs);
+const st_params *st_program_end_params(const st_program *p, int outputs, int i);
+int st_program_end_channels(const st_program *p, int outputs, int i);
+int st_program_n_channels(const st_program *p, int outputs);
+
+/* Runs one block of n_frames <= max_block samples. in holds one pointer per
+ * input channel, out one per output channel. Real-time safe. */
+void st_program_process(st_program *p, const float *const *in, float *const *out, int n_frames);
+
+/* Changes a number parameter of a node while the program runs (from any
+ * thread but the processing one); nodes that support it ramp to the new
+ * value. ST_ERR when the node is not in the program or cannot change it. */
+int st_program_set(st_program *p, const st_node *node, const char *name, double value);
+
+/* A rate for a render when none is asked for: the rate of the first value
+ * that a play node streams, or 0 when there is none. */
+double st_program_natural_rate(st_graph *g);
+
+#endif
