@@ -32,6 +32,8 @@ LIB_SRC   := $(filter-out vm/main.c,$(wildcard vm/*.c)) $(wildcard nodes/*.c nod
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lua/library.o
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit-tests
+RT_BIN    := $(if $(filter 1,$(SANITIZE)),,$(BUILD)/rt-tests)
+JACK_TOOL := $(BUILD)/jack-capture
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
 .PHONY: all test bench demo docs install uninstall deps clean format check-docs
@@ -58,8 +60,15 @@ strata.so: $(LIB_OBJ)
 $(UNIT_BIN): $(UNIT_SRC:%.c=$(BUILD)/%.o) $(LIB_OBJ)
 	$(CC) $^ -o $@ $(LIBS)
 
-test: $(BIN) $(UNIT_BIN) $(if $(filter 1,$(SANITIZE)),,strata.so)
-	@STRATA=$(abspath $(BIN)) UNIT=$(abspath $(UNIT_BIN)) sh tests/run.sh
+$(BUILD)/rt-tests: $(BUILD)/tests/rt/test_stream.o $(LIB_OBJ)
+	$(CC) $^ -o $@ $(LIBS) -ldl
+
+$(JACK_TOOL): $(BUILD)/tests/jack/capture.o
+	$(CC) $^ -o $@ $(LIBS)
+
+test: $(BIN) $(UNIT_BIN) $(RT_BIN) $(JACK_TOOL) $(if $(filter 1,$(SANITIZE)),,strata.so)
+	@STRATA=$(abspath $(BIN)) UNIT=$(abspath $(UNIT_BIN)) RT=$(if $(RT_BIN),$(abspath $(RT_BIN))) \
+	    JACK_CAPTURE=$(abspath $(JACK_TOOL)) sh tests/run.sh
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -34,11 +34,11 @@ static int gain_run(st_run *run, st_value *const *in, int n_in, const st_params 
  * read by the processing one: an atomic float, nothing else is shared. */
 typedef struct {
     int n_channels;
-    double factor, db;    /* the setter's view, on the setter's thread */
+    double factor, db; /* the setter's view, on the setter's thread */
     _Atomic float target;
-    float current, step;  /* processing thread only */
-    float ramp_target;    /* the target the ramp heads to */
-    int ramp_left;        /* samples */
+    float current, step; /* processing thread only */
+    float ramp_target;   /* the target the ramp heads to */
+    int ramp_left;       /* samples */
     int smooth_samples;
 } gain_state;
 
@@ -72,7 +72,8 @@ static void gain_process(void *state, const st_block *const *in, st_block *out, 
         if (g->ramp_left > 0) {
             g->current = --g->ramp_left ? g->current + g->step : g->ramp_target;
         }
-        for (int c = 0; c < g->n_channels; c++) out->channel[c][i] = in[0]->channel[c][i] * g->current;
+        for (int c = 0; c < g->n_channels; c++)
+            out->channel[c][i] = in[0]->channel[c][i] * g->current;
     }
     out->n_frames = n;
 }

@@ -37,15 +37,15 @@ static int istft_run(st_run *run, st_value *const *in, int n_in, const st_params
 /* Owned by the program. */
 typedef struct {
     int n_channels, n_fft, hop, n_bins;
-    int ring_mask;        /* ring size - 1, a power of two */
-    float *ring;          /* n_channels x ring size, indexed by padded sample */
-    float *synthesis;     /* window / n_fft */
-    float *window_sum;    /* n_fft + hop: see sum_at */
-    float *frame;         /* FFTW-aligned */
-    float complex *bins;  /* FFTW-aligned */
+    int ring_mask;       /* ring size - 1, a power of two */
+    float *ring;         /* n_channels x ring size, indexed by padded sample */
+    float *synthesis;    /* window / n_fft */
+    float *window_sum;   /* n_fft + hop: see sum_at */
+    float *frame;        /* FFTW-aligned */
+    float complex *bins; /* FFTW-aligned */
     const st_fft *fft;
-    int64_t frames_in;    /* frames received */
-    int64_t next_out;     /* the next output sample, negative during the latency */
+    int64_t frames_in; /* frames received */
+    int64_t next_out;  /* the next output sample, negative during the latency */
 } istft_state;
 
 /* The sum of squared windows at padded sample p of an endless stream: exact
@@ -72,7 +72,8 @@ static int istft_open(st_open *o, void **state)
 {
     if (o->constant[0] || o->in[0].type != ST_SPECTRUM)
         return st_open_fail(o, "needs a streamed spectrum (from a streaming stft)");
-    if (st_num(o->params, "length") != 0) return st_open_fail(o, "length has no meaning in a stream");
+    if (st_num(o->params, "length") != 0)
+        return st_open_fail(o, "length has no meaning in a stream");
     const st_stream_format *f = &o->in[0];
     istft_state *s = calloc(1, sizeof *s);
     if (!s) return st_open_fail(o, "out of memory");
@@ -81,7 +82,8 @@ static int istft_open(st_open *o, void **state)
     s->hop = f->hop_samples;
     s->n_bins = f->n_bins;
     int ring = 1;
-    while (ring < 2 * (s->n_fft + o->max_block)) ring *= 2;
+    while (ring < 2 * (s->n_fft + o->max_block))
+        ring *= 2;
     s->ring_mask = ring - 1;
     s->next_out = -(int64_t)(s->n_fft - 1);
     s->ring = calloc((size_t)ring * (size_t)s->n_channels, sizeof *s->ring);
@@ -99,10 +101,12 @@ static int istft_open(st_open *o, void **state)
     for (int p = 0; p < s->n_fft + s->hop; p++) {
         int lo = p - s->n_fft + 1 < 0 ? 0 : (p - s->n_fft + 1 + s->hop - 1) / s->hop;
         float sum = 0;
-        for (int t = lo; t <= p / s->hop; t++) sum += window[p - t * s->hop] * window[p - t * s->hop];
+        for (int t = lo; t <= p / s->hop; t++)
+            sum += window[p - t * s->hop] * window[p - t * s->hop];
         s->window_sum[p] = sum;
     }
-    for (int i = 0; i < s->n_fft; i++) s->synthesis[i] = window[i] / (float)s->n_fft;
+    for (int i = 0; i < s->n_fft; i++)
+        s->synthesis[i] = window[i] / (float)s->n_fft;
     o->out = (st_stream_format){.type = ST_AUDIO,
                                 .n_channels = s->n_channels,
                                 .max_frames = o->max_block,
@@ -120,7 +124,9 @@ static void istft_process(void *state, const st_block *const *in, st_block *out,
     for (int f = 0; f < in[0]->n_frames; f++, s->frames_in++) {
         int64_t start = s->frames_in * s->hop; /* padded index of the frame's first sample */
         for (int c = 0; c < s->n_channels; c++) {
-            memcpy(s->bins, in[0]->bins + ((size_t)f * (size_t)s->n_channels + (size_t)c) * (size_t)s->n_bins,
+            memcpy(s->bins,
+                   in[0]->bins +
+                       ((size_t)f * (size_t)s->n_channels + (size_t)c) * (size_t)s->n_bins,
                    (size_t)s->n_bins * sizeof *s->bins);
             st_fft_inverse(s->fft, s->bins, s->frame);
             float *ring = s->ring + (size_t)c * (size_t)ring_size;

@@ -3,7 +3,8 @@
 
 static const st_param params[] = {
     {"channels", ST_P_INT, .def = 2, .min = 1, .max = 64, .doc = "number of input ports"},
-    {"name", ST_P_STRING, .def_str = "in", .doc = "port name prefix: ports are NAME_1, NAME_2, ..."},
+    {"name", ST_P_STRING, .def_str = "in",
+     .doc = "port name prefix: ports are NAME_1, NAME_2, ..."},
     {NULL}};
 
 const st_node_type st_node_jack_in = {

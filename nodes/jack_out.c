@@ -2,8 +2,10 @@
 #include "../vm/node.h"
 
 static const st_param params[] = {
-    {"channels", ST_P_INT, .def = 0, .min = 0, .max = 64, .doc = "number of output ports; 0 takes the input's channel count"},
-    {"name", ST_P_STRING, .def_str = "out", .doc = "port name prefix: ports are NAME_1, NAME_2, ..."},
+    {"channels", ST_P_INT, .def = 0, .min = 0, .max = 64,
+     .doc = "number of output ports; 0 takes the input's channel count"},
+    {"name", ST_P_STRING, .def_str = "out",
+     .doc = "port name prefix: ports are NAME_1, NAME_2, ..."},
     {NULL}};
 
 const st_node_type st_node_jack_out = {

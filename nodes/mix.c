@@ -75,7 +75,8 @@ static void mix_process(void *state, const st_block *const *in, st_block *out, i
         memset(y, 0, (size_t)n * sizeof *y);
         for (int i = 0; i < m->n_in; i++) {
             const float *x = in[i]->channel[m->in_channels[i] == 1 ? 0 : c];
-            for (int t = 0; t < n; t++) y[t] += x[t];
+            for (int t = 0; t < n; t++)
+                y[t] += x[t];
         }
     }
     out->n_frames = n;

@@ -32,10 +32,13 @@ static void mono_process(void *state, const st_block *const *in, st_block *out, 
 {
     int n_channels = (int)(intptr_t)state;
     float *y = out->channel[0];
-    for (int t = 0; t < n; t++) y[t] = 0;
+    for (int t = 0; t < n; t++)
+        y[t] = 0;
     for (int c = 0; c < n_channels; c++)
-        for (int t = 0; t < n; t++) y[t] += in[0]->channel[c][t];
-    for (int t = 0; t < n; t++) y[t] /= (float)n_channels;
+        for (int t = 0; t < n; t++)
+            y[t] += in[0]->channel[c][t];
+    for (int t = 0; t < n; t++)
+        y[t] /= (float)n_channels;
     out->n_frames = n;
 }
 

@@ -8,7 +8,8 @@
 
 static const st_param params[] = {
     {"loop", ST_P_BOOL, .def = 0, .doc = "start again at the end (otherwise silence follows)"},
-    {"start", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6, .doc = "seconds into the audio to begin"},
+    {"start", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6,
+     .doc = "seconds into the audio to begin"},
     {"db", ST_P_NUMBER, .def = 0, .min = -120, .max = 48, .doc = "gain in decibels"},
     {NULL}};
 
@@ -48,7 +49,8 @@ static int play_open(st_open *o, void **state)
     s->position = (int64_t)llround(st_num(o->params, "start") * o->rate_hz);
     if (s->position >= s->audio->u.audio.n_frames) {
         play_close(s);
-        return st_open_fail(o, "start = %g s is past the end of the audio", st_num(o->params, "start"));
+        return st_open_fail(o, "start = %g s is past the end of the audio",
+                            st_num(o->params, "start"));
     }
     s->loop = st_int(o->params, "loop");
     s->scale = (float)pow(10.0, st_num(o->params, "db") / 20.0);

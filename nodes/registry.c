@@ -26,7 +26,7 @@
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;
-#define LIST(name) &st_node_##name,
+#define LIST(name)    &st_node_##name,
 NODES(DECLARE)
 static const st_node_type *const registry[] = {NODES(LIST) NULL};
 

@@ -98,7 +98,8 @@ int st_save_audio(st_run *run, const st_audio *a, const char *path, const char *
     char tmp[4200];
     int choice = st_choice_index(params[1].choices, subtype_name);
     if (check_path(path, run->error, run->error_size)) return ST_ERR;
-    if (choice < 0) return st_fail(run, "unknown subtype \"%s\" (%s)", subtype_name, params[1].choices);
+    if (choice < 0)
+        return st_fail(run, "unknown subtype \"%s\" (%s)", subtype_name, params[1].choices);
     if (a->n_frames == 0) return st_fail(run, "nothing to write to '%s': the audio is empty", path);
     for (int c = 0; c < a->n_channels; c++)
         for (int64_t i = 0; i < a->n_frames; i++)

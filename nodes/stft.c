@@ -62,8 +62,8 @@ typedef struct {
     int until_next; /* input samples until the next frame is complete */
     float *history; /* n_channels x n_fft */
     float *window;
-    float *frame;         /* FFTW-aligned */
-    float complex *bins;  /* FFTW-aligned */
+    float *frame;        /* FFTW-aligned */
+    float complex *bins; /* FFTW-aligned */
     const st_fft *fft;
 } stft_state;
 
@@ -134,9 +134,11 @@ static void stft_process(void *state, const st_block *const *in, st_block *out, 
         s->until_next = s->hop;
         for (int c = 0; c < s->n_channels; c++) {
             const float *h = s->history + (size_t)c * (size_t)s->n_fft;
-            for (int i = 0; i < s->n_fft; i++) s->frame[i] = h[i] * s->window[i];
+            for (int i = 0; i < s->n_fft; i++)
+                s->frame[i] = h[i] * s->window[i];
             st_fft_forward(s->fft, s->frame, s->bins);
-            memcpy(out->bins + ((size_t)n_out * (size_t)s->n_channels + (size_t)c) * (size_t)s->n_bins,
+            memcpy(out->bins +
+                       ((size_t)n_out * (size_t)s->n_channels + (size_t)c) * (size_t)s->n_bins,
                    s->bins, (size_t)s->n_bins * sizeof *s->bins);
         }
         n_out++;

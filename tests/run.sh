@@ -6,7 +6,7 @@
 cd "$(dirname "$0")/.." || exit 1
 STRATA=${STRATA:-$PWD/strata}
 UNIT=${UNIT:-$PWD/build/unit-tests}
-export STRATA
+export STRATA JACK_CAPTURE
 OUT=tests/out
 rm -rf "$OUT" && mkdir -p "$OUT"
 # tests never touch the user's cache
@@ -32,10 +32,15 @@ suite() { # NAME COMMAND...
 }
 
 suite unit "$UNIT"
+if [ -n "${RT:-}" ]; then
+    suite rt "$RT"
+else
+    echo "skip rt: the allocation-counting test does not run under the sanitizers" | tee -a "$log"
+fi
 for t in tests/patch/test_*.lua; do
     suite "$(basename "$t" .lua)" "$STRATA" --quiet run "$t"
 done
-for t in tests/cli/test_*.sh; do
+for t in tests/cli/test_*.sh tests/jack/test_*.sh; do
     suite "$(basename "$t" .sh)" sh "$t"
 done
 

@@ -56,16 +56,19 @@ static int on_process(jack_nframes_t n_frames, void *arg)
             l->current = next;
         }
     }
-    for (int i = 0; i < l->n_in; i++) l->in_buf[i] = jack_port_get_buffer(l->in_port[i], n_frames);
+    for (int i = 0; i < l->n_in; i++)
+        l->in_buf[i] = jack_port_get_buffer(l->in_port[i], n_frames);
     for (int i = 0; i < l->n_out; i++)
         l->out_buf[i] = jack_port_get_buffer(l->out_port[i], n_frames);
     if (!l->current || (int)n_frames > st_program_max_block(l->current)) {
-        for (int i = 0; i < l->n_out; i++) memset(l->out_buf[i], 0, n_frames * sizeof(float));
+        for (int i = 0; i < l->n_out; i++)
+            memset(l->out_buf[i], 0, n_frames * sizeof(float));
         atomic_fetch_add_explicit(&l->oversized, 1, memory_order_relaxed);
         return 0;
     }
     if (!atomic_load_explicit(&l->started, memory_order_relaxed)) {
-        atomic_store_explicit(&l->first_frame, jack_last_frame_time(l->client), memory_order_relaxed);
+        atomic_store_explicit(&l->first_frame, jack_last_frame_time(l->client),
+                              memory_order_relaxed);
         atomic_store_explicit(&l->started, 1, memory_order_release);
     }
     st_program_process(l->current, l->in_buf, l->out_buf, (int)n_frames);
@@ -93,7 +96,8 @@ static void recompile(live *l, int block, double rate)
     char error[1024];
     st_program *p = st_program_compile(l->graph, block, rate, error, sizeof error);
     if (!p) {
-        fprintf(stderr, "strata: cannot recompile for %d frames at %g Hz: %s\n", block, rate, error);
+        fprintf(stderr, "strata: cannot recompile for %d frames at %g Hz: %s\n", block, rate,
+                error);
         return;
     }
     l->latency = st_program_latency(p);
@@ -135,7 +139,8 @@ static void on_latency(jack_latency_callback_mode_t mode, void *arg)
     }
     range.min += (jack_nframes_t)l->latency;
     range.max += (jack_nframes_t)l->latency;
-    for (int i = 0; i < n_to; i++) jack_port_set_latency_range(to[i], mode, &range);
+    for (int i = 0; i < n_to; i++)
+        jack_port_set_latency_range(to[i], mode, &range);
 }
 
 static void quiet_jack(const char *message) { (void)message; }
@@ -149,10 +154,12 @@ static int register_ports(live *l, st_program *p, int outputs)
             char name[256];
             snprintf(name, sizeof name, "%s_%d", prefix, c + 1);
             if (n == MAX_PORTS) return -1;
-            jack_port_t *port = jack_port_register(
-                l->client, name, JACK_DEFAULT_AUDIO_TYPE, outputs ? JackPortIsOutput : JackPortIsInput, 0);
+            jack_port_t *port = jack_port_register(l->client, name, JACK_DEFAULT_AUDIO_TYPE,
+                                                   outputs ? JackPortIsOutput : JackPortIsInput, 0);
             if (!port) {
-                fprintf(stderr, "strata: cannot register the JACK port '%s' (is the name used twice?)\n", name);
+                fprintf(stderr,
+                        "strata: cannot register the JACK port '%s' (is the name used twice?)\n",
+                        name);
                 return -1;
             }
             (outputs ? l->out_port : l->in_port)[n++] = port;
@@ -189,7 +196,9 @@ int st_live(st_graph *g, const st_live_options *opt)
     l->client = jack_client_open(opt->client_name ? opt->client_name : "strata", options, &status,
                                  opt->server_name);
     if (!l->client) {
-        fprintf(stderr, "strata: cannot connect to the JACK server%s%s%s (is it running? --start-server starts one)\n",
+        fprintf(stderr,
+                "strata: cannot connect to the JACK server%s%s%s (is it running? --start-server "
+                "starts one)\n",
                 opt->server_name ? " '" : "", opt->server_name ? opt->server_name : "",
                 opt->server_name ? "'" : "");
         free(l);
@@ -223,7 +232,8 @@ int st_live(st_graph *g, const st_live_options *opt)
         goto close;
     }
     if (!opt->no_connect) connect_physical(l);
-    fprintf(stderr, "strata: %s live at %g Hz, period %d, %d in / %d out, latency %d samples (%.1f ms)\n",
+    fprintf(stderr,
+            "strata: %s live at %g Hz, period %d, %d in / %d out, latency %d samples (%.1f ms)\n",
             jack_get_client_name(l->client), rate, block, l->n_in, l->n_out, l->latency,
             1000.0 * l->latency / rate);
     int reported_start = 0, reported_xruns = 0, reported_oversized = 0;

@@ -148,7 +148,8 @@ static lua_State *start_patch(const char *path, int argc, char **argv)
     lua_setglobal(L, "arg");
     int status = luaL_loadfile(L, path);
     if (status == LUA_OK) {
-        for (int i = 0; i < argc; i++) lua_pushstring(L, argv[i]);
+        for (int i = 0; i < argc; i++)
+            lua_pushstring(L, argv[i]);
         status = lua_pcall(L, argc, 0, 0);
     }
     fflush(stdout);
@@ -336,7 +337,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "strata: cannot read the patch '%s'\n", rest[1]);
             status = 1;
         } else {
-            status = is_render ? render_command(n_rest - 1, rest + 1) : live_command(n_rest - 1, rest + 1);
+            status = is_render ? render_command(n_rest - 1, rest + 1)
+                               : live_command(n_rest - 1, rest + 1);
         }
     } else if (strcmp(rest[0], "nodes") == 0) {
         int markdown = 0;

@@ -100,8 +100,8 @@ int st_open_audio_inputs(st_open *o)
 {
     for (int i = 0; i < o->n_in; i++) {
         if (o->constant[i])
-            return st_open_fail(o, "input %d is an offline value in a stream; stream it with play()",
-                                i + 1);
+            return st_open_fail(
+                o, "input %d is an offline value in a stream; stream it with play()", i + 1);
         if (o->in[i].type != ST_AUDIO)
             return st_open_fail(o, "input %d is a streamed %s, not audio", i + 1,
                                 st_type_name(o->in[i].type));
@@ -184,6 +184,10 @@ void st_node_help(const st_node_type *t, int markdown, void (*emit)(void *, cons
         emit(data, line);
         if (t->slow) emit(data, "- results are kept in the on-disk cache\n");
         if (t->sink) emit(data, "- acts when made (evaluated at once)\n");
+        if (!t->run)
+            emit(data, "- works only in a stream (`strata render`, `strata live`)\n");
+        else if (t->process)
+            emit(data, "- also streams (`strata render`, `strata live`)\n");
         if (n_params) {
             emit(data, "\n| parameter | type | default | range | meaning |\n"
                        "|---|---|---|---|---|\n");

@@ -25,10 +25,12 @@ int st_render(st_graph *g, const st_render_options *opt, char *error, size_t err
         snprintf(error, error_size, "out of memory for %g s of %d channels", opt->seconds, n_out);
         goto done;
     }
-    for (int c = 0; c < n_in; c++) in[c] = silence;
+    for (int c = 0; c < n_in; c++)
+        in[c] = silence;
     for (int64_t done = 0; done < n_frames;) {
         int n = n_frames - done < opt->block_frames ? (int)(n_frames - done) : opt->block_frames;
-        for (int c = 0; c < n_out; c++) out[c] = result->u.audio.channel[c] + done;
+        for (int c = 0; c < n_out; c++)
+            out[c] = result->u.audio.channel[c] + done;
         st_program_process(p, in, out, n);
         done += n;
         if ((done / n) % 256 == 0) st_progress_draw("render", (double)done / (double)n_frames);

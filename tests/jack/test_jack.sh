@@ -1,0 +1,115 @@
+#!/bin/sh
+# JACK tests: each starts its own `jackd -d dummy` under a unique name and
+# stops it. Skipped with one line when jackd is not installed.
+: "${STRATA:=./strata}"
+: "${JACK_CAPTURE:=build/jack-capture}"
+if ! command -v jackd > /dev/null; then
+    echo "skip jack: jackd is not installed (apt-get install jackd2)"
+    exit 0
+fi
+dir=$(mktemp -d)
+jackd_pid=
+cleanup() {
+    [ -n "$jackd_pid" ] && kill -9 "$jackd_pid" 2> /dev/null
+    pkill -f "strata-test-$$" 2> /dev/null
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+start_server() { # NAME PERIOD
+    jackd --no-realtime -n "$1" -d dummy -r 48000 -p "$2" > "$dir/jackd-$1.log" 2>&1 &
+    jackd_pid=$!
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        jack_lsp -s "$1" > /dev/null 2>&1 && return 0
+        sleep 0.25
+    done
+    echo "FAIL jack server $1 did not start: $(tail -3 "$dir/jackd-$1.log")"
+    return 1
+}
+stop_server() {
+    kill "$jackd_pid" 2> /dev/null
+    wait "$jackd_pid" 2> /dev/null
+    jackd_pid=
+}
+wait_for() { # FILE PATTERN: up to 10 s
+    for _ in $(seq 1 100); do
+        grep -q "$2" "$1" 2> /dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+"$STRATA" run /dev/stdin <<EOF2
+local strata = require "strata"
+strata.signal { kind = "chirp", seconds = 4, channels = 2, rate = 48000, freq = 100, freq_end = 10000 }:save("$dir/src.wav")
+EOF2
+
+# null test: live on the dummy driver, captured by a second client, equals the render
+for period in 64 256 1024; do
+    server="strata-test-$$-$period"
+    start_server "$server" "$period" || continue
+    "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "$server" --name st --no-connect 2> "$dir/live.log" &
+    live_pid=$!
+    if ! wait_for "$dir/live.log" "started at JACK frame"; then
+        echo "FAIL null test period $period: strata live did not start: $(cat "$dir/live.log")"
+        kill "$live_pid"; stop_server; continue
+    fi
+    f0=$(sed -n 's/.*started at JACK frame \([0-9]*\).*/\1/p' "$dir/live.log")
+    fc=$("$JACK_CAPTURE" "$server" 96000 "$dir/cap.wav" st:out_1 st:out_2 | sed -n 's/first_frame //p')
+    kill -INT "$live_pid"
+    wait "$live_pid"
+    live_status=$?
+    stop_server
+    "$STRATA" --quiet render examples/play-file.lua "$dir/src.wav" -o "$dir/render.wav" --seconds 6 --rate 48000 --block "$period"
+    result=$("$STRATA" run tests/jack/compare.lua "$dir/cap.wav" "$dir/render.wav" $((fc - f0)) 2>&1)
+    case "$result" in
+        *"max difference 0") echo "ok null test: live equals render at period $period ($result)" ;;
+        *) echo "FAIL null test period $period: $result (live started at $f0, capture at $fc)" ;;
+    esac
+    if [ "$live_status" -eq 0 ]; then echo "ok SIGINT stops strata live cleanly (period $period)"
+    else echo "FAIL SIGINT stops strata live cleanly: exit $live_status"; fi
+    grep -q "latency 2047 samples" "$dir/live.log" && echo "ok live reports its latency (period $period)" \
+        || echo "FAIL live reports its latency: $(head -1 "$dir/live.log")"
+done
+
+# no server: a clear line, non-zero, no hang
+timeout 10 "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "strata-test-$$-none" > /dev/null 2> "$dir/none.log"
+status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ "$(grep -c '' "$dir/none.log")" -eq 1 ] && grep -q "cannot connect to the JACK server" "$dir/none.log"; then
+    echo "ok no server: one line, exit $status"
+else
+    echo "FAIL no server: exit $status, stderr: $(cat "$dir/none.log")"
+fi
+
+# the server killed while strata live runs: exit 3 within a second
+server="strata-test-$$-kill"
+if start_server "$server" 256; then
+    "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "$server" --no-connect 2> "$dir/kill.log" &
+    live_pid=$!
+    wait_for "$dir/kill.log" "started at JACK frame"
+    kill -9 "$jackd_pid"
+    jackd_pid=
+    t0=$(date +%s%N)
+    wait "$live_pid"
+    status=$?
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    if [ "$status" -eq 3 ] && [ "$ms" -lt 1000 ] && grep -q "JACK server shut down" "$dir/kill.log"; then
+        echo "ok server killed: exit 3 after $ms ms"
+    else
+        echo "FAIL server killed: exit $status after $ms ms: $(tail -1 "$dir/kill.log")"
+    fi
+fi
+
+# a patch with no output
+server="strata-test-$$-noout"
+if start_server "$server" 256; then
+    printf 'local strata = require "strata"\nlocal x = strata.signal{}:play()\n' > "$dir/noout.lua"
+    timeout 10 "$STRATA" live "$dir/noout.lua" --server "$server" --no-connect 2> "$dir/noout.log"
+    status=$?
+    if [ "$status" -eq 1 ] && grep -q "the patch has no output" "$dir/noout.log"; then
+        echo "ok live patch with no output"
+    else
+        echo "FAIL live patch with no output: exit $status: $(cat "$dir/noout.log")"
+    fi
+    stop_server
+fi

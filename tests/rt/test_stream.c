@@ -1,0 +1,179 @@
+/* Stream programs: the process path allocates nothing (counted by an
+ * interposed allocator), latency compensation keeps paths aligned, and a
+ * live gain change ramps instead of jumping.
+ *
+ * This binary replaces malloc, so it is not built under the sanitizers
+ * (which replace it too). */
+#include "../../nodes/dsp/fft.h"
+#include "../../vm/stream.h"
+#include "../unit/check.h"
+
+#include <dlfcn.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int check_failures;
+
+/* ---- counting allocator: forwards to glibc, counts while armed ---- */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static volatile int counting, n_allocations;
+
+void *malloc(size_t n)
+{
+    if (counting) n_allocations++;
+    return __libc_malloc(n);
+}
+void *calloc(size_t n, size_t size)
+{
+    if (counting) n_allocations++;
+    return __libc_calloc(n, size);
+}
+void *realloc(void *p, size_t n)
+{
+    if (counting) n_allocations++;
+    return __libc_realloc(p, n);
+}
+void *memalign(size_t align, size_t n)
+{
+    if (counting) n_allocations++;
+    return __libc_memalign(align, n);
+}
+void *aligned_alloc(size_t align, size_t n)
+{
+    if (counting) n_allocations++;
+    return __libc_memalign(align, n);
+}
+int posix_memalign(void **p, size_t align, size_t n)
+{
+    if (counting) n_allocations++;
+    *p = __libc_memalign(align, n);
+    return *p ? 0 : 12;
+}
+
+/* ---- building graphs from C ---- */
+static st_graph *g;
+
+static st_node *node(const char *type, st_node *a, st_node *b, const st_arg *args, int n_args)
+{
+    st_ref in[2] = {{a, -1}, {b, -1}};
+    st_node *n =
+        st_graph_add(g, st_registry_find(type), in, a ? (b ? 2 : 1) : 0, args, n_args, "t");
+    if (!n) printf("# %s\n", st_graph_error(g));
+    return n;
+}
+
+static st_node *source(double seconds)
+{
+    st_arg sig[] = {{.name = "kind", .is_string = 1, .str = "noise"},
+                    {.name = "seconds", .num = seconds},
+                    {.name = "channels", .num = 2}};
+    return node("play", node("signal", NULL, NULL, sig, 3), NULL, NULL, 0);
+}
+
+static float *render(st_program *p, int n_frames, int block)
+{
+    int n_out = st_program_n_channels(p, 1), n_in = st_program_n_channels(p, 0);
+    float *y = calloc((size_t)n_out * (size_t)n_frames, sizeof *y);
+    float *silence = calloc((size_t)block, sizeof *silence);
+    const float *in[64];
+    float *out[64];
+    for (int c = 0; c < n_in; c++)
+        in[c] = silence;
+    for (int done = 0; done < n_frames; done += block) {
+        int n = n_frames - done < block ? n_frames - done : block;
+        for (int c = 0; c < n_out; c++)
+            out[c] = y + (size_t)c * (size_t)n_frames + done;
+        st_program_process(p, in, out, n);
+    }
+    free(silence);
+    return y;
+}
+
+int main(void)
+{
+    char error[1024];
+    /* a + istft(stft(a)) and a second output from jack_in through a gain */
+    g = st_graph_new();
+    st_node *a = source(2);
+    st_arg fft[] = {{.name = "n_fft", .num = 1024}, {.name = "hop", .num = 256}};
+    st_node *back = node("istft", node("stft", a, NULL, fft, 2), NULL, NULL, 0);
+    st_node *sum = node("mix", a, back, NULL, 0);
+    st_arg half[] = {{.name = "factor", .num = 0.5}, {.name = "smooth_ms", .num = 10}};
+    st_node *halved = node("gain", sum, NULL, half, 2);
+    node("jack_out", halved, NULL, NULL, 0);
+    st_node *live_in = node("jack_in", NULL, NULL, NULL, 0);
+    node("jack_out", node("mono", live_in, NULL, NULL, 0), NULL, NULL, 0);
+    st_program *p = st_program_compile(g, 128, 44100, error, sizeof error);
+    CHECK("compile a program with two outputs", p != NULL, "%s", error);
+    if (!p) return 0;
+    CHECK("latency is n_fft - 1", st_program_latency(p) == 1023, "latency %d",
+          st_program_latency(p));
+    CHECK("ends", st_program_n_channels(p, 1) == 3 && st_program_n_channels(p, 0) == 2,
+          "%d out, %d in", st_program_n_channels(p, 1), st_program_n_channels(p, 0));
+
+    /* the counter must see allocations, from us and from libraries */
+    n_allocations = 0;
+    counting = 1;
+    void *volatile probe = malloc(64);
+    void *probe_fftw = st_fft_alloc(64);
+    counting = 0;
+    CHECK("the allocation counter sees malloc and FFTW's allocator", n_allocations == 2,
+          "counted %d of 2", n_allocations);
+    free(probe);
+    st_fft_free(probe_fftw);
+    float *y = NULL;
+    n_allocations = 0;
+    {
+        /* the render buffers are allocated outside the counted region */
+        int n_frames = 44100;
+        float *out_block = calloc(3 * 128, sizeof *out_block);
+        float silence[128] = {0};
+        const float *in[2] = {silence, silence};
+        float *out[3] = {out_block, out_block + 128, out_block + 256};
+        counting = 1;
+        for (int done = 0; done < n_frames; done += 128)
+            st_program_process(p, in, out, 128);
+        counting = 0;
+        CHECK("process allocates nothing", n_allocations == 0, "%d allocations in 345 blocks",
+              n_allocations);
+        free(out_block);
+    }
+    st_program_free(p);
+
+    /* alignment: with compensation, (a + a') / 2 = a delayed by the latency */
+    p = st_program_compile(g, 100, 44100, error, sizeof error);
+    y = render(p, 44100, 100);
+    st_value *x = st_graph_eval(g, st_node_input(a, 0));
+    double worst = 0;
+    for (int t = 2048; t < 40000; t++) {
+        double e = fabs(y[t] - x->u.audio.channel[0][t - 1023]);
+        if (e > worst) worst = e;
+    }
+    CHECK("latency compensation aligns a and istft(stft(a))", worst < 1e-6, "max error %g", worst);
+    free(y);
+
+    /* a live gain change ramps over smooth_ms: no step larger than the ramp's */
+    st_program_set(p, halved, "factor", 0.0);
+    y = render(p, 4410, 100);
+    double biggest = 0;
+    for (int t = 1; t < 4410; t++) {
+        double jump = fabs(y[t] - y[t - 1]);
+        if (jump > biggest) biggest = jump;
+    }
+    double tail = 0;
+    for (int t = 441 + 100; t < 4410; t++)
+        tail = fmax(tail, fabs(y[t]));
+    CHECK("a gain change ramps and settles", tail == 0 && biggest < 1.0, "tail %g, biggest step %g",
+          tail, biggest);
+    CHECK("an unknown live parameter is refused",
+          st_program_set(p, halved, "smooth_ms", 1) == ST_ERR, "accepted");
+    free(y);
+    st_value_unref(x);
+    st_program_free(p);
+    st_graph_free(g);
+    return 0;
+}
