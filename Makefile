@@ -5,7 +5,7 @@
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-PKGS      := lua5.4 sndfile fftw3f openblas jack samplerate
+PKGS      := lua5.4 sndfile fftw3f fftw3 openblas jack samplerate
 DEB_PKGS  := build-essential pkg-config lua5.4 liblua5.4-dev libsndfile1-dev libfftw3-dev \
              libopenblas-dev libjack-jackd2-dev jackd2 libsamplerate0-dev
 

@@ -87,4 +87,56 @@ function strata.args(spec)
   return result
 end
 
+-- strata.json(value): JSON text for numbers, strings, booleans and tables
+-- (arrays when their keys are 1..n). NaN and infinities become null, as
+-- JSON has no words for them.
+local function encode(v, out)
+  local t = type(v)
+  if t == "number" then
+    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
+    elseif math.type(v) == "integer" then out[#out + 1] = tostring(v)
+    else out[#out + 1] = string.format("%.17g", v) end
+  elseif t == "string" then
+    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
+      return string.format("\\u%04x", c:byte())
+    end) .. '"'
+  elseif t == "boolean" then
+    out[#out + 1] = tostring(v)
+  elseif t == "table" then
+    local n = #v
+    local is_array = n > 0 or next(v) == nil
+    for k in pairs(v) do
+      if math.type(k) ~= "integer" or k < 1 or k > n then is_array = false break end
+    end
+    if is_array then
+      out[#out + 1] = "["
+      for i = 1, n do
+        if i > 1 then out[#out + 1] = ", " end
+        encode(v[i], out)
+      end
+      out[#out + 1] = "]"
+    else
+      local keys = {}
+      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
+      table.sort(keys)
+      out[#out + 1] = "{"
+      for i, k in ipairs(keys) do
+        if i > 1 then out[#out + 1] = ", " end
+        encode(k, out)
+        out[#out + 1] = ": "
+        encode(v[k] == nil and v[tonumber(k)] or v[k], out)
+      end
+      out[#out + 1] = "}"
+    end
+  else
+    out[#out + 1] = "null"
+  end
+end
+
+function strata.json(value)
+  local out = {}
+  encode(value, out)
+  return table.concat(out)
+end
+
 return strata

@@ -20,9 +20,12 @@
     X(mono) \
     X(slice) \
     X(midside) \
+    X(merge) \
     X(play) \
     X(jack_in) \
-    X(jack_out)
+    X(jack_out) \
+    X(list) \
+    X(bsseval)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;
