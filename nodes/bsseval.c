@@ -1,6 +1,7 @@
 /* bsseval: BSS Eval v3 (mir_eval 0.7's numbers), framewise too, with SI-SDR
  * and SD-SDR. The numerics are in dsp/bss.c. */
 #include "../vm/node.h"
+#include "../vm/alloc.h"
 #include "dsp/bss.h"
 
 #include <math.h>
@@ -100,14 +101,12 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
     double *ref[512], *est[512];
     double *scores = calloc((size_t)n_src * (size_t)(7 + 5 * n_win), sizeof *scores);
     int status = scores ? ST_OK : st_fail(run, "out of memory");
-    for (int r = 0; r < n_rows; r++) ref[r] = est[r] = NULL;
+    /* one block in huge pages: faulting in small pages costs more than the evaluation */
+    double *block = st_zalloc(2 * (size_t)n_rows * (size_t)length * sizeof *block);
+    if (!block && status == ST_OK) status = st_fail(run, "out of memory");
     for (int r = 0; status == ST_OK && r < n_rows; r++) {
-        ref[r] = malloc((size_t)length * sizeof(double));
-        est[r] = malloc((size_t)length * sizeof(double));
-        if (!ref[r] || !est[r]) {
-            status = st_fail(run, "out of memory");
-            break;
-        }
+        ref[r] = block + (size_t)r * (size_t)length;
+        est[r] = block + (size_t)(n_rows + r) * (size_t)length;
         for (int64_t t = 0; t < length; t++) {
             ref[r][t] = ref_audio[r / n_chan]->channel[r % n_chan][t];
             est[r][t] = est_audio[r / n_chan]->channel[r % n_chan][t];
@@ -131,18 +130,23 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         scale_invariant((const double *const *)ref + i * n_chan, (const double *const *)est + perm[i] * n_chan,
                         n_chan, length, &si[i], &sd[i]);
     }
-    /* framewise: the whole evaluation on each window; NaN where a source is silent */
-    for (int64_t w = 0; status == ST_OK && w < n_win; w++) {
+    /* framewise: the whole evaluation on each window; NaN where a source is
+     * silent. Without a window, the frame arrays hold the whole scores. */
+    for (int i = 0; status == ST_OK && !framewise && i < n_src; i++) {
+        f_sdr[i] = sdr[i], f_sir[i] = sir[i], f_sar[i] = sar[i], f_isr[i] = isr[i];
+        f_perm[i] = perm_d[i];
+    }
+    for (int64_t w = 0; status == ST_OK && framewise && w < n_win; w++) {
         double r_sdr[ST_BSS_MAX_SOURCES], r_sir[ST_BSS_MAX_SOURCES], r_sar[ST_BSS_MAX_SOURCES],
             r_isr[ST_BSS_MAX_SOURCES];
         int r_perm[ST_BSS_MAX_SOURCES];
         st_bss_scores frame = {r_sdr, r_sir, r_sar, r_isr, r_perm};
         const double *wref[512], *west[512];
-        int64_t start = framewise && n_win > 1 ? w * hop : 0;
+        int64_t start = n_win > 1 ? w * hop : 0;
         st_bss_input in_w = input;
-        in_w.n_samples = framewise && n_win > 1 ? window : length;
+        in_w.n_samples = n_win > 1 ? window : length;
         /* framewise scores follow frame_permutation, even when one window covers all */
-        in_w.permute = framewise ? st_int(p, "frame_permutation") : input.permute;
+        in_w.permute = st_int(p, "frame_permutation");
         for (int r = 0; r < n_rows; r++) {
             wref[r] = ref[r] + start;
             west[r] = est[r] + start;
@@ -179,10 +183,7 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         for (int i = 0; i < N_OUT; i++) st_value_unref(field[i]);
         if (!ok || !*out) status = st_fail(run, "out of memory");
     }
-    for (int r = 0; r < n_rows; r++) {
-        free(ref[r]);
-        free(est[r]);
-    }
+    st_zfree(block);
     free(scores);
     return status;
 }

@@ -14,6 +14,7 @@
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 extern void dpstrf_(const char *uplo, const int *n, double *a, const int *lda, int *piv,
                     int *rank, const double *tol, double *work, int *info);
+extern void openblas_set_num_threads(int n);
 extern void dtrsm_(const char *side, const char *uplo, const char *transa, const char *diag,
                    const int *m, const int *n, const double *alpha, const double *a,
                    const int *lda, double *b, const int *ldb);
@@ -109,7 +110,7 @@ static double *correlate(const double *const *signal, int n_signals, int64_t n_s
     correlator c = {.n_signals = n_signals, .signal = signal, .n_samples = n_samples, .lag = lag,
                     .n_pairs = n_pairs, .pairs = pairs, .n_threads = n_threads};
     c.fft_size = 1024;
-    while (c.fft_size < 8 * lag) c.fft_size *= 2;
+    while (c.fft_size < 16 * lag) c.fft_size *= 2;
     c.block = c.fft_size - 2 * (lag - 1);
     int n_bins = c.fft_size / 2 + 1;
     int64_t n_blocks = (n_samples + c.block - 1) / c.block;
@@ -179,8 +180,10 @@ typedef struct {
     int *piv;   /* 1-based, or NULL when not pivoted */
 } gram_factor;
 
-static int factor(double *g, int n, gram_factor *f)
+static int factor(double *g, int n, gram_factor *f, int n_threads)
 {
+    /* OpenBLAS's threads spin after each call; below this size they cost more than they save */
+    openblas_set_num_threads(n < 2048 ? 1 : n_threads);
     f->n = n;
     f->u = g;
     f->piv = NULL;
@@ -382,7 +385,7 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
             for (int x = 0; x < n_own; x++)
                 memcpy(dd + (size_t)e * dj + x * flen, d + (size_t)e * dim + rows[x] * flen,
                        (size_t)flen * sizeof *dd);
-        if (!status && factor(gj, dj, &f) == 0) {
+        if (!status && factor(gj, dj, &f, in->n_threads) == 0) {
             projected_energy(&f, dd, n_rows, en);
             for (int e = 0; e < n_rows; e++) energy_own[(size_t)e * n_src + j] = en[e];
         } else {
@@ -394,7 +397,7 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
         free(en);
     }
     gram_factor f = {0};
-    if (!status && factor(g, dim, &f) == 0)
+    if (!status && factor(g, dim, &f, in->n_threads) == 0)
         projected_energy(&f, d, n_rows, energy_all);
     else
         status = -1;
