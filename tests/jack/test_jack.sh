@@ -1,6 +1,9 @@
 #!/bin/sh
-# JACK tests: each starts its own `jackd -d dummy` under a unique name and
-# stops it. Skipped with one line when jackd is not installed.
+# JACK tests: each starts its own `jackd -d dummy` under a name of its own
+# and stops it. Skipped with one line when jackd is not installed.
+# The names are fixed per test, not per run: JACK keeps a server's name in a
+# registry of 8 slots, and only a later server of the same name reclaims the
+# slot of one that was killed (the server-loss test kills one).
 : "${STRATA:=./strata}"
 : "${JACK_CAPTURE:=build/jack-capture}"
 if ! command -v jackd > /dev/null; then
@@ -11,19 +14,25 @@ dir=$(mktemp -d)
 jackd_pid=
 cleanup() {
     [ -n "$jackd_pid" ] && kill -9 "$jackd_pid" 2> /dev/null
-    pkill -f "strata-test-$$" 2> /dev/null
+    pkill -f "strata-test-" 2> /dev/null
     rm -rf "$dir"
 }
 trap cleanup EXIT
 
-start_server() { # NAME PERIOD
-    jackd --no-realtime -n "$1" -d dummy -r 48000 -p "$2" > "$dir/jackd-$1.log" 2>&1 &
-    jackd_pid=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-        jack_lsp -s "$1" > /dev/null 2>&1 && return 0
-        sleep 0.25
+start_server() { # NAME PERIOD: real-time scheduling when allowed (fewer xruns), else without
+    for mode in -R --no-realtime; do
+        jackd "$mode" -n "$1" -d dummy -r 48000 -p "$2" > "$dir/jackd-$1.log" 2>&1 &
+        jackd_pid=$!
+        for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+            jack_lsp -s "$1" > /dev/null 2>&1 && return 0
+            kill -0 "$jackd_pid" 2> /dev/null || break
+            sleep 0.25
+        done
+        kill -9 "$jackd_pid" 2> /dev/null
+        wait "$jackd_pid" 2> /dev/null
     done
-    echo "FAIL jack server $1 did not start: $(tail -3 "$dir/jackd-$1.log")"
+    jackd_pid=
+    echo "FAIL jack server $1 did not start: $(grep -v -i 'copyright\|warranty\|free software\|COPYING' "$dir/jackd-$1.log" | tail -2)"
     return 1
 }
 stop_server() {
@@ -49,7 +58,7 @@ EOF2
 # busy machine; an attempt with xruns is tried again, up to five times.
 null_attempt() { # PERIOD -> sets result, live_status, xruns
     period=$1
-    server="strata-test-$$-$period"
+    server="strata-test-null-$period"
     start_server "$server" "$period" || return 1
     "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "$server" --name st --no-connect 2> "$dir/live.log" &
     live_pid=$!
@@ -85,7 +94,7 @@ for period in 64 256 1024; do
 done
 
 # no server: a clear line, non-zero, no hang
-timeout 10 "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "strata-test-$$-none" > /dev/null 2> "$dir/none.log"
+timeout 10 "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "strata-test-absent" > /dev/null 2> "$dir/none.log"
 status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 124 ] && [ "$(grep -c '' "$dir/none.log")" -eq 1 ] && grep -q "cannot connect to the JACK server" "$dir/none.log"; then
     echo "ok no server: one line, exit $status"
@@ -94,7 +103,7 @@ else
 fi
 
 # the server killed while strata live runs: exit 3 within a second
-server="strata-test-$$-kill"
+server="strata-test-kill"
 if start_server "$server" 256; then
     "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "$server" --no-connect 2> "$dir/kill.log" &
     live_pid=$!
@@ -113,7 +122,7 @@ if start_server "$server" 256; then
 fi
 
 # a patch with no output
-server="strata-test-$$-noout"
+server="strata-test-noout"
 if start_server "$server" 256; then
     printf 'local strata = require "strata"\nlocal x = strata.signal{}:play()\n' > "$dir/noout.lua"
     timeout 10 "$STRATA" live "$dir/noout.lua" --server "$server" --no-connect 2> "$dir/noout.log"
