@@ -10,7 +10,8 @@ local strata = ...
 --   spec.options     { {"n-fft", 2048, "FFT size"}, {"hard", false, "binary masks"} }
 -- Returns a table keyed by the positional names and the option names with
 -- dashes made underscores. The type of an option's default is its type:
--- numbers are checked, booleans are flags, strings are taken as given.
+-- numbers are checked, booleans are flags, strings are taken as given, and a
+-- table ({}) collects every argument that follows, up to the next option.
 local function fail(command, message)
   error(string.format("%s: %s (see %s --help)", command, message, command), 0)
 end
@@ -35,8 +36,9 @@ function strata.args(spec)
     lines[#lines + 1] = "\noptions:"
     for _, o in ipairs(options) do
       local kind = type(o[2])
-      local flag = kind == "boolean" and "--" .. o[1] or string.format("--%s %s", o[1], kind == "number" and "N" or "S")
-      local default = kind == "boolean" and "" or string.format(" (default %s)", tostring(o[2]))
+      local flag = kind == "boolean" and "--" .. o[1] or kind == "table" and string.format("--%s F...", o[1])
+        or string.format("--%s %s", o[1], kind == "number" and "N" or "S")
+      local default = (kind == "boolean" or kind == "table") and "" or string.format(" (default %s)", tostring(o[2]))
       lines[#lines + 1] = string.format("  %-18s %s%s", flag, o[3] or "", default)
     end
     lines[#lines + 1] = string.format("  %-18s %s", "--help", "show this help")
@@ -60,6 +62,15 @@ function strata.args(spec)
       if type(o[2]) == "boolean" then
         if value then fail(command, "--" .. o[1] .. " takes no value") end
         result[key] = true
+      elseif type(o[2]) == "table" then
+        local list = {}
+        if value then list[1] = value end
+        while argv[i + 1] ~= nil and not argv[i + 1]:match("^%-%-") do
+          i = i + 1
+          list[#list + 1] = argv[i]
+        end
+        if #list == 0 then fail(command, "--" .. o[1] .. " needs at least one value") end
+        result[key] = list
       else
         if value == nil then
           i = i + 1
@@ -88,14 +99,15 @@ function strata.args(spec)
 end
 
 -- strata.json(value): JSON text for numbers, strings, booleans and tables
--- (arrays when their keys are 1..n). NaN and infinities become null, as
--- JSON has no words for them.
+-- (arrays when their keys are 1..n; an empty table is {}). Numbers keep 10
+-- significant digits; NaN and infinities become null, as JSON has no words
+-- for them.
 local function encode(v, out)
   local t = type(v)
   if t == "number" then
     if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
     elseif math.type(v) == "integer" then out[#out + 1] = tostring(v)
-    else out[#out + 1] = string.format("%.17g", v) end
+    else out[#out + 1] = string.format("%.10g", v) end
   elseif t == "string" then
     out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
       return string.format("\\u%04x", c:byte())
@@ -104,7 +116,7 @@ local function encode(v, out)
     out[#out + 1] = tostring(v)
   elseif t == "table" then
     local n = #v
-    local is_array = n > 0 or next(v) == nil
+    local is_array = n > 0 -- an empty table is an empty object
     for k in pairs(v) do
       if math.type(k) ~= "integer" or k < 1 or k > n then is_array = false break end
     end

@@ -25,7 +25,8 @@
     X(jack_in) \
     X(jack_out) \
     X(list) \
-    X(bsseval)
+    X(bsseval) \
+    X(testsong)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;
