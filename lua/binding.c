@@ -355,8 +355,22 @@ static int handle_tostring(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg handle_methods[] = {
-    {"eval", handle_eval}, {"samples", handle_samples}, {"type", handle_type}, {NULL, NULL}};
+/* h:number(): the value of a one-element array (a score). */
+static int handle_number(lua_State *L)
+{
+    handle *h = luaL_checkudata(L, 1, HANDLE);
+    st_value *v = force(L, h->ref);
+    int ok = v->type == ST_ARRAY && v->u.array.n_elems == 1;
+    double x = ok ? v->u.array.data[0] : 0;
+    st_value_unref(v);
+    if (!ok) return luaL_error(L, "number: the value is not a one-element array");
+    lua_pushnumber(L, x);
+    return 1;
+}
+
+static const luaL_Reg handle_methods[] = {{"eval", handle_eval},     {"samples", handle_samples},
+                                          {"number", handle_number}, {"type", handle_type},
+                                          {NULL, NULL}};
 
 /* h.name: a method, a node function (h becomes its first input) or an output. */
 static int handle_index(lua_State *L)

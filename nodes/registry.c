@@ -26,7 +26,9 @@
     X(jack_out) \
     X(list) \
     X(bsseval) \
-    X(testsong)
+    X(testsong) \
+    X(load_beats) \
+    X(beat_metrics)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

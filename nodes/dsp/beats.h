@@ -1,0 +1,30 @@
+/* Beat-tracking metrics as mir_eval.beat computes them (Davies, Degara and
+ * Plumbley 2009), each kept to mir_eval's arithmetic and edge cases. Times
+ * are in seconds, ascending. */
+#ifndef ST_BEATS_H
+#define ST_BEATS_H
+
+typedef struct {
+    double f_measure, cemgil, cemgil_best, goto_score, p_score;
+    double cmlc, cmlt, amlc, amlt, information_gain;
+} st_beat_scores;
+
+typedef struct {
+    double f_measure_window; /* 0.07 s */
+    double cemgil_sigma;     /* 0.04 s */
+    double goto_threshold, goto_mu, goto_sigma; /* 0.35, 0.2, 0.2 */
+    double p_score_threshold;                   /* 0.2 */
+    double continuity_phase, continuity_period; /* 0.175, 0.175 */
+    int information_bins;                       /* 41 */
+} st_beat_options;
+
+extern const st_beat_options st_beat_defaults;
+
+/* 0, or -1 when memory is short. */
+int st_beat_scores_compute(const double *ref, int n_ref, const double *est, int n_est,
+                           const st_beat_options *o, st_beat_scores *out);
+
+/* F-measure alone (for downbeats too): the largest one-to-one matching within window. */
+double st_beat_f_measure(const double *ref, int n_ref, const double *est, int n_est, double window);
+
+#endif
