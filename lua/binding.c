@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define GRAPH_KEY  "strata.graph"
 #define HANDLE     "strata.handle"
@@ -502,8 +503,18 @@ static int module_help(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg module_functions[] = {
-    {"configure", module_configure}, {"stats", module_stats}, {"help", module_help}, {NULL, NULL}};
+/* strata.now(): monotonic seconds, for timing methods against each other. */
+static int module_now(lua_State *L)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    lua_pushnumber(L, (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec);
+    return 1;
+}
+
+static const luaL_Reg module_functions[] = {{"configure", module_configure}, {"stats", module_stats},
+                                            {"help", module_help},           {"now", module_now},
+                                            {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)
 {

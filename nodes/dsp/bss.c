@@ -247,9 +247,12 @@ int st_bss_any_silent(const double *const *signals, int n_src, int n_chan, int64
     return 0;
 }
 
+/* Energies found as differences can come out a hair below zero where the
+ * true value is zero (an estimate inside the span of the references); they
+ * are zero then, and the ratio infinite, as mir_eval's _safe_db makes it. */
 static double safe_db(double num, double den)
 {
-    if (den == 0) return INFINITY;
+    if (den <= 0) return INFINITY;
     return 10 * log10(num / den);
 }
 
@@ -449,7 +452,9 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
         double best_sir = -INFINITY;
         do {
             double mean = 0;
-            for (int i = 0; i < n_src; i++) mean += sir[perm[i] * n_src + i];
+            /* capped, so that one infinite SIR (a perfect estimate) does not make
+             * every order that contains it tie with the right one */
+            for (int i = 0; i < n_src; i++) mean += fmin(sir[perm[i] * n_src + i], 300.0);
             if (mean > best_sir) {
                 best_sir = mean;
                 memcpy(best, perm, sizeof perm);

@@ -7,7 +7,7 @@ function json.decode(text)
   local function space() pos = text:find("[^ \t\r\n]", pos) or #text + 1 end
   local value
   local function fail(what) error(string.format("json: %s at byte %d", what, pos), 0) end
-  local words = { ["true"] = true, ["false"] = false, ["null"] = json.null,
+  local words = { ["true"] = true, ["false"] = false,
                   ["Infinity"] = math.huge, ["-Infinity"] = -math.huge, ["NaN"] = 0 / 0 }
   function value()
     space()
@@ -49,6 +49,7 @@ function json.decode(text)
       pos = stop + 1
       return s
     end
+    if text:sub(pos, pos + 3) == "null" then pos = pos + 4 return nil end
     for word, v in pairs(words) do
       if text:sub(pos, pos + #word - 1) == word then pos = pos + #word return v end
     end
