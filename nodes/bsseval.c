@@ -16,6 +16,8 @@ static const st_param params[] = {
     {"hop", ST_P_INT, .def = 0, .min = 0, .max = 1e10, .doc = "framewise hop in samples; 0 means the window"},
     {"frame_permutation", ST_P_BOOL, .def = 0, .doc = "search the permutation in each window too (mir_eval's default is not to)"},
     {"filter_length", ST_P_INT, .def = 512, .min = 1, .max = 8192, .doc = "length of the allowed distortion filters"},
+    {"version", ST_P_STRING, .def_str = "v3", .choices = "v3|v4",
+     .doc = "v3: mir_eval 0.7 (filters fitted per window); v4: museval (filters fitted once on the whole signal, energies per window)"},
     {"trim", ST_P_BOOL, .def = 0, .doc = "cut every signal to the shortest instead of refusing different lengths"},
     {NULL}};
 
@@ -123,7 +125,10 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
                           .filter_length = st_int(p, "filter_length"), .images = images,
                           .permute = st_int(p, "permutation"), .n_threads = run->n_threads};
     st_bss_scores whole = {sdr, sir, sar, isr, perm};
-    if (status == ST_OK && st_bss_eval(&input, &whole, message, sizeof message))
+    const int v4 = st_choice(p, "version") == 1;
+    int64_t n_v4;
+    if (status == ST_OK && (v4 ? st_bss_eval_v4(&input, 0, 0, &whole, &n_v4, message, sizeof message)
+                               : st_bss_eval(&input, &whole, message, sizeof message)))
         status = st_fail(run, "%s", message);
     for (int i = 0; status == ST_OK && i < n_src; i++) {
         perm_d[i] = perm[i];
@@ -136,7 +141,16 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         f_sdr[i] = sdr[i], f_sir[i] = sir[i], f_sar[i] = sar[i], f_isr[i] = isr[i];
         f_perm[i] = perm_d[i];
     }
-    for (int64_t w = 0; status == ST_OK && framewise && w < n_win; w++) {
+    if (status == ST_OK && framewise && v4) { /* one fit, every window */
+        int f_perm_i[ST_BSS_MAX_SOURCES];
+        st_bss_input in_f = input;
+        in_f.permute = st_int(p, "frame_permutation");
+        st_bss_scores frames = {f_sdr, f_sir, f_sar, f_isr, f_perm_i};
+        if (st_bss_eval_v4(&in_f, window, hop, &frames, &n_v4, message, sizeof message))
+            status = st_fail(run, "%s", message);
+        for (int64_t k = 0; status == ST_OK && k < (int64_t)n_src * n_win; k++) f_perm[k] = f_perm_i[k / n_win];
+    }
+    for (int64_t w = 0; status == ST_OK && framewise && !v4 && w < n_win; w++) {
         double r_sdr[ST_BSS_MAX_SOURCES], r_sir[ST_BSS_MAX_SOURCES], r_sar[ST_BSS_MAX_SOURCES],
             r_isr[ST_BSS_MAX_SOURCES];
         int r_perm[ST_BSS_MAX_SOURCES];

@@ -3,14 +3,16 @@
 local strata = require "strata"
 
 local opt = strata.args {
-  usage = "--ref A.wav B.wav ... --est X.wav Y.wav ... [--images] [--window S --hop S] [--json] [--trim]",
-  doc = "Score estimated sources against reference sources with BSS Eval v3 (mir_eval 0.7's numbers).\n" ..
+  usage = "--ref A.wav B.wav ... --est X.wav Y.wav ... [--v4] [--images] [--window S --hop S] [--json] [--trim]",
+  doc = "Score estimated sources against reference sources with BSS Eval v3 (mir_eval 0.7's numbers),\n" ..
+        "or v4 (museval's) with --v4.\n" ..
         "Entry i scores reference i against the estimate the permutation gives it, as mir_eval orders\n" ..
         "its results. Sources mode mixes each file to mono; --images keeps the channels and adds ISR.",
   options = {
     { "ref", {}, "reference files, one per source" },
     { "est", {}, "estimate files, as many" },
     { "images", false, "bss_eval_images: multichannel, with ISR" },
+    { "v4", false, "BSS Eval v4 (museval): filters fitted once on the whole signal, then framewise energies" },
     { "window", 0, "framewise window in seconds (0: no framewise scores)" },
     { "hop", 0, "framewise hop in seconds (0: the window)" },
     { "no-permutation", false, "score estimate i against reference i" },
@@ -36,6 +38,7 @@ local refs, ests = load_all(opt.ref), load_all(opt.est)
 local rate = refs[1]:eval().rate
 local scores = strata.bsseval(strata.list(refs), strata.list(ests), {
   mode = opt.images and "images" or "sources",
+  version = opt.v4 and "v4" or "v3",
   permutation = not opt.no_permutation,
   window = math.floor(opt.window * rate + 0.5),
   hop = math.floor(opt.hop * rate + 0.5),

@@ -282,12 +282,10 @@ static int next_permutation(int *p, int n)
     return 1;
 }
 
-int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t error_size)
+static int check_input(const st_bss_input *in, char *error, size_t error_size)
 {
-    const int n_src = in->n_src, n_chan = in->n_chan, flen = in->filter_length;
-    const int n_rows = n_src * n_chan; /* reference signals */
-    const int64_t n = in->n_samples;
-    if (n_src < 1 || n_src > ST_BSS_MAX_SOURCES || n_chan < 1 || n_rows > 512) {
+    const int n_src = in->n_src, n_chan = in->n_chan;
+    if (n_src < 1 || n_src > ST_BSS_MAX_SOURCES || n_chan < 1 || n_src * n_chan > 512) {
         snprintf(error, error_size, "%d sources of %d channels: at most %d sources and 512 signals",
                  n_src, n_chan, ST_BSS_MAX_SOURCES);
         return -1;
@@ -296,138 +294,187 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
         snprintf(error, error_size, "%d sources: the permutation search stops at 10", n_src);
         return -1;
     }
-    if (st_bss_any_silent(in->ref, n_src, n_chan, n)) {
+    if (st_bss_any_silent(in->ref, n_src, n_chan, in->n_samples)) {
         snprintf(error, error_size, "a reference source is silent (all zeros), which makes the evaluation ambiguous");
         return -1;
     }
-    if (st_bss_any_silent(in->est, n_src, n_chan, n)) {
+    if (st_bss_any_silent(in->est, n_src, n_chan, in->n_samples)) {
         snprintf(error, error_size, "an estimated source is silent (all zeros), which leaves the system underdetermined");
         return -1;
     }
-    /* Reference rows that repeat an earlier one (a mono source copied to
-     * every channel) add nothing to the span, only singularity: drop them. */
-    int *keep = malloc((size_t)n_rows * sizeof *keep), n_keep = 0;
-    int *src_of = malloc((size_t)n_rows * sizeof *src_of);
-    const double **signals = malloc((size_t)(n_rows * 2) * sizeof *signals);
-    if (!keep || !src_of || !signals) goto oom;
+    return 0;
+}
+
+/* The least-squares systems: G (the Gram matrix of the delayed references)
+ * and D (their inner products with every estimate signal), column-major.
+ * Reference rows that repeat an earlier one (a mono source copied to every
+ * channel) add nothing to the span, only singularity: they are dropped. */
+typedef struct {
+    int n_keep, dim, n_cols, flen;
+    int keep[512], src_of[512];
+    double *g; /* dim x dim */
+    double *d; /* dim x n_cols; column e is estimate signal e */
+} bss_system;
+
+static void free_system(bss_system *s)
+{
+    free(s->g);
+    free(s->d);
+}
+
+static int build_system(const st_bss_input *in, bss_system *s)
+{
+    const int n_rows = in->n_src * in->n_chan, flen = in->filter_length;
+    const int64_t n = in->n_samples;
+    memset(s, 0, sizeof *s);
+    s->flen = flen;
+    s->n_cols = n_rows;
     for (int r = 0; r < n_rows; r++) {
         int duplicate = 0;
-        for (int k = 0; k < n_keep && !duplicate; k++)
-            duplicate = memcmp(in->ref[keep[k]], in->ref[r], (size_t)n * sizeof(double)) == 0;
-        if (!duplicate) keep[n_keep++] = r;
+        for (int k = 0; k < s->n_keep && !duplicate; k++)
+            duplicate = memcmp(in->ref[s->keep[k]], in->ref[r], (size_t)n * sizeof(double)) == 0;
+        if (!duplicate) {
+            s->src_of[s->n_keep] = r / in->n_chan;
+            s->keep[s->n_keep++] = r;
+        }
     }
-    for (int k = 0; k < n_keep; k++) {
-        signals[k] = in->ref[keep[k]];
-        src_of[k] = keep[k] / n_chan;
-    }
+    const int n_keep = s->n_keep, n_lags = 2 * flen - 1;
+    const double *signals[1024];
+    for (int k = 0; k < n_keep; k++) signals[k] = in->ref[s->keep[k]];
     for (int e = 0; e < n_rows; e++) signals[n_keep + e] = in->est[e];
-
     /* pairs: references among themselves (upper triangle), references x estimates */
-    int n_pairs = n_keep * (n_keep + 1) / 2 + n_keep * n_rows, p = 0;
+    int n_pairs = n_keep * (n_keep + 1) / 2 + n_keep * n_rows, p = 0, tri_base[512];
     pair *pairs = malloc((size_t)n_pairs * sizeof *pairs);
-    if (!pairs) goto oom;
-    for (int i = 0; i < n_keep; i++)
+    if (!pairs) return -1;
+    for (int i = 0; i < n_keep; i++) {
+        tri_base[i] = p;
         for (int j = i; j < n_keep; j++) pairs[p++] = (pair){i, j};
+    }
     for (int k = 0; k < n_keep; k++)
         for (int e = 0; e < n_rows; e++) pairs[p++] = (pair){k, n_keep + e};
     double *lags = correlate(signals, n_keep + n_rows, n, flen, pairs, n_pairs, in->n_threads);
     free(pairs);
-    if (!lags) goto oom;
-    const int n_lags = 2 * flen - 1;
-
+    s->dim = n_keep * flen;
+    s->g = malloc((size_t)s->dim * (size_t)s->dim * sizeof *s->g);
+    s->d = malloc((size_t)s->dim * (size_t)n_rows * sizeof *s->d);
+    if (!lags || !s->g || !s->d) {
+        free(lags);
+        free_system(s);
+        return -1;
+    }
     /* G[(i, a), (j, b)] = r_ij[b - a]; D[(k, a), e] = r_ke[-a] */
-    int dim = n_keep * flen;
-    double *g = malloc((size_t)dim * (size_t)dim * sizeof *g);
-    double *d = malloc((size_t)dim * (size_t)n_rows * sizeof *d);
-    double *energy_all = malloc((size_t)n_rows * sizeof *energy_all);
-    double *energy_own = malloc((size_t)n_rows * (size_t)n_src * sizeof *energy_own); /* [e][j] */
-    if (!g || !d || !energy_all || !energy_own) {
-        free(g), free(d), free(energy_all), free(energy_own), free(lags);
-        goto oom;
-    }
-    int tri_base[512];
-    for (int i = 0, base = 0; i < n_keep; i++) {
-        tri_base[i] = base;
-        base += n_keep - i;
-    }
-#define TRI(i, j) (tri_base[i] + (j) - (i))
+    const int dim = s->dim;
     for (int i = 0; i < n_keep; i++)
         for (int j = 0; j < n_keep; j++)
             for (int b = 0; b < flen; b++)
                 for (int a = 0; a < flen; a++) {
                     int tau = b - a;
-                    double v = i <= j ? lags[(size_t)TRI(i, j) * n_lags + tau + flen - 1]
-                                      : lags[(size_t)TRI(j, i) * n_lags - tau + flen - 1];
-                    g[(size_t)(j * flen + b) * dim + (i * flen + a)] = v;
+                    double v = i <= j ? lags[(size_t)(tri_base[i] + j - i) * n_lags + tau + flen - 1]
+                                      : lags[(size_t)(tri_base[j] + i - j) * n_lags - tau + flen - 1];
+                    s->g[(size_t)(j * flen + b) * dim + (i * flen + a)] = v;
                 }
     const size_t d_base = (size_t)(n_keep * (n_keep + 1) / 2);
     for (int e = 0; e < n_rows; e++)
         for (int k = 0; k < n_keep; k++)
             for (int a = 0; a < flen; a++)
-                d[(size_t)e * dim + k * flen + a] =
-                    lags[(d_base + (size_t)k * n_rows + e) * n_lags - a + flen - 1];
+                s->d[(size_t)e * dim + k * flen + a] = lags[(d_base + (size_t)k * n_rows + e) * n_lags - a + flen - 1];
+    free(lags);
+    return 0;
+}
 
-    /* the same, restricted to each source's own rows */
-    int status = 0;
-    for (int j = 0; j < n_src && !status; j++) {
-        int rows[512], n_own = 0;
-        for (int k = 0; k < n_keep; k++)
-            if (src_of[k] == j) rows[n_own++] = k;
-        int dj = n_own * flen;
-        double *gj = malloc((size_t)dj * (size_t)dj * sizeof *gj);
-        double *dd = malloc((size_t)dj * (size_t)n_rows * sizeof *dd);
-        double *en = malloc((size_t)n_rows * sizeof *en);
-        gram_factor f = {0};
-        if (!gj || !dd || !en) status = -1;
-        for (int x = 0; !status && x < n_own; x++)
-            for (int y = 0; y < n_own; y++)
-                for (int b = 0; b < flen; b++)
-                    memcpy(gj + (size_t)(y * flen + b) * dj + x * flen,
-                           g + (size_t)(rows[y] * flen + b) * dim + rows[x] * flen, (size_t)flen * sizeof *gj);
-        for (int e = 0; !status && e < n_rows; e++)
-            for (int x = 0; x < n_own; x++)
-                memcpy(dd + (size_t)e * dj + x * flen, d + (size_t)e * dim + rows[x] * flen,
-                       (size_t)flen * sizeof *dd);
-        if (!status && factor(gj, dj, &f, in->n_threads) == 0) {
-            projected_energy(&f, dd, n_rows, en);
-            for (int e = 0; e < n_rows; e++) energy_own[(size_t)e * n_src + j] = en[e];
-        } else {
-            status = -1;
+/* The rows of source j (its kept reference signals), and G, D restricted to them. */
+static int own_system(const bss_system *s, int j, int *rows, double **g, double **d)
+{
+    int n_own = 0, flen = s->flen;
+    for (int k = 0; k < s->n_keep; k++)
+        if (s->src_of[k] == j) rows[n_own++] = k;
+    int dj = n_own * flen;
+    *g = malloc((size_t)dj * (size_t)dj * sizeof **g);
+    *d = malloc((size_t)dj * (size_t)s->n_cols * sizeof **d);
+    if (!*g || !*d) {
+        free(*g), free(*d);
+        return -1;
+    }
+    for (int x = 0; x < n_own; x++)
+        for (int y = 0; y < n_own; y++)
+            for (int b = 0; b < flen; b++)
+                memcpy(*g + (size_t)(y * flen + b) * dj + x * flen,
+                       s->g + (size_t)(rows[y] * flen + b) * s->dim + rows[x] * flen, (size_t)flen * sizeof **g);
+    for (int e = 0; e < s->n_cols; e++)
+        for (int x = 0; x < n_own; x++)
+            memcpy(*d + (size_t)e * dj + x * flen, s->d + (size_t)e * s->dim + rows[x] * flen,
+                   (size_t)flen * sizeof **d);
+    return n_own;
+}
+
+/* Chooses the estimate order with the best mean SIR (scores [je][jt], averaged
+ * over windows), the first found on ties, as mir_eval's argmax. */
+static void best_order(const double *sir, int n_src, int64_t n_win, int permute, int *best)
+{
+    int perm[ST_BSS_MAX_SOURCES];
+    for (int i = 0; i < n_src; i++) perm[i] = best[i] = i;
+    if (!permute) return;
+    double best_sir = -INFINITY;
+    do {
+        double mean = 0;
+        /* capped, so that one infinite SIR (a perfect estimate) does not make
+         * every order that contains it tie with the right one */
+        for (int i = 0; i < n_src; i++)
+            for (int64_t w = 0; w < n_win; w++)
+                mean += fmin(sir[((size_t)perm[i] * n_src + i) * n_win + w], 300.0);
+        if (mean > best_sir) {
+            best_sir = mean;
+            memcpy(best, perm, sizeof(int) * n_src);
         }
+    } while (next_permutation(perm, n_src));
+}
+
+int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t error_size)
+{
+    const int n_src = in->n_src, n_chan = in->n_chan, n_rows = n_src * n_chan;
+    const int64_t n = in->n_samples;
+    if (check_input(in, error, error_size)) return -1;
+    bss_system s;
+    if (build_system(in, &s)) {
+        snprintf(error, error_size, "out of memory evaluating %d sources", n_src);
+        return -1;
+    }
+    double *energy_all = malloc((size_t)n_rows * sizeof *energy_all);
+    double *energy_own = malloc((size_t)n_rows * (size_t)n_src * sizeof *energy_own); /* [e][j] */
+    double *sdr = calloc((size_t)n_src * n_src, sizeof(double)), *sir = calloc((size_t)n_src * n_src, sizeof(double));
+    double *sar = calloc((size_t)n_src * n_src, sizeof(double)), *isr = calloc((size_t)n_src * n_src, sizeof(double));
+    int status = energy_all && energy_own && sdr && sir && sar && isr ? 0 : -1;
+    /* ||P e||^2 = d' G^-1 d, for each source's own rows and for all */
+    for (int j = 0; j < n_src && !status; j++) {
+        int rows[512];
+        double *gj, *dj, *en = malloc((size_t)n_rows * sizeof *en);
+        int n_own = en ? own_system(&s, j, rows, &gj, &dj) : -1;
+        gram_factor f = {0};
+        if (n_own < 0 || factor(gj, n_own * s.flen, &f, in->n_threads)) {
+            status = -1;
+        } else {
+            projected_energy(&f, dj, n_rows, en);
+            for (int e = 0; e < n_rows; e++) energy_own[(size_t)e * n_src + j] = en[e];
+        }
+        if (n_own >= 0) free(gj), free(dj);
         free(f.piv);
-        free(gj);
-        free(dd);
         free(en);
     }
     gram_factor f = {0};
-    if (!status && factor(g, dim, &f, in->n_threads) == 0)
-        projected_energy(&f, d, n_rows, energy_all);
+    if (!status && factor(s.g, s.dim, &f, in->n_threads) == 0)
+        projected_energy(&f, s.d, n_rows, energy_all);
     else
         status = -1;
     free(f.piv);
-    free(g);
-    free(d);
-    free(lags);
-    if (status) {
-        free(energy_all), free(energy_own);
-        goto oom;
-    }
-
-    /* criteria for every (estimate, reference) pair */
-    double *sdr = malloc(sizeof(double) * n_src * n_src), *sir = malloc(sizeof(double) * n_src * n_src);
-    double *sar = malloc(sizeof(double) * n_src * n_src), *isr = malloc(sizeof(double) * n_src * n_src);
-    if (!sdr || !sir || !sar || !isr) {
-        free(sdr), free(sir), free(sar), free(isr), free(energy_all), free(energy_own);
-        goto oom;
-    }
-    for (int je = 0; je < n_src; je++)
+    free_system(&s);
+    for (int je = 0; je < n_src && !status; je++)
         for (int jt = 0; jt < n_src; jt++) {
             double e_est = 0, e_ref = 0, cross = 0, p_all = 0, p_own = 0;
             for (int c = 0; c < n_chan; c++) {
-                const double *x = in->est[je * n_chan + c], *s = in->ref[jt * n_chan + c];
+                const double *x = in->est[je * n_chan + c], *r = in->ref[jt * n_chan + c];
                 e_est += dot(x, x, n);
-                e_ref += dot(s, s, n);
-                cross += dot(x, s, n);
+                e_ref += dot(r, r, n);
+                cross += dot(x, r, n);
                 p_all += energy_all[je * n_chan + c];
                 p_own += energy_own[(size_t)(je * n_chan + c) * n_src + jt];
             }
@@ -442,38 +489,203 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
                 isr[k] = NAN;
             }
         }
-    free(energy_all);
-    free(energy_own);
+    if (!status) {
+        int best[ST_BSS_MAX_SOURCES];
+        best_order(sir, n_src, 1, in->permute, best);
+        for (int i = 0; i < n_src; i++) {
+            int k = best[i] * n_src + i;
+            out->sdr[i] = sdr[k], out->sir[i] = sir[k], out->sar[i] = sar[k], out->isr[i] = isr[k];
+            out->perm[i] = best[i];
+        }
+    }
+    free(energy_all), free(energy_own), free(sdr), free(sir), free(sar), free(isr);
+    if (!status) return 0;
+    snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources", n_src);
+    return -1;
+}
 
-    /* the estimate order with the best mean SIR; the first found on ties */
-    int perm[16], best[16];
-    for (int i = 0; i < n_src; i++) perm[i] = best[i] = i;
-    if (in->permute) {
-        double best_sir = -INFINITY;
-        do {
-            double mean = 0;
-            /* capped, so that one infinite SIR (a perfect estimate) does not make
-             * every order that contains it tie with the right one */
-            for (int i = 0; i < n_src; i++) mean += fmin(sir[perm[i] * n_src + i], 300.0);
-            if (mean > best_sir) {
-                best_sir = mean;
-                memcpy(best, perm, sizeof perm);
+/* ---- v4: filters fitted once, then framewise energies ---- */
+
+/* Solves G X = D in place of D (n x n_cols), with the factor of G. */
+static void solve(const gram_factor *f, double *d, int n_cols)
+{
+    int n = f->n, r = f->rank, info;
+    double one = 1;
+    if (!f->piv) {
+        extern void dpotrs_(const char *, const int *, const int *, const double *, const int *, double *,
+                            const int *, int *);
+        dpotrs_("U", &n, &n_cols, f->u, &n, d, &n, &info);
+        return;
+    }
+    double *tmp = malloc((size_t)n * sizeof *tmp);
+    for (int c = 0; tmp && c < n_cols; c++) {
+        double *col = d + (size_t)c * n;
+        for (int i = 0; i < n; i++) tmp[i] = col[f->piv[i] - 1];
+        memcpy(col, tmp, (size_t)n * sizeof *tmp);
+    }
+    if (r > 0) {
+        dtrsm_("L", "U", "T", "N", &r, &n_cols, &one, f->u, &n, d, &n);
+        dtrsm_("L", "U", "N", "N", &r, &n_cols, &one, f->u, &n, d, &n);
+    }
+    for (int c = 0; tmp && c < n_cols; c++) { /* the basic solution: zeros past the rank, then unpivot */
+        double *col = d + (size_t)c * n;
+        for (int i = r; i < n; i++) col[i] = 0;
+        memcpy(tmp, col, (size_t)n * sizeof *tmp);
+        for (int i = 0; i < n; i++) col[f->piv[i] - 1] = tmp[i];
+    }
+    free(tmp);
+}
+
+/* sum over rows k of conv(filter_k, ref_k)[0, length): by FFT, with the
+ * references' spectra made once. */
+typedef struct {
+    int n_fft;
+    fftw_plan forward, inverse;
+    double *real;
+    double complex *spec, *acc;
+} convolver;
+
+static void project(convolver *cv, const double complex *const *ref_spec, const int *rows, int n_rows,
+                    const double *x, int flen, double *out, int64_t length)
+{
+    const int n_bins = cv->n_fft / 2 + 1;
+    memset(cv->acc, 0, (size_t)n_bins * sizeof *cv->acc);
+    for (int k = 0; k < n_rows; k++) {
+        memset(cv->real, 0, (size_t)cv->n_fft * sizeof *cv->real);
+        memcpy(cv->real, x + (size_t)k * flen, (size_t)flen * sizeof *cv->real);
+        fftw_execute_dft_r2c(cv->forward, cv->real, (fftw_complex *)cv->spec);
+        const double complex *r = ref_spec[rows[k]];
+        for (int b = 0; b < n_bins; b++) cv->acc[b] += cv->spec[b] * r[b];
+    }
+    fftw_execute_dft_c2r(cv->inverse, (fftw_complex *)cv->acc, cv->real);
+    for (int64_t t = 0; t < length; t++) out[t] = cv->real[t] / cv->n_fft;
+}
+
+int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_scores *out, int64_t *n_win_out,
+                   char *error, size_t error_size)
+{
+    const int n_src = in->n_src, n_chan = in->n_chan, n_rows = n_src * n_chan, flen = in->filter_length;
+    const int64_t n = in->n_samples, length = n + flen - 1;
+    if (check_input(in, error, error_size)) return -1;
+    int64_t n_win = window >= n || window <= 0 ? 1 : (n - window + hop) / hop;
+    if (n_win < 1) n_win = 1;
+    *n_win_out = n_win;
+    bss_system s;
+    if (build_system(in, &s)) goto oom_early;
+    /* filters: on all references, and on each source's own */
+    int status = 0, own_rows[ST_BSS_MAX_SOURCES][512], n_own[ST_BSS_MAX_SOURCES];
+    double *own_filters[ST_BSS_MAX_SOURCES] = {0};
+    for (int j = 0; j < n_src && !status; j++) {
+        double *gj;
+        gram_factor f = {0};
+        n_own[j] = own_system(&s, j, own_rows[j], &gj, &own_filters[j]);
+        if (n_own[j] < 0 || factor(gj, n_own[j] * flen, &f, in->n_threads)) status = -1;
+        else solve(&f, own_filters[j], n_rows);
+        if (n_own[j] >= 0) free(gj);
+        free(f.piv);
+    }
+    gram_factor f = {0};
+    if (!status && factor(s.g, s.dim, &f, in->n_threads) == 0) solve(&f, s.d, n_rows);
+    else status = -1;
+    free(f.piv);
+    /* spectra of the kept references */
+    convolver cv = {.n_fft = 1};
+    while (cv.n_fft < length + flen) cv.n_fft *= 2;
+    const int n_bins = cv.n_fft / 2 + 1;
+    double complex *ref_spec[512] = {0};
+    cv.real = fftw_alloc_real((size_t)cv.n_fft);
+    cv.spec = fftw_alloc_complex((size_t)n_bins);
+    cv.acc = fftw_alloc_complex((size_t)n_bins);
+    double *p_all = malloc((size_t)length * sizeof(double)), *p_own = malloc((size_t)length * sizeof(double));
+    /* window sums: [je][jt][w] for the eight energies */
+    double *sum = calloc((size_t)8 * n_src * n_src * (size_t)n_win, sizeof *sum);
+    if (!cv.real || !cv.spec || !cv.acc || !p_all || !p_own || !sum) status = -1;
+    if (!status) {
+        pthread_mutex_lock(&plan_lock);
+        cv.forward = fftw_plan_dft_r2c_1d(cv.n_fft, cv.real, (fftw_complex *)cv.spec, FFTW_ESTIMATE);
+        cv.inverse = fftw_plan_dft_c2r_1d(cv.n_fft, (fftw_complex *)cv.acc, cv.real, FFTW_ESTIMATE);
+        pthread_mutex_unlock(&plan_lock);
+    }
+    for (int k = 0; !status && k < s.n_keep; k++) {
+        if (!(ref_spec[k] = fftw_alloc_complex((size_t)n_bins))) {
+            status = -1;
+            break;
+        }
+        memset(cv.real, 0, (size_t)cv.n_fft * sizeof *cv.real);
+        memcpy(cv.real, in->ref[s.keep[k]], (size_t)n * sizeof *cv.real);
+        fftw_execute_dft_r2c(cv.forward, cv.real, (fftw_complex *)ref_spec[k]);
+    }
+    int all_rows[512];
+    for (int k = 0; k < s.n_keep; k++) all_rows[k] = k;
+    for (int je = 0; je < n_src && !status; je++)
+        for (int c = 0; c < n_chan; c++) {
+            int e = je * n_chan + c;
+            project(&cv, (const double complex *const *)ref_spec, all_rows, s.n_keep, s.d + (size_t)e * s.dim, flen,
+                    p_all, length);
+            for (int jt = 0; jt < n_src; jt++) {
+                project(&cv, (const double complex *const *)ref_spec, own_rows[jt], n_own[jt],
+                        own_filters[jt] + (size_t)e * n_own[jt] * flen, flen, p_own, length);
+                const double *ref = in->ref[jt * n_chan + c], *est = in->est[e];
+                double *acc = sum + ((size_t)je * n_src + jt) * 8 * n_win;
+                for (int64_t w = 0; w < n_win; w++) {
+                    int64_t t0 = n_win > 1 ? w * hop : 0, t1 = n_win > 1 ? t0 + window : length;
+                    if (t1 > length) t1 = length;
+                    double a = 0, b = 0, cc = 0, d = 0, ee = 0, ff = 0, g = 0, h = 0;
+                    for (int64_t t = t0; t < t1; t++) {
+                        double st = t < n ? ref[t] : 0, x = t < n ? est[t] : 0;
+                        a += st * st;                                   /* s_true */
+                        b += (x - st) * (x - st);                       /* e_spat + e_interf + e_artif */
+                        cc += (p_own[t] - st) * (p_own[t] - st);        /* e_spat */
+                        d += p_own[t] * p_own[t];                       /* s_true + e_spat */
+                        ee += (p_all[t] - p_own[t]) * (p_all[t] - p_own[t]); /* e_interf */
+                        ff += p_all[t] * p_all[t];                      /* s_true + e_spat + e_interf */
+                        g += (x - p_all[t]) * (x - p_all[t]);           /* e_artif */
+                        h += (x - p_own[t]) * (x - p_own[t]);           /* e_interf + e_artif */
+                    }
+                    double v[8] = {a, b, cc, d, ee, ff, g, h};
+                    for (int q = 0; q < 8; q++) acc[q * n_win + w] += v[q];
+                }
             }
-        } while (next_permutation(perm, n_src));
+        }
+    if (!status) {
+        double *sir = malloc(sizeof(double) * n_src * n_src * (size_t)n_win);
+        int best[ST_BSS_MAX_SOURCES];
+        if (!sir) status = -1;
+        for (int k = 0; !status && k < n_src * n_src; k++)
+            for (int64_t w = 0; w < n_win; w++) {
+                const double *acc = sum + (size_t)k * 8 * n_win;
+                sir[(size_t)k * n_win + w] = safe_db(acc[3 * n_win + w], acc[4 * n_win + w]);
+            }
+        if (!status) best_order(sir, n_src, n_win, in->permute, best);
+        for (int i = 0; !status && i < n_src; i++) {
+            const double *acc = sum + ((size_t)best[i] * n_src + i) * 8 * n_win;
+            out->perm[i] = best[i];
+            for (int64_t w = 0; w < n_win; w++) {
+                size_t o = (size_t)i * n_win + w;
+                if (in->images) {
+                    out->sdr[o] = safe_db(acc[0 * n_win + w], acc[1 * n_win + w]);
+                    out->isr[o] = safe_db(acc[0 * n_win + w], acc[2 * n_win + w]);
+                } else {
+                    out->sdr[o] = safe_db(acc[3 * n_win + w], acc[7 * n_win + w]);
+                    out->isr[o] = NAN;
+                }
+                out->sir[o] = safe_db(acc[3 * n_win + w], acc[4 * n_win + w]);
+                out->sar[o] = safe_db(acc[5 * n_win + w], acc[6 * n_win + w]);
+            }
+        }
+        free(sir);
     }
-    for (int i = 0; i < n_src; i++) {
-        int k = best[i] * n_src + i;
-        out->sdr[i] = sdr[k];
-        out->sir[i] = sir[k];
-        out->sar[i] = sar[k];
-        out->isr[i] = isr[k];
-        out->perm[i] = best[i];
-    }
-    free(sdr), free(sir), free(sar), free(isr);
-    free(keep), free(src_of), free(signals);
-    return 0;
-oom:
-    free(keep), free(src_of), free(signals);
+    pthread_mutex_lock(&plan_lock);
+    if (cv.forward) fftw_destroy_plan(cv.forward);
+    if (cv.inverse) fftw_destroy_plan(cv.inverse);
+    pthread_mutex_unlock(&plan_lock);
+    for (int k = 0; k < s.n_keep; k++) fftw_free(ref_spec[k]);
+    for (int j = 0; j < n_src; j++) free(own_filters[j]);
+    fftw_free(cv.real), fftw_free(cv.spec), fftw_free(cv.acc);
+    free(p_all), free(p_own), free(sum);
+    free_system(&s);
+    if (!status) return 0;
+oom_early:
     snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources", n_src);
     return -1;
 }

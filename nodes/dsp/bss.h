@@ -39,6 +39,14 @@ typedef struct {
 /* 0, or -1 with a reason in error (a silent source, out of memory). */
 int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t error_size);
 
+/* BSS Eval v4 as museval computes it: the distortion filters fitted once on
+ * the whole signal, the energies then summed over windows of `window`
+ * samples every `hop` (one window when window <= 0 or covers the signal).
+ * out's arrays hold n_src x n_windows values (source-major); perm is one
+ * order for all windows. With one window it equals st_bss_eval. */
+int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_scores *out,
+                   int64_t *n_windows, char *error, size_t error_size);
+
 /* 1 when any source's channels are all zero over [0, n_samples). */
 int st_bss_any_silent(const double *const *signals, int n_src, int n_chan, int64_t n_samples);
 
