@@ -256,6 +256,10 @@ int st_live(st_graph *g, const st_live_options *opt)
         /* the server is gone: closing the client could wait on it forever */
         fprintf(stderr, "strata: the JACK server shut down%s%s; stopping\n",
                 l->shutdown_reason[0] ? ": " : "", l->shutdown_reason);
+        /* the client stays open (closing it could wait on the dead server);
+         * our programs are not in use any more */
+        st_program_free(atomic_exchange(&l->next, NULL));
+        st_program_free(atomic_exchange(&l->retired, NULL));
         return 3;
     }
     jack_deactivate(l->client);

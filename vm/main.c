@@ -273,7 +273,7 @@ static int live_command(int argc, char **argv)
     lua_State *L = start_patch(argv[0], argc - 1, argv + 1);
     if (!L) return 1;
     int status = st_live(st_lua_graph(L), &opt);
-    if (status != 3) lua_close(L); /* after a server shutdown, leave at once */
+    lua_close(L);
     return status;
 }
 
