@@ -28,7 +28,8 @@
     X(bsseval) \
     X(testsong) \
     X(load_beats) \
-    X(beat_metrics)
+    X(beat_metrics) \
+    X(hpss)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

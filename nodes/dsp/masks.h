@@ -1,0 +1,21 @@
+/* Masks with librosa's semantics (librosa.util.softmask). */
+#ifndef ST_MASKS_H
+#define ST_MASKS_H
+
+#include <float.h>
+#include <math.h>
+
+/* Soft mask of x against x_ref: x^p / (x^p + x_ref^p), computed on values
+ * divided by max(x, x_ref) as librosa does; where both are below FLT_MIN the
+ * mask is 0.5 (split_zeros) or 0. power = INFINITY makes it hard: x > x_ref,
+ * ties to the reference. */
+static inline float st_softmask(float x, float x_ref, float power, int split_zeros)
+{
+    if (isinf(power)) return x > x_ref ? 1.0f : 0.0f;
+    float z = x > x_ref ? x : x_ref;
+    if (z < FLT_MIN) return split_zeros ? 0.5f : 0.0f;
+    float a = powf(x / z, power), b = powf(x_ref / z, power);
+    return a / (a + b);
+}
+
+#endif
