@@ -53,9 +53,9 @@ function strata.args(spec)
       rest = true
     elseif not rest and (a == "--help" or a == "-h") then
       help()
-    elseif not rest and a:match("^%-%-.") then
-      local name, value = a:match("^%-%-([^=]+)=(.*)$")
-      name = name or a:sub(3)
+    elseif not rest and (a:match("^%-%-.") or (a:match("^%-%a$") and by_name[a:sub(2)])) then
+      local name, value = a:match("^%-%-?([^=]+)=(.*)$")
+      name = name or a:gsub("^%-%-?", "")
       local o = by_name[name] or by_name[name:gsub("_", "-")]
       if not o then fail(command, "unknown option --" .. name) end
       local key = o[1]:gsub("-", "_")

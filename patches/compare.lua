@@ -21,7 +21,7 @@ local opt = strata.args {
         "Methods: " .. table.concat(method_names(), ", ") .. " (patches/methods/).",
   positional = { { "mixture", "the mixture" } },
   options = {
-    { "ref", {}, "the true stems, one file each" },
+    { "ref", {}, "the true stems, one file each; a+b+c sums several into one reference" },
     { "methods", "mixture", "comma-separated method names" },
     { "csv", "", "also write the table as CSV to this file" },
     { "json", "", "also write the results as JSON to this file" },
@@ -32,8 +32,13 @@ local command = "strata compare"
 if type(opt.ref) ~= "table" or #opt.ref == 0 then error(command .. ": no --ref stems (see --help)", 0) end
 
 local mixture = strata.load { path = opt.mixture, channels = "mono" }
+-- A reference may be several stems joined by '+': their sum ("drums vs bass+chords+lead").
 local refs = {}
-for i, path in ipairs(opt.ref) do refs[i] = strata.load { path = path, channels = "mono" } end
+for i, spec in ipairs(opt.ref) do
+  local parts = {}
+  for path in spec:gmatch("[^+]+") do parts[#parts + 1] = strata.load { path = path, channels = "mono" } end
+  refs[i] = #parts == 1 and parts[1] or strata.mix(parts)
+end
 mixture:eval()
 for _, r in ipairs(refs) do r:eval() end
 
@@ -57,7 +62,7 @@ for name in opt.methods:gmatch("[^,]+") do
   local sdr, sir, sar, perm = s.sdr:samples(), s.sir:samples(), s.sar:samples(), s.permutation:samples()
   local mean = 0
   for i = 1, #refs do
-    r.sources[i] = { reference = opt.ref[i]:match("([^/]+)$"), sdr = sdr[i], sir = sir[i], sar = sar[i],
+    r.sources[i] = { reference = opt.ref[i]:gsub("[^+]*/", ""), sdr = sdr[i], sir = sir[i], sar = sar[i],
                      estimate = math.tointeger(perm[i]) + 1 }
     mean = mean + sdr[i] / #refs
   end
