@@ -40,48 +40,39 @@ typedef struct {
     float *mag;          /* channels x frames x bins */
     float *harm, *perc;  /* filtered, same layout */
     int kernel_h, kernel_p;
+    int64_t n_rows; /* frames of every channel */
     int failed;
 } filter_job;
 
-/* Percussive: a median across bins, within each frame (contiguous). */
+/* Percussive: a median across bins, eight frames at a time (one per lane). */
 static void filter_freq(void *ctx, int64_t begin, int64_t end)
 {
     filter_job *j = ctx;
     const int n_bins = j->s->n_bins;
     st_median *m = st_median_new(n_bins, j->kernel_p);
     if (!m) { j->failed = 1; return; }
-    for (int64_t f = begin; f < end; f++)
-        st_median_row(m, j->mag + (size_t)f * n_bins, n_bins, j->perc + (size_t)f * n_bins);
+    for (int64_t f = begin * 8; f < end * 8 && f < j->n_rows; f += 8) {
+        int lanes = j->n_rows - f < 8 ? (int)(j->n_rows - f) : 8;
+        st_median_lanes(m, j->mag + (size_t)f * n_bins, 1, n_bins, n_bins, lanes, j->perc + (size_t)f * n_bins);
+    }
     st_median_free(m);
 }
 
-/* Harmonic: a median across frames, for each bin; bins are gathered a few
- * at a time so that the strided reads stay in cache. */
-#define BIN_BLOCK 16
+/* Harmonic: a median across frames, for eight neighbouring bins at a time. */
 static void filter_time(void *ctx, int64_t begin, int64_t end)
 {
     filter_job *j = ctx;
-    const int n_bins = j->s->n_bins;
+    const int n_bins = j->s->n_bins, blocks = (n_bins + 7) / 8;
     const int64_t n_frames = j->s->n_frames;
     st_median *m = st_median_new((int)n_frames, j->kernel_h);
-    float *rows = malloc((size_t)BIN_BLOCK * 2 * (size_t)n_frames * sizeof *rows);
-    if (!m || !rows) { j->failed = 1; goto done; }
+    if (!m) { j->failed = 1; return; }
     for (int64_t item = begin; item < end; item++) {
-        int64_t c = item / ((n_bins + BIN_BLOCK - 1) / BIN_BLOCK);
-        int b0 = (int)(item % ((n_bins + BIN_BLOCK - 1) / BIN_BLOCK)) * BIN_BLOCK;
-        int nb = n_bins - b0 < BIN_BLOCK ? n_bins - b0 : BIN_BLOCK;
-        const float *mag = j->mag + (size_t)c * n_frames * n_bins;
-        float *harm = j->harm + (size_t)c * n_frames * n_bins;
-        for (int64_t t = 0; t < n_frames; t++)
-            for (int b = 0; b < nb; b++) rows[(size_t)b * n_frames + t] = mag[(size_t)t * n_bins + b0 + b];
-        for (int b = 0; b < nb; b++)
-            st_median_row(m, rows + (size_t)b * n_frames, (int)n_frames, rows + (size_t)(BIN_BLOCK + b) * n_frames);
-        for (int64_t t = 0; t < n_frames; t++)
-            for (int b = 0; b < nb; b++) harm[(size_t)t * n_bins + b0 + b] = rows[(size_t)(BIN_BLOCK + b) * n_frames + t];
+        int64_t c = item / blocks;
+        int b0 = (int)(item % blocks) * 8, lanes = n_bins - b0 < 8 ? n_bins - b0 : 8;
+        size_t base = (size_t)c * (size_t)n_frames * n_bins + (size_t)b0;
+        st_median_lanes(m, j->mag + base, n_bins, 1, (int)n_frames, lanes, j->harm + base);
     }
-done:
     st_median_free(m);
-    free(rows);
 }
 
 typedef struct {
@@ -94,9 +85,12 @@ typedef struct {
     size_t n;
 } mask_job;
 
+/* With both margins 1 the residual is zero (up to rounding) and is left so:
+ * untouched pages of a fresh value cost nothing. */
 static void apply_masks(void *ctx, int64_t begin, int64_t end)
 {
     mask_job *j = ctx;
+    const int residual = !(j->margin_h == 1 && j->margin_p == 1);
     for (int64_t i = begin; i < end; i++) {
         float h = j->harm[i], p = j->perc[i];
         float mh = st_softmask(h, p * j->margin_h, j->power, j->split_zeros);
@@ -104,11 +98,17 @@ static void apply_masks(void *ctx, int64_t begin, int64_t end)
         float complex x = j->s->data[i];
         j->out_h->data[i] = x * mh;
         j->out_p->data[i] = x * mp;
-        j->out_r->data[i] = x * (1.0f - mh - mp);
-        j->masks[i] = mh;
+        j->masks[i] = mh; /* in place of harm[i] and perc[i], read above */
         j->masks[j->n + i] = mp;
-        j->masks[2 * j->n + i] = 1.0f - mh - mp;
+        j->masks[2 * j->n + i] = residual ? 1.0f - mh - mp : 0.0f; /* was the magnitude */
+        if (residual) j->out_r->data[i] = x * (1.0f - mh - mp);
     }
+}
+
+static void magnitudes(void *ctx, int64_t begin, int64_t end)
+{
+    filter_job *j = ctx;
+    for (int64_t i = begin; i < end; i++) j->mag[i] = cabsf(j->s->data[i]);
 }
 
 extern const st_node_type st_node_hpss;
@@ -124,23 +124,26 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
     if (st_num(p, "kernel_p_hz") > 0) kp = odd_at_least(st_num(p, "kernel_p_hz") * s->n_fft / s->rate_hz);
     float margin_h = (float)(st_num(p, "margin_h") ? st_num(p, "margin_h") : st_num(p, "margin"));
     float margin_p = (float)(st_num(p, "margin_p") ? st_num(p, "margin_p") : st_num(p, "margin"));
-    float *mag = malloc(n * sizeof *mag), *harm = malloc(n * sizeof *harm), *perc = malloc(n * sizeof *perc);
-    st_value *h = NULL, *pc = NULL, *r = NULL, *masks = NULL;
+    /* The masks array is allocated first and is the only scratch: the two
+     * filters write into the harmonic and percussive slots, the magnitudes
+     * sit in the residual slot until the masks replace them. Fresh memory is
+     * what a large spectrum costs most. */
+    int64_t shape[4] = {3, s->n_channels, s->n_frames, s->n_bins};
+    static const char *const axes[] = {"mask", "channel", "time", "freq"};
+    st_value *h = NULL, *pc = NULL, *r = NULL, *masks = st_array_new(4, shape, axes);
     int status = ST_OK;
-    if (!mag || !harm || !perc) { status = st_fail(run, "out of memory"); goto done; }
-    for (size_t i = 0; i < n; i++) mag[i] = cabsf(s->data[i]);
-    filter_job fj = {s, mag, harm, perc, kh, kp, 0};
-    int blocks = (s->n_bins + BIN_BLOCK - 1) / BIN_BLOCK;
-    st_parallel_for(run->n_threads, (int64_t)s->n_channels * s->n_frames, filter_freq, &fj);
+    if (!masks) { status = st_fail(run, "out of memory"); goto done; }
+    float *harm = masks->u.array.data, *perc = harm + n, *mag = perc + n;
+    filter_job fj = {s, mag, harm, perc, kh, kp, (int64_t)s->n_channels * s->n_frames, 0};
+    st_parallel_for(run->n_threads, (int64_t)n, magnitudes, &fj);
+    int blocks = (s->n_bins + 7) / 8;
+    st_parallel_for(run->n_threads, (fj.n_rows + 7) / 8, filter_freq, &fj);
     st_parallel_for(run->n_threads, (int64_t)s->n_channels * blocks, filter_time, &fj);
     if (fj.failed) { status = st_fail(run, "out of memory"); goto done; }
     h = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center, s->rate_hz, s->length_samples);
     pc = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center, s->rate_hz, s->length_samples);
     r = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center, s->rate_hz, s->length_samples);
-    int64_t shape[4] = {3, s->n_channels, s->n_frames, s->n_bins};
-    static const char *const axes[] = {"mask", "channel", "time", "freq"};
-    masks = st_array_new(4, shape, axes);
-    if (!h || !pc || !r || !masks) { status = st_fail(run, "out of memory"); goto done; }
+    if (!h || !pc || !r) { status = st_fail(run, "out of memory"); goto done; }
     mask_job mj = {s, harm, perc, &h->u.spectrum, &pc->u.spectrum, &r->u.spectrum, masks->u.array.data,
                    margin_h, margin_p, st_choice(p, "mask") == 1 ? INFINITY : (float)st_num(p, "power"),
                    margin_h == 1 && margin_p == 1, n};
@@ -150,7 +153,6 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
     st_value *fields[4] = {h, pc, r, masks};
     if (!(*out = st_record_new(4, names, fields))) status = st_fail(run, "out of memory");
 done:
-    free(mag), free(harm), free(perc);
     st_value_unref(h), st_value_unref(pc), st_value_unref(r), st_value_unref(masks);
     return status;
 }
@@ -160,8 +162,8 @@ const st_node_type st_node_hpss = {
     .doc = "Harmonic/percussive separation by median filtering the magnitude across time "
            "(harmonic) and across frequency (percussive), as librosa.decompose.hpss: soft or hard "
            "masks with Driedger's margins, applied to the complex spectrum. With a margin above 1 "
-           "what is neither goes to the residual. masks holds the harmonic, percussive and "
-           "residual masks (mask x channel x time x freq).",
+           "what is neither goes to the residual (with both margins 1 the residual is zero). "
+           "masks holds the harmonic, percussive and residual masks (mask x channel x time x freq).",
     .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
     .outputs = (const st_port[]){{"harmonic", ST_SPECTRUM}, {"percussive", ST_SPECTRUM},
                                  {"residual", ST_SPECTRUM}, {"masks", ST_ARRAY}, {NULL}},

@@ -14,7 +14,8 @@ static inline float st_softmask(float x, float x_ref, float power, int split_zer
     if (isinf(power)) return x > x_ref ? 1.0f : 0.0f;
     float z = x > x_ref ? x : x_ref;
     if (z < FLT_MIN) return split_zeros ? 0.5f : 0.0f;
-    float a = powf(x / z, power), b = powf(x_ref / z, power);
+    float inv = 1.0f / z, u = x * inv, v = x_ref * inv;
+    float a = power == 2.0f ? u * u : powf(u, power), b = power == 2.0f ? v * v : powf(v, power);
     return a / (a + b);
 }
 

@@ -1,13 +1,21 @@
 #include "median.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define LANES 8
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+/* a where the mask is set, else b */
+#define SELECT(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
 
 /* Owns its buffers. */
 struct st_median {
     int k, max_len;
-    float *ext;    /* the row with k - 1 reflected values around it */
-    float *sorted; /* the window, kept sorted */
+    v8f *ext;    /* the sequences, interleaved, with k - 1 reflected values around them */
+    v8f *out;    /* the medians, interleaved */
+    v8f *window; /* a ring of k */
 };
 
 st_median *st_median_new(int max_len, int k)
@@ -16,9 +24,10 @@ st_median *st_median_new(int max_len, int k)
     if (!m) return NULL;
     m->k = k;
     m->max_len = max_len;
-    m->ext = malloc(((size_t)max_len + (size_t)k) * sizeof *m->ext);
-    m->sorted = malloc((size_t)k * sizeof *m->sorted);
-    if (!m->ext || !m->sorted) {
+    m->ext = aligned_alloc(32, ((size_t)max_len + (size_t)k) * sizeof *m->ext);
+    m->out = aligned_alloc(32, ((size_t)max_len + 1) * sizeof *m->out);
+    m->window = aligned_alloc(32, ((size_t)k + 1) * sizeof *m->window);
+    if (!m->ext || !m->out || !m->window) {
         st_median_free(m);
         return NULL;
     }
@@ -29,7 +38,8 @@ void st_median_free(st_median *m)
 {
     if (!m) return;
     free(m->ext);
-    free(m->sorted);
+    free(m->out);
+    free(m->window);
     free(m);
 }
 
@@ -42,48 +52,71 @@ static int reflect(int i, int n)
     return i < n ? i : period - 1 - i;
 }
 
-/* First position whose value is >= v. */
-static int lower_bound(const float *a, int n, float v)
-{
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = (lo + hi) / 2;
-        if (a[mid] < v) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
 static int compare_float(const void *a, const void *b)
 {
     float x = *(const float *)a, y = *(const float *)b;
     return (x > y) - (x < y);
 }
 
-/* The window slides one value at a time: the leaving value is found by
- * binary search and removed, the entering one inserted, each a short
- * memmove; O(k) per output with a small constant, no sort per element. */
-void st_median_row(st_median *m, const float *x, int n, float *y)
+/* The window slides one value at a time, unsorted in a ring; each lane
+ * tracks its median m with lt = #(window < m) and le = #(window <= m): m is
+ * right while lt <= rank < le. One value out and one in move the rank by at
+ * most one place, so the new median is m, the largest value below it or the
+ * smallest above it; all three are found for every lane at once with
+ * branch-free vector operations. No sort per element. */
+__attribute__((target_clones("avx2", "default")))
+static void slide(const v8f *ext, int n, int k, v8f *y, v8f *w, const v8f *first)
 {
-    const int k = m->k, before = k / 2, rank = k / 2;
-    float *ext = m->ext, *w = m->sorted;
-    for (int j = 0; j < n + k - 1; j++) ext[j] = x[reflect(j - before, n)];
-    memcpy(w, ext, (size_t)k * sizeof *w);
-    qsort(w, (size_t)k, sizeof *w, compare_float);
-    y[0] = w[rank];
-    for (int i = 1; i < n; i++) {
-        float out = ext[i - 1], in = ext[i + k - 1];
-        if (out != in) {
-            int a = lower_bound(w, k, out);
-            int b = lower_bound(w, k, in);
-            if (b > a) { /* shift the stretch between down by one */
-                memmove(w + a, w + a + 1, (size_t)(b - 1 - a) * sizeof *w);
-                w[b - 1] = in;
-            } else {     /* shift it up by one */
-                memmove(w + b + 1, w + b, (size_t)(a - b) * sizeof *w);
-                w[b] = in;
-            }
-        }
-        y[i] = w[rank];
+    const int rank = k / 2;
+    const v8i vrank = {rank, rank, rank, rank, rank, rank, rank, rank};
+    const v8f inf = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+    v8f med = *first;
+    v8i lt = {0}, le = {0};
+    for (int j = 0; j < k; j++) {
+        w[j] = ext[j];
+        lt -= w[j] < med; /* a true comparison is -1 */
+        le -= w[j] <= med;
     }
+    y[0] = med;
+    for (int i = 1, slot = 0; i < n; i++, slot = slot + 1 == k ? 0 : slot + 1) {
+        v8f out = ext[i - 1], in = ext[i + k - 1];
+        w[slot] = in; /* ext[i - 1] sat in slot (i - 1) mod k */
+        lt += (out < med) - (in < med);
+        le += (out <= med) - (in <= med);
+        v8i down = lt > vrank, up = le <= vrank;
+        v8f below = -inf, above = inf;
+        for (int j = 0; j < k; j++) {
+            v8f v = w[j];
+            below = SELECT((v < med) & (v > below), v, below);
+            above = SELECT((v > med) & (v < above), v, above);
+        }
+        med = SELECT(down, below, SELECT(up, above, med));
+        lt = le = (v8i){0};
+        for (int j = 0; j < k; j++) {
+            lt -= w[j] < med;
+            le -= w[j] <= med;
+        }
+        y[i] = med;
+    }
+}
+
+void st_median_lanes(st_median *m, const float *x, ptrdiff_t step, ptrdiff_t lane_step, int n,
+                     int n_lanes, float *y)
+{
+    const int k = m->k, before = k / 2;
+    v8f first;
+    for (int l = 0; l < LANES; l++) {
+        const float *seq = x + (l < n_lanes ? l : n_lanes - 1) * lane_step; /* spare lanes repeat */
+        for (int j = 0; j < n + k - 1; j++) {
+            int t = j - before;
+            m->ext[j][l] = seq[(t >= 0 && t < n ? t : reflect(t, n)) * step];
+        }
+        float sorted[k];
+        for (int j = 0; j < k; j++) sorted[j] = m->ext[j][l];
+        qsort(sorted, (size_t)k, sizeof *sorted, compare_float);
+        first[l] = sorted[k / 2];
+    }
+    slide(m->ext, n, k, m->out, m->window, &first);
+    for (int l = 0; l < n_lanes; l++)
+        for (int t = 0; t < n; t++) y[t * step + l * lane_step] = m->out[t][l];
 }

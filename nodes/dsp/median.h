@@ -4,13 +4,18 @@
 #ifndef ST_MEDIAN_H
 #define ST_MEDIAN_H
 
-/* Scratch for one row: create once per thread (may fail), reuse, destroy. */
+#include <stddef.h>
+
+/* Scratch for one thread: create once (may fail), reuse, destroy. */
 typedef struct st_median st_median;
 
 st_median *st_median_new(int max_len, int k);
 void st_median_free(st_median *m);
 
-/* y[i] = median of x around i, for i < n (n <= max_len). x and y may not overlap. */
-void st_median_row(st_median *m, const float *x, int n, float *y);
+/* Filters up to 8 sequences at once (one per SIMD lane). Element t of
+ * sequence l is x[t * step + l * lane_step]; the medians are written to y in
+ * the same layout; n <= max_len. */
+void st_median_lanes(st_median *m, const float *x, ptrdiff_t step, ptrdiff_t lane_step, int n,
+                     int n_lanes, float *y);
 
 #endif

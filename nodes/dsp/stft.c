@@ -88,6 +88,7 @@ typedef struct {
     st_audio *a;
     const float *window;
     const float *synthesis; /* window / n_fft: FFTW's inverse is unnormalised */
+    const float *periodic_sum; /* hop: the window-square sum where all frames cover */
     const st_fft *fft;
     int64_t padded_length;
     int failed;
@@ -126,15 +127,24 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             for (int i = i0; i < i1; i++)
                 y[start + i] += frame[i] * job->synthesis[i];
         }
-        /* divide by the sum of squared windows where it is not tiny */
-        for (int64_t j = o0; j < o1; j++) {
+        /* divide by the sum of squared windows where it is not tiny; where
+         * every covering frame exists the sum depends on p mod hop only and
+         * comes from the table (the same sums, in the same order) */
+        int64_t interior_lo = n_fft - 1, interior_hi = (s->n_frames - 1) * hop; /* padded p */
+        int residue = (int)((o0 + pad) % hop); /* p mod hop, kept without dividing */
+        for (int64_t j = o0; j < o1; j++, residue = residue + 1 == hop ? 0 : residue + 1) {
             int64_t p = j + pad; /* index in the padded signal */
-            int64_t lo = p - n_fft + 1 < 0 ? 0 : (p - n_fft + 1 + hop - 1) / hop;
-            int64_t hi = p / hop < s->n_frames - 1 ? p / hop : s->n_frames - 1;
-            float sum = 0;
-            for (int64_t t = lo; t <= hi; t++) {
-                float w = job->window[p - t * hop];
-                sum += w * w;
+            float sum;
+            if (p >= interior_lo && p <= interior_hi) {
+                sum = job->periodic_sum[residue];
+            } else {
+                int64_t lo = p - n_fft + 1 < 0 ? 0 : (p - n_fft + 1 + hop - 1) / hop;
+                int64_t hi = p / hop < s->n_frames - 1 ? p / hop : s->n_frames - 1;
+                sum = 0;
+                for (int64_t t = lo; t <= hi; t++) {
+                    float w = job->window[p - t * hop];
+                    sum += w * w;
+                }
             }
             if (sum > FLT_MIN) y[j] /= sum;
         }
@@ -146,15 +156,24 @@ done:
 
 int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads)
 {
-    float *window = malloc(2 * (size_t)s->n_fft * sizeof *window);
-    istft_job job = {s, a, window, window + s->n_fft, st_fft_get(s->n_fft), 0, 0};
+    float *window = malloc((2 * (size_t)s->n_fft + (size_t)s->hop_samples) * sizeof *window);
+    istft_job job = {s, a, window, window + s->n_fft, window + 2 * s->n_fft, st_fft_get(s->n_fft), 0, 0};
     if (!window || !job.fft) {
         free(window);
         return -1;
     }
     st_window_fill(s->window, s->n_fft, window);
-    for (int i = 0; i < s->n_fft; i++)
-        window[s->n_fft + i] = window[i] / (float)s->n_fft;
+    for (int i = 0; i < s->n_fft; i++) window[s->n_fft + i] = window[i] / (float)s->n_fft;
+    for (int r = 0; r < s->hop_samples; r++) { /* at a p = r (mod hop) with every frame present */
+        int64_t p = (int64_t)(s->n_fft / s->hop_samples + 1) * s->hop_samples + r;
+        int64_t lo = (p - s->n_fft + 1 + s->hop_samples - 1) / s->hop_samples;
+        float sum = 0;
+        for (int64_t t = lo; t <= p / s->hop_samples; t++) {
+            float w = window[p - t * s->hop_samples];
+            sum += w * w;
+        }
+        window[2 * s->n_fft + r] = sum;
+    }
     st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, istft_range, &job);
     free(window);
     return job.failed ? -1 : 0;
