@@ -373,10 +373,20 @@ static const luaL_Reg handle_methods[] = {{"eval", handle_eval},     {"samples",
                                           {"number", handle_number}, {"type", handle_type},
                                           {NULL, NULL}};
 
+static int call_node(lua_State *L, const char *name, int n_args);
+
 /* h.name: a method, a node function (h becomes its first input) or an output. */
 static int handle_index(lua_State *L)
 {
     handle *h = luaL_checkudata(L, 1, HANDLE);
+    if (lua_type(L, 2) == LUA_TNUMBER) { /* list[i]: an item node */
+        lua_Integer i = luaL_checkinteger(L, 2);
+        lua_settop(L, 1);
+        lua_newtable(L);
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, "index");
+        return call_node(L, "item", 2);
+    }
     const char *key = luaL_checkstring(L, 2);
     for (const luaL_Reg *m = handle_methods; m->name; m++)
         if (strcmp(m->name, key) == 0) {

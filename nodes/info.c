@@ -22,7 +22,7 @@ const st_node_type st_node_info = {
     .doc = "Print one line on standard output describing a value (type, shape, rate, duration) "
            "and pass the value through. In Lua, `h:info()` returns the same facts as a table.",
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
-    .outputs = (const st_port[]){{"out", ST_ANY}, {NULL}},
+    .outputs = (const st_port[]){{"out", ST_SAME}, {NULL}},
     .params = params,
     .sink = 1,
     .run = info_run,

@@ -25,11 +25,16 @@
     X(jack_in) \
     X(jack_out) \
     X(list) \
+    X(item) \
     X(bsseval) \
     X(testsong) \
     X(load_beats) \
     X(beat_metrics) \
-    X(hpss)
+    X(hpss) \
+    X(softmask) \
+    X(wiener) \
+    X(apply_mask) \
+    X(resynth)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

@@ -83,7 +83,7 @@ st_type st_ref_type(st_ref ref)
     st_type type;
     if (ref.port < 0 && n_out != 1) return ST_RECORD;
     type = t->outputs[ref.port < 0 ? 0 : ref.port].type;
-    if (type == ST_ANY && ref.node->n_inputs > 0) return st_ref_type(ref.node->inputs[0]);
+    if (type == ST_SAME) return ref.node->n_inputs > 0 ? st_ref_type(ref.node->inputs[0]) : ST_ANY;
     return type;
 }
 

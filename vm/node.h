@@ -40,7 +40,7 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    st_type type; /* ST_ANY: any type; for an output, the type of the first input */
+    st_type type; /* ST_ANY: any type (an output: known once computed); ST_SAME: the first input's */
 } st_port;
 
 /* A parameter's value: num for numbers, integers and booleans, str for strings. */

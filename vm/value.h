@@ -19,7 +19,8 @@ typedef enum {
     ST_ARRAY,    /* real float32 N-d array with named axes */
     ST_EVENTS,   /* times with integer labels */
     ST_RECORD,   /* named (or listed) fields of values */
-    ST_ANY       /* ports only: accepts every type */
+    ST_ANY,      /* ports only: accepts every type; an output known only once computed */
+    ST_SAME      /* outputs only: the type of the first input */
 } st_type;
 
 #define ST_MAX_AXES 4
