@@ -369,8 +369,10 @@ static int handle_number(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg handle_methods[] = {{"eval", handle_eval},     {"samples", handle_samples},
-                                          {"number", handle_number}, {"type", handle_type},
+static const luaL_Reg handle_methods[] = {{"eval", handle_eval},
+                                          {"samples", handle_samples},
+                                          {"number", handle_number},
+                                          {"type", handle_type},
                                           {NULL, NULL}};
 
 static int call_node(lua_State *L, const char *name, int n_args);
@@ -522,8 +524,10 @@ static int module_now(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg module_functions[] = {{"configure", module_configure}, {"stats", module_stats},
-                                            {"help", module_help},           {"now", module_now},
+static const luaL_Reg module_functions[] = {{"configure", module_configure},
+                                            {"stats", module_stats},
+                                            {"help", module_help},
+                                            {"now", module_now},
                                             {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)

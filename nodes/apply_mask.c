@@ -3,25 +3,28 @@
 #include "dsp/masks.h"
 
 static const st_param params[] = {
-    {"index", ST_P_INT, .def = 0, .min = 0, .max = 4096, .doc = "which mask of a stack (hpss's masks: 0 harmonic, 1 percussive, 2 residual)"},
+    {"index", ST_P_INT, .def = 0, .min = 0, .max = 4096,
+     .doc = "which mask of a stack (hpss's masks: 0 harmonic, 1 percussive, 2 residual)"},
     {NULL}};
 
-static int apply_mask_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int apply_mask_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                          st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
     int mask_channels;
     const float *mask = st_mask_for(run, &in[1]->u.array, st_int(p, "index"), s, &mask_channels);
     if (!mask) return ST_ERR;
-    st_value *v = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
-                                  s->rate_hz, s->length_samples);
+    st_value *v = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window,
+                                  s->center, s->rate_hz, s->length_samples);
     if (!v) return st_fail(run, "out of memory");
     size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
     for (int c = 0; c < s->n_channels; c++) {
         const float *m = mask + (mask_channels == 1 ? 0 : (size_t)c * per_channel);
         const float complex *x = s->data + (size_t)c * per_channel;
         float complex *y = v->u.spectrum.data + (size_t)c * per_channel;
-        for (size_t i = 0; i < per_channel; i++) y[i] = x[i] * m[i];
+        for (size_t i = 0; i < per_channel; i++)
+            y[i] = x[i] * m[i];
     }
     *out = v;
     return ST_OK;

@@ -10,15 +10,23 @@
 
 static const st_param params[] = {
     {"mode", ST_P_STRING, .def_str = "sources", .choices = "sources|images",
-     .doc = "bss_eval_sources (mono sources; SDR, SIR, SAR) or bss_eval_images (any channel count; adds ISR)"},
-    {"permutation", ST_P_BOOL, .def = 1, .doc = "match estimates to references by the best mean SIR (as mir_eval)"},
-    {"window", ST_P_INT, .def = 0, .min = 0, .max = 1e10, .doc = "framewise window in samples; 0 computes no framewise scores"},
-    {"hop", ST_P_INT, .def = 0, .min = 0, .max = 1e10, .doc = "framewise hop in samples; 0 means the window"},
-    {"frame_permutation", ST_P_BOOL, .def = 0, .doc = "search the permutation in each window too (mir_eval's default is not to)"},
-    {"filter_length", ST_P_INT, .def = 512, .min = 1, .max = 8192, .doc = "length of the allowed distortion filters"},
+     .doc = "bss_eval_sources (mono sources; SDR, SIR, SAR) or bss_eval_images (any channel count; "
+            "adds ISR)"},
+    {"permutation", ST_P_BOOL, .def = 1,
+     .doc = "match estimates to references by the best mean SIR (as mir_eval)"},
+    {"window", ST_P_INT, .def = 0, .min = 0, .max = 1e10,
+     .doc = "framewise window in samples; 0 computes no framewise scores"},
+    {"hop", ST_P_INT, .def = 0, .min = 0, .max = 1e10,
+     .doc = "framewise hop in samples; 0 means the window"},
+    {"frame_permutation", ST_P_BOOL, .def = 0,
+     .doc = "search the permutation in each window too (mir_eval's default is not to)"},
+    {"filter_length", ST_P_INT, .def = 512, .min = 1, .max = 8192,
+     .doc = "length of the allowed distortion filters"},
     {"version", ST_P_STRING, .def_str = "v3", .choices = "v3|v4",
-     .doc = "v3: mir_eval 0.7 (filters fitted per window); v4: museval (filters fitted once on the whole signal, energies per window)"},
-    {"trim", ST_P_BOOL, .def = 0, .doc = "cut every signal to the shortest instead of refusing different lengths"},
+     .doc = "v3: mir_eval 0.7 (filters fitted per window); v4: museval (filters fitted once on the "
+            "whole signal, energies per window)"},
+    {"trim", ST_P_BOOL, .def = 0,
+     .doc = "cut every signal to the shortest instead of refusing different lengths"},
     {NULL}};
 
 extern const st_node_type st_node_bsseval;
@@ -30,24 +38,31 @@ static int gather(st_run *run, const st_value *list, const char *what, int image
 {
     const st_record *r = &list->u.record;
     if (r->n_fields < 1) return st_fail(run, "no %s given", what);
-    if (r->n_fields > ST_BSS_MAX_SOURCES) return st_fail(run, "%d %s: at most %d", r->n_fields, what, ST_BSS_MAX_SOURCES);
+    if (r->n_fields > ST_BSS_MAX_SOURCES)
+        return st_fail(run, "%d %s: at most %d", r->n_fields, what, ST_BSS_MAX_SOURCES);
     for (int i = 0; i < r->n_fields; i++) {
         if (r->field[i]->type != ST_AUDIO)
-            return st_fail(run, "%s %d is a %s, not audio", what, i + 1, st_type_name(r->field[i]->type));
+            return st_fail(run, "%s %d is a %s, not audio", what, i + 1,
+                           st_type_name(r->field[i]->type));
         const st_audio *a = &r->field[i]->u.audio;
         audio[i] = a;
         if (!images && a->n_channels != 1)
-            return st_fail(run, "%s %d has %d channels: mode = \"sources\" takes mono (mix down, or use mode = \"images\")",
+            return st_fail(run,
+                           "%s %d has %d channels: mode = \"sources\" takes mono (mix down, or use "
+                           "mode = \"images\")",
                            what, i + 1, a->n_channels);
         if (*n_chan == 0) *n_chan = a->n_channels, *length = a->n_frames, *rate = a->rate_hz;
         if (a->n_channels != *n_chan)
-            return st_fail(run, "%s %d has %d channels, others %d", what, i + 1, a->n_channels, *n_chan);
+            return st_fail(run, "%s %d has %d channels, others %d", what, i + 1, a->n_channels,
+                           *n_chan);
         if (a->rate_hz != *rate)
-            return st_fail(run, "%s %d is at %g Hz, others at %g Hz", what, i + 1, a->rate_hz, *rate);
+            return st_fail(run, "%s %d is at %g Hz, others at %g Hz", what, i + 1, a->rate_hz,
+                           *rate);
         if (a->n_frames != *length) {
             if (!trim)
-                return st_fail(run, "%s %d has %lld samples, others %lld (trim = true cuts to the shortest)",
-                               what, i + 1, (long long)a->n_frames, (long long)*length);
+                return st_fail(
+                    run, "%s %d has %lld samples, others %lld (trim = true cuts to the shortest)",
+                    what, i + 1, (long long)a->n_frames, (long long)*length);
             if (a->n_frames < *length) *length = a->n_frames;
         }
     }
@@ -61,12 +76,13 @@ static st_value *vector(int n, int64_t n_win, const double *values)
     int64_t shape[2] = {n, n_win};
     st_value *v = n_win ? st_array_new(2, shape, axes2) : st_array_new(1, shape, axes1);
     if (v)
-        for (int64_t i = 0; i < v->u.array.n_elems; i++) v->u.array.data[i] = (float)values[i];
+        for (int64_t i = 0; i < v->u.array.n_elems; i++)
+            v->u.array.data[i] = (float)values[i];
     return v;
 }
 
-static void scale_invariant(const double *const *ref, const double *const *est, int n_chan, int64_t n,
-                            double *si_sdr, double *sd_sdr)
+static void scale_invariant(const double *const *ref, const double *const *est, int n_chan,
+                            int64_t n, double *si_sdr, double *sd_sdr)
 {
     double ss = 0, se = 0, ee = 0;
     for (int c = 0; c < n_chan; c++)
@@ -82,11 +98,13 @@ static void scale_invariant(const double *const *ref, const double *const *est, 
     *sd_sdr = 10 * log10(target / error);
 }
 
-static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                       st_value **out)
 {
     (void)n_in;
     const st_audio *ref_audio[ST_BSS_MAX_SOURCES], *est_audio[ST_BSS_MAX_SOURCES];
-    int n_ref = 0, n_est = 0, n_chan = 0, images = st_choice(p, "mode") == 1, trim = st_int(p, "trim");
+    int n_ref = 0, n_est = 0, n_chan = 0, images = st_choice(p, "mode") == 1,
+        trim = st_int(p, "trim");
     int64_t length = 0;
     double rate = 0;
     if (gather(run, in[0], "reference", images, trim, ref_audio, &n_ref, &n_chan, &length, &rate) ||
@@ -120,20 +138,27 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
            *f_isr = f_sar + n_src * n_win, *f_perm = f_isr + n_src * n_win;
     int perm[ST_BSS_MAX_SOURCES];
     char message[512];
-    st_bss_input input = {.n_src = n_src, .n_chan = n_chan, .n_samples = length,
-                          .ref = (const double *const *)ref, .est = (const double *const *)est,
-                          .filter_length = st_int(p, "filter_length"), .images = images,
-                          .permute = st_int(p, "permutation"), .n_threads = run->n_threads};
+    st_bss_input input = {.n_src = n_src,
+                          .n_chan = n_chan,
+                          .n_samples = length,
+                          .ref = (const double *const *)ref,
+                          .est = (const double *const *)est,
+                          .filter_length = st_int(p, "filter_length"),
+                          .images = images,
+                          .permute = st_int(p, "permutation"),
+                          .n_threads = run->n_threads};
     st_bss_scores whole = {sdr, sir, sar, isr, perm};
     const int v4 = st_choice(p, "version") == 1;
     int64_t n_v4;
-    if (status == ST_OK && (v4 ? st_bss_eval_v4(&input, 0, 0, &whole, &n_v4, message, sizeof message)
-                               : st_bss_eval(&input, &whole, message, sizeof message)))
+    if (status == ST_OK &&
+        (v4 ? st_bss_eval_v4(&input, 0, 0, &whole, &n_v4, message, sizeof message)
+            : st_bss_eval(&input, &whole, message, sizeof message)))
         status = st_fail(run, "%s", message);
     for (int i = 0; status == ST_OK && i < n_src; i++) {
         perm_d[i] = perm[i];
-        scale_invariant((const double *const *)ref + i * n_chan, (const double *const *)est + perm[i] * n_chan,
-                        n_chan, length, &si[i], &sd[i]);
+        scale_invariant((const double *const *)ref + i * n_chan,
+                        (const double *const *)est + perm[i] * n_chan, n_chan, length, &si[i],
+                        &sd[i]);
     }
     /* framewise: the whole evaluation on each window; NaN where a source is
      * silent. Without a window, the frame arrays hold the whole scores. */
@@ -148,7 +173,8 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         st_bss_scores frames = {f_sdr, f_sir, f_sar, f_isr, f_perm_i};
         if (st_bss_eval_v4(&in_f, window, hop, &frames, &n_v4, message, sizeof message))
             status = st_fail(run, "%s", message);
-        for (int64_t k = 0; status == ST_OK && k < (int64_t)n_src * n_win; k++) f_perm[k] = f_perm_i[k / n_win];
+        for (int64_t k = 0; status == ST_OK && k < (int64_t)n_src * n_win; k++)
+            f_perm[k] = f_perm_i[k / n_win];
     }
     for (int64_t w = 0; status == ST_OK && framewise && !v4 && w < n_win; w++) {
         double r_sdr[ST_BSS_MAX_SOURCES], r_sir[ST_BSS_MAX_SOURCES], r_sar[ST_BSS_MAX_SOURCES],
@@ -185,16 +211,19 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
     }
     if (status == ST_OK) {
         st_value *field[N_OUT] = {
-            vector(n_src, 0, sdr), vector(n_src, 0, sir), vector(n_src, 0, sar), vector(n_src, 0, isr),
-            vector(n_src, 0, perm_d), vector(n_src, 0, si), vector(n_src, 0, sd),
-            vector(n_src, n_win, f_sdr), vector(n_src, n_win, f_sir), vector(n_src, n_win, f_sar),
-            vector(n_src, n_win, f_isr), vector(n_src, n_win, f_perm)};
+            vector(n_src, 0, sdr),       vector(n_src, 0, sir),       vector(n_src, 0, sar),
+            vector(n_src, 0, isr),       vector(n_src, 0, perm_d),    vector(n_src, 0, si),
+            vector(n_src, 0, sd),        vector(n_src, n_win, f_sdr), vector(n_src, n_win, f_sir),
+            vector(n_src, n_win, f_sar), vector(n_src, n_win, f_isr), vector(n_src, n_win, f_perm)};
         int ok = 1;
-        for (int i = 0; i < N_OUT; i++) ok = ok && field[i];
+        for (int i = 0; i < N_OUT; i++)
+            ok = ok && field[i];
         const char *names[N_OUT];
-        for (int i = 0; i < N_OUT; i++) names[i] = st_node_bsseval.outputs[i].name;
+        for (int i = 0; i < N_OUT; i++)
+            names[i] = st_node_bsseval.outputs[i].name;
         if (ok) *out = st_record_new(N_OUT, names, field);
-        for (int i = 0; i < N_OUT; i++) st_value_unref(field[i]);
+        for (int i = 0; i < N_OUT; i++)
+            st_value_unref(field[i]);
         if (!ok || !*out) status = st_fail(run, "out of memory");
     }
     st_zfree(block);
@@ -210,10 +239,19 @@ const st_node_type st_node_bsseval = {
            "estimate. Inputs are lists of audio (strata.list). Scores are in dB; entry i "
            "scores reference i against estimate permutation[i].",
     .inputs = (const st_port[]){{"references", ST_RECORD}, {"estimates", ST_RECORD}, {NULL}},
-    .outputs = (const st_port[]){{"sdr", ST_ARRAY}, {"sir", ST_ARRAY}, {"sar", ST_ARRAY}, {"isr", ST_ARRAY},
-                                 {"permutation", ST_ARRAY}, {"si_sdr", ST_ARRAY}, {"sd_sdr", ST_ARRAY},
-                                 {"frame_sdr", ST_ARRAY}, {"frame_sir", ST_ARRAY}, {"frame_sar", ST_ARRAY},
-                                 {"frame_isr", ST_ARRAY}, {"frame_permutation", ST_ARRAY}, {NULL}},
+    .outputs = (const st_port[]){{"sdr", ST_ARRAY},
+                                 {"sir", ST_ARRAY},
+                                 {"sar", ST_ARRAY},
+                                 {"isr", ST_ARRAY},
+                                 {"permutation", ST_ARRAY},
+                                 {"si_sdr", ST_ARRAY},
+                                 {"sd_sdr", ST_ARRAY},
+                                 {"frame_sdr", ST_ARRAY},
+                                 {"frame_sir", ST_ARRAY},
+                                 {"frame_sar", ST_ARRAY},
+                                 {"frame_isr", ST_ARRAY},
+                                 {"frame_permutation", ST_ARRAY},
+                                 {NULL}},
     .params = params,
     .run = bsseval_run,
 };

@@ -47,7 +47,7 @@ static int gain_open(st_open *o, void **state)
     if (st_open_audio_inputs(o)) return ST_ERR;
     gain_state *g = calloc(1, sizeof *g);
     if (!g) return st_open_fail(o, "out of memory");
-    g->n_channels = o->out.n_channels;
+    g->n_channels = o->out[0].n_channels;
     g->factor = st_num(o->params, "factor");
     g->db = st_num(o->params, "db");
     g->current = g->ramp_target = (float)scale_of(g->factor, g->db);

@@ -11,25 +11,44 @@
 #include <string.h>
 
 static const st_param params[] = {
-    {"kernel", ST_P_INT, .def = 31, .min = 1, .max = 4095, .doc = "median filter length for both directions (frames and bins)"},
-    {"kernel_h", ST_P_INT, .def = 0, .min = 0, .max = 4095, .doc = "harmonic filter length in frames (along time); 0 takes kernel"},
-    {"kernel_p", ST_P_INT, .def = 0, .min = 0, .max = 4095, .doc = "percussive filter length in bins (along frequency); 0 takes kernel"},
-    {"kernel_h_s", ST_P_NUMBER, .def = 0, .min = 0, .max = 60, .doc = "harmonic filter length in seconds (FMP's L_h, rounded up to odd frames); overrides kernel_h"},
-    {"kernel_p_hz", ST_P_NUMBER, .def = 0, .min = 0, .max = 100000, .doc = "percussive filter length in Hz (FMP's L_p, rounded up to odd bins); overrides kernel_p"},
-    {"margin", ST_P_NUMBER, .def = 1, .min = 1, .max = 100, .doc = "margin for both masks (Driedger); above 1 leaves a residual"},
-    {"margin_h", ST_P_NUMBER, .def = 0, .min = 0, .max = 100, .doc = "harmonic margin; 0 takes margin"},
-    {"margin_p", ST_P_NUMBER, .def = 0, .min = 0, .max = 100, .doc = "percussive margin; 0 takes margin"},
+    {"kernel", ST_P_INT, .def = 31, .min = 1, .max = 4095,
+     .doc = "median filter length for both directions (frames and bins)"},
+    {"kernel_h", ST_P_INT, .def = 0, .min = 0, .max = 4095,
+     .doc = "harmonic filter length in frames (along time); 0 takes kernel"},
+    {"kernel_p", ST_P_INT, .def = 0, .min = 0, .max = 4095,
+     .doc = "percussive filter length in bins (along frequency); 0 takes kernel"},
+    {"kernel_h_s", ST_P_NUMBER, .def = 0, .min = 0, .max = 60,
+     .doc = "harmonic filter length in seconds (FMP's L_h, rounded up to odd frames); overrides "
+            "kernel_h"},
+    {"kernel_p_hz", ST_P_NUMBER, .def = 0, .min = 0, .max = 100000,
+     .doc =
+         "percussive filter length in Hz (FMP's L_p, rounded up to odd bins); overrides kernel_p"},
+    {"margin", ST_P_NUMBER, .def = 1, .min = 1, .max = 100,
+     .doc = "margin for both masks (Driedger); above 1 leaves a residual"},
+    {"margin_h", ST_P_NUMBER, .def = 0, .min = 0, .max = 100,
+     .doc = "harmonic margin; 0 takes margin"},
+    {"margin_p", ST_P_NUMBER, .def = 0, .min = 0, .max = 100,
+     .doc = "percussive margin; 0 takes margin"},
     {"power", ST_P_NUMBER, .def = 2, .min = 0.01, .max = 1000, .doc = "soft mask exponent"},
-    {"mask", ST_P_STRING, .def_str = "soft", .choices = "soft|hard", .doc = "soft: X^p / (X^p + ref^p); hard: X > ref (ties to the reference)"},
+    {"mask", ST_P_STRING, .def_str = "soft", .choices = "soft|hard",
+     .doc = "soft: X^p / (X^p + ref^p); hard: X > ref (ties to the reference)"},
+    {"lookahead", ST_P_INT, .def = -1, .min = -1, .max = 4096,
+     .doc = "streaming: frames of lookahead for the harmonic median (0 = causal); -1 takes half "
+            "the kernel, which gives the offline result"},
     {NULL}};
 
-static int odd_at_least(double x) { int n = (int)ceil(x); return n % 2 ? n : n + 1; }
+static int odd_at_least(double x)
+{
+    int n = (int)ceil(x);
+    return n % 2 ? n : n + 1;
+}
 
 static int hpss_check(const st_params *p, char *error, size_t size)
 {
     double mh = st_num(p, "margin_h"), mp = st_num(p, "margin_p");
     if ((mh != 0 && mh < 1) || (mp != 0 && mp < 1)) {
-        snprintf(error, size, "hpss: margins must be at least 1 (margin_h = %g, margin_p = %g)", mh, mp);
+        snprintf(error, size, "hpss: margins must be at least 1 (margin_h = %g, margin_p = %g)", mh,
+                 mp);
         return ST_ERR;
     }
     return ST_OK;
@@ -37,8 +56,8 @@ static int hpss_check(const st_params *p, char *error, size_t size)
 
 typedef struct {
     const st_spectrum *s;
-    float *mag;          /* channels x frames x bins */
-    float *harm, *perc;  /* filtered, same layout */
+    float *mag;         /* channels x frames x bins */
+    float *harm, *perc; /* filtered, same layout */
     int kernel_h, kernel_p;
     int64_t n_rows; /* frames of every channel */
     int failed;
@@ -50,10 +69,14 @@ static void filter_freq(void *ctx, int64_t begin, int64_t end)
     filter_job *j = ctx;
     const int n_bins = j->s->n_bins;
     st_median *m = st_median_new(n_bins, j->kernel_p);
-    if (!m) { j->failed = 1; return; }
+    if (!m) {
+        j->failed = 1;
+        return;
+    }
     for (int64_t f = begin * 8; f < end * 8 && f < j->n_rows; f += 8) {
         int lanes = j->n_rows - f < 8 ? (int)(j->n_rows - f) : 8;
-        st_median_lanes(m, j->mag + (size_t)f * n_bins, 1, n_bins, n_bins, lanes, j->perc + (size_t)f * n_bins);
+        st_median_lanes(m, j->mag + (size_t)f * n_bins, 1, n_bins, n_bins, lanes,
+                        j->perc + (size_t)f * n_bins);
     }
     st_median_free(m);
 }
@@ -65,7 +88,10 @@ static void filter_time(void *ctx, int64_t begin, int64_t end)
     const int n_bins = j->s->n_bins, blocks = (n_bins + 7) / 8;
     const int64_t n_frames = j->s->n_frames;
     st_median *m = st_median_new((int)n_frames, j->kernel_h);
-    if (!m) { j->failed = 1; return; }
+    if (!m) {
+        j->failed = 1;
+        return;
+    }
     for (int64_t item = begin; item < end; item++) {
         int64_t c = item / blocks;
         int b0 = (int)(item % blocks) * 8, lanes = n_bins - b0 < 8 ? n_bins - b0 : 8;
@@ -108,7 +134,8 @@ static void apply_masks(void *ctx, int64_t begin, int64_t end)
 static void magnitudes(void *ctx, int64_t begin, int64_t end)
 {
     filter_job *j = ctx;
-    for (int64_t i = begin; i < end; i++) j->mag[i] = cabsf(j->s->data[i]);
+    for (int64_t i = begin; i < end; i++)
+        j->mag[i] = cabsf(j->s->data[i]);
 }
 
 extern const st_node_type st_node_hpss;
@@ -120,8 +147,10 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
     const size_t n = (size_t)s->n_channels * (size_t)s->n_frames * (size_t)s->n_bins;
     int kh = st_int(p, "kernel_h") ? st_int(p, "kernel_h") : st_int(p, "kernel");
     int kp = st_int(p, "kernel_p") ? st_int(p, "kernel_p") : st_int(p, "kernel");
-    if (st_num(p, "kernel_h_s") > 0) kh = odd_at_least(st_num(p, "kernel_h_s") * s->rate_hz / s->hop_samples);
-    if (st_num(p, "kernel_p_hz") > 0) kp = odd_at_least(st_num(p, "kernel_p_hz") * s->n_fft / s->rate_hz);
+    if (st_num(p, "kernel_h_s") > 0)
+        kh = odd_at_least(st_num(p, "kernel_h_s") * s->rate_hz / s->hop_samples);
+    if (st_num(p, "kernel_p_hz") > 0)
+        kp = odd_at_least(st_num(p, "kernel_p_hz") * s->n_fft / s->rate_hz);
     float margin_h = (float)(st_num(p, "margin_h") ? st_num(p, "margin_h") : st_num(p, "margin"));
     float margin_p = (float)(st_num(p, "margin_p") ? st_num(p, "margin_p") : st_num(p, "margin"));
     /* The masks array is allocated first and is the only scratch: the two
@@ -132,24 +161,46 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
     static const char *const axes[] = {"mask", "channel", "time", "freq"};
     st_value *h = NULL, *pc = NULL, *r = NULL, *masks = st_array_new(4, shape, axes);
     int status = ST_OK;
-    if (!masks) { status = st_fail(run, "out of memory"); goto done; }
+    if (!masks) {
+        status = st_fail(run, "out of memory");
+        goto done;
+    }
     float *harm = masks->u.array.data, *perc = harm + n, *mag = perc + n;
     filter_job fj = {s, mag, harm, perc, kh, kp, (int64_t)s->n_channels * s->n_frames, 0};
     st_parallel_for(run->n_threads, (int64_t)n, magnitudes, &fj);
     int blocks = (s->n_bins + 7) / 8;
     st_parallel_for(run->n_threads, (fj.n_rows + 7) / 8, filter_freq, &fj);
     st_parallel_for(run->n_threads, (int64_t)s->n_channels * blocks, filter_time, &fj);
-    if (fj.failed) { status = st_fail(run, "out of memory"); goto done; }
-    h = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center, s->rate_hz, s->length_samples);
-    pc = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center, s->rate_hz, s->length_samples);
-    r = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center, s->rate_hz, s->length_samples);
-    if (!h || !pc || !r) { status = st_fail(run, "out of memory"); goto done; }
-    mask_job mj = {s, harm, perc, &h->u.spectrum, &pc->u.spectrum, &r->u.spectrum, masks->u.array.data,
-                   margin_h, margin_p, st_choice(p, "mask") == 1 ? INFINITY : (float)st_num(p, "power"),
-                   margin_h == 1 && margin_p == 1, n};
+    if (fj.failed) {
+        status = st_fail(run, "out of memory");
+        goto done;
+    }
+    h = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
+                        s->rate_hz, s->length_samples);
+    pc = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
+                         s->rate_hz, s->length_samples);
+    r = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
+                        s->rate_hz, s->length_samples);
+    if (!h || !pc || !r) {
+        status = st_fail(run, "out of memory");
+        goto done;
+    }
+    mask_job mj = {s,
+                   harm,
+                   perc,
+                   &h->u.spectrum,
+                   &pc->u.spectrum,
+                   &r->u.spectrum,
+                   masks->u.array.data,
+                   margin_h,
+                   margin_p,
+                   st_choice(p, "mask") == 1 ? INFINITY : (float)st_num(p, "power"),
+                   margin_h == 1 && margin_p == 1,
+                   n};
     st_parallel_for(run->n_threads, (int64_t)n, apply_masks, &mj);
     const char *names[4];
-    for (int i = 0; i < 4; i++) names[i] = st_node_hpss.outputs[i].name;
+    for (int i = 0; i < 4; i++)
+        names[i] = st_node_hpss.outputs[i].name;
     st_value *fields[4] = {h, pc, r, masks};
     if (!(*out = st_record_new(4, names, fields))) status = st_fail(run, "out of memory");
 done:
@@ -157,17 +208,177 @@ done:
     return status;
 }
 
+/* ---- streaming: frame by frame ----
+ * The percussive median needs only the current frame. The harmonic median of
+ * frame t needs frames up to t + lookahead, so frame t leaves `lookahead`
+ * frames late; zero frames keep the cadence meanwhile, so a downstream istft
+ * sees one frame per frame in. With lookahead = kernel / 2 the window is the
+ * offline one, reflected at the start as scipy reflects; a smaller lookahead
+ * slides the window back (a causal median at 0). */
+
+/* Owned by the program. */
+typedef struct {
+    int n_channels, n_bins, kernel_h, lookahead,
+        before; /* window: frames t - before .. t - before + k - 1 */
+    int depth;  /* frames kept: the window and the frame awaiting output */
+    int64_t frames_in;
+    float *mag;          /* depth rings of n_channels x n_bins */
+    float *perc;         /* percussive medians, same rings */
+    float complex *spec; /* input frames, same rings */
+    float *column, *row; /* scratch: k values of one bin; one frame */
+    st_median *median;   /* the vertical filter */
+    float margin_h, margin_p, power;
+    int split_zeros;
+} hpss_stream;
+
+static void hpss_close(void *state)
+{
+    hpss_stream *h = state;
+    if (!h) return;
+    free(h->mag), free(h->perc), free(h->spec), free(h->column), free(h->row);
+    st_median_free(h->median);
+    free(h);
+}
+
+static int hpss_open(st_open *o, void **state)
+{
+    if (o->constant[0] || o->in[0].type != ST_SPECTRUM)
+        return st_open_fail(o, "streams a spectrum (from a streaming stft)");
+    const st_params *p = o->params;
+    const st_stream_format *f = &o->in[0];
+    hpss_stream *h = calloc(1, sizeof *h);
+    if (!h) return st_open_fail(o, "out of memory");
+    int kh = st_int(p, "kernel_h") ? st_int(p, "kernel_h") : st_int(p, "kernel");
+    int kp = st_int(p, "kernel_p") ? st_int(p, "kernel_p") : st_int(p, "kernel");
+    if (st_num(p, "kernel_h_s") > 0)
+        kh = odd_at_least(st_num(p, "kernel_h_s") * f->rate_hz / f->hop_samples);
+    if (st_num(p, "kernel_p_hz") > 0)
+        kp = odd_at_least(st_num(p, "kernel_p_hz") * f->n_fft / f->rate_hz);
+    h->n_channels = f->n_channels;
+    h->n_bins = f->n_bins;
+    h->kernel_h = kh;
+    int after = kh - 1 - kh / 2; /* frames after t in the offline window */
+    h->lookahead = st_int(p, "lookahead") < 0 ? after : st_int(p, "lookahead");
+    if (h->lookahead > after) h->lookahead = after;
+    h->before = kh - 1 - h->lookahead;
+    h->depth = kh + 1;
+    h->margin_h = (float)(st_num(p, "margin_h") ? st_num(p, "margin_h") : st_num(p, "margin"));
+    h->margin_p = (float)(st_num(p, "margin_p") ? st_num(p, "margin_p") : st_num(p, "margin"));
+    h->power = st_choice(p, "mask") == 1 ? INFINITY : (float)st_num(p, "power");
+    h->split_zeros = h->margin_h == 1 && h->margin_p == 1;
+    size_t frame = (size_t)h->n_channels * (size_t)h->n_bins;
+    h->mag = calloc((size_t)h->depth * frame, sizeof *h->mag);
+    h->perc = calloc((size_t)h->depth * frame, sizeof *h->perc);
+    h->spec = calloc((size_t)h->depth * frame, sizeof *h->spec);
+    h->column = malloc((size_t)kh * sizeof *h->column);
+    h->row = malloc((size_t)h->n_bins * sizeof *h->row);
+    h->median = st_median_new(h->n_bins, kp);
+    if (!h->mag || !h->perc || !h->spec || !h->column || !h->row || !h->median) {
+        hpss_close(h);
+        return st_open_fail(o, "out of memory");
+    }
+    for (int q = 0; q < 3; q++)
+        o->out[q] = *f;                /* harmonic, percussive, residual */
+    o->out[3] = (st_stream_format){0}; /* masks do not stream */
+    o->latency_samples = h->lookahead * f->hop_samples;
+    *state = h;
+    return ST_OK;
+}
+
+/* The k-th smallest of n values, in place (quickselect); n is small. */
+static float select_kth(float *a, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = a[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return a[k];
+}
+
+/* Real-time safe: rings and scratch allocated at open; no locks, no I/O. */
+static void hpss_process(void *state, const st_block *const *in, st_block *out, int n)
+{
+    (void)n;
+    hpss_stream *h = state;
+    const int nb = h->n_bins, nc = h->n_channels, k = h->kernel_h;
+    const size_t frame = (size_t)nc * (size_t)nb;
+    for (int f = 0; f < in[0]->n_frames; f++, h->frames_in++) {
+        int64_t t_in = h->frames_in;
+        int slot = (int)(t_in % h->depth);
+        const float complex *x = in[0]->bins + (size_t)f * frame;
+        memcpy(h->spec + (size_t)slot * frame, x, frame * sizeof *x);
+        float *mag = h->mag + (size_t)slot * frame;
+        for (size_t i = 0; i < frame; i++)
+            mag[i] = cabsf(x[i]);
+        for (int c = 0; c < nc; c++) /* the percussive median of this frame, across bins */
+            st_median_lanes(h->median, mag + (size_t)c * nb, 1, 0, nb, 1,
+                            h->perc + (size_t)slot * frame + (size_t)c * nb);
+        int64_t t = t_in - h->lookahead; /* the frame that leaves now */
+        for (int q = 0; q < 3; q++) {
+            float complex *y = out[q].bins + (size_t)f * frame;
+            if (t < 0) memset(y, 0, frame * sizeof *y);
+        }
+        if (t < 0) continue;
+        int out_slot = (int)(t % h->depth);
+        const float complex *xt = h->spec + (size_t)out_slot * frame;
+        const float *pt = h->perc + (size_t)out_slot * frame;
+        for (int c = 0; c < nc; c++)
+            for (int b = 0; b < nb; b++) {
+                for (int j = 0; j < k;
+                     j++) { /* frames t - before .. ; before the start, reflected */
+                    int64_t u = t - h->before + j;
+                    if (u < 0) u = -1 - u;
+                    h->column[j] = h->mag[(size_t)(u % h->depth) * frame + (size_t)c * nb + b];
+                }
+                float harm = select_kth(h->column, k, k / 2), perc = pt[(size_t)c * nb + b];
+                float mh = st_softmask(harm, perc * h->margin_h, h->power, h->split_zeros);
+                float mp = st_softmask(perc, harm * h->margin_p, h->power, h->split_zeros);
+                size_t i = (size_t)c * nb + b;
+                out[0].bins[(size_t)f * frame + i] = xt[i] * mh;
+                out[1].bins[(size_t)f * frame + i] = xt[i] * mp;
+                out[2].bins[(size_t)f * frame + i] = h->split_zeros ? 0 : xt[i] * (1.0f - mh - mp);
+            }
+    }
+    for (int q = 0; q < 3; q++)
+        out[q].n_frames = in[0]->n_frames;
+}
+
 const st_node_type st_node_hpss = {
     .name = "hpss",
-    .doc = "Harmonic/percussive separation by median filtering the magnitude across time "
-           "(harmonic) and across frequency (percussive), as librosa.decompose.hpss: soft or hard "
-           "masks with Driedger's margins, applied to the complex spectrum. With a margin above 1 "
-           "what is neither goes to the residual (with both margins 1 the residual is zero). "
-           "masks holds the harmonic, percussive and residual masks (mask x channel x time x freq).",
+    .doc =
+        "Harmonic/percussive separation by median filtering the magnitude across time "
+        "(harmonic) and across frequency (percussive), as librosa.decompose.hpss: soft or hard "
+        "masks with Driedger's margins, applied to the complex spectrum. With a margin above 1 "
+        "what is neither goes to the residual (with both margins 1 the residual is zero). "
+        "masks holds the harmonic, percussive and residual masks (mask x channel x time x freq).",
     .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
-    .outputs = (const st_port[]){{"harmonic", ST_SPECTRUM}, {"percussive", ST_SPECTRUM},
-                                 {"residual", ST_SPECTRUM}, {"masks", ST_ARRAY}, {NULL}},
+    .outputs = (const st_port[]){{"harmonic", ST_SPECTRUM},
+                                 {"percussive", ST_SPECTRUM},
+                                 {"residual", ST_SPECTRUM},
+                                 {"masks", ST_ARRAY},
+                                 {NULL}},
     .params = params,
     .check = hpss_check,
     .run = hpss_run,
+    .open = hpss_open,
+    .process = hpss_process,
+    .close = hpss_close,
 };

@@ -107,10 +107,10 @@ static int istft_open(st_open *o, void **state)
     }
     for (int i = 0; i < s->n_fft; i++)
         s->synthesis[i] = window[i] / (float)s->n_fft;
-    o->out = (st_stream_format){.type = ST_AUDIO,
-                                .n_channels = s->n_channels,
-                                .max_frames = o->max_block,
-                                .rate_hz = f->rate_hz};
+    o->out[0] = (st_stream_format){.type = ST_AUDIO,
+                                   .n_channels = s->n_channels,
+                                   .max_frames = o->max_block,
+                                   .rate_hz = f->rate_hz};
     o->latency_samples = s->n_fft - 1;
     *state = s;
     return ST_OK;

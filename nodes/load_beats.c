@@ -13,7 +13,8 @@ static const st_param params[] = {
             "blank lines and lines starting with # are skipped"},
     {NULL}};
 
-static int load_beats_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int load_beats_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                          st_value **out)
 {
     (void)in, (void)n_in;
     const char *path = st_str(p, "path");
@@ -29,12 +30,14 @@ static int load_beats_run(st_run *run, st_value *const *in, int n_in, const st_p
         char *end;
         double t = strtod(s, &end);
         if (end == s || !isfinite(t) || t < 0) {
-            status = st_fail(run, "'%s' line %d: expected a time in seconds, found \"%.40s\"", path, line_no, s);
+            status = st_fail(run, "'%s' line %d: expected a time in seconds, found \"%.40s\"", path,
+                             line_no, s);
             break;
         }
         long label = strtol(end, &end, 10);
         if (n > 0 && t < times[n - 1]) {
-            status = st_fail(run, "'%s' line %d: %g s comes before the previous beat (%g s)", path, line_no, t, times[n - 1]);
+            status = st_fail(run, "'%s' line %d: %g s comes before the previous beat (%g s)", path,
+                             line_no, t, times[n - 1]);
             break;
         }
         if (n == cap) {

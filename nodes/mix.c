@@ -61,7 +61,7 @@ static int mix_open(st_open *o, void **state)
         m->in_channels[i] = n;
         if (n > m->n_channels) m->n_channels = n;
     }
-    o->out.n_channels = m->n_channels;
+    o->out[0].n_channels = m->n_channels;
     *state = m;
     return ST_OK;
 }

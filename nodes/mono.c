@@ -22,8 +22,8 @@ static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params 
 static int mono_open(st_open *o, void **state)
 {
     if (st_open_audio_inputs(o)) return ST_ERR;
-    *state = (void *)(intptr_t)o->out.n_channels; /* all the state there is */
-    o->out.n_channels = 1;
+    *state = (void *)(intptr_t)o->out[0].n_channels; /* all the state there is */
+    o->out[0].n_channels = 1;
     return ST_OK;
 }
 

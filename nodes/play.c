@@ -54,10 +54,10 @@ static int play_open(st_open *o, void **state)
     }
     s->loop = st_int(o->params, "loop");
     s->scale = (float)pow(10.0, st_num(o->params, "db") / 20.0);
-    o->out = (st_stream_format){.type = ST_AUDIO,
-                                .n_channels = s->audio->u.audio.n_channels,
-                                .max_frames = o->max_block,
-                                .rate_hz = o->rate_hz};
+    o->out[0] = (st_stream_format){.type = ST_AUDIO,
+                                   .n_channels = s->audio->u.audio.n_channels,
+                                   .max_frames = o->max_block,
+                                   .rate_hz = o->rate_hz};
     *state = s;
     return ST_OK;
 }

@@ -4,21 +4,24 @@
 #include "dsp/stft.h"
 
 static const st_param params[] = {
-    {"shared", ST_P_BOOL, .def = 0, .doc = "use each mask's first channel (computed from the mono mix) for every channel"},
+    {"shared", ST_P_BOOL, .def = 0,
+     .doc = "use each mask's first channel (computed from the mono mix) for every channel"},
     {NULL}};
 
-static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                       st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
     const st_value *masks = in[1];
     /* a list of masks, or one array (a stack gives one output per mask) */
-    int n_masks = masks->type == ST_RECORD ? masks->u.record.n_fields
-                  : masks->u.array.n_axes == 4 ? (int)masks->u.array.shape[0] : 1;
+    int n_masks = masks->type == ST_RECORD     ? masks->u.record.n_fields
+                  : masks->u.array.n_axes == 4 ? (int)masks->u.array.shape[0]
+                                               : 1;
     if (n_masks < 1 || n_masks > 256) return st_fail(run, "%d masks: 1 to 256", n_masks);
     st_value *audio[256] = {0};
-    st_value *masked = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
-                                       s->rate_hz, s->length_samples);
+    st_value *masked = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels,
+                                       s->window, s->center, s->rate_hz, s->length_samples);
     int status = masked ? ST_OK : st_fail(run, "out of memory");
     size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
     for (int i = 0; status == ST_OK && i < n_masks; i++) {
@@ -28,7 +31,8 @@ static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_para
             break;
         }
         int mask_channels;
-        const float *mask = st_mask_for(run, &m->u.array, masks->type == ST_RECORD ? 0 : i, s, &mask_channels);
+        const float *mask =
+            st_mask_for(run, &m->u.array, masks->type == ST_RECORD ? 0 : i, s, &mask_channels);
         if (!mask) {
             status = ST_ERR;
             break;
@@ -38,15 +42,18 @@ static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_para
             const float *mc = mask + (shared ? 0 : (size_t)c * per_channel);
             const float complex *x = s->data + (size_t)c * per_channel;
             float complex *y = masked->u.spectrum.data + (size_t)c * per_channel;
-            for (size_t k = 0; k < per_channel; k++) y[k] = x[k] * mc[k];
+            for (size_t k = 0; k < per_channel; k++)
+                y[k] = x[k] * mc[k];
         }
         if (!(audio[i] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz)) ||
             st_istft_compute(&masked->u.spectrum, &audio[i]->u.audio, run->n_threads))
             status = st_fail(run, "out of memory");
         st_progress(run, (double)(i + 1) / n_masks);
     }
-    if (status == ST_OK && !(*out = st_record_new(n_masks, NULL, audio))) status = st_fail(run, "out of memory");
-    for (int i = 0; i < n_masks; i++) st_value_unref(audio[i]);
+    if (status == ST_OK && !(*out = st_record_new(n_masks, NULL, audio)))
+        status = st_fail(run, "out of memory");
+    for (int i = 0; i < n_masks; i++)
+        st_value_unref(audio[i]);
     st_value_unref(masked);
     return status;
 }

@@ -99,14 +99,14 @@ static int stft_open(st_open *o, void **state)
         return st_open_fail(o, "out of memory");
     }
     st_window_fill((st_window)st_choice(o->params, "window"), s->n_fft, s->window);
-    o->out = (st_stream_format){.type = ST_SPECTRUM,
-                                .n_channels = s->n_channels,
-                                .max_frames = o->max_block / s->hop + 2,
-                                .rate_hz = o->in[0].rate_hz,
-                                .n_fft = s->n_fft,
-                                .hop_samples = s->hop,
-                                .n_bins = s->n_bins,
-                                .window = (st_window)st_choice(o->params, "window")};
+    o->out[0] = (st_stream_format){.type = ST_SPECTRUM,
+                                   .n_channels = s->n_channels,
+                                   .max_frames = o->max_block / s->hop + 2,
+                                   .rate_hz = o->in[0].rate_hz,
+                                   .n_fft = s->n_fft,
+                                   .hop_samples = s->hop,
+                                   .n_bins = s->n_bins,
+                                   .window = (st_window)st_choice(o->params, "window")};
     *state = s;
     return ST_OK;
 }

@@ -8,12 +8,15 @@
 
 static const st_param params[] = {
     {"tempo", ST_P_NUMBER, .def = 120, .min = 30, .max = 300, .doc = "beats per minute"},
-    {"beats_per_bar", ST_P_INT, .def = 4, .min = 2, .max = 12, .doc = "beats in a bar (the drum loop follows it)"},
+    {"beats_per_bar", ST_P_INT, .def = 4, .min = 2, .max = 12,
+     .doc = "beats in a bar (the drum loop follows it)"},
     {"bars", ST_P_INT, .def = 8, .min = 1, .max = 2000, .doc = "length in bars"},
-    {"seed", ST_P_INT, .def = 1, .min = 0, .max = 2147483647, .doc = "picks the key, the progression, the lead melody and the random arrangement"},
+    {"seed", ST_P_INT, .def = 1, .min = 0, .max = 2147483647,
+     .doc = "picks the key, the progression, the lead melody and the random arrangement"},
     {"rate", ST_P_NUMBER, .def = 44100, .min = 8000, .max = 192000, .doc = "sample rate in Hz"},
     {"arrangement", ST_P_STRING, .def_str = "full", .choices = "full|build|random",
-     .doc = "full: every stem in every bar; build: drums, then bass, chords and lead enter a bar apart; random: seeded on/off per stem and bar"},
+     .doc = "full: every stem in every bar; build: drums, then bass, chords and lead enter a bar "
+            "apart; random: seeded on/off per stem and bar"},
     {NULL}};
 
 enum { DRUMS, BASS, CHORDS, LEAD, N_STEMS };
@@ -40,7 +43,8 @@ static void tone(float *y, int64_t n, double rate, double start_s, double length
     int64_t attack = (int64_t)(0.005 * rate), release = (int64_t)(0.02 * rate);
     for (int64_t t = t0; t < t1; t++) {
         double u = (double)(t - t0) / rate, v = 0;
-        for (int h = 1; h <= harmonics; h++) v += sin(2 * M_PI * hz * h * u) / h;
+        for (int h = 1; h <= harmonics; h++)
+            v += sin(2 * M_PI * hz * h * u) / h;
         double env = exp(-decay_per_s * u);
         if (t - t0 < attack) env *= (double)(t - t0) / attack;
         if (t1 - t < release) env *= (double)(t1 - t) / release;
@@ -76,16 +80,19 @@ static void noise_hit(float *y, int64_t n, double rate, double start_s, uint64_t
     }
 }
 
-static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                        st_value **out)
 {
     (void)in, (void)n_in;
     const double rate = st_num(p, "rate"), beat_s = 60.0 / st_num(p, "tempo");
-    const int bpb = st_int(p, "beats_per_bar"), bars = st_int(p, "bars"), mode = st_choice(p, "arrangement");
+    const int bpb = st_int(p, "beats_per_bar"), bars = st_int(p, "bars"),
+              mode = st_choice(p, "arrangement");
     const double bar_s = beat_s * bpb;
     const int64_t n = (int64_t)ceil(bars * bar_s * rate);
     uint64_t seed = 0x9E3779B97F4A7C15ULL * ((uint64_t)st_int(p, "seed") + 1) | 1;
     st_value *stem[N_STEMS] = {0}, *mixture = NULL, *beats = NULL, *plan = NULL, *record = NULL;
-    for (int k = 0; k < N_STEMS; k++) stem[k] = st_audio_new(1, n, rate);
+    for (int k = 0; k < N_STEMS; k++)
+        stem[k] = st_audio_new(1, n, rate);
     mixture = st_audio_new(1, n, rate);
     beats = st_events_new((int64_t)bars * bpb);
     int64_t plan_shape[2] = {bars, N_STEMS};
@@ -125,20 +132,25 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
             if (plan_on[b * N_STEMS + DRUMS]) {
                 /* the one-bar loop: kick on 1 and the middle, snare elsewhere, eighth hats */
                 uint64_t loop_noise = drum_noise + (uint64_t)beat; /* the same hits every bar */
-                if (beat == 0 || beat == bpb / 2) kick(drums, n, rate, t);
-                else noise_hit(drums, n, rate, t, &loop_noise, 0);
+                if (beat == 0 || beat == bpb / 2)
+                    kick(drums, n, rate, t);
+                else
+                    noise_hit(drums, n, rate, t, &loop_noise, 0);
                 noise_hit(drums, n, rate, t, &loop_noise, 1);
                 noise_hit(drums, n, rate, t + beat_s / 2, &loop_noise, 1);
             }
             if (plan_on[b * N_STEMS + BASS])
-                tone(bass, n, rate, t, beat_s * 0.9, midi_hz(root + (beat % 2 ? 12 : 0)), 0.35, 6, 3);
+                tone(bass, n, rate, t, beat_s * 0.9, midi_hz(root + (beat % 2 ? 12 : 0)), 0.35, 6,
+                     3);
         }
         if (plan_on[b * N_STEMS + CHORDS])
             for (int v = 0; v < 3; v++) { /* the triad on this degree, an octave and a half up */
-                int note = key + 24 + major[(degree + 2 * v) % 7] + ((degree + 2 * v) >= 7 ? 12 : 0);
+                int note =
+                    key + 24 + major[(degree + 2 * v) % 7] + ((degree + 2 * v) >= 7 ? 12 : 0);
                 tone(chords, n, rate, t_bar, bar_s, midi_hz(note), 0.12, 3, 0.4);
             }
-        if (plan_on[b * N_STEMS + LEAD]) { /* a melody that never repeats: random steps on the scale */
+        if (plan_on[b * N_STEMS +
+                    LEAD]) { /* a melody that never repeats: random steps on the scale */
             int step = (int)(next(&seed) % 7);
             for (double t = t_bar; t < t_bar + bar_s - 1e-9;) {
                 double length = beat_s * (uniform(&seed) < 0.5 ? 0.5 : 1.0);
@@ -146,7 +158,8 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
                 if (step < 0) step += 7;
                 if (step > 13) step -= 7;
                 int note = key + 36 + major[step % 7] + 12 * (step / 7);
-                if (uniform(&seed) < 0.85) tone(lead, n, rate, t, length * 0.95, midi_hz(note), 0.2, 2, 1.5);
+                if (uniform(&seed) < 0.85)
+                    tone(lead, n, rate, t, length * 0.95, midi_hz(note), 0.2, 2, 1.5);
                 t += length;
             }
         }
@@ -154,17 +167,21 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
     }
     float *mix = mixture->u.audio.channel[0];
     for (int k = 0; k < N_STEMS; k++) /* headroom: the mixture stays below full scale */
-        for (int64_t t = 0; t < n; t++) stem[k]->u.audio.channel[0][t] *= 0.5f;
+        for (int64_t t = 0; t < n; t++)
+            stem[k]->u.audio.channel[0][t] *= 0.5f;
     for (int k = 0; k < N_STEMS; k++)
-        for (int64_t t = 0; t < n; t++) mix[t] += stem[k]->u.audio.channel[0][t];
+        for (int64_t t = 0; t < n; t++)
+            mix[t] += stem[k]->u.audio.channel[0][t];
     const char *names[N_STEMS + 3];
-    for (int i = 0; i < N_STEMS + 3; i++) names[i] = st_node_testsong.outputs[i].name;
+    for (int i = 0; i < N_STEMS + 3; i++)
+        names[i] = st_node_testsong.outputs[i].name;
     st_value *fields[N_STEMS + 3] = {mixture, stem[0], stem[1], stem[2], stem[3], beats, plan};
     record = st_record_new(N_STEMS + 3, names, fields);
     if (!record) status = st_fail(run, "out of memory");
     *out = record;
 done:
-    for (int k = 0; k < N_STEMS; k++) st_value_unref(stem[k]);
+    for (int k = 0; k < N_STEMS; k++)
+        st_value_unref(stem[k]);
     st_value_unref(mixture);
     st_value_unref(beats);
     st_value_unref(plan);
@@ -178,9 +195,14 @@ const st_node_type st_node_testsong = {
            "the mixture (the exact sum of the stems), every stem, the beats (label = position "
            "in the bar, 1 = downbeat) and the plan (bars x stems, 1 where a stem plays).",
     .inputs = (const st_port[]){{NULL}},
-    .outputs = (const st_port[]){{"mixture", ST_AUDIO}, {"drums", ST_AUDIO}, {"bass", ST_AUDIO},
-                                 {"chords", ST_AUDIO}, {"lead", ST_AUDIO}, {"beats", ST_EVENTS},
-                                 {"plan", ST_ARRAY}, {NULL}},
+    .outputs = (const st_port[]){{"mixture", ST_AUDIO},
+                                 {"drums", ST_AUDIO},
+                                 {"bass", ST_AUDIO},
+                                 {"chords", ST_AUDIO},
+                                 {"lead", ST_AUDIO},
+                                 {"beats", ST_EVENTS},
+                                 {"plan", ST_ARRAY},
+                                 {NULL}},
     .params = params,
     .run = testsong_run,
 };

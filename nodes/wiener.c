@@ -5,11 +5,14 @@
 #include <math.h>
 
 static const st_param params[] = {
-    {"power", ST_P_NUMBER, .def = 2, .min = 0.01, .max = 1000, .doc = "m_i = X_i^p / sum_j X_j^p (2: Wiener's power spectra)"},
-    {"binary", ST_P_BOOL, .def = 0, .doc = "1 for the largest estimate in each bin (the first on ties), 0 elsewhere"},
+    {"power", ST_P_NUMBER, .def = 2, .min = 0.01, .max = 1000,
+     .doc = "m_i = X_i^p / sum_j X_j^p (2: Wiener's power spectra)"},
+    {"binary", ST_P_BOOL, .def = 0,
+     .doc = "1 for the largest estimate in each bin (the first on ties), 0 elsewhere"},
     {NULL}};
 
-static int wiener_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int wiener_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+                      st_value **out)
 {
     const st_array *first = &in[0]->u.array;
     for (int i = 1; i < n_in; i++)
@@ -19,10 +22,12 @@ static int wiener_run(st_run *run, st_value *const *in, int n_in, const st_param
     st_value *masks[256];
     if (n_in > 256) return st_fail(run, "at most 256 estimates");
     const char *axes[ST_MAX_AXES];
-    for (int a = 0; a < first->n_axes; a++) axes[a] = first->axis[a];
+    for (int a = 0; a < first->n_axes; a++)
+        axes[a] = first->axis[a];
     int status = ST_OK;
     for (int i = 0; i < n_in; i++)
-        if (!(masks[i] = st_array_new(first->n_axes, first->shape, axes))) status = st_fail(run, "out of memory");
+        if (!(masks[i] = st_array_new(first->n_axes, first->shape, axes)))
+            status = st_fail(run, "out of memory");
     float power = (float)st_num(p, "power");
     int binary = st_int(p, "binary");
     for (int64_t k = 0; status == ST_OK && k < first->n_elems; k++) {
@@ -30,16 +35,21 @@ static int wiener_run(st_run *run, st_value *const *in, int n_in, const st_param
             int best = 0;
             for (int i = 1; i < n_in; i++)
                 if (in[i]->u.array.data[k] > in[best]->u.array.data[k]) best = i;
-            for (int i = 0; i < n_in; i++) masks[i]->u.array.data[k] = i == best;
+            for (int i = 0; i < n_in; i++)
+                masks[i]->u.array.data[k] = i == best;
             continue;
         }
         float total = 0;
-        for (int i = 0; i < n_in; i++) total += powf(in[i]->u.array.data[k], power);
         for (int i = 0; i < n_in; i++)
-            masks[i]->u.array.data[k] = total < FLT_MIN ? 1.0f / n_in : powf(in[i]->u.array.data[k], power) / total;
+            total += powf(in[i]->u.array.data[k], power);
+        for (int i = 0; i < n_in; i++)
+            masks[i]->u.array.data[k] =
+                total < FLT_MIN ? 1.0f / n_in : powf(in[i]->u.array.data[k], power) / total;
     }
-    if (status == ST_OK && !(*out = st_record_new(n_in, NULL, masks))) status = st_fail(run, "out of memory");
-    for (int i = 0; i < n_in; i++) st_value_unref(masks[i]);
+    if (status == ST_OK && !(*out = st_record_new(n_in, NULL, masks)))
+        status = st_fail(run, "out of memory");
+    for (int i = 0; i < n_in; i++)
+        st_value_unref(masks[i]);
     return status;
 }
 

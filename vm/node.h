@@ -40,7 +40,8 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    st_type type; /* ST_ANY: any type (an output: known once computed); ST_SAME: the first input's */
+    st_type
+        type; /* ST_ANY: any type (an output: known once computed); ST_SAME: the first input's */
 } st_port;
 
 /* A parameter's value: num for numbers, integers and booleans, str for strings. */
@@ -97,6 +98,8 @@ typedef struct {
         *bins; /* spectrum: bin k of channel c of frame f at (f * n_channels + c) * n_bins + k */
 } st_block;
 
+#define ST_MAX_STREAM_OUTPUTS 4
+
 /* What open receives and fills. An input that comes from outside the stream
  * (an offline value, such as the audio play streams) is in constant[i] and
  * in[i] is unused; a streamed input has constant[i] == NULL. */
@@ -105,10 +108,10 @@ typedef struct {
     int n_in;
     const st_stream_format *in;
     st_value *const *constant;
-    int max_block;        /* samples per block, at most */
-    double rate_hz;       /* the engine's rate */
-    st_stream_format out; /* set by open */
-    int latency_samples;  /* set by open: how late the output is against the input */
+    int max_block;                               /* samples per block, at most */
+    double rate_hz;                              /* the engine's rate */
+    st_stream_format out[ST_MAX_STREAM_OUTPUTS]; /* set by open: one per output port */
+    int latency_samples; /* set by open: how late the output is against the input */
     const char *node_name;
     char *error;
     size_t error_size;
@@ -138,7 +141,8 @@ typedef struct st_node_type {
     /* Streaming (optional). open may allocate and fail; process must be
      * real-time safe: no allocation, no locks, no I/O, no Lua; close frees. */
     int (*open)(st_open *o, void **state);
-    void (*process)(void *state, const st_block *const *in, st_block *out, int n_samples);
+    void (*process)(void *state, const st_block *const *in, st_block *out,
+                    int n_samples); /* out[port] */
     void (*close)(void *state);
     /* A live change of a number parameter, from a thread other than the one
      * that processes; publish it with atomics. ST_ERR if name cannot change. */

@@ -109,7 +109,7 @@ int st_open_audio_inputs(st_open *o)
             return st_open_fail(o, "input %d streams at %g Hz, input 1 at %g Hz", i + 1,
                                 o->in[i].rate_hz, o->in[0].rate_hz);
     }
-    if (o->n_in > 0) o->out = o->in[0];
+    if (o->n_in > 0) o->out[0] = o->in[0];
     return ST_OK;
 }
 

@@ -19,13 +19,15 @@ typedef struct {
     const st_node_type *type;
     void *state;
     int n_in;
-    int *producer;           /* step index of each input, -1 for a constant */
-    delay_line **delay;      /* per input, NULL when none */
-    const st_block **in;     /* per input: the producer's block or the delay's */
-    st_value **constant;     /* per input: the offline value, or NULL */
-    st_stream_format format; /* of the output */
-    st_block out;
-    void *out_data;
+    int *producer;       /* step index of each input, -1 for a constant */
+    delay_line **delay;  /* per input, NULL when none */
+    const st_block **in; /* per input: the producer's block or the delay's */
+    st_value **constant; /* per input: the offline value, or NULL */
+    int n_out;           /* output ports (at least 1) */
+    int *port;           /* per input: the producer's output port */
+    st_stream_format format[ST_MAX_STREAM_OUTPUTS];
+    st_block out[ST_MAX_STREAM_OUTPUTS];
+    void *out_data[ST_MAX_STREAM_OUTPUTS];
     int latency;       /* samples behind the program's inputs */
     int first_channel; /* ends: the first external channel */
 } step;
@@ -181,13 +183,25 @@ static int add_step(compiler *c, st_program *p, int i)
     s->type = t;
     s->n_in = n_in;
     s->producer = calloc((size_t)n_in + 1, sizeof *s->producer);
+    s->port = calloc((size_t)n_in + 1, sizeof *s->port);
     s->delay = calloc((size_t)n_in + 1, sizeof *s->delay);
     s->in = calloc((size_t)n_in + 1, sizeof *s->in);
     s->constant = calloc((size_t)n_in + 1, sizeof *s->constant);
     c->n_steps++;
-    if (!s->producer || !s->delay || !s->in || !s->constant)
+    if (!s->producer || !s->port || !s->delay || !s->in || !s->constant)
         return fail(c, n, "%s: out of memory%s", "");
     memcpy(s->producer, producers, (size_t)n_in * sizeof *producers);
+    s->n_out = st_port_count(t->outputs) > 1 ? st_port_count(t->outputs) : 1;
+    if (s->n_out > ST_MAX_STREAM_OUTPUTS)
+        return fail(c, n, "%s: too many outputs for a stream%s", "");
+    for (int k = 0; k < n_in; k++) {
+        st_ref r = st_node_input(n, k);
+        int from_outputs = st_port_count(st_node_type_of(r.node)->outputs);
+        if (producers[k] >= 0 && r.port < 0 && from_outputs > 1)
+            return fail(c, n, "%s: a streamed record cannot be an input; take one of its fields%s",
+                        "");
+        s->port[k] = r.port < 0 ? 0 : r.port;
+    }
     if (open_step(c, s, p)) return c->step_of[i] = -2, -1;
     return c->step_of[i] = c->n_steps - 1;
 }
@@ -208,45 +222,45 @@ static int open_step(compiler *c, step *s, st_program *p)
             continue;
         }
         step *from = &c->steps[s->producer[k]];
-        in_format[k] = from->format;
+        in_format[k] = from->format[s->port[k]];
         if (from->latency > latency) latency = from->latency;
     }
     for (int k = 0; k < s->n_in; k++) {
         if (s->producer[k] < 0) continue;
         step *from = &c->steps[s->producer[k]];
-        s->in[k] = &from->out;
+        s->in[k] = &from->out[s->port[k]];
         int lag = latency - from->latency;
         if (lag == 0) continue;
-        if (from->format.type != ST_AUDIO)
+        if (in_format[k].type != ST_AUDIO)
             return fail(c, s->node, "%s: its spectrum inputs arrive with different latencies%s",
                         "");
-        if (!(s->delay[k] = delay_new(lag, &from->format)))
+        if (!(s->delay[k] = delay_new(lag, &in_format[k])))
             return fail(c, s->node, "%s: out of memory%s", "");
         s->in[k] = &s->delay[k]->out;
     }
     const st_params *params = st_node_params(s->node);
     if (t->stream_role == ST_STREAM_INPUT) {
         int n_channels = st_int(params, "channels");
-        s->format = (st_stream_format){.type = ST_AUDIO,
-                                       .n_channels = n_channels,
-                                       .max_frames = p->max_block,
-                                       .rate_hz = p->rate_hz};
+        s->format[0] = (st_stream_format){.type = ST_AUDIO,
+                                          .n_channels = n_channels,
+                                          .max_frames = p->max_block,
+                                          .rate_hz = p->rate_hz};
         s->first_channel = p->n_in_channels;
         p->n_in_channels += n_channels;
     } else if (t->stream_role == ST_STREAM_OUTPUT) {
         if (s->producer[0] < 0)
             return fail(c, s->node, "%s: its input is an offline value; stream it with play()%s",
                         "");
-        s->format = in_format[0];
+        s->format[0] = in_format[0];
         int want = st_int(params, "channels");
-        if (want && want != s->format.n_channels) {
+        if (want && want != s->format[0].n_channels) {
             char detail[96];
             snprintf(detail, sizeof detail, " (channels = %d, the input has %d)", want,
-                     s->format.n_channels);
+                     s->format[0].n_channels);
             return fail(c, s->node, "%s: channel count differs from its input%s", detail);
         }
         s->first_channel = p->n_out_channels;
-        p->n_out_channels += s->format.n_channels;
+        p->n_out_channels += s->format[0].n_channels;
     } else {
         char message[600] = "";
         st_open o = {.params = params,
@@ -262,12 +276,13 @@ static int open_step(compiler *c, step *s, st_program *p)
             s->state = NULL;
             return fail(c, s->node, "%s%s", message + strlen(t->name));
         }
-        s->format = o.out;
+        memcpy(s->format, o.out, sizeof s->format);
         latency += o.latency_samples;
     }
     s->latency = latency;
-    if (alloc_block(&s->format, &s->out, &s->out_data))
-        return fail(c, s->node, "%s: out of memory%s", "");
+    for (int q = 0; q < s->n_out; q++)
+        if (s->format[q].type && alloc_block(&s->format[q], &s->out[q], &s->out_data[q]))
+            return fail(c, s->node, "%s: out of memory%s", "");
     return ST_OK;
 }
 
@@ -280,8 +295,10 @@ static void free_steps(step *steps, int n)
             if (s->delay) delay_free(s->delay[k]);
             if (s->constant) st_value_unref(s->constant[k]);
         }
-        free_block(&s->out, s->out_data);
+        for (int q = 0; q < ST_MAX_STREAM_OUTPUTS; q++)
+            free_block(&s->out[q], s->out_data[q]);
         free(s->producer);
+        free(s->port);
         free(s->delay);
         free(s->in);
         free(s->constant);
@@ -328,7 +345,7 @@ st_program *st_program_compile(st_graph *g, int max_block, double rate_hz, char 
             snprintf(error, error_size, "internal error: an output with two delays");
             goto fail;
         }
-        if (!(s->delay[0] = delay_new(lag, &s->format))) {
+        if (!(s->delay[0] = delay_new(lag, &s->format[0]))) {
             snprintf(error, error_size, "out of memory compiling the stream");
             goto fail;
         }
@@ -386,7 +403,7 @@ const st_params *st_program_end_params(const st_program *p, int outputs, int i)
 
 int st_program_end_channels(const st_program *p, int outputs, int i)
 {
-    return end_step(p, outputs, i)->format.n_channels;
+    return end_step(p, outputs, i)->format[0].n_channels;
 }
 
 int st_program_set(st_program *p, const st_node *node, const char *name, double value)
@@ -404,21 +421,22 @@ void st_program_process(st_program *p, const float *const *in, float *const *out
     for (int i = 0; i < p->n_steps; i++) {
         step *s = &p->steps[i];
         for (int k = 0; k < s->n_in; k++)
-            if (s->delay[k]) delay_process(s->delay[k], &p->steps[s->producer[k]].out, n_frames);
+            if (s->delay[k])
+                delay_process(s->delay[k], &p->steps[s->producer[k]].out[s->port[k]], n_frames);
         switch (s->type->stream_role) {
         case ST_STREAM_INPUT:
-            for (int ch = 0; ch < s->format.n_channels; ch++)
-                memcpy(s->out.channel[ch], in[s->first_channel + ch],
+            for (int ch = 0; ch < s->format[0].n_channels; ch++)
+                memcpy(s->out[0].channel[ch], in[s->first_channel + ch],
                        (size_t)n_frames * sizeof(float));
-            s->out.n_frames = n_frames;
+            s->out[0].n_frames = n_frames;
             break;
         case ST_STREAM_OUTPUT:
-            for (int ch = 0; ch < s->format.n_channels; ch++)
+            for (int ch = 0; ch < s->format[0].n_channels; ch++)
                 memcpy(out[s->first_channel + ch], s->in[0]->channel[ch],
                        (size_t)n_frames * sizeof(float));
             break;
         default:
-            s->type->process(s->state, s->in, &s->out, n_frames);
+            s->type->process(s->state, s->in, s->out, n_frames);
             break;
         }
     }

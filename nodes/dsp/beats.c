@@ -35,13 +35,15 @@ static int augment(matcher *m, int e)
 double st_beat_f_measure(const double *ref, int n_ref, const double *est, int n_est, double window)
 {
     if (n_ref == 0 || n_est == 0) return 0;
-    matcher m = {ref, est, n_ref, n_est, window, malloc((size_t)n_ref * sizeof(int)), malloc((size_t)n_ref)};
+    matcher m = {
+        ref, est, n_ref, n_est, window, malloc((size_t)n_ref * sizeof(int)), malloc((size_t)n_ref)};
     if (!m.match_of_ref || !m.seen) {
         free(m.match_of_ref);
         free(m.seen);
         return NAN;
     }
-    for (int r = 0; r < n_ref; r++) m.match_of_ref[r] = -1;
+    for (int r = 0; r < n_ref; r++)
+        m.match_of_ref[r] = -1;
     int matched = 0;
     for (int e = 0; e < n_est; e++) {
         memset(m.seen, 0, (size_t)n_ref);
@@ -66,22 +68,27 @@ static int variations(const double *ref, int n, beat_list v[5])
     int n_double = n > 0 ? 2 * n - 1 : 0;
     double *d = malloc(((size_t)n_double + 1) * sizeof *d);
     if (!d) return -1;
-    for (int k = 0; k < n_double; k++) d[k] = k % 2 ? 0.5 * (ref[k / 2] + ref[k / 2 + 1]) : ref[k / 2];
+    for (int k = 0; k < n_double; k++)
+        d[k] = k % 2 ? 0.5 * (ref[k / 2] + ref[k / 2 + 1]) : ref[k / 2];
     v[0] = (beat_list){(double *)ref, n};
     v[1] = (beat_list){malloc(((size_t)n + 1) * sizeof(double)), 0};
     v[2] = (beat_list){d, n_double};
     v[3] = (beat_list){malloc(((size_t)n + 1) * sizeof(double)), 0};
     v[4] = (beat_list){malloc(((size_t)n + 1) * sizeof(double)), 0};
     if (!v[1].beats || !v[3].beats || !v[4].beats) return -1;
-    for (int k = 1; k < n_double; k += 2) v[1].beats[v[1].n++] = d[k];
-    for (int k = 0; k < n; k += 2) v[3].beats[v[3].n++] = ref[k];
-    for (int k = 1; k < n; k += 2) v[4].beats[v[4].n++] = ref[k];
+    for (int k = 1; k < n_double; k += 2)
+        v[1].beats[v[1].n++] = d[k];
+    for (int k = 0; k < n; k += 2)
+        v[3].beats[v[3].n++] = ref[k];
+    for (int k = 1; k < n; k += 2)
+        v[4].beats[v[4].n++] = ref[k];
     return 0;
 }
 
 static void free_variations(beat_list v[5])
 {
-    for (int i = 1; i < 5; i++) free(v[i].beats);
+    for (int i = 1; i < 5; i++)
+        free(v[i].beats);
 }
 
 static int nearest(const double *a, int n, double x)
@@ -102,13 +109,15 @@ static double cemgil_one(const beat_list *v, const double *est, int n_est, doubl
     return accuracy / (0.5 * (n_est + v->n));
 }
 
-static double goto_score(const double *ref, int n, const double *est, int n_est, const st_beat_options *o)
+static double goto_score(const double *ref, int n, const double *est, int n_est,
+                         const st_beat_options *o)
 {
     double *error = malloc((size_t)n * sizeof *error);
     int *wrong = malloc((size_t)n * sizeof *wrong), n_wrong = 0;
     double score = 0;
     if (!error || !wrong) goto done;
-    for (int i = 0; i < n; i++) error[i] = 1;
+    for (int i = 0; i < n; i++)
+        error[i] = 1;
     for (int i = 1; i < n - 1; i++) {
         double previous = 0.5 * (ref[i] - ref[i - 1]), next = 0.5 * (ref[i + 1] - ref[i]);
         double lo = ref[i] - previous, hi = ref[i] + next;
@@ -140,9 +149,11 @@ static double goto_score(const double *ref, int n, const double *est, int n_est,
     if (have_track && end - start > 0) { /* an empty track (Python's empty slice) fails */
         int m = end - start;
         double mean_abs = 0, mean = 0, var = 0;
-        for (int i = start; i < end; i++) mean_abs += fabs(error[i]), mean += error[i];
+        for (int i = start; i < end; i++)
+            mean_abs += fabs(error[i]), mean += error[i];
         mean_abs /= m, mean /= m; /* an empty track gives NaN, which fails the tests below */
-        for (int i = start; i < end; i++) var += (error[i] - mean) * (error[i] - mean);
+        for (int i = start; i < end; i++)
+            var += (error[i] - mean) * (error[i] - mean);
         double std = sqrt(var / (m - 1));
         if (mean_abs < o->goto_mu && std < o->goto_sigma) score = 1;
     }
@@ -167,7 +178,8 @@ static int compare_double(const void *a, const void *b)
 /* Sorted unique 10 ms cells of beats shifted by offset. */
 static int cells(const double *beats, int n, double offset, long *out)
 {
-    for (int i = 0; i < n; i++) out[i] = (long)ceil((beats[i] - offset) * 100);
+    for (int i = 0; i < n; i++)
+        out[i] = (long)ceil((beats[i] - offset) * 100);
     qsort(out, (size_t)n, sizeof *out, compare_long);
     int m = 0;
     for (int i = 0; i < n; i++)
@@ -179,23 +191,28 @@ static double p_score(const double *ref, int n_ref, const double *est, int n_est
 {
     if (n_ref <= 1 || n_est <= 1) return 0;
     double offset = fmin(ref[0], est[0]);
-    for (int i = 0; i < n_ref; i++) offset = fmin(offset, ref[i]);
-    for (int i = 0; i < n_est; i++) offset = fmin(offset, est[i]);
+    for (int i = 0; i < n_ref; i++)
+        offset = fmin(offset, ref[i]);
+    for (int i = 0; i < n_est; i++)
+        offset = fmin(offset, est[i]);
     long *r = malloc((size_t)n_ref * sizeof *r), *e = malloc((size_t)n_est * sizeof *e);
     double *gaps = malloc((size_t)n_ref * sizeof *gaps);
     double score = NAN;
     if (r && e && gaps) {
         int nr = cells(ref, n_ref, offset, r), ne = cells(est, n_est, offset, e);
-        for (int i = 0; i + 1 < nr; i++) gaps[i] = (double)(r[i + 1] - r[i]);
+        for (int i = 0; i + 1 < nr; i++)
+            gaps[i] = (double)(r[i + 1] - r[i]);
         qsort(gaps, (size_t)(nr - 1), sizeof *gaps, compare_double);
-        double median = nr - 1 == 0 ? NAN
+        double median = nr - 1 == 0    ? NAN
                         : (nr - 1) % 2 ? gaps[(nr - 1) / 2]
                                        : 0.5 * (gaps[(nr - 1) / 2 - 1] + gaps[(nr - 1) / 2]);
         long window = (long)nearbyint(threshold * median); /* numpy rounds half to even */
         long pairs = 0;
         for (int i = 0, lo = 0; i < nr; i++) { /* (ref cell, est cell) pairs within the window */
-            while (lo < ne && e[lo] < r[i] - window) lo++;
-            for (int j = lo; j < ne && e[j] <= r[i] + window; j++) pairs++;
+            while (lo < ne && e[lo] < r[i] - window)
+                lo++;
+            for (int j = lo; j < ne && e[j] <= r[i] + window; j++)
+                pairs++;
         }
         score = (double)pairs / (n_est > n_ref ? n_est : n_ref);
     }
@@ -206,8 +223,8 @@ static double p_score(const double *ref, int n_ref, const double *est, int n_est
 }
 
 /* Continuity on one variation: continuous and total accuracy. */
-static int continuity_one(const beat_list *v, const double *est, int n_est, const st_beat_options *o,
-                          double *continuous, double *total)
+static int continuity_one(const beat_list *v, const double *est, int n_est,
+                          const st_beat_options *o, double *continuous, double *total)
 {
     const double *ref = v->beats;
     int n_ref = v->n, n = n_ref > n_est ? n_ref : n_est;
@@ -225,7 +242,8 @@ static int continuity_one(const beat_list *v, const double *est, int n_est, cons
             ref_interval = k + 1 < n_ref ? ref[k + 1] - ref[k] : ref[k] - at(ref, n_ref, k - 1);
             phase = ref_interval == 0 ? (diff == 0 ? 1 : INFINITY) : fabs(diff / ref_interval);
             est_interval = m + 1 < n_est ? est[m + 1] - est[m] : est[m] - at(est, n_est, m - 1);
-            period = ref_interval == 0 ? (est_interval == 0 ? 0 : INFINITY) : fabs(1 - est_interval / ref_interval);
+            period = ref_interval == 0 ? (est_interval == 0 ? 0 : INFINITY)
+                                       : fabs(1 - est_interval / ref_interval);
         } else {
             ref_interval = ref[k] - ref[k - 1];
             phase = fabs(diff / ref_interval);
@@ -259,7 +277,8 @@ static double entropy(const double *ref, int n_ref, const double *est, int n_est
     double h = NAN;
     if (!edges || !count) goto done;
     double step = 1.0 / bins; /* numpy.linspace(-0.5, 0.5, bins + 1) */
-    for (int i = 0; i <= bins; i++) edges[i] = -0.5 + i * step;
+    for (int i = 0; i <= bins; i++)
+        edges[i] = -0.5 + i * step;
     edges[bins] = 0.5;
     double total = 0;
     for (int i = 0; i < n_est; i++) {
@@ -281,8 +300,10 @@ static double entropy(const double *ref, int n_ref, const double *est, int n_est
         int lo = 0, hi = bins; /* the bin [edges[lo], edges[lo + 1]); the last one closed */
         while (hi - lo > 1) {
             int mid = (lo + hi) / 2;
-            if (x >= edges[mid]) lo = mid;
-            else hi = mid;
+            if (x >= edges[mid])
+                lo = mid;
+            else
+                hi = mid;
         }
         count[lo] += 1;
         total += 1;

@@ -10,8 +10,8 @@ typedef struct {
 } st_beat_scores;
 
 typedef struct {
-    double f_measure_window; /* 0.07 s */
-    double cemgil_sigma;     /* 0.04 s */
+    double f_measure_window;                    /* 0.07 s */
+    double cemgil_sigma;                        /* 0.04 s */
     double goto_threshold, goto_mu, goto_sigma; /* 0.35, 0.2, 0.2 */
     double p_score_threshold;                   /* 0.2 */
     double continuity_phase, continuity_period; /* 0.175, 0.175 */

@@ -12,12 +12,12 @@
 
 /* LAPACK, from OpenBLAS */
 extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
-extern void dpstrf_(const char *uplo, const int *n, double *a, const int *lda, int *piv,
-                    int *rank, const double *tol, double *work, int *info);
+extern void dpstrf_(const char *uplo, const int *n, double *a, const int *lda, int *piv, int *rank,
+                    const double *tol, double *work, int *info);
 extern void openblas_set_num_threads(int n);
 extern void dtrsm_(const char *side, const char *uplo, const char *transa, const char *diag,
-                   const int *m, const int *n, const double *alpha, const double *a,
-                   const int *lda, double *b, const int *ldb);
+                   const int *m, const int *n, const double *alpha, const double *a, const int *lda,
+                   double *b, const int *ldb);
 
 /* ---- correlations at short lags ----
  * r_xy[tau] = sum_u x[u + tau] y[u] for |tau| < L, from block FFTs: each
@@ -66,21 +66,24 @@ static void correlate_blocks(void *ctx, int64_t first, int64_t last, int thread)
                     int64_t t = t0 - (lag - 1) + i;
                     segment[i] = t >= 0 && t < c->n_samples ? v[t] : 0.0;
                 }
-                fftw_execute_dft_r2c(c->forward, segment, (fftw_complex *)(xf + (size_t)s * n_bins));
+                fftw_execute_dft_r2c(c->forward, segment,
+                                     (fftw_complex *)(xf + (size_t)s * n_bins));
             }
             if (c->needs_y[s]) { /* y[t0 .. t0 + block), zero padded */
                 for (int i = 0; i < m; i++) {
                     int64_t t = t0 + i;
                     segment[i] = i < c->block && t < c->n_samples ? v[t] : 0.0;
                 }
-                fftw_execute_dft_r2c(c->forward, segment, (fftw_complex *)(yf + (size_t)s * n_bins));
+                fftw_execute_dft_r2c(c->forward, segment,
+                                     (fftw_complex *)(yf + (size_t)s * n_bins));
             }
         }
         for (int p = 0; p < c->n_pairs; p++) {
             const double complex *x = xf + (size_t)c->pairs[p].x * n_bins;
             const double complex *y = yf + (size_t)c->pairs[p].y * n_bins;
             double complex *acc = sum + (size_t)p * n_bins;
-            for (int k = 0; k < n_bins; k++) acc[k] += x[k] * conj(y[k]);
+            for (int k = 0; k < n_bins; k++)
+                acc[k] += x[k] * conj(y[k]);
         }
     }
 done:
@@ -107,10 +110,16 @@ static void correlate_thread(void *ctx, int64_t begin, int64_t end)
 static double *correlate(const double *const *signal, int n_signals, int64_t n_samples, int lag,
                          const pair *pairs, int n_pairs, int n_threads)
 {
-    correlator c = {.n_signals = n_signals, .signal = signal, .n_samples = n_samples, .lag = lag,
-                    .n_pairs = n_pairs, .pairs = pairs, .n_threads = n_threads};
+    correlator c = {.n_signals = n_signals,
+                    .signal = signal,
+                    .n_samples = n_samples,
+                    .lag = lag,
+                    .n_pairs = n_pairs,
+                    .pairs = pairs,
+                    .n_threads = n_threads};
     c.fft_size = 1024;
-    while (c.fft_size < 16 * lag) c.fft_size *= 2;
+    while (c.fft_size < 16 * lag)
+        c.fft_size *= 2;
     c.block = c.fft_size - 2 * (lag - 1);
     int n_bins = c.fft_size / 2 + 1;
     int64_t n_blocks = (n_samples + c.block - 1) / c.block;
@@ -128,8 +137,10 @@ static double *correlate(const double *const *signal, int n_signals, int64_t n_s
     fftw_plan inverse = NULL;
     if (ok) {
         pthread_mutex_lock(&plan_lock);
-        c.forward = fftw_plan_dft_r2c_1d(c.fft_size, segment, (fftw_complex *)spectrum, FFTW_ESTIMATE);
-        inverse = fftw_plan_dft_c2r_1d(c.fft_size, (fftw_complex *)spectrum, segment, FFTW_ESTIMATE);
+        c.forward =
+            fftw_plan_dft_r2c_1d(c.fft_size, segment, (fftw_complex *)spectrum, FFTW_ESTIMATE);
+        inverse =
+            fftw_plan_dft_c2r_1d(c.fft_size, (fftw_complex *)spectrum, segment, FFTW_ESTIMATE);
         pthread_mutex_unlock(&plan_lock);
         ok = c.forward && inverse;
     }
@@ -145,7 +156,8 @@ static double *correlate(const double *const *signal, int n_signals, int64_t n_s
     for (int p = 0; ok && p < n_pairs; p++) {
         for (int k = 0; k < n_bins; k++) {
             double complex total = 0;
-            for (int t = 0; t < c.n_threads; t++) total += c.sum[t][(size_t)p * n_bins + k];
+            for (int t = 0; t < c.n_threads; t++)
+                total += c.sum[t][(size_t)p * n_bins + k];
             spectrum[k] = total;
         }
         fftw_execute_dft_c2r(inverse, (fftw_complex *)spectrum, segment);
@@ -157,7 +169,8 @@ static double *correlate(const double *const *signal, int n_signals, int64_t n_s
     if (c.forward) fftw_destroy_plan(c.forward);
     if (inverse) fftw_destroy_plan(inverse);
     pthread_mutex_unlock(&plan_lock);
-    for (int t = 0; c.sum && t < c.n_threads; t++) free(c.sum[t]);
+    for (int t = 0; c.sum && t < c.n_threads; t++)
+        free(c.sum[t]);
     free(c.sum);
     free(c.needs_x);
     free(c.needs_y);
@@ -176,8 +189,8 @@ static double *correlate(const double *const *signal, int n_signals, int64_t n_s
  * or pivoted Cholesky keeping the numerical rank. */
 typedef struct {
     int n, rank;
-    double *u;  /* n x n, column-major, upper factor */
-    int *piv;   /* 1-based, or NULL when not pivoted */
+    double *u; /* n x n, column-major, upper factor */
+    int *piv;  /* 1-based, or NULL when not pivoted */
 } gram_factor;
 
 static int factor(double *g, int n, gram_factor *f, int n_threads)
@@ -222,7 +235,8 @@ static void projected_energy(const gram_factor *f, double *d, int n_cols, double
         double *tmp = malloc((size_t)n * sizeof *tmp);
         for (int c = 0; tmp && c < n_cols; c++) {
             double *col = d + (size_t)c * n;
-            for (int i = 0; i < n; i++) tmp[i] = col[f->piv[i] - 1];
+            for (int i = 0; i < n; i++)
+                tmp[i] = col[f->piv[i] - 1];
             memcpy(col, tmp, (size_t)n * sizeof *tmp);
         }
         free(tmp);
@@ -230,7 +244,8 @@ static void projected_energy(const gram_factor *f, double *d, int n_cols, double
     if (r > 0) dtrsm_("L", "U", "T", "N", &r, &n_cols, &one, f->u, &n, d, &n);
     for (int c = 0; c < n_cols; c++) {
         double sum = 0;
-        for (int i = 0; i < r; i++) sum += d[(size_t)c * n + i] * d[(size_t)c * n + i];
+        for (int i = 0; i < r; i++)
+            sum += d[(size_t)c * n + i] * d[(size_t)c * n + i];
         energy[c] = sum;
     }
 }
@@ -259,7 +274,8 @@ static double safe_db(double num, double den)
 static double dot(const double *a, const double *b, int64_t n)
 {
     double s = 0;
-    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    for (int64_t i = 0; i < n; i++)
+        s += a[i] * b[i];
     return s;
 }
 
@@ -267,10 +283,12 @@ static double dot(const double *a, const double *b, int64_t n)
 static int next_permutation(int *p, int n)
 {
     int i = n - 2;
-    while (i >= 0 && p[i] >= p[i + 1]) i--;
+    while (i >= 0 && p[i] >= p[i + 1])
+        i--;
     if (i < 0) return 0;
     int j = n - 1;
-    while (p[j] <= p[i]) j--;
+    while (p[j] <= p[i])
+        j--;
     int t = p[i];
     p[i] = p[j];
     p[j] = t;
@@ -295,11 +313,14 @@ static int check_input(const st_bss_input *in, char *error, size_t error_size)
         return -1;
     }
     if (st_bss_any_silent(in->ref, n_src, n_chan, in->n_samples)) {
-        snprintf(error, error_size, "a reference source is silent (all zeros), which makes the evaluation ambiguous");
+        snprintf(error, error_size,
+                 "a reference source is silent (all zeros), which makes the evaluation ambiguous");
         return -1;
     }
     if (st_bss_any_silent(in->est, n_src, n_chan, in->n_samples)) {
-        snprintf(error, error_size, "an estimated source is silent (all zeros), which leaves the system underdetermined");
+        snprintf(
+            error, error_size,
+            "an estimated source is silent (all zeros), which leaves the system underdetermined");
         return -1;
     }
     return 0;
@@ -340,18 +361,22 @@ static int build_system(const st_bss_input *in, bss_system *s)
     }
     const int n_keep = s->n_keep, n_lags = 2 * flen - 1;
     const double *signals[1024];
-    for (int k = 0; k < n_keep; k++) signals[k] = in->ref[s->keep[k]];
-    for (int e = 0; e < n_rows; e++) signals[n_keep + e] = in->est[e];
+    for (int k = 0; k < n_keep; k++)
+        signals[k] = in->ref[s->keep[k]];
+    for (int e = 0; e < n_rows; e++)
+        signals[n_keep + e] = in->est[e];
     /* pairs: references among themselves (upper triangle), references x estimates */
     int n_pairs = n_keep * (n_keep + 1) / 2 + n_keep * n_rows, p = 0, tri_base[512];
     pair *pairs = malloc((size_t)n_pairs * sizeof *pairs);
     if (!pairs) return -1;
     for (int i = 0; i < n_keep; i++) {
         tri_base[i] = p;
-        for (int j = i; j < n_keep; j++) pairs[p++] = (pair){i, j};
+        for (int j = i; j < n_keep; j++)
+            pairs[p++] = (pair){i, j};
     }
     for (int k = 0; k < n_keep; k++)
-        for (int e = 0; e < n_rows; e++) pairs[p++] = (pair){k, n_keep + e};
+        for (int e = 0; e < n_rows; e++)
+            pairs[p++] = (pair){k, n_keep + e};
     double *lags = correlate(signals, n_keep + n_rows, n, flen, pairs, n_pairs, in->n_threads);
     free(pairs);
     s->dim = n_keep * flen;
@@ -369,15 +394,17 @@ static int build_system(const st_bss_input *in, bss_system *s)
             for (int b = 0; b < flen; b++)
                 for (int a = 0; a < flen; a++) {
                     int tau = b - a;
-                    double v = i <= j ? lags[(size_t)(tri_base[i] + j - i) * n_lags + tau + flen - 1]
-                                      : lags[(size_t)(tri_base[j] + i - j) * n_lags - tau + flen - 1];
+                    double v = i <= j
+                                   ? lags[(size_t)(tri_base[i] + j - i) * n_lags + tau + flen - 1]
+                                   : lags[(size_t)(tri_base[j] + i - j) * n_lags - tau + flen - 1];
                     s->g[(size_t)(j * flen + b) * dim + (i * flen + a)] = v;
                 }
     const size_t d_base = (size_t)(n_keep * (n_keep + 1) / 2);
     for (int e = 0; e < n_rows; e++)
         for (int k = 0; k < n_keep; k++)
             for (int a = 0; a < flen; a++)
-                s->d[(size_t)e * dim + k * flen + a] = lags[(d_base + (size_t)k * n_rows + e) * n_lags - a + flen - 1];
+                s->d[(size_t)e * dim + k * flen + a] =
+                    lags[(d_base + (size_t)k * n_rows + e) * n_lags - a + flen - 1];
     free(lags);
     return 0;
 }
@@ -399,7 +426,8 @@ static int own_system(const bss_system *s, int j, int *rows, double **g, double 
         for (int y = 0; y < n_own; y++)
             for (int b = 0; b < flen; b++)
                 memcpy(*g + (size_t)(y * flen + b) * dj + x * flen,
-                       s->g + (size_t)(rows[y] * flen + b) * s->dim + rows[x] * flen, (size_t)flen * sizeof **g);
+                       s->g + (size_t)(rows[y] * flen + b) * s->dim + rows[x] * flen,
+                       (size_t)flen * sizeof **g);
     for (int e = 0; e < s->n_cols; e++)
         for (int x = 0; x < n_own; x++)
             memcpy(*d + (size_t)e * dj + x * flen, s->d + (size_t)e * s->dim + rows[x] * flen,
@@ -412,7 +440,8 @@ static int own_system(const bss_system *s, int j, int *rows, double **g, double 
 static void best_order(const double *sir, int n_src, int64_t n_win, int permute, int *best)
 {
     int perm[ST_BSS_MAX_SOURCES];
-    for (int i = 0; i < n_src; i++) perm[i] = best[i] = i;
+    for (int i = 0; i < n_src; i++)
+        perm[i] = best[i] = i;
     if (!permute) return;
     double best_sir = -INFINITY;
     do {
@@ -441,8 +470,10 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
     }
     double *energy_all = malloc((size_t)n_rows * sizeof *energy_all);
     double *energy_own = malloc((size_t)n_rows * (size_t)n_src * sizeof *energy_own); /* [e][j] */
-    double *sdr = calloc((size_t)n_src * n_src, sizeof(double)), *sir = calloc((size_t)n_src * n_src, sizeof(double));
-    double *sar = calloc((size_t)n_src * n_src, sizeof(double)), *isr = calloc((size_t)n_src * n_src, sizeof(double));
+    double *sdr = calloc((size_t)n_src * n_src, sizeof(double)),
+           *sir = calloc((size_t)n_src * n_src, sizeof(double));
+    double *sar = calloc((size_t)n_src * n_src, sizeof(double)),
+           *isr = calloc((size_t)n_src * n_src, sizeof(double));
     int status = energy_all && energy_own && sdr && sir && sar && isr ? 0 : -1;
     /* ||P e||^2 = d' G^-1 d, for each source's own rows and for all */
     for (int j = 0; j < n_src && !status; j++) {
@@ -454,7 +485,8 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
             status = -1;
         } else {
             projected_energy(&f, dj, n_rows, en);
-            for (int e = 0; e < n_rows; e++) energy_own[(size_t)e * n_src + j] = en[e];
+            for (int e = 0; e < n_rows; e++)
+                energy_own[(size_t)e * n_src + j] = en[e];
         }
         if (n_own >= 0) free(gj), free(dj);
         free(f.piv);
@@ -500,7 +532,8 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
     }
     free(energy_all), free(energy_own), free(sdr), free(sir), free(sar), free(isr);
     if (!status) return 0;
-    snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources", n_src);
+    snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources",
+             n_src);
     return -1;
 }
 
@@ -512,26 +545,30 @@ static void solve(const gram_factor *f, double *d, int n_cols)
     int n = f->n, r = f->rank, info;
     double one = 1;
     if (!f->piv) {
-        extern void dpotrs_(const char *, const int *, const int *, const double *, const int *, double *,
-                            const int *, int *);
+        extern void dpotrs_(const char *, const int *, const int *, const double *, const int *,
+                            double *, const int *, int *);
         dpotrs_("U", &n, &n_cols, f->u, &n, d, &n, &info);
         return;
     }
     double *tmp = malloc((size_t)n * sizeof *tmp);
     for (int c = 0; tmp && c < n_cols; c++) {
         double *col = d + (size_t)c * n;
-        for (int i = 0; i < n; i++) tmp[i] = col[f->piv[i] - 1];
+        for (int i = 0; i < n; i++)
+            tmp[i] = col[f->piv[i] - 1];
         memcpy(col, tmp, (size_t)n * sizeof *tmp);
     }
     if (r > 0) {
         dtrsm_("L", "U", "T", "N", &r, &n_cols, &one, f->u, &n, d, &n);
         dtrsm_("L", "U", "N", "N", &r, &n_cols, &one, f->u, &n, d, &n);
     }
-    for (int c = 0; tmp && c < n_cols; c++) { /* the basic solution: zeros past the rank, then unpivot */
+    for (int c = 0; tmp && c < n_cols;
+         c++) { /* the basic solution: zeros past the rank, then unpivot */
         double *col = d + (size_t)c * n;
-        for (int i = r; i < n; i++) col[i] = 0;
+        for (int i = r; i < n; i++)
+            col[i] = 0;
         memcpy(tmp, col, (size_t)n * sizeof *tmp);
-        for (int i = 0; i < n; i++) col[f->piv[i] - 1] = tmp[i];
+        for (int i = 0; i < n; i++)
+            col[f->piv[i] - 1] = tmp[i];
     }
     free(tmp);
 }
@@ -545,8 +582,8 @@ typedef struct {
     double complex *spec, *acc;
 } convolver;
 
-static void project(convolver *cv, const double complex *const *ref_spec, const int *rows, int n_rows,
-                    const double *x, int flen, double *out, int64_t length)
+static void project(convolver *cv, const double complex *const *ref_spec, const int *rows,
+                    int n_rows, const double *x, int flen, double *out, int64_t length)
 {
     const int n_bins = cv->n_fft / 2 + 1;
     memset(cv->acc, 0, (size_t)n_bins * sizeof *cv->acc);
@@ -555,16 +592,19 @@ static void project(convolver *cv, const double complex *const *ref_spec, const 
         memcpy(cv->real, x + (size_t)k * flen, (size_t)flen * sizeof *cv->real);
         fftw_execute_dft_r2c(cv->forward, cv->real, (fftw_complex *)cv->spec);
         const double complex *r = ref_spec[rows[k]];
-        for (int b = 0; b < n_bins; b++) cv->acc[b] += cv->spec[b] * r[b];
+        for (int b = 0; b < n_bins; b++)
+            cv->acc[b] += cv->spec[b] * r[b];
     }
     fftw_execute_dft_c2r(cv->inverse, (fftw_complex *)cv->acc, cv->real);
-    for (int64_t t = 0; t < length; t++) out[t] = cv->real[t] / cv->n_fft;
+    for (int64_t t = 0; t < length; t++)
+        out[t] = cv->real[t] / cv->n_fft;
 }
 
-int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_scores *out, int64_t *n_win_out,
-                   char *error, size_t error_size)
+int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_scores *out,
+                   int64_t *n_win_out, char *error, size_t error_size)
 {
-    const int n_src = in->n_src, n_chan = in->n_chan, n_rows = n_src * n_chan, flen = in->filter_length;
+    const int n_src = in->n_src, n_chan = in->n_chan, n_rows = n_src * n_chan,
+              flen = in->filter_length;
     const int64_t n = in->n_samples, length = n + flen - 1;
     if (check_input(in, error, error_size)) return -1;
     int64_t n_win = window >= n || window <= 0 ? 1 : (n - window + hop) / hop;
@@ -579,30 +619,37 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
         double *gj;
         gram_factor f = {0};
         n_own[j] = own_system(&s, j, own_rows[j], &gj, &own_filters[j]);
-        if (n_own[j] < 0 || factor(gj, n_own[j] * flen, &f, in->n_threads)) status = -1;
-        else solve(&f, own_filters[j], n_rows);
+        if (n_own[j] < 0 || factor(gj, n_own[j] * flen, &f, in->n_threads))
+            status = -1;
+        else
+            solve(&f, own_filters[j], n_rows);
         if (n_own[j] >= 0) free(gj);
         free(f.piv);
     }
     gram_factor f = {0};
-    if (!status && factor(s.g, s.dim, &f, in->n_threads) == 0) solve(&f, s.d, n_rows);
-    else status = -1;
+    if (!status && factor(s.g, s.dim, &f, in->n_threads) == 0)
+        solve(&f, s.d, n_rows);
+    else
+        status = -1;
     free(f.piv);
     /* spectra of the kept references */
     convolver cv = {.n_fft = 1};
-    while (cv.n_fft < length + flen) cv.n_fft *= 2;
+    while (cv.n_fft < length + flen)
+        cv.n_fft *= 2;
     const int n_bins = cv.n_fft / 2 + 1;
     double complex *ref_spec[512] = {0};
     cv.real = fftw_alloc_real((size_t)cv.n_fft);
     cv.spec = fftw_alloc_complex((size_t)n_bins);
     cv.acc = fftw_alloc_complex((size_t)n_bins);
-    double *p_all = malloc((size_t)length * sizeof(double)), *p_own = malloc((size_t)length * sizeof(double));
+    double *p_all = malloc((size_t)length * sizeof(double)),
+           *p_own = malloc((size_t)length * sizeof(double));
     /* window sums: [je][jt][w] for the eight energies */
     double *sum = calloc((size_t)8 * n_src * n_src * (size_t)n_win, sizeof *sum);
     if (!cv.real || !cv.spec || !cv.acc || !p_all || !p_own || !sum) status = -1;
     if (!status) {
         pthread_mutex_lock(&plan_lock);
-        cv.forward = fftw_plan_dft_r2c_1d(cv.n_fft, cv.real, (fftw_complex *)cv.spec, FFTW_ESTIMATE);
+        cv.forward =
+            fftw_plan_dft_r2c_1d(cv.n_fft, cv.real, (fftw_complex *)cv.spec, FFTW_ESTIMATE);
         cv.inverse = fftw_plan_dft_c2r_1d(cv.n_fft, (fftw_complex *)cv.acc, cv.real, FFTW_ESTIMATE);
         pthread_mutex_unlock(&plan_lock);
     }
@@ -616,12 +663,13 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
         fftw_execute_dft_r2c(cv.forward, cv.real, (fftw_complex *)ref_spec[k]);
     }
     int all_rows[512];
-    for (int k = 0; k < s.n_keep; k++) all_rows[k] = k;
+    for (int k = 0; k < s.n_keep; k++)
+        all_rows[k] = k;
     for (int je = 0; je < n_src && !status; je++)
         for (int c = 0; c < n_chan; c++) {
             int e = je * n_chan + c;
-            project(&cv, (const double complex *const *)ref_spec, all_rows, s.n_keep, s.d + (size_t)e * s.dim, flen,
-                    p_all, length);
+            project(&cv, (const double complex *const *)ref_spec, all_rows, s.n_keep,
+                    s.d + (size_t)e * s.dim, flen, p_all, length);
             for (int jt = 0; jt < n_src; jt++) {
                 project(&cv, (const double complex *const *)ref_spec, own_rows[jt], n_own[jt],
                         own_filters[jt] + (size_t)e * n_own[jt] * flen, flen, p_own, length);
@@ -633,17 +681,18 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
                     double a = 0, b = 0, cc = 0, d = 0, ee = 0, ff = 0, g = 0, h = 0;
                     for (int64_t t = t0; t < t1; t++) {
                         double st = t < n ? ref[t] : 0, x = t < n ? est[t] : 0;
-                        a += st * st;                                   /* s_true */
-                        b += (x - st) * (x - st);                       /* e_spat + e_interf + e_artif */
-                        cc += (p_own[t] - st) * (p_own[t] - st);        /* e_spat */
-                        d += p_own[t] * p_own[t];                       /* s_true + e_spat */
+                        a += st * st;                            /* s_true */
+                        b += (x - st) * (x - st);                /* e_spat + e_interf + e_artif */
+                        cc += (p_own[t] - st) * (p_own[t] - st); /* e_spat */
+                        d += p_own[t] * p_own[t];                /* s_true + e_spat */
                         ee += (p_all[t] - p_own[t]) * (p_all[t] - p_own[t]); /* e_interf */
-                        ff += p_all[t] * p_all[t];                      /* s_true + e_spat + e_interf */
-                        g += (x - p_all[t]) * (x - p_all[t]);           /* e_artif */
-                        h += (x - p_own[t]) * (x - p_own[t]);           /* e_interf + e_artif */
+                        ff += p_all[t] * p_all[t];            /* s_true + e_spat + e_interf */
+                        g += (x - p_all[t]) * (x - p_all[t]); /* e_artif */
+                        h += (x - p_own[t]) * (x - p_own[t]); /* e_interf + e_artif */
                     }
                     double v[8] = {a, b, cc, d, ee, ff, g, h};
-                    for (int q = 0; q < 8; q++) acc[q * n_win + w] += v[q];
+                    for (int q = 0; q < 8; q++)
+                        acc[q * n_win + w] += v[q];
                 }
             }
         }
@@ -679,13 +728,16 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
     if (cv.forward) fftw_destroy_plan(cv.forward);
     if (cv.inverse) fftw_destroy_plan(cv.inverse);
     pthread_mutex_unlock(&plan_lock);
-    for (int k = 0; k < s.n_keep; k++) fftw_free(ref_spec[k]);
-    for (int j = 0; j < n_src; j++) free(own_filters[j]);
+    for (int k = 0; k < s.n_keep; k++)
+        fftw_free(ref_spec[k]);
+    for (int j = 0; j < n_src; j++)
+        free(own_filters[j]);
     fftw_free(cv.real), fftw_free(cv.spec), fftw_free(cv.acc);
     free(p_all), free(p_own), free(sum);
     free_system(&s);
     if (!status) return 0;
 oom_early:
-    snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources", n_src);
+    snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources",
+             n_src);
     return -1;
 }

@@ -64,12 +64,13 @@ static int compare_float(const void *a, const void *b)
  * most one place, so the new median is m, the largest value below it or the
  * smallest above it; all three are found for every lane at once with
  * branch-free vector operations. No sort per element. */
-__attribute__((target_clones("avx2", "default")))
-static void slide(const v8f *ext, int n, int k, v8f *y, v8f *w, const v8f *first)
+__attribute__((target_clones("avx2", "default"))) static void
+slide(const v8f *ext, int n, int k, v8f *y, v8f *w, const v8f *first)
 {
     const int rank = k / 2;
     const v8i vrank = {rank, rank, rank, rank, rank, rank, rank, rank};
-    const v8f inf = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
+    const v8f inf = {INFINITY, INFINITY, INFINITY, INFINITY,
+                     INFINITY, INFINITY, INFINITY, INFINITY};
     v8f med = *first;
     v8i lt = {0}, le = {0};
     for (int j = 0; j < k; j++) {
@@ -112,11 +113,13 @@ void st_median_lanes(st_median *m, const float *x, ptrdiff_t step, ptrdiff_t lan
             m->ext[j][l] = seq[(t >= 0 && t < n ? t : reflect(t, n)) * step];
         }
         float sorted[k];
-        for (int j = 0; j < k; j++) sorted[j] = m->ext[j][l];
+        for (int j = 0; j < k; j++)
+            sorted[j] = m->ext[j][l];
         qsort(sorted, (size_t)k, sizeof *sorted, compare_float);
         first[l] = sorted[k / 2];
     }
     slide(m->ext, n, k, m->out, m->window, &first);
     for (int l = 0; l < n_lanes; l++)
-        for (int t = 0; t < n; t++) y[t * step + l * lane_step] = m->out[t][l];
+        for (int t = 0; t < n; t++)
+            y[t * step + l * lane_step] = m->out[t][l];
 }

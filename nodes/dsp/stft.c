@@ -87,7 +87,7 @@ typedef struct {
     const st_spectrum *s;
     st_audio *a;
     const float *window;
-    const float *synthesis; /* window / n_fft: FFTW's inverse is unnormalised */
+    const float *synthesis;    /* window / n_fft: FFTW's inverse is unnormalised */
     const float *periodic_sum; /* hop: the window-square sum where all frames cover */
     const st_fft *fft;
     int64_t padded_length;
@@ -157,13 +157,15 @@ done:
 int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads)
 {
     float *window = malloc((2 * (size_t)s->n_fft + (size_t)s->hop_samples) * sizeof *window);
-    istft_job job = {s, a, window, window + s->n_fft, window + 2 * s->n_fft, st_fft_get(s->n_fft), 0, 0};
+    istft_job job = {s, a, window, window + s->n_fft, window + 2 * s->n_fft, st_fft_get(s->n_fft),
+                     0, 0};
     if (!window || !job.fft) {
         free(window);
         return -1;
     }
     st_window_fill(s->window, s->n_fft, window);
-    for (int i = 0; i < s->n_fft; i++) window[s->n_fft + i] = window[i] / (float)s->n_fft;
+    for (int i = 0; i < s->n_fft; i++)
+        window[s->n_fft + i] = window[i] / (float)s->n_fft;
     for (int r = 0; r < s->hop_samples; r++) { /* at a p = r (mod hop) with every frame present */
         int64_t p = (int64_t)(s->n_fft / s->hop_samples + 1) * s->hop_samples + r;
         int64_t lo = (p - s->n_fft + 1 + s->hop_samples - 1) / s->hop_samples;

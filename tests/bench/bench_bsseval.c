@@ -20,7 +20,8 @@ static st_graph *g;
 static st_node *add(const char *type, st_node *const *in, int n_in, const st_arg *args, int n_args)
 {
     st_ref refs[8];
-    for (int i = 0; i < n_in; i++) refs[i] = (st_ref){in[i], -1};
+    for (int i = 0; i < n_in; i++)
+        refs[i] = (st_ref){in[i], -1};
     st_node *n = st_graph_add(g, st_registry_find(type), refs, n_in, args, n_args, "bench");
     if (!n) {
         fprintf(stderr, "bench: %s\n", st_graph_error(g));
@@ -32,8 +33,12 @@ static st_node *add(const char *type, st_node *const *in, int n_in, const st_arg
 static double run(double seconds, double *sdr0)
 {
     g = st_graph_new();
-    st_arg a[] = {{.name = "kind", .is_string = 1, .str = "noise"}, {.name = "seconds", .num = seconds}, {.name = "seed", .num = 1}};
-    st_arg b[] = {{.name = "kind", .is_string = 1, .str = "chirp"}, {.name = "seconds", .num = seconds}, {.name = "freq", .num = 60}};
+    st_arg a[] = {{.name = "kind", .is_string = 1, .str = "noise"},
+                  {.name = "seconds", .num = seconds},
+                  {.name = "seed", .num = 1}};
+    st_arg b[] = {{.name = "kind", .is_string = 1, .str = "chirp"},
+                  {.name = "seconds", .num = seconds},
+                  {.name = "freq", .num = 60}};
     st_node *s1 = add("signal", NULL, 0, a, 3), *s2 = add("signal", NULL, 0, b, 3);
     st_arg leak = {.name = "factor", .num = 0.2};
     st_node *l1 = add("gain", &s2, 1, &leak, 1), *l2 = add("gain", &s1, 1, &leak, 1);
@@ -73,16 +78,22 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("%-46s %9s %10s %10s %10s\n", "bss_eval_sources, 2 mono sources, 44.1 kHz", "wall s", "target", "mir_eval", "ratio");
-    printf("%-46s %9.3f %10s %10s %9.0fx\n", "30 s (best of 3)", t30, "< 0.15 s", "3.71 s", 3.71 / t30);
-    printf("%-46s %9.3f %10s %10s %9.0fx\n", "180 s (best of 2)", t180, "< 1 s", "27.3 s", 27.3 / t180);
-    printf("peak memory %.0f MB (whole process); SDR of source 1: %.2f dB (30 s), %.2f dB (180 s)\n",
-           ru.ru_maxrss / 1024.0, sdr30, sdr180);
+    printf("%-46s %9s %10s %10s %10s\n", "bss_eval_sources, 2 mono sources, 44.1 kHz", "wall s",
+           "target", "mir_eval", "ratio");
+    printf("%-46s %9.3f %10s %10s %9.0fx\n", "30 s (best of 3)", t30, "< 0.15 s", "3.71 s",
+           3.71 / t30);
+    printf("%-46s %9.3f %10s %10s %9.0fx\n", "180 s (best of 2)", t180, "< 1 s", "27.3 s",
+           27.3 / t180);
+    printf(
+        "peak memory %.0f MB (whole process); SDR of source 1: %.2f dB (30 s), %.2f dB (180 s)\n",
+        ru.ru_maxrss / 1024.0, sdr30, sdr180);
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_bsseval.json", out_dir);
     FILE *f = fopen(path, "w");
     if (f) {
-        fprintf(f, "{\"bss_eval_sources_30s_s\": %.4f, \"bss_eval_sources_180s_s\": %.4f, \"peak_mb\": %.0f}\n",
+        fprintf(f,
+                "{\"bss_eval_sources_30s_s\": %.4f, \"bss_eval_sources_180s_s\": %.4f, "
+                "\"peak_mb\": %.0f}\n",
                 t30, t180, ru.ru_maxrss / 1024.0);
         fclose(f);
     }

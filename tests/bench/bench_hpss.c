@@ -45,7 +45,8 @@ int main(int argc, char **argv)
     double best = 1e9, best_hpss = 1e9;
     for (int r = 0; r < 3; r++) {
         g = st_graph_new();
-        st_arg song_args[] = {{.name = "bars", .num = 90}, {.name = "tempo", .num = 120}}; /* 180 s */
+        st_arg song_args[] = {{.name = "bars", .num = 90},
+                              {.name = "tempo", .num = 120}}; /* 180 s */
         st_node *song = add("testsong", NULL, -1, song_args, 2);
         st_node *mix = add("mono", song, 0, NULL, 0);
         st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
@@ -64,16 +65,18 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("%-52s %9s %10s %10s %9s\n", "HPSS, 180 s 44.1 kHz mono (best of 3)", "wall s", "target", "librosa", "ratio");
-    printf("%-52s %9.3f %10s %10s %8.0fx\n", "hpss (kernel 31, power 2, soft) + 2 ISTFTs", best, "< 0.4 s", "15.7 s", 15.7 / best);
+    printf("%-52s %9s %10s %10s %9s\n", "HPSS, 180 s 44.1 kHz mono (best of 3)", "wall s", "target",
+           "librosa", "ratio");
+    printf("%-52s %9.3f %10s %10s %8.0fx\n", "hpss (kernel 31, power 2, soft) + 2 ISTFTs", best,
+           "< 0.4 s", "15.7 s", 15.7 / best);
     printf("%-52s %9.3f\n", "  of which hpss (medians and masks)", best_hpss);
     printf("peak memory %.0f MB (whole process)\n", ru.ru_maxrss / 1024.0);
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_hpss.json", out_dir);
     FILE *f = fopen(path, "w");
     if (f) {
-        fprintf(f, "{\"hpss_istft_180s_mono_s\": %.4f, \"hpss_only_s\": %.4f, \"peak_mb\": %.0f}\n", best, best_hpss,
-                ru.ru_maxrss / 1024.0);
+        fprintf(f, "{\"hpss_istft_180s_mono_s\": %.4f, \"hpss_only_s\": %.4f, \"peak_mb\": %.0f}\n",
+                best, best_hpss, ru.ru_maxrss / 1024.0);
         fclose(f);
     }
     return 0;
