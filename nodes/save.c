@@ -124,6 +124,9 @@ int st_save_audio(st_run *run, const st_audio *a, const char *path, const char *
         return ST_ERR;
     }
     sf_command(f, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    /* libsndfile's PEAK chunk carries the time of writing: without it the same
+     * samples always make the same file */
+    sf_command(f, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     float *block = malloc((size_t)BLOCK_FRAMES * (size_t)a->n_channels * sizeof *block);
     int status = block ? ST_OK : st_fail(run, "out of memory writing '%s'", path);
     for (int64_t done = 0; status == ST_OK && done < a->n_frames;) {

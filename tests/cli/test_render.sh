@@ -15,7 +15,7 @@ for block in 64 100 1024; do
     "$STRATA" --quiet render examples/play-file.lua "$dir/src.wav" -o "$dir/b$block.wav" --seconds 3.5 --block "$block"
 done
 cmp -s "$dir/b64.wav" "$dir/b100.wav" && cmp -s "$dir/b64.wav" "$dir/b1024.wav"
-ok "render blocks 64, 100 and 1024 give identical files" $? "files differ"
+ok "render blocks 64, 100 and 1024 give identical files" $? "files differ: $(cmp "$dir/b64.wav" "$dir/b100.wav"; cmp "$dir/b64.wav" "$dir/b1024.wav")"
 
 cat > "$dir/check.lua" <<EOF2
 local strata = require "strata"
