@@ -126,8 +126,10 @@ static void apply_masks(void *ctx, int64_t begin, int64_t end)
         j->out_p->data[i] = x * mp;
         j->masks[i] = mh; /* in place of harm[i] and perc[i], read above */
         j->masks[j->n + i] = mp;
-        j->masks[2 * j->n + i] = residual ? 1.0f - mh - mp : 0.0f; /* was the magnitude */
-        if (residual) j->out_r->data[i] = x * (1.0f - mh - mp);
+        if (residual) {
+            j->masks[2 * j->n + i] = 1.0f - mh - mp;
+            j->out_r->data[i] = x * (1.0f - mh - mp);
+        }
     }
 }
 
@@ -153,25 +155,16 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
         kp = odd_at_least(st_num(p, "kernel_p_hz") * s->n_fft / s->rate_hz);
     float margin_h = (float)(st_num(p, "margin_h") ? st_num(p, "margin_h") : st_num(p, "margin"));
     float margin_p = (float)(st_num(p, "margin_p") ? st_num(p, "margin_p") : st_num(p, "margin"));
-    /* The masks array is allocated first and is the only scratch: the two
-     * filters write into the harmonic and percussive slots, the magnitudes
-     * sit in the residual slot until the masks replace them. Fresh memory is
-     * what a large spectrum costs most. */
+    /* No scratch of its own: the filters write into the harmonic and
+     * percussive slots of the masks array and the magnitudes sit in the
+     * harmonic output spectrum until the masks are applied. Fresh memory is
+     * what a large spectrum costs most; the residual slot and spectrum stay
+     * untouched (free zero pages) when both margins are 1. */
     int64_t shape[4] = {3, s->n_channels, s->n_frames, s->n_bins};
     static const char *const axes[] = {"mask", "channel", "time", "freq"};
     st_value *h = NULL, *pc = NULL, *r = NULL, *masks = st_array_new(4, shape, axes);
     int status = ST_OK;
     if (!masks) {
-        status = st_fail(run, "out of memory");
-        goto done;
-    }
-    float *harm = masks->u.array.data, *perc = harm + n, *mag = perc + n;
-    filter_job fj = {s, mag, harm, perc, kh, kp, (int64_t)s->n_channels * s->n_frames, 0};
-    st_parallel_for(run->n_threads, (int64_t)n, magnitudes, &fj);
-    int blocks = (s->n_bins + 7) / 8;
-    st_parallel_for(run->n_threads, (fj.n_rows + 7) / 8, filter_freq, &fj);
-    st_parallel_for(run->n_threads, (int64_t)s->n_channels * blocks, filter_time, &fj);
-    if (fj.failed) {
         status = st_fail(run, "out of memory");
         goto done;
     }
@@ -182,6 +175,16 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
     r = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
                         s->rate_hz, s->length_samples);
     if (!h || !pc || !r) {
+        status = st_fail(run, "out of memory");
+        goto done;
+    }
+    float *harm = masks->u.array.data, *perc = harm + n, *mag = (float *)h->u.spectrum.data;
+    filter_job fj = {s, mag, harm, perc, kh, kp, (int64_t)s->n_channels * s->n_frames, 0};
+    st_parallel_for(run->n_threads, (int64_t)n, magnitudes, &fj);
+    int blocks = (s->n_bins + 7) / 8;
+    st_parallel_for(run->n_threads, (fj.n_rows + 7) / 8, filter_freq, &fj);
+    st_parallel_for(run->n_threads, (int64_t)s->n_channels * blocks, filter_time, &fj);
+    if (fj.failed) {
         status = st_fail(run, "out of memory");
         goto done;
     }

@@ -33,6 +33,7 @@
     X(hpss) \
     X(softmask) \
     X(wiener) \
+    X(threshold_mask) \
     X(apply_mask) \
     X(resynth)
 /* clang-format on */

@@ -39,3 +39,8 @@ t.raises("a mask of the wrong size is refused", function()
   strata.resynth(stereo, song.bass:stft { n_fft = 512 }:magnitude()):eval()
 end, "the mask is")
 t.raises("an index past the list", function() masks[3]:eval() end, "index 3: the list holds 2 values")
+
+local th = masks[1]:threshold_mask { threshold = 0.5 }:samples()
+local agree = true
+for i = 1, #th, 7 do agree = agree and (th[i] == 1) == (m1[i] > 0.5) end
+t.check("threshold masks", agree, "a bin disagrees")
