@@ -80,8 +80,7 @@ bench: $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%) $(BIN)
 	    $$b $(BUILD)/bench-out || exit 1; done
 
 demo: deps all
-	@mkdir -p demo-out
-	./$(BIN) stft-roundtrip --demo demo-out/roundtrip.wav
+	./$(BIN) demo demo-out
 
 docs: $(BIN)
 	./$(BIN) nodes --markdown > doc/nodes.md.tmp && mv doc/nodes.md.tmp doc/nodes.md

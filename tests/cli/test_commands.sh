@@ -35,6 +35,12 @@ ok "demo round trip is exact" "$(yes_if test -n "$(echo "$out" | grep '(exact)')
 "$STRATA" --quiet stft-roundtrip "$dir/demo.wav" "$dir/back.wav" --n-fft 4096 --hop 2048 > "$dir/rt" 2>&1
 ok "round trip of a file" "$(yes_if grep -q '(exact)' "$dir/rt")" "$(cat "$dir/rt")"
 
+out=$("$STRATA" --quiet demo "$dir/demo" --bars 8)
+sdr=$(echo "$out" | sed -n 's/.*drums vs percussive: *SDR *\([-0-9.]*\).*/\1/p')
+rest=$(echo "$out" | sed -n 's/.*rest  vs harmonic: *SDR *\([-0-9.]*\).*/\1/p')
+ok "demo: HPSS of the test song scores above 3 dB and 6 dB" "$(yes_if awk -v a="$sdr" -v b="$rest" 'BEGIN { exit !(a > 3 && b > 6) }')" "$out"
+ok "demo writes its files" "$(yes_if test -s "$dir/demo/percussive.wav")" "$(ls "$dir/demo")"
+
 cat > "$dir/info.lua" <<'EOF2'
 local strata = require "strata"
 strata.signal{ seconds = 2, channels = 2 }:info("sig")
