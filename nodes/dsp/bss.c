@@ -225,22 +225,26 @@ static int factor(double *g, int n, gram_factor *f, int n_threads)
     return info < 0 ? -1 : 0;
 }
 
+/* Rows of d (n x n_cols, column-major) in the factor's pivot order: d <- P' d. */
+static void pivot_rows(const gram_factor *f, double *d, int n_cols)
+{
+    int n = f->n;
+    double *tmp = malloc((size_t)n * sizeof *tmp);
+    for (int c = 0; tmp && c < n_cols; c++) {
+        double *col = d + (size_t)c * n;
+        for (int i = 0; i < n; i++) tmp[i] = col[f->piv[i] - 1];
+        memcpy(col, tmp, (size_t)n * sizeof *tmp);
+    }
+    free(tmp);
+}
+
 /* d' G^-1 d for each column of d (n x n_cols, column-major; overwritten):
  * with G = U'U (after pivoting), it is the squared norm of U^-T d. */
 static void projected_energy(const gram_factor *f, double *d, int n_cols, double *energy)
 {
     int n = f->n, r = f->rank;
     double one = 1;
-    if (f->piv) { /* permute rows: d <- P' d */
-        double *tmp = malloc((size_t)n * sizeof *tmp);
-        for (int c = 0; tmp && c < n_cols; c++) {
-            double *col = d + (size_t)c * n;
-            for (int i = 0; i < n; i++)
-                tmp[i] = col[f->piv[i] - 1];
-            memcpy(col, tmp, (size_t)n * sizeof *tmp);
-        }
-        free(tmp);
-    }
+    if (f->piv) pivot_rows(f, d, n_cols);
     if (r > 0) dtrsm_("L", "U", "T", "N", &r, &n_cols, &one, f->u, &n, d, &n);
     for (int c = 0; c < n_cols; c++) {
         double sum = 0;
@@ -550,13 +554,8 @@ static void solve(const gram_factor *f, double *d, int n_cols)
         dpotrs_("U", &n, &n_cols, f->u, &n, d, &n, &info);
         return;
     }
+    pivot_rows(f, d, n_cols);
     double *tmp = malloc((size_t)n * sizeof *tmp);
-    for (int c = 0; tmp && c < n_cols; c++) {
-        double *col = d + (size_t)c * n;
-        for (int i = 0; i < n; i++)
-            tmp[i] = col[f->piv[i] - 1];
-        memcpy(col, tmp, (size_t)n * sizeof *tmp);
-    }
     if (r > 0) {
         dtrsm_("L", "U", "T", "N", &r, &n_cols, &one, f->u, &n, d, &n);
         dtrsm_("L", "U", "N", "N", &r, &n_cols, &one, f->u, &n, d, &n);
