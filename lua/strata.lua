@@ -36,8 +36,9 @@ function strata.args(spec)
     lines[#lines + 1] = "\noptions:"
     for _, o in ipairs(options) do
       local kind = type(o[2])
-      local flag = kind == "boolean" and "--" .. o[1] or kind == "table" and string.format("--%s F...", o[1])
-        or string.format("--%s %s", o[1], kind == "number" and "N" or "S")
+      local dash = #o[1] == 1 and "-" or "--" -- one-letter options take one dash (-o)
+      local flag = kind == "boolean" and dash .. o[1] or kind == "table" and string.format("%s%s F...", dash, o[1])
+        or string.format("%s%s %s", dash, o[1], kind == "number" and "N" or "S")
       local default = (kind == "boolean" or kind == "table") and "" or string.format(" (default %s)", tostring(o[2]))
       lines[#lines + 1] = string.format("  %-18s %s%s", flag, o[3] or "", default)
     end
