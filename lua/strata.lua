@@ -39,7 +39,8 @@ function strata.args(spec)
       local dash = #o[1] == 1 and "-" or "--" -- one-letter options take one dash (-o)
       local flag = kind == "boolean" and dash .. o[1] or kind == "table" and string.format("%s%s F...", dash, o[1])
         or string.format("%s%s %s", dash, o[1], kind == "number" and "N" or "S")
-      local default = (kind == "boolean" or kind == "table") and "" or string.format(" (default %s)", tostring(o[2]))
+      local default = (kind == "boolean" or kind == "table" or o[2] == "") and ""
+        or string.format(" (default %s)", tostring(o[2]))
       lines[#lines + 1] = string.format("  %-18s %s%s", flag, o[3] or "", default)
     end
     lines[#lines + 1] = string.format("  %-18s %s", "--help", "show this help")
