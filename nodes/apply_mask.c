@@ -15,8 +15,7 @@ static int apply_mask_run(st_run *run, st_value *const *in, int n_in, const st_p
     int mask_channels;
     const float *mask = st_mask_for(run, &in[1]->u.array, st_int(p, "index"), s, &mask_channels);
     if (!mask) return ST_ERR;
-    st_value *v = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window,
-                                  s->center, s->rate_hz, s->length_samples);
+    st_value *v = st_spectrum_like(s);
     if (!v) return st_fail(run, "out of memory");
     size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
     for (int c = 0; c < s->n_channels; c++) {

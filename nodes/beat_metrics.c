@@ -57,20 +57,13 @@ static int beat_metrics_run(st_run *run, st_value *const *in, int n_in, const st
             s.amlt,
             s.information_gain,
             st_beat_f_measure(ref_down, n_ref_down, est_down, n_est_down, o.f_measure_window)};
-        const char *names[N_SCORES];
         st_value *fields[N_SCORES];
         int64_t one = 1;
         static const char *const axis[] = {"value"};
-        int ok = 1;
-        for (int i = 0; i < N_SCORES; i++) {
-            names[i] = st_node_beat_metrics.outputs[i].name;
-            fields[i] = st_array_new(1, &one, axis);
-            if (fields[i])
+        for (int i = 0; i < N_SCORES; i++)
+            if ((fields[i] = st_array_new(1, &one, axis)))
                 fields[i]->u.array.data[0] = (float)values[i];
-            else
-                ok = 0;
-        }
-        *out = ok ? st_record_new(N_SCORES, names, fields) : NULL;
+        *out = st_record_of_outputs(&st_node_beat_metrics, fields);
         for (int i = 0; i < N_SCORES; i++)
             st_value_unref(fields[i]);
         if (!*out) status = st_fail(run, "out of memory");

@@ -215,16 +215,10 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
             vector(n_src, 0, isr),       vector(n_src, 0, perm_d),    vector(n_src, 0, si),
             vector(n_src, 0, sd),        vector(n_src, n_win, f_sdr), vector(n_src, n_win, f_sir),
             vector(n_src, n_win, f_sar), vector(n_src, n_win, f_isr), vector(n_src, n_win, f_perm)};
-        int ok = 1;
-        for (int i = 0; i < N_OUT; i++)
-            ok = ok && field[i];
-        const char *names[N_OUT];
-        for (int i = 0; i < N_OUT; i++)
-            names[i] = st_node_bsseval.outputs[i].name;
-        if (ok) *out = st_record_new(N_OUT, names, field);
+        *out = st_record_of_outputs(&st_node_bsseval, field);
         for (int i = 0; i < N_OUT; i++)
             st_value_unref(field[i]);
-        if (!ok || !*out) status = st_fail(run, "out of memory");
+        if (!*out) status = st_fail(run, "out of memory");
     }
     st_zfree(block);
     free(scores);

@@ -43,6 +43,29 @@ static int odd_at_least(double x)
     return n % 2 ? n : n + 1;
 }
 
+/* The settings both forms use, resolved from the parameters once. */
+typedef struct {
+    int kernel_h, kernel_p; /* frames, bins (odd when given in seconds or Hz) */
+    float margin_h, margin_p, power;
+    int split_zeros; /* both margins 1: librosa splits empty bins 0.5 / 0.5 */
+} hpss_settings;
+
+static hpss_settings resolve(const st_params *p, double rate_hz, int hop_samples, int n_fft)
+{
+    hpss_settings s;
+    s.kernel_h = st_int(p, "kernel_h") ? st_int(p, "kernel_h") : st_int(p, "kernel");
+    s.kernel_p = st_int(p, "kernel_p") ? st_int(p, "kernel_p") : st_int(p, "kernel");
+    if (st_num(p, "kernel_h_s") > 0)
+        s.kernel_h = odd_at_least(st_num(p, "kernel_h_s") * rate_hz / hop_samples);
+    if (st_num(p, "kernel_p_hz") > 0)
+        s.kernel_p = odd_at_least(st_num(p, "kernel_p_hz") * n_fft / rate_hz);
+    s.margin_h = (float)(st_num(p, "margin_h") ? st_num(p, "margin_h") : st_num(p, "margin"));
+    s.margin_p = (float)(st_num(p, "margin_p") ? st_num(p, "margin_p") : st_num(p, "margin"));
+    s.power = st_choice(p, "mask") == 1 ? INFINITY : (float)st_num(p, "power");
+    s.split_zeros = s.margin_h == 1 && s.margin_p == 1;
+    return s;
+}
+
 static int hpss_check(const st_params *p, char *error, size_t size)
 {
     double mh = st_num(p, "margin_h"), mp = st_num(p, "margin_p");
@@ -106,21 +129,26 @@ typedef struct {
     const float *harm, *perc;
     st_spectrum *out_h, *out_p, *out_r;
     float *masks; /* 3 x n */
-    float margin_h, margin_p, power;
-    int split_zeros;
+    hpss_settings set;
     size_t n;
 } mask_job;
+
+/* The two masks of one bin from its filtered values, as librosa makes them. */
+static void masks_of(const hpss_settings *set, float harm, float perc, float *mh, float *mp)
+{
+    *mh = st_softmask(harm, perc * set->margin_h, set->power, set->split_zeros);
+    *mp = st_softmask(perc, harm * set->margin_p, set->power, set->split_zeros);
+}
 
 /* With both margins 1 the residual is zero (up to rounding) and is left so:
  * untouched pages of a fresh value cost nothing. */
 static void apply_masks(void *ctx, int64_t begin, int64_t end)
 {
     mask_job *j = ctx;
-    const int residual = !(j->margin_h == 1 && j->margin_p == 1);
+    const int residual = !j->set.split_zeros;
     for (int64_t i = begin; i < end; i++) {
-        float h = j->harm[i], p = j->perc[i];
-        float mh = st_softmask(h, p * j->margin_h, j->power, j->split_zeros);
-        float mp = st_softmask(p, h * j->margin_p, j->power, j->split_zeros);
+        float mh, mp;
+        masks_of(&j->set, j->harm[i], j->perc[i], &mh, &mp);
         float complex x = j->s->data[i];
         j->out_h->data[i] = x * mh;
         j->out_p->data[i] = x * mp;
@@ -147,14 +175,7 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
     const size_t n = (size_t)s->n_channels * (size_t)s->n_frames * (size_t)s->n_bins;
-    int kh = st_int(p, "kernel_h") ? st_int(p, "kernel_h") : st_int(p, "kernel");
-    int kp = st_int(p, "kernel_p") ? st_int(p, "kernel_p") : st_int(p, "kernel");
-    if (st_num(p, "kernel_h_s") > 0)
-        kh = odd_at_least(st_num(p, "kernel_h_s") * s->rate_hz / s->hop_samples);
-    if (st_num(p, "kernel_p_hz") > 0)
-        kp = odd_at_least(st_num(p, "kernel_p_hz") * s->n_fft / s->rate_hz);
-    float margin_h = (float)(st_num(p, "margin_h") ? st_num(p, "margin_h") : st_num(p, "margin"));
-    float margin_p = (float)(st_num(p, "margin_p") ? st_num(p, "margin_p") : st_num(p, "margin"));
+    const hpss_settings set = resolve(p, s->rate_hz, s->hop_samples, s->n_fft);
     /* No scratch of its own: the filters write into the harmonic and
      * percussive slots of the masks array and the magnitudes sit in the
      * harmonic output spectrum until the masks are applied. Fresh memory is
@@ -168,18 +189,16 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
         status = st_fail(run, "out of memory");
         goto done;
     }
-    h = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
-                        s->rate_hz, s->length_samples);
-    pc = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
-                         s->rate_hz, s->length_samples);
-    r = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window, s->center,
-                        s->rate_hz, s->length_samples);
+    h = st_spectrum_like(s);
+    pc = st_spectrum_like(s);
+    r = st_spectrum_like(s);
     if (!h || !pc || !r) {
         status = st_fail(run, "out of memory");
         goto done;
     }
     float *harm = masks->u.array.data, *perc = harm + n, *mag = (float *)h->u.spectrum.data;
-    filter_job fj = {s, mag, harm, perc, kh, kp, (int64_t)s->n_channels * s->n_frames, 0};
+    filter_job fj = {
+        s, mag, harm, perc, set.kernel_h, set.kernel_p, (int64_t)s->n_channels * s->n_frames, 0};
     st_parallel_for(run->n_threads, (int64_t)n, magnitudes, &fj);
     int blocks = (s->n_bins + 7) / 8;
     st_parallel_for(run->n_threads, (fj.n_rows + 7) / 8, filter_freq, &fj);
@@ -188,24 +207,13 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
         status = st_fail(run, "out of memory");
         goto done;
     }
-    mask_job mj = {s,
-                   harm,
-                   perc,
-                   &h->u.spectrum,
-                   &pc->u.spectrum,
-                   &r->u.spectrum,
-                   masks->u.array.data,
-                   margin_h,
-                   margin_p,
-                   st_choice(p, "mask") == 1 ? INFINITY : (float)st_num(p, "power"),
-                   margin_h == 1 && margin_p == 1,
-                   n};
+    mask_job mj = {
+        s,   harm, perc, &h->u.spectrum, &pc->u.spectrum, &r->u.spectrum, masks->u.array.data,
+        set, n};
     st_parallel_for(run->n_threads, (int64_t)n, apply_masks, &mj);
-    const char *names[4];
-    for (int i = 0; i < 4; i++)
-        names[i] = st_node_hpss.outputs[i].name;
     st_value *fields[4] = {h, pc, r, masks};
-    if (!(*out = st_record_new(4, names, fields))) status = st_fail(run, "out of memory");
+    if (!(*out = st_record_of_outputs(&st_node_hpss, fields)))
+        status = st_fail(run, "out of memory");
 done:
     st_value_unref(h), st_value_unref(pc), st_value_unref(r), st_value_unref(masks);
     return status;
@@ -228,17 +236,17 @@ typedef struct {
     float *mag;          /* depth rings of n_channels x n_bins */
     float *perc;         /* percussive medians, same rings */
     float complex *spec; /* input frames, same rings */
-    float *column, *row; /* scratch: k values of one bin; one frame */
+    float *column;       /* scratch: the k values of one bin */
+    int *slot;           /* scratch: the ring slots of the k frames of the window */
     st_median *median;   /* the vertical filter */
-    float margin_h, margin_p, power;
-    int split_zeros;
+    hpss_settings set;
 } hpss_stream;
 
 static void hpss_close(void *state)
 {
     hpss_stream *h = state;
     if (!h) return;
-    free(h->mag), free(h->perc), free(h->spec), free(h->column), free(h->row);
+    free(h->mag), free(h->perc), free(h->spec), free(h->column), free(h->slot);
     st_median_free(h->median);
     free(h);
 }
@@ -251,12 +259,8 @@ static int hpss_open(st_open *o, void **state)
     const st_stream_format *f = &o->in[0];
     hpss_stream *h = calloc(1, sizeof *h);
     if (!h) return st_open_fail(o, "out of memory");
-    int kh = st_int(p, "kernel_h") ? st_int(p, "kernel_h") : st_int(p, "kernel");
-    int kp = st_int(p, "kernel_p") ? st_int(p, "kernel_p") : st_int(p, "kernel");
-    if (st_num(p, "kernel_h_s") > 0)
-        kh = odd_at_least(st_num(p, "kernel_h_s") * f->rate_hz / f->hop_samples);
-    if (st_num(p, "kernel_p_hz") > 0)
-        kp = odd_at_least(st_num(p, "kernel_p_hz") * f->n_fft / f->rate_hz);
+    h->set = resolve(p, f->rate_hz, f->hop_samples, f->n_fft);
+    const int kh = h->set.kernel_h;
     h->n_channels = f->n_channels;
     h->n_bins = f->n_bins;
     h->kernel_h = kh;
@@ -265,18 +269,14 @@ static int hpss_open(st_open *o, void **state)
     if (h->lookahead > after) h->lookahead = after;
     h->before = kh - 1 - h->lookahead;
     h->depth = kh + 1;
-    h->margin_h = (float)(st_num(p, "margin_h") ? st_num(p, "margin_h") : st_num(p, "margin"));
-    h->margin_p = (float)(st_num(p, "margin_p") ? st_num(p, "margin_p") : st_num(p, "margin"));
-    h->power = st_choice(p, "mask") == 1 ? INFINITY : (float)st_num(p, "power");
-    h->split_zeros = h->margin_h == 1 && h->margin_p == 1;
     size_t frame = (size_t)h->n_channels * (size_t)h->n_bins;
     h->mag = calloc((size_t)h->depth * frame, sizeof *h->mag);
     h->perc = calloc((size_t)h->depth * frame, sizeof *h->perc);
     h->spec = calloc((size_t)h->depth * frame, sizeof *h->spec);
     h->column = malloc((size_t)kh * sizeof *h->column);
-    h->row = malloc((size_t)h->n_bins * sizeof *h->row);
-    h->median = st_median_new(h->n_bins, kp);
-    if (!h->mag || !h->perc || !h->spec || !h->column || !h->row || !h->median) {
+    h->slot = malloc((size_t)kh * sizeof *h->slot);
+    h->median = st_median_new(h->n_bins, h->set.kernel_p);
+    if (!h->mag || !h->perc || !h->spec || !h->column || !h->slot || !h->median) {
         hpss_close(h);
         return st_open_fail(o, "out of memory");
     }
@@ -321,44 +321,45 @@ static void hpss_process(void *state, const st_block *const *in, st_block *out, 
 {
     (void)n;
     hpss_stream *h = state;
-    const int nb = h->n_bins, nc = h->n_channels, k = h->kernel_h;
+    const int nb = h->n_bins, nc = h->n_channels, k = h->set.kernel_h;
     const size_t frame = (size_t)nc * (size_t)nb;
     for (int f = 0; f < in[0]->n_frames; f++, h->frames_in++) {
-        int64_t t_in = h->frames_in;
-        int slot = (int)(t_in % h->depth);
+        const int64_t t_in = h->frames_in,
+                      t = t_in - h->lookahead; /* t: the frame that leaves now */
+        const size_t in_slot = (size_t)(t_in % h->depth) * frame;
         const float complex *x = in[0]->bins + (size_t)f * frame;
-        memcpy(h->spec + (size_t)slot * frame, x, frame * sizeof *x);
-        float *mag = h->mag + (size_t)slot * frame;
+        float *mag = h->mag + in_slot;
+        memcpy(h->spec + in_slot, x, frame * sizeof *x);
         for (size_t i = 0; i < frame; i++)
             mag[i] = cabsf(x[i]);
-        for (int c = 0; c < nc; c++) /* the percussive median of this frame, across bins */
-            st_median_lanes(h->median, mag + (size_t)c * nb, 1, 0, nb, 1,
-                            h->perc + (size_t)slot * frame + (size_t)c * nb);
-        int64_t t = t_in - h->lookahead; /* the frame that leaves now */
-        for (int q = 0; q < 3; q++) {
-            float complex *y = out[q].bins + (size_t)f * frame;
-            if (t < 0) memset(y, 0, frame * sizeof *y);
+        /* the percussive median of this frame across bins: the channels are the lanes */
+        for (int c0 = 0; c0 < nc; c0 += 8)
+            st_median_lanes(h->median, mag + (size_t)c0 * nb, 1, nb, nb, nc - c0 < 8 ? nc - c0 : 8,
+                            h->perc + in_slot + (size_t)c0 * nb);
+        float complex *y[3] = {out[0].bins + (size_t)f * frame, out[1].bins + (size_t)f * frame,
+                               out[2].bins + (size_t)f * frame};
+        if (t < 0) { /* the lookahead is filling: empty frames keep the cadence */
+            for (int q = 0; q < 3; q++)
+                memset(y[q], 0, frame * sizeof *y[q]);
+            continue;
         }
-        if (t < 0) continue;
-        int out_slot = (int)(t % h->depth);
-        const float complex *xt = h->spec + (size_t)out_slot * frame;
-        const float *pt = h->perc + (size_t)out_slot * frame;
-        for (int c = 0; c < nc; c++)
-            for (int b = 0; b < nb; b++) {
-                for (int j = 0; j < k;
-                     j++) { /* frames t - before .. ; before the start, reflected */
-                    int64_t u = t - h->before + j;
-                    if (u < 0) u = -1 - u;
-                    h->column[j] = h->mag[(size_t)(u % h->depth) * frame + (size_t)c * nb + b];
-                }
-                float harm = select_kth(h->column, k, k / 2), perc = pt[(size_t)c * nb + b];
-                float mh = st_softmask(harm, perc * h->margin_h, h->power, h->split_zeros);
-                float mp = st_softmask(perc, harm * h->margin_p, h->power, h->split_zeros);
-                size_t i = (size_t)c * nb + b;
-                out[0].bins[(size_t)f * frame + i] = xt[i] * mh;
-                out[1].bins[(size_t)f * frame + i] = xt[i] * mp;
-                out[2].bins[(size_t)f * frame + i] = h->split_zeros ? 0 : xt[i] * (1.0f - mh - mp);
-            }
+        /* the window's frames t - before ..., reflected before the start; the same for every bin */
+        for (int j = 0; j < k; j++) {
+            int64_t u = t - h->before + j;
+            h->slot[j] = (int)((u < 0 ? -1 - u : u) % h->depth);
+        }
+        const size_t out_slot = (size_t)(t % h->depth) * frame;
+        const float complex *xt = h->spec + out_slot;
+        const float *pt = h->perc + out_slot;
+        for (size_t i = 0; i < frame; i++) { /* i = channel * n_bins + bin */
+            for (int j = 0; j < k; j++)
+                h->column[j] = h->mag[(size_t)h->slot[j] * frame + i];
+            float mh, mp;
+            masks_of(&h->set, select_kth(h->column, k, k / 2), pt[i], &mh, &mp);
+            y[0][i] = xt[i] * mh;
+            y[1][i] = xt[i] * mp;
+            y[2][i] = h->set.split_zeros ? 0 : xt[i] * (1.0f - mh - mp);
+        }
     }
     for (int q = 0; q < 3; q++)
         out[q].n_frames = in[0]->n_frames;

@@ -1,6 +1,8 @@
 /* midside: a stereo pair as its middle and its sides. */
 #include "../vm/node.h"
 
+extern const st_node_type st_node_midside;
+
 static int midside_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
                        st_value **out)
 {
@@ -15,9 +17,8 @@ static int midside_run(st_run *run, st_value *const *in, int n_in, const st_para
             mid->u.audio.channel[0][t] = 0.5f * (a->channel[0][t] + a->channel[1][t]);
             side->u.audio.channel[0][t] = 0.5f * (a->channel[0][t] - a->channel[1][t]);
         }
-        static const char *const names[] = {"mid", "side"};
         st_value *fields[] = {mid, side};
-        record = st_record_new(2, names, fields);
+        record = st_record_of_outputs(&st_node_midside, fields);
     }
     st_value_unref(mid);
     st_value_unref(side);

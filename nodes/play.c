@@ -1,5 +1,5 @@
 /* play: stream an offline audio value into a stream program. */
-#include "../vm/node.h"
+#include "../vm/graph.h"
 #include "dsp/resample.h"
 
 #include <math.h>
@@ -38,7 +38,8 @@ static int play_open(st_open *o, void **state)
     char reason[256];
     if (v->u.audio.rate_hz != o->rate_hz) {
         /* converted once, here, so the process path only copies */
-        s->audio = st_resample(&v->u.audio, o->rate_hz, 0, 2, reason, sizeof reason);
+        s->audio = st_resample(&v->u.audio, o->rate_hz, 0, st_global_config.n_threads, reason,
+                               sizeof reason);
         if (!s->audio) {
             free(s);
             return st_open_fail(o, "%s", reason);

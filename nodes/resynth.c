@@ -20,8 +20,7 @@ static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_para
                                                : 1;
     if (n_masks < 1 || n_masks > 256) return st_fail(run, "%d masks: 1 to 256", n_masks);
     st_value *audio[256] = {0};
-    st_value *masked = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels,
-                                       s->window, s->center, s->rate_hz, s->length_samples);
+    st_value *masked = st_spectrum_like(s);
     int status = masked ? ST_OK : st_fail(run, "out of memory");
     size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
     for (int i = 0; status == ST_OK && i < n_masks; i++) {

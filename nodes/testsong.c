@@ -172,11 +172,8 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
     for (int k = 0; k < N_STEMS; k++)
         for (int64_t t = 0; t < n; t++)
             mix[t] += stem[k]->u.audio.channel[0][t];
-    const char *names[N_STEMS + 3];
-    for (int i = 0; i < N_STEMS + 3; i++)
-        names[i] = st_node_testsong.outputs[i].name;
     st_value *fields[N_STEMS + 3] = {mixture, stem[0], stem[1], stem[2], stem[3], beats, plan};
-    record = st_record_new(N_STEMS + 3, names, fields);
+    record = st_record_of_outputs(&st_node_testsong, fields);
     if (!record) status = st_fail(run, "out of memory");
     *out = record;
 done:

@@ -153,6 +153,9 @@ typedef struct st_node_type {
 } st_node_type;
 
 int st_port_count(const st_port *ports);
+/* The record a node with several outputs returns: fields named after its
+ * output ports, in order (fields[i] for port i; references are taken). */
+st_value *st_record_of_outputs(const st_node_type *type, st_value *const *fields);
 int st_param_count(const st_param *params);
 const st_param *st_param_find(const st_node_type *type, const char *name, int *index);
 

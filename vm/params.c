@@ -13,6 +13,18 @@ int st_port_count(const st_port *ports)
     return n;
 }
 
+st_value *st_record_of_outputs(const st_node_type *type, st_value *const *fields)
+{
+    const char *names[64];
+    int n = st_port_count(type->outputs);
+    if (n > 64) return NULL;
+    for (int i = 0; i < n; i++) {
+        if (!fields[i]) return NULL;
+        names[i] = type->outputs[i].name;
+    }
+    return st_record_new(n, names, fields);
+}
+
 int st_param_count(const st_param *params)
 {
     int n = 0;

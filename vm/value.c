@@ -138,6 +138,12 @@ st_value *st_spectrum_new(int n_fft, int hop_samples, int64_t n_frames, int n_ch
     return v;
 }
 
+st_value *st_spectrum_like(const st_spectrum *s)
+{
+    return st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, s->n_channels, s->window,
+                           s->center, s->rate_hz, s->length_samples);
+}
+
 st_value *st_array_new(int n_axes, const int64_t *shape, const char *const *axis_names)
 {
     if (n_axes < 1 || n_axes > ST_MAX_AXES) return NULL;

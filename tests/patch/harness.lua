@@ -25,6 +25,19 @@ function harness.tmpdir()
   return dir
 end
 
+-- The corpus folder `sub` (under $STRATA_CORPUS, else ../shared/corpus) when
+-- its file `probe` is there; otherwise prints one skip line for `what` and
+-- returns nil, so that the test can stop.
+function harness.corpus(sub, probe, what)
+  local root = (os.getenv("STRATA_CORPUS") or "../shared/corpus") .. "/" .. sub
+  local f = io.open(root .. "/" .. probe)
+  if f then
+    f:close()
+    return root
+  end
+  print("skip " .. what .. ": " .. root .. " is absent")
+end
+
 function harness.near(a, b, tol) return math.abs(a - b) <= tol end
 
 return harness

@@ -5,11 +5,8 @@ local strata = require "strata"
 local json = require "json"
 local t = require "harness"
 
-local root = (os.getenv("STRATA_CORPUS") or "../shared/corpus") .. "/conformance/beat_metrics_mir_eval"
-if not io.open(root .. "/output00.json") then
-  print("skip beat metrics conformance: " .. root .. " is absent")
-  return
-end
+local root = t.corpus("conformance/beat_metrics_mir_eval", "output00.json", "beat metrics conformance")
+if not root then return end
 local names = {
   { "f_measure", "F-measure" }, { "cemgil", "Cemgil" }, { "cemgil_best", "Cemgil Best Metric Level" },
   { "goto", "Goto" }, { "p_score", "P-score" }, { "cmlc", "Correct Metric Level Continuous" },

@@ -6,11 +6,8 @@ local strata = require "strata"
 local json = require "json"
 local t = require "harness"
 
-local root = (os.getenv("STRATA_CORPUS") or "../shared/corpus") .. "/conformance/bsseval_mir_eval"
-if not io.open(root .. "/output01.json") then
-  print("skip bsseval conformance: " .. root .. " is absent")
-  return
-end
+local root = t.corpus("conformance/bsseval_mir_eval", "output01.json", "bsseval conformance")
+if not root then return end
 local TOL = 0.01
 
 local function wavs(dir)

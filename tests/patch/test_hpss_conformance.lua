@@ -5,11 +5,8 @@ package.path = "tests/patch/?.lua;" .. package.path
 local strata = require "strata"
 local t = require "harness"
 
-local root = (os.getenv("STRATA_CORPUS") or "../shared/corpus") .. "/conformance/librosa_hpss"
-if not io.open(root .. "/input.wav") then
-  print("skip hpss conformance: " .. root .. " is absent")
-  return
-end
+local root = t.corpus("conformance/librosa_hpss", "input.wav", "hpss conformance")
+if not root then return end
 
 local function snr_db(got, want)
   local w, e = want:eval().rms, (got - want):eval().rms
