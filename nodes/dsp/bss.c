@@ -1,4 +1,5 @@
 #include "bss.h"
+#include "lapack.h"
 
 #include "../../vm/parallel.h"
 
@@ -9,15 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* LAPACK, from OpenBLAS */
-extern void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
-extern void dpstrf_(const char *uplo, const int *n, double *a, const int *lda, int *piv, int *rank,
-                    const double *tol, double *work, int *info);
-extern void openblas_set_num_threads(int n);
-extern void dtrsm_(const char *side, const char *uplo, const char *transa, const char *diag,
-                   const int *m, const int *n, const double *alpha, const double *a, const int *lda,
-                   double *b, const int *ldb);
 
 /* ---- correlations at short lags ----
  * r_xy[tau] = sum_u x[u + tau] y[u] for |tau| < L, from block FFTs: each
@@ -232,7 +224,8 @@ static void pivot_rows(const gram_factor *f, double *d, int n_cols)
     double *tmp = malloc((size_t)n * sizeof *tmp);
     for (int c = 0; tmp && c < n_cols; c++) {
         double *col = d + (size_t)c * n;
-        for (int i = 0; i < n; i++) tmp[i] = col[f->piv[i] - 1];
+        for (int i = 0; i < n; i++)
+            tmp[i] = col[f->piv[i] - 1];
         memcpy(col, tmp, (size_t)n * sizeof *tmp);
     }
     free(tmp);
@@ -549,8 +542,6 @@ static void solve(const gram_factor *f, double *d, int n_cols)
     int n = f->n, r = f->rank, info;
     double one = 1;
     if (!f->piv) {
-        extern void dpotrs_(const char *, const int *, const int *, const double *, const int *,
-                            double *, const int *, int *);
         dpotrs_("U", &n, &n_cols, f->u, &n, d, &n, &info);
         return;
     }
