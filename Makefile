@@ -1,22 +1,33 @@
 # strata: build, test, bench, demo, docs, install.
 #   make                 ./strata and ./strata.so
+#   make demo            installs missing Debian packages (as root), builds, runs the main job
 #   make test            every test; ends with "N passed, N failed"
 #   make test SANITIZE=1 the same, built with AddressSanitizer and UBSan
+#   make check-fresh     the README's two commands on a fresh Debian 12 root (slow; tests/fresh/)
 VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 DESTDIR   ?=
+# The libraries, as pkg-config names them, and the Debian packages that give
+# them and everything else the build and the tests run (add to both lists).
 PKGS      := lua5.4 sndfile fftw3f fftw3 openblas jack samplerate
 DEB_PKGS  := build-essential pkg-config lua5.4 liblua5.4-dev libsndfile1-dev libfftw3-dev \
              libopenblas-dev libjack-jackd2-dev jackd2 libsamplerate0-dev
 
+# pkg-config runs when a recipe first needs its answer, not when make reads
+# this file: on a fresh machine the libraries are installed by then (every
+# compile waits for `deps`). `lazy` keeps the first answer.
+lazy      = $(eval $1 := $$(shell $2))$($1)
+PKG_CFLAGS = $(call lazy,PKG_CFLAGS,pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(call lazy,PKG_LIBS,pkg-config --libs $(PKGS))
+# strata.so takes Lua's symbols from the interpreter that loads it
+PKG_SO_LIBS = $(call lazy,PKG_SO_LIBS,pkg-config --libs $(filter-out lua5.4,$(PKGS)))
+
 CC        ?= cc
 CFLAGS    ?= -O2
 CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread \
-             -DSTRATA_VERSION='"$(VERSION)"' -DSTRATA_DATADIR='"$(PREFIX)/share/strata"' \
-             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS      := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
-# strata.so takes Lua's symbols from the interpreter that loads it
-SO_LIBS   := $(shell pkg-config --libs $(filter-out lua5.4,$(PKGS)) 2>/dev/null) -lm -pthread
+             -DSTRATA_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+LIBS       = $(PKG_LIBS) -lm -pthread
+SO_LIBS    = $(PKG_SO_LIBS) -lm -pthread
 
 ifeq ($(SANITIZE),1)
 BUILD     := build-san
@@ -36,15 +47,29 @@ RT_BIN    := $(if $(filter 1,$(SANITIZE)),,$(BUILD)/rt-tests)
 JACK_TOOL := $(BUILD)/jack-capture
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
-.PHONY: all test bench demo docs install uninstall deps clean format check-docs
+.PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE
 all: $(BIN) $(if $(filter 1,$(SANITIZE)),,strata.so)
 
-$(BUILD)/%.o: %.c
+# The Debian packages: `make demo`, `make test` and `make deps` install what
+# is missing when run as root; otherwise (and for every other goal) a missing
+# package stops the build with one line naming it. Silent when all is there.
+DEPS_INSTALL := $(if $(filter demo test deps,$(MAKECMDGOALS)),,--check)
+deps:
+	@sh tools/deps.sh $(DEPS_INSTALL) $(DEB_PKGS)
+
+# The data folder is compiled into main.o: a new PREFIX rebuilds it.
+$(BUILD)/prefix: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+$(BUILD)/vm/main.o: CFLAGS += -DSTRATA_DATADIR='"$(PREFIX)/share/strata"'
+$(BUILD)/vm/main.o: $(BUILD)/prefix
+
+$(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC   $<"
 	@$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/lua/library.c: lua/strata.lua tools/embed.lua
+$(BUILD)/lua/library.c: lua/strata.lua tools/embed.lua | deps
 	@mkdir -p $(dir $@)
 	lua5.4 tools/embed.lua st_lua_library $< > $@.tmp && mv $@.tmp $@
 
@@ -79,31 +104,35 @@ bench: $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%) $(BIN)
 	@for b in $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%); do \
 	    $$b $(BUILD)/bench-out || exit 1; done
 
-demo: deps all
+demo: all
 	./$(BIN) demo demo-out
 
 docs: $(BIN)
 	./$(BIN) nodes --markdown > doc/nodes.md.tmp && mv doc/nodes.md.tmp doc/nodes.md
 
+# Everything the commands read at run time: the binary, the ready patches and
+# their methods, the man page, the docs it names, and strata.so for lua5.4.
+DOCDIR    := $(PREFIX)/share/doc/strata
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/strata/patches \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/lua/5.4
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/strata/patches/methods \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/lua/5.4 $(DESTDIR)$(DOCDIR)
 	install -m 755 strata $(DESTDIR)$(PREFIX)/bin/strata
 	install -m 644 patches/*.lua $(DESTDIR)$(PREFIX)/share/strata/patches/
-	install -m 644 doc/strata.1 $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
+	install -m 644 patches/methods/*.lua $(DESTDIR)$(PREFIX)/share/strata/patches/methods/
+	sed 's|@DOCDIR@|$(DOCDIR)|g' doc/strata.1 > $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
+	install -m 644 README.md doc/*.md $(DESTDIR)$(DOCDIR)/
 	install -m 755 strata.so $(DESTDIR)$(PREFIX)/lib/lua/5.4/strata.so
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/strata $(DESTDIR)$(PREFIX)/share/man/man1/strata.1 \
 	    $(DESTDIR)$(PREFIX)/lib/lua/5.4/strata.so
-	rm -rf $(DESTDIR)$(PREFIX)/share/strata
+	rm -rf $(DESTDIR)$(PREFIX)/share/strata $(DESTDIR)$(DOCDIR)
 
-deps:
-	@if [ "$$(id -u)" = 0 ]; then \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS) \
-	    || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_PKGS); }; \
-	else echo "run as root, or: sudo apt-get install $(DEB_PKGS)"; \
-	    for p in $(PKGS); do pkg-config --exists $$p || exit 1; done; fi
+# The README's two commands on a fresh minimal Debian 12 root, as root and as
+# a user (slow: builds the root with mmdebstrap; not part of `make test`).
+check-fresh:
+	sh tests/fresh/run.sh
 
 format:
 	clang-format -i $(LIB_SRC) vm/main.c $(UNIT_SRC) $(BENCH_SRC) vm/*.h nodes/dsp/*.h lua/*.h

@@ -47,6 +47,12 @@ done
 passed=$(grep -c '^ok ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped=$(grep -c '^skip ' "$log")
-[ "$skipped" -gt 0 ] && echo "($skipped skipped)"
-echo "$passed passed, $failed failed"
+# the last line says what did not run and why (the reasons, counted)
+why=$(sed -n 's/^skip [^:]*: //p' "$log" | sort | uniq -c | sort -rn |
+    awk '{ n = $1; sub(/^ *[0-9]+ /, ""); printf "%s%s%s", sep, $0, (n > 1 ? " (" n " tests)" : ""); sep = "; " }')
+if [ "$skipped" -gt 0 ]; then
+    echo "$passed passed, $failed failed, $skipped skipped: $why"
+else
+    echo "$passed passed, $failed failed"
+fi
 [ "$failed" -eq 0 ]
