@@ -35,7 +35,9 @@
     X(wiener) \
     X(threshold_mask) \
     X(apply_mask) \
-    X(resynth)
+    X(resynth) \
+    X(cube) \
+    X(uncube)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

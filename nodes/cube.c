@@ -1,0 +1,158 @@
+/* cube: a song's magnitude spectrogram cut at its downbeats into a
+ * (freq, time-in-bar, bar) array, with the map that undoes it (uncube).
+ *
+ * One STFT of the whole song, sliced: each frame goes to the bar its centre
+ * lies in. Unlike one STFT per bar (loopextractor), every cell of the cube is
+ * a frame of the song's own spectrum, so a mask made in the cube applies to
+ * the mixture spectrum as it is and the inverse is exact. */
+#include "../vm/node.h"
+#include "dsp/bars.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static const st_param params[] = {
+    {"align", ST_P_STRING, .def_str = "pad", .choices = "pad|warp",
+     .doc = "pad: bars keep their frames and shorter bars end in zeros (loopextractor's way); "
+            "warp: every bar stretched to the longest by repeating frames (nearest frame, so "
+            "that uncube is still exact)"},
+    {"power", ST_P_NUMBER, .def = 1, .min = 0.1, .max = 4,
+     .doc = "cells hold the magnitude (averaged over channels) to this power"},
+    {NULL}};
+
+extern const st_node_type st_node_cube;
+
+/* the first frame whose centre is at or after time_s (may be negative) */
+static int64_t first_frame_at(const st_spectrum *s, double time_s)
+{
+    double offset = s->center ? 0 : s->n_fft / 2.0;
+    return (int64_t)ceil((time_s * s->rate_hz - offset) / s->hop_samples - 1e-9);
+}
+
+static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+{
+    (void)n_in;
+    const st_spectrum *s = &in[0]->u.spectrum;
+    const int warp = st_choice(p, "align") == 1;
+    const float power = (float)st_num(p, "power");
+    st_bars bars;
+    if (st_bars_from_events(run, &in[1]->u.events, (double)s->length_samples / s->rate_hz, &bars))
+        return ST_ERR;
+    const int64_t n_frames = s->n_frames, n_bins = s->n_bins;
+    const int n_bars = bars.n_bars;
+    int64_t *first = malloc((size_t)n_bars * 2 * sizeof *first), *length = first + n_bars;
+    int *bar_of = malloc((size_t)(n_frames ? n_frames : 1) * sizeof *bar_of);
+    st_value *cube = NULL, *frames = NULL, *grid = NULL;
+    int status = first && bar_of ? ST_OK : st_fail(run, "out of memory");
+    /* each bar's first frame and length as if uncut; T = the longest */
+    int64_t n_time = 1;
+    for (int b = 0; status == ST_OK && b < n_bars; b++) {
+        first[b] = first_frame_at(s, bars.virtual_start_s[b]);
+        length[b] = first_frame_at(s, bars.virtual_end_s[b]) - first[b];
+        if (length[b] < 1) length[b] = 1;
+    }
+    for (int64_t t = 0, b = 0; status == ST_OK && t < n_frames; t++) {
+        double time_s =
+            ((double)t * s->hop_samples + (s->center ? 0 : s->n_fft / 2.0)) / s->rate_hz;
+        while (b + 1 < n_bars && time_s >= bars.start_s[b + 1])
+            b++;
+        bar_of[t] = (int)b;
+        if (t - first[b] + 1 > length[b]) length[b] = t - first[b] + 1; /* a tail joined */
+    }
+    for (int b = 0; b < n_bars; b++)
+        if (status == ST_OK && length[b] > n_time) n_time = length[b];
+    if (status == ST_OK && n_time * n_bins * n_bars > ((int64_t)1 << 31))
+        status = st_fail(run,
+                         "the cube (%lld bins x %lld frames x %d bars) is too large; is "
+                         "the bar grid right (median bar %.3f s)?",
+                         (long long)n_bins, (long long)n_time, n_bars, bars.median_bar_s);
+    if (status == ST_OK) {
+        static const char *const cube_axes[] = {"freq", "time", "bar"};
+        static const char *const frame_axes[] = {"frame", "field"};
+        static const char *const bar_axes[] = {"bar", "field"};
+        int64_t cube_shape[3] = {n_bins, n_time, n_bars}, frame_shape[2] = {n_frames, 2},
+                bar_shape[2] = {n_bars, 2};
+        cube = st_array_new(3, cube_shape, cube_axes);
+        frames = st_array_new(2, frame_shape, frame_axes);
+        grid = st_array_new(2, bar_shape, bar_axes);
+        if (!cube || !frames || !grid) status = st_fail(run, "out of memory");
+    }
+    /* where each song frame sits: (bar, position); injective, so uncube is exact */
+    for (int64_t t = 0; status == ST_OK && t < n_frames; t++) {
+        int b = bar_of[t];
+        int64_t j = t - first[b], pos = j;
+        if (warp && length[b] > 1) pos = llround((double)j * (n_time - 1) / (length[b] - 1));
+        frames->u.array.data[2 * t] = (float)b;
+        frames->u.array.data[2 * t + 1] = (float)pos;
+    }
+    for (int b = 0; status == ST_OK && b < n_bars; b++) {
+        grid->u.array.data[2 * b] = (float)bars.start_s[b];
+        grid->u.array.data[2 * b + 1] = (float)bars.end_s[b];
+    }
+    /* the cells: a frame's magnitudes (mean over channels) to the power */
+    float *row = status == ST_OK ? malloc((size_t)n_bins * sizeof *row) : NULL;
+    if (status == ST_OK && !row) status = st_fail(run, "out of memory");
+    const size_t per_channel = (size_t)n_frames * (size_t)n_bins;
+    for (int64_t t = 0; status == ST_OK && t < n_frames; t++) {
+        for (int64_t k = 0; k < n_bins; k++) {
+            float m = 0;
+            for (int c = 0; c < s->n_channels; c++)
+                m += cabsf(s->data[c * per_channel + (size_t)t * n_bins + k]);
+            m /= s->n_channels;
+            if (!isfinite(m)) {
+                status = st_fail(run, "the spectrum holds %s at frame %lld, bin %lld (%.3f s)",
+                                 isnan(m) ? "NaN" : "an infinity", (long long)t, (long long)k,
+                                 (double)t * s->hop_samples / s->rate_hz);
+                break;
+            }
+            row[k] = power == 1.0f ? m : powf(m, power);
+        }
+        int b = bar_of[t];
+        int64_t j = t - first[b];
+        float *cell = cube ? cube->u.array.data : NULL;
+        if (!warp || length[b] < 2) {
+            for (int64_t k = 0; status == ST_OK && k < n_bins; k++)
+                cell[((size_t)k * n_time + (size_t)j) * n_bars + b] = row[k];
+            continue;
+        }
+        /* warp: cells p whose nearest source frame is j */
+        double r = (double)(n_time - 1) / (length[b] - 1);
+        int64_t p0 = (int64_t)ceil((j - 0.5) * r - 1e-9), p1 = (int64_t)floor((j + 0.5) * r - 1e-9);
+        if (p0 < 0) p0 = 0;
+        if (p1 > n_time - 1) p1 = n_time - 1;
+        for (int64_t pos = p0; status == ST_OK && pos <= p1; pos++)
+            for (int64_t k = 0; k < n_bins; k++)
+                cell[((size_t)k * n_time + (size_t)pos) * n_bars + b] = row[k];
+    }
+    free(row);
+    free(first);
+    free(bar_of);
+    st_bars_free(&bars);
+    if (status == ST_OK) {
+        st_value *fields[3] = {cube, frames, grid};
+        if (!(*out = st_record_of_outputs(&st_node_cube, fields)))
+            status = st_fail(run, "out of memory");
+    }
+    st_value_unref(cube);
+    st_value_unref(frames);
+    st_value_unref(grid);
+    return status;
+}
+
+const st_node_type st_node_cube = {
+    .name = "cube",
+    .doc = "Cut a spectrum at its downbeats into a cube (freq, time, bar) of magnitudes (mean over "
+           "channels) for the loop factorization. Downbeats are the events labelled 1 (every "
+           "event when all labels are 0). The audio before the first and after the last downbeat "
+           "is kept as further bars of the median bar length (the first and last may be "
+           "partial; a partial first bar is aligned to its end, so positions stay positions in "
+           "the bar). One STFT of the whole song is sliced, frame by frame, by its centre time, "
+           "so the cube's cells are the mixture's own frames. Outputs: cube; frames (frame x "
+           "{bar, position}: where each song frame sits, for uncube); bars (bar x {start, end} "
+           "in seconds).",
+    .inputs = (const st_port[]){{"spectrum", ST_SPECTRUM}, {"downbeats", ST_EVENTS}, {NULL}},
+    .outputs =
+        (const st_port[]){{"cube", ST_ARRAY}, {"frames", ST_ARRAY}, {"bars", ST_ARRAY}, {NULL}},
+    .params = params,
+    .run = cube_run,
+};
