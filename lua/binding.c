@@ -300,7 +300,8 @@ static int handle_eval(lua_State *L)
     return 1;
 }
 
-/* h:samples([channel]): one channel of audio, or an array's elements, as a table. */
+/* h:samples([channel]): one channel of audio, or an array's elements, as a table;
+ * for events, the times and a second table of labels. */
 static int handle_samples(lua_State *L)
 {
     handle *h = luaL_checkudata(L, 1, HANDLE);
@@ -324,8 +325,13 @@ static int handle_samples(lua_State *L)
             lua_pushnumber(L, v->u.events.time_s[i]);
             lua_rawseti(L, -2, i + 1);
         }
+        lua_createtable(L, (int)v->u.events.n_events, 0); /* and the labels */
+        for (int64_t i = 0; i < v->u.events.n_events; i++) {
+            lua_pushinteger(L, v->u.events.label[i]);
+            lua_rawseti(L, -2, i + 1);
+        }
         st_value_unref(v);
-        return 1;
+        return 2;
     } else {
         st_value_unref(v);
         return luaL_error(L, "samples: a %s has no samples", st_type_name(v->type));

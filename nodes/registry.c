@@ -30,6 +30,8 @@
     X(testsong) \
     X(load_beats) \
     X(beat_metrics) \
+    X(beats) \
+    X(load_activations) \
     X(hpss) \
     X(softmask) \
     X(wiener) \

@@ -25,5 +25,6 @@ void test_stft(void);
 void test_graph(void);
 void test_cache(void);
 void test_values(void);
+void test_dbn(void);
 
 #endif

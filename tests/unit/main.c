@@ -8,5 +8,6 @@ int main(void)
     test_stft();
     test_graph();
     test_cache();
+    test_dbn();
     return 0; /* failures are counted from the output */
 }

@@ -1,0 +1,178 @@
+/* beats: beats and downbeats decoded from beat/downbeat activations with
+ * madmom's bar-pointer DBN (dsp/dbn.c), one model per candidate meter. */
+#include "../vm/node.h"
+#include "activations_file.h"
+#include "dsp/dbn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_METERS 8
+
+static const st_param params[] = {
+    {"activations", ST_P_STRING, .def_str = "", .flags = ST_FILE_IN,
+     .doc = "a text file of activations to decode instead of the input: madmom's format, one "
+            "row per frame, two columns (beat that is not a downbeat, downbeat), # comments"},
+    {"meters", ST_P_STRING, .def_str = "2,3,4",
+     .doc = "beats per bar to try, comma separated; the most probable wins"},
+    {"min_bpm", ST_P_NUMBER, .def = 55, .min = 1, .max = 1000, .doc = "slowest tempo"},
+    {"max_bpm", ST_P_NUMBER, .def = 215, .min = 1, .max = 1000, .doc = "fastest tempo"},
+    {"n_tempi", ST_P_INT, .def = 60, .min = 0, .max = 1000,
+     .doc = "log-spaced beat intervals between the two (0: every whole frame count)"},
+    {"transition_lambda", ST_P_NUMBER, .def = 100, .min = 1e-3, .max = 1e6,
+     .doc = "tempo change penalty: p ~ exp(-lambda |ratio - 1|) at beat boundaries"},
+    {"observation_lambda", ST_P_NUMBER, .def = 16, .min = 1.5, .max = 1e4,
+     .doc = "the first 1/lambda of each beat is where a beat is expected"},
+    {"threshold", ST_P_NUMBER, .def = 0.05, .min = 0, .max = 1,
+     .doc = "frames before the first and after the last activation at or above this are cut"},
+    {"correct", ST_P_BOOL, .def = 1,
+     .doc = "place each beat on the activation peak of its beat region"},
+    {"fps", ST_P_NUMBER, .def = 100, .min = 1, .max = 10000,
+     .doc = "frames per second of the activations"},
+    {NULL}};
+
+/* The meters in "2,3,4"; their number, or -1 with a message. */
+static int parse_meters(const char *s, int *meters, char *error, size_t size)
+{
+    int n = 0;
+    const char *c = s;
+    while (*c) {
+        char *end;
+        errno = 0;
+        long v = strtol(c, &end, 10);
+        if (end == c || errno || v < 1 || v > 16 || n == MAX_METERS) {
+            snprintf(error, size,
+                     "beats: parameter meters = \"%s\": expected up to %d numbers of beats per bar "
+                     "from 1 to 16, comma separated",
+                     s, MAX_METERS);
+            return -1;
+        }
+        meters[n++] = (int)v;
+        c = end + strspn(end, " ");
+        if (*c == ',') c++;
+        c += strspn(c, " ");
+    }
+    if (n == 0) snprintf(error, size, "beats: parameter meters is empty");
+    return n ? n : -1;
+}
+
+static st_dbn_config config_of(const st_params *p, int beats_per_bar)
+{
+    st_dbn_config c = st_dbn_defaults;
+    c.beats_per_bar = beats_per_bar;
+    c.min_bpm = st_num(p, "min_bpm");
+    c.max_bpm = st_num(p, "max_bpm");
+    c.n_tempi = st_int(p, "n_tempi");
+    c.transition_lambda = st_num(p, "transition_lambda");
+    c.observation_lambda = st_num(p, "observation_lambda");
+    c.fps = st_num(p, "fps");
+    return c;
+}
+
+static int beats_check(const st_params *p, char *error, size_t size)
+{
+    int meters[MAX_METERS];
+    if (parse_meters(st_str(p, "meters"), meters, error, size) < 0) return ST_ERR;
+    if (st_num(p, "min_bpm") >= st_num(p, "max_bpm")) {
+        snprintf(error, size, "beats: parameter min_bpm = %g is not below max_bpm = %g",
+                 st_num(p, "min_bpm"), st_num(p, "max_bpm"));
+        return ST_ERR;
+    }
+    st_dbn_config c = config_of(p, meters[0]);
+    const char *why = st_dbn_config_error(&c);
+    if (why) {
+        snprintf(error, size, "beats: %s (min_bpm = %g, max_bpm = %g, fps = %g)", why, c.min_bpm,
+                 c.max_bpm, c.fps);
+        return ST_ERR;
+    }
+    return ST_OK;
+}
+
+/* An activations array (time x 2) as doubles. */
+static int array_activations(st_run *run, const st_array *arr, double **act, int64_t *n_frames)
+{
+    if (arr->n_axes != 2 || arr->shape[1] != 2)
+        return st_fail(run, "input: expected activations of shape (time, 2), got %d axes",
+                       arr->n_axes);
+    double *a = malloc((size_t)(arr->n_elems > 0 ? arr->n_elems : 1) * sizeof *a);
+    if (!a) return st_fail(run, "out of memory");
+    for (int64_t k = 0; k < arr->n_elems; k++) {
+        a[k] = arr->data[k];
+        if (!(a[k] >= 0 && a[k] <= 1)) {
+            free(a);
+            return st_fail(run, "input: activation %g at frame %lld is outside [0, 1]",
+                           arr->data[k], (long long)(k / 2));
+        }
+    }
+    *act = a;
+    *n_frames = arr->shape[0];
+    return ST_OK;
+}
+
+static int beats_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+{
+    (void)n_in;
+    const char *file = st_str(p, "activations");
+    double *act = NULL;
+    int64_t n_frames = 0;
+    int status;
+    if (file[0])
+        status = st_activations_read(run, "activations", file, &act, &n_frames);
+    else if (in[0]->type == ST_ARRAY)
+        status = array_activations(run, &in[0]->u.array, &act, &n_frames);
+    else
+        return st_fail(run,
+                       "input: expected an activations array (time x 2), or give "
+                       "activations = FILE; got %s",
+                       st_type_name(in[0]->type));
+    if (status != ST_OK) return status;
+
+    char message[256];
+    int meters[MAX_METERS];
+    int n_meters = parse_meters(st_str(p, "meters"), meters, message, sizeof message);
+    st_dbn *models[MAX_METERS] = {0};
+    for (int k = 0; k < n_meters && status == ST_OK; k++) {
+        st_dbn_config c = config_of(p, meters[k]);
+        if (!(models[k] = st_dbn_create(&c))) status = st_fail(run, "out of memory");
+    }
+    st_dbn_result r;
+    if (status == ST_OK && st_dbn_decode(models, n_meters, act, n_frames, st_num(p, "threshold"),
+                                         st_int(p, "correct"), run->n_threads, &r))
+        status = st_fail(run, "out of memory (decoding %lld frames)", (long long)n_frames);
+    if (status == ST_OK) {
+        st_value *v = st_events_new(r.n_beats);
+        if (v) {
+            double fps = st_num(p, "fps");
+            for (int64_t k = 0; k < r.n_beats; k++) {
+                v->u.events.time_s[k] = (double)r.frame[k] / fps;
+                v->u.events.label[k] = r.beat_number[k];
+            }
+            *out = v;
+        } else {
+            status = st_fail(run, "out of memory");
+        }
+        st_dbn_result_free(&r);
+    }
+    for (int k = 0; k < n_meters; k++)
+        st_dbn_destroy(models[k]);
+    free(act);
+    return status;
+}
+
+const st_node_type st_node_beats = {
+    .name = "beats",
+    .doc = "Beats and downbeats: madmom's bar-pointer DBN (DBNDownBeatTrackingProcessor, "
+           "decoded exactly) on beat and downbeat activations at `fps` frames per second, one "
+           "model per meter in `meters`, the most probable kept. The input is an activations "
+           "array (time x 2); with `activations = FILE` the file is decoded instead. Gives events "
+           "labelled with the position in the bar (1 = downbeat); no events when nothing "
+           "crosses the threshold.",
+    .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
+    .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
+    .params = params,
+    .slow = 1,
+    .check = beats_check,
+    .run = beats_run,
+};

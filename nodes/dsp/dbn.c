@@ -1,0 +1,472 @@
+/* madmom's bar-pointer DBN: state space, transition and observation models,
+ * Viterbi decoding and the downbeat processor's threshold and correction,
+ * each step in madmom's arithmetic and order (so that paths, not only
+ * scores, come out identical). */
+#include "dbn.h"
+
+#include "../../vm/parallel.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const st_dbn_config st_dbn_defaults = {
+    .beats_per_bar = 4,
+    .min_bpm = 55.0,
+    .max_bpm = 215.0,
+    .n_tempi = 60,
+    .transition_lambda = 100.0,
+    .observation_lambda = 16.0,
+    .fps = 100.0,
+};
+
+#define MAX_INTERVALS 65535 /* back-pointers are uint16_t */
+
+/* Owns every array. Transitions into the first state of tempo i (the same
+ * for every beat, since one lambda serves all) come from the last state of
+ * tempo from[p] of the previous beat, p in [into[i], into[i + 1]). */
+struct st_dbn {
+    int n_beats, n_int, n_states, beat_states; /* beat_states: S, one beat's states */
+    int *interval, *offset;                    /* n_int each */
+    int *n_region;                             /* n_beats x n_int: phases in the beat region */
+    int *into;                                 /* n_int + 1 */
+    uint16_t *from;
+    double *log_p;
+    double observation_lambda;
+};
+
+const char *st_dbn_config_error(const st_dbn_config *c)
+{
+    if (c->beats_per_bar < 1 || c->beats_per_bar > 64) return "beats per bar must be 1 to 64";
+    if (!(c->fps > 0) || !(c->min_bpm > 0) || !(c->max_bpm >= c->min_bpm))
+        return "the tempo range must be positive and ordered";
+    double longest = 60.0 * c->fps / c->min_bpm;
+    if (round(60.0 * c->fps / c->max_bpm) < 1 || longest > 1e5)
+        return "the tempo range gives beat intervals shorter than a frame or absurdly long";
+    if (c->n_tempi < 0 || c->n_tempi > MAX_INTERVALS) return "the number of tempi is out of range";
+    if (!(c->transition_lambda > 0)) return "transition lambda must be positive";
+    if (!(c->observation_lambda > 1)) return "observation lambda must be above 1";
+    return NULL;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* BeatStateSpace's intervals: every integer between the rounded bounds, or,
+ * when fewer tempi are asked for, the unique rounded points of a log2-spaced
+ * grid, its size grown until enough distinct intervals remain. Writes at
+ * most cap intervals; returns their number, or -1 when memory is short. */
+static int beat_intervals(const st_dbn_config *c, int *out, int cap)
+{
+    double min_interval = 60.0 * c->fps / c->max_bpm, max_interval = 60.0 * c->fps / c->min_bpm;
+    int lo = (int)nearbyint(min_interval), hi = (int)nearbyint(max_interval);
+    int n_all = hi - lo + 1;
+    if (c->n_tempi == 0 || c->n_tempi >= n_all) {
+        if (n_all > cap) n_all = cap;
+        for (int i = 0; i < n_all; i++)
+            out[i] = lo + i;
+        return n_all;
+    }
+    int n = 0;
+    double a = log2(min_interval), b = log2(max_interval);
+    for (int num = c->n_tempi; n < c->n_tempi; num++) {
+        /* np.logspace = 2 ** np.linspace(a, b, num): arange * step + start, last = stop */
+        double *v = malloc((size_t)num * sizeof *v);
+        if (!v) return -1;
+        double step = (b - a) / (num - 1);
+        for (int k = 0; k < num; k++)
+            v[k] = nearbyint(pow(2.0, k * step + a));
+        v[num - 1] = nearbyint(pow(2.0, b));
+        qsort(v, (size_t)num, sizeof *v, compare_double);
+        n = 0;
+        for (int k = 0; k < num; k++)
+            if (n == 0 || v[k] != out[n - 1]) {
+                if (n == cap) break;
+                out[n++] = (int)v[k];
+            }
+        free(v);
+        if (num > MAX_INTERVALS) break;
+    }
+    return n;
+}
+
+/* numpy's pairwise sum for a short contiguous row (up to 128 values): eight
+ * running sums combined as a tree, then the remainder in order. */
+static double numpy_sum(const double *x, int n)
+{
+    if (n < 8) {
+        double s = 0.0;
+        for (int i = 0; i < n; i++)
+            s += x[i];
+        return s;
+    }
+    double r[8];
+    for (int j = 0; j < 8; j++)
+        r[j] = x[j];
+    int i;
+    for (i = 8; i < n - (n % 8); i += 8)
+        for (int j = 0; j < 8; j++)
+            r[j] += x[i + j];
+    double s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; i++)
+        s += x[i];
+    return s;
+}
+
+/* exponential_transition: p(j -> i) = exp(-lambda |tau_i / tau_j - 1|),
+ * values at or below machine epsilon zeroed, each row (from j) normalised.
+ * Stored by destination i, sources ascending (scipy's CSR order), as logs. */
+static int make_transitions(st_dbn *m, double lambda)
+{
+    int n = m->n_int;
+    double *prob = malloc((size_t)n * n * sizeof *prob);
+    m->into = calloc((size_t)n + 1, sizeof *m->into);
+    if (!prob || !m->into) {
+        free(prob);
+        return -1;
+    }
+    for (int j = 0; j < n; j++) {
+        double *row = prob + (size_t)j * n;
+        for (int i = 0; i < n; i++) {
+            double ratio = (double)m->interval[i] / (double)m->interval[j];
+            row[i] = exp(-lambda * fabs(ratio - 1.0));
+            if (row[i] <= DBL_EPSILON) row[i] = 0.0;
+        }
+        double sum = numpy_sum(row, n);
+        /* numpy_sum is exact to numpy only up to 128 values; beyond that it is a plain normaliser
+         */
+        for (int i = 0; i < n; i++)
+            row[i] /= sum;
+    }
+    int n_nonzero = 0;
+    for (int k = 0; k < n * n; k++)
+        n_nonzero += prob[k] != 0.0;
+    m->from = malloc((size_t)(n_nonzero ? n_nonzero : 1) * sizeof *m->from);
+    m->log_p = malloc((size_t)(n_nonzero ? n_nonzero : 1) * sizeof *m->log_p);
+    if (!m->from || !m->log_p) {
+        free(prob);
+        return -1;
+    }
+    int p = 0;
+    for (int i = 0; i < n; i++) {
+        m->into[i] = p;
+        for (int j = 0; j < n; j++)
+            if (prob[(size_t)j * n + i] != 0.0) {
+                m->from[p] = (uint16_t)j;
+                m->log_p[p++] = log(prob[(size_t)j * n + i]);
+            }
+    }
+    m->into[n] = p;
+    free(prob);
+    return 0;
+}
+
+st_dbn *st_dbn_create(const st_dbn_config *c)
+{
+    if (st_dbn_config_error(c)) return NULL;
+    st_dbn *m = calloc(1, sizeof *m);
+    int cap = (int)nearbyint(60.0 * c->fps / c->min_bpm) + 2;
+    if (cap > MAX_INTERVALS) cap = MAX_INTERVALS;
+    if (!m || !(m->interval = malloc((size_t)cap * sizeof *m->interval))) goto fail;
+    m->n_int = beat_intervals(c, m->interval, cap);
+    if (m->n_int <= 0) goto fail;
+    m->n_beats = c->beats_per_bar;
+    m->observation_lambda = c->observation_lambda;
+    m->offset = malloc((size_t)m->n_int * sizeof *m->offset);
+    m->n_region = malloc((size_t)m->n_beats * m->n_int * sizeof *m->n_region);
+    if (!m->offset || !m->n_region) goto fail;
+    int64_t total = 0;
+    for (int i = 0; i < m->n_int; i++) {
+        m->offset[i] = (int)total;
+        total += m->interval[i];
+    }
+    if (total * m->n_beats > INT32_MAX / 2) goto fail;
+    m->beat_states = (int)total;
+    m->n_states = (int)total * m->n_beats;
+    /* RNNDownBeatTrackingObservationModel: position = b + k * (1 / interval)
+     * (np.linspace without endpoint); beat region where position % 1 < 1 / lambda */
+    double border = 1.0 / c->observation_lambda;
+    for (int b = 0; b < m->n_beats; b++)
+        for (int i = 0; i < m->n_int; i++) {
+            double step = 1.0 / m->interval[i];
+            int r = 0;
+            for (int k = 0; k < m->interval[i]; k++)
+                r += fmod(k * step + 0.0 + b, 1.0) < border;
+            m->n_region[b * m->n_int + i] = r;
+        }
+    if (make_transitions(m, c->transition_lambda)) goto fail;
+    return m;
+fail:
+    st_dbn_destroy(m);
+    return NULL;
+}
+
+void st_dbn_destroy(st_dbn *m)
+{
+    if (!m) return;
+    free(m->interval);
+    free(m->offset);
+    free(m->n_region);
+    free(m->into);
+    free(m->from);
+    free(m->log_p);
+    free(m);
+}
+
+int st_dbn_n_states(const st_dbn *m) { return m->n_states; }
+int st_dbn_n_intervals(const st_dbn *m) { return m->n_int; }
+int st_dbn_interval(const st_dbn *m, int i) { return m->interval[i]; }
+int st_dbn_beats_per_bar(const st_dbn *m) { return m->n_beats; }
+
+/* Beat, tempo and phase of a state. */
+static void locate(const st_dbn *m, uint32_t state, int *b, int *i, int *k)
+{
+    *b = (int)(state / (uint32_t)m->beat_states);
+    int r = (int)(state % (uint32_t)m->beat_states), lo = 0, hi = m->n_int - 1;
+    while (lo < hi) { /* last offset <= r */
+        int mid = (lo + hi + 1) / 2;
+        if (m->offset[mid] <= r)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    *i = lo;
+    *k = r - m->offset[lo];
+}
+
+int st_dbn_region(const st_dbn *m, uint32_t state)
+{
+    int b, i, k;
+    locate(m, state, &b, &i, &k);
+    if (k >= m->n_region[b * m->n_int + i]) return 0;
+    return b == 0 ? 2 : 1; /* position < 1 / lambda, not only its fraction */
+}
+
+int st_dbn_beat_number(const st_dbn *m, uint32_t state)
+{
+    return (int)(state / (uint32_t)m->beat_states) + 1;
+}
+
+int st_dbn_state_interval(const st_dbn *m, uint32_t state)
+{
+    int b, i, k;
+    locate(m, state, &b, &i, &k);
+    return m->interval[i];
+}
+
+int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_t *path,
+                   int64_t *n_path, double *log_prob)
+{
+    int n_states = m->n_states, n_int = m->n_int, n_first = m->n_beats * m->n_int;
+    double *prev = malloc((size_t)n_states * sizeof *prev);
+    double *cur = malloc((size_t)n_states * sizeof *cur);
+    uint16_t *back = malloc((size_t)(n_frames > 0 ? n_frames : 1) * n_first * sizeof *back);
+    if (!prev || !cur || !back) {
+        free(prev), free(cur), free(back);
+        return -1;
+    }
+    double start = log(1.0 / n_states);
+    for (int s = 0; s < n_states; s++)
+        prev[s] = start;
+    double other_scale = m->observation_lambda - 1.0;
+    for (int64_t t = 0; t < n_frames; t++) {
+        double beat = act[2 * t], down = act[2 * t + 1];
+        double log_none, log_beat, log_down;
+        if (m->n_beats == 1) { /* RNNBeatTrackingObservationModel: one column */
+            log_none = log((1.0 - down) / other_scale);
+            log_down = log_beat = log(down);
+        } else {
+            log_none = log((1.0 - (beat + down)) / other_scale);
+            log_beat = log(beat);
+            log_down = log(down);
+        }
+        uint16_t *bp = back + (size_t)t * n_first;
+        for (int b = 0; b < m->n_beats; b++) {
+            double in_region = b == 0 ? log_down : log_beat;
+            const double *last =
+                prev + (size_t)((b + m->n_beats - 1) % m->n_beats) * m->beat_states;
+            for (int i = 0; i < n_int; i++) {
+                int s0 = b * m->beat_states + m->offset[i], len = m->interval[i];
+                double best = -INFINITY;
+                uint16_t arg = 0;
+                for (int p = m->into[i]; p < m->into[i + 1]; p++) {
+                    int j = m->from[p];
+                    double v = last[m->offset[j] + m->interval[j] - 1] + m->log_p[p] + in_region;
+                    if (v > best) best = v, arg = (uint16_t)j;
+                }
+                cur[s0] = best;
+                bp[b * n_int + i] = arg;
+                /* the other states follow their one predecessor with probability 1 (log 0) */
+                int r = m->n_region[b * n_int + i];
+                const double *from = prev + s0 - 1;
+                double *to = cur + s0;
+                for (int k = 1; k < r; k++)
+                    to[k] = from[k] + in_region;
+                for (int k = r > 1 ? r : 1; k < len; k++)
+                    to[k] = from[k] + log_none;
+            }
+        }
+        double *swap = prev;
+        prev = cur, cur = swap;
+    }
+    int best = 0;
+    for (int s = 1; s < n_states; s++)
+        if (prev[s] > prev[best]) best = s;
+    *log_prob = n_frames > 0 ? prev[best] : 0.0;
+    *n_path = 0;
+    if (n_frames > 0 && !isinf(*log_prob) && !isnan(*log_prob)) {
+        int b, i, k;
+        locate(m, (uint32_t)best, &b, &i, &k);
+        for (int64_t t = n_frames - 1; t >= 0; t--) {
+            path[t] = (uint32_t)(b * m->beat_states + m->offset[i] + k);
+            if (k > 0) {
+                k--;
+            } else {
+                i = back[(size_t)t * n_first + b * n_int + i];
+                b = (b + m->n_beats - 1) % m->n_beats;
+                k = m->interval[i] - 1;
+            }
+        }
+        *n_path = n_frames;
+    }
+    free(prev), free(cur), free(back);
+    return 0;
+}
+
+/* ---- the processor ---- */
+
+typedef struct {
+    st_dbn *const *models;
+    const double *act;
+    int64_t n_frames;
+    uint32_t **paths;
+    int64_t *n_path;
+    double *log_prob;
+    int failed;
+} decode_job;
+
+static void decode_models(void *ctx, int64_t begin, int64_t end)
+{
+    decode_job *j = ctx;
+    for (int64_t k = begin; k < end; k++)
+        if (st_dbn_viterbi(j->models[k], j->act, j->n_frames, j->paths[k], &j->n_path[k],
+                           &j->log_prob[k]))
+            j->failed = 1;
+}
+
+/* Appends a beat; 0, or -1 when memory is short. */
+static int push_beat(st_dbn_result *r, int64_t *cap, int64_t frame, int number)
+{
+    if (r->n_beats == *cap) {
+        int64_t n = *cap ? 2 * *cap : 64;
+        int64_t *f = realloc(r->frame, (size_t)n * sizeof *f);
+        if (f) r->frame = f;
+        int *b = realloc(r->beat_number, (size_t)n * sizeof *b);
+        if (b) r->beat_number = b;
+        if (!f || !b) return -1;
+        *cap = n;
+    }
+    r->frame[r->n_beats] = frame;
+    r->beat_number[r->n_beats++] = number;
+    return 0;
+}
+
+int st_dbn_decode(st_dbn *const *models, int n_models, const double *act, int64_t n_frames,
+                  double threshold, int correct, int n_threads, st_dbn_result *out)
+{
+    memset(out, 0, sizeof *out);
+    out->winner = -1;
+    out->log_prob = malloc((size_t)(n_models > 0 ? n_models : 1) * sizeof *out->log_prob);
+    if (!out->log_prob) return -1;
+    for (int k = 0; k < n_models; k++)
+        out->log_prob[k] = -INFINITY;
+    /* threshold_activations: rows [first, last] with any value >= threshold;
+     * as madmom's `idx.any()`, a lone row 0 counts as none */
+    int64_t first = 0, last = n_frames;
+    if (threshold != 0.0) {
+        int64_t lo = -1, hi = -1;
+        for (int64_t t = 0; t < n_frames; t++)
+            if (act[2 * t] >= threshold || act[2 * t + 1] >= threshold) {
+                if (lo < 0) lo = t;
+                hi = t;
+            }
+        if (hi > 0)
+            first = lo, last = hi + 1;
+        else
+            first = last = 0;
+    }
+    out->first_frame = first;
+    int64_t n = last - first;
+    const double *a = act + 2 * first;
+    int any = 0;
+    for (int64_t t = 0; t < 2 * n && !any; t++)
+        any = a[t] != 0.0;
+    if (!any || n_models == 0) return 0;
+
+    uint32_t **paths = calloc((size_t)n_models, sizeof *paths);
+    int64_t *n_path = calloc((size_t)n_models, sizeof *n_path);
+    int status = paths && n_path ? 0 : -1;
+    for (int k = 0; k < n_models && !status; k++)
+        if (!(paths[k] = malloc((size_t)n * sizeof **paths))) status = -1;
+    if (!status) {
+        decode_job job = {models, a, n, paths, n_path, out->log_prob, 0};
+        st_parallel_for(n_threads < n_models ? n_threads : n_models, n_models, decode_models, &job);
+        if (job.failed) status = -1;
+    }
+    int best = 0;
+    for (int k = 1; k < n_models && !status; k++)
+        if (out->log_prob[k] > out->log_prob[best]) best = k;
+    if (!status && n_path[best] == n) {
+        const st_dbn *m = models[best];
+        const uint32_t *path = paths[best];
+        int64_t cap = 0;
+        out->winner = best;
+        if (correct) {
+            /* each run of beat-region frames: the frame of the largest activation
+             * (np.argmax over the flattened rows: the first maximum, either column) */
+            for (int64_t t = 0; t < n && !status;) {
+                if (!st_dbn_region(m, path[t])) {
+                    t++;
+                    continue;
+                }
+                int64_t left = t;
+                while (t < n && st_dbn_region(m, path[t]))
+                    t++;
+                int64_t peak = left;
+                if (m->n_beats == 1) {
+                    for (int64_t u = left + 1; u < t; u++)
+                        if (a[2 * u + 1] > a[2 * peak + 1]) peak = u;
+                } else {
+                    int64_t arg = 2 * left;
+                    for (int64_t u = 2 * left + 1; u < 2 * t; u++)
+                        if (a[u] > a[arg]) arg = u;
+                    peak = arg / 2;
+                }
+                status = push_beat(out, &cap, peak + first, st_dbn_beat_number(m, path[peak]));
+            }
+        } else {
+            for (int64_t t = 1; t < n && !status; t++)
+                if (st_dbn_beat_number(m, path[t]) != st_dbn_beat_number(m, path[t - 1]))
+                    status = push_beat(out, &cap, t + first, st_dbn_beat_number(m, path[t]));
+        }
+    }
+    for (int k = 0; paths && k < n_models; k++)
+        free(paths[k]);
+    free(paths);
+    free(n_path);
+    if (status) st_dbn_result_free(out);
+    return status;
+}
+
+void st_dbn_result_free(st_dbn_result *r)
+{
+    free(r->frame);
+    free(r->beat_number);
+    free(r->log_prob);
+    memset(r, 0, sizeof *r);
+    r->winner = -1;
+}

@@ -1,0 +1,242 @@
+/* madmom's bar-pointer DBN against madmom itself (corpus conformance/
+ * madmom_dbn, made with madmom master 27f032e): state counts, each meter's
+ * Viterbi log-probability and path, the decoded (time, beat number) files
+ * byte for byte, and the beat-only tracker. Skips when the corpus is absent. */
+#include "../../nodes/dsp/dbn.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *path, long *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
+        free(s);
+        s = NULL;
+    }
+    if (s) s[n] = 0;
+    fclose(f);
+    if (size) *size = n;
+    return s;
+}
+
+/* Rows of two numbers; # lines skipped. */
+static double *read_act(const char *path, int64_t *n)
+{
+    char *s = slurp(path, NULL);
+    if (!s) return NULL;
+    double *a = malloc((strlen(s) / 4 + 2) * sizeof *a);
+    *n = 0;
+    for (char *line = strtok(s, "\n"); line && a; line = strtok(NULL, "\n")) {
+        if (line[0] == '#') continue;
+        char *end;
+        a[2 * *n] = strtod(line, &end);
+        a[2 * *n + 1] = strtod(end, NULL);
+        (*n)++;
+    }
+    free(s);
+    return a;
+}
+
+/* The number after "key": inside the object that follows "block": (or the whole text). */
+static const char *find_key(const char *json, const char *block, const char *key)
+{
+    char pattern[128];
+    const char *from = json;
+    if (block) {
+        snprintf(pattern, sizeof pattern, "\"%s\": {", block);
+        if (!(from = strstr(json, pattern))) return NULL;
+    }
+    snprintf(pattern, sizeof pattern, "\"%s\": ", key);
+    const char *at = strstr(from, pattern);
+    return at ? at + strlen(pattern) : NULL;
+}
+
+/* The integer list after "key": [ (first occurrence after block). */
+static uint32_t *read_list(const char *json, const char *block, const char *key, int64_t *n)
+{
+    const char *at = find_key(json, block, key);
+    if (!at || *at != '[') return NULL;
+    const char *end = strchr(at, ']');
+    uint32_t *v = malloc(((size_t)(end - at) / 2 + 1) * sizeof *v);
+    *n = 0;
+    for (const char *c = at + 1; v && c < end;) {
+        char *next;
+        long x = strtol(c, &next, 10);
+        if (next == c) break;
+        v[(*n)++] = (uint32_t)x;
+        c = next + strspn(next, ", \n");
+    }
+    return v;
+}
+
+static int same_path(const uint32_t *a, const uint32_t *b, int64_t n, int64_t *where)
+{
+    for (int64_t t = 0; t < n; t++)
+        if (a[t] != b[t]) {
+            *where = t;
+            return 0;
+        }
+    return 1;
+}
+
+static void check_case(const char *dir, const char *name, st_dbn *const *bars, int beats_only)
+{
+    char path[1400], label[256];
+    int64_t n_frames;
+    if (strcmp(name, "sample") == 0)
+        snprintf(path, sizeof path,
+                 "%s/../downbeat_decoder_madmom/sample.downbeats_activations.txt", dir);
+    else
+        snprintf(path, sizeof path, "%s/%s.activations.txt", dir, name);
+    double *act = read_act(path, &n_frames);
+    snprintf(path, sizeof path, "%s/%s.json", dir, name);
+    char *json = slurp(path, NULL);
+    snprintf(label, sizeof label, "dbn %s: fixture read", name);
+    CHECK(label, act && json, "cannot read %s", path);
+    if (!act || !json) return;
+
+    int64_t first = strtol(find_key(json, NULL, "first_frame_after_threshold"), NULL, 10);
+    for (int k = 0; k < 2; k++) {
+        const char *meter = k == 0 ? "3" : "4";
+        int64_t n_want;
+        uint32_t *want = read_list(json, "viterbi_paths", meter, &n_want);
+        double want_logp = strtod(find_key(json, "viterbi_log_probability", meter), NULL);
+        uint32_t *got = malloc((size_t)n_want * sizeof *got);
+        int64_t n_got = 0, where = -1;
+        double logp = 0;
+        int status =
+            want && got ? st_dbn_viterbi(bars[k], act + 2 * first, n_want, got, &n_got, &logp) : -1;
+        snprintf(label, sizeof label, "dbn %s: %s beats log-probability", name, meter);
+        CHECK(label, status == 0 && fabs(logp - want_logp) <= 1e-3, "%.9f, expected %.9f", logp,
+              want_logp);
+        snprintf(label, sizeof label, "dbn %s: %s beats Viterbi path", name, meter);
+        CHECK(label, status == 0 && n_got == n_want && same_path(got, want, n_want, &where),
+              "differs at frame %lld (length %lld of %lld)", (long long)where, (long long)n_got,
+              (long long)n_want);
+        free(want);
+        free(got);
+    }
+
+    /* the processor: threshold, both meters, correction; madmom's write_beats text */
+    st_dbn_result r;
+    int status = st_dbn_decode(bars, 2, act, n_frames, 0.05, 1, 2, &r);
+    snprintf(path, sizeof path, "%s/%s.dbn_downbeats.txt", dir, name);
+    char *want_text = slurp(path, NULL);
+    size_t size = (size_t)(status == 0 ? r.n_beats : 0) * 32 + 1;
+    char *text = calloc(size, 1);
+    for (int64_t b = 0; status == 0 && text && b < r.n_beats; b++)
+        snprintf(text + strlen(text), size - strlen(text), "%.3f\t%d\n", r.frame[b] / 100.0,
+                 r.beat_number[b]);
+    snprintf(label, sizeof label, "dbn %s: downbeats as madmom writes them", name);
+    CHECK(label, want_text && text && strcmp(text, want_text) == 0, "got\n%.200s\nexpected\n%.200s",
+          text ? text : "", want_text ? want_text : "");
+    int want_winner = (int)strtol(find_key(json, NULL, "winner_beats_per_bar"), NULL, 10);
+    snprintf(label, sizeof label, "dbn %s: meter", name);
+    CHECK(label,
+          status == 0 && r.winner >= 0 && st_dbn_beats_per_bar(bars[r.winner]) == want_winner,
+          "winner %d, expected %d beats per bar", r.winner, want_winner);
+    if (status == 0) st_dbn_result_free(&r);
+    free(text);
+    free(want_text);
+
+    if (beats_only) { /* DBNBeatTrackingProcessor on act[:, 0] + act[:, 1], threshold 0 */
+        st_dbn_config c = st_dbn_defaults;
+        c.beats_per_bar = 1;
+        c.n_tempi = 0;
+        st_dbn *m = st_dbn_create(&c);
+        double *sum = calloc((size_t)n_frames * 2, sizeof *sum);
+        for (int64_t t = 0; sum && t < n_frames; t++)
+            sum[2 * t + 1] = act[2 * t] + act[2 * t + 1];
+        int64_t n_want, n_got = 0, where = -1;
+        uint32_t *want = read_list(json, "beats_only", "viterbi_path", &n_want);
+        uint32_t *got = malloc((size_t)n_frames * sizeof *got);
+        double logp = 0,
+               want_logp = strtod(find_key(json, "beats_only", "viterbi_log_probability"), NULL);
+        int num_states = (int)strtol(find_key(json, "beats_only", "num_states"), NULL, 10);
+        status =
+            m && sum && got && want ? st_dbn_viterbi(m, sum, n_frames, got, &n_got, &logp) : -1;
+        snprintf(label, sizeof label, "dbn %s: beats only, states", name);
+        CHECK(label, m && st_dbn_n_states(m) == num_states, "%d, expected %d",
+              m ? st_dbn_n_states(m) : 0, num_states);
+        snprintf(label, sizeof label, "dbn %s: beats only, log-probability and path", name);
+        CHECK(label,
+              status == 0 && fabs(logp - want_logp) <= 1e-3 && n_got == n_want &&
+                  same_path(got, want, n_want, &where),
+              "%.9f (expected %.9f), path differs at %lld", logp, want_logp, (long long)where);
+        status = status == 0 ? st_dbn_decode(&m, 1, sum, n_frames, 0.0, 1, 1, &r) : -1;
+        snprintf(path, sizeof path, "%s/%s.dbn_beats.txt", dir, name);
+        want_text = slurp(path, NULL);
+        size = (size_t)(status == 0 ? r.n_beats : 0) * 32 + 1;
+        text = calloc(size, 1);
+        for (int64_t b = 0; status == 0 && text && b < r.n_beats; b++)
+            snprintf(text + strlen(text), size - strlen(text), "%.3f\n", r.frame[b] / 100.0);
+        snprintf(label, sizeof label, "dbn %s: beats only, beats as madmom writes them", name);
+        CHECK(label, want_text && text && strcmp(text, want_text) == 0, "got\n%.200s",
+              text ? text : "");
+        if (status == 0) st_dbn_result_free(&r);
+        free(text), free(want_text), free(want), free(got), free(sum);
+        st_dbn_destroy(m);
+    }
+
+    if (strcmp(name, "sample") == 0) { /* madmom's unit test: the 3-beat HMM on all 281 frames */
+        uint32_t *got = malloc((size_t)n_frames * sizeof *got);
+        int64_t n_got;
+        double logp = 0;
+        status = got ? st_dbn_viterbi(bars[0], act, n_frames, got, &n_got, &logp) : -1;
+        double want = strtod(find_key(json, "viterbi_log_probability_unthresholded", "3"), NULL);
+        /* madmom's own test asserts -764.586595603 with np.allclose (relative 1e-5) */
+        CHECK("dbn sample: unthresholded 3-beat log-probability (madmom's unit test)",
+              status == 0 && fabs(logp - want) <= 1e-6 &&
+                  fabs(logp - -764.586595603) <= 1e-5 * 764.6,
+              "%.9f, expected %.9f", logp, want);
+        free(got);
+    }
+    free(act);
+    free(json);
+}
+
+void test_dbn(void)
+{
+    const char *root = getenv("STRATA_CORPUS");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/conformance/madmom_dbn", root ? root : "../shared/corpus");
+    char probe[1100];
+    snprintf(probe, sizeof probe, "%s/params.json", dir);
+    FILE *f = fopen(probe, "r");
+    if (!f) {
+        printf("skip dbn conformance: %s is absent\n", dir);
+        return;
+    }
+    fclose(f);
+    st_dbn_config c = st_dbn_defaults;
+    st_dbn *bars[2];
+    c.beats_per_bar = 3;
+    bars[0] = st_dbn_create(&c);
+    c.beats_per_bar = 4;
+    bars[1] = st_dbn_create(&c);
+    CHECK("dbn state spaces (60 tempi 28..109 frames; 11157 and 14876 states)",
+          bars[0] && bars[1] && st_dbn_n_states(bars[0]) == 11157 &&
+              st_dbn_n_states(bars[1]) == 14876 && st_dbn_n_intervals(bars[1]) == 60 &&
+              st_dbn_interval(bars[1], 0) == 28 && st_dbn_interval(bars[1], 59) == 109,
+          "wrong state space");
+    if (!bars[0] || !bars[1]) return;
+    static const char *const cases[] = {"sample",
+                                        "waltz_150bpm",
+                                        "four4_120bpm",
+                                        "four4_ramp_100_116bpm",
+                                        "four4_88_jump_70bpm",
+                                        "twelve8_like_80bpm",
+                                        "four4_noisy_110bpm"};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++)
+        check_case(dir, cases[k], bars, strstr(cases[k], "ramp") || strstr(cases[k], "noisy"));
+    st_dbn_destroy(bars[0]);
+    st_dbn_destroy(bars[1]);
+}
