@@ -39,7 +39,9 @@
     X(apply_mask) \
     X(resynth) \
     X(cube) \
-    X(uncube)
+    X(uncube) \
+    X(beat_spectrum) \
+    X(repet)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

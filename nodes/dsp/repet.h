@@ -1,0 +1,52 @@
+/* Numerics of the REPET family (Rafii & Pardo), shared by the beat_spectrum,
+ * repet, repet_sim and repet_online nodes. Spectrograms here are frames of
+ * n_bins contiguous values (time, freq), as st_array (channel, time, freq)
+ * lays out one channel. */
+#ifndef ST_REPET_H
+#define ST_REPET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The beat spectrum of a power spectrogram: for each lag l in [0, n_frames),
+ * the mean over bins of sum_t P[t][k] P[t + l][k] / (n_frames - l), the
+ * autocorrelation of each bin along time (through FFTs of at least
+ * 2 n_frames, in double) as nussl's Repet.compute_beat_spectrum. power holds
+ * n_channels spectrograms one after the other; their mean is used. ST_OK or
+ * ST_ERR (memory). */
+int st_beat_spectrum(const float *power, int n_channels, int64_t n_frames, int n_bins,
+                     int n_threads, double *beat);
+
+/* The same from complex frames (bin k of frame t of channel c at
+ * ((c * n_frames) + t) * n_bins + k): the power is |X|^2 averaged over channels. */
+int st_beat_spectrum_of_spectrum(const float _Complex *x, int n_channels, int64_t n_frames,
+                                 int n_bins, int n_threads, double *beat);
+
+/* The lag in [min_lag, max_lag] (clipped to the spectrum) where beat is
+ * largest, the first of equals; -1 when the range holds no lag. */
+int64_t st_repeating_period(const double *beat, int64_t n_lags, int64_t min_lag, int64_t max_lag);
+
+/* The median along numpy's rules (the mean of the two middle values for an
+ * even count) of v[0..n), n >= 1; reorders v. */
+float st_repet_median(float *v, int n);
+
+/* The repeating model of REPET: model[t][k] = the median of mag[s * period +
+ * j][k] over the segments s that exist (j = t mod period, the last segment
+ * may be short). mag and model are n_frames x n_bins. */
+int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_t period,
+                          int n_threads, float *model);
+
+/* The adaptive model: frame t takes the median of the frames t + i * period[t]
+ * for i in [-(order-1)/2, order/2] that exist (REPET-Python's adaptive REPET). */
+int st_repet_adaptive_model(const float *mag, int64_t n_frames, int n_bins,
+                            const int64_t *period, int order, int n_threads, float *model);
+
+/* The soft background mask of REPET: (min(model, |X|) + eps) / (|X| + eps),
+ * written over model; then bins below cutoff_bin are set to 1. */
+void st_repet_soft_mask(float *model, const float *mag, size_t n_frames, int n_bins, float eps,
+                        int cutoff_bin);
+
+/* The bin nearest to hz (the first of two equally near), as nussl's high-pass. */
+int st_repet_cutoff_bin(double hz, double rate_hz, int n_fft);
+
+#endif

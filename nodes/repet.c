@@ -1,0 +1,198 @@
+/* repet: the repeating background of a spectrum by the median of
+ * period-long segments (Rafii & Pardo 2012), as nussl 1.1.9's Repet. */
+#include "../vm/node.h"
+#include "../vm/parallel.h"
+#include "dsp/repet.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const st_param params[] = {
+    {"period", ST_P_NUMBER, .def = 0, .min = 0, .max = 3600,
+     .doc = "the repeating period in seconds; 0 finds it in the beat spectrum"},
+    {"min_period", ST_P_NUMBER, .def = 0.8, .min = 0, .max = 3600,
+     .doc = "shortest period searched, in seconds"},
+    {"max_period", ST_P_NUMBER, .def = 8, .min = 0, .max = 3600,
+     .doc = "longest period searched, in seconds (capped at a third of the duration)"},
+    {"high_pass_hz", ST_P_NUMBER, .def = 100, .min = 0, .max = 100000,
+     .doc = "bins below the one nearest this frequency go to the background"},
+    {"mask", ST_P_STRING, .def_str = "soft", .choices = "soft|hard",
+     .doc = "soft: (min(model, |X|) + eps) / (|X| + eps), eps 1e-16; hard: 1 where that is at "
+            "least threshold"},
+    {"threshold", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
+     .doc = "hard masks: the soft value from which a bin is background"},
+    {"shared", ST_P_BOOL, .def = 0,
+     .doc = "one model and mask for every channel, from the root of their mean power (else one "
+            "model per channel; the period always comes from the mean power)"},
+    {NULL}};
+
+static int repet_check(const st_params *p, char *error, size_t size)
+{
+    if (st_num(p, "period") == 0 && st_num(p, "min_period") > st_num(p, "max_period")) {
+        snprintf(error, size, "repet: parameter min_period = %g s is above max_period = %g s",
+                 st_num(p, "min_period"), st_num(p, "max_period"));
+        return ST_ERR;
+    }
+    return ST_OK;
+}
+
+/* nussl's seconds to frames: ceil(s / (hop / rate)). */
+static int64_t frames_of(double seconds, int hop_samples, double rate_hz)
+{
+    return (int64_t)ceil(seconds / ((double)hop_samples / rate_hz));
+}
+
+/* Magnitudes (or, shared, the root of the mean power) of each model channel. */
+static void magnitudes(const st_spectrum *s, int shared, float *mag)
+{
+    const size_t plane = (size_t)s->n_frames * (size_t)s->n_bins;
+    if (!shared) {
+        for (size_t i = 0; i < plane * (size_t)s->n_channels; i++)
+            mag[i] = cabsf(s->data[i]);
+        return;
+    }
+    for (size_t i = 0; i < plane; i++) {
+        double p = 0;
+        for (int c = 0; c < s->n_channels; c++) {
+            float complex z = s->data[(size_t)c * plane + i];
+            p += (double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z);
+        }
+        mag[i] = (float)sqrt(p / s->n_channels);
+    }
+}
+
+/* background = mask X, foreground = (1 - mask) X; items are (channel, frame). */
+typedef struct {
+    const st_spectrum *s;
+    const float *mask;
+    int shared;
+    float complex *background, *foreground;
+} apply_job;
+
+static void apply_range(void *ctx, int64_t begin, int64_t end)
+{
+    apply_job *job = ctx;
+    const int64_t n_frames = job->s->n_frames;
+    const size_t n_bins = (size_t)job->s->n_bins;
+    for (int64_t item = begin; item < end; item++) {
+        size_t at = (size_t)item * n_bins;
+        const float *m = job->mask + (job->shared ? (size_t)(item % n_frames) * n_bins : at);
+        const float complex *x = job->s->data + at;
+        float complex *b = job->background + at, *f = job->foreground + at;
+        for (size_t k = 0; k < n_bins; k++) {
+            b[k] = m[k] * x[k];
+            f[k] = (1.0f - m[k]) * x[k];
+        }
+    }
+}
+
+static int repet_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+{
+    (void)n_in;
+    extern const st_node_type st_node_repet;
+    const st_spectrum *s = &in[0]->u.spectrum;
+    const int64_t n_frames = s->n_frames;
+    const int n_bins = s->n_bins, shared = st_int(p, "shared");
+    const int n_models = shared ? 1 : s->n_channels;
+    const size_t plane = (size_t)n_frames * (size_t)n_bins;
+    st_value *fields[5] = {0};
+    int status = ST_ERR;
+    int64_t lag_shape[1] = {n_frames}, one[1] = {1};
+    static const char *const lag_axes[] = {"lag"}, *const period_axes[] = {"period"};
+    int64_t mask_shape[3] = {n_models, n_frames, n_bins};
+    static const char *const mask_axes[] = {"channel", "time", "freq"};
+    double *beat = malloc((size_t)n_frames * sizeof *beat);
+    float *mag = NULL;
+    fields[0] = st_spectrum_like(s);
+    fields[1] = st_spectrum_like(s);
+    fields[2] = st_array_new(3, mask_shape, mask_axes);
+    fields[3] = st_array_new(1, one, period_axes);
+    fields[4] = st_array_new(1, lag_shape, lag_axes);
+    for (int i = 0; i < 5; i++)
+        if (!fields[i]) goto oom;
+    if (!beat) goto oom;
+    /* no scratch for the magnitudes: they sit in the foreground's memory
+     * (twice their size) until the masks are applied */
+    mag = (float *)fields[1]->u.spectrum.data;
+
+    /* the beat spectrum, from the power averaged over channels */
+    if (st_beat_spectrum_of_spectrum(s->data, s->n_channels, n_frames, n_bins, run->n_threads,
+                                     beat))
+        goto oom;
+    for (int64_t l = 0; l < n_frames; l++)
+        fields[4]->u.array.data[l] = (float)beat[l];
+
+    int64_t period;
+    if (st_num(p, "period") > 0) {
+        period = frames_of(st_num(p, "period"), s->hop_samples, s->rate_hz);
+    } else {
+        double duration = (double)s->length_samples / s->rate_hz;
+        double max_s = fmin(st_num(p, "max_period"), duration / 3);
+        int64_t lo = frames_of(st_num(p, "min_period"), s->hop_samples, s->rate_hz);
+        int64_t hi = frames_of(max_s, s->hop_samples, s->rate_hz);
+        period = st_repeating_period(beat, n_frames, lo, hi);
+        if (period < 0) {
+            st_fail(run,
+                    "no period to search between min_period = %g s and max_period = %g s (a "
+                    "third of the %.2f s duration caps it) in %lld frames",
+                    st_num(p, "min_period"), st_num(p, "max_period"), duration,
+                    (long long)n_frames);
+            goto done;
+        }
+    }
+    fields[3]->u.array.data[0] = (float)((double)period * s->hop_samples / s->rate_hz);
+
+    /* the model of each channel, made into its mask in place */
+    magnitudes(s, shared, mag);
+    float *mask = fields[2]->u.array.data;
+    const int cutoff = st_repet_cutoff_bin(st_num(p, "high_pass_hz"), s->rate_hz, s->n_fft);
+    for (int c = 0; c < n_models; c++) {
+        float *m = mask + (size_t)c * plane;
+        if (st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period, run->n_threads,
+                                  m))
+            goto oom;
+        st_repet_soft_mask(m, mag + (size_t)c * plane, (size_t)n_frames, n_bins, 1e-16f, cutoff);
+    }
+    if (st_choice(p, "mask") == 1) {
+        const float threshold = (float)st_num(p, "threshold");
+        for (size_t i = 0; i < plane * (size_t)n_models; i++)
+            mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
+    }
+
+    apply_job job = {s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data};
+    st_parallel_for(run->n_threads, s->n_channels * n_frames, apply_range, &job);
+    *out = st_record_of_outputs(&st_node_repet, fields);
+    status = *out ? ST_OK : st_fail(run, "out of memory");
+    goto done;
+oom:
+    status = st_fail(run, "out of memory for %lld frames x %d bins", (long long)n_frames, n_bins);
+done:
+    for (int i = 0; i < 5; i++)
+        st_value_unref(fields[i]);
+    free(beat);
+    return status;
+}
+
+const st_node_type st_node_repet = {
+    .name = "repet",
+    .doc = "REPET (Rafii & Pardo 2012) as nussl 1.1.9's Repet: the repeating period is the lag "
+           "between min_period and max_period where the beat spectrum of the power (averaged "
+           "over channels) peaks, or is given; the repeating model is the median of the "
+           "period-long segments of the magnitude (the last one may be short); the background "
+           "mask compares min(model, |X|) with |X|, and bins below high_pass_hz are all "
+           "background. Outputs the background and foreground spectra, the background mask "
+           "(channel x time x freq; the foreground's is 1 - mask), the period in seconds "
+           "(period:number()) and the beat spectrum (one value per lag in frames).",
+    .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
+    .outputs = (const st_port[]){{"background", ST_SPECTRUM},
+                                 {"foreground", ST_SPECTRUM},
+                                 {"mask", ST_ARRAY},
+                                 {"period", ST_ARRAY},
+                                 {"beat_spectrum", ST_ARRAY},
+                                 {NULL}},
+    .params = params,
+    .check = repet_check,
+    .run = repet_run,
+};
