@@ -26,5 +26,6 @@ void test_graph(void);
 void test_cache(void);
 void test_values(void);
 void test_dbn(void);
+void test_nmf(void);
 
 #endif

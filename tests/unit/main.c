@@ -9,5 +9,6 @@ int main(void)
     test_graph();
     test_cache();
     test_dbn();
+    test_nmf();
     return 0; /* failures are counted from the output */
 }

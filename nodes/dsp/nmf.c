@@ -1,0 +1,482 @@
+/* Multiplicative-update NMF for the beta-divergence, as scikit-learn 1.2's
+ * _fit_multiplicative_update computes it, reorganised for the cache.
+ *
+ * scikit-learn forms W H over the whole matrix twice per iteration. Here the
+ * columns (frames) are cut into blocks that stay in the cache: for each block
+ * the H update (which only needs that block) runs, then W H of the updated
+ * block is formed once more and feeds both the divergence and the numerator
+ * of the next W update, summed per thread. The arithmetic is the reference's;
+ * only the order of the sums differs. Each thread takes a range of blocks and
+ * calls a single-threaded sgemm.
+ */
+#include "nmf.h"
+
+#include "../../vm/parallel.h"
+#include "lapack.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK_COLS  64
+#define MAX_THREADS 64
+#define EPS         ST_NMF_EPSILON
+
+/* What one pass over the column blocks does and needs. Owned by st_nmf_fit. */
+typedef struct {
+    const float *V;
+    int F, K;
+    int64_t N;
+    float *W, *H;
+    double beta;
+    float gamma;
+    int h_rules; /* 1: H is sklearn's H; 0: H is the free factor of a transform */
+    float l1_H, l2_H;
+    const float *w_sum; /* KL: column sums of W (the H update's denominator) */
+    const float *wtw;   /* Euclidean: W^T W */
+    float *wtx;         /* Euclidean with W fixed: W^T V, computed on the first pass */
+    int wtx_ready;
+    int n_threads;
+    float *scratch[MAX_THREADS]; /* per thread: 2 x F x BLOCK_COLS + 2 x K x BLOCK_COLS */
+    float *num_w[MAX_THREADS];   /* per thread: F x K partial numerators of the W update */
+    float *den_w[MAX_THREADS];   /* per thread: F x K partial denominators (beta not 1 or 2) */
+    double div[MAX_THREADS][3];  /* per thread: partial divergence sums */
+    /* what this pass does */
+    int update_h, accumulate_w, divergence;
+} pass_ctx;
+
+static int is_beta(double beta, double b) { return beta == b; }
+
+/* The ratio terms of the updates for one block of W H (in place in wh), and
+ * the divergence sums when asked: r1 = V * WH^(beta-2), r2 = WH^(beta-1). */
+static void ratio_block(const pass_ctx *c, const float *x, float *wh, float *r2, int64_t n,
+                        double *acc)
+{
+    const double beta = c->beta;
+    if (is_beta(beta, 1)) {
+        double a = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float w = wh[i] == 0 ? EPS : wh[i];
+            if (acc && x[i] > EPS) a += (double)x[i] * log((double)x[i] / w) - x[i];
+            wh[i] = x[i] / w;
+        }
+        if (acc) acc[0] += a;
+    } else if (is_beta(beta, 0)) {
+        double a = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float w = wh[i] == 0 ? EPS : wh[i];
+            if (acc && x[i] > EPS) {
+                double d = (double)x[i] / w;
+                a += d - log(d);
+            }
+            float inv = 1.0f / w;
+            wh[i] = inv * inv * x[i];
+            r2[i] = inv;
+        }
+        if (acc) acc[0] += a;
+    } else {
+        const float bm1 = (float)(beta - 1), bm2 = (float)(beta - 2);
+        double a1 = 0, a2 = 0, a3 = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float raw = wh[i], w = raw == 0 ? EPS : raw;
+            if (acc) {
+                a3 += pow(raw, beta);
+                if (x[i] > EPS) {
+                    a1 += pow(x[i], beta);
+                    a2 += (double)x[i] * pow(w, beta - 1);
+                }
+            }
+            /* below 1 the denominator's W H is guarded too; above, 0^(beta-1) = 0 */
+            r2[i] = beta < 1 ? powf(w, bm1) : powf(raw, bm1);
+            wh[i] = powf(w, bm2) * x[i];
+        }
+        if (acc) acc[0] += a1, acc[1] += a2, acc[2] += a3;
+    }
+}
+
+/* The H update of one block from its numerator and denominator. */
+static void update_h_block(const pass_ctx *c, float *h, float *num, float *den, int64_t n)
+{
+    const float zero_below = c->h_rules ? (c->beta <= 1 ? (float)DBL_EPSILON : 0)
+                                        : (c->beta < 1 ? (float)DBL_EPSILON : 0);
+    for (int64_t i = 0; i < n; i++) {
+        float d = den[i];
+        if (c->l1_H > 0) d += c->l1_H;
+        if (c->l2_H > 0) d += c->l2_H * h[i];
+        if (d == 0) d = EPS;
+        float delta = num[i] / d;
+        if (c->gamma != 1) delta = powf(delta, c->gamma);
+        h[i] *= delta;
+        if (h[i] < zero_below) h[i] = 0;
+    }
+}
+
+static void pass_range(void *ctx, int64_t t, int64_t t_end)
+{
+    (void)t_end;
+    pass_ctx *c = ctx;
+    const int F = c->F, K = c->K;
+    const int64_t begin = c->N * t / c->n_threads, end = c->N * (t + 1) / c->n_threads;
+    float *wh = c->scratch[t], *r2 = wh + (size_t)F * BLOCK_COLS;
+    float *num = r2 + (size_t)F * BLOCK_COLS, *den = num + (size_t)K * BLOCK_COLS;
+    const int euclid = is_beta(c->beta, 2), kl = is_beta(c->beta, 1);
+    double *acc = c->divergence ? c->div[t] : NULL;
+    for (int64_t c0 = begin; c0 < end; c0 += BLOCK_COLS) {
+        const int nb = (int)(end - c0 < BLOCK_COLS ? end - c0 : BLOCK_COLS);
+        const float *x = c->V + (size_t)c0 * F;
+        float *h = c->H + (size_t)c0 * K;
+        const int64_t n_x = (int64_t)F * nb, n_h = (int64_t)K * nb;
+        if (c->update_h) {
+            if (euclid) {
+                if (c->wtx && c->wtx_ready) {
+                    memcpy(num, c->wtx + (size_t)c0 * K, (size_t)n_h * sizeof *num);
+                } else {
+                    cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, K, nb, F, 1.0f, c->W, F, x,
+                                F, 0.0f, num, K);
+                    if (c->wtx) memcpy(c->wtx + (size_t)c0 * K, num, (size_t)n_h * sizeof *num);
+                }
+                cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, K, nb, K, 1.0f, c->wtw, K, h,
+                            K, 0.0f, den, K);
+            } else {
+                cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, F, nb, K, 1.0f, c->W, F, h,
+                            K, 0.0f, wh, F);
+                ratio_block(c, x, wh, r2, n_x, NULL);
+                cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, K, nb, F, 1.0f, c->W, F, wh, F,
+                            0.0f, num, K);
+                if (kl)
+                    for (int j = 0; j < nb; j++)
+                        memcpy(den + (size_t)j * K, c->w_sum, (size_t)K * sizeof *den);
+                else
+                    cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, K, nb, F, 1.0f, c->W, F,
+                                r2, F, 0.0f, den, K);
+            }
+            update_h_block(c, h, num, den, n_h);
+        }
+        if (!c->accumulate_w && !c->divergence) continue;
+        if (euclid) {
+            /* V H^T: the numerator of the W update; the divergence follows from it */
+            cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, F, K, nb, 1.0f, x, F, h, K, 1.0f,
+                        c->num_w[t], F);
+            continue;
+        }
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, F, nb, K, 1.0f, c->W, F, h, K, 0.0f,
+                    wh, F);
+        ratio_block(c, x, wh, r2, n_x, acc);
+        if (!c->accumulate_w) continue;
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, F, K, nb, 1.0f, wh, F, h, K, 1.0f,
+                    c->num_w[t], F);
+        if (!kl)
+            cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, F, K, nb, 1.0f, r2, F, h, K, 1.0f,
+                        c->den_w[t], F);
+    }
+}
+
+/* One pass; the per-thread W sums are added into num_w[0] and den_w[0]. */
+static void run_pass(pass_ctx *c, int update_h, int accumulate_w, int divergence)
+{
+    const size_t fk = (size_t)c->F * c->K;
+    c->update_h = update_h;
+    c->accumulate_w = accumulate_w || (divergence && is_beta(c->beta, 2));
+    c->divergence = divergence;
+    for (int t = 0; t < c->n_threads; t++) {
+        if (c->accumulate_w) {
+            memset(c->num_w[t], 0, fk * sizeof(float));
+            memset(c->den_w[t], 0, fk * sizeof(float));
+        }
+        c->div[t][0] = c->div[t][1] = c->div[t][2] = 0;
+    }
+    st_parallel_for(c->n_threads, c->n_threads, pass_range, c);
+    if (c->wtx) c->wtx_ready = 1;
+    for (int t = 1; c->accumulate_w && t < c->n_threads; t++)
+        for (size_t i = 0; i < fk; i++) {
+            c->num_w[0][i] += c->num_w[t][i];
+            c->den_w[0][i] += c->den_w[t][i];
+        }
+    for (int t = 1; t < c->n_threads; t++)
+        for (int j = 0; j < 3; j++)
+            c->div[0][j] += c->div[t][j];
+}
+
+static void row_sums(const float *H, int K, int64_t N, double *out)
+{
+    for (int k = 0; k < K; k++)
+        out[k] = 0;
+    for (int64_t j = 0; j < N; j++)
+        for (int k = 0; k < K; k++)
+            out[k] += H[(size_t)j * K + k];
+}
+
+static void col_sums(const float *W, int F, int K, double *out)
+{
+    for (int k = 0; k < K; k++) {
+        double s = 0;
+        for (int f = 0; f < F; f++)
+            s += W[(size_t)k * F + f];
+        out[k] = s;
+    }
+}
+
+/* The divergence from the sums of a pass (beta not 2). */
+static double divergence_of(const pass_ctx *c, const double *acc)
+{
+    const double beta = c->beta;
+    if (is_beta(beta, 1)) {
+        double w_sum[1024], h_sum[1024], total = 0;
+        col_sums(c->W, c->F, c->K, w_sum);
+        row_sums(c->H, c->K, c->N, h_sum);
+        for (int k = 0; k < c->K; k++)
+            total += w_sum[k] * h_sum[k];
+        return acc[0] + total;
+    }
+    if (is_beta(beta, 0)) return acc[0] - (double)c->F * (double)c->N;
+    return (acc[0] - beta * acc[1] + (beta - 1) * acc[2]) / (beta * (beta - 1));
+}
+
+/* Euclidean: (|V|^2 - 2 <W, V H^T> + <W^T W, H H^T>) / 2 from the pass's V H^T. */
+static double euclid_divergence(const pass_ctx *c, double v_norm2, const float *vht,
+                                const float *wtw, float *hht)
+{
+    const int F = c->F, K = c->K;
+    cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, K, K, (int)c->N, 1.0f, c->H, K, c->H, K,
+                0.0f, hht, K);
+    double cross = 0, model = 0;
+    for (size_t i = 0; i < (size_t)F * K; i++)
+        cross += (double)c->W[i] * vht[i];
+    for (int i = 0; i < K * K; i++)
+        model += (double)wtw[i] * hht[i];
+    double d = (v_norm2 - 2 * cross + model) / 2;
+    return d > 0 ? d : 0;
+}
+
+typedef struct {
+    const float *V;
+    int F, K;
+    int64_t N;
+    const float *W, *H;
+    double beta;
+    float *scratch[MAX_THREADS];
+    double acc[MAX_THREADS][3];
+    int n_threads;
+} div_ctx;
+
+static void div_range(void *ctx, int64_t t, int64_t t_end)
+{
+    (void)t_end;
+    div_ctx *d = ctx;
+    const int F = d->F, K = d->K;
+    const int64_t begin = d->N * t / d->n_threads, end = d->N * (t + 1) / d->n_threads;
+    float *wh = d->scratch[t], *r2 = wh + (size_t)F * BLOCK_COLS;
+    pass_ctx c = {.beta = d->beta};
+    for (int64_t c0 = begin; c0 < end; c0 += BLOCK_COLS) {
+        const int nb = (int)(end - c0 < BLOCK_COLS ? end - c0 : BLOCK_COLS);
+        const float *x = d->V + (size_t)c0 * F;
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, F, nb, K, 1.0f, d->W, F,
+                    d->H + (size_t)c0 * K, K, 0.0f, wh, F);
+        if (is_beta(d->beta, 2)) {
+            double a = 0;
+            for (int64_t i = 0; i < (int64_t)F * nb; i++) {
+                double e = (double)x[i] - wh[i];
+                a += e * e;
+            }
+            d->acc[t][0] += a;
+        } else {
+            ratio_block(&c, x, wh, r2, (int64_t)F * nb, d->acc[t]);
+        }
+    }
+}
+
+double st_nmf_divergence(const float *V, int n_rows, int64_t n_cols, const float *W, const float *H,
+                         int rank, double beta, int n_threads)
+{
+    if (n_threads < 1) n_threads = 1;
+    if (n_threads > MAX_THREADS) n_threads = MAX_THREADS;
+    if (n_threads > n_cols) n_threads = (int)(n_cols > 0 ? n_cols : 1);
+    div_ctx d = {V, n_rows, rank, n_cols, W, H, beta, {0}, {{0}}, n_threads};
+    for (int t = 0; t < n_threads; t++)
+        if (!(d.scratch[t] = malloc(2 * (size_t)n_rows * BLOCK_COLS * sizeof(float)))) {
+            for (int u = 0; u < t; u++)
+                free(d.scratch[u]);
+            return NAN;
+        }
+    openblas_set_num_threads(1);
+    st_parallel_for(n_threads, n_threads, div_range, &d);
+    for (int t = 1; t < n_threads; t++)
+        for (int j = 0; j < 3; j++)
+            d.acc[0][j] += d.acc[t][j];
+    for (int t = 0; t < n_threads; t++)
+        free(d.scratch[t]);
+    if (is_beta(beta, 2)) return d.acc[0][0] / 2;
+    pass_ctx c = {.V = V,
+                  .F = n_rows,
+                  .K = rank,
+                  .N = n_cols,
+                  .W = (float *)W,
+                  .H = (float *)H,
+                  .beta = beta};
+    return divergence_of(&c, d.acc[0]);
+}
+
+/* The W update from the sums of the last pass (sklearn's _multiplicative_update_w). */
+static void update_w(pass_ctx *c, const st_nmf_options *o, float *hht)
+{
+    const int F = c->F, K = c->K;
+    float *num = c->num_w[0], *den = c->den_w[0];
+    if (is_beta(c->beta, 2)) {
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasTrans, K, K, (int)c->N, 1.0f, c->H, K, c->H,
+                    K, 0.0f, hht, K);
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, F, K, K, 1.0f, c->W, F, hht, K, 0.0f,
+                    den, F);
+    } else if (is_beta(c->beta, 1)) {
+        double h_sum[1024];
+        row_sums(c->H, K, c->N, h_sum);
+        for (int k = 0; k < K; k++)
+            for (int f = 0; f < F; f++)
+                den[(size_t)k * F + f] = (float)h_sum[k];
+    }
+    const float l1 = (float)o->l1_W, l2 = (float)o->l2_W;
+    const float zero_below = c->beta < 1 ? (float)DBL_EPSILON : 0;
+    for (size_t i = 0; i < (size_t)F * K; i++) {
+        float d = den[i];
+        if (l1 > 0) d += l1;
+        if (l2 > 0) d += l2 * c->W[i];
+        if (d == 0) d = EPS;
+        float delta = num[i] / d;
+        if (c->gamma != 1) delta = powf(delta, c->gamma);
+        c->W[i] *= delta;
+        if (c->W[i] < zero_below) c->W[i] = 0;
+    }
+}
+
+/* The denominators of the H update that depend on W alone. */
+static void prepare_h(pass_ctx *c, float *w_sum, float *wtw)
+{
+    const int F = c->F, K = c->K;
+    if (is_beta(c->beta, 1)) {
+        double s[1024];
+        col_sums(c->W, F, K, s);
+        for (int k = 0; k < K; k++)
+            /* sklearn's H update turns empty templates' sums into 1; its W update
+             * (a transform's free factor) only guards exact zeros with EPSILON */
+            w_sum[k] = s[k] == 0 ? (c->h_rules ? 1.0f : 0.0f) : (float)s[k];
+    } else if (is_beta(c->beta, 2)) {
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, K, K, F, 1.0f, c->W, F, c->W, F, 0.0f,
+                    wtw, K);
+    }
+}
+
+static int push_curve(st_nmf_result *r, int iteration, double value)
+{
+    double *curve = realloc(r->curve, (size_t)(r->n_curve + 1) * sizeof *curve);
+    if (!curve) return -1;
+    r->curve = curve;
+    int *at = realloc(r->curve_iter, (size_t)(r->n_curve + 1) * sizeof *at);
+    if (!at) return -1;
+    r->curve_iter = at;
+    r->curve[r->n_curve] = value;
+    r->curve_iter[r->n_curve++] = iteration;
+    return 0;
+}
+
+int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, int rank,
+               const st_nmf_options *o, st_nmf_result *r)
+{
+    memset(r, 0, sizeof *r);
+    if (rank < 1 || rank > 1024 || n_rows < 1 || n_cols < 1) return -1;
+    const int F = n_rows, K = rank;
+    const int64_t N = n_cols;
+    int n_threads = o->n_threads < 1 ? 1 : o->n_threads > MAX_THREADS ? MAX_THREADS : o->n_threads;
+    if (n_threads > (N + BLOCK_COLS - 1) / BLOCK_COLS)
+        n_threads = (int)((N + BLOCK_COLS - 1) / BLOCK_COLS);
+    pass_ctx c = {.V = V,
+                  .F = F,
+                  .K = K,
+                  .N = N,
+                  .W = W,
+                  .H = H,
+                  .beta = o->beta,
+                  .h_rules = o->update_W,
+                  .l1_H = (float)o->l1_H,
+                  .l2_H = (float)o->l2_H,
+                  .n_threads = n_threads};
+    c.gamma = o->beta < 1   ? (float)(1.0 / (2.0 - o->beta))
+              : o->beta > 2 ? (float)(1.0 / (o->beta - 1.0))
+                            : 1.0f;
+    const size_t fk = (size_t)F * K;
+    float *small = calloc(3 * (size_t)K * K + K, sizeof(float));
+    float *w_sum = small, *wtw = small + K, *hht = wtw + (size_t)K * K, *hht2 = hht + (size_t)K * K;
+    int status = small ? 0 : -1;
+    for (int t = 0; status == 0 && t < n_threads; t++) {
+        c.scratch[t] = malloc((2 * (size_t)F + 2 * (size_t)K) * BLOCK_COLS * sizeof(float));
+        c.num_w[t] = malloc(fk * sizeof(float));
+        c.den_w[t] = calloc(fk, sizeof(float));
+        if (!c.scratch[t] || !c.num_w[t] || !c.den_w[t]) status = -1;
+    }
+    const int euclid = is_beta(o->beta, 2);
+    if (status == 0 && euclid && !o->update_W) {
+        c.wtx = malloc((size_t)K * (size_t)N * sizeof(float));
+        if (!c.wtx) status = -1;
+    }
+    double v_norm2 = 0;
+    if (euclid)
+        for (int64_t i = 0; i < (int64_t)F * N; i++)
+            v_norm2 += (double)V[i] * V[i];
+    if (status == 0) {
+        r->div_init = st_nmf_divergence(V, F, N, W, H, K, o->beta, n_threads);
+        if (isnan(r->div_init) || push_curve(r, 0, r->div_init)) status = -1;
+    }
+    openblas_set_num_threads(1);
+    c.l1_H = (float)o->l1_H, c.l2_H = (float)o->l2_H;
+    /* the numerator of the first W update (V H^T once and for all when H is fixed) */
+    if (status == 0 && o->update_W) run_pass(&c, 0, 1, 0);
+    const double error_at_init = sqrt(2 * fmax(r->div_init, 0));
+    double previous_error = error_at_init, last_div = r->div_init;
+    int it;
+    for (it = 1; status == 0 && it <= o->max_iter; it++) {
+        if (o->update_W) update_w(&c, o, hht);
+        const int last = it == o->max_iter, check = it % 10 == 0 && !last;
+        if (o->update_H) {
+            prepare_h(&c, w_sum, wtw);
+            c.wtw = wtw, c.w_sum = w_sum;
+            run_pass(&c, 1, o->update_W && !last, check);
+        } else if (!euclid && (!last || check)) {
+            run_pass(&c, 0, !last, check);
+        }
+        if (check) {
+            double d;
+            if (euclid) {
+                prepare_h(&c, w_sum, wtw);
+                d = euclid_divergence(&c, v_norm2, c.num_w[0], wtw, hht2);
+            } else {
+                d = divergence_of(&c, c.div[0]);
+            }
+            last_div = d;
+            if (push_curve(r, it, d)) status = -1;
+            double error = sqrt(2 * fmax(d, 0));
+            if (o->tol > 0 && (previous_error - error) / error_at_init < o->tol) {
+                it++;
+                break;
+            }
+            previous_error = error;
+        }
+        if (o->progress) o->progress(o->progress_data, it, o->max_iter, last_div);
+    }
+    r->n_iter = it - 1;
+    if (status == 0) {
+        r->div_final = st_nmf_divergence(V, F, N, W, H, K, o->beta, n_threads);
+        if (r->n_curve && r->curve_iter[r->n_curve - 1] == r->n_iter)
+            r->curve[r->n_curve - 1] = r->div_final;
+        else if (push_curve(r, r->n_iter, r->div_final))
+            status = -1;
+    }
+    for (int t = 0; t < n_threads; t++)
+        free(c.scratch[t]), free(c.num_w[t]), free(c.den_w[t]);
+    free(c.wtx);
+    free(small);
+    if (status) {
+        free(r->curve), free(r->curve_iter);
+        r->curve = NULL, r->curve_iter = NULL, r->n_curve = 0;
+    }
+    return status;
+}

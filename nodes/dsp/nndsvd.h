@@ -1,0 +1,34 @@
+/* SVD-based starts for non-negative factorisations.
+ *
+ * st_randomized_svd: the leading singular triplets of a tall or wide matrix
+ * by a randomised range finder (Halko, Martinsson & Tropp 2011) with power
+ * iterations, as scikit-learn's randomized_svd does it (oversampling 10,
+ * 7 power iterations when rank < 10 % of the smaller side, else 4), QR
+ * re-orthonormalisation between powers, and LAPACK's sgesdd on the small
+ * projected matrix.
+ *
+ * st_nndsvd: Boutsidis & Gallopoulos' NNDSVD from those triplets, as
+ * scikit-learn's _initialize_nmf makes it (entries below 1e-6 set to 0; the
+ * "a" variant fills the zeros with the mean of V).
+ *
+ * Matrices are column-major: V is n_rows x n_cols (ld n_rows).
+ */
+#ifndef ST_NNDSVD_H
+#define ST_NNDSVD_H
+
+#include <stdint.h>
+
+/* U: n_rows x rank, S: rank, Vt: rank x n_cols (ld rank). Returns 0 or -1. */
+int st_randomized_svd(const float *V, int n_rows, int64_t n_cols, int rank, uint64_t seed,
+                      int n_threads, float *U, float *S, float *Vt);
+
+enum { ST_NNDSVD = 0, ST_NNDSVDA = 1 };
+
+/* W: n_rows x rank (ld n_rows), H: rank x n_cols (ld rank). Returns 0 or -1. */
+int st_nndsvd(const float *V, int n_rows, int64_t n_cols, int rank, int variant, uint64_t seed,
+              int n_threads, float *W, float *H);
+
+/* A standard normal deviate from a 64-bit state (splitmix64 and Box-Muller). */
+double st_gaussian(uint64_t *state);
+
+#endif
