@@ -41,7 +41,8 @@
     X(cube) \
     X(uncube) \
     X(beat_spectrum) \
-    X(repet)
+    X(repet) \
+    X(nmf)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;
