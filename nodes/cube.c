@@ -16,6 +16,9 @@ static const st_param params[] = {
      .doc = "pad: bars keep their frames and shorter bars end in zeros (loopextractor's way); "
             "warp: every bar stretched to the longest by repeating frames (nearest frame, so "
             "that uncube is still exact)"},
+    {"bars_per_unit", ST_P_INT, .def = 1, .min = 1, .max = 64,
+     .doc = "cut at every n-th downbeat from the first: slices of n bars, for loops longer "
+            "than a bar"},
     {"power", ST_P_NUMBER, .def = 1, .min = 0.1, .max = 4,
      .doc = "cells hold the magnitude (averaged over channels) to this power"},
     {NULL}};
@@ -36,7 +39,8 @@ static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params 
     const int warp = st_choice(p, "align") == 1;
     const float power = (float)st_num(p, "power");
     st_bars bars;
-    if (st_bars_from_events(run, &in[1]->u.events, (double)s->length_samples / s->rate_hz, &bars))
+    if (st_bars_from_events(run, &in[1]->u.events, (double)s->length_samples / s->rate_hz,
+                            st_int(p, "bars_per_unit"), &bars))
         return ST_ERR;
     const int64_t n_frames = s->n_frames, n_bins = s->n_bins;
     const int n_bars = bars.n_bars;

@@ -42,7 +42,8 @@
     X(uncube) \
     X(beat_spectrum) \
     X(repet) \
-    X(nmf)
+    X(nmf) \
+    X(picture)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

@@ -17,7 +17,8 @@ void st_bars_free(st_bars *bars)
     memset(bars, 0, sizeof *bars);
 }
 
-int st_bars_from_events(st_run *run, const st_events *events, double duration_s, st_bars *bars)
+int st_bars_from_events(st_run *run, const st_events *events, double duration_s, int period,
+                        st_bars *bars)
 {
     memset(bars, 0, sizeof *bars);
     int any_one = 0, all_zero = 1;
@@ -54,6 +55,11 @@ int st_bars_from_events(st_run *run, const st_events *events, double duration_s,
         }
         down[n_down++] = t;
     }
+    /* units of `period` bars: every period-th downbeat from the first */
+    int64_t n_units = 0;
+    for (int64_t i = 0; i < n_down; i += period)
+        down[n_units++] = down[i];
+    n_down = n_units;
     /* the median bar extends the grid past the first and last downbeats */
     double median;
     if (n_down >= 2) {

@@ -40,6 +40,15 @@ for _, align in ipairs { "pad", "warp" } do
   t.check(align .. ": uncube(cube) is the spectrogram, exactly", ok, why)
 end
 
+-- units of two bars: every second downbeat from the first (1.7 and 5.7 s): a partial unit
+-- before, one whole, a half one after
+local units = spec:cube(downbeats, { bars_per_unit = 2 })
+local unit_shape = units.cube:eval().shape
+t.check("two-bar units", unit_shape[3] == 3 and unit_shape[2] >= 2 * 344,
+  table.concat(unit_shape, " x "))
+local ok2, why2 = same(strata.uncube(units.cube, units.frames):samples(), mags)
+t.check("two-bar units: uncube(cube) is the spectrogram, exactly", ok2, why2)
+
 -- the partial first bar is aligned to its end: its last frame sits where a
 -- whole bar's last frame does
 local c = spec:cube(downbeats)
