@@ -14,9 +14,12 @@ static const st_param params[] = {
     {"seed", ST_P_INT, .def = 1, .min = 0, .max = 2147483647,
      .doc = "picks the key, the progression, the lead melody and the random arrangement"},
     {"rate", ST_P_NUMBER, .def = 44100, .min = 8000, .max = 192000, .doc = "sample rate in Hz"},
-    {"arrangement", ST_P_STRING, .def_str = "full", .choices = "full|build|random",
+    {"arrangement", ST_P_STRING, .def_str = "full", .choices = "full|build|random|loops",
      .doc = "full: every stem in every bar; build: drums, then bass, chords and lead enter a bar "
-            "apart; random: seeded on/off per stem and bar"},
+            "apart; random: seeded on/off per stem and bar; loops: a loop song whose parts enter "
+            "and leave by bar (over 16 bars, repeated: drums 1111111100001111, bass "
+            "0000111111111111, chords 0011111111110011, lead 0000001111111100) and whose lead "
+            "is a two-bar riff"},
     {NULL}};
 
 enum { DRUMS, BASS, CHORDS, LEAD, N_STEMS };
@@ -110,12 +113,15 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
     static const int progressions[4][4] = {{0, 5, 3, 4}, {0, 3, 4, 3}, {5, 3, 0, 4}, {0, 4, 5, 3}};
     const int key = 40 + (int)(next(&seed) % 12); /* E2 .. D#3 */
     const int *progression = progressions[next(&seed) % 4];
+    static const char *const loop_plan[N_STEMS] = {"1111111100001111", "0000111111111111",
+                                                   "0011111111110011", "0000001111111100"};
     float *plan_on = plan->u.array.data;
     for (int b = 0; b < bars; b++)
         for (int k = 0; k < N_STEMS; k++) {
             int on = 1;
             if (mode == 1) on = b >= k;
             if (mode == 2) on = k == DRUMS ? uniform(&seed) < 0.85 : uniform(&seed) < 0.6;
+            if (mode == 3) on = loop_plan[k][b % 16] == '1';
             plan_on[b * N_STEMS + k] = (float)on;
         }
     float *drums = stem[DRUMS]->u.audio.channel[0], *bass = stem[BASS]->u.audio.channel[0];
@@ -151,14 +157,17 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
             }
         if (plan_on[b * N_STEMS +
                     LEAD]) { /* a melody that never repeats: random steps on the scale */
-            int step = (int)(next(&seed) % 7);
+            /* loops: the riff of bar b % 2, the same every time round */
+            uint64_t riff = (0x2545F4914F6CDD1DULL * (uint64_t)(b % 2 + 1) ^ seed) | 1;
+            uint64_t *rng = mode == 3 ? &riff : &seed;
+            int step = (int)(next(rng) % 7);
             for (double t = t_bar; t < t_bar + bar_s - 1e-9;) {
-                double length = beat_s * (uniform(&seed) < 0.5 ? 0.5 : 1.0);
-                step += (int)(next(&seed) % 5) - 2;
+                double length = beat_s * (uniform(rng) < 0.5 ? 0.5 : 1.0);
+                step += (int)(next(rng) % 5) - 2;
                 if (step < 0) step += 7;
                 if (step > 13) step -= 7;
                 int note = key + 36 + major[step % 7] + 12 * (step / 7);
-                if (uniform(&seed) < 0.85)
+                if (uniform(rng) < 0.85)
                     tone(lead, n, rate, t, length * 0.95, midi_hz(note), 0.2, 2, 1.5);
                 t += length;
             }
