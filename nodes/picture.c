@@ -48,16 +48,16 @@ static int picture_run(st_run *run, st_value *const *in, int n_in, const st_para
     const st_array *a = &in[0]->u.array;
     const char *path = st_str(p, "path");
     if (a->n_axes != 2 && a->n_axes != 3)
-        return st_fail(run, "a picture of a %d-axis array: give 2 axes (rows, columns) or 3 "
-                            "(tiles, rows, columns)",
+        return st_fail(run,
+                       "a picture of a %d-axis array: give 2 axes (rows, columns) or 3 "
+                       "(tiles, rows, columns)",
                        a->n_axes);
-    const int tiled = a->n_axes == 3, transpose = st_int(p, "transpose"),
-              flip = st_int(p, "flip");
+    const int tiled = a->n_axes == 3, transpose = st_int(p, "transpose"), flip = st_int(p, "flip");
     const int64_t n_tiles = tiled ? a->shape[0] : 1, in_rows = a->shape[tiled],
                   in_cols = a->shape[tiled + 1];
     const int64_t src_rows = transpose ? in_cols : in_rows, cols = transpose ? in_rows : in_cols;
-    const int64_t rows = st_int(p, "rows") && st_int(p, "rows") < src_rows ? st_int(p, "rows")
-                                                                           : src_rows;
+    const int64_t rows =
+        st_int(p, "rows") && st_int(p, "rows") < src_rows ? st_int(p, "rows") : src_rows;
     const int cw = st_int(p, "cell_width"), ch = st_int(p, "cell_height"), gap = st_int(p, "gap");
     if (src_rows < 1 || cols < 1) return st_fail(run, "nothing to draw: the array is empty");
     const int64_t width = n_tiles * cols * cw + (n_tiles - 1) * gap, height = rows * ch;
@@ -95,9 +95,7 @@ static int picture_run(st_run *run, st_value *const *in, int n_in, const st_para
         for (int64_t r = 0; r < rows; r++)
             for (int64_t c = 0; c < cols; c++) {
                 double x = v[(t * rows + r) * cols + c];
-                double u = top <= 0 ? 0
-                           : db    ? 1 + 20 * log10(x / top + 1e-30) / range
-                                   : x / top;
+                double u = top <= 0 ? 0 : db ? 1 + 20 * log10(x / top + 1e-30) / range : x / top;
                 unsigned char rgb[3];
                 colour(u, rgb);
                 int64_t y0 = (flip ? rows - 1 - r : r) * ch, x0 = t * (cols * cw + gap) + c * cw;
@@ -112,7 +110,8 @@ static int picture_run(st_run *run, st_value *const *in, int n_in, const st_para
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
         status = st_fail(run, "path too long: '%.60s...'", path);
     FILE *f = status == ST_OK ? fopen(tmp, "wb") : NULL;
-    if (status == ST_OK && !f) status = st_fail(run, "cannot write '%s': %s", path, strerror(errno));
+    if (status == ST_OK && !f)
+        status = st_fail(run, "cannot write '%s': %s", path, strerror(errno));
     if (f) {
         png_image image;
         memset(&image, 0, sizeof image);

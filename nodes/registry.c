@@ -43,7 +43,8 @@
     X(beat_spectrum) \
     X(repet) \
     X(nmf) \
-    X(picture)
+    X(picture) \
+    X(loops)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

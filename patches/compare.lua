@@ -51,7 +51,7 @@ for name in opt.methods:gmatch("[^,]+") do
   end
   local method = chunk()
   local t0 = strata.now()
-  local estimates = method.separate(strata, mixture, refs)
+  local estimates = method.separate(strata, mixture, refs, { mixture = opt.mixture })
   for _, e in ipairs(estimates) do e:eval() end
   local seconds = strata.now() - t0
   if #estimates ~= #refs then

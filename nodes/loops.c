@@ -1,0 +1,590 @@
+/* loops: the loop types of a non-negative Tucker model of a song's cube,
+ * placed in the song, with masks, activations and each loop's best instance.
+ *
+ * Loop type k is W C[:,:,k] H^T (freq x time-in-bar), placed in bar b with
+ * the weight D[b,k]. From the model (ntd's record) and the mixture's cube:
+ *   1. grouping: with fewer loop types wanted than the model has, types whose
+ *      activations move together are joined (average-linkage clustering on
+ *      the correlation of D's columns);
+ *   2. purification (the Unmixer's): an NMF of the core's loop mode,
+ *      unfold(C) ~ P R with an L1 penalty on the new recipes R, started from
+ *      the grouping; D becomes D P and the core R;
+ *   3. refinement (optional): each loop keeps its own full spectrogram
+ *      template, fitted with the activations to the cube's bars by
+ *      multiplicative updates for the KL divergence;
+ *   4. masks in the cube: the Unmixer's soft mask of each placed loop against
+ *      the bar's mixture, or a Wiener partition across all loops (sums to 1);
+ *   5. the best instance of each loop: the run of bars_per_loop whole bars
+ *      where its share of the bar's model is largest (among bars where it
+ *      plays at least at half its peak), not merely where it is loudest.
+ */
+#include "../vm/node.h"
+#include "../vm/parallel.h"
+#include "dsp/masks.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const st_param params[] = {
+    {"loops", ST_P_INT, .def = 0, .min = 0, .max = 256,
+     .doc = "loop types to return; 0: the model's, joined where their activations correlate "
+            "above join_above"},
+    {"join_above", ST_P_NUMBER, .def = 0.9, .min = -1, .max = 1,
+     .doc = "with loops = 0: join loop types whose activations correlate above this"},
+    {"purify", ST_P_BOOL, .def = 1,
+     .doc = "the Unmixer's purification: an NMF of the core's loop mode (always done when "
+            "loop types are joined)"},
+    {"sparsity", ST_P_NUMBER, .def = 0.1, .min = 0, .max = 100,
+     .doc = "L1 weight on the purified recipes, relative to the core's mean"},
+    {"purify_iterations", ST_P_INT, .def = 200, .min = 0, .max = 100000,
+     .doc = "multiplicative updates of the purification"},
+    {"refine", ST_P_INT, .def = 0, .min = 0, .max = 100000,
+     .doc = "KL updates that free each loop's template from the shared sound and rhythm "
+            "templates (0: off, the Tucker model as it is)"},
+    {"mask", ST_P_STRING, .def_str = "wiener", .choices = "wiener|unmixer",
+     .doc = "wiener: Y_k^p / sum_j Y_j^p across the placed loops (sums to one); unmixer: the "
+            "Unmixer's soft mask Y_k^p / (Y_k^p + X^p) against the bar's mixture X"},
+    {"power", ST_P_NUMBER, .def = 2, .min = 0.1, .max = 10, .doc = "mask exponent p"},
+    {"bars_per_loop", ST_P_INT, .def = 1, .min = 1, .max = 64,
+     .doc = "bars in each loop's best instance"},
+    {NULL}};
+
+extern const st_node_type st_node_loops;
+
+/* ---- the model's pieces ---- */
+
+typedef struct {
+    int64_t n_bins, n_time, n_bars, n_cells; /* n_cells = n_bins * n_time */
+    int rank_freq, rank_time, rank_bar;
+    const float *sound, *rhythm, *layout, *core; /* W, H, D, C as ntd gives them */
+} tucker;
+
+static const st_array *field_array(st_run *run, const st_value *record, const char *name,
+                                   int n_axes)
+{
+    const st_value *v = st_record_get(record, name);
+    if (!v || v->type != ST_ARRAY || v->u.array.n_axes != n_axes) {
+        st_fail(run, "ntd: the model has no %d-axis array '%s' (is it ntd's record?)", n_axes,
+                name);
+        return NULL;
+    }
+    return &v->u.array;
+}
+
+static int read_tucker(st_run *run, const st_value *record, const st_array *cube, tucker *m)
+{
+    const st_array *core = field_array(run, record, "core", 3);
+    const st_array *w = core ? field_array(run, record, "sound", 2) : NULL;
+    const st_array *h = w ? field_array(run, record, "rhythm", 2) : NULL;
+    const st_array *d = h ? field_array(run, record, "layout", 2) : NULL;
+    if (!d) return ST_ERR;
+    if (cube->n_axes != 3) return st_fail(run, "cube: not a (freq, time, bar) array");
+    m->n_bins = cube->shape[0], m->n_time = cube->shape[1], m->n_bars = cube->shape[2];
+    m->n_cells = m->n_bins * m->n_time;
+    m->rank_freq = (int)core->shape[0], m->rank_time = (int)core->shape[1],
+    m->rank_bar = (int)core->shape[2];
+    if (w->shape[0] != m->n_bins || w->shape[1] != m->rank_freq || h->shape[0] != m->n_time ||
+        h->shape[1] != m->rank_time || d->shape[0] != m->n_bars || d->shape[1] != m->rank_bar)
+        return st_fail(run,
+                       "the model (sound %lldx%lld, rhythm %lldx%lld, layout %lldx%lld, core "
+                       "%dx%dx%d) does not fit the cube (%lld x %lld x %lld)",
+                       (long long)w->shape[0], (long long)w->shape[1], (long long)h->shape[0],
+                       (long long)h->shape[1], (long long)d->shape[0], (long long)d->shape[1],
+                       m->rank_freq, m->rank_time, m->rank_bar, (long long)m->n_bins,
+                       (long long)m->n_time, (long long)m->n_bars);
+    m->sound = w->data, m->rhythm = h->data, m->layout = d->data, m->core = core->data;
+    return ST_OK;
+}
+
+/* ---- 1. grouping by activation ---- */
+
+static double correlation(const double *a, const double *b, int64_t n)
+{
+    double ma = 0, mb = 0, sab = 0, saa = 0, sbb = 0;
+    for (int64_t i = 0; i < n; i++)
+        ma += a[i] / n, mb += b[i] / n;
+    for (int64_t i = 0; i < n; i++) {
+        sab += (a[i] - ma) * (b[i] - mb);
+        saa += (a[i] - ma) * (a[i] - ma);
+        sbb += (b[i] - mb) * (b[i] - mb);
+    }
+    return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : 0;
+}
+
+/* Average-linkage clustering of the columns of D (n_bars x rank) on their
+ * correlation: joins the closest pair until n_groups remain (or, with
+ * n_groups = 0, while the closest pair correlates above join_above). Writes
+ * group[k] in 0..n-1 (numbered by first member) and returns n. */
+static int group_by_activation(const float *d, int64_t n_bars, int rank, int n_groups,
+                               double join_above, int *group)
+{
+    double *col = malloc((size_t)rank * (size_t)n_bars * sizeof *col);
+    double *r = malloc((size_t)rank * (size_t)rank * sizeof *r);
+    int *size = malloc((size_t)rank * sizeof *size);
+    if (!col || !r || !size) {
+        free(col), free(r), free(size);
+        return -1;
+    }
+    for (int k = 0; k < rank; k++) {
+        for (int64_t b = 0; b < n_bars; b++)
+            col[k * n_bars + b] = d[b * rank + k];
+        group[k] = k, size[k] = 1;
+    }
+    for (int i = 0; i < rank; i++)
+        for (int j = 0; j < rank; j++)
+            r[i * rank + j] = correlation(col + i * n_bars, col + j * n_bars, n_bars);
+    /* clusters are named by a member; r between clusters is the mean over pairs */
+    int n = rank;
+    while (n > 1 && (n_groups == 0 || n > n_groups)) {
+        int bi = -1, bj = -1;
+        double best = -2;
+        for (int i = 0; i < rank; i++)
+            for (int j = i + 1; j < rank; j++)
+                if (size[i] && size[j] && r[i * rank + j] > best)
+                    best = r[i * rank + j], bi = i, bj = j;
+        if (n_groups == 0 && best <= join_above) break;
+        for (int k = 0; k < rank; k++) { /* join bj into bi */
+            if (k == bi || !size[k]) continue;
+            double joined =
+                (r[bi * rank + k] * size[bi] + r[bj * rank + k] * size[bj]) / (size[bi] + size[bj]);
+            r[bi * rank + k] = r[k * rank + bi] = joined;
+        }
+        for (int k = 0; k < rank; k++)
+            if (group[k] == bj) group[k] = bi;
+        size[bi] += size[bj], size[bj] = 0;
+        n--;
+    }
+    /* number the groups 0..n-1 in the order of their first member */
+    int *name = size; /* reused: cluster representative -> group number */
+    for (int k = 0; k < rank; k++)
+        name[k] = -1;
+    int next = 0;
+    for (int k = 0; k < rank; k++) {
+        if (name[group[k]] < 0) name[group[k]] = next++;
+        group[k] = name[group[k]];
+    }
+    free(col), free(r), free(size);
+    return next;
+}
+
+/* ---- 2. purification: unfold(C) (rank x M) ~ P (rank x K) R (K x M) ---- */
+
+typedef struct {
+    int n_loops;
+    float *core;   /* rank_freq x rank_time x n_loops: the purified recipes */
+    float *layout; /* n_bars x n_loops: D P */
+} purified;
+
+static int purify(const tucker *m, const int *group, int n_loops, int iterations, double sparsity,
+                  purified *out)
+{
+    const int rank = m->rank_bar, n = m->rank_freq * m->rank_time, k_n = n_loops;
+    double *x = malloc((size_t)rank * n * sizeof *x), *p = malloc((size_t)rank * k_n * sizeof *p);
+    double *r = malloc((size_t)k_n * n * sizeof *r), *num = malloc((size_t)k_n * n * sizeof *num);
+    double *ptp = malloc((size_t)k_n * k_n * sizeof *ptp),
+           *rrt = malloc((size_t)k_n * k_n * sizeof *rrt);
+    double *xrt = malloc((size_t)rank * k_n * sizeof *xrt);
+    out->core = malloc((size_t)n * k_n * sizeof *out->core);
+    out->layout = malloc((size_t)m->n_bars * k_n * sizeof *out->layout);
+    out->n_loops = n_loops;
+    int status =
+        x && p && r && num && ptp && rrt && xrt && out->core && out->layout ? ST_OK : ST_ERR;
+    if (status) goto done;
+    double mean = 0;
+    for (int k = 0; k < rank; k++)
+        for (int i = 0; i < n; i++)
+            mean += (x[k * n + i] = m->core[(size_t)i * rank + k]) / ((double)rank * n);
+    /* start: P the membership, R each group's recipes weighted by their mean activation */
+    double *weight = xrt; /* scratch: mean activation of each type */
+    for (int k = 0; k < rank; k++) {
+        weight[k] = 0;
+        for (int64_t b = 0; b < m->n_bars; b++)
+            weight[k] += m->layout[b * rank + k] / (double)m->n_bars;
+    }
+    for (int g = 0; g < k_n; g++) {
+        double total = 0;
+        for (int k = 0; k < rank; k++)
+            if (group[k] == g) total += weight[k];
+        for (int i = 0; i < n; i++) {
+            double s = 0;
+            for (int k = 0; k < rank; k++)
+                if (group[k] == g) s += weight[k] * x[k * n + i];
+            r[g * n + i] = total > 0 ? s / total : 0;
+        }
+        for (int k = 0; k < rank; k++)
+            p[k * k_n + g] = group[k] == g ? 1.0 : 0.01;
+    }
+    const double lambda = sparsity * mean, eps = 1e-12;
+    for (int it = 0; it < iterations; it++) {
+        /* P <- P * (X R^T) / (P R R^T) */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rank, k_n, n, 1, x, n, r, n, 0, xrt,
+                    k_n);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, k_n, k_n, n, 1, r, n, r, n, 0, rrt,
+                    k_n);
+        for (int k = 0; k < rank; k++)
+            for (int g = 0; g < k_n; g++) {
+                double den = 0;
+                for (int h = 0; h < k_n; h++)
+                    den += p[k * k_n + h] * rrt[h * k_n + g];
+                p[k * k_n + g] *= xrt[k * k_n + g] / (den + eps);
+            }
+        /* R <- R * (P^T X) / (P^T P R + lambda) */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k_n, n, rank, 1, p, k_n, x, n, 0, num,
+                    n);
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k_n, k_n, rank, 1, p, k_n, p, k_n, 0,
+                    ptp, k_n);
+        for (int g = 0; g < k_n; g++)
+            for (int i = 0; i < n; i++) {
+                double den = lambda + eps;
+                for (int h = 0; h < k_n; h++)
+                    den += ptp[g * k_n + h] * r[h * n + i];
+                r[g * n + i] *= num[g * n + i] / den;
+            }
+        /* the scale lives in R, so that the penalty means the same every iteration */
+        for (int g = 0; g < k_n; g++) {
+            double top = 0;
+            for (int k = 0; k < rank; k++)
+                top = fmax(top, p[k * k_n + g]);
+            if (top <= 0) continue;
+            for (int k = 0; k < rank; k++)
+                p[k * k_n + g] /= top;
+            for (int i = 0; i < n; i++)
+                r[g * n + i] *= top;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        for (int g = 0; g < k_n; g++)
+            out->core[(size_t)i * k_n + g] = (float)r[g * n + i];
+    for (int64_t b = 0; b < m->n_bars; b++)
+        for (int g = 0; g < k_n; g++) {
+            double s = 0;
+            for (int k = 0; k < rank; k++)
+                s += m->layout[b * rank + k] * p[k * k_n + g];
+            out->layout[b * k_n + g] = (float)s;
+        }
+done:
+    free(x), free(p), free(r), free(num), free(ptp), free(rrt), free(xrt);
+    return status;
+}
+
+/* ---- templates: L (cells x loops) = W (C x_2 H), as two products ---- */
+
+static int templates(const tucker *m, const float *core, int n_loops, float *lt)
+{
+    const int rf = m->rank_freq, rt = m->rank_time;
+    /* G[i] (time x loops) = H (time x rt) C[i] (rt x loops) */
+    float *g = malloc((size_t)rf * m->n_time * n_loops * sizeof *g);
+    if (!g) return ST_ERR;
+    for (int i = 0; i < rf; i++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m->n_time, n_loops, rt, 1,
+                    m->rhythm, rt, core + (size_t)i * rt * n_loops, n_loops, 0,
+                    g + (size_t)i * m->n_time * n_loops, n_loops);
+    /* L (freq x (time x loops)) = W (freq x rf) G (rf x (time x loops)) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m->n_bins,
+                (int)(m->n_time * n_loops), rf, 1, m->sound, rf, g, (int)(m->n_time * n_loops), 0,
+                lt, (int)(m->n_time * n_loops));
+    free(g);
+    for (int64_t i = 0; i < m->n_cells * n_loops; i++)
+        if (lt[i] < 0) lt[i] = 0;
+    return ST_OK;
+}
+
+/* ---- 3. refinement: X (cells x bars) ~ L (cells x loops) D^T, KL updates ---- */
+
+typedef struct {
+    const float *x;
+    float *q; /* in: the model; out: X / model */
+    int64_t n;
+} ratio_job;
+
+static void ratio_range(void *ctx, int64_t begin, int64_t end)
+{
+    ratio_job *j = ctx;
+    for (int64_t i = begin; i < end; i++)
+        j->q[i] = j->x[i] / (j->q[i] + 1e-9f);
+}
+
+static int refine(st_run *run, const float *x, int64_t n_cells, int64_t n_bars, int n_loops,
+                  float *lt, float *d, int iterations)
+{
+    float *q = malloc((size_t)n_cells * n_bars * sizeof *q);
+    float *num_l = malloc((size_t)n_cells * n_loops * sizeof *num_l);
+    float *num_d = malloc((size_t)n_bars * n_loops * sizeof *num_d);
+    double *sum = malloc((size_t)n_loops * sizeof *sum);
+    int status = q && num_l && num_d && sum ? ST_OK : st_fail(run, "out of memory");
+    for (int it = 0; status == ST_OK && it < iterations; it++) {
+        /* D <- D * (Q^T L) / colsum(L) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_cells, (int)n_bars, n_loops, 1,
+                    lt, n_loops, d, n_loops, 0, q, (int)n_bars);
+        ratio_job job = {x, q, n_cells * n_bars};
+        st_parallel_for(run->n_threads, job.n, ratio_range, &job);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_bars, n_loops, (int)n_cells, 1,
+                    q, (int)n_bars, lt, n_loops, 0, num_d, n_loops);
+        for (int k = 0; k < n_loops; k++)
+            sum[k] = 0;
+        for (int64_t i = 0; i < n_cells; i++)
+            for (int k = 0; k < n_loops; k++)
+                sum[k] += lt[i * n_loops + k];
+        for (int64_t b = 0; b < n_bars; b++)
+            for (int k = 0; k < n_loops; k++)
+                d[b * n_loops + k] *= num_d[b * n_loops + k] / (float)(sum[k] + 1e-12);
+        /* L <- L * (Q D) / colsum(D) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_cells, (int)n_bars, n_loops, 1,
+                    lt, n_loops, d, n_loops, 0, q, (int)n_bars);
+        st_parallel_for(run->n_threads, job.n, ratio_range, &job);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n_cells, n_loops, (int)n_bars,
+                    1, q, (int)n_bars, d, n_loops, 0, num_l, n_loops);
+        for (int k = 0; k < n_loops; k++)
+            sum[k] = 0;
+        for (int64_t b = 0; b < n_bars; b++)
+            for (int k = 0; k < n_loops; k++)
+                sum[k] += d[b * n_loops + k];
+        for (int64_t i = 0; i < n_cells; i++)
+            for (int k = 0; k < n_loops; k++)
+                lt[i * n_loops + k] *= num_l[i * n_loops + k] / (float)(sum[k] + 1e-12);
+        st_progress(run, 0.2 + 0.6 * (it + 1) / iterations);
+    }
+    free(q), free(num_l), free(num_d), free(sum);
+    return status;
+}
+
+/* ---- 4. masks ---- */
+
+typedef struct {
+    const float *x, *lt, *d;
+    float *masks; /* loops x cells x bars */
+    int64_t n_cells, n_bars;
+    int n_loops, wiener;
+    float power;
+} mask_job;
+
+static void mask_range(void *ctx, int64_t begin, int64_t end)
+{
+    mask_job *j = ctx;
+    const int64_t per_loop = j->n_cells * j->n_bars;
+    float y[256];
+    for (int64_t i = begin; i < end; i++) { /* i: one cell of one bar */
+        int64_t cell = i / j->n_bars, b = i % j->n_bars;
+        float total = 0;
+        for (int k = 0; k < j->n_loops; k++) {
+            float v = j->lt[cell * j->n_loops + k] * j->d[b * j->n_loops + k];
+            y[k] = j->power == 2.0f ? v * v : powf(v, j->power);
+            total += y[k];
+            if (!j->wiener) j->masks[k * per_loop + i] = st_softmask(v, j->x[i], j->power, 0);
+        }
+        if (j->wiener)
+            for (int k = 0; k < j->n_loops; k++)
+                j->masks[k * per_loop + i] = total > FLT_MIN ? y[k] / total : 1.0f / j->n_loops;
+    }
+}
+
+/* ---- 5. best instances ---- */
+
+/* share[b][k]: loop k's part of the energy of bar b's model plus what the
+ * model leaves unexplained there. */
+static void shares(const float *x, const float *lt, const float *d, int64_t n_cells, int64_t n_bars,
+                   int n_loops, double *share)
+{
+    double *energy = calloc((size_t)n_loops, sizeof *energy);
+    if (!energy) return;
+    for (int k = 0; k < n_loops; k++)
+        for (int64_t i = 0; i < n_cells; i++)
+            energy[k] += (double)lt[i * n_loops + k] * lt[i * n_loops + k];
+    for (int64_t b = 0; b < n_bars; b++) {
+        double residual = 0, total = 0;
+        for (int64_t i = 0; i < n_cells; i++) {
+            double model = 0;
+            for (int k = 0; k < n_loops; k++)
+                model += (double)lt[i * n_loops + k] * d[b * n_loops + k];
+            double e = x[i * n_bars + b] - model;
+            residual += e * e;
+        }
+        for (int k = 0; k < n_loops; k++)
+            total += energy[k] * d[b * n_loops + k] * d[b * n_loops + k];
+        for (int k = 0; k < n_loops; k++)
+            share[b * n_loops + k] =
+                energy[k] * d[b * n_loops + k] * d[b * n_loops + k] / (total + residual + 1e-30);
+    }
+    free(energy);
+}
+
+static void best_instance(const double *share, const float *d, const float *bar_seconds,
+                          int64_t n_bars, int n_loops, int k, int run_bars, float *first_bar,
+                          float *n_run)
+{
+    /* whole bars: at least 90 % of the median bar (the partial first and last are not) */
+    double peak = 0;
+    for (int64_t b = 0; b < n_bars; b++)
+        peak = fmax(peak, d[b * n_loops + k]);
+    float *length = malloc((size_t)n_bars * sizeof *length), median = 0;
+    if (!length) return;
+    for (int64_t b = 0; b < n_bars; b++)
+        length[b] = bar_seconds[2 * b + 1] - bar_seconds[2 * b];
+    /* a rough median: the middle of the sorted lengths */
+    for (int64_t b = 0; b < n_bars; b++) {
+        int64_t below = 0;
+        for (int64_t c = 0; c < n_bars; c++)
+            below += length[c] < length[b];
+        if (below <= n_bars / 2 && length[b] > median) median = length[b];
+    }
+    if (run_bars > n_bars) run_bars = (int)n_bars;
+    double best = -1;
+    int64_t best_first = 0;
+    for (int64_t first = 0; first + run_bars <= n_bars; first++) {
+        double s = 0;
+        int ok = 1;
+        for (int64_t b = first; b < first + run_bars; b++) {
+            ok &= length[b] >= 0.9f * median;
+            ok &= d[b * n_loops + k] >= 0.5 * peak;
+            s += share[b * n_loops + k];
+        }
+        if (!ok) continue;
+        if (s > best) best = s, best_first = first;
+    }
+    if (best < 0) /* no whole run where it plays: the largest activation */
+        for (int64_t b = 0; b + run_bars <= n_bars; b++)
+            if (d[b * n_loops + k] >= peak) {
+                best_first = b;
+                break;
+            }
+    *first_bar = (float)best_first;
+    *n_run = (float)run_bars;
+    free(length);
+}
+
+/* ---- the node ---- */
+
+static int loops_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+{
+    (void)n_in;
+    const st_array *cube = &in[1]->u.array, *grid = &in[2]->u.array;
+    tucker m = {0};
+    if (read_tucker(run, in[0], cube, &m)) return ST_ERR;
+    if (grid->n_axes != 2 || grid->shape[0] != m.n_bars || grid->shape[1] != 2)
+        return st_fail(run, "bars: cube's bars output (%lld bars x {start, end}) expected",
+                       (long long)m.n_bars);
+    for (int64_t i = 0; i < cube->n_elems; i++)
+        if (!isfinite(cube->data[i]))
+            return st_fail(run, "cube: element %lld is %g", (long long)i, cube->data[i]);
+    int wanted = st_int(p, "loops");
+    if (wanted > m.rank_bar)
+        return st_fail(run, "loops = %d: the model has %d loop types (rank_bar); ask ntd for more",
+                       wanted, m.rank_bar);
+    int *group = malloc((size_t)m.rank_bar * sizeof *group);
+    if (!group) return st_fail(run, "out of memory");
+    int n_loops =
+        group_by_activation(m.layout, m.n_bars, m.rank_bar, wanted, st_num(p, "join_above"), group);
+    if (n_loops < 1) {
+        free(group);
+        return st_fail(run, "out of memory");
+    }
+    if (n_loops > 256) {
+        free(group);
+        return st_fail(run, "%d loop types: at most 256", n_loops);
+    }
+    purified pure = {0};
+    const int do_purify = st_int(p, "purify") || n_loops < m.rank_bar;
+    st_value *masks = NULL, *activation = NULL, *instance = NULL, *tiles = NULL, *share_v = NULL;
+    float *lt = malloc((size_t)m.n_cells * n_loops * sizeof *lt);
+    float *d = malloc((size_t)m.n_bars * n_loops * sizeof *d);
+    double *share = malloc((size_t)m.n_bars * n_loops * sizeof *share);
+    int status = lt && d && share ? ST_OK : st_fail(run, "out of memory");
+    if (status == ST_OK && do_purify) {
+        if (purify(&m, group, n_loops, st_int(p, "purify_iterations"), st_num(p, "sparsity"),
+                   &pure))
+            status = st_fail(run, "out of memory");
+    }
+    st_progress(run, 0.1);
+    if (status == ST_OK) {
+        if (templates(&m, do_purify ? pure.core : m.core, n_loops, lt))
+            status = st_fail(run, "out of memory");
+        memcpy(d, do_purify ? pure.layout : m.layout, (size_t)m.n_bars * n_loops * sizeof *d);
+    }
+    if (status == ST_OK && st_int(p, "refine") > 0)
+        status = refine(run, cube->data, m.n_cells, m.n_bars, n_loops, lt, d, st_int(p, "refine"));
+    /* each loop's activation peaks at 1; its template carries the level */
+    for (int k = 0; status == ST_OK && k < n_loops; k++) {
+        float top = 0;
+        for (int64_t b = 0; b < m.n_bars; b++)
+            top = fmaxf(top, d[b * n_loops + k]);
+        if (top <= 0) continue;
+        for (int64_t b = 0; b < m.n_bars; b++)
+            d[b * n_loops + k] /= top;
+        for (int64_t i = 0; i < m.n_cells; i++)
+            lt[i * n_loops + k] *= top;
+    }
+    if (status == ST_OK) {
+        static const char *const mask_axes[] = {"loop", "freq", "time", "bar"};
+        static const char *const act_axes[] = {"bar", "loop"};
+        static const char *const inst_axes[] = {"loop", "field"};
+        static const char *const tile_axes[] = {"loop", "freq", "time"};
+        int64_t mask_shape[4] = {n_loops, m.n_bins, m.n_time, m.n_bars},
+                act_shape[2] = {m.n_bars, n_loops}, inst_shape[2] = {n_loops, 2},
+                tile_shape[3] = {n_loops, m.n_bins, m.n_time};
+        masks = st_array_new(4, mask_shape, mask_axes);
+        activation = st_array_new(2, act_shape, act_axes);
+        share_v = st_array_new(2, act_shape, act_axes);
+        instance = st_array_new(2, inst_shape, inst_axes);
+        tiles = st_array_new(3, tile_shape, tile_axes);
+        if (!masks || !activation || !share_v || !instance || !tiles)
+            status = st_fail(run, "out of memory");
+    }
+    if (status == ST_OK) {
+        mask_job job = {cube->data,
+                        lt,
+                        d,
+                        masks->u.array.data,
+                        m.n_cells,
+                        m.n_bars,
+                        n_loops,
+                        st_choice(p, "mask") == 0,
+                        (float)st_num(p, "power")};
+        st_parallel_for(run->n_threads, m.n_cells * m.n_bars, mask_range, &job);
+        st_progress(run, 0.9);
+        shares(cube->data, lt, d, m.n_cells, m.n_bars, n_loops, share);
+        for (int64_t i = 0; i < m.n_bars * n_loops; i++) {
+            activation->u.array.data[i] = d[i];
+            share_v->u.array.data[i] = (float)share[i];
+        }
+        for (int k = 0; k < n_loops; k++) {
+            best_instance(share, d, grid->data, m.n_bars, n_loops, k, st_int(p, "bars_per_loop"),
+                          &instance->u.array.data[2 * k], &instance->u.array.data[2 * k + 1]);
+            for (int64_t i = 0; i < m.n_cells; i++)
+                tiles->u.array.data[(size_t)k * m.n_cells + i] = lt[i * n_loops + k];
+        }
+        st_value *fields[5] = {masks, activation, share_v, instance, tiles};
+        if (!(*out = st_record_of_outputs(&st_node_loops, fields)))
+            status = st_fail(run, "out of memory");
+    }
+    st_value_unref(masks), st_value_unref(activation), st_value_unref(share_v);
+    st_value_unref(instance), st_value_unref(tiles);
+    free(pure.core), free(pure.layout);
+    free(group), free(lt), free(d), free(share);
+    return status;
+}
+
+const st_node_type st_node_loops = {
+    .name = "loops",
+    .doc = "The loop types of a Tucker model of a song (ntd's record and the cube it modelled), "
+           "placed in the song: loop k is W C[:,:,k] H^T in bar b with weight D[b,k]. Joins loop "
+           "types whose activations move together (to `loops` of them), purifies the recipes "
+           "as the Unmixer does (an NMF of the core's loop mode with an L1 penalty), optionally "
+           "frees each loop's template (KL refinement on the cube), and gives: masks (loop x "
+           "freq x time x bar, for uncube and resynth), activation (bar x loop, each loop's "
+           "peak 1), share (bar x loop: the loop's part of the bar), instance (loop x {first "
+           "bar, bars}: the run of whole bars where it is most dominant) and tiles (loop x freq "
+           "x time: each loop's spectrogram at its peak).",
+    .inputs = (const st_port[]){{"ntd", ST_RECORD}, {"cube", ST_ARRAY}, {"bars", ST_ARRAY}, {NULL}},
+    .outputs = (const st_port[]){{"masks", ST_ARRAY},
+                                 {"activation", ST_ARRAY},
+                                 {"share", ST_ARRAY},
+                                 {"instance", ST_ARRAY},
+                                 {"tiles", ST_ARRAY},
+                                 {NULL}},
+    .params = params,
+    .slow = 0,
+    .run = loops_run,
+};

@@ -1,0 +1,152 @@
+-- Loop extraction (strata unmix): cube at the downbeats, non-negative Tucker model, loop types
+-- joined and purified, masks, one stem per loop type. `strata unmix`, `strata demo` and
+-- `strata compare --methods unmix` all build their graph with build() below.
+local M = {
+  doc = "strata unmix: NTD loop extraction (K = the number of references; downbeats from beats.txt "
+    .. "beside the mixture, else the beats node)",
+}
+
+-- The configurations. "strata" is the default; "smith2018" is the published pipeline
+-- (Smith & Goto, ICASSP 2018, as loopextractor runs it: ranks 32/40/K, TensorLy MU for up to
+-- 500 iterations, one loop type per stem, the soft mask against the mixture, power 2 as the
+-- corpus's peer figures were made).
+M.presets = {
+  strata = { ranks = { 32, 40, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
+             sparsity = 0.1, refine = 50, mask = "wiener", power = 2 },
+  smith2018 = { ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
+                sparsity = 0, refine = 0, mask = "unmixer", power = 2 },
+}
+
+local function say(o, text)
+  if o.print then o.print(text) end
+end
+
+-- build(strata, audio, downbeats, o): the graph of one run.
+--   audio: the song (any channels; the model sees its mono mix, the stems keep its channels)
+--   downbeats: events (label 1 = downbeat)
+--   o: loops (0: chosen from the song), ranks {F, T, L} (0: the preset's), preset, iterations,
+--      seed, mask, power, purify, sparsity, refine, bars_per_loop, align, n_fft, hop, print
+-- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
+-- stems (a list of K audio), n_loops, ranks, n_bars.
+function M.build(strata, audio, downbeats, o)
+  if not rawget(strata, "ntd") then error("unmix: this build has no ntd node (the loop model)", 0) end
+  local preset = M.presets[o.preset or "strata"]
+  if not preset then error(string.format("unmix: no preset '%s' (have: strata, smith2018)", o.preset), 0) end
+  local function pick(name) if o[name] ~= nil then return o[name] end return preset[name] end
+  local n_fft, hop = o.n_fft or 2048, o.hop or 512
+  local mono = audio:mono()
+  local cut = mono:stft { n_fft = n_fft, hop = hop }:cube(downbeats, { align = o.align or "pad" })
+  local shape = cut.cube:eval().shape
+  local n_bins, n_time, n_bars = shape[1], shape[2], shape[3]
+  local loops = o.loops or 0
+  if loops > n_bars then
+    error(string.format("unmix: --loops %d is more than the song's %d bars", loops, n_bars), 0)
+  end
+  -- ranks: the preset's, with loop types = types_per_loop x K (8 when K is chosen from the song)
+  local ranks = {}
+  for i = 1, 3 do ranks[i] = (o.ranks and o.ranks[i] and o.ranks[i] > 0) and o.ranks[i] or preset.ranks[i] end
+  if ranks[3] == 0 then ranks[3] = loops > 0 and loops * preset.types_per_loop or 8 end
+  local limits, names = { n_bins, n_time, n_bars }, { "sound (F)", "rhythm (T)", "loop (L)" }
+  local units = { "frequency bins", "frames in a bar", "bars" }
+  for i = 1, 3 do
+    if ranks[i] > limits[i] then
+      say(o, string.format("unmix: %s rank %d is more than the %d %s; using %d", names[i], ranks[i], limits[i],
+        units[i], limits[i]))
+      ranks[i] = limits[i]
+    end
+  end
+  if loops > ranks[3] then
+    error(string.format("unmix: --loops %d needs at least %d loop types in the model (--ranks F,T,L)", loops, loops), 0)
+  end
+  local model = strata.ntd(cut.cube, { rank_freq = ranks[1], rank_time = ranks[2], rank_bar = ranks[3],
+    iterations = pick("iterations"), tol = pick("tol"), init = o.seed and o.seed > 0 and "random" or "svd",
+    seed = o.seed or 0 })
+  local purify = pick("purify")
+  local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = purify,
+    sparsity = pick("sparsity"), refine = pick("refine"), mask = pick("mask"), power = pick("power"),
+    bars_per_loop = o.bars_per_loop or 1 })
+  local n_loops = parts.activation:eval().shape[2]
+  local masks = strata.uncube(parts.masks, cut.frames)
+  local stems = strata.resynth(audio:stft { n_fft = n_fft, hop = hop }, masks, { shared = true })
+  return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
+           n_bars = n_bars }
+end
+
+-- The downbeats strata finds itself: the beat tracker's network and decoder when this build has
+-- them (nil otherwise).
+function M.downbeats(strata, audio)
+  if rawget(strata, "activations") and rawget(strata, "beats") then
+    return audio:mono():activations():beats { meters = "3,4" }, "strata's beat tracker"
+  end
+end
+
+-- The files of one run in dir (created): loops/, stems/, beats.txt, layout.json, layout.png,
+-- loops.png. Returns the layout table written to layout.json.
+function M.write(strata, run, dir, extra)
+  local function fail(message) error("strata unmix: " .. message, 0) end
+  if not os.execute("mkdir -p '" .. dir .. "/loops' '" .. dir .. "/stems'") then
+    fail(string.format("cannot create '%s'", dir))
+  end
+  local bars = run.cube.bars:samples()
+  local activation, share = run.loops.activation:samples(), run.loops.share:samples()
+  local instance = run.loops.instance:samples()
+  local K, B = run.n_loops, run.n_bars
+  local layout = { bars = {}, loops = {}, ranks = run.ranks }
+  for k, v in pairs(extra or {}) do layout[k] = v end
+  for b = 1, B do layout.bars[b] = { start = bars[2 * b - 1], ["end"] = bars[2 * b] } end
+  for k = 1, K do
+    local name = string.format("loop_%02d", k)
+    local first, n = math.tointeger(instance[2 * k - 1]), math.tointeger(instance[2 * k])
+    local start, stop = bars[2 * first + 1], bars[2 * (first + n)]
+    local stem = run.stems[k]
+    stem:save(dir .. "/stems/" .. name .. ".wav")
+    stem:slice { start = start, duration = stop - start }:save(dir .. "/loops/" .. name .. ".wav")
+    local a, s = {}, {}
+    for b = 1, B do a[b], s[b] = activation[(b - 1) * K + k], share[(b - 1) * K + k] end
+    layout.loops[k] = { name = name, activation = a, share = s,
+                        instance = { first_bar = first, n_bars = n, start = start, ["end"] = stop } }
+  end
+  run.loops.activation:picture { path = dir .. "/layout.png", transpose = true, cell_width = 16,
+                                 cell_height = 16, gap = 0 }
+  run.loops.tiles:picture { path = dir .. "/loops.png", scale = "db", flip = true, rows = 160, cell_width = 2,
+                            gap = 8 }
+  local errors = run.model.errors:samples()
+  layout.iterations, layout.final_error = #errors, errors[#errors]
+  -- written beside the target and renamed, like every strata output
+  local function write(path, text)
+    local tmp = path .. ".tmp"
+    local f, err = io.open(tmp, "w")
+    if not f then fail(string.format("cannot write '%s': %s", path, err)) end
+    f:write(text)
+    f:close()
+    assert(os.rename(tmp, path))
+  end
+  local lines = { "# bar starts strata unmix used (time in seconds, 1 = downbeat)" }
+  for b = 1, B do lines[#lines + 1] = string.format("%.6f\t1", bars[2 * b - 1]) end
+  write(dir .. "/beats.txt", table.concat(lines, "\n") .. "\n")
+  write(dir .. "/layout.json", strata.json(layout) .. "\n")
+  return layout
+end
+
+-- strata compare: K = the number of references; the oracle downbeats of the corpus (beats.txt
+-- beside the mixture) when there, else the beats node when this build has one.
+function M.separate(strata, mixture, refs, context)
+  local downbeats
+  local dir = context and context.mixture and context.mixture:match("^(.*)/[^/]*$") or "."
+  local f = io.open(dir .. "/beats.txt")
+  if f then
+    f:close()
+    downbeats = strata.load_beats(dir .. "/beats.txt")
+  else
+    downbeats = M.downbeats(strata, mixture)
+    if not downbeats then
+      error("strata compare: unmix needs downbeats: no beats.txt beside the mixture and no beat tracker", 0)
+    end
+  end
+  local run = M.build(strata, mixture, downbeats, { loops = #refs, preset = context and context.preset })
+  local out = {}
+  for k = 1, run.n_loops do out[k] = run.stems[k] end
+  return out
+end
+
+return M

@@ -1,0 +1,94 @@
+-- strata unmix IN -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]
+--   [--mask unmixer|wiener] [--iterations N] [--seed S]: the loops of a song and where they play.
+local strata = require "strata"
+
+local here = (arg[0] or ""):match("^(.*)/[^/]*$") or "."
+local method = dofile(here .. "/methods/unmix.lua")
+
+local opt = strata.args {
+  usage = "IN -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]\n" ..
+          "       [--mask unmixer|wiener] [--iterations N] [--seed S] [--preset strata|smith2018]",
+  doc = "Find the loops a song is built from and where each plays (the Unmixer, Smith, Kawasaki &\n" ..
+        "Goto 2019; Smith & Goto 2018): cut the song's spectrogram at its downbeats into a cube\n" ..
+        "(frequency x time in bar x bar), model it with a non-negative Tucker decomposition, and\n" ..
+        "write into DIR (created): loops/loop_NN.wav (one seamless instance of each loop, cut at\n" ..
+        "bar lines), stems/loop_NN.wav (each loop over the whole song, same channels and rate as\n" ..
+        "IN), beats.txt (the bar starts used), layout.json (bars, each loop's activation per bar,\n" ..
+        "its instance, ranks, iterations, error, timings), layout.png (loops x bars) and\n" ..
+        "loops.png (a spectrogram tile per loop). See doc/unmix.md.",
+  positional = { { "input", "the song" } },
+  options = {
+    { "o", "", "the folder to write into (created)" },
+    { "output", "", "the same as -o" },
+    { "loops", 0, "exactly this many loop types (0: chosen from the song, printed)" },
+    { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 32,40,2K)" },
+    { "bars-per-loop", 1, "bars in each written loop" },
+    { "downbeats", "", "a beat file (time and bar position per line; 1 = downbeat)" },
+    { "mask", "", "unmixer (soft mask against the mixture) or wiener (masks sum to one)" },
+    { "iterations", 0, "NTD iterations at most (0: the preset's)" },
+    { "seed", 0, "0: SVD start; above 0: a seeded random start" },
+    { "preset", "strata", "strata (default) or smith2018 (the published configuration)" },
+    { "refine", -1, "KL refinement updates of the loop templates (-1: the preset's)" },
+    { "align", "pad", "bars of unequal length: pad (zeros at the end) or warp" },
+  },
+}
+local command = "strata unmix"
+local function fail(message) error(command .. ": " .. message, 0) end
+local dir = opt.o ~= "" and opt.o or opt.output
+if dir == "" then fail("missing -o DIR (see --help)") end
+if opt.mask ~= "" and opt.mask ~= "wiener" and opt.mask ~= "unmixer" then
+  fail(string.format("--mask is unmixer or wiener, not '%s'", opt.mask))
+end
+if not method.presets[opt.preset] then fail(string.format("--preset is strata or smith2018, not '%s'", opt.preset)) end
+if opt.loops < 0 or opt.loops ~= math.floor(opt.loops) then fail("--loops wants a whole number of loops") end
+if opt.bars_per_loop < 1 or opt.bars_per_loop ~= math.floor(opt.bars_per_loop) then
+  fail("--bars-per-loop wants a whole number from 1")
+end
+local ranks
+if opt.ranks ~= "" then
+  ranks = {}
+  for r in opt.ranks:gmatch("[^,]+") do ranks[#ranks + 1] = math.tointeger(tonumber(r)) end
+  if #ranks ~= 3 or not (ranks[1] and ranks[2] and ranks[3]) or ranks[1] < 1 or ranks[2] < 1 or ranks[3] < 1 then
+    fail(string.format("--ranks wants three whole numbers F,T,L from 1, not '%s'", opt.ranks))
+  end
+end
+
+local t0 = strata.now()
+local audio = strata.load(opt.input)
+local facts = audio:eval()
+local downbeats, source
+if opt.downbeats ~= "" then
+  downbeats, source = strata.load_beats(opt.downbeats), opt.downbeats
+else
+  downbeats, source = method.downbeats(strata, audio)
+  if not downbeats then fail("this build has no downbeat tracker yet; give the bars with --downbeats FILE") end
+end
+
+local timings = {}
+local function timed(name, fn)
+  local t = strata.now()
+  local r = fn()
+  timings[name] = strata.now() - t
+  return r
+end
+local run = timed("model", function()
+  local r = method.build(strata, audio, downbeats, {
+    loops = opt.loops, ranks = ranks, preset = opt.preset, mask = opt.mask ~= "" and opt.mask or nil,
+    iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
+    refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
+    align = opt.align, print = print,
+  })
+  r.model.core:eval()
+  r.loops.activation:eval()
+  return r
+end)
+if opt.loops == 0 then print(string.format("%s: %d loop types found in %d bars", command, run.n_loops, run.n_bars)) end
+
+local layout = timed("files", function()
+  return method.write(strata, run, dir, { downbeats = source, preset = opt.preset, sample_rate = facts.rate,
+                                          channels = facts.channels, timings = timings })
+end)
+timings.total = strata.now() - t0
+-- the timings in layout.json are those known when it was written; the total is printed
+print(string.format("%s: %d loops over %d bars in %.2f s (model %d iterations, error %.4f); wrote %s/",
+  command, run.n_loops, run.n_bars, timings.total, layout.iterations, layout.final_error, dir))

@@ -1,0 +1,98 @@
+-- strata unmix on a generated loop song with known stems: the drum loop comes out clean (SDR
+-- above a threshold), the Wiener stems add up to the mixture, the layout follows the true plan,
+-- loops are cut at bar lines, and the command writes its files and refuses bad input in one line.
+package.path = "tests/patch/?.lua;" .. package.path
+local strata = require "strata"
+local t = require "harness"
+
+if not rawget(strata, "ntd") then
+  print("skip unmix: this build has no ntd node")
+  return
+end
+local method = dofile("patches/methods/unmix.lua")
+
+-- 16 bars at 240 BPM (1 s bars): drums 1111111100001111, bass 0000111111111111, chords
+-- 0011111111110011, lead 0000001111111100
+local song = strata.testsong { bars = 16, tempo = 240, arrangement = "loops" }
+local names = { "drums", "bass", "chords", "lead" }
+local run = method.build(strata, song.mixture, song.beats,
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30 })
+t.check("exactly the loops asked for", run.n_loops == 4, run.n_loops)
+
+local refs = {}
+for i, n in ipairs(names) do refs[i] = song[n] end
+local scores = strata.bsseval(strata.list(refs), run.stems)
+local sdr, perm = scores.sdr:samples(), scores.permutation:samples()
+t.check("the drum loop is separated (SDR above 8 dB)", sdr[1] > 8, string.format("%.2f dB", sdr[1]))
+
+-- Wiener masks sum to one: the stems add up to the mixture
+local total = run.stems[1] + run.stems[2] + run.stems[3] + run.stems[4]
+local err = (total - song.mixture):eval().peak
+t.check("the stems add up to the mixture", err < 1e-4, err)
+
+-- the drums' loop is on where the drums play and off where they rest
+local act, plan = run.loops.activation:samples(), song.plan:samples()
+local k = math.tointeger(perm[1]) + 1
+local on, off = 1, 0
+for b = 1, 16 do
+  local a = act[(b - 1) * 4 + k]
+  if plan[(b - 1) * 4 + 1] == 1 then on = math.min(on, a) else off = math.max(off, a) end
+end
+t.check("the drum loop's activation follows the plan", on > 0.5 and off < 0.2,
+  string.format("lowest where on %.2f, highest where off %.2f", on, off))
+
+-- masks in [0, 1]
+local peak = run.loops.masks:eval().peak
+t.check("masks are at most one", peak <= 1 + 1e-6, peak)
+
+-- the command: files, a loop of whole bars, layout.json
+local dir = t.tmpdir()
+local beats = dir .. "/beats.txt"
+local f = assert(io.open(beats, "w"))
+for b = 0, 15 do f:write(string.format("%d 1\n", b)) end
+f:close()
+song.mixture:save(dir .. "/song.wav")
+local strata_bin = os.getenv("STRATA") or "./strata"
+local function unmix(args)
+  local p = io.popen(string.format("%s unmix %s 2>&1; echo \"exit $?\"", strata_bin, args))
+  local text = p:read("a")
+  p:close()
+  return text, tonumber(text:match("exit (%d+)%s*$"))
+end
+local out, status = unmix(string.format("'%s/song.wav' -o '%s/out' --loops 3 --ranks 16,16,6 --iterations 40 " ..
+  "--bars-per-loop 2 --downbeats '%s'", dir, dir, beats))
+t.check("strata unmix runs", status == 0, out)
+local json = require "json"
+local lf = io.open(dir .. "/out/layout.json")
+local layout = lf and json.decode(lf:read("a"))
+if lf then lf:close() end
+t.check("layout.json: 3 loops, an activation per bar", layout and #layout.loops == 3 and #layout.bars == 16
+  and #layout.loops[1].activation == 16, out)
+local files_ok = true
+for _, name in ipairs { "loops/loop_01.wav", "loops/loop_03.wav", "stems/loop_02.wav", "layout.png", "loops.png",
+  "beats.txt" } do
+  local g = io.open(dir .. "/out/" .. name)
+  files_ok = files_ok and g ~= nil
+  if g then g:close() end
+end
+t.check("loops, stems, pictures and beats are written", files_ok, out)
+local loop = strata.load(dir .. "/out/loops/loop_01.wav"):eval()
+t.check("a loop of two bars lasts two bars, to the sample", loop.frames == 2 * 44100, loop.frames)
+local stem = strata.load(dir .. "/out/stems/loop_01.wav"):eval()
+t.check("a stem is as long as the song", stem.frames == song.mixture:eval().frames, stem.frames)
+
+-- bad input: one line, non-zero
+out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --loops 40 --downbeats '%s'", dir, dir, beats))
+t.check("more loops than bars is refused", status ~= 0 and out:match("more than the song's 16 bars"), out)
+out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --ranks 16,500,4 --iterations 5 --downbeats '%s'",
+  dir, dir, beats))
+t.check("a rank larger than its mode is clamped, and said", status == 0 and out:match("using %d+"), out)
+local late = dir .. "/late.txt"
+f = assert(io.open(late, "w"))
+f:write("0 1\n1 1\n99 1\n")
+f:close()
+out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --downbeats '%s'", dir, dir, late))
+t.check("downbeats beyond the end are refused", status ~= 0 and out:match("beyond the end"), out)
+out, status = unmix(string.format("'%s/song.wav' --downbeats '%s'", dir, beats))
+t.check("no -o is refused", status ~= 0 and out:match("missing %-o"), out)
+os.execute("rm -rf '" .. dir .. "'")
