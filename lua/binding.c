@@ -477,20 +477,21 @@ static int handle_unm(lua_State *L)
 
 static int module_configure(lua_State *L)
 {
+    st_config *config = st_graph_config(graph_of(L));
     luaL_checktype(L, 1, LUA_TTABLE);
     if (lua_getfield(L, 1, "threads") != LUA_TNIL) {
         lua_Integer n = luaL_checkinteger(L, -1);
         luaL_argcheck(L, n >= 1 && n <= 64, 1, "threads must be 1 to 64");
-        st_global_config.n_threads = (int)n;
+        config->n_threads = (int)n;
     }
-    if (lua_getfield(L, 1, "quiet") != LUA_TNIL) st_global_config.quiet = lua_toboolean(L, -1);
-    if (lua_getfield(L, 1, "cache") != LUA_TNIL) st_global_config.no_cache = !lua_toboolean(L, -1);
+    if (lua_getfield(L, 1, "quiet") != LUA_TNIL) config->quiet = lua_toboolean(L, -1);
+    if (lua_getfield(L, 1, "cache") != LUA_TNIL) config->no_cache = !lua_toboolean(L, -1);
     lua_settop(L, 0);
     lua_newtable(L);
-    set_integer(L, "threads", st_global_config.n_threads);
-    lua_pushboolean(L, st_global_config.quiet);
+    set_integer(L, "threads", config->n_threads);
+    lua_pushboolean(L, config->quiet);
     lua_setfield(L, -2, "quiet");
-    lua_pushboolean(L, !st_global_config.no_cache);
+    lua_pushboolean(L, !config->no_cache);
     lua_setfield(L, -2, "cache");
     return 1;
 }

@@ -7,16 +7,16 @@ static const st_param params[] = {
      .doc = "which mask of a stack (hpss's masks: 0 harmonic, 1 percussive, 2 residual)"},
     {NULL}};
 
-static int apply_mask_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int apply_mask_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                           st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
     int mask_channels;
-    const float *mask = st_mask_for(run, &in[1]->u.array, st_int(p, "index"), s, &mask_channels);
+    const float *mask = st_mask_for(ctx, &in[1]->u.array, st_int(p, "index"), s, &mask_channels);
     if (!mask) return ST_ERR;
     st_value *v = st_spectrum_like(s);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
     for (int c = 0; c < s->n_channels; c++) {
         const float *m = mask + (mask_channels == 1 ? 0 : (size_t)c * per_channel);

@@ -27,7 +27,7 @@ static double *pick(const st_events *e, int downbeats, double min_time, int *n)
     return t;
 }
 
-static int beat_metrics_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int beat_metrics_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                             st_value **out)
 {
     (void)n_in;
@@ -43,7 +43,7 @@ static int beat_metrics_run(st_run *run, st_value *const *in, int n_in, const st
     int status = ref && est && ref_down && est_down &&
                          st_beat_scores_compute(ref, n_ref, est, n_est, &o, &s) == 0
                      ? ST_OK
-                     : st_fail(run, "out of memory");
+                     : st_fail(ctx, "out of memory");
     if (status == ST_OK) {
         double values[N_SCORES] = {
             s.f_measure,
@@ -66,7 +66,7 @@ static int beat_metrics_run(st_run *run, st_value *const *in, int n_in, const st
         *out = st_record_of_outputs(&st_node_beat_metrics, fields);
         for (int i = 0; i < N_SCORES; i++)
             st_value_unref(fields[i]);
-        if (!*out) status = st_fail(run, "out of memory");
+        if (!*out) status = st_fail(ctx, "out of memory");
     }
     free(ref), free(est), free(ref_down), free(est_down);
     return status;

@@ -33,35 +33,35 @@ extern const st_node_type st_node_bsseval;
 enum { N_OUT = 12 }; /* the descriptor's outputs */
 
 /* The audio of a list, checked for one rate, one channel count and one length. */
-static int gather(st_run *run, const st_value *list, const char *what, int images, int trim,
+static int gather(st_ctx *ctx, const st_value *list, const char *what, int images, int trim,
                   const st_audio **audio, int *n, int *n_chan, int64_t *length, double *rate)
 {
     const st_record *r = &list->u.record;
-    if (r->n_fields < 1) return st_fail(run, "no %s given", what);
+    if (r->n_fields < 1) return st_fail(ctx, "no %s given", what);
     if (r->n_fields > ST_BSS_MAX_SOURCES)
-        return st_fail(run, "%d %s: at most %d", r->n_fields, what, ST_BSS_MAX_SOURCES);
+        return st_fail(ctx, "%d %s: at most %d", r->n_fields, what, ST_BSS_MAX_SOURCES);
     for (int i = 0; i < r->n_fields; i++) {
         if (r->field[i]->type != ST_AUDIO)
-            return st_fail(run, "%s %d is a %s, not audio", what, i + 1,
+            return st_fail(ctx, "%s %d is a %s, not audio", what, i + 1,
                            st_type_name(r->field[i]->type));
         const st_audio *a = &r->field[i]->u.audio;
         audio[i] = a;
         if (!images && a->n_channels != 1)
-            return st_fail(run,
+            return st_fail(ctx,
                            "%s %d has %d channels: mode = \"sources\" takes mono (mix down, or use "
                            "mode = \"images\")",
                            what, i + 1, a->n_channels);
         if (*n_chan == 0) *n_chan = a->n_channels, *length = a->n_frames, *rate = a->rate_hz;
         if (a->n_channels != *n_chan)
-            return st_fail(run, "%s %d has %d channels, others %d", what, i + 1, a->n_channels,
+            return st_fail(ctx, "%s %d has %d channels, others %d", what, i + 1, a->n_channels,
                            *n_chan);
         if (a->rate_hz != *rate)
-            return st_fail(run, "%s %d is at %g Hz, others at %g Hz", what, i + 1, a->rate_hz,
+            return st_fail(ctx, "%s %d is at %g Hz, others at %g Hz", what, i + 1, a->rate_hz,
                            *rate);
         if (a->n_frames != *length) {
             if (!trim)
                 return st_fail(
-                    run, "%s %d has %lld samples, others %lld (trim = true cuts to the shortest)",
+                    ctx, "%s %d has %lld samples, others %lld (trim = true cuts to the shortest)",
                     what, i + 1, (long long)a->n_frames, (long long)*length);
             if (a->n_frames < *length) *length = a->n_frames;
         }
@@ -98,7 +98,7 @@ static void scale_invariant(const double *const *ref, const double *const *est, 
     *sd_sdr = 10 * log10(target / error);
 }
 
-static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int bsseval_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                        st_value **out)
 {
     (void)n_in;
@@ -107,11 +107,11 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         trim = st_int(p, "trim");
     int64_t length = 0;
     double rate = 0;
-    if (gather(run, in[0], "reference", images, trim, ref_audio, &n_ref, &n_chan, &length, &rate) ||
-        gather(run, in[1], "estimate", images, trim, est_audio, &n_est, &n_chan, &length, &rate))
+    if (gather(ctx, in[0], "reference", images, trim, ref_audio, &n_ref, &n_chan, &length, &rate) ||
+        gather(ctx, in[1], "estimate", images, trim, est_audio, &n_est, &n_chan, &length, &rate))
         return ST_ERR;
-    if (n_ref != n_est) return st_fail(run, "%d references but %d estimates", n_ref, n_est);
-    if (length < 1) return st_fail(run, "the signals are empty");
+    if (n_ref != n_est) return st_fail(ctx, "%d references but %d estimates", n_ref, n_est);
+    if (length < 1) return st_fail(ctx, "the signals are empty");
     const int n_src = n_ref, n_rows = n_src * n_chan;
     int64_t window = st_int(p, "window"), hop = st_int(p, "hop") ? st_int(p, "hop") : window;
     int64_t n_win = window ? (length - window + hop) / hop : 0;
@@ -120,10 +120,10 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
 
     double *ref[512], *est[512];
     double *scores = calloc((size_t)n_src * (size_t)(7 + 5 * n_win), sizeof *scores);
-    int status = scores ? ST_OK : st_fail(run, "out of memory");
+    int status = scores ? ST_OK : st_fail(ctx, "out of memory");
     /* one block in huge pages: faulting in small pages costs more than the evaluation */
     double *block = st_zalloc(2 * (size_t)n_rows * (size_t)length * sizeof *block);
-    if (!block && status == ST_OK) status = st_fail(run, "out of memory");
+    if (!block && status == ST_OK) status = st_fail(ctx, "out of memory");
     for (int r = 0; status == ST_OK && r < n_rows; r++) {
         ref[r] = block + (size_t)r * (size_t)length;
         est[r] = block + (size_t)(n_rows + r) * (size_t)length;
@@ -146,14 +146,14 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
                           .filter_length = st_int(p, "filter_length"),
                           .images = images,
                           .permute = st_int(p, "permutation"),
-                          .n_threads = run->n_threads};
+                          .n_threads = ctx->n_threads};
     st_bss_scores whole = {sdr, sir, sar, isr, perm};
     const int v4 = st_choice(p, "version") == 1;
     int64_t n_v4;
     if (status == ST_OK &&
         (v4 ? st_bss_eval_v4(&input, 0, 0, &whole, &n_v4, message, sizeof message)
             : st_bss_eval(&input, &whole, message, sizeof message)))
-        status = st_fail(run, "%s", message);
+        status = st_fail(ctx, "%s", message);
     for (int i = 0; status == ST_OK && i < n_src; i++) {
         perm_d[i] = perm[i];
         scale_invariant((const double *const *)ref + i * n_chan,
@@ -172,7 +172,7 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         in_f.permute = st_int(p, "frame_permutation");
         st_bss_scores frames = {f_sdr, f_sir, f_sar, f_isr, f_perm_i};
         if (st_bss_eval_v4(&in_f, window, hop, &frames, &n_v4, message, sizeof message))
-            status = st_fail(run, "%s", message);
+            status = st_fail(ctx, "%s", message);
         for (int64_t k = 0; status == ST_OK && k < (int64_t)n_src * n_win; k++)
             f_perm[k] = f_perm_i[k / n_win];
     }
@@ -196,7 +196,7 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         int silent = st_bss_any_silent(wref, n_src, n_chan, in_w.n_samples) ||
                      st_bss_any_silent(west, n_src, n_chan, in_w.n_samples);
         if (!silent && st_bss_eval(&in_w, &frame, message, sizeof message)) {
-            status = st_fail(run, "window %lld: %s", (long long)w, message);
+            status = st_fail(ctx, "window %lld: %s", (long long)w, message);
             break;
         }
         for (int i = 0; i < n_src; i++) {
@@ -207,7 +207,7 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
             f_isr[k] = silent || !images ? NAN : r_isr[i];
             f_perm[k] = silent ? NAN : r_perm[i];
         }
-        st_progress(run, (double)(w + 1) / (double)n_win);
+        st_progress(ctx, (double)(w + 1) / (double)n_win);
     }
     if (status == ST_OK) {
         st_value *field[N_OUT] = {
@@ -218,7 +218,7 @@ static int bsseval_run(st_run *run, st_value *const *in, int n_in, const st_para
         *out = st_record_of_outputs(&st_node_bsseval, field);
         for (int i = 0; i < N_OUT; i++)
             st_value_unref(field[i]);
-        if (!*out) status = st_fail(run, "out of memory");
+        if (!*out) status = st_fail(ctx, "out of memory");
     }
     st_zfree(block);
     free(scores);

@@ -16,13 +16,13 @@ static const st_param params[] = {
 
 static double scale_of(double factor, double db) { return factor * pow(10.0, db / 20.0); }
 
-static int gain_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int gain_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_audio *a = &in[0]->u.audio;
     float scale = (float)scale_of(st_num(p, "factor"), st_num(p, "db"));
     st_value *v = st_audio_new(a->n_channels, a->n_frames, a->rate_hz);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     for (int c = 0; c < a->n_channels; c++)
         for (int64_t t = 0; t < a->n_frames; t++)
             v->u.audio.channel[c][t] = a->channel[c][t] * scale;
@@ -42,17 +42,17 @@ typedef struct {
     int smooth_samples;
 } gain_state;
 
-static int gain_open(st_open *o, void **state)
+static int gain_open(st_ctx *ctx, st_open *o, void **state)
 {
-    if (st_open_audio_inputs(o)) return ST_ERR;
+    if (st_open_audio_inputs(ctx, o)) return ST_ERR;
     gain_state *g = calloc(1, sizeof *g);
-    if (!g) return st_open_fail(o, "out of memory");
+    if (!g) return st_fail(ctx, "out of memory");
     g->n_channels = o->out[0].n_channels;
     g->factor = st_num(o->params, "factor");
     g->db = st_num(o->params, "db");
     g->current = g->ramp_target = (float)scale_of(g->factor, g->db);
     atomic_init(&g->target, g->current);
-    g->smooth_samples = (int)lround(st_num(o->params, "smooth_ms") * 1e-3 * o->rate_hz);
+    g->smooth_samples = (int)lround(st_num(o->params, "smooth_ms") * 1e-3 * ctx->rate_hz);
     *state = g;
     return ST_OK;
 }

@@ -66,14 +66,11 @@ static hpss_settings resolve(const st_params *p, double rate_hz, int hop_samples
     return s;
 }
 
-static int hpss_check(const st_params *p, char *error, size_t size)
+static int hpss_check(st_ctx *ctx, const st_params *p)
 {
     double mh = st_num(p, "margin_h"), mp = st_num(p, "margin_p");
-    if ((mh != 0 && mh < 1) || (mp != 0 && mp < 1)) {
-        snprintf(error, size, "hpss: margins must be at least 1 (margin_h = %g, margin_p = %g)", mh,
-                 mp);
-        return ST_ERR;
-    }
+    if ((mh != 0 && mh < 1) || (mp != 0 && mp < 1))
+        return st_fail(ctx, "margins must be at least 1 (margin_h = %g, margin_p = %g)", mh, mp);
     return ST_OK;
 }
 
@@ -170,7 +167,7 @@ static void magnitudes(void *ctx, int64_t begin, int64_t end)
 
 extern const st_node_type st_node_hpss;
 
-static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int hpss_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
@@ -186,34 +183,34 @@ static int hpss_run(st_run *run, st_value *const *in, int n_in, const st_params 
     st_value *h = NULL, *pc = NULL, *r = NULL, *masks = st_array_new(4, shape, axes);
     int status = ST_OK;
     if (!masks) {
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
         goto done;
     }
     h = st_spectrum_like(s);
     pc = st_spectrum_like(s);
     r = st_spectrum_like(s);
     if (!h || !pc || !r) {
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
         goto done;
     }
     float *harm = masks->u.array.data, *perc = harm + n, *mag = (float *)h->u.spectrum.data;
     filter_job fj = {
         s, mag, harm, perc, set.kernel_h, set.kernel_p, (int64_t)s->n_channels * s->n_frames, 0};
-    st_parallel_for(run->n_threads, (int64_t)n, magnitudes, &fj);
+    st_parallel_for(ctx->n_threads, (int64_t)n, magnitudes, &fj);
     int blocks = (s->n_bins + 7) / 8;
-    st_parallel_for(run->n_threads, (fj.n_rows + 7) / 8, filter_freq, &fj);
-    st_parallel_for(run->n_threads, (int64_t)s->n_channels * blocks, filter_time, &fj);
+    st_parallel_for(ctx->n_threads, (fj.n_rows + 7) / 8, filter_freq, &fj);
+    st_parallel_for(ctx->n_threads, (int64_t)s->n_channels * blocks, filter_time, &fj);
     if (fj.failed) {
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
         goto done;
     }
     mask_job mj = {
         s,   harm, perc, &h->u.spectrum, &pc->u.spectrum, &r->u.spectrum, masks->u.array.data,
         set, n};
-    st_parallel_for(run->n_threads, (int64_t)n, apply_masks, &mj);
+    st_parallel_for(ctx->n_threads, (int64_t)n, apply_masks, &mj);
     st_value *fields[4] = {h, pc, r, masks};
     if (!(*out = st_record_of_outputs(&st_node_hpss, fields)))
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
 done:
     st_value_unref(h), st_value_unref(pc), st_value_unref(r), st_value_unref(masks);
     return status;
@@ -251,14 +248,14 @@ static void hpss_close(void *state)
     free(h);
 }
 
-static int hpss_open(st_open *o, void **state)
+static int hpss_open(st_ctx *ctx, st_open *o, void **state)
 {
     if (o->constant[0] || o->in[0].type != ST_SPECTRUM)
-        return st_open_fail(o, "streams a spectrum (from a streaming stft)");
+        return st_fail(ctx, "streams a spectrum (from a streaming stft)");
     const st_params *p = o->params;
     const st_stream_format *f = &o->in[0];
     hpss_stream *h = calloc(1, sizeof *h);
-    if (!h) return st_open_fail(o, "out of memory");
+    if (!h) return st_fail(ctx, "out of memory");
     h->set = resolve(p, f->rate_hz, f->hop_samples, f->n_fft);
     const int kh = h->set.kernel_h;
     h->n_channels = f->n_channels;
@@ -278,7 +275,7 @@ static int hpss_open(st_open *o, void **state)
     h->median = st_median_new(h->n_bins, h->set.kernel_p);
     if (!h->mag || !h->perc || !h->spec || !h->column || !h->slot || !h->median) {
         hpss_close(h);
-        return st_open_fail(o, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     for (int q = 0; q < 3; q++)
         o->out[q] = *f;                /* harmonic, percussive, residual */

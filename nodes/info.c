@@ -1,18 +1,18 @@
 /* info: print what a value is, and pass it on. */
-#include "../vm/graph.h"
+#include "../vm/node.h"
 
 #include <stdio.h>
 
 static const st_param params[] = {
     {"label", ST_P_STRING, .def_str = "", .doc = "printed before the description"}, {NULL}};
 
-static int info_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int info_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
-    (void)run, (void)n_in;
+    (void)n_in;
     char line[512];
     st_value_describe(in[0], line, sizeof line);
     const char *label = st_str(p, "label");
-    if (!st_global_config.quiet) printf("%s%s%s\n", label, label[0] ? ": " : "", line);
+    if (!ctx->quiet) printf("%s%s%s\n", label, label[0] ? ": " : "", line);
     *out = st_value_ref(in[0]);
     return ST_OK;
 }

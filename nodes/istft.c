@@ -13,16 +13,16 @@ static const st_param params[] = {
      .doc = "output length in samples; 0 gives the length of the signal the frames came from"},
     {NULL}};
 
-static int istft_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int istft_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
     int64_t length = (int64_t)st_num(p, "length");
     if (length == 0) length = s->length_samples;
     st_value *v = st_audio_new(s->n_channels, length, s->rate_hz);
-    if (!v || st_istft_compute(s, &v->u.audio, run->n_threads)) {
+    if (!v || st_istft_compute(s, &v->u.audio, ctx->n_threads)) {
         st_value_unref(v);
-        return st_fail(run, "out of memory for %lld samples", (long long)length);
+        return st_fail(ctx, "out of memory for %lld samples", (long long)length);
     }
     *out = v;
     return ST_OK;
@@ -68,15 +68,14 @@ static void istft_close(void *state)
     free(s);
 }
 
-static int istft_open(st_open *o, void **state)
+static int istft_open(st_ctx *ctx, st_open *o, void **state)
 {
     if (o->constant[0] || o->in[0].type != ST_SPECTRUM)
-        return st_open_fail(o, "needs a streamed spectrum (from a streaming stft)");
-    if (st_num(o->params, "length") != 0)
-        return st_open_fail(o, "length has no meaning in a stream");
+        return st_fail(ctx, "needs a streamed spectrum (from a streaming stft)");
+    if (st_num(o->params, "length") != 0) return st_fail(ctx, "length has no meaning in a stream");
     const st_stream_format *f = &o->in[0];
     istft_state *s = calloc(1, sizeof *s);
-    if (!s) return st_open_fail(o, "out of memory");
+    if (!s) return st_fail(ctx, "out of memory");
     s->n_channels = f->n_channels;
     s->n_fft = f->n_fft;
     s->hop = f->hop_samples;
@@ -94,7 +93,7 @@ static int istft_open(st_open *o, void **state)
     s->fft = st_fft_get(s->n_fft);
     if (!s->ring || !s->synthesis || !s->window_sum || !s->frame || !s->bins || !s->fft) {
         istft_close(s);
-        return st_open_fail(o, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     float *window = s->frame; /* scratch until the first frame */
     st_window_fill(f->window, s->n_fft, window);

@@ -5,12 +5,12 @@ static const st_param params[] = {
     {"index", ST_P_INT, .def = 1, .min = 1, .max = 1e9, .doc = "position, from 1 (as Lua counts)"},
     {NULL}};
 
-static int item_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int item_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_record *r = &in[0]->u.record;
     int i = st_int(p, "index");
-    if (i > r->n_fields) return st_fail(run, "index %d: the list holds %d values", i, r->n_fields);
+    if (i > r->n_fields) return st_fail(ctx, "index %d: the list holds %d values", i, r->n_fields);
     *out = st_value_ref(r->field[i - 1]);
     return ST_OK;
 }

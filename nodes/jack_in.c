@@ -7,6 +7,12 @@ static const st_param params[] = {
      .doc = "port name prefix: ports are NAME_1, NAME_2, ..."},
     {NULL}};
 
+static void jack_in_end(const st_params *p, st_stream_end *end)
+{
+    end->n_channels = st_int(p, "channels");
+    end->port_prefix = st_str(p, "name");
+}
+
 const st_node_type st_node_jack_in = {
     .name = "jack_in",
     .doc = "Live audio input: JACK input ports under `strata live` (connected to the system "
@@ -14,5 +20,6 @@ const st_node_type st_node_jack_in = {
     .inputs = (const st_port[]){{NULL}},
     .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
     .params = params,
+    .stream_end = jack_in_end,
     .stream_role = ST_STREAM_INPUT,
 };

@@ -8,6 +8,12 @@ static const st_param params[] = {
      .doc = "port name prefix: ports are NAME_1, NAME_2, ..."},
     {NULL}};
 
+static void jack_out_end(const st_params *p, st_stream_end *end)
+{
+    end->n_channels = st_int(p, "channels");
+    end->port_prefix = st_str(p, "name");
+}
+
 const st_node_type st_node_jack_out = {
     .name = "jack_out",
     .doc = "Live audio output: JACK output ports under `strata live` (connected to the system "
@@ -16,5 +22,6 @@ const st_node_type st_node_jack_out = {
     .inputs = (const st_port[]){{"in", ST_AUDIO}, {NULL}},
     .outputs = (const st_port[]){{NULL}},
     .params = params,
+    .stream_end = jack_out_end,
     .stream_role = ST_STREAM_OUTPUT,
 };

@@ -1,11 +1,11 @@
 /* list: several values as one ordered list (a record without names). */
 #include "../vm/node.h"
 
-static int list_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int list_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)p;
     *out = st_record_new(n_in, NULL, in);
-    return *out ? ST_OK : st_fail(run, "out of memory");
+    return *out ? ST_OK : st_fail(ctx, "out of memory");
 }
 
 const st_node_type st_node_list = {

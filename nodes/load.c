@@ -89,21 +89,21 @@ static int wav_header_rate(const char *path, long *rate_hz)
     return 1;
 }
 
-static int load_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)in, (void)n_in;
     const char *path = st_str(p, "path");
     struct stat st;
-    if (stat(path, &st) != 0) return st_fail(run, "cannot open '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return st_fail(run, "cannot open '%s': it is a folder", path);
+    if (stat(path, &st) != 0) return st_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return st_fail(ctx, "cannot open '%s': it is a folder", path);
     SF_INFO info = {0};
     SNDFILE *f = sf_open(path, SFM_READ, &info);
     long header_rate;
     if (!f && wav_header_rate(path, &header_rate) &&
         (header_rate <= 0 || header_rate > MAX_RATE_HZ))
-        return st_fail(run, "'%s' has an absurd sample rate (%ld Hz)", path, header_rate);
+        return st_fail(ctx, "'%s' has an absurd sample rate (%ld Hz)", path, header_rate);
     if (!f)
-        return st_fail(run, "'%s' is not an audio file libsndfile can read (%s)", path,
+        return st_fail(ctx, "'%s' is not an audio file libsndfile can read (%s)", path,
                        sf_strerror(NULL));
     int status = ST_ERR;
     float *block = NULL;
@@ -111,30 +111,30 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
     int list[64], n_list;
     char reason[256];
     if (info.samplerate <= 0 || info.samplerate > MAX_RATE_HZ) {
-        st_fail(run, "'%s' has an absurd sample rate (%d Hz)", path, info.samplerate);
+        st_fail(ctx, "'%s' has an absurd sample rate (%d Hz)", path, info.samplerate);
         goto done;
     }
     if (info.channels < 1) {
-        st_fail(run, "'%s' has no channels", path);
+        st_fail(ctx, "'%s' has no channels", path);
         goto done;
     }
     if (info.frames <= 0) {
-        st_fail(run, "'%s' holds no audio (0 frames)", path);
+        st_fail(ctx, "'%s' holds no audio (0 frames)", path);
         goto done;
     }
     if (header_promises_more(f)) {
-        st_fail(run, "'%s' is truncated: its header promises more audio than the file holds", path);
+        st_fail(ctx, "'%s' is truncated: its header promises more audio than the file holds", path);
         goto done;
     }
     if (parse_channels(st_str(p, "channels"), info.channels, list, &n_list, reason,
                        sizeof reason)) {
-        st_fail(run, "%s", reason);
+        st_fail(ctx, "%s", reason);
         goto done;
     }
     int64_t first = (int64_t)llround(st_num(p, "start") * info.samplerate);
     int64_t n_frames = info.frames - first;
     if (first >= info.frames) {
-        st_fail(run, "start = %g s is past the end of '%s' (%.3f s)", st_num(p, "start"), path,
+        st_fail(ctx, "start = %g s is past the end of '%s' (%.3f s)", st_num(p, "start"), path,
                 (double)info.frames / info.samplerate);
         goto done;
     }
@@ -143,14 +143,14 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
         if (want < n_frames) n_frames = want;
     }
     if (first > 0 && sf_seek(f, first, SEEK_SET) < 0) {
-        st_fail(run, "cannot seek in '%s': %s", path, sf_strerror(f));
+        st_fail(ctx, "cannot seek in '%s': %s", path, sf_strerror(f));
         goto done;
     }
     int n_out = n_list < 0 ? 1 : n_list;
     v = st_audio_new(n_out, n_frames, info.samplerate);
     block = malloc((size_t)BLOCK_FRAMES * (size_t)info.channels * sizeof *block);
     if (!v || !block) {
-        st_fail(run, "out of memory reading '%s'", path);
+        st_fail(ctx, "out of memory reading '%s'", path);
         goto done;
     }
     const int n_ch = info.channels;
@@ -159,7 +159,7 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
             n_frames - done_frames < BLOCK_FRAMES ? n_frames - done_frames : BLOCK_FRAMES;
         sf_count_t got = sf_readf_float(f, block, want);
         if (got <= 0) {
-            st_fail(run, "'%s' is truncated or corrupt: read %lld of %lld frames", path,
+            st_fail(ctx, "'%s' is truncated or corrupt: read %lld of %lld frames", path,
                     (long long)(first + done_frames), (long long)info.frames);
             goto done;
         }
@@ -167,7 +167,7 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
             const float *frame = block + (size_t)i * (size_t)n_ch;
             for (int c = 0; c < n_ch; c++)
                 if (!isfinite(frame[c])) {
-                    st_fail(run, "'%s' has %s sample at index %lld (channel %d)", path,
+                    st_fail(ctx, "'%s' has %s sample at index %lld (channel %d)", path,
                             isnan(frame[c]) ? "a NaN" : "an infinite",
                             (long long)(first + done_frames + i), c + 1);
                     goto done;
@@ -183,14 +183,14 @@ static int load_run(st_run *run, st_value *const *in, int n_in, const st_params 
             }
         }
         done_frames += got;
-        st_progress(run, (double)done_frames / (double)n_frames);
+        st_progress(ctx, (double)done_frames / (double)n_frames);
     }
     double rate = st_num(p, "rate");
     if (rate > 0 && rate != info.samplerate) {
-        st_value *r = st_resample(&v->u.audio, rate, st_choice(p, "quality"), run->n_threads,
+        st_value *r = st_resample(&v->u.audio, rate, st_choice(p, "quality"), ctx->n_threads,
                                   reason, sizeof reason);
         if (!r) {
-            st_fail(run, "'%s': %s", path, reason);
+            st_fail(ctx, "'%s': %s", path, reason);
             goto done;
         }
         st_value_unref(v);

@@ -13,13 +13,13 @@ static const st_param params[] = {
             "blank lines and lines starting with # are skipped"},
     {NULL}};
 
-static int load_beats_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int load_beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                           st_value **out)
 {
     (void)in, (void)n_in;
     const char *path = st_str(p, "path");
     FILE *f = fopen(path, "r");
-    if (!f) return st_fail(run, "cannot open '%s': %s", path, strerror(errno));
+    if (!f) return st_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
     double *times = NULL;
     int *labels = NULL, n = 0, cap = 0, line_no = 0, status = ST_OK;
     char line[1024];
@@ -30,13 +30,13 @@ static int load_beats_run(st_run *run, st_value *const *in, int n_in, const st_p
         char *end;
         double t = strtod(s, &end);
         if (end == s || !isfinite(t) || t < 0) {
-            status = st_fail(run, "'%s' line %d: expected a time in seconds, found \"%.40s\"", path,
+            status = st_fail(ctx, "'%s' line %d: expected a time in seconds, found \"%.40s\"", path,
                              line_no, s);
             break;
         }
         long label = strtol(end, &end, 10);
         if (n > 0 && t < times[n - 1]) {
-            status = st_fail(run, "'%s' line %d: %g s comes before the previous beat (%g s)", path,
+            status = st_fail(ctx, "'%s' line %d: %g s comes before the previous beat (%g s)", path,
                              line_no, t, times[n - 1]);
             break;
         }
@@ -46,7 +46,7 @@ static int load_beats_run(st_run *run, st_value *const *in, int n_in, const st_p
             if (grown_t) times = grown_t;
             int *grown_l = realloc(labels, (size_t)cap * sizeof *labels);
             if (grown_l) labels = grown_l;
-            if (!grown_t || !grown_l) status = st_fail(run, "out of memory");
+            if (!grown_t || !grown_l) status = st_fail(ctx, "out of memory");
         }
         if (status == ST_OK) {
             times[n] = t;
@@ -55,7 +55,7 @@ static int load_beats_run(st_run *run, st_value *const *in, int n_in, const st_p
     }
     fclose(f);
     st_value *v = status == ST_OK ? st_events_new(n) : NULL;
-    if (status == ST_OK && !v) status = st_fail(run, "out of memory");
+    if (status == ST_OK && !v) status = st_fail(ctx, "out of memory");
     if (v) {
         memcpy(v->u.events.time_s, times, (size_t)n * sizeof *times);
         memcpy(v->u.events.label, labels, (size_t)n * sizeof *labels);

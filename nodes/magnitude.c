@@ -4,11 +4,11 @@
 
 static float bin_magnitude(float complex z) { return cabsf(z); }
 
-static int magnitude_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int magnitude_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                          st_value **out)
 {
     (void)n_in, (void)p;
-    return st_spectrum_map(run, in[0], bin_magnitude, out);
+    return st_spectrum_map(ctx, in[0], bin_magnitude, out);
 }
 
 const st_node_type st_node_magnitude = {

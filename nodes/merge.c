@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static int merge_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int merge_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)p;
     int n_channels = 0;
@@ -12,12 +12,12 @@ static int merge_run(st_run *run, st_value *const *in, int n_in, const st_params
         const st_audio *a = &in[i]->u.audio;
         if (a->rate_hz != first->rate_hz || a->n_frames != first->n_frames)
             return st_fail(
-                run, "input %d (%lld samples at %g Hz) differs from input 1 (%lld at %g Hz)", i + 1,
+                ctx, "input %d (%lld samples at %g Hz) differs from input 1 (%lld at %g Hz)", i + 1,
                 (long long)a->n_frames, a->rate_hz, (long long)first->n_frames, first->rate_hz);
         n_channels += a->n_channels;
     }
     st_value *v = st_audio_new(n_channels, first->n_frames, first->rate_hz);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     for (int i = 0, c = 0; i < n_in; i++)
         for (int k = 0; k < in[i]->u.audio.n_channels; k++, c++)
             memcpy(v->u.audio.channel[c], in[i]->u.audio.channel[k],

@@ -3,12 +3,12 @@
 
 extern const st_node_type st_node_midside;
 
-static int midside_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int midside_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                        st_value **out)
 {
     (void)n_in, (void)p;
     const st_audio *a = &in[0]->u.audio;
-    if (a->n_channels != 2) return st_fail(run, "needs 2 channels, got %d", a->n_channels);
+    if (a->n_channels != 2) return st_fail(ctx, "needs 2 channels, got %d", a->n_channels);
     st_value *mid = st_audio_new(1, a->n_frames, a->rate_hz);
     st_value *side = st_audio_new(1, a->n_frames, a->rate_hz);
     st_value *record = NULL;
@@ -22,7 +22,7 @@ static int midside_run(st_run *run, st_value *const *in, int n_in, const st_para
     }
     st_value_unref(mid);
     st_value_unref(side);
-    if (!record) return st_fail(run, "out of memory");
+    if (!record) return st_fail(ctx, "out of memory");
     *out = record;
     return ST_OK;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int mix_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)p;
     int n_channels = 1;
@@ -13,18 +13,18 @@ static int mix_run(st_run *run, st_value *const *in, int n_in, const st_params *
     for (int i = 0; i < n_in; i++) {
         const st_audio *a = &in[i]->u.audio;
         if (a->rate_hz != rate)
-            return st_fail(run,
+            return st_fail(ctx,
                            "input %d is at %g Hz, input 1 at %g Hz (resample with load's rate)",
                            i + 1, a->rate_hz, rate);
         if (a->n_channels != 1 && n_channels != 1 && a->n_channels != n_channels)
-            return st_fail(run,
+            return st_fail(ctx,
                            "input %d has %d channels, another %d (only mono mixes into any count)",
                            i + 1, a->n_channels, n_channels);
         if (a->n_channels > n_channels) n_channels = a->n_channels;
         if (a->n_frames > n_frames) n_frames = a->n_frames;
     }
     st_value *v = st_audio_new(n_channels, n_frames, rate);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     for (int i = 0; i < n_in; i++) {
         const st_audio *a = &in[i]->u.audio;
         for (int c = 0; c < n_channels; c++) {
@@ -44,19 +44,19 @@ typedef struct {
     int in_channels[256];
 } mix_state;
 
-static int mix_open(st_open *o, void **state)
+static int mix_open(st_ctx *ctx, st_open *o, void **state)
 {
-    if (st_open_audio_inputs(o)) return ST_ERR;
-    if (o->n_in > 256) return st_open_fail(o, "at most 256 inputs in a stream");
+    if (st_open_audio_inputs(ctx, o)) return ST_ERR;
+    if (o->n_in > 256) return st_fail(ctx, "at most 256 inputs in a stream");
     mix_state *m = calloc(1, sizeof *m);
-    if (!m) return st_open_fail(o, "out of memory");
+    if (!m) return st_fail(ctx, "out of memory");
     m->n_in = o->n_in;
     for (int i = 0; i < o->n_in; i++) {
         int n = o->in[i].n_channels;
         if (n != 1 && m->n_channels > 1 && n != m->n_channels) {
             int other = m->n_channels;
             free(m);
-            return st_open_fail(o, "input %d has %d channels, another %d", i + 1, n, other);
+            return st_fail(ctx, "input %d has %d channels, another %d", i + 1, n, other);
         }
         m->in_channels[i] = n;
         if (n > m->n_channels) m->n_channels = n;

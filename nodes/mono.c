@@ -3,12 +3,12 @@
 
 #include <stdint.h>
 
-static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int mono_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in, (void)p;
     const st_audio *a = &in[0]->u.audio;
     st_value *v = st_audio_new(1, a->n_frames, a->rate_hz);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     float *y = v->u.audio.channel[0];
     for (int c = 0; c < a->n_channels; c++)
         for (int64_t t = 0; t < a->n_frames; t++)
@@ -19,9 +19,9 @@ static int mono_run(st_run *run, st_value *const *in, int n_in, const st_params 
     return ST_OK;
 }
 
-static int mono_open(st_open *o, void **state)
+static int mono_open(st_ctx *ctx, st_open *o, void **state)
 {
-    if (st_open_audio_inputs(o)) return ST_ERR;
+    if (st_open_audio_inputs(ctx, o)) return ST_ERR;
     *state = (void *)(intptr_t)o->out[0].n_channels; /* all the state there is */
     o->out[0].n_channels = 1;
     return ST_OK;

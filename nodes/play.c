@@ -29,36 +29,35 @@ static void play_close(void *state)
     free(s);
 }
 
-static int play_open(st_open *o, void **state)
+static int play_open(st_ctx *ctx, st_open *o, void **state)
 {
     const st_value *v = o->constant[0];
-    if (!v) return st_open_fail(o, "plays an offline audio value, not a stream");
+    if (!v) return st_fail(ctx, "plays an offline audio value, not a stream");
     play_state *s = calloc(1, sizeof *s);
-    if (!s) return st_open_fail(o, "out of memory");
+    if (!s) return st_fail(ctx, "out of memory");
     char reason[256];
-    if (v->u.audio.rate_hz != o->rate_hz) {
+    if (v->u.audio.rate_hz != ctx->rate_hz) {
         /* converted once, here, so the process path only copies */
-        s->audio = st_resample(&v->u.audio, o->rate_hz, 0, st_global_config.n_threads, reason,
-                               sizeof reason);
+        s->audio = st_resample(&v->u.audio, ctx->rate_hz, 0, ctx->n_threads, reason, sizeof reason);
         if (!s->audio) {
             free(s);
-            return st_open_fail(o, "%s", reason);
+            return st_fail(ctx, "%s", reason);
         }
     } else {
         s->audio = st_value_ref((st_value *)v);
     }
-    s->position = (int64_t)llround(st_num(o->params, "start") * o->rate_hz);
+    s->position = (int64_t)llround(st_num(o->params, "start") * ctx->rate_hz);
     if (s->position >= s->audio->u.audio.n_frames) {
         play_close(s);
-        return st_open_fail(o, "start = %g s is past the end of the audio",
-                            st_num(o->params, "start"));
+        return st_fail(ctx, "start = %g s is past the end of the audio",
+                       st_num(o->params, "start"));
     }
     s->loop = st_int(o->params, "loop");
     s->scale = (float)pow(10.0, st_num(o->params, "db") / 20.0);
     o->out[0] = (st_stream_format){.type = ST_AUDIO,
                                    .n_channels = s->audio->u.audio.n_channels,
                                    .max_frames = o->max_block,
-                                   .rate_hz = o->rate_hz};
+                                   .rate_hz = ctx->rate_hz};
     *state = s;
     return ST_OK;
 }

@@ -4,10 +4,10 @@
 
 static float bin_power(float complex z) { return crealf(z) * crealf(z) + cimagf(z) * cimagf(z); }
 
-static int power_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int power_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in, (void)p;
-    return st_spectrum_map(run, in[0], bin_power, out);
+    return st_spectrum_map(ctx, in[0], bin_power, out);
 }
 
 const st_node_type st_node_power = {

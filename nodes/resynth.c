@@ -8,7 +8,7 @@ static const st_param params[] = {
      .doc = "use each mask's first channel (computed from the mono mix) for every channel"},
     {NULL}};
 
-static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int resynth_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                        st_value **out)
 {
     (void)n_in;
@@ -18,20 +18,20 @@ static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_para
     int n_masks = masks->type == ST_RECORD     ? masks->u.record.n_fields
                   : masks->u.array.n_axes == 4 ? (int)masks->u.array.shape[0]
                                                : 1;
-    if (n_masks < 1 || n_masks > 256) return st_fail(run, "%d masks: 1 to 256", n_masks);
+    if (n_masks < 1 || n_masks > 256) return st_fail(ctx, "%d masks: 1 to 256", n_masks);
     st_value *audio[256] = {0};
     st_value *masked = st_spectrum_like(s);
-    int status = masked ? ST_OK : st_fail(run, "out of memory");
+    int status = masked ? ST_OK : st_fail(ctx, "out of memory");
     size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
     for (int i = 0; status == ST_OK && i < n_masks; i++) {
         const st_value *m = masks->type == ST_RECORD ? masks->u.record.field[i] : masks;
         if (m->type != ST_ARRAY) {
-            status = st_fail(run, "mask %d is a %s, not an array", i + 1, st_type_name(m->type));
+            status = st_fail(ctx, "mask %d is a %s, not an array", i + 1, st_type_name(m->type));
             break;
         }
         int mask_channels;
         const float *mask =
-            st_mask_for(run, &m->u.array, masks->type == ST_RECORD ? 0 : i, s, &mask_channels);
+            st_mask_for(ctx, &m->u.array, masks->type == ST_RECORD ? 0 : i, s, &mask_channels);
         if (!mask) {
             status = ST_ERR;
             break;
@@ -45,12 +45,12 @@ static int resynth_run(st_run *run, st_value *const *in, int n_in, const st_para
                 y[k] = x[k] * mc[k];
         }
         if (!(audio[i] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz)) ||
-            st_istft_compute(&masked->u.spectrum, &audio[i]->u.audio, run->n_threads))
-            status = st_fail(run, "out of memory");
-        st_progress(run, (double)(i + 1) / n_masks);
+            st_istft_compute(&masked->u.spectrum, &audio[i]->u.audio, ctx->n_threads))
+            status = st_fail(ctx, "out of memory");
+        st_progress(ctx, (double)(i + 1) / n_masks);
     }
     if (status == ST_OK && !(*out = st_record_new(n_masks, NULL, audio)))
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
     for (int i = 0; i < n_masks; i++)
         st_value_unref(audio[i]);
     st_value_unref(masked);

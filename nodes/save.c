@@ -87,31 +87,31 @@ static int check_path(const char *path, char *error, size_t size)
     return ST_OK;
 }
 
-static int save_check(const st_params *p, char *error, size_t size)
+static int save_check(st_ctx *ctx, const st_params *p)
 {
-    return check_path(st_str(p, "path"), error, size);
+    return check_path(st_str(p, "path"), ctx->error, ctx->error_size);
 }
 
-int st_save_audio(st_run *run, const st_audio *a, const char *path, const char *subtype_name)
+int st_save_audio(st_ctx *ctx, const st_audio *a, const char *path, const char *subtype_name)
 {
     const container *box = container_of(path);
     char tmp[4200];
     int choice = st_choice_index(params[1].choices, subtype_name);
-    if (check_path(path, run->error, run->error_size)) return ST_ERR;
+    if (check_path(path, ctx->error, ctx->error_size)) return ST_ERR;
     if (choice < 0)
-        return st_fail(run, "unknown subtype \"%s\" (%s)", subtype_name, params[1].choices);
-    if (a->n_frames == 0) return st_fail(run, "nothing to write to '%s': the audio is empty", path);
+        return st_fail(ctx, "unknown subtype \"%s\" (%s)", subtype_name, params[1].choices);
+    if (a->n_frames == 0) return st_fail(ctx, "nothing to write to '%s': the audio is empty", path);
     for (int c = 0; c < a->n_channels; c++)
         for (int64_t i = 0; i < a->n_frames; i++)
             if (!isfinite(a->channel[c][i]))
-                return st_fail(run, "refusing to write '%s': sample %lld of channel %d is %s", path,
+                return st_fail(ctx, "refusing to write '%s': sample %lld of channel %d is %s", path,
                                (long long)i, c + 1, isnan(a->channel[c][i]) ? "NaN" : "infinite");
     int subtype = subtypes[choice];
     SF_INFO info = {.samplerate = (int)lround(a->rate_hz),
                     .channels = a->n_channels,
                     .format = box->major | (subtype ? subtype : box->auto_subtype)};
     if (!sf_format_check(&info))
-        return st_fail(run,
+        return st_fail(ctx,
                        "cannot write '%s' as %s: libsndfile does not support that combination at "
                        "%d Hz with %d channels",
                        path, subtype_name, info.samplerate, info.channels);
@@ -119,7 +119,7 @@ int st_save_audio(st_run *run, const st_audio *a, const char *path, const char *
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
     SNDFILE *f = sf_open(tmp, SFM_WRITE, &info);
     if (!f) {
-        st_fail(run, "cannot write '%s': %s", path, sf_strerror(NULL));
+        st_fail(ctx, "cannot write '%s': %s", path, sf_strerror(NULL));
         unlink(tmp); /* libsndfile may have made it before giving up */
         return ST_ERR;
     }
@@ -128,30 +128,30 @@ int st_save_audio(st_run *run, const st_audio *a, const char *path, const char *
      * samples always make the same file */
     sf_command(f, SFC_SET_ADD_PEAK_CHUNK, NULL, SF_FALSE);
     float *block = malloc((size_t)BLOCK_FRAMES * (size_t)a->n_channels * sizeof *block);
-    int status = block ? ST_OK : st_fail(run, "out of memory writing '%s'", path);
+    int status = block ? ST_OK : st_fail(ctx, "out of memory writing '%s'", path);
     for (int64_t done = 0; status == ST_OK && done < a->n_frames;) {
         int64_t n = a->n_frames - done < BLOCK_FRAMES ? a->n_frames - done : BLOCK_FRAMES;
         for (int64_t i = 0; i < n; i++)
             for (int c = 0; c < a->n_channels; c++)
                 block[i * a->n_channels + c] = a->channel[c][done + i];
         if (sf_writef_float(f, block, n) != n)
-            status = st_fail(run, "cannot write '%s': %s", path, sf_strerror(f));
+            status = st_fail(ctx, "cannot write '%s': %s", path, sf_strerror(f));
         done += n;
-        st_progress(run, (double)done / (double)a->n_frames);
+        st_progress(ctx, (double)done / (double)a->n_frames);
     }
     free(block);
     if (sf_close(f) != 0 && status == ST_OK)
-        status = st_fail(run, "cannot finish '%s': %s", path, sf_strerror(NULL));
+        status = st_fail(ctx, "cannot finish '%s': %s", path, sf_strerror(NULL));
     if (status == ST_OK && rename(tmp, path) != 0)
-        status = st_fail(run, "cannot move the finished file into '%s': %s", path, strerror(errno));
+        status = st_fail(ctx, "cannot move the finished file into '%s': %s", path, strerror(errno));
     if (status != ST_OK) unlink(tmp);
     return status;
 }
 
-static int save_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int save_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
-    if (st_save_audio(run, &in[0]->u.audio, st_str(p, "path"), st_str(p, "subtype"))) return ST_ERR;
+    if (st_save_audio(ctx, &in[0]->u.audio, st_str(p, "path"), st_str(p, "subtype"))) return ST_ERR;
     *out = st_value_ref(in[0]);
     return ST_OK;
 }

@@ -6,7 +6,7 @@
 
 /* Writes a to path (format from the extension; subtype as save's parameter)
  * through a temporary file renamed into place. ST_OK, or ST_ERR with the
- * reason in run->error. */
-int st_save_audio(st_run *run, const st_audio *a, const char *path, const char *subtype);
+ * reason in ctx->error. */
+int st_save_audio(st_ctx *ctx, const st_audio *a, const char *path, const char *subtype);
 
 #endif

@@ -28,7 +28,7 @@ static double uniform(uint64_t *state)
     return (double)((*state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }
 
-static int signal_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int signal_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                       st_value **out)
 {
     (void)in, (void)n_in;
@@ -37,7 +37,7 @@ static int signal_run(st_run *run, st_value *const *in, int n_in, const st_param
     int64_t n = (int64_t)llround(seconds * rate);
     if (n < 1) n = 1;
     st_value *v = st_audio_new(st_int(p, "channels"), n, rate);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     int kind = st_choice(p, "kind");
     for (int c = 0; c < v->u.audio.n_channels; c++) {
         float *y = v->u.audio.channel[c];

@@ -11,19 +11,19 @@ static const st_param params[] = {
     {"split_zeros", ST_P_BOOL, .def = 0, .doc = "where both are zero the mask is 0.5 (else 0)"},
     {NULL}};
 
-static int softmask_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int softmask_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                         st_value **out)
 {
     (void)n_in;
     const st_array *x = &in[0]->u.array, *r = &in[1]->u.array;
     if (x->n_elems != r->n_elems || x->n_axes != r->n_axes)
-        return st_fail(run, "the arrays differ in shape (%lld and %lld elements)",
+        return st_fail(ctx, "the arrays differ in shape (%lld and %lld elements)",
                        (long long)x->n_elems, (long long)r->n_elems);
     const char *axes[ST_MAX_AXES];
     for (int i = 0; i < x->n_axes; i++)
         axes[i] = x->axis[i];
     st_value *v = st_array_new(x->n_axes, x->shape, axes);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     float power = st_int(p, "hard") ? INFINITY : (float)st_num(p, "power");
     int split = st_int(p, "split_zeros");
     for (int64_t i = 0; i < x->n_elems; i++)

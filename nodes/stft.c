@@ -19,17 +19,15 @@ static const st_param params[] = {
      .doc = "pad n_fft / 2 zeros at both ends so that frame t is centred on sample t * hop"},
     {NULL}};
 
-static int stft_check(const st_params *p, char *error, size_t size)
+static int stft_check(st_ctx *ctx, const st_params *p)
 {
-    if (st_int(p, "hop") > st_int(p, "n_fft")) {
-        snprintf(error, size, "stft: parameter hop = %d is larger than n_fft = %d",
-                 st_int(p, "hop"), st_int(p, "n_fft"));
-        return ST_ERR;
-    }
+    if (st_int(p, "hop") > st_int(p, "n_fft"))
+        return st_fail(ctx, "parameter hop = %d is larger than n_fft = %d", st_int(p, "hop"),
+                       st_int(p, "n_fft"));
     return ST_OK;
 }
 
-static int stft_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int stft_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_audio *a = &in[0]->u.audio;
@@ -37,15 +35,15 @@ static int stft_run(st_run *run, st_value *const *in, int n_in, const st_params 
     if (hop == 0) hop = n_fft / 4;
     int64_t n_frames = st_stft_n_frames(a->n_frames, n_fft, hop, center);
     if (n_frames < 1)
-        return st_fail(run,
+        return st_fail(ctx,
                        "the audio (%lld samples) is shorter than n_fft = %d with center = false",
                        (long long)a->n_frames, n_fft);
     st_value *v =
         st_spectrum_new(n_fft, hop, n_frames, a->n_channels, (st_window)st_choice(p, "window"),
                         center, a->rate_hz, a->n_frames);
-    if (!v || st_stft_compute(a, &v->u.spectrum, run->n_threads)) {
+    if (!v || st_stft_compute(a, &v->u.spectrum, ctx->n_threads)) {
         st_value_unref(v);
-        return st_fail(run, "out of memory for %lld frames", (long long)n_frames);
+        return st_fail(ctx, "out of memory for %lld frames", (long long)n_frames);
     }
     *out = v;
     return ST_OK;
@@ -78,12 +76,12 @@ static void stft_close(void *state)
     free(s);
 }
 
-static int stft_open(st_open *o, void **state)
+static int stft_open(st_ctx *ctx, st_open *o, void **state)
 {
-    if (st_open_audio_inputs(o)) return ST_ERR;
-    if (!st_int(o->params, "center")) return st_open_fail(o, "streaming needs center = true");
+    if (st_open_audio_inputs(ctx, o)) return ST_ERR;
+    if (!st_int(o->params, "center")) return st_fail(ctx, "streaming needs center = true");
     stft_state *s = calloc(1, sizeof *s);
-    if (!s) return st_open_fail(o, "out of memory");
+    if (!s) return st_fail(ctx, "out of memory");
     s->n_channels = o->in[0].n_channels;
     s->n_fft = st_int(o->params, "n_fft");
     s->hop = st_int(o->params, "hop") ? st_int(o->params, "hop") : s->n_fft / 4;
@@ -96,7 +94,7 @@ static int stft_open(st_open *o, void **state)
     s->fft = st_fft_get(s->n_fft);
     if (!s->history || !s->window || !s->frame || !s->bins || !s->fft) {
         stft_close(s);
-        return st_open_fail(o, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     st_window_fill((st_window)st_choice(o->params, "window"), s->n_fft, s->window);
     o->out[0] = (st_stream_format){.type = ST_SPECTRUM,

@@ -83,7 +83,7 @@ static void noise_hit(float *y, int64_t n, double rate, double start_s, uint64_t
     }
 }
 
-static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int testsong_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                         st_value **out)
 {
     (void)in, (void)n_in;
@@ -105,7 +105,7 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
     for (int k = 0; k < N_STEMS; k++)
         if (!stem[k]) status = ST_ERR;
     if (status || !mixture || !beats || !plan) {
-        status = st_fail(run, "out of memory for %d bars", bars);
+        status = st_fail(ctx, "out of memory for %d bars", bars);
         goto done;
     }
     /* the key, a four-chord progression (scale degrees of a major key), the plan */
@@ -172,7 +172,7 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
                 t += length;
             }
         }
-        st_progress(run, (double)(b + 1) / bars);
+        st_progress(ctx, (double)(b + 1) / bars);
     }
     float *mix = mixture->u.audio.channel[0];
     for (int k = 0; k < N_STEMS; k++) /* headroom: the mixture stays below full scale */
@@ -183,7 +183,7 @@ static int testsong_run(st_run *run, st_value *const *in, int n_in, const st_par
             mix[t] += stem[k]->u.audio.channel[0][t];
     st_value *fields[N_STEMS + 3] = {mixture, stem[0], stem[1], stem[2], stem[3], beats, plan};
     record = st_record_of_outputs(&st_node_testsong, fields);
-    if (!record) status = st_fail(run, "out of memory");
+    if (!record) status = st_fail(ctx, "out of memory");
     *out = record;
 done:
     for (int k = 0; k < N_STEMS; k++)

@@ -5,7 +5,7 @@ static const st_param params[] = {{"threshold", ST_P_NUMBER, .def = 0.5, .min = 
                                    .doc = "the mask is 1 where the value is above this"},
                                   {NULL}};
 
-static int threshold_mask_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int threshold_mask_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                               st_value **out)
 {
     (void)n_in;
@@ -14,7 +14,7 @@ static int threshold_mask_run(st_run *run, st_value *const *in, int n_in, const 
     for (int i = 0; i < x->n_axes; i++)
         axes[i] = x->axis[i];
     st_value *v = st_array_new(x->n_axes, x->shape, axes);
-    if (!v) return st_fail(run, "out of memory");
+    if (!v) return st_fail(ctx, "out of memory");
     float threshold = (float)st_num(p, "threshold");
     for (int64_t i = 0; i < x->n_elems; i++)
         v->u.array.data[i] = x->data[i] > threshold ? 1.0f : 0.0f;

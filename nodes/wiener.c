@@ -11,23 +11,23 @@ static const st_param params[] = {
      .doc = "1 for the largest estimate in each bin (the first on ties), 0 elsewhere"},
     {NULL}};
 
-static int wiener_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int wiener_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                       st_value **out)
 {
     const st_array *first = &in[0]->u.array;
     for (int i = 1; i < n_in; i++)
         if (in[i]->u.array.n_elems != first->n_elems)
-            return st_fail(run, "estimate %d has %lld elements, estimate 1 %lld", i + 1,
+            return st_fail(ctx, "estimate %d has %lld elements, estimate 1 %lld", i + 1,
                            (long long)in[i]->u.array.n_elems, (long long)first->n_elems);
     st_value *masks[256];
-    if (n_in > 256) return st_fail(run, "at most 256 estimates");
+    if (n_in > 256) return st_fail(ctx, "at most 256 estimates");
     const char *axes[ST_MAX_AXES];
     for (int a = 0; a < first->n_axes; a++)
         axes[a] = first->axis[a];
     int status = ST_OK;
     for (int i = 0; i < n_in; i++)
         if (!(masks[i] = st_array_new(first->n_axes, first->shape, axes)))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     float power = (float)st_num(p, "power");
     int binary = st_int(p, "binary");
     for (int64_t k = 0; status == ST_OK && k < first->n_elems; k++) {
@@ -47,7 +47,7 @@ static int wiener_run(st_run *run, st_value *const *in, int n_in, const st_param
                 total < FLT_MIN ? 1.0f / n_in : powf(in[i]->u.array.data[k], power) / total;
     }
     if (status == ST_OK && !(*out = st_record_new(n_in, NULL, masks)))
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
     for (int i = 0; i < n_in; i++)
         st_value_unref(masks[i]);
     return status;

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-st_config st_global_config = {.n_threads = 2};
-
 /* Owned by its graph. */
 struct st_node {
     const st_node_type *type;
@@ -21,7 +19,8 @@ struct st_node {
     st_ref *inputs;
     int n_inputs;
     st_key key;
-    st_value *result; /* memo: NULL until evaluated */
+    st_value *result;          /* memo: NULL until evaluated */
+    const char *unknown_param; /* a name the node asked for that its descriptor lacks */
     char where[160];
 };
 
@@ -30,10 +29,44 @@ struct st_graph {
     st_node **node;
     int n_nodes, cap;
     st_graph_stats stats;
+    st_config config;
     char error[1024];
 };
 
-st_graph *st_graph_new(void) { return calloc(1, sizeof(st_graph)); }
+st_graph *st_graph_new(void)
+{
+    st_graph *g = calloc(1, sizeof *g);
+    if (g) g->config.n_threads = 2;
+    return g;
+}
+
+st_config *st_graph_config(st_graph *g) { return &g->config; }
+
+static void show_progress(st_ctx *ctx, double fraction)
+{
+    st_progress_draw(ctx->node_name, fraction);
+}
+
+st_ctx st_graph_ctx(st_graph *g, const st_node_type *type, char *error, size_t error_size)
+{
+    return (st_ctx){.node_name = type->name,
+                    .error = error,
+                    .error_size = error_size,
+                    .n_threads = g->config.n_threads,
+                    .quiet = g->config.quiet,
+                    .progress = g->config.quiet ? NULL : show_progress};
+}
+
+/* A callback asked for a parameter its descriptor lacks: a bug in the node,
+ * reported as its failure. */
+int st_node_unknown_param(const st_node *n, char *error, size_t error_size)
+{
+    if (!n->unknown_param) return ST_OK;
+    snprintf(error, error_size,
+             "%s: asks for parameter '%s', which its descriptor lacks (a bug in the node)",
+             n->type->name, n->unknown_param);
+    return ST_ERR;
+}
 
 static void node_free(st_node *n)
 {
@@ -126,6 +159,7 @@ static void hash_node(st_node *n)
     st_hash h;
     st_hash_init(&h);
     st_hash_str(&h, n->type->name);
+    st_hash_u64(&h, (uint64_t)(int64_t)n->type->version);
     int n_params = st_param_count(n->type->params);
     for (int i = 0; i < n_params; i++) {
         const st_param *d = &n->type->params[i];
@@ -199,6 +233,7 @@ st_node *st_graph_add(st_graph *g, const st_node_type *t, const st_ref *inputs, 
     if (!n) return graph_fail(g, "%s: out of memory", t->name), NULL;
     n->type = t;
     n->params.type = t;
+    n->params.unknown = &n->unknown_param;
     n->params.value = calloc((size_t)n_params + 1, sizeof *n->params.value);
     n->inputs = calloc((size_t)n_inputs + 1, sizeof *n->inputs);
     if (!n->params.value || !n->inputs) goto fail_oom;
@@ -234,7 +269,11 @@ st_node *st_graph_add(st_graph *g, const st_node_type *t, const st_ref *inputs, 
         }
         if ((d->flags & ST_FILE_OUT) && check_output_path(g, t, n->params.value[i].str)) goto fail;
     }
-    if (t->check && t->check(&n->params, g->error, sizeof g->error)) goto fail;
+    if (t->check) {
+        st_ctx ctx = st_graph_ctx(g, t, g->error, sizeof g->error);
+        int checked = t->check(&ctx, &n->params);
+        if (st_node_unknown_param(n, g->error, sizeof g->error) || checked != ST_OK) goto fail;
+    }
     hash_node(n);
     for (int i = 0; i < g->n_nodes; i++)
         if (g->node[i]->key.hi == n->key.hi && g->node[i]->key.lo == n->key.lo &&
@@ -272,11 +311,6 @@ static st_value *select_port(st_graph *g, st_node *n, int port)
     return st_value_ref(v->u.record.field[port]);
 }
 
-static void show_progress(st_run *run, double fraction)
-{
-    st_progress_draw(run->node_name, fraction);
-}
-
 static int run_node(st_graph *g, st_node *n)
 {
     if (!n->type->run)
@@ -298,27 +332,24 @@ static int run_node(st_graph *g, st_node *n)
                                 n->where[0] ? ": " : "", n->type->name, port->name,
                                 st_type_name(port->type), st_type_name(in[i]->type));
     }
-    if (status == ST_OK && n->type->slow && !st_global_config.no_cache &&
-        (n->result = st_cache_load(n->key))) {
+    int cached = n->type->slow && !g->config.no_cache;
+    if (status == ST_OK && cached && (n->result = st_cache_load(n->key))) {
         g->stats.disk_hits++;
     } else if (status == ST_OK) {
         char message[900] = "";
-        st_run run = {.node_name = n->type->name,
-                      .error = message,
-                      .error_size = sizeof message,
-                      .n_threads = st_global_config.n_threads,
-                      .progress = show_progress};
-        if (n->type->slow && !st_global_config.no_cache) g->stats.disk_misses++;
+        st_ctx ctx = st_graph_ctx(g, n->type, message, sizeof message);
+        if (cached) g->stats.disk_misses++;
         g->stats.runs++;
-        if (n->type->run(&run, in, n->n_inputs, &n->params, &n->result) != ST_OK || !n->result) {
+        int ran = n->type->run(&ctx, in, n->n_inputs, &n->params, &n->result);
+        if (st_node_unknown_param(n, message, sizeof message) || ran != ST_OK || !n->result) {
             st_value_unref(n->result);
             n->result = NULL;
             status = graph_fail(g, "%s%s%s", n->where, n->where[0] ? ": " : "",
                                 message[0] ? message : "failed without a message");
         }
         st_progress_done();
-        if (status == ST_OK && n->type->slow && !st_global_config.no_cache &&
-            st_cache_store(n->key, n->result) == ST_OK)
+        int cached = n->type->slow && !g->config.no_cache;
+        if (status == ST_OK && cached && st_cache_store(n->key, n->result) == ST_OK)
             g->stats.disk_writes++;
     }
     for (int i = 0; i < n->n_inputs; i++)

@@ -36,15 +36,23 @@ typedef struct {
     const char *str;
 } st_arg;
 
+/* How a graph evaluates: what main's options and strata.configure set. */
 typedef struct {
-    int n_threads;
-    int quiet;
-    int no_cache;
+    int n_threads; /* for each node's run (vm/parallel.h) */
+    int quiet;     /* no progress, nothing printed by nodes */
+    int no_cache;  /* slow nodes neither read nor write the on-disk cache */
 } st_config;
 
-extern st_config st_global_config;
-
+/* A new graph with the default configuration (two threads, not quiet, cached). */
 st_graph *st_graph_new(void);
+/* The graph's configuration, to read or change before evaluating. */
+st_config *st_graph_config(st_graph *g);
+/* The context a node of g is called with: its name, the error buffer, the
+ * graph's threads and quiet flag; rate_hz 0 (offline). */
+st_ctx st_graph_ctx(st_graph *g, const st_node_type *type, char *error, size_t error_size);
+/* ST_ERR with "NODE: asks for parameter ..." in error when a callback of the
+ * node asked for a parameter its descriptor lacks (a bug in the node). */
+int st_node_unknown_param(const st_node *node, char *error, size_t error_size);
 void st_graph_free(st_graph *g);
 const char *st_graph_error(const st_graph *g);
 

@@ -149,7 +149,7 @@ static int register_ports(live *l, st_program *p, int outputs)
 {
     int n = 0;
     for (int e = 0; e < st_program_n_ends(p, outputs); e++) {
-        const char *prefix = st_str(st_program_end_params(p, outputs, e), "name");
+        const char *prefix = st_program_end_prefix(p, outputs, e);
         for (int c = 0; c < st_program_end_channels(p, outputs, e); c++) {
             char name[256];
             snprintf(name, sizeof name, "%s_%d", prefix, c + 1);

@@ -128,6 +128,9 @@ static int list_patches(void)
 
 /* Runs a patch in a new Lua state. Returns the state, still open (its graph
  * may be streamed next), or NULL after printing the one-line error. */
+/* What --threads, --quiet and --no-cache set, for the graph of every patch. */
+static st_config config = {.n_threads = 2};
+
 static lua_State *start_patch(const char *path, int argc, char **argv)
 {
     lua_State *L = luaL_newstate();
@@ -138,6 +141,7 @@ static lua_State *start_patch(const char *path, int argc, char **argv)
     luaL_openlibs(L);
     luaL_requiref(L, "strata", luaopen_strata, 1); /* also the global `strata` */
     lua_pop(L, 1);
+    *st_graph_config(st_lua_graph(L)) = config;
     lua_createtable(L, argc, 1);
     lua_pushstring(L, path);
     lua_rawseti(L, -2, 0);
@@ -291,9 +295,9 @@ int main(int argc, char **argv)
             passthrough = 1;
             if (n_rest > 0) rest[n_rest++] = argv[i]; /* the patch sees it too */
         } else if (strcmp(a, "--no-cache") == 0) {
-            st_global_config.no_cache = 1;
+            config.no_cache = 1;
         } else if (strcmp(a, "--quiet") == 0) {
-            st_global_config.quiet = 1;
+            config.quiet = 1;
         } else if (strcmp(a, "--threads") == 0 || strncmp(a, "--threads=", 10) == 0) {
             const char *value = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
             char *end;
@@ -304,7 +308,7 @@ int main(int argc, char **argv)
                 free(rest);
                 return 2;
             }
-            st_global_config.n_threads = (int)n;
+            config.n_threads = (int)n;
         } else if (n_rest == 0 && strcmp(a, "--version") == 0) {
             printf("strata %s\n", STRATA_VERSION);
             free(rest);

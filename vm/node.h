@@ -53,8 +53,12 @@ typedef struct {
 typedef struct {
     const struct st_node_type *type;
     st_param_value *value; /* one per descriptor parameter, in order */
+    /* Where st_num and friends note a name the descriptor lacks (a bug in the
+     * node): the engine turns it into the node's error. May be NULL. */
+    const char **unknown;
 } st_params;
 
+/* A name the descriptor lacks gives 0 (or "") and is noted in p->unknown. */
 double st_num(const st_params *p, const char *name);
 int st_int(const st_params *p, const char *name);
 const char *st_str(const st_params *p, const char *name);
@@ -63,20 +67,24 @@ int st_choice(const st_params *p, const char *name);
 /* Index of s in "a|b|c", or -1. */
 int st_choice_index(const char *choices, const char *s);
 
-/* What a node's run receives besides its inputs: where to write an error,
- * how many threads it may use and where to report progress. */
-typedef struct st_run {
-    const char *node_name;
-    char *error;
+/* The node context: what every callback of a node receives besides its
+ * inputs and parameters, the same offline (check, run) and streaming (open).
+ * Made by the engine that calls the node (graph evaluation, the stream
+ * compiler) and owned by it; a node reads it and fails through st_fail. */
+typedef struct st_ctx {
+    const char *node_name; /* the type's name: every message starts "NAME: " */
+    char *error;           /* where st_fail writes the message */
     size_t error_size;
-    int n_threads;
-    void (*progress)(struct st_run *run, double fraction); /* may be NULL */
-    void *progress_data;
-} st_run;
+    int n_threads;  /* threads the node may use (vm/parallel.h) */
+    double rate_hz; /* the stream engine's rate; 0 offline */
+    int quiet;      /* nodes that print (info) stay silent */
+    void (*progress)(struct st_ctx *ctx, double fraction); /* may be NULL */
+} st_ctx;
 
-/* Writes "NODE: message" into run->error and returns ST_ERR. */
-int st_fail(st_run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void st_progress(st_run *run, double fraction);
+/* Writes "NODE: message" into ctx->error and returns ST_ERR: the one way a
+ * node fails, from check, run or open. */
+int st_fail(st_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void st_progress(st_ctx *ctx, double fraction);
 
 /* ---- streaming ----
  * A stream edge carries blocks: audio samples, or the STFT frames that
@@ -109,18 +117,19 @@ typedef struct {
     const st_stream_format *in;
     st_value *const *constant;
     int max_block;                               /* samples per block, at most */
-    double rate_hz;                              /* the engine's rate */
     st_stream_format out[ST_MAX_STREAM_OUTPUTS]; /* set by open: one per output port */
     int latency_samples; /* set by open: how late the output is against the input */
-    const char *node_name;
-    char *error;
-    size_t error_size;
 } st_open;
 
-int st_open_fail(st_open *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* For nodes that stream audio to audio: every input streamed audio at one
  * rate; sets o->out to the first input's format. */
-int st_open_audio_inputs(st_open *o);
+int st_open_audio_inputs(st_ctx *ctx, st_open *o);
+
+/* What a program end (jack_in, jack_out) says about itself. */
+typedef struct {
+    int n_channels;          /* 0: as many as its input carries */
+    const char *port_prefix; /* ports are PREFIX_1, PREFIX_2, ... */
+} st_stream_end;
 
 /* The role of a node at the edge of a stream program. */
 typedef enum { ST_STREAM_INNER = 0, ST_STREAM_INPUT, ST_STREAM_OUTPUT } st_stream_role;
@@ -134,13 +143,17 @@ typedef struct st_node_type {
     int variadic;           /* the last input may be given one or more times */
     int slow;               /* results kept in the on-disk cache */
     int sink;               /* has an effect (writes, prints): evaluated when made */
-    /* Checks that involve several parameters; writes a message and returns ST_ERR. */
-    int (*check)(const st_params *p, char *error, size_t error_size);
+    /* The implementation's version, hashed into every result key: bump it
+     * when the same inputs and parameters give different output, so that no
+     * stale result is served from the cache. */
+    int version;
+    /* Checks that involve several parameters: st_fail(ctx, ...) or ST_OK. */
+    int (*check)(st_ctx *ctx, const st_params *p);
     /* Offline: whole values in, one value out (a record when there are several outputs). */
-    int (*run)(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out);
-    /* Streaming (optional). open may allocate and fail; process must be
+    int (*run)(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out);
+    /* Streaming (optional). open may allocate and fail (st_fail); process must be
      * real-time safe: no allocation, no locks, no I/O, no Lua; close frees. */
-    int (*open)(st_open *o, void **state);
+    int (*open)(st_ctx *ctx, st_open *o, void **state);
     void (*process)(void *state, const st_block *const *in, st_block *out,
                     int n_samples); /* out[port] */
     void (*close)(void *state);
@@ -150,6 +163,8 @@ typedef struct st_node_type {
     /* A source (play) starts a stream; inputs and outputs are the program's ends. */
     int stream_source;
     st_stream_role stream_role;
+    /* Program ends (stream_role INPUT or OUTPUT) describe their ports. */
+    void (*stream_end)(const st_params *p, st_stream_end *end);
 } st_node_type;
 
 int st_port_count(const st_port *ports);

@@ -43,19 +43,21 @@ const st_param *st_param_find(const st_node_type *type, const char *name, int *i
     return NULL;
 }
 
+/* Asking for a parameter the descriptor lacks is a bug in the node: the
+ * name is noted, and the engine fails the node with it once the callback
+ * returns (a neutral answer until then, never a crash). */
 static const st_param_value *value_of(const st_params *p, const char *name)
 {
     int i;
-    if (!st_param_find(p->type, name, &i)) return NULL;
-    return &p->value[i];
+    if (st_param_find(p->type, name, &i)) return &p->value[i];
+    if (p->unknown && !*p->unknown) *p->unknown = name;
+    return NULL;
 }
 
-/* Asking for a parameter the descriptor lacks is a bug in the node; the
- * neutral answer keeps it visible in tests without crashing a session. */
 double st_num(const st_params *p, const char *name)
 {
     const st_param_value *v = value_of(p, name);
-    return v ? v->num : NAN;
+    return v ? v->num : 0.0;
 }
 
 int st_int(const st_params *p, const char *name) { return (int)lround(st_num(p, name)); }
@@ -69,6 +71,7 @@ const char *st_str(const st_params *p, const char *name)
 int st_choice(const st_params *p, const char *name)
 {
     const st_param *d = st_param_find(p->type, name, NULL);
+    if (!d && p->unknown && !*p->unknown) *p->unknown = name;
     return d && d->choices ? st_choice_index(d->choices, st_str(p, name)) : -1;
 }
 
@@ -86,48 +89,37 @@ int st_choice_index(const char *choices, const char *s)
     return -1;
 }
 
-int st_fail(st_run *run, const char *fmt, ...)
+int st_fail(st_ctx *ctx, const char *fmt, ...)
 {
-    int used = snprintf(run->error, run->error_size, "%s: ", run->node_name);
-    if (used < 0 || (size_t)used >= run->error_size) return ST_ERR;
+    int used = snprintf(ctx->error, ctx->error_size, "%s: ", ctx->node_name);
+    if (used < 0 || (size_t)used >= ctx->error_size) return ST_ERR;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(run->error + used, run->error_size - (size_t)used, fmt, ap);
+    vsnprintf(ctx->error + used, ctx->error_size - (size_t)used, fmt, ap);
     va_end(ap);
     return ST_ERR;
 }
 
-int st_open_fail(st_open *o, const char *fmt, ...)
-{
-    int used = snprintf(o->error, o->error_size, "%s: ", o->node_name);
-    if (used < 0 || (size_t)used >= o->error_size) return ST_ERR;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(o->error + used, o->error_size - (size_t)used, fmt, ap);
-    va_end(ap);
-    return ST_ERR;
-}
-
-int st_open_audio_inputs(st_open *o)
+int st_open_audio_inputs(st_ctx *ctx, st_open *o)
 {
     for (int i = 0; i < o->n_in; i++) {
         if (o->constant[i])
-            return st_open_fail(
-                o, "input %d is an offline value in a stream; stream it with play()", i + 1);
+            return st_fail(ctx, "input %d is an offline value in a stream; stream it with play()",
+                           i + 1);
         if (o->in[i].type != ST_AUDIO)
-            return st_open_fail(o, "input %d is a streamed %s, not audio", i + 1,
-                                st_type_name(o->in[i].type));
+            return st_fail(ctx, "input %d is a streamed %s, not audio", i + 1,
+                           st_type_name(o->in[i].type));
         if (o->in[i].rate_hz != o->in[0].rate_hz)
-            return st_open_fail(o, "input %d streams at %g Hz, input 1 at %g Hz", i + 1,
-                                o->in[i].rate_hz, o->in[0].rate_hz);
+            return st_fail(ctx, "input %d streams at %g Hz, input 1 at %g Hz", i + 1,
+                           o->in[i].rate_hz, o->in[0].rate_hz);
     }
     if (o->n_in > 0) o->out[0] = o->in[0];
     return ST_OK;
 }
 
-void st_progress(st_run *run, double fraction)
+void st_progress(st_ctx *ctx, double fraction)
 {
-    if (run && run->progress) run->progress(run, fraction);
+    if (ctx && ctx->progress) ctx->progress(ctx, fraction);
 }
 
 /* ---- help text ---- */

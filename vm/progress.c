@@ -1,7 +1,5 @@
 #include "progress.h"
 
-#include "graph.h"
-
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,7 +16,7 @@ static double now_s(void)
 
 void st_progress_draw(const char *label, double fraction)
 {
-    if (st_global_config.quiet || !isatty(2)) return;
+    if (!isatty(2)) return;
     double t = now_s();
     if (drawn && t - last_s < 0.1 && fraction < 1.0) return;
     last_s = t;

@@ -1,5 +1,5 @@
-/* A progress bar on stderr, drawn only when stderr is a terminal and the
- * run is not --quiet, at most ten times a second. */
+/* A progress bar on stderr, drawn only when stderr is a terminal, at most
+ * ten times a second. A --quiet run does not call it (st_ctx.progress is NULL). */
 #ifndef ST_PROGRESS_H
 #define ST_PROGRESS_H
 

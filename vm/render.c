@@ -12,6 +12,7 @@ int st_render(st_graph *g, const st_render_options *opt, char *error, size_t err
 {
     double rate = opt->rate_hz > 0 ? opt->rate_hz : st_program_natural_rate(g);
     if (rate <= 0) rate = 48000;
+    int quiet = st_graph_config(g)->quiet;
     st_program *p = st_program_compile(g, opt->block_frames, rate, error, error_size);
     if (!p) return ST_ERR;
     int64_t n_frames = (int64_t)llround(opt->seconds * rate);
@@ -33,14 +34,15 @@ int st_render(st_graph *g, const st_render_options *opt, char *error, size_t err
             out[c] = result->u.audio.channel[c] + done;
         st_program_process(p, in, out, n);
         done += n;
-        if ((done / n) % 256 == 0) st_progress_draw("render", (double)done / (double)n_frames);
+        if (!quiet && (done / n) % 256 == 0)
+            st_progress_draw("render", (double)done / (double)n_frames);
     }
     st_progress_done();
     char message[1024] = "";
-    st_run run = {.node_name = "render", .error = message, .error_size = sizeof message};
-    status = st_save_audio(&run, &result->u.audio, opt->out_path, "auto");
+    st_ctx ctx = {.node_name = "render", .error = message, .error_size = sizeof message};
+    status = st_save_audio(&ctx, &result->u.audio, opt->out_path, "auto");
     if (status) snprintf(error, error_size, "%s", message);
-    if (!status && !st_global_config.quiet)
+    if (!status && !quiet)
         fprintf(stderr, "strata: rendered %g s at %g Hz, %d channel%s, latency %d samples, to %s\n",
                 opt->seconds, rate, n_out, n_out == 1 ? "" : "s", st_program_latency(p),
                 opt->out_path);

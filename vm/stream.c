@@ -1,5 +1,6 @@
 #include "stream.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@ typedef struct {
     st_block out[ST_MAX_STREAM_OUTPUTS];
     void *out_data[ST_MAX_STREAM_OUTPUTS];
     int latency;       /* samples behind the program's inputs */
+    st_stream_end end; /* ends: what the node says of its ports */
     int first_channel; /* ends: the first external channel */
 } step;
 
@@ -146,13 +148,26 @@ static int is_streamed(compiler *c, int i)
     return c->streamed[i] = (signed char)s;
 }
 
-static int fail(compiler *c, const st_node *n, const char *fmt, const char *detail)
+/* "WHERE: NODE: message", where message comes from the node's own st_fail
+ * (which wrote "NODE: ") or from fail below (which uses st_fail too). */
+static int fail_at(compiler *c, const st_node *n, const char *message)
 {
-    char message[600];
-    snprintf(message, sizeof message, fmt, st_node_type_of(n)->name, detail);
     const char *where = st_node_where(n);
     snprintf(c->error, c->error_size, "%s%s%s", where, where[0] ? ": " : "", message);
     return -1;
+}
+
+static int fail(compiler *c, const st_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(compiler *c, const st_node *n, const char *fmt, ...)
+{
+    char message[600];
+    int used = snprintf(message, sizeof message, "%s: ", st_node_type_of(n)->name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message + used, sizeof message - (size_t)used, fmt, ap);
+    va_end(ap);
+    return fail_at(c, n, message);
 }
 
 static int open_step(compiler *c, step *s, st_program *p);
@@ -166,7 +181,7 @@ static int add_step(compiler *c, st_program *p, int i)
     const st_node_type *t = st_node_type_of(n);
     int n_in = st_node_n_inputs(n);
     int producers[256];
-    if (n_in > 256) return fail(c, n, "%s: too many inputs for a stream%s", "");
+    if (n_in > 256) return fail(c, n, "too many inputs for a stream");
     for (int k = 0; k < n_in; k++) {
         int j = index_of(c, st_node_input(n, k).node);
         producers[k] = -1;
@@ -174,9 +189,8 @@ static int add_step(compiler *c, st_program *p, int i)
     }
     if (t->stream_role == ST_STREAM_INNER && (!t->open || !t->process))
         return fail(c, n,
-                    "%s has no streaming form: it cannot run in a stream%s "
-                    "(compute it offline, outside the stream path)",
-                    "");
+                    "cannot run in a stream: it has no streaming form "
+                    "(compute it offline, outside the stream path)");
     step *s = &c->steps[c->n_steps];
     memset(s, 0, sizeof *s);
     s->node = n;
@@ -189,17 +203,15 @@ static int add_step(compiler *c, st_program *p, int i)
     s->constant = calloc((size_t)n_in + 1, sizeof *s->constant);
     c->n_steps++;
     if (!s->producer || !s->port || !s->delay || !s->in || !s->constant)
-        return fail(c, n, "%s: out of memory%s", "");
+        return fail(c, n, "out of memory");
     memcpy(s->producer, producers, (size_t)n_in * sizeof *producers);
     s->n_out = st_port_count(t->outputs) > 1 ? st_port_count(t->outputs) : 1;
-    if (s->n_out > ST_MAX_STREAM_OUTPUTS)
-        return fail(c, n, "%s: too many outputs for a stream%s", "");
+    if (s->n_out > ST_MAX_STREAM_OUTPUTS) return fail(c, n, "too many outputs for a stream");
     for (int k = 0; k < n_in; k++) {
         st_ref r = st_node_input(n, k);
         int from_outputs = st_port_count(st_node_type_of(r.node)->outputs);
         if (producers[k] >= 0 && r.port < 0 && from_outputs > 1)
-            return fail(c, n, "%s: a streamed record cannot be an input; take one of its fields%s",
-                        "");
+            return fail(c, n, "a streamed record cannot be an input; take one of its fields");
         s->port[k] = r.port < 0 ? 0 : r.port;
     }
     if (open_step(c, s, p)) return c->step_of[i] = -2, -1;
@@ -232,49 +244,47 @@ static int open_step(compiler *c, step *s, st_program *p)
         int lag = latency - from->latency;
         if (lag == 0) continue;
         if (in_format[k].type != ST_AUDIO)
-            return fail(c, s->node, "%s: its spectrum inputs arrive with different latencies%s",
-                        "");
+            return fail(c, s->node, "its spectrum inputs arrive with different latencies");
         if (!(s->delay[k] = delay_new(lag, &in_format[k])))
-            return fail(c, s->node, "%s: out of memory%s", "");
+            return fail(c, s->node, "out of memory");
         s->in[k] = &s->delay[k]->out;
     }
     const st_params *params = st_node_params(s->node);
+    if (t->stream_role != ST_STREAM_INNER) {
+        if (!t->stream_end) return fail(c, s->node, "a program end without a stream_end hook");
+        t->stream_end(params, &s->end);
+    }
     if (t->stream_role == ST_STREAM_INPUT) {
-        int n_channels = st_int(params, "channels");
         s->format[0] = (st_stream_format){.type = ST_AUDIO,
-                                          .n_channels = n_channels,
+                                          .n_channels = s->end.n_channels,
                                           .max_frames = p->max_block,
                                           .rate_hz = p->rate_hz};
         s->first_channel = p->n_in_channels;
-        p->n_in_channels += n_channels;
+        p->n_in_channels += s->end.n_channels;
     } else if (t->stream_role == ST_STREAM_OUTPUT) {
         if (s->producer[0] < 0)
-            return fail(c, s->node, "%s: its input is an offline value; stream it with play()%s",
-                        "");
+            return fail(c, s->node, "its input is an offline value; stream it with play()");
         s->format[0] = in_format[0];
-        int want = st_int(params, "channels");
-        if (want && want != s->format[0].n_channels) {
-            char detail[96];
-            snprintf(detail, sizeof detail, " (channels = %d, the input has %d)", want,
-                     s->format[0].n_channels);
-            return fail(c, s->node, "%s: channel count differs from its input%s", detail);
-        }
+        int want = s->end.n_channels;
+        if (want && want != s->format[0].n_channels)
+            return fail(c, s->node,
+                        "channel count differs from its input (channels = %d, the input has %d)",
+                        want, s->format[0].n_channels);
         s->first_channel = p->n_out_channels;
         p->n_out_channels += s->format[0].n_channels;
     } else {
         char message[600] = "";
+        st_ctx ctx = st_graph_ctx(c->g, t, message, sizeof message);
+        ctx.rate_hz = p->rate_hz;
         st_open o = {.params = params,
                      .n_in = s->n_in,
                      .in = in_format,
                      .constant = s->constant,
-                     .max_block = p->max_block,
-                     .rate_hz = p->rate_hz,
-                     .node_name = t->name,
-                     .error = message,
-                     .error_size = sizeof message};
-        if (t->open(&o, &s->state) != ST_OK) {
-            s->state = NULL;
-            return fail(c, s->node, "%s%s", message + strlen(t->name));
+                     .max_block = p->max_block};
+        int opened = t->open(&ctx, &o, &s->state);
+        if (st_node_unknown_param(s->node, message, sizeof message) || opened != ST_OK) {
+            if (opened != ST_OK) s->state = NULL;
+            return fail_at(c, s->node, message);
         }
         memcpy(s->format, o.out, sizeof s->format);
         latency += o.latency_samples;
@@ -282,7 +292,7 @@ static int open_step(compiler *c, step *s, st_program *p)
     s->latency = latency;
     for (int q = 0; q < s->n_out; q++)
         if (s->format[q].type && alloc_block(&s->format[q], &s->out[q], &s->out_data[q]))
-            return fail(c, s->node, "%s: out of memory%s", "");
+            return fail(c, s->node, "out of memory");
     return ST_OK;
 }
 
@@ -396,9 +406,9 @@ int st_program_n_ends(const st_program *p, int outputs)
     return n;
 }
 
-const st_params *st_program_end_params(const st_program *p, int outputs, int i)
+const char *st_program_end_prefix(const st_program *p, int outputs, int i)
 {
-    return st_node_params(end_step(p, outputs, i)->node);
+    return end_step(p, outputs, i)->end.port_prefix;
 }
 
 int st_program_end_channels(const st_program *p, int outputs, int i)

@@ -29,7 +29,8 @@ int st_program_latency(const st_program *p); /* samples, from stream inputs to o
 /* The program's ends: jack_in nodes (inputs) and jack_out nodes (outputs), in
  * the order the patch made them; their channels are numbered in that order. */
 int st_program_n_ends(const st_program *p, int outputs);
-const st_params *st_program_end_params(const st_program *p, int outputs, int i);
+/* The prefix of end i's port names: ports are PREFIX_1, PREFIX_2, ... */
+const char *st_program_end_prefix(const st_program *p, int outputs, int i);
 int st_program_end_channels(const st_program *p, int outputs, int i);
 int st_program_n_channels(const st_program *p, int outputs);
 

@@ -28,30 +28,30 @@ static inline float st_softmask(float x, float x_ref, float power, int split_zer
  * or a 4-axis stack (mask, channel, time, freq) of which one is picked.
  * Returns the first element of the chosen mask and its channel count, or
  * NULL with a message. */
-static inline const float *st_mask_for(st_run *run, const st_array *m, int index,
+static inline const float *st_mask_for(st_ctx *ctx, const st_array *m, int index,
                                        const st_spectrum *s, int *n_channels)
 {
     int stacked = m->n_axes == 4, axis0 = stacked ? 1 : 0;
     if (m->n_axes != 3 + stacked) {
-        st_fail(run,
+        st_fail(ctx,
                 "a mask must have axes (channel, time, freq), or (mask, channel, time, freq); this "
                 "one has %d",
                 m->n_axes);
         return NULL;
     }
     if (m->shape[axis0 + 1] != s->n_frames || m->shape[axis0 + 2] != s->n_bins) {
-        st_fail(run, "the mask is %lld frames x %lld bins, the spectrum %lld x %d",
+        st_fail(ctx, "the mask is %lld frames x %lld bins, the spectrum %lld x %d",
                 (long long)m->shape[axis0 + 1], (long long)m->shape[axis0 + 2],
                 (long long)s->n_frames, s->n_bins);
         return NULL;
     }
     if (m->shape[axis0] != 1 && m->shape[axis0] != s->n_channels) {
-        st_fail(run, "the mask has %lld channels, the spectrum %d (a mask of 1 channel serves all)",
+        st_fail(ctx, "the mask has %lld channels, the spectrum %d (a mask of 1 channel serves all)",
                 (long long)m->shape[axis0], s->n_channels);
         return NULL;
     }
     if (stacked && (index < 0 || index >= m->shape[0])) {
-        st_fail(run, "mask index %d: the stack holds %lld masks", index, (long long)m->shape[0]);
+        st_fail(ctx, "mask index %d: the stack holds %lld masks", index, (long long)m->shape[0]);
         return NULL;
     }
     *n_channels = (int)m->shape[axis0];

@@ -7,6 +7,6 @@
 
 typedef float (*st_bin_map)(float complex z);
 
-int st_spectrum_map(st_run *run, const st_value *spectrum, st_bin_map map, st_value **out);
+int st_spectrum_map(st_ctx *ctx, const st_value *spectrum, st_bin_map map, st_value **out);
 
 #endif

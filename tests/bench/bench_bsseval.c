@@ -3,6 +3,8 @@
  * mir_eval 0.7 takes 3.71 s and 27.3 s on a 2-core machine of this kind. */
 #include "../../vm/graph.h"
 
+static st_config bench_config = {.n_threads = 2};
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -33,6 +35,7 @@ static st_node *add(const char *type, st_node *const *in, int n_in, const st_arg
 static double run(double seconds, double *sdr0)
 {
     g = st_graph_new();
+    *st_graph_config(g) = bench_config;
     st_arg a[] = {{.name = "kind", .is_string = 1, .str = "noise"},
                   {.name = "seconds", .num = seconds},
                   {.name = "seed", .num = 1}};
@@ -65,7 +68,7 @@ static double run(double seconds, double *sdr0)
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    st_global_config.quiet = 1;
+    bench_config.quiet = 1;
     double sdr30, sdr180;
     double t30 = 1e9, t180 = 1e9;
     for (int r = 0; r < 3; r++) {

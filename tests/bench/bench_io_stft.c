@@ -5,6 +5,8 @@
  * machine of this kind (issue #2). */
 #include "../../vm/graph.h"
 
+static st_config bench_config = {.n_threads = 2};
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +62,7 @@ static double time_stft_istft(void)
     st_arg stft_args[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
     for (int r = 0; r < REPEATS; r++) {
         st_graph *g = st_graph_new();
+        *st_graph_config(g) = bench_config;
         st_node *x = add(g, "signal", NULL, sig, 3);
         st_value_unref(eval(g, x));
         st_node *s = add(g, "stft", x, stft_args, 2);
@@ -76,6 +79,7 @@ static double time_stft_istft(void)
 static double time_flac_load(const char *path)
 {
     st_graph *g = st_graph_new();
+    *st_graph_config(g) = bench_config;
     st_arg sig[] = {{.name = "kind", .is_string = 1, .str = "chirp"},
                     {.name = "seconds", .num = 180},
                     {.name = "channels", .num = 2}};
@@ -87,6 +91,7 @@ static double time_flac_load(const char *path)
     st_arg load_args[] = {{.name = "path", .is_string = 1, .str = path}};
     for (int r = 0; r < REPEATS; r++) {
         g = st_graph_new();
+        *st_graph_config(g) = bench_config;
         st_node *l = add(g, "load", NULL, load_args, 1);
         double t0 = now_s();
         st_value_unref(eval(g, l));
@@ -103,8 +108,8 @@ int main(int argc, char **argv)
     char flac[4096], json[4096];
     snprintf(flac, sizeof flac, "%s/bench-180s.flac", out_dir);
     snprintf(json, sizeof json, "%s/bench_io_stft.json", out_dir);
-    st_global_config.quiet = 1;
-    st_global_config.no_cache = 1;
+    bench_config.quiet = 1;
+    bench_config.no_cache = 1;
 
     double stft_s = time_stft_istft();
     double stft_mb = peak_mb();
@@ -124,7 +129,7 @@ int main(int argc, char **argv)
             f,
             "{\"threads\": %d, \"stft_istft_180s_stereo_s\": %.4f, \"stft_istft_peak_mb\": %.0f, "
             "\"load_flac_180s_stereo_s\": %.4f, \"peak_mb\": %.0f}\n",
-            st_global_config.n_threads, stft_s, stft_mb, load_s, total_mb);
+            bench_config.n_threads, stft_s, stft_mb, load_s, total_mb);
         fclose(f);
     }
     return 0;

@@ -4,6 +4,8 @@
  * core. Prints a table and writes OUT_DIR/bench_stream.json. */
 #include "../../vm/stream.h"
 
+static st_config bench_config = {.n_threads = 2};
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -62,9 +64,10 @@ static double run(double seconds_of_audio)
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    st_global_config.quiet = 1;
+    bench_config.quiet = 1;
     /* 10 steps: 5 gains and 5 mixes, stereo, from jack_in to jack_out */
     g = st_graph_new();
+    *st_graph_config(g) = bench_config;
     st_node *x = add("jack_in", NULL, NULL, NULL, 0);
     st_arg half = {.name = "factor", .num = 0.5};
     for (int i = 0; i < 5; i++) {
@@ -79,6 +82,8 @@ int main(int argc, char **argv)
     st_graph_free(g);
 
     g = st_graph_new();
+
+    *st_graph_config(g) = bench_config;
     st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
     st_node *in = add("jack_in", NULL, NULL, NULL, 0);
     add("jack_out", add("istft", add("stft", in, NULL, fft, 2), NULL, NULL, 0), NULL, NULL, 0);
@@ -88,6 +93,7 @@ int main(int argc, char **argv)
 
     /* streaming HPSS, one channel: stft -> hpss -> two istfts */
     g = st_graph_new();
+    *st_graph_config(g) = bench_config;
     st_arg one = {.name = "channels", .num = 1};
     st_node *mono_in = add("jack_in", NULL, NULL, &one, 1);
     st_node *parts = add("hpss", add("stft", mono_in, NULL, fft, 2), NULL, NULL, 0);

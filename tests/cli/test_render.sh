@@ -65,7 +65,7 @@ EOF2
 # errors: a node with no streaming form, no output, bad options
 printf 'local strata = require "strata"\nlocal a = strata.signal{}:play()\n\nlocal s = a:slice{ start = 0.1 }\ns:jack_out()\n' > "$dir/slice.lua"
 out=$("$STRATA" render "$dir/slice.lua" -o "$dir/x.wav" --seconds 1 2>&1)
-case "$out" in *"slice.lua:4: slice has no streaming form"*) ok "a node without a streaming form names its line" 0 ;;
+case "$out" in *"slice.lua:4: slice: cannot run in a stream: it has no streaming form"*) ok "a node without a streaming form names its line" 0 ;;
     *) ok "a node without a streaming form names its line" 1 "$out" ;; esac
 printf 'local strata = require "strata"\nstrata.signal{}:play()\n' > "$dir/noout.lua"
 out=$("$STRATA" render "$dir/noout.lua" -o "$dir/x.wav" --seconds 1 2>&1)

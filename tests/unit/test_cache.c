@@ -10,10 +10,11 @@
 #include <unistd.h>
 
 static int slow_runs;
+static int no_cache; /* the configuration of every fresh graph */
 
-static int slow_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int slow_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
-    (void)run, (void)in, (void)n_in;
+    (void)ctx, (void)in, (void)n_in;
     slow_runs++;
     *out = st_audio_new(1, 1000, 100);
     if (*out) (*out)->u.audio.channel[0][999] = (float)st_num(p, "x");
@@ -35,6 +36,7 @@ static const st_node_type slow_type = {
 static float eval_fresh(double x, st_graph_stats *stats)
 {
     st_graph *g = st_graph_new();
+    st_graph_config(g)->no_cache = no_cache;
     st_arg arg = {.name = "x", .num = x};
     st_node *n = st_graph_add(g, &slow_type, NULL, 0, &arg, 1, "cache");
     st_value *v = n ? st_graph_eval(g, (st_ref){n, -1}) : NULL;
@@ -64,7 +66,7 @@ void test_cache(void)
         return;
     }
     setenv("STRATA_CACHE_DIR", dir, 1);
-    st_global_config.no_cache = 0;
+    no_cache = 0;
     st_graph_stats s;
     slow_runs = 0;
     float first = eval_fresh(3, &s);
@@ -77,11 +79,11 @@ void test_cache(void)
     float changed = eval_fresh(4, &s);
     CHECK("a changed parameter misses", changed == 4 && slow_runs == 2 && s.disk_misses == 1,
           "runs %d", slow_runs);
-    st_global_config.no_cache = 1;
+    no_cache = 1;
     eval_fresh(3, &s);
     CHECK("--no-cache neither reads nor writes",
           slow_runs == 3 && s.disk_hits == 0 && s.disk_writes == 0, "runs %d", slow_runs);
-    st_global_config.no_cache = 0;
+    no_cache = 0;
 
     /* each file is about 4 kB; a cap of 0.01 MB keeps two */
     setenv("STRATA_CACHE_MAX_MB", "0.01", 1);

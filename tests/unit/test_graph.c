@@ -2,13 +2,15 @@
 #include "../../vm/graph.h"
 #include "check.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int n_runs;
 
-static int make_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int make_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
-    (void)run, (void)in, (void)n_in;
+    (void)ctx, (void)in, (void)n_in;
     n_runs++;
     *out = st_audio_new(1, st_int(p, "frames"), 100);
     return *out ? ST_OK : ST_ERR;
@@ -25,10 +27,10 @@ static const st_node_type make_type = {
     .run = make_run,
 };
 
-static int split_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int split_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in, (void)p;
-    if (in[0]->u.audio.n_frames == 13) return st_fail(run, "thirteen frames is unlucky");
+    if (in[0]->u.audio.n_frames == 13) return st_fail(ctx, "thirteen frames is unlucky");
     static const char *const names[] = {"left", "right"};
     st_value *fields[2] = {in[0], in[0]};
     *out = st_record_new(2, names, fields);
@@ -53,8 +55,105 @@ static const st_node_type want_spectrum_type = {
     .run = NULL,
 };
 
+/* Asks for a parameter its descriptor lacks (a typo in C). */
+static int typo_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
+{
+    (void)ctx, (void)in, (void)n_in;
+    *out = st_audio_new(1, st_int(p, "framez") + 1, 100);
+    return *out ? ST_OK : ST_ERR;
+}
+
+static int typo_check(st_ctx *ctx, const st_params *p)
+{
+    return st_num(p, "frames") > 500 && st_choice(p, "mood") < 0 ? st_fail(ctx, "unreachable")
+                                                                 : ST_OK;
+}
+
+static const st_param frames_param[] = {
+    {"frames", ST_P_INT, .def = 10, .min = 1, .max = 1000, .doc = ""}, {NULL}};
+
+static const st_node_type typo_type = {
+    .name = "typo",
+    .doc = "asks for a parameter it lacks",
+    .inputs = (const st_port[]){{NULL}},
+    .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
+    .params = frames_param,
+    .run = typo_run,
+};
+
+static const st_node_type typo_check_type = {
+    .name = "typo_check",
+    .doc = "checks a parameter it lacks",
+    .inputs = (const st_port[]){{NULL}},
+    .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
+    .params = frames_param,
+    .check = typo_check,
+    .run = make_run,
+};
+
+/* One slow node type in two implementation versions. */
+static const st_node_type slow_v1 = {
+    .name = "slow_versioned",
+    .doc = "a slow node, version 1",
+    .inputs = (const st_port[]){{NULL}},
+    .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
+    .params = frames_param,
+    .slow = 1,
+    .version = 1,
+    .run = make_run,
+};
+static const st_node_type slow_v2 = {
+    .name = "slow_versioned",
+    .doc = "a slow node, version 2",
+    .inputs = (const st_port[]){{NULL}},
+    .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
+    .params = frames_param,
+    .slow = 1,
+    .version = 2,
+    .run = make_run,
+};
+
+/* Evaluates type in a fresh graph; returns its key and the graph's stats. */
+static st_key eval_fresh(const st_node_type *type, st_graph_stats *stats)
+{
+    st_graph *g = st_graph_new();
+    st_node *n = st_graph_add(g, type, NULL, 0, NULL, 0, "v");
+    st_key key = n ? st_node_key(n) : (st_key){0, 0};
+    st_value_unref(n ? st_graph_eval(g, (st_ref){n, -1}) : NULL);
+    *stats = st_graph_get_stats(g);
+    st_graph_free(g);
+    return key;
+}
+
+static void test_versions(void)
+{
+    char dir[] = "/tmp/strata-version-test-XXXXXX";
+    if (!mkdtemp(dir)) {
+        CHECK("version test folder", 0, "mkdtemp failed");
+        return;
+    }
+    setenv("STRATA_CACHE_DIR", dir, 1);
+    st_graph_stats s1, s1again, s2;
+    st_key k1 = eval_fresh(&slow_v1, &s1);
+    st_key k1again = eval_fresh(&slow_v1, &s1again);
+    st_key k2 = eval_fresh(&slow_v2, &s2);
+    CHECK("one version, one key: the second run is a disk hit",
+          k1.hi == k1again.hi && k1.lo == k1again.lo && s1.disk_writes == 1 &&
+              s1again.disk_hits == 1 && s1again.runs == 0,
+          "writes %d, then hits %d runs %d", s1.disk_writes, s1again.disk_hits, s1again.runs);
+    CHECK("a version bump changes the key and misses the cache",
+          (k1.hi != k2.hi || k1.lo != k2.lo) && s2.disk_hits == 0 && s2.disk_misses == 1 &&
+              s2.runs == 1,
+          "hits %d misses %d runs %d", s2.disk_hits, s2.disk_misses, s2.runs);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0) printf("# could not remove %s\n", dir);
+    unsetenv("STRATA_CACHE_DIR");
+}
+
 void test_graph(void)
 {
+    n_runs = 0;
     st_graph *g = st_graph_new();
     st_arg frames20 = {.name = "frames", .num = 20};
     st_node *a = st_graph_add(g, &make_type, NULL, 0, &frames20, 1, "t.lua:1");
@@ -98,8 +197,8 @@ void test_graph(void)
     CHECK("string for a number", !bad && strstr(st_graph_error(g), "must be a number"),
           "error '%s'", st_graph_error(g));
 
-    n_runs = 0;
-    CHECK("nothing runs before it is asked for", n_runs == 0, "%d runs", n_runs);
+    CHECK("nothing runs before it is asked for", n_runs == 0 && st_graph_get_stats(g).runs == 0,
+          "%d runs", n_runs);
     st_node *split = st_graph_add(g, &split_type, &ra, 1, NULL, 0, "t.lua:10");
     st_ref right = {split, 1};
     CHECK("record output type",
@@ -121,5 +220,20 @@ void test_graph(void)
     CHECK("evaluation error names line and node",
           !none && strcmp(st_graph_error(g), "t.lua:12: split: thirteen frames is unlucky") == 0,
           "error '%s'", st_graph_error(g));
+
+    st_node *typo = st_graph_add(g, &typo_type, NULL, 0, NULL, 0, "t.lua:13");
+    st_value *typo_value = typo ? st_graph_eval(g, (st_ref){typo, -1}) : NULL;
+    CHECK("a parameter name the descriptor lacks fails the node, naming it",
+          typo && !typo_value &&
+              strcmp(st_graph_error(g), "t.lua:13: typo: asks for parameter 'framez', which its "
+                                        "descriptor lacks (a bug in the node)") == 0,
+          "error '%s'", st_graph_error(g));
+    st_value_unref(typo_value);
+    st_arg frames600 = {.name = "frames", .num = 600};
+    bad = st_graph_add(g, &typo_check_type, NULL, 0, &frames600, 1, "t.lua:14");
+    CHECK("a check that asks for a parameter the descriptor lacks fails at once",
+          !bad && strstr(st_graph_error(g), "typo_check: asks for parameter 'mood'"), "error '%s'",
+          st_graph_error(g));
     st_graph_free(g);
+    test_versions();
 }
