@@ -1,6 +1,6 @@
 /* apply_mask: a spectrum times a real mask. */
 #include "../vm/node.h"
-#include "dsp/masks.h"
+#include "spectral.h"
 
 static const st_param params[] = {
     {"index", ST_P_INT, .def = 0, .min = 0, .max = 4096,
@@ -17,14 +17,7 @@ static int apply_mask_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
     if (!mask) return ST_ERR;
     st_value *v = st_spectrum_like(s);
     if (!v) return st_fail(ctx, "out of memory");
-    size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
-    for (int c = 0; c < s->n_channels; c++) {
-        const float *m = mask + (mask_channels == 1 ? 0 : (size_t)c * per_channel);
-        const float complex *x = s->data + (size_t)c * per_channel;
-        float complex *y = v->u.spectrum.data + (size_t)c * per_channel;
-        for (size_t i = 0; i < per_channel; i++)
-            y[i] = x[i] * m[i];
-    }
+    st_mask_apply(s, mask, mask_channels == 1, &v->u.spectrum);
     *out = v;
     return ST_OK;
 }

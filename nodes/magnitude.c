@@ -1,6 +1,6 @@
 /* magnitude: Magnitude of each bin: |X|. */
 #include "../vm/node.h"
-#include "dsp/spectral.h"
+#include "spectral.h"
 
 static float bin_magnitude(float complex z) { return cabsf(z); }
 

@@ -1,6 +1,6 @@
 /* phase: Phase of each bin in radians, in (-pi, pi]. */
 #include "../vm/node.h"
-#include "dsp/spectral.h"
+#include "spectral.h"
 
 static float bin_phase(float complex z) { return cargf(z); }
 

@@ -1,6 +1,6 @@
 /* power: Power of each bin: |X|^2. */
 #include "../vm/node.h"
-#include "dsp/spectral.h"
+#include "spectral.h"
 
 static float bin_power(float complex z) { return crealf(z) * crealf(z) + cimagf(z) * cimagf(z); }
 

@@ -1,6 +1,6 @@
 /* resynth: masks applied to a mixture spectrum, each inverted with the mixture's phase. */
 #include "../vm/node.h"
-#include "dsp/masks.h"
+#include "spectral.h"
 #include "dsp/stft.h"
 
 static const st_param params[] = {
@@ -22,7 +22,6 @@ static int resynth_run(st_ctx *ctx, st_value *const *in, int n_in, const st_para
     st_value *audio[256] = {0};
     st_value *masked = st_spectrum_like(s);
     int status = masked ? ST_OK : st_fail(ctx, "out of memory");
-    size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
     for (int i = 0; status == ST_OK && i < n_masks; i++) {
         const st_value *m = masks->type == ST_RECORD ? masks->u.record.field[i] : masks;
         if (m->type != ST_ARRAY) {
@@ -36,14 +35,7 @@ static int resynth_run(st_ctx *ctx, st_value *const *in, int n_in, const st_para
             status = ST_ERR;
             break;
         }
-        int shared = st_int(p, "shared") || mask_channels == 1;
-        for (int c = 0; c < s->n_channels; c++) {
-            const float *mc = mask + (shared ? 0 : (size_t)c * per_channel);
-            const float complex *x = s->data + (size_t)c * per_channel;
-            float complex *y = masked->u.spectrum.data + (size_t)c * per_channel;
-            for (size_t k = 0; k < per_channel; k++)
-                y[k] = x[k] * mc[k];
-        }
+        st_mask_apply(s, mask, st_int(p, "shared") || mask_channels == 1, &masked->u.spectrum);
         if (!(audio[i] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz)) ||
             st_istft_compute(&masked->u.spectrum, &audio[i]->u.audio, ctx->n_threads))
             status = st_fail(ctx, "out of memory");

@@ -1,5 +1,6 @@
 /* signal: test signals made from parameters alone. */
 #include "../vm/node.h"
+#include "dsp/rng.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -19,15 +20,6 @@ static const st_param params[] = {
     {"seed", ST_P_INT, .def = 1, .min = 0, .max = 2147483647, .doc = "noise seed"},
     {NULL}};
 
-/* xorshift64*: reproducible on every platform, unlike rand(). */
-static double uniform(uint64_t *state)
-{
-    *state ^= *state >> 12;
-    *state ^= *state << 25;
-    *state ^= *state >> 27;
-    return (double)((*state * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
-}
-
 static int signal_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                       st_value **out)
 {
@@ -41,7 +33,7 @@ static int signal_run(st_ctx *ctx, st_value *const *in, int n_in, const st_param
     int kind = st_choice(p, "kind");
     for (int c = 0; c < v->u.audio.n_channels; c++) {
         float *y = v->u.audio.channel[c];
-        uint64_t state = 0x9E3779B97F4A7C15ULL * ((uint64_t)st_int(p, "seed") + 1) + (uint64_t)c;
+        uint64_t state = st_rng_seed((uint64_t)st_int(p, "seed"), (uint64_t)c);
         double offset = 0.5 * c, k = log(f1 / (f0 > 0 ? f0 : 1)) / seconds;
         for (int64_t t = 0; t < n; t++) {
             double time = (double)t / rate;
@@ -55,7 +47,7 @@ static int signal_run(st_ctx *ctx, st_value *const *in, int n_in, const st_param
                                          offset));
                 break;
             case 2:
-                y[t] = (float)(amp * (2 * uniform(&state) - 1));
+                y[t] = (float)(amp * (2 * st_rng_uniform(&state) - 1));
                 break;
             case 3:
                 y[t] = t == 0 ? (float)amp : 0.0f;

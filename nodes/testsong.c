@@ -1,6 +1,7 @@
 /* testsong: a deterministic loop-based song with its stems, beats and plan,
  * for tests and benchmarks that need a mixture whose parts are known. */
 #include "../vm/node.h"
+#include "dsp/rng.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -26,14 +27,6 @@ enum { DRUMS, BASS, CHORDS, LEAD, N_STEMS };
 extern const st_node_type st_node_testsong;
 
 /* xorshift64*: the same numbers everywhere */
-static uint64_t next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545F4914F6CDD1DULL;
-}
-static double uniform(uint64_t *s) { return (double)(next(s) >> 11) / 9007199254740992.0; }
 
 static double midi_hz(double note) { return 440.0 * pow(2.0, (note - 69.0) / 12.0); }
 
@@ -72,7 +65,7 @@ static void noise_hit(float *y, int64_t n, double rate, double start_s, uint64_t
     int64_t t0 = (int64_t)(start_s * rate), t1 = t0 + (int64_t)((hat ? 0.05 : 0.2) * rate);
     double previous = 0;
     for (int64_t t = t0; t < t1 && t < n; t++) {
-        double u = (double)(t - t0) / rate, w = 2 * uniform(s) - 1, v;
+        double u = (double)(t - t0) / rate, w = 2 * st_rng_uniform(s) - 1, v;
         if (hat) {
             v = 0.15 * (w - previous) * exp(-u * 60);
             previous = w;
@@ -92,7 +85,7 @@ static int testsong_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
               mode = st_choice(p, "arrangement");
     const double bar_s = beat_s * bpb;
     const int64_t n = (int64_t)ceil(bars * bar_s * rate);
-    uint64_t seed = 0x9E3779B97F4A7C15ULL * ((uint64_t)st_int(p, "seed") + 1) | 1;
+    uint64_t seed = st_rng_seed((uint64_t)st_int(p, "seed"), 0) | 1;
     st_value *stem[N_STEMS] = {0}, *mixture = NULL, *beats = NULL, *plan = NULL, *record = NULL;
     for (int k = 0; k < N_STEMS; k++)
         stem[k] = st_audio_new(1, n, rate);
@@ -111,8 +104,8 @@ static int testsong_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
     /* the key, a four-chord progression (scale degrees of a major key), the plan */
     static const int major[7] = {0, 2, 4, 5, 7, 9, 11};
     static const int progressions[4][4] = {{0, 5, 3, 4}, {0, 3, 4, 3}, {5, 3, 0, 4}, {0, 4, 5, 3}};
-    const int key = 40 + (int)(next(&seed) % 12); /* E2 .. D#3 */
-    const int *progression = progressions[next(&seed) % 4];
+    const int key = 40 + (int)(st_rng_next(&seed) % 12); /* E2 .. D#3 */
+    const int *progression = progressions[st_rng_next(&seed) % 4];
     static const char *const loop_plan[N_STEMS] = {"1111111100001111", "0000111111111111",
                                                    "0011111111110011", "0000001111111100"};
     float *plan_on = plan->u.array.data;
@@ -120,7 +113,8 @@ static int testsong_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
         for (int k = 0; k < N_STEMS; k++) {
             int on = 1;
             if (mode == 1) on = b >= k;
-            if (mode == 2) on = k == DRUMS ? uniform(&seed) < 0.85 : uniform(&seed) < 0.6;
+            if (mode == 2)
+                on = k == DRUMS ? st_rng_uniform(&seed) < 0.85 : st_rng_uniform(&seed) < 0.6;
             if (mode == 3) on = loop_plan[k][b % 16] == '1';
             plan_on[b * N_STEMS + k] = (float)on;
         }
@@ -160,14 +154,14 @@ static int testsong_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
             /* loops: the riff of bar b % 2, the same every time round */
             uint64_t riff = (0x2545F4914F6CDD1DULL * (uint64_t)(b % 2 + 1) ^ seed) | 1;
             uint64_t *rng = mode == 3 ? &riff : &seed;
-            int step = (int)(next(rng) % 7);
+            int step = (int)(st_rng_next(rng) % 7);
             for (double t = t_bar; t < t_bar + bar_s - 1e-9;) {
-                double length = beat_s * (uniform(rng) < 0.5 ? 0.5 : 1.0);
-                step += (int)(next(rng) % 5) - 2;
+                double length = beat_s * (st_rng_uniform(rng) < 0.5 ? 0.5 : 1.0);
+                step += (int)(st_rng_next(rng) % 5) - 2;
                 if (step < 0) step += 7;
                 if (step > 13) step -= 7;
                 int note = key + 36 + major[step % 7] + 12 * (step / 7);
-                if (uniform(rng) < 0.85)
+                if (st_rng_uniform(rng) < 0.85)
                     tone(lead, n, rate, t, length * 0.95, midi_hz(note), 0.2, 2, 1.5);
                 t += length;
             }

@@ -1,4 +1,5 @@
 #include "bss.h"
+#include "fft.h"
 #include "lapack.h"
 
 #include "../../vm/parallel.h"
@@ -35,7 +36,6 @@ typedef struct {
     int failed;
 } correlator;
 
-static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void correlate_blocks(void *ctx, int64_t first, int64_t last, int thread)
 {
@@ -128,12 +128,12 @@ static double *correlate(const double *const *signal, int n_signals, int64_t n_s
         ok = (c.sum[t] = calloc((size_t)n_pairs * (size_t)n_bins, sizeof(double complex))) != NULL;
     fftw_plan inverse = NULL;
     if (ok) {
-        pthread_mutex_lock(&plan_lock);
+        st_fft_planner_lock();
         c.forward =
             fftw_plan_dft_r2c_1d(c.fft_size, segment, (fftw_complex *)spectrum, FFTW_ESTIMATE);
         inverse =
             fftw_plan_dft_c2r_1d(c.fft_size, (fftw_complex *)spectrum, segment, FFTW_ESTIMATE);
-        pthread_mutex_unlock(&plan_lock);
+        st_fft_planner_unlock();
         ok = c.forward && inverse;
     }
     if (ok) {
@@ -157,10 +157,10 @@ static double *correlate(const double *const *signal, int n_signals, int64_t n_s
         for (int i = 0; i < 2 * lag - 1; i++)
             lags[(size_t)p * (2 * lag - 1) + i] = segment[i] / c.fft_size;
     }
-    pthread_mutex_lock(&plan_lock);
+    st_fft_planner_lock();
     if (c.forward) fftw_destroy_plan(c.forward);
     if (inverse) fftw_destroy_plan(inverse);
-    pthread_mutex_unlock(&plan_lock);
+    st_fft_planner_unlock();
     for (int t = 0; c.sum && t < c.n_threads; t++)
         free(c.sum[t]);
     free(c.sum);
@@ -637,11 +637,11 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
     double *sum = calloc((size_t)8 * n_src * n_src * (size_t)n_win, sizeof *sum);
     if (!cv.real || !cv.spec || !cv.acc || !p_all || !p_own || !sum) status = -1;
     if (!status) {
-        pthread_mutex_lock(&plan_lock);
+        st_fft_planner_lock();
         cv.forward =
             fftw_plan_dft_r2c_1d(cv.n_fft, cv.real, (fftw_complex *)cv.spec, FFTW_ESTIMATE);
         cv.inverse = fftw_plan_dft_c2r_1d(cv.n_fft, (fftw_complex *)cv.acc, cv.real, FFTW_ESTIMATE);
-        pthread_mutex_unlock(&plan_lock);
+        st_fft_planner_unlock();
     }
     for (int k = 0; !status && k < s.n_keep; k++) {
         if (!(ref_spec[k] = fftw_alloc_complex((size_t)n_bins))) {
@@ -714,10 +714,10 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
         }
         free(sir);
     }
-    pthread_mutex_lock(&plan_lock);
+    st_fft_planner_lock();
     if (cv.forward) fftw_destroy_plan(cv.forward);
     if (cv.inverse) fftw_destroy_plan(cv.inverse);
-    pthread_mutex_unlock(&plan_lock);
+    st_fft_planner_unlock();
     for (int k = 0; k < s.n_keep; k++)
         fftw_free(ref_spec[k]);
     for (int j = 0; j < n_src; j++)

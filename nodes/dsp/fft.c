@@ -13,6 +13,9 @@ static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
 static st_fft *plans[MAX_PLANS];
 static int n_plans;
 
+void st_fft_planner_lock(void) { pthread_mutex_lock(&planner_lock); }
+void st_fft_planner_unlock(void) { pthread_mutex_unlock(&planner_lock); }
+
 /* FFTW_MEASURE takes a third of a second for n_fft 2048; its findings
  * ("wisdom") are kept beside the result cache so that only the first run
  * on a machine pays. Written to a temporary file and renamed, like results. */

@@ -19,6 +19,12 @@ typedef struct {
 /* The plans for n_fft, or NULL when memory is short. */
 const st_fft *st_fft_get(int n_fft);
 
+/* FFTW's planners (single and double precision) are not thread safe: code
+ * that makes or destroys its own plans (bss.c) holds this one lock, which
+ * st_fft_get holds too. Never on a real-time path. */
+void st_fft_planner_lock(void);
+void st_fft_planner_unlock(void);
+
 void *st_fft_alloc(size_t bytes);
 void st_fft_free(void *p);
 
