@@ -32,14 +32,14 @@ static int64_t first_frame_at(const st_spectrum *s, double time_s)
     return (int64_t)ceil((time_s * s->rate_hz - offset) / s->hop_samples - 1e-9);
 }
 
-static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int cube_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
     const int warp = st_choice(p, "align") == 1;
     const float power = (float)st_num(p, "power");
     st_bars bars;
-    if (st_bars_from_events(run, &in[1]->u.events, (double)s->length_samples / s->rate_hz,
+    if (st_bars_from_events(ctx, &in[1]->u.events, (double)s->length_samples / s->rate_hz,
                             st_int(p, "bars_per_unit"), &bars))
         return ST_ERR;
     const int64_t n_frames = s->n_frames, n_bins = s->n_bins;
@@ -47,7 +47,7 @@ static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params 
     int64_t *first = malloc((size_t)n_bars * 2 * sizeof *first), *length = first + n_bars;
     int *bar_of = malloc((size_t)(n_frames ? n_frames : 1) * sizeof *bar_of);
     st_value *cube = NULL, *frames = NULL, *grid = NULL;
-    int status = first && bar_of ? ST_OK : st_fail(run, "out of memory");
+    int status = first && bar_of ? ST_OK : st_fail(ctx, "out of memory");
     /* each bar's first frame and length as if uncut; T = the longest */
     int64_t n_time = 1;
     for (int b = 0; status == ST_OK && b < n_bars; b++) {
@@ -66,7 +66,7 @@ static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params 
     for (int b = 0; b < n_bars; b++)
         if (status == ST_OK && length[b] > n_time) n_time = length[b];
     if (status == ST_OK && n_time * n_bins * n_bars > ((int64_t)1 << 31))
-        status = st_fail(run,
+        status = st_fail(ctx,
                          "the cube (%lld bins x %lld frames x %d bars) is too large; is "
                          "the bar grid right (median bar %.3f s)?",
                          (long long)n_bins, (long long)n_time, n_bars, bars.median_bar_s);
@@ -79,7 +79,7 @@ static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params 
         cube = st_array_new(3, cube_shape, cube_axes);
         frames = st_array_new(2, frame_shape, frame_axes);
         grid = st_array_new(2, bar_shape, bar_axes);
-        if (!cube || !frames || !grid) status = st_fail(run, "out of memory");
+        if (!cube || !frames || !grid) status = st_fail(ctx, "out of memory");
     }
     /* where each song frame sits: (bar, position); injective, so uncube is exact */
     for (int64_t t = 0; status == ST_OK && t < n_frames; t++) {
@@ -95,7 +95,7 @@ static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params 
     }
     /* the cells: a frame's magnitudes (mean over channels) to the power */
     float *row = status == ST_OK ? malloc((size_t)n_bins * sizeof *row) : NULL;
-    if (status == ST_OK && !row) status = st_fail(run, "out of memory");
+    if (status == ST_OK && !row) status = st_fail(ctx, "out of memory");
     const size_t per_channel = (size_t)n_frames * (size_t)n_bins;
     for (int64_t t = 0; status == ST_OK && t < n_frames; t++) {
         for (int64_t k = 0; k < n_bins; k++) {
@@ -104,7 +104,7 @@ static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params 
                 m += cabsf(s->data[c * per_channel + (size_t)t * n_bins + k]);
             m /= s->n_channels;
             if (!isfinite(m)) {
-                status = st_fail(run, "the spectrum holds %s at frame %lld, bin %lld (%.3f s)",
+                status = st_fail(ctx, "the spectrum holds %s at frame %lld, bin %lld (%.3f s)",
                                  isnan(m) ? "NaN" : "an infinity", (long long)t, (long long)k,
                                  (double)t * s->hop_samples / s->rate_hz);
                 break;
@@ -135,7 +135,7 @@ static int cube_run(st_run *run, st_value *const *in, int n_in, const st_params 
     if (status == ST_OK) {
         st_value *fields[3] = {cube, frames, grid};
         if (!(*out = st_record_of_outputs(&st_node_cube, fields)))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     }
     st_value_unref(cube);
     st_value_unref(frames);

@@ -17,7 +17,7 @@ void st_bars_free(st_bars *bars)
     memset(bars, 0, sizeof *bars);
 }
 
-int st_bars_from_events(st_run *run, const st_events *events, double duration_s, int period,
+int st_bars_from_events(st_ctx *ctx, const st_events *events, double duration_s, int period,
                         st_bars *bars)
 {
     memset(bars, 0, sizeof *bars);
@@ -26,29 +26,29 @@ int st_bars_from_events(st_run *run, const st_events *events, double duration_s,
         any_one |= events->label[i] == 1;
         all_zero &= events->label[i] == 0;
     }
-    if (events->n_events == 0) return st_fail(run, "downbeats: none given (an empty beat list)");
+    if (events->n_events == 0) return st_fail(ctx, "downbeats: none given (an empty beat list)");
     if (!any_one && !all_zero)
-        return st_fail(run, "downbeats: none of the %lld beats is labelled 1 (a downbeat)",
+        return st_fail(ctx, "downbeats: none of the %lld beats is labelled 1 (a downbeat)",
                        (long long)events->n_events);
     int64_t n_down = 0;
     double *down = malloc((size_t)events->n_events * sizeof *down);
-    if (!down) return st_fail(run, "out of memory");
+    if (!down) return st_fail(ctx, "out of memory");
     for (int64_t i = 0; i < events->n_events; i++) {
         if (!(all_zero || events->label[i] == 1)) continue;
         double t = events->time_s[i];
         if (!isfinite(t) || t < 0) {
             free(down);
-            return st_fail(run, "downbeats: a downbeat at %g s", t);
+            return st_fail(ctx, "downbeats: a downbeat at %g s", t);
         }
         if (n_down > 0 && t <= down[n_down - 1]) {
             double before = down[n_down - 1];
             free(down);
-            return st_fail(run, "downbeats: %g s does not come after the downbeat before it (%g s)",
+            return st_fail(ctx, "downbeats: %g s does not come after the downbeat before it (%g s)",
                            t, before);
         }
         if (t >= duration_s) {
             free(down);
-            return st_fail(run,
+            return st_fail(ctx,
                            "downbeats: a downbeat at %.3f s is beyond the end of the audio "
                            "(%.3f s)",
                            t, duration_s);
@@ -66,7 +66,7 @@ int st_bars_from_events(st_run *run, const st_events *events, double duration_s,
         double *lengths = malloc((size_t)(n_down - 1) * sizeof *lengths);
         if (!lengths) {
             free(down);
-            return st_fail(run, "out of memory");
+            return st_fail(ctx, "out of memory");
         }
         for (int64_t i = 0; i + 1 < n_down; i++)
             lengths[i] = down[i + 1] - down[i];
@@ -75,7 +75,7 @@ int st_bars_from_events(st_run *run, const st_events *events, double duration_s,
         free(lengths);
     } else {
         free(down);
-        return st_fail(run,
+        return st_fail(ctx,
                        "downbeats: one downbeat (at %g s) does not make a bar length; give "
                        "at least two",
                        events->time_s[0]);
@@ -90,12 +90,12 @@ int st_bars_from_events(st_run *run, const st_events *events, double duration_s,
     int64_t n = n_before + (n_down - 1) + n_after;
     if (n > 1000000) {
         free(down);
-        return st_fail(run, "downbeats: %lld bars is more than a song holds", (long long)n);
+        return st_fail(ctx, "downbeats: %lld bars is more than a song holds", (long long)n);
     }
     double *block = malloc((size_t)n * 4 * sizeof *block);
     if (!block) {
         free(down);
-        return st_fail(run, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     bars->n_bars = (int)n;
     bars->start_s = block;
@@ -128,7 +128,7 @@ int st_bars_from_events(st_run *run, const st_events *events, double duration_s,
         n_long += bars->end_s[b] - bars->start_s[b] >= 0.5 * median;
     if (n_long < 2) {
         st_bars_free(bars);
-        return st_fail(run, "the song (%.3f s) is shorter than two bars (%.3f s each)", duration_s,
+        return st_fail(ctx, "the song (%.3f s) is shorter than two bars (%.3f s each)", duration_s,
                        median);
     }
     return ST_OK;

@@ -21,7 +21,7 @@ typedef struct {
  * are 0) of a song duration_s long; with period > 1, units of that many bars
  * (every period-th downbeat from the first). Fails with a message on unsorted
  * or missing downbeats, downbeats beyond the end or fewer than two bars. */
-int st_bars_from_events(st_run *run, const st_events *events, double duration_s, int period,
+int st_bars_from_events(st_ctx *ctx, const st_events *events, double duration_s, int period,
                         st_bars *bars);
 void st_bars_free(st_bars *bars);
 
