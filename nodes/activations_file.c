@@ -9,11 +9,11 @@
 
 /* madmom's activation text: rows of two numbers in [0, 1]. *act gets
  * 2 x *n_frames values (free it). */
-int st_activations_read(st_run *run, const char *param, const char *path, double **act,
+int st_activations_read(st_ctx *ctx, const char *param, const char *path, double **act,
                         int64_t *n_frames)
 {
     FILE *f = fopen(path, "r");
-    if (!f) return st_fail(run, "parameter %s: cannot open '%s': %s", param, path, strerror(errno));
+    if (!f) return st_fail(ctx, "parameter %s: cannot open '%s': %s", param, path, strerror(errno));
     double *a = NULL;
     int64_t n = 0, cap = 0, line_no = 0;
     int status = ST_OK;
@@ -27,7 +27,7 @@ int st_activations_read(st_run *run, const char *param, const char *path, double
         end2 += strspn(end2, " \t\r\n");
         if (end1 == s || end2 == end1 || *end2 || !(beat >= 0 && beat <= 1) ||
             !(down >= 0 && down <= 1)) {
-            status = st_fail(run,
+            status = st_fail(ctx,
                              "parameter %s: '%s' line %lld: expected two activations "
                              "in [0, 1], found \"%.40s\"",
                              param, path, (long long)line_no, s);
@@ -37,7 +37,7 @@ int st_activations_read(st_run *run, const char *param, const char *path, double
             cap = cap ? 2 * cap : 4096;
             double *grown = realloc(a, (size_t)cap * 2 * sizeof *a);
             if (!grown) {
-                status = st_fail(run, "out of memory");
+                status = st_fail(ctx, "out of memory");
                 break;
             }
             a = grown;
@@ -47,10 +47,10 @@ int st_activations_read(st_run *run, const char *param, const char *path, double
         n++;
     }
     if (status == ST_OK && ferror(f))
-        status = st_fail(run, "parameter %s: cannot read '%s'", param, path);
+        status = st_fail(ctx, "parameter %s: cannot read '%s'", param, path);
     fclose(f);
     if (status == ST_OK && n == 0)
-        status = st_fail(run, "parameter %s: '%s' holds no activations", param, path);
+        status = st_fail(ctx, "parameter %s: '%s' holds no activations", param, path);
     if (status != ST_OK) {
         free(a);
         return status;

@@ -10,7 +10,7 @@
 
 /* *act gets 2 x *n_frames values, row by row (the caller frees it). Errors
  * name the parameter param and the file. */
-int st_activations_read(st_run *run, const char *param, const char *path, double **act,
+int st_activations_read(st_ctx *ctx, const char *param, const char *path, double **act,
                         int64_t *n_frames);
 
 #endif

@@ -33,8 +33,8 @@ static const st_param params[] = {
      .doc = "frames per second of the activations"},
     {NULL}};
 
-/* The meters in "2,3,4"; their number, or -1 with a message. */
-static int parse_meters(const char *s, int *meters, char *error, size_t size)
+/* The meters in "2,3,4"; their number, or -1 after st_fail. */
+static int parse_meters(st_ctx *ctx, const char *s, int *meters)
 {
     int n = 0;
     const char *c = s;
@@ -43,10 +43,10 @@ static int parse_meters(const char *s, int *meters, char *error, size_t size)
         errno = 0;
         long v = strtol(c, &end, 10);
         if (end == c || errno || v < 1 || v > 16 || n == MAX_METERS) {
-            snprintf(error, size,
-                     "beats: parameter meters = \"%s\": expected up to %d numbers of beats per bar "
-                     "from 1 to 16, comma separated",
-                     s, MAX_METERS);
+            st_fail(ctx,
+                    "parameter meters = \"%s\": expected up to %d numbers of beats per bar "
+                    "from 1 to 16, comma separated",
+                    s, MAX_METERS);
             return -1;
         }
         meters[n++] = (int)v;
@@ -54,7 +54,7 @@ static int parse_meters(const char *s, int *meters, char *error, size_t size)
         if (*c == ',') c++;
         c += strspn(c, " ");
     }
-    if (n == 0) snprintf(error, size, "beats: parameter meters is empty");
+    if (n == 0) st_fail(ctx, "parameter meters is empty");
     return n ? n : -1;
 }
 
@@ -71,38 +71,34 @@ static st_dbn_config config_of(const st_params *p, int beats_per_bar)
     return c;
 }
 
-static int beats_check(const st_params *p, char *error, size_t size)
+static int beats_check(st_ctx *ctx, const st_params *p)
 {
     int meters[MAX_METERS];
-    if (parse_meters(st_str(p, "meters"), meters, error, size) < 0) return ST_ERR;
-    if (st_num(p, "min_bpm") >= st_num(p, "max_bpm")) {
-        snprintf(error, size, "beats: parameter min_bpm = %g is not below max_bpm = %g",
-                 st_num(p, "min_bpm"), st_num(p, "max_bpm"));
-        return ST_ERR;
-    }
+    if (parse_meters(ctx, st_str(p, "meters"), meters) < 0) return ST_ERR;
+    if (st_num(p, "min_bpm") >= st_num(p, "max_bpm"))
+        return st_fail(ctx, "parameter min_bpm = %g is not below max_bpm = %g",
+                       st_num(p, "min_bpm"), st_num(p, "max_bpm"));
     st_dbn_config c = config_of(p, meters[0]);
     const char *why = st_dbn_config_error(&c);
-    if (why) {
-        snprintf(error, size, "beats: %s (min_bpm = %g, max_bpm = %g, fps = %g)", why, c.min_bpm,
-                 c.max_bpm, c.fps);
-        return ST_ERR;
-    }
+    if (why)
+        return st_fail(ctx, "%s (min_bpm = %g, max_bpm = %g, fps = %g)", why, c.min_bpm, c.max_bpm,
+                       c.fps);
     return ST_OK;
 }
 
 /* An activations array (time x 2) as doubles. */
-static int array_activations(st_run *run, const st_array *arr, double **act, int64_t *n_frames)
+static int array_activations(st_ctx *ctx, const st_array *arr, double **act, int64_t *n_frames)
 {
     if (arr->n_axes != 2 || arr->shape[1] != 2)
-        return st_fail(run, "input: expected activations of shape (time, 2), got %d axes",
+        return st_fail(ctx, "input: expected activations of shape (time, 2), got %d axes",
                        arr->n_axes);
     double *a = malloc((size_t)(arr->n_elems > 0 ? arr->n_elems : 1) * sizeof *a);
-    if (!a) return st_fail(run, "out of memory");
+    if (!a) return st_fail(ctx, "out of memory");
     for (int64_t k = 0; k < arr->n_elems; k++) {
         a[k] = arr->data[k];
         if (!(a[k] >= 0 && a[k] <= 1)) {
             free(a);
-            return st_fail(run, "input: activation %g at frame %lld is outside [0, 1]",
+            return st_fail(ctx, "input: activation %g at frame %lld is outside [0, 1]",
                            arr->data[k], (long long)(k / 2));
         }
     }
@@ -111,7 +107,7 @@ static int array_activations(st_run *run, const st_array *arr, double **act, int
     return ST_OK;
 }
 
-static int beats_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const char *file = st_str(p, "activations");
@@ -119,28 +115,27 @@ static int beats_run(st_run *run, st_value *const *in, int n_in, const st_params
     int64_t n_frames = 0;
     int status;
     if (file[0])
-        status = st_activations_read(run, "activations", file, &act, &n_frames);
+        status = st_activations_read(ctx, "activations", file, &act, &n_frames);
     else if (in[0]->type == ST_ARRAY)
-        status = array_activations(run, &in[0]->u.array, &act, &n_frames);
+        status = array_activations(ctx, &in[0]->u.array, &act, &n_frames);
     else
-        return st_fail(run,
+        return st_fail(ctx,
                        "input: expected an activations array (time x 2), or give "
                        "activations = FILE; got %s",
                        st_type_name(in[0]->type));
     if (status != ST_OK) return status;
 
-    char message[256];
     int meters[MAX_METERS];
-    int n_meters = parse_meters(st_str(p, "meters"), meters, message, sizeof message);
+    int n_meters = parse_meters(ctx, st_str(p, "meters"), meters);
     st_dbn *models[MAX_METERS] = {0};
     for (int k = 0; k < n_meters && status == ST_OK; k++) {
         st_dbn_config c = config_of(p, meters[k]);
-        if (!(models[k] = st_dbn_create(&c))) status = st_fail(run, "out of memory");
+        if (!(models[k] = st_dbn_create(&c))) status = st_fail(ctx, "out of memory");
     }
     st_dbn_result r;
     if (status == ST_OK && st_dbn_decode(models, n_meters, act, n_frames, st_num(p, "threshold"),
-                                         st_int(p, "correct"), run->n_threads, &r))
-        status = st_fail(run, "out of memory (decoding %lld frames)", (long long)n_frames);
+                                         st_int(p, "correct"), ctx->n_threads, &r))
+        status = st_fail(ctx, "out of memory (decoding %lld frames)", (long long)n_frames);
     if (status == ST_OK) {
         st_value *v = st_events_new(r.n_beats);
         if (v) {
@@ -151,7 +146,7 @@ static int beats_run(st_run *run, st_value *const *in, int n_in, const st_params
             }
             *out = v;
         } else {
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
         }
         st_dbn_result_free(&r);
     }

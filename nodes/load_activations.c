@@ -10,20 +10,20 @@ static const st_param params[] = {
             "# starts a comment (madmom's RNNDownBeatProcessor output as np.savetxt writes it)"},
     {NULL}};
 
-static int load_activations_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int load_activations_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                                 st_value **out)
 {
     (void)in, (void)n_in;
     double *act;
     int64_t n_frames;
-    if (st_activations_read(run, "path", st_str(p, "path"), &act, &n_frames) != ST_OK)
+    if (st_activations_read(ctx, "path", st_str(p, "path"), &act, &n_frames) != ST_OK)
         return ST_ERR;
     int64_t shape[2] = {n_frames, 2};
     const char *axes[2] = {"time", "class"};
     st_value *v = st_array_new(2, shape, axes);
     if (!v) {
         free(act);
-        return st_fail(run, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     for (int64_t k = 0; k < 2 * n_frames; k++)
         v->u.array.data[k] = (float)act[k];

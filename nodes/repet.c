@@ -28,13 +28,11 @@ static const st_param params[] = {
             "model per channel; the period always comes from the mean power)"},
     {NULL}};
 
-static int repet_check(const st_params *p, char *error, size_t size)
+static int repet_check(st_ctx *ctx, const st_params *p)
 {
-    if (st_num(p, "period") == 0 && st_num(p, "min_period") > st_num(p, "max_period")) {
-        snprintf(error, size, "repet: parameter min_period = %g s is above max_period = %g s",
-                 st_num(p, "min_period"), st_num(p, "max_period"));
-        return ST_ERR;
-    }
+    if (st_num(p, "period") == 0 && st_num(p, "min_period") > st_num(p, "max_period"))
+        return st_fail(ctx, "parameter min_period = %g s is above max_period = %g s",
+                       st_num(p, "min_period"), st_num(p, "max_period"));
     return ST_OK;
 }
 
@@ -88,7 +86,7 @@ static void apply_range(void *ctx, int64_t begin, int64_t end)
     }
 }
 
-static int repet_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     extern const st_node_type st_node_repet;
@@ -118,7 +116,7 @@ static int repet_run(st_run *run, st_value *const *in, int n_in, const st_params
     mag = (float *)fields[1]->u.spectrum.data;
 
     /* the beat spectrum, from the power averaged over channels */
-    if (st_beat_spectrum_of_spectrum(s->data, s->n_channels, n_frames, n_bins, run->n_threads,
+    if (st_beat_spectrum_of_spectrum(s->data, s->n_channels, n_frames, n_bins, ctx->n_threads,
                                      beat))
         goto oom;
     for (int64_t l = 0; l < n_frames; l++)
@@ -134,7 +132,7 @@ static int repet_run(st_run *run, st_value *const *in, int n_in, const st_params
         int64_t hi = frames_of(max_s, s->hop_samples, s->rate_hz);
         period = st_repeating_period(beat, n_frames, lo, hi);
         if (period < 0) {
-            st_fail(run,
+            st_fail(ctx,
                     "no period to search between min_period = %g s and max_period = %g s (a "
                     "third of the %.2f s duration caps it) in %lld frames",
                     st_num(p, "min_period"), st_num(p, "max_period"), duration,
@@ -150,7 +148,7 @@ static int repet_run(st_run *run, st_value *const *in, int n_in, const st_params
     const int cutoff = st_repet_cutoff_bin(st_num(p, "high_pass_hz"), s->rate_hz, s->n_fft);
     for (int c = 0; c < n_models; c++) {
         float *m = mask + (size_t)c * plane;
-        if (st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period, run->n_threads,
+        if (st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period, ctx->n_threads,
                                   m))
             goto oom;
         st_repet_soft_mask(m, mag + (size_t)c * plane, (size_t)n_frames, n_bins, 1e-16f, cutoff);
@@ -162,12 +160,12 @@ static int repet_run(st_run *run, st_value *const *in, int n_in, const st_params
     }
 
     apply_job job = {s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data};
-    st_parallel_for(run->n_threads, s->n_channels * n_frames, apply_range, &job);
+    st_parallel_for(ctx->n_threads, s->n_channels * n_frames, apply_range, &job);
     *out = st_record_of_outputs(&st_node_repet, fields);
-    status = *out ? ST_OK : st_fail(run, "out of memory");
+    status = *out ? ST_OK : st_fail(ctx, "out of memory");
     goto done;
 oom:
-    status = st_fail(run, "out of memory for %lld frames x %d bins", (long long)n_frames, n_bins);
+    status = st_fail(ctx, "out of memory for %lld frames x %d bins", (long long)n_frames, n_bins);
 done:
     for (int i = 0; i < 5; i++)
         st_value_unref(fields[i]);

@@ -7,7 +7,6 @@
 #include <complex.h>
 #include <fftw3.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

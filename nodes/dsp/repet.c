@@ -1,11 +1,11 @@
 #include "repet.h"
+#include "fft.h"
 
 #include "../../vm/parallel.h"
 
 #include <complex.h>
 #include <fftw3.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,9 +16,9 @@
  * error, spread over all lags, would swamp them. */
 
 /* Double-precision plans are made once per size, under a lock (FFTW's
- * planner is not thread safe), with FFTW_ESTIMATE: they run once per bin. */
+ * planner is not thread safe: the one planner lock of fft.h), with FFTW_ESTIMATE: they run once per
+ * bin. */
 #define MAX_PLANS 16
-static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
     int n;
     fftw_plan forward, inverse;
@@ -28,7 +28,7 @@ static int n_plans;
 static int get_plans(int n, fftw_plan *forward, fftw_plan *inverse)
 {
     int found = 0;
-    pthread_mutex_lock(&plan_lock);
+    st_fft_planner_lock();
     for (int i = 0; i < n_plans && !found; i++)
         if (plans[i].n == n) {
             *forward = plans[i].forward;
@@ -52,7 +52,7 @@ static int get_plans(int n, fftw_plan *forward, fftw_plan *inverse)
         fftw_free(real);
         fftw_free(spec);
     }
-    pthread_mutex_unlock(&plan_lock);
+    st_fft_planner_unlock();
     return found ? 0 : -1;
 }
 

@@ -3,6 +3,8 @@
  * port of nussl takes 1.83 s). */
 #include "../../vm/graph.h"
 
+static st_config bench_config = {.n_threads = 2};
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -46,6 +48,7 @@ static double time_method(const char *method, int runs, double *method_s)
     *method_s = 1e9;
     for (int r = 0; r < runs; r++) {
         g = st_graph_new();
+        *st_graph_config(g) = bench_config;
         st_arg song_args[] = {{.name = "bars", .num = 90}, {.name = "tempo", .num = 120}};
         st_node *song = add("testsong", NULL, -1, song_args, 2);
         st_node *mix = add("mono", song, 0, NULL, 0);
@@ -71,7 +74,7 @@ static double time_method(const char *method, int runs, double *method_s)
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    st_global_config.quiet = 1;
+    bench_config.quiet = 1;
     double repet_only, repet = time_method("repet", 3, &repet_only);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
