@@ -62,33 +62,33 @@ typedef struct {
     const float *sound, *rhythm, *layout, *core; /* W, H, D, C as ntd gives them */
 } tucker;
 
-static const st_array *field_array(st_run *run, const st_value *record, const char *name,
+static const st_array *field_array(st_ctx *ctx, const st_value *record, const char *name,
                                    int n_axes)
 {
     const st_value *v = st_record_get(record, name);
     if (!v || v->type != ST_ARRAY || v->u.array.n_axes != n_axes) {
-        st_fail(run, "ntd: the model has no %d-axis array '%s' (is it ntd's record?)", n_axes,
+        st_fail(ctx, "ntd: the model has no %d-axis array '%s' (is it ntd's record?)", n_axes,
                 name);
         return NULL;
     }
     return &v->u.array;
 }
 
-static int read_tucker(st_run *run, const st_value *record, const st_array *cube, tucker *m)
+static int read_tucker(st_ctx *ctx, const st_value *record, const st_array *cube, tucker *m)
 {
-    const st_array *core = field_array(run, record, "core", 3);
-    const st_array *w = core ? field_array(run, record, "sound", 2) : NULL;
-    const st_array *h = w ? field_array(run, record, "rhythm", 2) : NULL;
-    const st_array *d = h ? field_array(run, record, "layout", 2) : NULL;
+    const st_array *core = field_array(ctx, record, "core", 3);
+    const st_array *w = core ? field_array(ctx, record, "sound", 2) : NULL;
+    const st_array *h = w ? field_array(ctx, record, "rhythm", 2) : NULL;
+    const st_array *d = h ? field_array(ctx, record, "layout", 2) : NULL;
     if (!d) return ST_ERR;
-    if (cube->n_axes != 3) return st_fail(run, "cube: not a (freq, time, bar) array");
+    if (cube->n_axes != 3) return st_fail(ctx, "cube: not a (freq, time, bar) array");
     m->n_bins = cube->shape[0], m->n_time = cube->shape[1], m->n_bars = cube->shape[2];
     m->n_cells = m->n_bins * m->n_time;
     m->rank_freq = (int)core->shape[0], m->rank_time = (int)core->shape[1],
     m->rank_bar = (int)core->shape[2];
     if (w->shape[0] != m->n_bins || w->shape[1] != m->rank_freq || h->shape[0] != m->n_time ||
         h->shape[1] != m->rank_time || d->shape[0] != m->n_bars || d->shape[1] != m->rank_bar)
-        return st_fail(run,
+        return st_fail(ctx,
                        "the model (sound %lldx%lld, rhythm %lldx%lld, layout %lldx%lld, core "
                        "%dx%dx%d) does not fit the cube (%lld x %lld x %lld)",
                        (long long)w->shape[0], (long long)w->shape[1], (long long)h->shape[0],
@@ -307,20 +307,20 @@ static void ratio_range(void *ctx, int64_t begin, int64_t end)
         j->q[i] = j->x[i] / (j->q[i] + 1e-9f);
 }
 
-static int refine(st_run *run, const float *x, int64_t n_cells, int64_t n_bars, int n_loops,
+static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, int n_loops,
                   float *lt, float *d, int iterations)
 {
     float *q = malloc((size_t)n_cells * n_bars * sizeof *q);
     float *num_l = malloc((size_t)n_cells * n_loops * sizeof *num_l);
     float *num_d = malloc((size_t)n_bars * n_loops * sizeof *num_d);
     double *sum = malloc((size_t)n_loops * sizeof *sum);
-    int status = q && num_l && num_d && sum ? ST_OK : st_fail(run, "out of memory");
+    int status = q && num_l && num_d && sum ? ST_OK : st_fail(ctx, "out of memory");
     for (int it = 0; status == ST_OK && it < iterations; it++) {
         /* D <- D * (Q^T L) / colsum(L) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_cells, (int)n_bars, n_loops, 1,
                     lt, n_loops, d, n_loops, 0, q, (int)n_bars);
         ratio_job job = {x, q, n_cells * n_bars};
-        st_parallel_for(run->n_threads, job.n, ratio_range, &job);
+        st_parallel_for(ctx->n_threads, job.n, ratio_range, &job);
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_bars, n_loops, (int)n_cells, 1,
                     q, (int)n_bars, lt, n_loops, 0, num_d, n_loops);
         for (int k = 0; k < n_loops; k++)
@@ -334,7 +334,7 @@ static int refine(st_run *run, const float *x, int64_t n_cells, int64_t n_bars, 
         /* L <- L * (Q D) / colsum(D) */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_cells, (int)n_bars, n_loops, 1,
                     lt, n_loops, d, n_loops, 0, q, (int)n_bars);
-        st_parallel_for(run->n_threads, job.n, ratio_range, &job);
+        st_parallel_for(ctx->n_threads, job.n, ratio_range, &job);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n_cells, n_loops, (int)n_bars,
                     1, q, (int)n_bars, d, n_loops, 0, num_l, n_loops);
         for (int k = 0; k < n_loops; k++)
@@ -345,7 +345,7 @@ static int refine(st_run *run, const float *x, int64_t n_cells, int64_t n_bars, 
         for (int64_t i = 0; i < n_cells; i++)
             for (int k = 0; k < n_loops; k++)
                 lt[i * n_loops + k] *= num_l[i * n_loops + k] / (float)(sum[k] + 1e-12);
-        st_progress(run, 0.2 + 0.6 * (it + 1) / iterations);
+        st_progress(ctx, 0.2 + 0.6 * (it + 1) / iterations);
     }
     free(q), free(num_l), free(num_d), free(sum);
     return status;
@@ -457,33 +457,33 @@ static void best_instance(const double *share, const float *d, const float *bar_
 
 /* ---- the node ---- */
 
-static int loops_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_array *cube = &in[1]->u.array, *grid = &in[2]->u.array;
     tucker m = {0};
-    if (read_tucker(run, in[0], cube, &m)) return ST_ERR;
+    if (read_tucker(ctx, in[0], cube, &m)) return ST_ERR;
     if (grid->n_axes != 2 || grid->shape[0] != m.n_bars || grid->shape[1] != 2)
-        return st_fail(run, "bars: cube's bars output (%lld bars x {start, end}) expected",
+        return st_fail(ctx, "bars: cube's bars output (%lld bars x {start, end}) expected",
                        (long long)m.n_bars);
     for (int64_t i = 0; i < cube->n_elems; i++)
         if (!isfinite(cube->data[i]))
-            return st_fail(run, "cube: element %lld is %g", (long long)i, cube->data[i]);
+            return st_fail(ctx, "cube: element %lld is %g", (long long)i, cube->data[i]);
     int wanted = st_int(p, "loops");
     if (wanted > m.rank_bar)
-        return st_fail(run, "loops = %d: the model has %d loop types (rank_bar); ask ntd for more",
+        return st_fail(ctx, "loops = %d: the model has %d loop types (rank_bar); ask ntd for more",
                        wanted, m.rank_bar);
     int *group = malloc((size_t)m.rank_bar * sizeof *group);
-    if (!group) return st_fail(run, "out of memory");
+    if (!group) return st_fail(ctx, "out of memory");
     int n_loops =
         group_by_activation(m.layout, m.n_bars, m.rank_bar, wanted, st_num(p, "join_above"), group);
     if (n_loops < 1) {
         free(group);
-        return st_fail(run, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     if (n_loops > 256) {
         free(group);
-        return st_fail(run, "%d loop types: at most 256", n_loops);
+        return st_fail(ctx, "%d loop types: at most 256", n_loops);
     }
     purified pure = {0};
     const int do_purify = st_int(p, "purify") || n_loops < m.rank_bar;
@@ -491,20 +491,20 @@ static int loops_run(st_run *run, st_value *const *in, int n_in, const st_params
     float *lt = malloc((size_t)m.n_cells * n_loops * sizeof *lt);
     float *d = malloc((size_t)m.n_bars * n_loops * sizeof *d);
     double *share = malloc((size_t)m.n_bars * n_loops * sizeof *share);
-    int status = lt && d && share ? ST_OK : st_fail(run, "out of memory");
+    int status = lt && d && share ? ST_OK : st_fail(ctx, "out of memory");
     if (status == ST_OK && do_purify) {
         if (purify(&m, group, n_loops, st_int(p, "purify_iterations"), st_num(p, "sparsity"),
                    &pure))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     }
-    st_progress(run, 0.1);
+    st_progress(ctx, 0.1);
     if (status == ST_OK) {
         if (templates(&m, do_purify ? pure.core : m.core, n_loops, lt))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
         memcpy(d, do_purify ? pure.layout : m.layout, (size_t)m.n_bars * n_loops * sizeof *d);
     }
     if (status == ST_OK && st_int(p, "refine") > 0)
-        status = refine(run, cube->data, m.n_cells, m.n_bars, n_loops, lt, d, st_int(p, "refine"));
+        status = refine(ctx, cube->data, m.n_cells, m.n_bars, n_loops, lt, d, st_int(p, "refine"));
     /* each loop's activation peaks at 1; its template carries the level */
     for (int k = 0; status == ST_OK && k < n_loops; k++) {
         float top = 0;
@@ -530,7 +530,7 @@ static int loops_run(st_run *run, st_value *const *in, int n_in, const st_params
         instance = st_array_new(2, inst_shape, inst_axes);
         tiles = st_array_new(3, tile_shape, tile_axes);
         if (!masks || !activation || !share_v || !instance || !tiles)
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     }
     if (status == ST_OK) {
         mask_job job = {cube->data,
@@ -542,8 +542,8 @@ static int loops_run(st_run *run, st_value *const *in, int n_in, const st_params
                         n_loops,
                         st_choice(p, "mask") == 0,
                         (float)st_num(p, "power")};
-        st_parallel_for(run->n_threads, m.n_cells * m.n_bars, mask_range, &job);
-        st_progress(run, 0.9);
+        st_parallel_for(ctx->n_threads, m.n_cells * m.n_bars, mask_range, &job);
+        st_progress(ctx, 0.9);
         shares(cube->data, lt, d, m.n_cells, m.n_bars, n_loops, share);
         for (int64_t i = 0; i < m.n_bars * n_loops; i++) {
             activation->u.array.data[i] = d[i];
@@ -557,7 +557,7 @@ static int loops_run(st_run *run, st_value *const *in, int n_in, const st_params
         }
         st_value *fields[5] = {masks, activation, share_v, instance, tiles};
         if (!(*out = st_record_of_outputs(&st_node_loops, fields)))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     }
     st_value_unref(masks), st_value_unref(activation), st_value_unref(share_v);
     st_value_unref(instance), st_value_unref(tiles);

@@ -40,7 +40,7 @@ static const st_param params[] = {
 
 /* The factors handed in after V: a record with fields W and H (an nmf
  * result), or arrays told apart by where their "rank" axis is. */
-static int find_factors(st_run *run, st_value *const *in, int n_in, const st_array **w,
+static int find_factors(st_ctx *ctx, st_value *const *in, int n_in, const st_array **w,
                         const st_array **h)
 {
     *w = *h = NULL;
@@ -48,18 +48,18 @@ static int find_factors(st_run *run, st_value *const *in, int n_in, const st_arr
         if (in[i]->type == ST_RECORD) {
             const st_value *fw = st_record_get(in[i], "W"), *fh = st_record_get(in[i], "H");
             if (!fw || !fh || fw->type != ST_ARRAY || fh->type != ST_ARRAY)
-                return st_fail(run, "input %d is a record without arrays W and H", i + 1);
+                return st_fail(ctx, "input %d is a record without arrays W and H", i + 1);
             *w = &fw->u.array, *h = &fh->u.array;
             continue;
         }
         if (in[i]->type != ST_ARRAY)
-            return st_fail(run, "input %d is a %s, not an array or an nmf result", i + 1,
+            return st_fail(ctx, "input %d is a %s, not an array or an nmf result", i + 1,
                            st_type_name(in[i]->type));
         const st_array *a = &in[i]->u.array;
-        int is_h = strcmp(a->axis[a->n_axes - 1], "rank") == 0 ||
-                   (strcmp(a->axis[0], "rank") != 0 && *w);
+        int is_h =
+            strcmp(a->axis[a->n_axes - 1], "rank") == 0 || (strcmp(a->axis[0], "rank") != 0 && *w);
         if (is_h ? *h != NULL : *w != NULL)
-            return st_fail(run, "input %d: %s given twice", i + 1, is_h ? "H" : "W");
+            return st_fail(ctx, "input %d: %s given twice", i + 1, is_h ? "H" : "W");
         if (is_h)
             *h = a;
         else
@@ -69,14 +69,14 @@ static int find_factors(st_run *run, st_value *const *in, int n_in, const st_arr
 }
 
 typedef struct {
-    st_run *run;
+    st_ctx *ctx;
 } progress_ctx;
 
 static void on_progress(void *data, int iteration, int max_iter, double divergence)
 {
     (void)divergence;
     progress_ctx *pc = data;
-    st_progress(pc->run, (double)iteration / max_iter);
+    st_progress(pc->ctx, (double)iteration / max_iter);
 }
 
 static st_value *curve_array(const st_nmf_result *r, int which)
@@ -91,43 +91,41 @@ static st_value *curve_array(const st_nmf_result *r, int which)
 
 extern const st_node_type st_node_nmf;
 
-static int nmf_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int nmf_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     if (in[0]->type != ST_ARRAY)
-        return st_fail(run, "input V is a %s; give an array (magnitude or power of a spectrum)",
+        return st_fail(ctx, "input V is a %s; give an array (magnitude or power of a spectrum)",
                        st_type_name(in[0]->type));
     const st_array *v = &in[0]->u.array;
     if (v->n_axes < 2 || v->n_axes > 3)
-        return st_fail(run, "V has %d axes; give (time, freq) or (channel, time, freq)",
-                       v->n_axes);
+        return st_fail(ctx, "V has %d axes; give (time, freq) or (channel, time, freq)", v->n_axes);
     const int F = (int)v->shape[v->n_axes - 1];
     const int64_t T = v->shape[v->n_axes - 2], C = v->n_axes == 3 ? v->shape[0] : 1;
     const int64_t N = C * T;
     const st_array *gw, *gh;
-    if (find_factors(run, in, n_in, &gw, &gh)) return ST_ERR;
+    if (find_factors(ctx, in, n_in, &gw, &gh)) return ST_ERR;
     const int fixed = st_choice(p, "fixed"); /* 0 none, 1 W, 2 H */
     const char *init = st_str(p, "init");
     const double beta = st_num(p, "beta"), floor_v = st_num(p, "floor");
     int K = st_int(p, "rank");
-    if (fixed == 1 && !gw) return st_fail(run, "fixed = \"W\" needs W as an input");
-    if (fixed == 2 && !gh) return st_fail(run, "fixed = \"H\" needs H as an input");
+    if (fixed == 1 && !gw) return st_fail(ctx, "fixed = \"W\" needs W as an input");
+    if (fixed == 2 && !gh) return st_fail(ctx, "fixed = \"H\" needs H as an input");
     if (strcmp(init, "given") == 0 && !fixed && (!gw || !gh))
-        return st_fail(run, "init = \"given\" needs W and H as inputs");
+        return st_fail(ctx, "init = \"given\" needs W and H as inputs");
     if (gw) {
         if (gw->n_axes != 2 || gw->shape[1] != F)
-            return st_fail(run, "W must be (rank, freq) with %d bins, as V", F);
+            return st_fail(ctx, "W must be (rank, freq) with %d bins, as V", F);
         K = (int)gw->shape[0];
     }
     if (gh) {
         if (gh->n_elems % (N ? N : 1) != 0 || gh->shape[gh->n_axes - 1] * N != gh->n_elems)
-            return st_fail(run, "H must be (channel, time, rank) with %lld frames, as V",
+            return st_fail(ctx, "H must be (channel, time, rank) with %lld frames, as V",
                            (long long)N);
         int kh = (int)gh->shape[gh->n_axes - 1];
-        if (gw && kh != K)
-            return st_fail(run, "W has rank %d, H rank %d", K, kh);
+        if (gw && kh != K) return st_fail(ctx, "W has rank %d, H rank %d", K, kh);
         K = kh;
     }
-    if (K > 1024) return st_fail(run, "rank %d: at most 1024", K);
+    if (K > 1024) return st_fail(ctx, "rank %d: at most 1024", K);
 
     /* V as F x N column-major: the array itself, or a copy raised by floor */
     float *v_own = NULL;
@@ -140,15 +138,14 @@ static int nmf_run(st_run *run, st_value *const *in, int n_in, const st_params *
         has_zero |= x == 0;
         negative |= !(x >= 0);
     }
-    if (negative) return st_fail(run, "V has negative or NaN entries; NMF needs V >= 0");
-    if (sum == 0) return st_fail(run, "V is all zeros");
+    if (negative) return st_fail(ctx, "V has negative or NaN entries; NMF needs V >= 0");
+    if (sum == 0) return st_fail(ctx, "V is all zeros");
     if (beta <= 0 && has_zero)
-        return st_fail(run, "beta = %g needs V > 0 but V holds zeros: set floor (e.g. 1e-6)",
-                       beta);
+        return st_fail(ctx, "beta = %g needs V > 0 but V holds zeros: set floor (e.g. 1e-6)", beta);
     const double mean = sum / (double)v->n_elems;
     if (floor_v > 0) {
         if (!(v_own = malloc((size_t)v->n_elems * sizeof *v_own)))
-            return st_fail(run, "out of memory");
+            return st_fail(ctx, "out of memory");
         for (int64_t i = 0; i < v->n_elems; i++)
             v_own[i] = v->data[i] + (float)floor_v;
         V = v_own;
@@ -161,7 +158,7 @@ static int nmf_run(st_run *run, st_value *const *in, int n_in, const st_params *
     st_value *hv = v->n_axes == 3 ? st_array_new(3, h_shape, h_axes3)
                                   : st_array_new(2, h_shape + 1, h_axes3 + 1);
     st_value *curve = NULL, *iters = NULL;
-    int status = wv && hv ? ST_OK : st_fail(run, "out of memory");
+    int status = wv && hv ? ST_OK : st_fail(ctx, "out of memory");
     float *W = wv ? wv->u.array.data : NULL, *H = hv ? hv->u.array.data : NULL;
     const uint64_t seed = (uint64_t)st_int(p, "seed");
     if (status == ST_OK) {
@@ -175,10 +172,10 @@ static int nmf_run(st_run *run, st_value *const *in, int n_in, const st_params *
                 for (size_t i = 0; i < (size_t)K * (fixed == 1 ? N : F); i++)
                     free_factor[i] = start;
         } else if (strcmp(init, "given") != 0) {
-            int use_random = strcmp(init, "random") == 0 ||
-                             (strcmp(init, "auto") == 0 && K > (F < N ? F : N));
+            int use_random =
+                strcmp(init, "random") == 0 || (strcmp(init, "auto") == 0 && K > (F < N ? F : N));
             if (!use_random && K > (F < N ? F : N)) {
-                status = st_fail(run, "init = \"%s\" needs rank <= min(bins, frames) = %lld", init,
+                status = st_fail(ctx, "init = \"%s\" needs rank <= min(bins, frames) = %lld", init,
                                  (long long)(F < N ? F : N));
             } else if (use_random) {
                 /* sklearn: avg * |N(0, 1)|, H drawn first */
@@ -188,8 +185,8 @@ static int nmf_run(st_run *run, st_value *const *in, int n_in, const st_params *
                 for (size_t i = 0; i < (size_t)K * F; i++)
                     W[i] = (float)fabs(start * st_gaussian(&state));
             } else if (st_nndsvd(V, F, N, K, strcmp(init, "nndsvd") == 0 ? ST_NNDSVD : ST_NNDSVDA,
-                                 seed, run->n_threads, W, H)) {
-                status = st_fail(run, "the SVD of V failed (out of memory or not finite)");
+                                 seed, ctx->n_threads, W, H)) {
+                status = st_fail(ctx, "the SVD of V failed (out of memory or not finite)");
             }
         }
     }
@@ -198,7 +195,7 @@ static int nmf_run(st_run *run, st_value *const *in, int n_in, const st_params *
         const double alpha_w = st_num(p, "alpha_W"),
                      alpha_h = st_num(p, "alpha_H") < 0 ? alpha_w : st_num(p, "alpha_H"),
                      l1 = st_num(p, "l1_ratio");
-        progress_ctx pc = {run};
+        progress_ctx pc = {ctx};
         st_nmf_options o = {.beta = beta,
                             .max_iter = st_int(p, "iterations"),
                             .tol = st_num(p, "tol"),
@@ -208,16 +205,16 @@ static int nmf_run(st_run *run, st_value *const *in, int n_in, const st_params *
                             .l2_H = (double)F * alpha_h * (1 - l1),
                             .update_W = fixed != 1,
                             .update_H = fixed != 2,
-                            .n_threads = run->n_threads,
+                            .n_threads = ctx->n_threads,
                             .progress = on_progress,
                             .progress_data = &pc};
-        if (st_nmf_fit(V, F, N, W, H, K, &o, &r)) status = st_fail(run, "out of memory");
+        if (st_nmf_fit(V, F, N, W, H, K, &o, &r)) status = st_fail(ctx, "out of memory");
     }
     if (status == ST_OK) {
         curve = curve_array(&r, 0), iters = curve_array(&r, 1);
         st_value *fields[4] = {wv, hv, curve, iters};
         if (!curve || !iters || !(*out = st_record_of_outputs(&st_node_nmf, fields)))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     }
     free(r.curve), free(r.curve_iter), free(v_own);
     st_value_unref(wv), st_value_unref(hv), st_value_unref(curve), st_value_unref(iters);

@@ -41,14 +41,14 @@ static void colour(double v, unsigned char *rgb)
         rgb[c] = (unsigned char)lround(stops[i][c] + f * (stops[i + 1][c] - stops[i][c]));
 }
 
-static int picture_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int picture_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                        st_value **out)
 {
     (void)n_in;
     const st_array *a = &in[0]->u.array;
     const char *path = st_str(p, "path");
     if (a->n_axes != 2 && a->n_axes != 3)
-        return st_fail(run,
+        return st_fail(ctx,
                        "a picture of a %d-axis array: give 2 axes (rows, columns) or 3 "
                        "(tiles, rows, columns)",
                        a->n_axes);
@@ -59,17 +59,17 @@ static int picture_run(st_run *run, st_value *const *in, int n_in, const st_para
     const int64_t rows =
         st_int(p, "rows") && st_int(p, "rows") < src_rows ? st_int(p, "rows") : src_rows;
     const int cw = st_int(p, "cell_width"), ch = st_int(p, "cell_height"), gap = st_int(p, "gap");
-    if (src_rows < 1 || cols < 1) return st_fail(run, "nothing to draw: the array is empty");
+    if (src_rows < 1 || cols < 1) return st_fail(ctx, "nothing to draw: the array is empty");
     const int64_t width = n_tiles * cols * cw + (n_tiles - 1) * gap, height = rows * ch;
     if (width > 32768 || height > 32768)
-        return st_fail(run, "the picture would be %lld x %lld pixels; use rows or smaller cells",
+        return st_fail(ctx, "the picture would be %lld x %lld pixels; use rows or smaller cells",
                        (long long)width, (long long)height);
     /* the values shown: rows averaged, then scaled to 0..1 over the whole array */
     double *v = malloc((size_t)(n_tiles * rows * cols) * sizeof *v);
     unsigned char *pixels = calloc((size_t)(width * height * 3), 1);
     if (!v || !pixels) {
         free(v), free(pixels);
-        return st_fail(run, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     double top = 0;
     for (int64_t t = 0; t < n_tiles; t++)
@@ -108,10 +108,10 @@ static int picture_run(st_run *run, st_value *const *in, int n_in, const st_para
     char tmp[4096];
     int status = ST_OK;
     if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        status = st_fail(run, "path too long: '%.60s...'", path);
+        status = st_fail(ctx, "path too long: '%.60s...'", path);
     FILE *f = status == ST_OK ? fopen(tmp, "wb") : NULL;
     if (status == ST_OK && !f)
-        status = st_fail(run, "cannot write '%s': %s", path, strerror(errno));
+        status = st_fail(ctx, "cannot write '%s': %s", path, strerror(errno));
     if (f) {
         png_image image;
         memset(&image, 0, sizeof image);
@@ -120,12 +120,12 @@ static int picture_run(st_run *run, st_value *const *in, int n_in, const st_para
         image.height = (png_uint_32)height;
         image.format = PNG_FORMAT_RGB;
         if (!png_image_write_to_stdio(&image, f, 0, pixels, 0, NULL))
-            status = st_fail(run, "cannot write '%s': libpng: %s", path, image.message);
+            status = st_fail(ctx, "cannot write '%s': libpng: %s", path, image.message);
         if (fclose(f) != 0 && status == ST_OK)
-            status = st_fail(run, "cannot finish '%s': %s", path, strerror(errno));
+            status = st_fail(ctx, "cannot finish '%s': %s", path, strerror(errno));
         if (status == ST_OK && rename(tmp, path) != 0)
             status =
-                st_fail(run, "cannot move the finished file into '%s': %s", path, strerror(errno));
+                st_fail(ctx, "cannot move the finished file into '%s': %s", path, strerror(errno));
         if (status != ST_OK) unlink(tmp);
     }
     free(pixels);

@@ -6,6 +6,8 @@
 #include "../../nodes/dsp/nndsvd.h"
 #include "../../vm/graph.h"
 
+static st_config bench_config = {.n_threads = 2};
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,8 +72,9 @@ static double time_fit(const float *V, int F, int64_t N, const float *w0, const 
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    st_global_config.quiet = 1;
+    bench_config.quiet = 1;
     g = st_graph_new();
+    *st_graph_config(g) = bench_config;
     st_arg song_args[] = {{.name = "bars", .num = 90}, {.name = "tempo", .num = 120}}; /* 180 s */
     st_node *song = add("testsong", NULL, -1, song_args, 2);
     st_node *mix = add("mono", song, 0, NULL, 0);
