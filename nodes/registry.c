@@ -44,7 +44,9 @@
     X(repet) \
     X(nmf) \
     X(picture) \
-    X(loops)
+    X(loops) \
+    X(nmf_group) \
+    X(rpca)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

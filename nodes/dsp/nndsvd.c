@@ -47,11 +47,19 @@ static int orthonormalise(float *a, int m, int n)
 int st_randomized_svd(const float *V, int n_rows, int64_t n_cols, int rank, uint64_t seed,
                       int n_threads, float *U, float *S, float *Vt)
 {
+    const int min_side = n_rows < n_cols ? n_rows : (int)n_cols;
+    return st_randomized_svd_with(V, n_rows, n_cols, rank, 10, rank < 0.1 * min_side ? 7 : 4, seed,
+                                  n_threads, U, S, Vt);
+}
+
+int st_randomized_svd_with(const float *V, int n_rows, int64_t n_cols, int rank, int n_over,
+                           int n_power, uint64_t seed, int n_threads, float *U, float *S, float *Vt)
+{
     const int F = n_rows, N = (int)n_cols;
     const int min_side = F < N ? F : N;
     if (rank < 1 || rank > min_side) return -1;
-    int L = rank + 10 > min_side ? min_side : rank + 10;
-    const int n_iter = rank < 0.1 * min_side ? 7 : 4;
+    int L = rank + n_over > min_side ? min_side : rank + n_over;
+    const int n_iter = n_power;
     float *y = malloc((size_t)F * L * sizeof *y); /* F x L: the range of V */
     float *z = malloc((size_t)N * L * sizeof *z); /* N x L: the range of V^T */
     float *b = malloc((size_t)L * N * sizeof *b); /* L x N: Q^T V */

@@ -21,6 +21,10 @@
 /* U: n_rows x rank, S: rank, Vt: rank x n_cols (ld rank). Returns 0 or -1. */
 int st_randomized_svd(const float *V, int n_rows, int64_t n_cols, int rank, uint64_t seed,
                       int n_threads, float *U, float *S, float *Vt);
+/* The same with n_power power iterations and n_over extra columns. */
+int st_randomized_svd_with(const float *V, int n_rows, int64_t n_cols, int rank, int n_over,
+                           int n_power, uint64_t seed, int n_threads, float *U, float *S,
+                           float *Vt);
 
 enum { ST_NNDSVD = 0, ST_NNDSVDA = 1 };
 

@@ -6,6 +6,7 @@
 
 #include "../../nodes/dsp/nmf.h"
 #include "../../nodes/dsp/nndsvd.h"
+#include "../../nodes/dsp/rpca.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -205,8 +206,48 @@ static void nndsvda_case(const char *dir, fixture *fx)
     free(text);
 }
 
+/* Robust PCA recovers a planted low-rank matrix and sparse spikes (Candes
+ * et al.'s setting: rank 5, 5 % of the entries corrupted). */
+static void rpca_case(void)
+{
+    enum { M_ROWS = 200, M_COLS = 300, RANK = 5 };
+    float *a = malloc(sizeof(float) * M_ROWS * RANK), *b = malloc(sizeof(float) * RANK * M_COLS);
+    float *l0 = malloc(sizeof(float) * M_ROWS * M_COLS),
+          *s0 = calloc(M_ROWS * M_COLS, sizeof(float));
+    float *m = malloc(sizeof(float) * M_ROWS * M_COLS),
+          *l = malloc(sizeof(float) * M_ROWS * M_COLS);
+    float *sp = malloc(sizeof(float) * M_ROWS * M_COLS);
+    uint64_t state = 7;
+    for (int i = 0; i < M_ROWS * RANK; i++)
+        a[i] = (float)st_gaussian(&state);
+    for (int i = 0; i < RANK * M_COLS; i++)
+        b[i] = (float)st_gaussian(&state);
+    for (int j = 0; j < M_COLS; j++)
+        for (int i = 0; i < M_ROWS; i++) {
+            double x = 0;
+            for (int k = 0; k < RANK; k++)
+                x += (double)a[k * M_ROWS + i] * b[j * RANK + k];
+            l0[j * M_ROWS + i] = (float)x;
+        }
+    for (int i = 0; i < M_ROWS * M_COLS; i++) {
+        if (st_gaussian(&state) > 1.645) s0[i] = (float)(10 * st_gaussian(&state)); /* 5 % */
+        m[i] = l0[i] + s0[i];
+    }
+    st_rpca_options o = {.max_iter = 100, .tol = 1e-7, .n_threads = 2};
+    st_rpca_result r;
+    int status = st_rpca(m, M_ROWS, M_COLS, l, sp, &o, &r);
+    double dl = rel_dist(l, l0, M_ROWS * M_COLS), ds = rel_dist(sp, s0, M_ROWS * M_COLS);
+    printf("# rpca: %d iterations, rank %d, residual %.1e; L %.1e, S %.1e relative\n", r.n_iter,
+           r.rank, r.error, dl, ds);
+    CHECK("rpca recovers a planted low-rank matrix", status == 0 && dl < 1e-3 && r.rank == RANK,
+          "status %d, L %.3e, rank %d", status, dl, r.rank);
+    CHECK("rpca recovers the sparse spikes", status == 0 && ds < 1e-3, "S %.3e", ds);
+    free(a), free(b), free(l0), free(s0), free(m), free(l), free(sp);
+}
+
 void test_nmf(void)
 {
+    rpca_case();
     const char *root = getenv("STRATA_CORPUS");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/conformance/sklearn_nmf", root ? root : "../shared/corpus");

@@ -1,0 +1,257 @@
+#include "nmf_cluster.h"
+
+#include "nndsvd.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_MELS 128
+
+/* Slaney's mel scale (librosa's default, htk=False): linear to 1 kHz, then logarithmic. */
+static double hz_to_mel(double hz)
+{
+    const double f_sp = 200.0 / 3, min_log_hz = 1000, min_log_mel = min_log_hz / f_sp;
+    const double logstep = log(6.4) / 27;
+    return hz < min_log_hz ? hz / f_sp : min_log_mel + log(hz / min_log_hz) / logstep;
+}
+
+static double mel_to_hz(double mel)
+{
+    const double f_sp = 200.0 / 3, min_log_hz = 1000, min_log_mel = min_log_hz / f_sp;
+    const double logstep = log(6.4) / 27;
+    return mel < min_log_mel ? mel * f_sp : min_log_hz * exp(logstep * (mel - min_log_mel));
+}
+
+void st_template_mfcc(const float *W, int rank, int n_bins, double rate_hz, int n_mfcc, double *out)
+{
+    double edges[N_MELS + 2], mel_energy[N_MELS];
+    const double top = hz_to_mel(rate_hz / 2);
+    for (int i = 0; i < N_MELS + 2; i++)
+        edges[i] = mel_to_hz(top * i / (N_MELS + 1));
+    for (int k = 0; k < rank; k++) {
+        const float *w = W + (size_t)k * n_bins;
+        double total = 0, peak_db = -INFINITY;
+        for (int f = 0; f < n_bins; f++)
+            total += w[f];
+        if (total <= 0) total = 1;
+        for (int m = 0; m < N_MELS; m++) {
+            const double lo = edges[m], mid = edges[m + 1], hi = edges[m + 2];
+            const double norm = 2.0 / (hi - lo);
+            double e = 0;
+            for (int f = 0; f < n_bins; f++) {
+                double hz = rate_hz / 2 * f / (n_bins - 1);
+                double weight = fmin((hz - lo) / (mid - lo), (hi - hz) / (hi - mid));
+                if (weight > 0) {
+                    double a = w[f] / total;
+                    e += norm * weight * a * a;
+                }
+            }
+            mel_energy[m] = 10 * log10(fmax(e, 1e-10));
+            if (mel_energy[m] > peak_db) peak_db = mel_energy[m];
+        }
+        for (int m = 0; m < N_MELS; m++)
+            mel_energy[m] = fmax(mel_energy[m], peak_db - 80);
+        for (int c = 1; c <= n_mfcc; c++) {
+            double s = 0;
+            for (int m = 0; m < N_MELS; m++)
+                s += mel_energy[m] * cos(M_PI * c * (2 * m + 1) / (2.0 * N_MELS));
+            out[(size_t)k * n_mfcc + c - 1] = s * sqrt(2.0 / N_MELS);
+        }
+    }
+}
+
+void st_activation_features(const float *H, int rank, int64_t n_cols, int smooth_frames,
+                            double *out)
+{
+    if (smooth_frames < 1) smooth_frames = 1;
+    for (int k = 0; k < rank; k++) {
+        double *row = out + (size_t)k * n_cols, mean = 0, window = 0;
+        for (int64_t j = 0; j < n_cols; j++)
+            mean += H[(size_t)j * rank + k];
+        mean = mean / (double)n_cols + DBL_MIN;
+        /* a centred moving average (sums of a sliding window) */
+        const int half = smooth_frames / 2;
+        for (int64_t j = -half; j < n_cols + half; j++) {
+            int64_t in = j + half, outgoing = j - half - 1;
+            if (in < n_cols) window += H[(size_t)in * rank + k];
+            if (outgoing >= 0 && outgoing < n_cols) window -= H[(size_t)outgoing * rank + k];
+            if (j >= 0 && j < n_cols) {
+                int64_t first = j - half < 0 ? 0 : j - half;
+                int64_t last = j + half >= n_cols ? n_cols - 1 : j + half;
+                row[j] = log1p(fmax(window, 0) / (double)(last - first + 1) / mean);
+            }
+        }
+        double centre = 0, norm = 0;
+        for (int64_t j = 0; j < n_cols; j++)
+            centre += row[j];
+        centre /= (double)n_cols;
+        for (int64_t j = 0; j < n_cols; j++) {
+            row[j] -= centre;
+            norm += row[j] * row[j];
+        }
+        norm = norm > 0 ? 1 / sqrt(norm) : 0;
+        for (int64_t j = 0; j < n_cols; j++)
+            row[j] *= norm;
+    }
+}
+
+static int64_t envelope_step(int smooth_frames)
+{
+    return smooth_frames > 2 ? smooth_frames / 2 : 1;
+}
+
+int64_t st_soft_features_size(int n_mels, int64_t n_cols, int smooth_frames)
+{
+    int64_t step = envelope_step(smooth_frames);
+    return n_mels + (n_cols + step - 1) / step;
+}
+
+void st_soft_features(const float *W, const float *H, int rank, int n_bins, int64_t n_cols,
+                      double rate_hz, int n_mels, int smooth_frames, double weight, float *out)
+{
+    const int64_t n_feat = st_soft_features_size(n_mels, n_cols, smooth_frames);
+    const int64_t step = envelope_step(smooth_frames), half = smooth_frames / 2;
+    double *edges = malloc(sizeof(double) * (size_t)(n_mels + 2));
+    if (!edges) return;
+    const double top = hz_to_mel(rate_hz / 2);
+    for (int i = 0; i < n_mels + 2; i++)
+        edges[i] = mel_to_hz(top * i / (n_mels + 1));
+    for (int k = 0; k < rank; k++) {
+        float *f = out + (size_t)k * n_feat;
+        const float *w = W + (size_t)k * n_bins;
+        double total = 0;
+        for (int m = 0; m < n_mels; m++) {
+            const double lo = edges[m], mid = edges[m + 1], hi = edges[m + 2];
+            double e = 0;
+            for (int b = 0; b < n_bins; b++) {
+                double hz = rate_hz / 2 * b / (n_bins - 1);
+                double weight_b = fmin((hz - lo) / (mid - lo), (hi - hz) / (hi - mid));
+                if (weight_b > 0) e += 2.0 / (hi - lo) * weight_b * w[b] * w[b];
+            }
+            f[m] = (float)e;
+            total += e;
+        }
+        for (int m = 0; m < n_mels; m++)
+            f[m] = total > 0 ? (float)(f[m] / total) : 0;
+        total = 0;
+        for (int64_t j = 0, o = n_mels; j < n_cols; j += step, o++) {
+            double s = 0;
+            int64_t first = j - half < 0 ? 0 : j - half,
+                    last = j + half >= n_cols ? n_cols - 1 : j + half;
+            for (int64_t i = first; i <= last; i++)
+                s += H[(size_t)i * rank + k];
+            f[o] = (float)(s / (double)(last - first + 1));
+            total += f[o];
+        }
+        for (int64_t o = n_mels; o < n_feat; o++)
+            f[o] = total > 0 ? (float)(weight * f[o] / total) : 0;
+    }
+    free(edges);
+}
+
+static double dist2(const double *a, const double *b, int dim)
+{
+    double s = 0;
+    for (int d = 0; d < dim; d++)
+        s += (a[d] - b[d]) * (a[d] - b[d]);
+    return s;
+}
+
+static double uniform(uint64_t *state)
+{
+    /* the Box-Muller generator's own stream is enough for picking starts */
+    double g = st_gaussian(state);
+    return 0.5 * (1 + erf(g / sqrt(2.0)));
+}
+
+/* One k-means run; returns its inertia. */
+static double kmeans_once(const double *x, int n, int dim, int k, uint64_t *state, double *centre,
+                          double *nearest, int *label, int *count)
+{
+    /* k-means++: each next start drawn with probability proportional to its squared distance */
+    int first = (int)(uniform(state) * n);
+    memcpy(centre, x + (size_t)(first < n ? first : n - 1) * dim, sizeof(double) * dim);
+    for (int i = 0; i < n; i++)
+        nearest[i] = dist2(x + (size_t)i * dim, centre, dim);
+    for (int c = 1; c < k; c++) {
+        double total = 0;
+        for (int i = 0; i < n; i++)
+            total += nearest[i];
+        double pick = uniform(state) * total;
+        int chosen = n - 1;
+        for (int i = 0; i < n; i++) {
+            pick -= nearest[i];
+            if (pick <= 0) {
+                chosen = i;
+                break;
+            }
+        }
+        memcpy(centre + (size_t)c * dim, x + (size_t)chosen * dim, sizeof(double) * dim);
+        for (int i = 0; i < n; i++)
+            nearest[i] =
+                fmin(nearest[i], dist2(x + (size_t)i * dim, centre + (size_t)c * dim, dim));
+    }
+    double inertia = INFINITY;
+    for (int iter = 0; iter < 300; iter++) {
+        int moved = 0;
+        inertia = 0;
+        for (int i = 0; i < n; i++) {
+            int best = 0;
+            double bd = INFINITY;
+            for (int c = 0; c < k; c++) {
+                double d = dist2(x + (size_t)i * dim, centre + (size_t)c * dim, dim);
+                if (d < bd) bd = d, best = c;
+            }
+            moved |= iter == 0 || label[i] != best;
+            label[i] = best;
+            nearest[i] = bd;
+            inertia += bd;
+        }
+        /* an empty cluster takes the point farthest from its own centre */
+        memset(count, 0, sizeof(int) * k);
+        for (int i = 0; i < n; i++)
+            count[label[i]]++;
+        for (int c = 0; c < k; c++) {
+            if (count[c] > 0) continue;
+            int far = -1;
+            for (int i = 0; i < n; i++)
+                if (count[label[i]] > 1 && (far < 0 || nearest[i] > nearest[far])) far = i;
+            if (far < 0) break;
+            count[label[far]]--, count[c]++;
+            label[far] = c;
+            nearest[far] = 0;
+            moved = 1;
+        }
+        if (!moved) break;
+        memset(centre, 0, sizeof(double) * k * dim);
+        for (int i = 0; i < n; i++)
+            for (int d = 0; d < dim; d++)
+                centre[(size_t)label[i] * dim + d] += x[(size_t)i * dim + d];
+        for (int c = 0; c < k; c++)
+            for (int d = 0; d < dim; d++)
+                centre[(size_t)c * dim + d] /= count[c] ? count[c] : 1;
+    }
+    return inertia;
+}
+
+int st_kmeans(const double *x, int n, int dim, int k, int n_init, uint64_t seed, int *labels)
+{
+    if (k > n) k = n;
+    double *centre = malloc(sizeof(double) * (size_t)k * dim);
+    double *nearest = malloc(sizeof(double) * (size_t)n);
+    int *label = malloc(sizeof(int) * (size_t)n), *count = malloc(sizeof(int) * (size_t)k);
+    int status = centre && nearest && label && count ? 0 : -1;
+    uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 12345;
+    double best = INFINITY;
+    for (int run = 0; status == 0 && run < n_init; run++) {
+        double inertia = kmeans_once(x, n, dim, k, &state, centre, nearest, label, count);
+        if (inertia < best) {
+            best = inertia;
+            memcpy(labels, label, sizeof(int) * (size_t)n);
+        }
+    }
+    free(centre), free(nearest), free(label), free(count);
+    return status;
+}
