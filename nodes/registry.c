@@ -46,7 +46,8 @@
     X(picture) \
     X(loops) \
     X(nmf_group) \
-    X(rpca)
+    X(rpca) \
+    X(nmf_filter)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;
