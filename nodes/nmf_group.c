@@ -31,6 +31,9 @@ static const st_param params[] = {
      .doc = "timbre features: MFCCs 1..n_mfcc of each template"},
     {"rate", ST_P_NUMBER, .def = 44100, .min = 1000, .max = 1e6,
      .doc = "sample rate of the spectrogram (for the mel scale)"},
+    {"descriptors", ST_P_NUMBER, .def = 0, .min = 0, .max = 100,
+     .doc = "timbre and joint: weight of three descriptors (spectral flatness, centroid, "
+            "activation transience) beside the MFCCs"},
     {"weight", ST_P_NUMBER, .def = 1, .min = 0, .max = 100,
      .doc = "joint: weight of the activation features against the timbre features"},
     {"seed", ST_P_INT, .def = 0, .min = 0, .max = 2147483647, .doc = "seed of k-means' starts"},
@@ -111,7 +114,9 @@ static int blind_groups(st_run *run, const st_params *p, const float *W, const f
     const int method = st_choice(p, "method"); /* 0 timbre, 1 activation, 2 joint */
     const int n_mfcc = method != 1 ? st_int(p, "n_mfcc") : 0;
     const int64_t n_act = method != 0 ? n_cols : 0;
-    const int64_t dim = n_mfcc + n_act;
+    const int n_desc = method != 1 && st_num(p, "descriptors") > 0 ? 3 : 0;
+    const int64_t dim = n_mfcc + n_desc + n_act;
+    double desc[3 * 1024];
     double *timbre = malloc(sizeof(double) * (size_t)rank * (n_mfcc ? n_mfcc : 1));
     double *act = malloc(sizeof(double) * (size_t)rank * (n_act ? n_act : 1));
     double *x = malloc(sizeof(double) * (size_t)rank * dim);
@@ -124,6 +129,11 @@ static int blind_groups(st_run *run, const st_params *p, const float *W, const f
         standardise(timbre, rank, n_mfcc);
     }
     if (n_act) st_activation_features(H, rank, n_cols, st_int(p, "smooth"), act);
+    if (n_desc) {
+        st_component_descriptors(W, H, rank, n_bins, n_cols, desc);
+        standardise(desc, rank, 3);
+    }
+    const double d_weight = n_desc ? st_num(p, "descriptors") / sqrt(3.0) : 0;
     /* joint: both kinds of distance on one footing: the timbre part scaled to
      * unit norm per component on average, like the activation part */
     const double a_weight = method == 2 ? st_num(p, "weight") : 1;
@@ -131,8 +141,10 @@ static int blind_groups(st_run *run, const st_params *p, const float *W, const f
     for (int k = 0; k < rank; k++) {
         for (int d = 0; d < n_mfcc; d++)
             x[(size_t)k * dim + d] = timbre[(size_t)k * n_mfcc + d] * t_weight;
+        for (int d = 0; d < n_desc; d++)
+            x[(size_t)k * dim + n_mfcc + d] = desc[k * 3 + d] * d_weight;
         for (int64_t j = 0; j < n_act; j++)
-            x[(size_t)k * dim + n_mfcc + j] = act[(size_t)k * n_act + j] * a_weight;
+            x[(size_t)k * dim + n_mfcc + n_desc + j] = act[(size_t)k * n_act + j] * a_weight;
     }
     int status = st_kmeans(x, rank, (int)dim, n_sources, 20, (uint64_t)st_int(p, "seed"), group);
     free(timbre), free(act), free(x);

@@ -62,6 +62,31 @@ void st_template_mfcc(const float *W, int rank, int n_bins, double rate_hz, int 
     }
 }
 
+void st_component_descriptors(const float *W, const float *H, int rank, int n_bins, int64_t n_cols,
+                              double *out)
+{
+    for (int k = 0; k < rank; k++) {
+        const float *w = W + (size_t)k * n_bins;
+        double log_sum = 0, sum = 0, moment = 0, mass = 0;
+        for (int b = 0; b < n_bins; b++) {
+            double pw = (double)w[b] * w[b];
+            log_sum += log(pw + 1e-20);
+            sum += pw;
+            moment += (double)b * w[b];
+            mass += w[b];
+        }
+        out[(size_t)k * 3] = log_sum / n_bins - log(sum / n_bins + 1e-20);
+        out[(size_t)k * 3 + 1] = log2(1 + (mass > 0 ? moment / mass : 0));
+        double variation = 0, total = 0;
+        for (int64_t j = 0; j < n_cols; j++) {
+            double h = H[(size_t)j * rank + k];
+            total += h;
+            if (j > 0) variation += fabs(h - H[(size_t)(j - 1) * rank + k]);
+        }
+        out[(size_t)k * 3 + 2] = total > 0 ? variation / total : 0;
+    }
+}
+
 void st_activation_features(const float *H, int rank, int64_t n_cols, int smooth_frames,
                             double *out)
 {

@@ -15,6 +15,14 @@
 void st_template_mfcc(const float *W, int rank, int n_bins, double rate_hz, int n_mfcc,
                       double *out);
 
+/* Three descriptors of each component that tell drums from notes and
+ * registers apart: the log spectral flatness of its template's power
+ * (0 for noise, very negative for a few partials), the log2 of its spectral
+ * centroid in bins, and the transience of its activation (total variation
+ * over the sum: high for hits, low for held notes). out: rank x 3. */
+void st_component_descriptors(const float *W, const float *H, int rank, int n_bins, int64_t n_cols,
+                              double *out);
+
 /* Activations as vectors whose squared distance is 2 (1 - correlation):
  * each row of H (n_cols x rank, column-major as st_nmf_fit leaves it: frame
  * j of component k at j * rank + k), smoothed by a moving average of
