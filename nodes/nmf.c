@@ -4,6 +4,7 @@
 #include "../vm/node.h"
 #include "dsp/nmf.h"
 #include "dsp/nndsvd.h"
+#include "dsp/rng.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -179,7 +180,7 @@ static int nmf_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *
                                  (long long)(F < N ? F : N));
             } else if (use_random) {
                 /* sklearn: avg * |N(0, 1)|, H drawn first */
-                uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 1;
+                uint64_t state = st_rng_seed(seed, 0);
                 for (size_t i = 0; i < (size_t)K * N; i++)
                     H[i] = (float)fabs(start * st_gaussian(&state));
                 for (size_t i = 0; i < (size_t)K * F; i++)
@@ -239,5 +240,6 @@ const st_node_type st_node_nmf = {
     .params = params,
     .variadic = 1,
     .slow = 1,
+    .version = 1, /* 1: starts drawn from dsp/rng.h */
     .run = nmf_run,
 };

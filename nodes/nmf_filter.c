@@ -129,7 +129,8 @@ static void filter_frame(nmf_filter *f, int channel, const float complex *x, flo
             h[k] = fmaxf(h[k] * num / f->w_sum[k], H_FLOOR);
         }
     }
-    /* the sources' models of this frame, and masks V_s^p / sum_j V_j^p */
+    /* the sources' models of this frame, and masks V_s^p / sum_j V_j^p taken on
+     * V / max_j V_j, so that no power overflows */
     for (int s = 0; s < f->n_sources; s++) {
         float *v = f->part + (size_t)s * nb;
         memset(v, 0, sizeof(float) * nb);
@@ -138,34 +139,34 @@ static void filter_frame(nmf_filter *f, int channel, const float complex *x, flo
             for (int b = 0; b < nb; b++)
                 v[b] += w[b] * hk;
         }
-        if (f->power != 1)
-            for (int b = 0; b < nb; b++)
-                v[b] = powf(v[b], f->power);
     }
     for (int b = 0; b < nb; b++) {
-        float total = 0;
+        float top = 0, total = 0, u[MAX_SOURCES];
         for (int s = 0; s < f->n_sources; s++)
-            total += f->part[(size_t)s * nb + b];
+            top = fmaxf(top, f->part[(size_t)s * nb + b]);
         for (int s = 0; s < f->n_sources; s++) {
-            float m = total > FLT_MIN ? f->part[(size_t)s * nb + b] / total : 1.0f / f->n_sources;
-            y[s][b] = x[b] * m;
+            u[s] = top > FLT_MIN ? f->part[(size_t)s * nb + b] / top : 1.0f;
+            if (f->power != 1) u[s] = powf(u[s], f->power);
+            total += u[s];
         }
+        for (int s = 0; s < f->n_sources; s++)
+            y[s][b] = x[b] * (u[s] / total);
     }
 }
 
 extern const st_node_type st_node_nmf_filter;
 
-static int nmf_filter_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int nmf_filter_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                           st_value **out)
 {
     const st_spectrum *s = &in[0]->u.spectrum;
     char error[256];
     nmf_filter *f = filter_new(in + 1, n_in - 1, s->n_bins, s->n_channels, p, error, sizeof error);
-    if (!f) return st_fail(run, "%s", error);
+    if (!f) return st_fail(ctx, "%s", error);
     st_value *parts[MAX_SOURCES] = {0};
     int status = ST_OK;
     for (int q = 0; q < MAX_SOURCES; q++)
-        if (!(parts[q] = st_spectrum_like(s))) status = st_fail(run, "out of memory");
+        if (!(parts[q] = st_spectrum_like(s))) status = st_fail(ctx, "out of memory");
     const size_t per = (size_t)s->n_frames * s->n_bins;
     for (int64_t t = 0; status == ST_OK && t < s->n_frames; t++)
         for (int c = 0; c < s->n_channels; c++) {
@@ -176,7 +177,7 @@ static int nmf_filter_run(st_run *run, st_value *const *in, int n_in, const st_p
             filter_frame(f, c, s->data + at, y);
         }
     if (status == ST_OK && !(*out = st_record_of_outputs(&st_node_nmf_filter, parts)))
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
     for (int q = 0; q < MAX_SOURCES; q++)
         st_value_unref(parts[q]);
     filter_free(f);
@@ -185,20 +186,20 @@ static int nmf_filter_run(st_run *run, st_value *const *in, int n_in, const st_p
 
 static void nmf_filter_close(void *state) { filter_free(state); }
 
-static int nmf_filter_open(st_open *o, void **state)
+static int nmf_filter_open(st_ctx *ctx, st_open *o, void **state)
 {
     if (o->constant[0] || o->in[0].type != ST_SPECTRUM)
-        return st_open_fail(o, "streams a spectrum (from a streaming stft)");
+        return st_fail(ctx, "streams a spectrum (from a streaming stft)");
     for (int i = 1; i < o->n_in; i++)
         if (!o->constant[i])
-            return st_open_fail(o,
-                                "templates %d must be computed offline (an nmf result), not "
-                                "streamed",
-                                i);
+            return st_fail(ctx,
+                           "templates %d must be computed offline (an nmf result), not "
+                           "streamed",
+                           i);
     char error[256];
     nmf_filter *f = filter_new(o->constant + 1, o->n_in - 1, o->in[0].n_bins, o->in[0].n_channels,
                                o->params, error, sizeof error);
-    if (!f) return st_open_fail(o, "%s", error);
+    if (!f) return st_fail(ctx, "%s", error);
     for (int q = 0; q < MAX_SOURCES; q++)
         o->out[q] = o->in[0];
     o->latency_samples = 0;
@@ -243,6 +244,7 @@ const st_node_type st_node_nmf_filter = {
                                  {"s4", ST_SPECTRUM},
                                  {NULL}},
     .params = params,
+    .version = 1,
     .variadic = 1,
     .run = nmf_filter_run,
     .open = nmf_filter_open,

@@ -70,13 +70,13 @@ static void model_of(const float *W, const float *H, int rank, int n_bins, int64
 
 /* Oracle: each component goes to the source whose ideal ratio mask holds
  * most of its model's energy. */
-static int oracle_groups(st_run *run, st_value *const *refs, int n_refs, const float *W,
+static int oracle_groups(st_ctx *ctx, st_value *const *refs, int n_refs, const float *W,
                          const float *H, int rank, int n_bins, int64_t n_cols, int *group)
 {
     const size_t n = (size_t)n_cols * n_bins;
     for (int j = 0; j < n_refs; j++)
         if (refs[j]->type != ST_ARRAY || (size_t)refs[j]->u.array.n_elems != n)
-            return st_fail(run,
+            return st_fail(ctx,
                            "reference %d must be a magnitude array of %zu entries, as the "
                            "model (%lld frames x %d bins)",
                            j + 1, n, (long long)n_cols, n_bins);
@@ -85,7 +85,7 @@ static int oracle_groups(st_run *run, st_value *const *refs, int n_refs, const f
     double *share = calloc((size_t)rank * n_refs, sizeof(double));
     if (!model || !w1 || !h1 || !share) {
         free(model), free(w1), free(h1), free(share);
-        return st_fail(run, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     for (int k = 0; k < rank; k++) {
         model_of(W, H, rank, n_bins, n_cols, &k, 1, w1, h1, model);
@@ -108,7 +108,7 @@ static int oracle_groups(st_run *run, st_value *const *refs, int n_refs, const f
     return ST_OK;
 }
 
-static int blind_groups(st_run *run, const st_params *p, const float *W, const float *H, int rank,
+static int blind_groups(st_ctx *ctx, const st_params *p, const float *W, const float *H, int rank,
                         int n_bins, int64_t n_cols, int n_sources, int *group)
 {
     const int method = st_choice(p, "method"); /* 0 timbre, 1 activation, 2 joint */
@@ -122,7 +122,7 @@ static int blind_groups(st_run *run, const st_params *p, const float *W, const f
     double *x = malloc(sizeof(double) * (size_t)rank * dim);
     if (!timbre || !act || !x) {
         free(timbre), free(act), free(x);
-        return st_fail(run, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     if (n_mfcc) {
         st_template_mfcc(W, rank, n_bins, st_num(p, "rate"), n_mfcc, timbre);
@@ -148,13 +148,13 @@ static int blind_groups(st_run *run, const st_params *p, const float *W, const f
     }
     int status = st_kmeans(x, rank, (int)dim, n_sources, 20, (uint64_t)st_int(p, "seed"), group);
     free(timbre), free(act), free(x);
-    return status ? st_fail(run, "out of memory") : ST_OK;
+    return status ? st_fail(ctx, "out of memory") : ST_OK;
 }
 
 /* Soft: the components' non-negative features (columns) factorised with
  * rank = sources; a component's share of source s is its weight on s over
  * its weights' sum. share: rank x n_sources. */
-static int soft_groups(st_run *run, const st_params *p, const float *W, const float *H, int rank,
+static int soft_groups(st_ctx *ctx, const st_params *p, const float *W, const float *H, int rank,
                        int n_bins, int64_t n_cols, int n_sources, float *share)
 {
     const int n_mels = 64, smooth = st_int(p, "smooth");
@@ -162,7 +162,7 @@ static int soft_groups(st_run *run, const st_params *p, const float *W, const fl
     float *x = malloc(sizeof(float) * (size_t)n_feat * rank);
     float *a = malloc(sizeof(float) * (size_t)n_feat * n_sources);
     float *b = malloc(sizeof(float) * (size_t)n_sources * rank);
-    int status = x && a && b ? ST_OK : st_fail(run, "out of memory");
+    int status = x && a && b ? ST_OK : st_fail(ctx, "out of memory");
     if (status == ST_OK) {
         st_soft_features(W, H, rank, n_bins, n_cols, st_num(p, "rate"), n_mels, smooth,
                          st_num(p, "weight"), x);
@@ -170,13 +170,13 @@ static int soft_groups(st_run *run, const st_params *p, const float *W, const fl
             x[i] += 1e-9f; /* KL wants no exact zeros where the model may vanish */
         if (st_nndsvd(x, (int)n_feat, rank, n_sources, ST_NNDSVDA, (uint64_t)st_int(p, "seed"), 1,
                       a, b))
-            status = st_fail(run, "the SVD of the component features failed");
+            status = st_fail(ctx, "the SVD of the component features failed");
     }
     st_nmf_result r = {0};
     st_nmf_options o = {
         .beta = 1, .max_iter = 500, .tol = 1e-6, .update_W = 1, .update_H = 1, .n_threads = 1};
     if (status == ST_OK && st_nmf_fit(x, (int)n_feat, rank, a, b, n_sources, &o, &r))
-        status = st_fail(run, "out of memory");
+        status = st_fail(ctx, "out of memory");
     for (int k = 0; status == ST_OK && k < rank; k++) {
         double total = 0;
         for (int s = 0; s < n_sources; s++)
@@ -191,12 +191,12 @@ static int soft_groups(st_run *run, const st_params *p, const float *W, const fl
 
 extern const st_node_type st_node_nmf_group;
 
-static int nmf_group_run(st_run *run, st_value *const *in, int n_in, const st_params *p,
+static int nmf_group_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                          st_value **out)
 {
     const st_value *fw = st_record_get(in[0], "W"), *fh = st_record_get(in[0], "H");
     if (!fw || !fh || fw->type != ST_ARRAY || fh->type != ST_ARRAY)
-        return st_fail(run, "the first input must be an nmf result (a record with W and H)");
+        return st_fail(ctx, "the first input must be an nmf result (a record with W and H)");
     const st_array *wa = &fw->u.array, *ha = &fh->u.array;
     const int rank = (int)wa->shape[0], n_bins = (int)wa->shape[1];
     const int64_t n_cols = ha->n_elems / rank;
@@ -204,32 +204,32 @@ static int nmf_group_run(st_run *run, st_value *const *in, int n_in, const st_pa
     const int64_t n_frames = n_cols / n_channels;
     const int n_sources = st_int(p, "sources"), oracle = st_choice(p, "method") == 3;
     if (oracle && n_in - 1 != n_sources)
-        return st_fail(run,
+        return st_fail(ctx,
                        "method = \"oracle\" needs the %d reference magnitudes after the model, "
                        "got %d",
                        n_sources, n_in - 1);
     if (!oracle && n_in > 1)
-        return st_fail(run, "references are for method = \"oracle\" only (method = \"%s\")",
+        return st_fail(ctx, "references are for method = \"oracle\" only (method = \"%s\")",
                        st_str(p, "method"));
     if (n_sources > rank)
-        return st_fail(run, "sources = %d: the model has only %d components", n_sources, rank);
+        return st_fail(ctx, "sources = %d: the model has only %d components", n_sources, rank);
 
     const int soft = st_choice(p, "method") == 4, none = st_choice(p, "method") == 5;
     if (none && n_sources != rank)
-        return st_fail(run, "method = \"none\" needs sources = rank = %d (sources = %d)", rank,
+        return st_fail(ctx, "method = \"none\" needs sources = rank = %d (sources = %d)", rank,
                        n_sources);
     int *group = malloc(sizeof(int) * rank);
     float *share = calloc((size_t)rank * n_sources, sizeof(float));
     if (!group || !share) {
         free(group), free(share);
-        return st_fail(run, "out of memory");
+        return st_fail(ctx, "out of memory");
     }
     int status =
         oracle
-            ? oracle_groups(run, in + 1, n_in - 1, wa->data, ha->data, rank, n_bins, n_cols, group)
+            ? oracle_groups(ctx, in + 1, n_in - 1, wa->data, ha->data, rank, n_bins, n_cols, group)
         : none ? ST_OK
-        : soft ? soft_groups(run, p, wa->data, ha->data, rank, n_bins, n_cols, n_sources, share)
-               : blind_groups(run, p, wa->data, ha->data, rank, n_bins, n_cols, n_sources, group);
+        : soft ? soft_groups(ctx, p, wa->data, ha->data, rank, n_bins, n_cols, n_sources, share)
+               : blind_groups(ctx, p, wa->data, ha->data, rank, n_bins, n_cols, n_sources, group);
     for (int k = 0; status == ST_OK && k < rank; k++) {
         if (soft) { /* the source a component leans to most */
             group[k] = 0;
@@ -247,10 +247,10 @@ static int nmf_group_run(st_run *run, st_value *const *in, int n_in, const st_pa
     st_value *groups = status == ST_OK ? st_array_new(1, gshape, gaxes) : NULL;
     const size_t n = (size_t)n_cols * n_bins;
     float *h_share = malloc(sizeof(float) * (size_t)rank * n_cols);
-    if (status == ST_OK && (!masks || !groups || !h_share)) status = st_fail(run, "out of memory");
+    if (status == ST_OK && (!masks || !groups || !h_share)) status = st_fail(ctx, "out of memory");
     if (status == ST_OK) {
         /* the models V_s = sum_k share(k, s) W_k H_k, then masks V_s^p / sum_j V_j^p
-         * (1/K where all are zero) */
+         * taken on V / max_j V_j so that no power overflows (1/K where all are zero) */
         const float power = (float)st_num(p, "power");
         float *m = masks->u.array.data;
         for (int s = 0; s < n_sources; s++) {
@@ -260,23 +260,25 @@ static int nmf_group_run(st_run *run, st_value *const *in, int n_in, const st_pa
                         ha->data[(size_t)j * rank + k] * share[(size_t)k * n_sources + s];
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n_cols, n_bins, rank, 1.0f,
                         h_share, rank, wa->data, n_bins, 0.0f, m + (size_t)s * n, n_bins);
-            if (power != 1)
-                for (size_t i = 0; i < n; i++)
-                    m[(size_t)s * n + i] = powf(m[(size_t)s * n + i], power);
         }
         for (size_t i = 0; i < n; i++) {
+            float top = 0;
             double total = 0;
             for (int s = 0; s < n_sources; s++)
+                top = fmaxf(top, m[(size_t)s * n + i]);
+            for (int s = 0; s < n_sources; s++) {
+                float u = top > FLT_MIN ? m[(size_t)s * n + i] / top : 1.0f;
+                m[(size_t)s * n + i] = power != 1 ? powf(u, power) : u;
                 total += m[(size_t)s * n + i];
+            }
             for (int s = 0; s < n_sources; s++)
-                m[(size_t)s * n + i] =
-                    total > FLT_MIN ? (float)(m[(size_t)s * n + i] / total) : 1.0f / n_sources;
+                m[(size_t)s * n + i] = (float)(m[(size_t)s * n + i] / total);
         }
         for (int k = 0; k < rank; k++)
             groups->u.array.data[k] = (float)(group[k] + 1);
         st_value *fields[2] = {masks, groups};
         if (!(*out = st_record_of_outputs(&st_node_nmf_group, fields)))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     }
     free(group), free(share), free(h_share);
     st_value_unref(masks), st_value_unref(groups);
@@ -295,6 +297,7 @@ const st_node_type st_node_nmf_group = {
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {"groups", ST_ARRAY}, {NULL}},
     .params = params,
+    .version = 1,
     .variadic = 1,
     .run = nmf_group_run,
 };

@@ -25,7 +25,7 @@ static const st_param params[] = {
 
 extern const st_node_type st_node_rpca;
 
-static int rpca_run(st_run *run, st_value *const *in, int n_in, const st_params *p, st_value **out)
+static int rpca_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const st_spectrum *s = &in[0]->u.spectrum;
@@ -38,21 +38,21 @@ static int rpca_run(st_run *run, st_value *const *in, int n_in, const st_params 
              *masks = st_array_new(4, shape, axes);
     float *m = malloc(sizeof(float) * per), *l = malloc(sizeof(float) * per);
     float *sp = malloc(sizeof(float) * per);
-    int status = bg && fg && masks && m && l && sp ? ST_OK : st_fail(run, "out of memory");
+    int status = bg && fg && masks && m && l && sp ? ST_OK : st_fail(ctx, "out of memory");
     const int soft = st_choice(p, "mask") == 1;
     const float power = (float)st_num(p, "power"), gain = (float)st_num(p, "gain");
     const int cutoff_bin = (int)ceil(st_num(p, "cutoff_hz") * s->n_fft / s->rate_hz);
     st_rpca_options o = {.lambda = st_num(p, "lambda"),
                          .max_iter = st_int(p, "iterations"),
                          .tol = st_num(p, "tol"),
-                         .n_threads = run->n_threads};
+                         .n_threads = ctx->n_threads};
     for (int c = 0; status == ST_OK && c < s->n_channels; c++) {
         const float complex *x = s->data + (size_t)c * per;
         for (size_t i = 0; i < per; i++)
             m[i] = cabsf(x[i]);
         st_rpca_result r;
         if (st_rpca(m, F, T, l, sp, &o, &r)) {
-            status = st_fail(run,
+            status = st_fail(ctx,
                              "channel %d: the decomposition failed (silent input, or out of "
                              "memory)",
                              c + 1);
@@ -76,12 +76,12 @@ static int rpca_run(st_run *run, st_value *const *in, int n_in, const st_params 
                 bg->u.spectrum.data[(size_t)c * per + i] = x[i] * w;
                 fg->u.spectrum.data[(size_t)c * per + i] = x[i] * (1 - w);
             }
-        st_progress(run, (double)(c + 1) / s->n_channels);
+        st_progress(ctx, (double)(c + 1) / s->n_channels);
     }
     if (status == ST_OK) {
         st_value *fields[3] = {bg, fg, masks};
         if (!(*out = st_record_of_outputs(&st_node_rpca, fields)))
-            status = st_fail(run, "out of memory");
+            status = st_fail(ctx, "out of memory");
     }
     free(m), free(l), free(sp);
     st_value_unref(bg), st_value_unref(fg), st_value_unref(masks);
@@ -103,6 +103,7 @@ const st_node_type st_node_rpca = {
         (const st_port[]){
             {"background", ST_SPECTRUM}, {"foreground", ST_SPECTRUM}, {"masks", ST_ARRAY}, {NULL}},
     .params = params,
+    .version = 1,
     .slow = 1,
     .run = rpca_run,
 };

@@ -1,6 +1,6 @@
 #include "nmf_cluster.h"
 
-#include "nndsvd.h"
+#include "rng.h"
 
 #include <float.h>
 #include <math.h>
@@ -184,12 +184,7 @@ static double dist2(const double *a, const double *b, int dim)
     return s;
 }
 
-static double uniform(uint64_t *state)
-{
-    /* the Box-Muller generator's own stream is enough for picking starts */
-    double g = st_gaussian(state);
-    return 0.5 * (1 + erf(g / sqrt(2.0)));
-}
+static double uniform(uint64_t *state) { return st_rng_uniform(state); }
 
 /* One k-means run; returns its inertia. */
 static double kmeans_once(const double *x, int n, int dim, int k, uint64_t *state, double *centre,
@@ -268,7 +263,7 @@ int st_kmeans(const double *x, int n, int dim, int k, int n_init, uint64_t seed,
     double *nearest = malloc(sizeof(double) * (size_t)n);
     int *label = malloc(sizeof(int) * (size_t)n), *count = malloc(sizeof(int) * (size_t)k);
     int status = centre && nearest && label && count ? 0 : -1;
-    uint64_t state = seed * 0x9E3779B97F4A7C15ULL + 12345;
+    uint64_t state = st_rng_seed(seed, 2);
     double best = INFINITY;
     for (int run = 0; status == 0 && run < n_init; run++) {
         double inertia = kmeans_once(x, n, dim, k, &state, centre, nearest, label, count);

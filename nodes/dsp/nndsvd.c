@@ -1,24 +1,17 @@
 #include "nndsvd.h"
 
 #include "lapack.h"
+#include "rng.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
 double st_gaussian(uint64_t *state)
 {
-    double u1 = ((double)(splitmix64(state) >> 11) + 1.0) * 0x1.0p-53; /* (0, 1] */
-    double u2 = (double)(splitmix64(state) >> 11) * 0x1.0p-53;
+    double u1 = 1.0 - st_rng_uniform(state); /* (0, 1]: log(u1) is finite */
+    double u2 = st_rng_uniform(state);
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
@@ -68,7 +61,7 @@ int st_randomized_svd_with(const float *V, int n_rows, int64_t n_cols, int rank,
     int *iwork = malloc(8 * (size_t)L * sizeof *iwork);
     int status = y && z && b && ub && s && vtb && iwork ? 0 : -1;
     openblas_set_num_threads(n_threads);
-    uint64_t state = seed;
+    uint64_t state = st_rng_seed(seed, 1);
     for (size_t i = 0; status == 0 && i < (size_t)N * L; i++)
         z[i] = (float)st_gaussian(&state);
     if (status == 0)

@@ -32,7 +32,8 @@ enum { ST_NNDSVD = 0, ST_NNDSVDA = 1 };
 int st_nndsvd(const float *V, int n_rows, int64_t n_cols, int rank, int variant, uint64_t seed,
               int n_threads, float *W, float *H);
 
-/* A standard normal deviate from a 64-bit state (splitmix64 and Box-Muller). */
+/* A standard normal deviate (Box-Muller on the one seeded generator,
+ * dsp/rng.h; state from st_rng_seed). */
 double st_gaussian(uint64_t *state);
 
 #endif

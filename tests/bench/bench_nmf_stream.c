@@ -69,12 +69,13 @@ static double run(double seconds)
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    st_global_config.quiet = 1;
     const double seconds = 30;
     st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
     st_arg one = {.name = "channels", .num = 1};
 
     g = st_graph_new();
+
+    st_graph_config(g)->quiet = 1;
     add("jack_out",
         add("istft", add("stft", add("jack_in", NULL, -1, NULL, &one, 1), -1, NULL, fft, 2), -1,
             NULL, NULL, 0),
@@ -83,6 +84,8 @@ int main(int argc, char **argv)
     st_graph_free(g);
 
     g = st_graph_new();
+
+    st_graph_config(g)->quiet = 1;
     st_arg song_args[] = {{.name = "bars", .num = 8}, {.name = "rate", .num = RATE}};
     st_node *song = add("testsong", NULL, -1, NULL, song_args, 2);
     st_arg nmf_args[] = {{.name = "rank", .num = 10}, {.name = "iterations", .num = 50}};

@@ -33,8 +33,8 @@ static st_node *add(const char *type, st_node *in, int port, const st_arg *args,
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    st_global_config.quiet = 1;
     g = st_graph_new();
+    st_graph_config(g)->quiet = 1;
     st_arg song_args[] = {{.name = "bars", .num = 30}, {.name = "tempo", .num = 120}}; /* 60 s */
     st_node *mix = add("mono", add("testsong", NULL, -1, song_args, 2), 0, NULL, 0);
     st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};

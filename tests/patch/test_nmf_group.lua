@@ -25,6 +25,10 @@ local m = oracle.masks:samples()
 local half, worst = #m // 2, 0
 for i = 1, half, 5 do worst = math.max(worst, math.abs(m[i] + m[half + i] - 1)) end
 t.check("nmf_group: masks sum to one", worst < 1e-5, worst)
+local hard = strata.nmf_group(model, mags, { sources = 2, method = "oracle", power = 100 }).masks:samples()
+local finite = true
+for i = 1, half, 5 do finite = finite and hard[i] == hard[i] and math.abs(hard[i] + hard[half + i] - 1) < 1e-5 end
+t.check("nmf_group: power 100 masks are finite and sum to one", finite, "a NaN or a bad sum")
 local baseline = sdr_mean { mix * 0.5, mix * 0.5 }
 local o = sdr_mean(two(strata.resynth(spec, oracle.masks)))
 t.check("nmf_group: oracle grouping separates drums and bass", o > baseline + 6,

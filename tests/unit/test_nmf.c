@@ -6,6 +6,7 @@
 
 #include "../../nodes/dsp/nmf.h"
 #include "../../nodes/dsp/nndsvd.h"
+#include "../../nodes/dsp/rng.h"
 #include "../../nodes/dsp/rpca.h"
 
 #include <math.h>
@@ -217,7 +218,7 @@ static void rpca_case(void)
     float *m = malloc(sizeof(float) * M_ROWS * M_COLS),
           *l = malloc(sizeof(float) * M_ROWS * M_COLS);
     float *sp = malloc(sizeof(float) * M_ROWS * M_COLS);
-    uint64_t state = 7;
+    uint64_t state = st_rng_seed(7, 0);
     for (int i = 0; i < M_ROWS * RANK; i++)
         a[i] = (float)st_gaussian(&state);
     for (int i = 0; i < RANK * M_COLS; i++)
