@@ -47,7 +47,7 @@ RT_BIN    := $(if $(filter 1,$(SANITIZE)),,$(BUILD)/rt-tests)
 JACK_TOOL := $(BUILD)/jack-capture
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
-.PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE
+.PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE train-beats
 all: $(BIN) $(if $(filter 1,$(SANITIZE)),,strata.so)
 
 # The Debian packages: `make demo`, `make test` and `make deps` install what
@@ -107,6 +107,18 @@ bench: $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%) $(BIN)
 demo: all
 	./$(BIN) demo demo-out
 
+# The beat tracker's weights and test fixture (models/beats_tcn*.safetensors), remade from
+# songs generated here (doc/beats.md): Debian's python3-torch, fluidsynth, fluid-soundfont-gm.
+train-beats: $(BIN)
+	@mkdir -p build/train-beats
+	nice -n 19 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data \
+	    --songs 200 --testsongs 40 --seed 20261205 --strata ./$(BIN)
+	nice -n 19 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data2 \
+	    --songs 52 --testsongs 0 --seed 20271205 --strata ./$(BIN)
+	nice -n 19 /usr/bin/python3 tools/train/train_beats.py --data build/train-beats/data \
+	    build/train-beats/data2 --models models --epochs 50 --max-minutes 30 \
+	    --log build/train-beats/train.json
+
 docs: $(BIN)
 	./$(BIN) nodes --markdown > doc/nodes.md.tmp && mv doc/nodes.md.tmp doc/nodes.md
 
@@ -115,10 +127,11 @@ docs: $(BIN)
 DOCDIR    := $(PREFIX)/share/doc/strata
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/strata/patches/methods \
-	    $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/lua/5.4 $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(PREFIX)/share/strata/models $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/lib/lua/5.4 $(DESTDIR)$(DOCDIR)
 	install -m 755 strata $(DESTDIR)$(PREFIX)/bin/strata
 	install -m 644 patches/*.lua $(DESTDIR)$(PREFIX)/share/strata/patches/
 	install -m 644 patches/methods/*.lua $(DESTDIR)$(PREFIX)/share/strata/patches/methods/
+	install -m 644 models/*.safetensors $(DESTDIR)$(PREFIX)/share/strata/models/
 	sed 's|@DOCDIR@|$(DOCDIR)|g' doc/strata.1 > $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
 	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man1/strata.1
 	install -m 644 README.md doc/*.md $(DESTDIR)$(DOCDIR)/

@@ -2,6 +2,7 @@
  * madmom's bar-pointer DBN (dsp/dbn.c), one model per candidate meter. */
 #include "../vm/node.h"
 #include "activations_file.h"
+#include "beat_activations.h"
 #include "dsp/dbn.h"
 
 #include <errno.h>
@@ -12,9 +13,12 @@
 #define MAX_METERS 8
 
 static const st_param params[] = {
-    {"activations", ST_P_STRING, .def_str = "", .flags = ST_FILE_IN,
-     .doc = "a text file of activations to decode instead of the input: madmom's format, one "
-            "row per frame, two columns (beat that is not a downbeat, downbeat), # comments"},
+    {"activations", ST_P_STRING, .def_str = "tcn", .flags = ST_FILE_IN,
+     .doc = "tcn: strata's network on the input audio; otherwise a text file of activations to "
+            "decode: madmom's format, one row per frame, two columns (beat that is not a downbeat, "
+            "downbeat), # comments"},
+    {"model", ST_P_STRING, .def_str = "", .flags = ST_FILE_IN,
+     .doc = "the network's weights (safetensors); empty: the installed beats_tcn.safetensors"},
     {"meters", ST_P_STRING, .def_str = "2,3,4",
      .doc = "beats per bar to try, comma separated; the most probable wins"},
     {"min_bpm", ST_P_NUMBER, .def = 55, .min = 1, .max = 1000, .doc = "slowest tempo"},
@@ -30,7 +34,10 @@ static const st_param params[] = {
     {"correct", ST_P_BOOL, .def = 1,
      .doc = "place each beat on the activation peak of its beat region"},
     {"fps", ST_P_NUMBER, .def = 100, .min = 1, .max = 10000,
-     .doc = "frames per second of the activations"},
+     .doc = "frames per second of the activations (the network's are 100)"},
+    {"min_strength", ST_P_NUMBER, .def = 0.1, .min = 0, .max = 1,
+     .doc = "no steady beat: when the mean activation (beat + downbeat) at the decoded beats is "
+            "below this, no beats are given"},
     {NULL}};
 
 /* The meters in "2,3,4"; their number, or -1 after st_fail. */
@@ -114,19 +121,36 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     double *act = NULL;
     int64_t n_frames = 0;
     int status;
-    if (file[0])
+    if (strcmp(file, "tcn") != 0) {
         status = st_activations_read(ctx, "activations", file, &act, &n_frames);
-    else if (in[0]->type == ST_ARRAY)
+    } else if (in[0]->type == ST_ARRAY) {
         status = array_activations(ctx, &in[0]->u.array, &act, &n_frames);
-    else
+    } else if (in[0]->type == ST_AUDIO) {
+        float *a;
+        status =
+            st_beat_activations(ctx, "model", &in[0]->u.audio, st_str(p, "model"), &a, &n_frames);
+        if (status == ST_OK) {
+            if ((act = malloc((size_t)(2 * n_frames + 1) * sizeof *act)))
+                for (int64_t k = 0; k < 2 * n_frames; k++)
+                    act[k] = a[k];
+            else
+                status = st_fail(ctx, "out of memory");
+            free(a);
+        }
+    } else {
         return st_fail(ctx,
-                       "input: expected an activations array (time x 2), or give "
+                       "input: expected audio or an activations array (time x 2), or give "
                        "activations = FILE; got %s",
                        st_type_name(in[0]->type));
+    }
     if (status != ST_OK) return status;
 
     int meters[MAX_METERS];
     int n_meters = parse_meters(ctx, st_str(p, "meters"), meters);
+    if (n_meters < 0) {
+        free(act);
+        return ST_ERR;
+    }
     st_dbn *models[MAX_METERS] = {0};
     for (int k = 0; k < n_meters && status == ST_OK; k++) {
         st_dbn_config c = config_of(p, meters[k]);
@@ -136,6 +160,12 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (status == ST_OK && st_dbn_decode(models, n_meters, act, n_frames, st_num(p, "threshold"),
                                          st_int(p, "correct"), ctx->n_threads, &r))
         status = st_fail(ctx, "out of memory (decoding %lld frames)", (long long)n_frames);
+    if (status == ST_OK) { /* too weak a pulse under the decoded beats: no steady beat */
+        double sum = 0.0;
+        for (int64_t k = 0; k < r.n_beats; k++)
+            sum += act[2 * r.frame[k]] + act[2 * r.frame[k] + 1];
+        if (r.n_beats && sum / r.n_beats < st_num(p, "min_strength")) r.n_beats = 0;
+    }
     if (status == ST_OK) {
         st_value *v = st_events_new(r.n_beats);
         if (v) {
@@ -160,14 +190,17 @@ const st_node_type st_node_beats = {
     .name = "beats",
     .doc = "Beats and downbeats: madmom's bar-pointer DBN (DBNDownBeatTrackingProcessor, "
            "decoded exactly) on beat and downbeat activations at `fps` frames per second, one "
-           "model per meter in `meters`, the most probable kept. The input is an activations "
-           "array (time x 2); with `activations = FILE` the file is decoded instead. Gives events "
-           "labelled with the position in the bar (1 = downbeat); no events when nothing "
-           "crosses the threshold.",
+           "model per meter in `meters`, the most probable kept. The activations come from "
+           "strata's network on the input audio (`activations = \"tcn\"`), from an input "
+           "activations array (time x 2), or from a file (`activations = FILE`). Gives events "
+           "labelled with the position in the bar (1 = downbeat); none when nothing crosses the "
+           "threshold or the pulse under the beats is weaker than `min_strength` (no steady "
+           "beat).",
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
     .params = params,
     .slow = 1,
+    .version = 1, /* bump whenever models/beats_tcn.safetensors changes */
     .check = beats_check,
     .run = beats_run,
 };

@@ -32,6 +32,7 @@
     X(beat_metrics) \
     X(beats) \
     X(load_activations) \
+    X(activations) \
     X(hpss) \
     X(softmask) \
     X(wiener) \

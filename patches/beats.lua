@@ -5,8 +5,9 @@ local strata = require "strata"
 local command = "strata beats"
 local opt = strata.args {
   usage = "IN [-o beats.txt] [--meter 3|4|auto] [--json] [--eval REF.txt] [--activations FILE]",
-  doc = "Track the beats and downbeats of IN: activations decoded by madmom's bar-pointer DBN, one\n" ..
-        "model per candidate meter, the most probable kept. Writes one line per beat,\n" ..
+  doc = "Track the beats and downbeats of IN: strata's network (a small TCN, see doc/beats.md) gives\n" ..
+        "beat and downbeat activations, madmom's bar-pointer DBN decodes them, one model per\n" ..
+        "candidate meter, the most probable kept. Writes one line per beat,\n" ..
         "`time_seconds<TAB>position_in_bar` (1 = downbeat), to -o or to the standard output, and\n" ..
         "prints the tempo and the meter (on the standard error when the beats go to the standard\n" ..
         "output). --activations decodes a file of activations (madmom's format: 100 rows per\n" ..
@@ -29,13 +30,11 @@ if not meters:match("^%s*%d+%s*[%d,%s]*$") then
   error(string.format("%s: --meter wants a number, a list such as 3,4, or auto, not '%s'", command, opt.meter), 0)
 end
 local out_path = opt.o ~= "" and opt.o or opt.output
-if opt.activations == "" then
-  error(command .. ": --activations FILE is needed: this build has no activation model of its own yet", 0)
-end
 
 local song = strata.load(opt.input)
 song:eval() -- a missing or unreadable IN is reported as such
-local est = song:beats { activations = opt.activations, meters = meters, min_bpm = opt.min_bpm, max_bpm = opt.max_bpm }
+local est = song:beats { activations = opt.activations ~= "" and opt.activations or "tcn", meters = meters,
+  min_bpm = opt.min_bpm, max_bpm = opt.max_bpm }
 local times, positions = est:samples()
 if #times < 2 then
   io.stderr:write(string.format("%s: %s: no steady beat found\n", command, opt.input))

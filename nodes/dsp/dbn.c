@@ -25,13 +25,15 @@ const st_dbn_config st_dbn_defaults = {
 
 /* Owns every array. Transitions into the first state of tempo i (the same
  * for every beat, since one lambda serves all) come from the last state of
- * tempo from[p] of the previous beat, p in [into[i], into[i + 1]). */
+ * tempo j of the previous beat, j = lo[i] .. hi[i] (the non-zero
+ * probabilities of a row form one run, as they fall with |ratio - 1|), with
+ * log-probability log_p[into[i] + j - lo[i]]; a zero inside a run would be
+ * -inf, which never wins, as in madmom, where it is absent. */
 struct st_dbn {
     int n_beats, n_int, n_states, beat_states; /* beat_states: S, one beat's states */
     int *interval, *offset;                    /* n_int each */
     int *n_region;                             /* n_beats x n_int: phases in the beat region */
-    int *into;                                 /* n_int + 1 */
-    uint16_t *from;
+    int *into, *lo, *hi;                       /* n_int + 1, n_int, n_int */
     double *log_p;
     double observation_lambda;
 };
@@ -142,23 +144,35 @@ static int make_transitions(st_dbn *m, double lambda)
         for (int i = 0; i < n; i++)
             row[i] /= sum;
     }
-    int n_nonzero = 0;
-    for (int k = 0; k < n * n; k++)
-        n_nonzero += prob[k] != 0.0;
-    m->from = malloc((size_t)(n_nonzero ? n_nonzero : 1) * sizeof *m->from);
-    m->log_p = malloc((size_t)(n_nonzero ? n_nonzero : 1) * sizeof *m->log_p);
-    if (!m->from || !m->log_p) {
+    m->lo = malloc((size_t)n * sizeof *m->lo);
+    m->hi = malloc((size_t)n * sizeof *m->hi);
+    if (!m->lo || !m->hi) {
+        free(prob);
+        return -1;
+    }
+    int n_taps = 0;
+    for (int i = 0; i < n; i++) {
+        m->lo[i] = n, m->hi[i] = -1;
+        for (int j = 0; j < n; j++)
+            if (prob[(size_t)j * n + i] != 0.0) {
+                if (j < m->lo[i]) m->lo[i] = j;
+                m->hi[i] = j;
+            }
+        if (m->hi[i] < m->lo[i]) m->lo[i] = 0, m->hi[i] = -1; /* unreachable tempo */
+        n_taps += m->hi[i] - m->lo[i] + 1;
+    }
+    m->log_p = malloc((size_t)(n_taps ? n_taps : 1) * sizeof *m->log_p);
+    if (!m->log_p) {
         free(prob);
         return -1;
     }
     int p = 0;
     for (int i = 0; i < n; i++) {
         m->into[i] = p;
-        for (int j = 0; j < n; j++)
-            if (prob[(size_t)j * n + i] != 0.0) {
-                m->from[p] = (uint16_t)j;
-                m->log_p[p++] = log(prob[(size_t)j * n + i]);
-            }
+        for (int j = m->lo[i]; j <= m->hi[i]; j++) {
+            double v = prob[(size_t)j * n + i];
+            m->log_p[p++] = v != 0.0 ? log(v) : -INFINITY;
+        }
     }
     m->into[n] = p;
     free(prob);
@@ -212,7 +226,8 @@ void st_dbn_destroy(st_dbn *m)
     free(m->offset);
     free(m->n_region);
     free(m->into);
-    free(m->from);
+    free(m->lo);
+    free(m->hi);
     free(m->log_p);
     free(m);
 }
@@ -258,6 +273,37 @@ int st_dbn_state_interval(const st_dbn *m, uint32_t state)
     return m->interval[i];
 }
 
+/* to[k] = from[k] + d, two at a time (the same sums as one at a time). */
+typedef double pair __attribute__((vector_size(16)));
+static void shift_add(double *to, const double *from, int n, double d)
+{
+    pair dd = {d, d};
+    int k = 0;
+    for (; k + 2 <= n; k += 2) {
+        pair x;
+        memcpy(&x, from + k, sizeof x);
+        x += dd;
+        memcpy(to + k, &x, sizeof x);
+    }
+    for (; k < n; k++)
+        to[k] = from[k] + d;
+}
+
+/* The largest last[j] + lp[j] + d over j = lo .. hi and the first j that
+ * gives it (a strict > scan from lo, as madmom's; branch-free). */
+static double first_max(const double *last, const double *lp, double d, int lo, int hi, int *arg)
+{
+    double best = -INFINITY;
+    int at = 0;
+    for (int j = lo; j <= hi; j++) {
+        double v = last[j] + lp[j] + d;
+        at = v > best ? j : at;
+        best = v > best ? v : best;
+    }
+    *arg = at;
+    return best;
+}
+
 int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_t *path,
                    int64_t *n_path, double *log_prob)
 {
@@ -273,6 +319,11 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
     for (int s = 0; s < n_states; s++)
         prev[s] = start;
     double other_scale = m->observation_lambda - 1.0;
+    double *last = malloc((size_t)n_int * sizeof *last);
+    if (!last) {
+        free(prev), free(cur), free(back);
+        return -1;
+    }
     for (int64_t t = 0; t < n_frames; t++) {
         double beat = act[2 * t], down = act[2 * t + 1];
         double log_none, log_beat, log_down;
@@ -287,27 +338,23 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
         uint16_t *bp = back + (size_t)t * n_first;
         for (int b = 0; b < m->n_beats; b++) {
             double in_region = b == 0 ? log_down : log_beat;
-            const double *last =
+            const double *before =
                 prev + (size_t)((b + m->n_beats - 1) % m->n_beats) * m->beat_states;
+            for (int j = 0; j < n_int; j++)
+                last[j] = before[m->offset[j] + m->interval[j] - 1];
             for (int i = 0; i < n_int; i++) {
                 int s0 = b * m->beat_states + m->offset[i], len = m->interval[i];
-                double best = -INFINITY;
-                uint16_t arg = 0;
-                for (int p = m->into[i]; p < m->into[i + 1]; p++) {
-                    int j = m->from[p];
-                    double v = last[m->offset[j] + m->interval[j] - 1] + m->log_p[p] + in_region;
-                    if (v > best) best = v, arg = (uint16_t)j;
-                }
-                cur[s0] = best;
-                bp[b * n_int + i] = arg;
-                /* the other states follow their one predecessor with probability 1 (log 0) */
+                /* the first state: the best way in from the previous beat's last states
+                 * (sources ascending, the first of equals kept, as madmom) */
+                const double *lp = m->log_p + m->into[i] - m->lo[i];
+                int arg;
+                cur[s0] = first_max(last, lp, in_region, m->lo[i], m->hi[i], &arg);
+                bp[b * n_int + i] = (uint16_t)arg;
+                /* the others follow their one predecessor with probability 1 (log 0) */
                 int r = m->n_region[b * n_int + i];
-                const double *from = prev + s0 - 1;
-                double *to = cur + s0;
-                for (int k = 1; k < r; k++)
-                    to[k] = from[k] + in_region;
-                for (int k = r > 1 ? r : 1; k < len; k++)
-                    to[k] = from[k] + log_none;
+                if (r < 1) r = 1;
+                shift_add(cur + s0 + 1, prev + s0, r - 1, in_region);
+                shift_add(cur + s0 + r, prev + s0 + r - 1, len - r, log_none);
             }
         }
         double *swap = prev;
@@ -333,7 +380,7 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
         }
         *n_path = n_frames;
     }
-    free(prev), free(cur), free(back);
+    free(prev), free(cur), free(back), free(last);
     return 0;
 }
 

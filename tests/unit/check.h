@@ -27,5 +27,6 @@ void test_cache(void);
 void test_values(void);
 void test_dbn(void);
 void test_nmf(void);
+void test_nn(void);
 
 #endif

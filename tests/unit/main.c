@@ -10,5 +10,6 @@ int main(void)
     test_cache();
     test_dbn();
     test_nmf();
+    test_nn();
     return 0; /* failures are counted from the output */
 }

@@ -1,0 +1,20 @@
+/* Beat and downbeat activations of audio from strata's own network: the
+ * channels averaged, resampled to 44.1 kHz when needed, the log-filtered
+ * spectrogram (dsp/logspec.c), the TCN (dsp/beat_tcn.c). For the beats and
+ * activations nodes. */
+#ifndef ST_BEAT_ACTIVATIONS_H
+#define ST_BEAT_ACTIVATIONS_H
+
+#include "../vm/node.h"
+
+#include <stdint.h>
+
+#define ST_BEAT_FPS 100
+
+/* *act gets 2 x *n_frames values (beat that is not a downbeat, downbeat),
+ * 100 frames per second (the caller frees it). model: a safetensors file, or
+ * "" for the default one. Errors name param. */
+int st_beat_activations(st_ctx *ctx, const char *param, const st_audio *a, const char *model,
+                        float **act, int64_t *n_frames);
+
+#endif

@@ -1,0 +1,229 @@
+/* The beat TCN: weights from safetensors, batch norms folded, im2col
+ * convolutions through nn.c. */
+#include "beat_tcn.h"
+
+#include "nn.h"
+#include "safetensors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_BLOCKS 32
+
+/* Owns the weight copies and the buffers. */
+struct st_beat_tcn {
+    int n_bands, channels, n_blocks, n_params;
+    float elu_alpha;
+    st_conv1d inp, block[MAX_BLOCKS], out;
+    float *weights; /* every conv's weight and bias, one block */
+    int64_t max_frames;
+    float *x, *h, *tmp, *logits, *scratch;
+};
+
+static const st_tensor *need(const st_safetensors *s, const char *name, int n_dims,
+                             const int64_t *shape, char *error, size_t size)
+{
+    const st_tensor *t = st_safetensors_find(s, name);
+    if (!t) {
+        snprintf(error, size, "model has no tensor '%s'", name);
+        return NULL;
+    }
+    int ok = t->n_dims == n_dims;
+    for (int i = 0; ok && i < n_dims; i++)
+        ok = shape[i] < 0 || t->shape[i] == shape[i];
+    if (!ok) {
+        snprintf(error, size, "model tensor '%s' has an unexpected shape", name);
+        return NULL;
+    }
+    return t;
+}
+
+/* Copies conv prefix's weight and bias into *at, folds the batch norm bn (if
+ * given) and fills c. */
+static int load_conv(const st_safetensors *s, const char *prefix, const char *bn, st_conv1d *c,
+                     float eps, float **at, char *error, size_t size)
+{
+    char name[128];
+    snprintf(name, sizeof name, "%s.weight", prefix);
+    const st_tensor *w = need(s, name, 3, (int64_t[]){c->c_out, c->c_in, c->kernel}, error, size);
+    snprintf(name, sizeof name, "%s.bias", prefix);
+    const st_tensor *b = w ? need(s, name, 1, (int64_t[]){c->c_out}, error, size) : NULL;
+    if (!w || !b) return -1;
+    float *weight = *at, *bias = *at + w->n_elems;
+    memcpy(weight, w->data, (size_t)w->n_elems * sizeof *weight);
+    memcpy(bias, b->data, (size_t)b->n_elems * sizeof *bias);
+    *at += w->n_elems + b->n_elems;
+    if (bn) {
+        const st_tensor *p[4];
+        static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
+        for (int i = 0; i < 4; i++) {
+            snprintf(name, sizeof name, "%s.%s", bn, part[i]);
+            if (!(p[i] = need(s, name, 1, (int64_t[]){c->c_out}, error, size))) return -1;
+        }
+        st_fold_batch_norm(weight, bias, c->c_out, (size_t)c->c_in * c->kernel, p[0]->data,
+                           p[1]->data, p[2]->data, p[3]->data, eps);
+    }
+    c->weight = weight;
+    c->bias = bias;
+    return 0;
+}
+
+st_beat_tcn *st_beat_tcn_load(const char *path, char *error, size_t size)
+{
+    st_safetensors *s;
+    char why[256];
+    if (st_safetensors_read(path, &s, error, size)) return NULL;
+    st_beat_tcn *m = calloc(1, sizeof *m);
+    const char *format = st_safetensors_meta(s, "format");
+    const char *dilations = st_safetensors_meta(s, "dilations");
+    const char *kernel = st_safetensors_meta(s, "kernel");
+    const char *eps_text = st_safetensors_meta(s, "batch_norm_eps");
+    const st_tensor *inp = st_safetensors_find(s, "inp.weight");
+    const st_tensor *out = st_safetensors_find(s, "out.weight");
+    if (!m) {
+        snprintf(error, size, "out of memory");
+        goto fail;
+    }
+    if (!format || strcmp(format, "strata beats tcn 1") != 0 || !dilations || !kernel ||
+        !eps_text || !inp || inp->n_dims != 3 || !out || out->n_dims != 3) {
+        snprintf(error, size, "%s: not a strata beat TCN model (format 'strata beats tcn 1')",
+                 path);
+        goto fail;
+    }
+    m->channels = (int)inp->shape[0];
+    m->n_bands = (int)inp->shape[1];
+    m->elu_alpha = 1.0f;
+    float eps = strtof(eps_text, NULL);
+    int k = atoi(kernel);
+    if (m->channels < 1 || m->channels > 4096 || m->n_bands < 1 || m->n_bands > 4096 || k < 1 ||
+        k > 64 || k % 2 == 0 || !(eps > 0)) {
+        snprintf(error, size, "%s: model sizes out of range", path);
+        goto fail;
+    }
+    int d[MAX_BLOCKS];
+    for (const char *c = dilations; *c && m->n_blocks < MAX_BLOCKS;) {
+        char *end;
+        long v = strtol(c, &end, 10);
+        if (end == c || v < 1 || v > 4096) break;
+        d[m->n_blocks++] = (int)v;
+        c = *end == ',' ? end + 1 : end;
+    }
+    size_t n_weights = (size_t)inp->n_elems + m->channels +
+                       (size_t)m->n_blocks * ((size_t)m->channels * m->channels * k + m->channels) +
+                       (size_t)out->n_elems + 3;
+    if (!(m->weights = malloc(n_weights * sizeof *m->weights))) {
+        snprintf(error, size, "out of memory");
+        goto fail;
+    }
+    float *at = m->weights;
+    m->inp = (st_conv1d){.c_in = m->n_bands,
+                         .c_out = m->channels,
+                         .kernel = 3,
+                         .stride = 1,
+                         .dilation = 1,
+                         .padding = 1};
+    if (load_conv(s, "inp", "inp_bn", &m->inp, eps, &at, why, sizeof why)) goto fail_why;
+    for (int b = 0; b < m->n_blocks; b++) {
+        char conv[32], bn[32];
+        snprintf(conv, sizeof conv, "convs.%d", b);
+        snprintf(bn, sizeof bn, "bns.%d", b);
+        m->block[b] = (st_conv1d){.c_in = m->channels,
+                                  .c_out = m->channels,
+                                  .kernel = k,
+                                  .stride = 1,
+                                  .dilation = d[b],
+                                  .padding = d[b] * (k - 1) / 2};
+        if (load_conv(s, conv, bn, &m->block[b], eps, &at, why, sizeof why)) goto fail_why;
+    }
+    m->out = (st_conv1d){.c_in = m->channels, .c_out = 3, .kernel = 1, .stride = 1, .dilation = 1};
+    if (load_conv(s, "out", NULL, &m->out, eps, &at, why, sizeof why)) goto fail_why;
+    m->n_params = (int)(at - m->weights);
+    st_safetensors_free(s);
+    return m;
+fail_why:
+    snprintf(error, size, "%s: %s", path, why);
+fail:
+    st_safetensors_free(s);
+    st_beat_tcn_destroy(m);
+    return NULL;
+}
+
+void st_beat_tcn_destroy(st_beat_tcn *m)
+{
+    if (!m) return;
+    free(m->weights);
+    free(m->x);
+    free(m->h);
+    free(m->tmp);
+    free(m->logits);
+    free(m->scratch);
+    free(m);
+}
+
+int st_beat_tcn_n_bands(const st_beat_tcn *m) { return m->n_bands; }
+int st_beat_tcn_n_params(const st_beat_tcn *m) { return m->n_params; }
+
+int st_beat_tcn_plan(st_beat_tcn *m, int64_t max_frames)
+{
+    if (max_frames <= m->max_frames) return 0;
+    size_t n = (size_t)max_frames, scratch = st_conv1d_scratch(&m->inp, max_frames);
+    for (int b = 0; b < m->n_blocks; b++)
+        if (st_conv1d_scratch(&m->block[b], max_frames) > scratch)
+            scratch = st_conv1d_scratch(&m->block[b], max_frames);
+    free(m->x), free(m->h), free(m->tmp), free(m->logits), free(m->scratch);
+    m->x = malloc(n * m->n_bands * sizeof *m->x);
+    m->h = malloc(n * m->channels * sizeof *m->h);
+    m->tmp = malloc(n * m->channels * sizeof *m->tmp);
+    m->logits = malloc(n * 3 * sizeof *m->logits);
+    m->scratch = malloc((scratch ? scratch : 1) * sizeof *m->scratch);
+    m->max_frames = m->x && m->h && m->tmp && m->logits && m->scratch ? max_frames : 0;
+    return m->max_frames ? 0 : -1;
+}
+
+void st_beat_tcn_run(st_beat_tcn *m, const float *features, int64_t n_frames, float *act)
+{
+    size_t t = (size_t)n_frames, n = (size_t)m->channels * t;
+    for (size_t f = 0; f < t; f++) /* frames x bands -> bands x frames */
+        for (int b = 0; b < m->n_bands; b++)
+            m->x[(size_t)b * t + f] = features[f * m->n_bands + b];
+    st_conv1d_forward(&m->inp, m->x, n_frames, m->h, m->scratch);
+    st_elu(m->h, n, m->elu_alpha);
+    for (int b = 0; b < m->n_blocks; b++) {
+        st_conv1d_forward(&m->block[b], m->h, n_frames, m->tmp, m->scratch);
+        st_elu(m->tmp, n, m->elu_alpha);
+        for (size_t i = 0; i < n; i++)
+            m->h[i] += m->tmp[i];
+    }
+    st_conv1d_forward(&m->out, m->h, n_frames, m->logits, m->scratch);
+    st_softmax_channels(m->logits, 3, n_frames);
+    for (size_t f = 0; f < t; f++) {
+        act[2 * f] = m->logits[t + f];
+        act[2 * f + 1] = m->logits[2 * t + f];
+    }
+}
+
+static int readable(const char *path) { return access(path, R_OK) == 0; }
+
+int st_beat_tcn_default_path(char *path, size_t size)
+{
+    const char *file = "beats_tcn.safetensors";
+    const char *env = getenv("STRATA_MODELS");
+    if (env && *env) {
+        snprintf(path, size, "%s/%s", env, file);
+        if (readable(path)) return 0;
+    }
+    char exe[4096];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        snprintf(path, size, "%s/models/%s", exe, file);
+        if (readable(path)) return 0;
+        snprintf(path, size, "%s/../share/strata/models/%s", exe, file);
+        if (readable(path)) return 0;
+    }
+    return -1;
+}

@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""Train the beat tracker's TCN on the generated data and write its weights
+(models/beats_tcn.safetensors) and a test fixture (models/beats_tcn_fixture.safetensors:
+a signal, its features from beats_features.py, and PyTorch's activations),
+which make test compares with the C front end and forward pass.
+
+    train_beats.py --data DIR [DIR...] --models DIR [--epochs N] [--max-minutes M] [--seed S] [--log FILE]
+
+The network (run in C by nodes/activations.c through nodes/dsp/nn.c):
+  features (n_bands x time) -> conv1d k3 -> BN -> ELU
+  -> per dilation d in 1, 2, ..., 256: x + Dropout(ELU(BN(conv1d k5 dilation d)(x)))
+  -> conv1d k1 -> softmax over (no beat, beat, downbeat)
+Non-causal ('same') padding; about 20 s of receptive field at 100 frames/s.
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import beats_features as bf  # noqa: E402
+
+DILATIONS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
+CHANNELS = 44
+KERNEL = 5
+FPS = 100
+
+
+class TCN(nn.Module):
+    def __init__(self, n_bands, channels=CHANNELS, dilations=DILATIONS, kernel=KERNEL, dropout=0.15):
+        super().__init__()
+        self.inp = nn.Conv1d(n_bands, channels, 3, padding=1)
+        self.inp_bn = nn.BatchNorm1d(channels)
+        self.convs = nn.ModuleList(nn.Conv1d(channels, channels, kernel, dilation=d,
+                                             padding=d * (kernel - 1) // 2) for d in dilations)
+        self.bns = nn.ModuleList(nn.BatchNorm1d(channels) for _ in dilations)
+        self.drop = nn.Dropout(dropout)
+        self.out = nn.Conv1d(channels, 3, 1)
+
+    def forward(self, x):  # x: batch x bands x time -> logits batch x 3 x time
+        h = nn.functional.elu(self.inp_bn(self.inp(x)))
+        for conv, bn in zip(self.convs, self.bns):
+            h = h + self.drop(nn.functional.elu(bn(conv(h))))
+        return self.out(h)
+
+
+def targets(n_frames, times, positions):
+    """Soft class targets (3 x n_frames): the beat's frame 1, its neighbours 0.5."""
+    t = np.zeros((3, n_frames), dtype=np.float32)
+    for time_s, pos in zip(times, positions):
+        f = int(round(time_s * FPS))
+        cls = 2 if pos == 1 else 1
+        for df, w in ((-1, 0.5), (0, 1.0), (1, 0.5)):
+            if 0 <= f + df < n_frames:
+                t[cls, f + df] = max(t[cls, f + df], w)
+    t[0] = np.clip(1.0 - t[1] - t[2], 0.0, 1.0)
+    return t
+
+
+def load(data_dirs):
+    """Every song of each folder; DIR:N takes its first N songs (0000.npz ...)."""
+    songs = []
+    for spec in data_dirs:
+        data_dir, _, limit = spec.partition(':')
+        index_path = os.path.join(data_dir, 'index.json')
+        if os.path.exists(index_path):
+            with open(index_path) as f:
+                index = json.load(f)
+        else:
+            index = [{'file': '%04d.npz' % k} for k in range(int(limit))]
+        if limit:
+            index = index[:int(limit)]
+        for item in index:
+            z = np.load(os.path.join(data_dir, item['file']))
+            x = z['features'].astype(np.float32).T  # bands x time
+            songs.append((x, targets(x.shape[1], z['beat_times'], z['beat_positions']), item))
+    return songs
+
+
+def batches(songs, rng, crop, batch):
+    order = rng.permutation(len(songs))
+    for start in range(0, len(order) - batch + 1, batch):
+        xs, ys = [], []
+        for k in order[start:start + batch]:
+            x, y, _ = songs[k]
+            n = x.shape[1]
+            if n > crop:
+                a = int(rng.integers(0, n - crop + 1))
+                x, y = x[:, a:a + crop], y[:, a:a + crop]
+            else:
+                x = np.pad(x, ((0, 0), (0, crop - n)))
+                y = np.pad(y, ((0, 0), (0, crop - n)))
+                y[0, n:] = 1.0
+            xs.append(x)
+            ys.append(y)
+        yield torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+
+
+def soft_ce(logits, target):
+    return -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def evaluate(model, songs):
+    model.eval()
+    total, frames = 0.0, 0
+    with torch.no_grad():
+        for x, y, _ in songs:
+            logits = model(torch.from_numpy(x)[None])
+            total += float(soft_ce(logits, torch.from_numpy(y)[None])) * x.shape[1]
+            frames += x.shape[1]
+    model.train()
+    return total / frames
+
+
+def write_safetensors(path, tensors, metadata):
+    """safetensors: 8-byte little-endian header length, a JSON header (dtype, shape,
+    data_offsets per tensor, __metadata__ strings), then the raw little-endian data."""
+    header, blobs, offset = {'__metadata__': metadata}, [], 0
+    for name, array in tensors.items():
+        a = np.ascontiguousarray(array, dtype='<f4')
+        header[name] = {'dtype': 'F32', 'shape': list(a.shape), 'data_offsets': [offset, offset + a.nbytes]}
+        blobs.append(a.tobytes())
+        offset += a.nbytes
+    text = json.dumps(header, separators=(',', ':')).encode()
+    text += b' ' * ((8 - len(text) % 8) % 8)
+    tmp = path + '.tmp'
+    with open(tmp, 'wb') as f:
+        f.write(struct.pack('<Q', len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)
+
+
+def export(model, path, n_bands, extra):
+    sd = {k: v.detach().numpy() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    meta = {'format': 'strata beats tcn 1', 'dilations': ','.join(map(str, DILATIONS)),
+            'kernel': str(KERNEL), 'n_bands': str(n_bands), 'fps': str(FPS),
+            'batch_norm_eps': str(model.inp_bn.eps), 'outputs': 'softmax: no beat, beat, downbeat'}
+    meta.update(extra)
+    write_safetensors(path, sd, meta)
+
+
+def fixture_signal():
+    """One second at 44.1 kHz: a chord, clicks and a little noise (so that every band sits well above
+    the rounding of a float32 FFT, which the C front end uses)."""
+    n = np.arange(bf.RATE, dtype=np.float64)
+    x = 0.3 * np.sin(2 * np.pi * 220.0 * n / bf.RATE) + 0.2 * np.sin(2 * np.pi * 1375.0 * n / bf.RATE)
+    x += 0.1 * np.sin(2 * np.pi * 7000.0 * n / bf.RATE)
+    x[(n % 11025) < 64] += 0.5
+    x += np.random.default_rng(7).normal(0.0, 1e-3, len(x))
+    return x.astype(np.float32)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--data', required=True, nargs='+', help='folders made by make_beats_data.py; DIR:N takes the first N songs')
+    ap.add_argument('--models', required=True)
+    ap.add_argument('--epochs', type=int, default=40)
+    ap.add_argument('--max-minutes', type=float, default=35.0)
+    ap.add_argument('--seed', type=int, default=20261205)
+    ap.add_argument('--crop', type=int, default=1200)
+    ap.add_argument('--batch', type=int, default=8)
+    ap.add_argument('--log', default=None)
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    songs = load(args.data)
+    n_bands = songs[0][0].shape[0]
+    val_idx = set(range(0, len(songs), 10))  # every tenth song held out
+    train = [s for k, s in enumerate(songs) if k not in val_idx]
+    val = [s for k, s in enumerate(songs) if k in val_idx]
+    model = TCN(n_bands)
+    n_params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
+    curve, best, best_state = [], math.inf, None
+    t0 = time.time()
+    print('%d training songs, %d held out, %d parameters' % (len(train), len(val), n_params), flush=True)
+    for epoch in range(args.epochs):
+        losses = []
+        for x, y in batches(train, rng, args.crop, args.batch):
+            opt.zero_grad()
+            loss = soft_ce(model(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+        sched.step()
+        v = evaluate(model, val)
+        elapsed = time.time() - t0
+        curve.append({'epoch': epoch + 1, 'train_loss': float(np.mean(losses)), 'val_loss': v,
+                      'minutes': elapsed / 60})
+        print('epoch %d train %.4f val %.4f %.1f min' % (epoch + 1, np.mean(losses), v, elapsed / 60), flush=True)
+        if v < best:
+            best = v
+            best_state = {k: t.clone() for k, t in model.state_dict().items()}
+        if elapsed / 60 > args.max_minutes:
+            print('stopping: %.1f minutes' % (elapsed / 60), flush=True)
+            break
+    model.load_state_dict(best_state)
+    model.eval()
+    os.makedirs(args.models, exist_ok=True)
+    export(model, os.path.join(args.models, 'beats_tcn.safetensors'), n_bands,
+           {'parameters': str(n_params), 'epochs': str(len(curve)), 'best_val_loss': '%.5f' % best,
+            'seed': str(args.seed), 'songs': str(len(songs))})
+    sig = fixture_signal()
+    feats = bf.features(sig)
+    with torch.no_grad():
+        prob = torch.softmax(model(torch.from_numpy(feats.T.copy())[None]), dim=1)[0].numpy()
+    write_safetensors(os.path.join(args.models, 'beats_tcn_fixture.safetensors'),
+                      {'signal': sig, 'features': feats, 'activations': prob[1:].T.copy()},
+                      {'what': 'signal (1 s, 44.1 kHz), features (time x bands) from '
+                               'tools/train/beats_features.py, activations (time x 2: beat, downbeat) '
+                               'from PyTorch with the weights of beats_tcn.safetensors'})
+    if args.log:
+        with open(args.log, 'w') as f:
+            json.dump({'parameters': n_params, 'songs': len(songs), 'held_out': len(val), 'curve': curve,
+                       'best_val_loss': best, 'minutes': (time.time() - t0) / 60}, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
