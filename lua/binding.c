@@ -9,6 +9,7 @@
  */
 #include "binding.h"
 
+#include "../vm/dirs.h"
 #include "../vm/graph.h"
 
 #include <lauxlib.h>
@@ -145,18 +146,27 @@ static int node_call(lua_State *L)
             if (n_inputs == MAX_INPUTS) return raise_at(L, where, "too many inputs");
             inputs[n_inputs++] = h->ref;
         } else if (lua_istable(L, i)) {
-            /* array part: more inputs; hash part: named parameters */
+            /* array part: more inputs, then positional parameters
+             * (x:save{"o.wav", subtype = "PCM_16"}); hash part: named ones */
             for (lua_Integer k = 1; lua_rawgeti(L, i, k) != LUA_TNIL; k++) {
                 handle *e = to_handle(L, -1);
-                if (!e) {
-                    char message[256];
+                if (e && !n_positional) {
+                    if (n_inputs == MAX_INPUTS) return raise_at(L, where, "too many inputs");
+                    inputs[n_inputs++] = e->ref;
+                } else if (!e && !lua_istable(L, -1) && n_positional < n_params) {
+                    if (n_args == MAX_ARGS) return raise_at(L, where, "too many parameters");
+                    to_arg(L, t, t->params[n_positional++].name, -1, &args[n_args++], where);
+                } else {
+                    char message[512], names[256] = "";
+                    for (int p = 0; p < n_params; p++)
+                        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                                 p ? ", " : "", t->params[p].name);
                     snprintf(message, sizeof message,
-                             "%s: element %lld of the table is a %s, not a handle", t->name,
-                             (long long)k, luaL_typename(L, -1));
+                             "%s: element %lld of the table is a %s; %s takes its inputs, then its "
+                             "parameters in order (%s) or by name",
+                             t->name, (long long)k, luaL_typename(L, -1), t->name, names);
                     return raise_at(L, where, message);
                 }
-                if (n_inputs == MAX_INPUTS) return raise_at(L, where, "too many inputs");
-                inputs[n_inputs++] = e->ref;
                 lua_pop(L, 1);
             }
             lua_pop(L, 1);
@@ -531,11 +541,22 @@ static int module_now(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg module_functions[] = {{"configure", module_configure},
-                                            {"stats", module_stats},
-                                            {"help", module_help},
-                                            {"now", module_now},
-                                            {NULL, NULL}};
+/* strata.mkdir(path): true, or nil and the reason (as os.rename answers). */
+static int module_mkdir(lua_State *L)
+{
+    char error[600];
+    if (st_make_dirs(luaL_checkstring(L, 1), 0777, error, sizeof error) == ST_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, error);
+    return 2;
+}
+
+static const luaL_Reg module_functions[] = {
+    {"configure", module_configure}, {"mkdir", module_mkdir}, {"stats", module_stats},
+    {"help", module_help},           {"now", module_now},     {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)
 {

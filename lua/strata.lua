@@ -7,20 +7,44 @@ local strata = ...
 --   spec.usage       "IN OUT"                 (shown after the command name)
 --   spec.doc         one paragraph
 --   spec.positional  { {"input", "file to read"}, {"output", "file to write", optional = true} }
+--                    the last may say many = true: it takes every remaining argument (a list)
 --   spec.options     { {"n-fft", 2048, "FFT size"}, {"hard", false, "binary masks"} }
+--   spec.writes      "audio": adds -o/--output DIR, --filename, --format and --subtype,
+--                    which strata.output_paths reads
 -- Returns a table keyed by the positional names and the option names with
 -- dashes made underscores. The type of an option's default is its type:
 -- numbers are checked, booleans are flags, strings are taken as given, and a
 -- table ({}) collects every argument that follows, up to the next option.
+-- A bad command line prints one line naming the command and the option and
+-- exits with status 2, as the built-in commands do.
 local function fail(command, message)
-  error(string.format("%s: %s (see %s --help)", command, message, command), 0)
+  io.stderr:write(string.format("%s: %s (see %s --help)\n", command, message, command))
+  os.exit(2, true)
 end
+
+-- strata.usage_error(command, message): the same, for what a patch checks
+-- after strata.args (a missing --ref, a bad combination).
+strata.usage_error = fail
+
+-- The options of a command that writes audio files (spec.writes = "audio").
+local audio_options = {
+  { "o", "", "the folder to write into (made if missing)" },
+  { "output", "", "the same as -o" },
+  { "filename", "", "file names in the folder: {track} is the input's name without its extension, "
+    .. "{stem} the part, {ext} the format (default {stem}.{ext}; {track}/{stem}.{ext} with several inputs)" },
+  { "format", "wav", "wav, flac or ogg" },
+  { "subtype", "auto", "PCM_16, PCM_24 or FLOAT (auto: FLOAT for wav, PCM_24 for flac)" },
+}
 
 function strata.args(spec)
   local argv = _G.arg or {}
   local command = spec.command or ("strata " .. ((argv[0] or "patch"):match("([^/]+)%.lua$") or "patch"))
   local positional, options = spec.positional or {}, spec.options or {}
-  local by_name, result = {}, {}
+  if spec.writes == "audio" then
+    options = table.move(options, 1, #options, 1, {})
+    table.move(audio_options, 1, #audio_options, #options + 1, options)
+  end
+  local by_name, result = {}, { command = command }
   for _, o in ipairs(options) do
     by_name[o[1]] = o
     result[o[1]:gsub("-", "_")] = o[2]
@@ -87,17 +111,77 @@ function strata.args(spec)
         result[key] = value
       end
     else
-      n_given = n_given + 1
-      local p = positional[n_given]
-      if not p then fail(command, "unexpected argument '" .. a .. "'") end
-      result[p[1]] = a
+      local last = positional[#positional]
+      if last and last.many and n_given >= #positional - 1 then
+        if n_given < #positional then n_given, result[last[1]] = #positional, {} end
+        local list = result[last[1]]
+        list[#list + 1] = a
+      else
+        n_given = n_given + 1
+        local p = positional[n_given]
+        if not p then fail(command, "unexpected argument '" .. a .. "'") end
+        result[p[1]] = a
+      end
     end
     i = i + 1
   end
   for k = n_given + 1, #positional do
     if not positional[k].optional then fail(command, "missing " .. positional[k][1]:upper()) end
   end
+  if spec.writes == "audio" then
+    local ok = { wav = { auto = 1, PCM_16 = 1, PCM_24 = 1, FLOAT = 1 }, flac = { auto = 1, PCM_16 = 1, PCM_24 = 1 },
+                 ogg = { auto = 1 } }
+    if not ok[result.format] then fail(command, "--format wants wav, flac or ogg, not '" .. result.format .. "'") end
+    if not ok[result.format][result.subtype] then
+      local have = {}
+      for name in pairs(ok[result.format]) do if name ~= "auto" then have[#have + 1] = name end end
+      table.sort(have)
+      fail(command, string.format("--subtype %s does not go with --format %s (%s)", result.subtype, result.format,
+        #have > 0 and "it takes " .. table.concat(have, ", ") or "it takes no --subtype"))
+    end
+    result.o = result.o ~= "" and result.o or result.output
+    result.output = result.o
+  end
   return result
+end
+
+-- strata.output_paths(opt, inputs, stems): where a command that writes audio
+-- (strata.args with writes = "audio") puts each stem of each input:
+-- paths[i][stem]. It needs -o, refuses two outputs with one name (a second
+-- song never silently overwrites the first) and makes the folders.
+function strata.output_paths(opt, inputs, stems)
+  local command = opt.command
+  if opt.o == "" then fail(command, "missing -o DIR") end
+  local template = opt.filename ~= "" and opt.filename or (#inputs > 1 and "{track}/{stem}.{ext}" or "{stem}.{ext}")
+  local paths, owner = {}, {}
+  for i, input in ipairs(inputs) do
+    local track = input:match("([^/]*)$"):gsub("%.[^.]*$", "")
+    paths[i] = {}
+    for _, stem in ipairs(stems) do
+      local name = template:gsub("{(%w+)}", function(key)
+        if key == "track" then return track elseif key == "stem" then return stem
+        elseif key == "ext" then return opt.format end
+        fail(command, "--filename: unknown field {" .. key .. "} (have {track}, {stem}, {ext})")
+      end)
+      local path = opt.o .. "/" .. name
+      if owner[path] then
+        fail(command, string.format("'%s' and '%s' would both write '%s' (use {track} in --filename)",
+          owner[path], input, path))
+      end
+      owner[path], paths[i][stem] = input, path
+    end
+  end
+  for path in pairs(owner) do
+    local folder = path:match("^(.*)/[^/]*$")
+    local ok, err = strata.mkdir(folder)
+    if not ok then error(command .. ": " .. err, 0) end
+  end
+  return paths
+end
+
+-- strata.note(fmt, ...): an info line ("wrote ..."), silent under --quiet.
+function strata.note(fmt, ...)
+  if not strata.configure({}).quiet then print(string.format(fmt, ...)) end
 end
 
 -- strata.json(value): JSON text for numbers, strings, booleans and tables

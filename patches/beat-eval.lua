@@ -1,4 +1,5 @@
--- strata beat-eval REF.txt EST.txt [--json] [--trim]
+-- strata beat-eval: score estimated beats against reference beats (mir_eval.beat)
+-- usage: strata beat-eval REF.txt EST.txt [--json] [--trim]
 -- mir_eval.beat's scores, and the downbeat F-measure when both files give bar positions.
 local strata = require "strata"
 

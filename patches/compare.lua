@@ -1,4 +1,5 @@
--- strata compare MIX --ref STEM... --methods NAME,NAME [--csv FILE] [--json FILE]
+-- strata compare: separate a mixture with several methods and score each against the true stems
+-- usage: strata compare MIX --ref STEM... --methods NAME,NAME [--csv FILE] [--json FILE]
 -- Runs each separation method on the mixture and scores it with BSS Eval v3.
 local strata = require "strata"
 
@@ -29,7 +30,7 @@ local opt = strata.args {
   },
 }
 local command = "strata compare"
-if type(opt.ref) ~= "table" or #opt.ref == 0 then error(command .. ": no --ref stems (see --help)", 0) end
+if type(opt.ref) ~= "table" or #opt.ref == 0 then strata.usage_error(command, "no --ref stems") end
 
 local mixture = strata.load { path = opt.mixture, channels = "mono" }
 -- A reference may be several stems joined by '+': their sum ("drums vs bass+chords+lead").
@@ -47,7 +48,7 @@ for name in opt.methods:gmatch("[^,]+") do
   local path = here .. "/methods/" .. name .. ".lua"
   local chunk = loadfile(path)
   if not chunk then
-    error(string.format("%s: no method called '%s' (have: %s)", command, name, table.concat(method_names(), ", ")), 0)
+    strata.usage_error(command, string.format("no method called '%s' (have: %s)", name, table.concat(method_names(), ", ")))
   end
   local method = chunk()
   local t0 = strata.now()

@@ -1,4 +1,5 @@
--- strata demo [DIR]: the main job on an embedded input. A synthetic song with known stems
+-- strata demo: the main job on a generated song with known stems, scored
+-- usage: strata demo [DIR]. A synthetic song with known stems
 -- (testsong) is split by HPSS into percussive and harmonic parts, written to DIR, and scored
 -- against the true drums and the sum of the other stems with BSS Eval.
 local strata = require "strata"
@@ -12,7 +13,8 @@ local opt = strata.args {
   options = { { "bars", 16, "length of the song in bars" } },
 }
 local dir = opt.dir or "demo-out"
-os.execute("mkdir -p '" .. dir .. "'")
+local made, why = strata.mkdir(dir) -- mkdir(2): no shell, any name
+if not made then error("strata demo: " .. why, 0) end
 
 local song = strata.testsong { bars = opt.bars, tempo = 120, arrangement = "build" }
 local rest = song.bass + song.chords + song.lead

@@ -1,4 +1,5 @@
--- strata eval --ref A.wav B.wav ... --est X.wav Y.wav ... [--images] [--window S --hop S] [--json]
+-- strata eval: score estimated sources against references (BSS Eval v3/v4, SI-SDR)
+-- usage: strata eval --ref A.wav B.wav ... --est X.wav Y.wav ... [--images] [--window S --hop S] [--json]
 -- BSS Eval v3 as mir_eval 0.7 computes it, with SI-SDR and SD-SDR.
 local strata = require "strata"
 
@@ -21,10 +22,10 @@ local opt = strata.args {
   },
 }
 local command = "strata eval"
-if type(opt.ref) ~= "table" or #opt.ref == 0 then error(command .. ": no --ref files (see --help)", 0) end
-if type(opt.est) ~= "table" or #opt.est == 0 then error(command .. ": no --est files (see --help)", 0) end
+if type(opt.ref) ~= "table" or #opt.ref == 0 then strata.usage_error(command, "no --ref files") end
+if type(opt.est) ~= "table" or #opt.est == 0 then strata.usage_error(command, "no --est files") end
 if #opt.ref ~= #opt.est then
-  error(string.format("%s: %d references but %d estimates", command, #opt.ref, #opt.est), 0)
+  strata.usage_error(command, string.format("%d references but %d estimates", #opt.ref, #opt.est))
 end
 
 local function load_all(paths)

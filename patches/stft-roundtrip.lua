@@ -1,4 +1,5 @@
--- strata stft-roundtrip IN OUT [--n-fft N] [--hop H]
+-- strata stft-roundtrip: STFT and back: shows the transform pair is exact
+-- usage: strata stft-roundtrip IN OUT [--n-fft N] [--hop H]
 -- STFT then ISTFT: writes the result and prints the largest error, which
 -- shows the transform pair is exact for these settings.
 local strata = require "strata"
@@ -21,7 +22,7 @@ if opt.demo then
   input = strata.signal { kind = "chirp", seconds = 10, channels = 2, freq = 55, freq_end = 16000 }
   out_path = opt.output or opt.input
 else
-  if not opt.output then error("strata stft-roundtrip: missing OUTPUT (see --help)", 0) end
+  if not opt.output then strata.usage_error("strata stft-roundtrip", "missing OUTPUT") end
   input = strata.load(opt.input)
   out_path = opt.output
 end

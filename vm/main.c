@@ -3,15 +3,18 @@
  *   strata run PATCH.lua [ARGS...]   run a patch; ARGS reach its `arg`
  *   strata NAME [ARGS...]            run patches/NAME.lua
  *   strata nodes [NAME] [--markdown] the node reference
+ *   strata help [COMMAND]            what a command does
  *
  * Global options (--no-cache, --quiet, --threads N) may stand anywhere;
  * everything else reaches the patch in order, and `--` passes the rest
- * untouched. */
+ * untouched. Exit status: 0 done, 1 the work failed, 2 a bad command line,
+ * 3 the JACK server went away. */
 #include "../lua/binding.h"
 #include "graph.h"
 #include "live.h"
 #include "render.h"
 
+#include <dirent.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -23,28 +26,35 @@
 #define STRATA_DATADIR "/usr/local/share/strata"
 #endif
 
-static const char usage[] =
-    "usage: strata [--no-cache] [--quiet] [--threads N] COMMAND [ARGS...]\n"
-    "\n"
-    "commands:\n"
-    "  run PATCH.lua [ARGS...]   run a patch file; ARGS reach the patch as `arg`\n"
-    "  render PATCH.lua [ARGS...] -o OUT.wav --seconds S [--block N] [--rate R]\n"
-    "                            run the patch's stream program offline into a file\n"
-    "  live PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server]\n"
-    "                            run the patch's stream program as a JACK client\n"
-    "  NAME [ARGS...]            run the ready patch NAME (strata NAME --help tells more)\n"
-    "  nodes [NAME]              list the nodes, or describe one (--markdown: doc/nodes.md)\n"
-    "  patches                   list the ready patches\n"
-    "\n"
+enum { EXIT_WORK = 1, EXIT_USAGE = 2 };
+
+/* A built-in command. Everything else on the line names a ready patch. Each
+ * answers --help with its usage and doc; `strata help NAME` says the same. */
+typedef struct {
+    const char *name;
+    const char *usage;                 /* what follows "strata NAME" */
+    const char *doc;                   /* its first line is the summary in `strata --help` */
+    int (*run)(int argc, char **argv); /* argv: the words after NAME */
+} command;
+
+static const command *find_command(const char *name);
+static void print_usage(FILE *to);
+static void print_command_help(const command *c, FILE *to);
+
+static const char global_options[] =
     "global options (anywhere on the line; -- passes the rest to the patch untouched):\n"
     "  --no-cache     neither read nor write the on-disk result cache\n"
-    "  --quiet        no progress bar, no info lines\n"
+    "  --quiet        only errors and the results a command exists to print\n"
+    "                 (no progress bar, no info or \"wrote\" lines)\n"
     "  --threads N    threads a node may use (default 2)\n"
     "  --version      print the version\n"
-    "  --help         print this help\n"
-    "\n"
-    "ready patches are looked up in $STRATA_PATCHES, the patches/ folder beside the binary,\n"
-    "../share/strata/patches from the binary and " STRATA_DATADIR "/patches.\n";
+    "  --help         print this help\n";
+
+/* True when argv[0] asks for help (--help or -h as the first word). */
+static int wants_help(int argc, char **argv)
+{
+    return argc > 0 && (strcmp(argv[0], "--help") == 0 || strcmp(argv[0], "-h") == 0);
+}
 
 static void emit_stdout(void *data, const char *text)
 {
@@ -103,36 +113,163 @@ static int find_patch(const char *name, char *path, size_t size)
     char dirs[4][4096];
     int n = patch_dirs(dirs, 4);
     for (int i = 0; i < n; i++) {
-        snprintf(path, size, "%s/%s.lua", dirs[i], name);
-        if (access(path, R_OK) == 0) return 1;
+        int n_chars = snprintf(path, size, "%s/%s.lua", dirs[i], name);
+        if (n_chars > 0 && (size_t)n_chars < size && access(path, R_OK) == 0) return 1;
     }
     return 0;
 }
 
-static int list_patches(void)
+/* A ready patch's one-line doc: its first line, "-- strata NAME: DOC", or
+ * else the first comment line. Empty when there is none. */
+static void patch_summary(const char *path, char *doc, size_t size)
 {
-    char dirs[4][4096], cmd[8300];
-    int n = patch_dirs(dirs, 4);
-    for (int i = 0; i < n; i++)
-        if (access(dirs[i], R_OK) == 0) {
-            printf("ready patches in %s:\n", dirs[i]);
-            fflush(stdout);
-            snprintf(cmd, sizeof cmd,
-                     "cd '%s' && ls *.lua 2>/dev/null | sed 's/\\.lua$//; s/^/  /'", dirs[i]);
-            if (system(cmd) != 0) return 1;
-            return 0;
-        }
-    fprintf(stderr, "strata: no patches folder found\n");
-    return 1;
+    char line[512];
+    doc[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "--", 2) != 0) break;
+        char *text = line + 2, *colon;
+        text += strspn(text, " -");
+        text[strcspn(text, "\r\n")] = 0;
+        if (!*text) continue;
+        if (strncmp(text, "strata ", 7) == 0 && (colon = strstr(text, ": ")) != NULL)
+            text = colon + 2; /* "strata NAME: DOC" */
+        snprintf(doc, size, "%s", text);
+        break;
+    }
+    fclose(f);
 }
 
-/* Runs a patch in a new Lua state. Returns the state, still open (its graph
- * may be streamed next), or NULL after printing the one-line error. */
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The ready patches of every folder in search order, each with its one-line
+ * doc; a name already listed from an earlier folder is the one that runs. */
+static int list_patches(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 0) {
+        fprintf(stderr, "strata patches: takes no arguments (strata help patches)\n");
+        return EXIT_USAGE;
+    }
+    char dirs[4][4096];
+    int n_dirs = patch_dirs(dirs, 4), n_listed = 0, cap = 0;
+    char **listed = NULL;
+    for (int d = 0; d < n_dirs; d++) {
+        DIR *dir = opendir(dirs[d]);
+        if (!dir) continue;
+        char **names = NULL;
+        int n = 0, n_cap = 0;
+        struct dirent *e;
+        while ((e = readdir(dir)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (len < 5 || e->d_name[0] == '.' || strcmp(e->d_name + len - 4, ".lua") != 0)
+                continue;
+            if (n == n_cap) {
+                n_cap = n_cap ? 2 * n_cap : 16;
+                char **grown = realloc(names, (size_t)n_cap * sizeof *names);
+                if (!grown) break;
+                names = grown;
+            }
+            if ((names[n] = strndup(e->d_name, len - 4)) != NULL) n++;
+        }
+        closedir(dir);
+        qsort(names, (size_t)n, sizeof *names, compare_names);
+        int header = 0;
+        for (int i = 0; i < n; i++) {
+            int seen = 0;
+            for (int k = 0; k < n_listed && !seen; k++)
+                seen = strcmp(listed[k], names[i]) == 0;
+            if (seen) {
+                free(names[i]);
+                continue;
+            }
+            if (!header++) printf("%sready patches in %s:\n", n_listed ? "\n" : "", dirs[d]);
+            char path[4400], doc[512] = "";
+            int n_chars = snprintf(path, sizeof path, "%s/%s.lua", dirs[d], names[i]);
+            if (n_chars > 0 && (size_t)n_chars < sizeof path) patch_summary(path, doc, sizeof doc);
+            printf("  %-16s %s\n", names[i], doc);
+            if (n_listed == cap) {
+                cap = cap ? 2 * cap : 32;
+                char **grown = realloc(listed, (size_t)cap * sizeof *listed);
+                if (!grown) {
+                    free(names[i]);
+                    continue;
+                }
+                listed = grown;
+            }
+            listed[n_listed++] = names[i];
+        }
+        free(names);
+    }
+    for (int k = 0; k < n_listed; k++)
+        free(listed[k]);
+    free(listed);
+    if (n_listed == 0) {
+        fprintf(stderr,
+                "strata: no ready patches found (looked in $STRATA_PATCHES, the patches/ "
+                "folder beside the binary and %s/patches)\n",
+                STRATA_DATADIR);
+        return EXIT_WORK;
+    }
+    printf("\nstrata NAME --help tells more about one.\n");
+    return 0;
+}
+
+/* True when the file starts like audio, not like Lua text. */
+static int looks_like_audio(const char *path)
+{
+    unsigned char head[12] = {0};
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    if (n < 4) return 0;
+    return memcmp(head, "RIFF", 4) == 0 || memcmp(head, "fLaC", 4) == 0 ||
+           memcmp(head, "OggS", 4) == 0 || memcmp(head, "FORM", 4) == 0 ||
+           memcmp(head, "ID3", 3) == 0 || (head[0] == 0xff && (head[1] & 0xe0) == 0xe0) ||
+           memchr(head, 0, n) != NULL;
+}
+
+/* The message of a failed patch, for the user. In a ready patch (command set)
+ * the place in the patch file means nothing to them: "PATH:LINE: " is
+ * replaced by the command's name. A user's own patch keeps file:line. */
+static void print_patch_error(const char *message, const char *path, const char *command)
+{
+    if (command) {
+        size_t len = strlen(path);
+        if (strncmp(message, path, len) == 0 && message[len] == ':') {
+            const char *rest = message + len + 1;
+            rest += strspn(rest, "0123456789");
+            if (*rest == ':') rest++;
+            message = rest + strspn(rest, " ");
+        }
+        if (strncmp(message, command, strlen(command)) == 0 && message[strlen(command)] == ':') {
+            fprintf(stderr, "%s\n", message); /* it names the command already */
+        } else {
+            fprintf(stderr, "%s: %s\n", command, message);
+        }
+        return;
+    }
+    /* a patch's own usage errors already start with its command name */
+    fprintf(stderr, "%s%s\n", strncmp(message, "strata ", 7) == 0 ? "" : "strata: ", message);
+}
+
 /* What --threads, --quiet and --no-cache set, for the graph of every patch. */
 static st_config config = {.n_threads = 2};
 
-static lua_State *start_patch(const char *path, int argc, char **argv)
+/* Runs a patch in a new Lua state. Returns the state, still open (its graph
+ * may be streamed next), or NULL after printing the one-line error, with the
+ * exit status in *status: EXIT_USAGE when the patch's command line was wrong
+ * (strata.args raises {status = 2, message = ...}), else EXIT_WORK. command:
+ * "strata NAME" for a ready patch, NULL for a user's patch file. */
+static lua_State *start_patch(const char *path, const char *command, int argc, char **argv,
+                              int *status)
 {
+    *status = EXIT_WORK;
     lua_State *L = luaL_newstate();
     if (!L) {
         fprintf(stderr, "strata: out of memory\n");
@@ -150,28 +287,42 @@ static lua_State *start_patch(const char *path, int argc, char **argv)
         lua_rawseti(L, -2, i + 1);
     }
     lua_setglobal(L, "arg");
-    int status = luaL_loadfile(L, path);
-    if (status == LUA_OK) {
+    int lua_status = luaL_loadfile(L, path);
+    if (lua_status == LUA_ERRSYNTAX && looks_like_audio(path)) {
+        fprintf(stderr,
+                "strata: '%s' is not a patch (it looks like an audio file; a patch is Lua text: "
+                "strata run PATCH.lua %s)\n",
+                path, path);
+        lua_close(L);
+        return NULL;
+    }
+    if (lua_status == LUA_OK) {
         for (int i = 0; i < argc; i++)
             lua_pushstring(L, argv[i]);
-        status = lua_pcall(L, argc, 0, 0);
+        lua_status = lua_pcall(L, argc, 0, 0);
     }
     fflush(stdout);
-    if (status != LUA_OK) {
+    if (lua_status != LUA_OK) {
+        if (lua_istable(L, -1)) { /* {status = N, message = "..."} */
+            lua_getfield(L, -1, "status");
+            if (lua_isinteger(L, -1)) *status = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            lua_getfield(L, -1, "message");
+        }
         const char *message = lua_tostring(L, -1);
         if (!message) message = "the patch raised an error that is not a string";
-        /* a patch's own usage errors already start with its command name */
-        fprintf(stderr, "%s%s\n", strncmp(message, "strata ", 7) == 0 ? "" : "strata: ", message);
+        print_patch_error(message, path, command);
         lua_close(L);
         return NULL;
     }
     return L;
 }
 
-static int run_patch(const char *path, int argc, char **argv)
+static int run_patch(const char *path, const char *command, int argc, char **argv)
 {
-    lua_State *L = start_patch(path, argc, argv);
-    if (!L) return 1;
+    int status;
+    lua_State *L = start_patch(path, command, argc, argv, &status);
+    if (!L) return status;
     lua_close(L);
     return 0;
 }
@@ -233,6 +384,24 @@ static int number_option(const char *value, const char *name, double min, double
     return 0;
 }
 
+/* The patch file a command runs: readable, or one line and EXIT_WORK. */
+static int check_patch_file(const char *name, const char *path)
+{
+    if (access(path, R_OK) == 0) return 0;
+    fprintf(stderr, "strata %s: cannot read the patch '%s'\n", name, path);
+    return EXIT_WORK;
+}
+
+static int run_command(int argc, char **argv)
+{
+    if (argc < 1) {
+        fprintf(stderr, "strata run: needs a patch file (strata run PATCH.lua [ARGS...])\n");
+        return EXIT_USAGE;
+    }
+    if (check_patch_file("run", argv[0])) return EXIT_WORK;
+    return run_patch(argv[0], NULL, argc - 1, argv + 1);
+}
+
 static int render_command(int argc, char **argv)
 {
     int bad = 0;
@@ -242,23 +411,25 @@ static int render_command(int argc, char **argv)
     const char *rate = take_value(&argc, argv, "--rate", NULL, &bad);
     st_render_options opt = {.out_path = out, .block_frames = 256};
     double x;
-    if (bad) return 2;
+    if (bad) return EXIT_USAGE;
     if (argc < 1 || !out || !seconds) {
-        fprintf(stderr, "strata: render needs a patch, -o OUT.wav and --seconds S "
+        fprintf(stderr, "strata render: needs a patch, -o OUT.wav and --seconds S "
                         "(strata render PATCH.lua [ARGS...] -o OUT.wav --seconds S)\n");
-        return 2;
+        return EXIT_USAGE;
     }
-    if (number_option(seconds, "--seconds", 1e-3, 86400, &opt.seconds)) return 2;
-    if (block && number_option(block, "--block", 1, 65536, &x)) return 2;
+    if (number_option(seconds, "--seconds", 1e-3, 86400, &opt.seconds)) return EXIT_USAGE;
+    if (block && number_option(block, "--block", 1, 65536, &x)) return EXIT_USAGE;
     if (block) opt.block_frames = (int)x;
-    if (rate && number_option(rate, "--rate", 1000, 768000, &opt.rate_hz)) return 2;
-    lua_State *L = start_patch(argv[0], argc - 1, argv + 1);
-    if (!L) return 1;
+    if (rate && number_option(rate, "--rate", 1000, 768000, &opt.rate_hz)) return EXIT_USAGE;
+    if (check_patch_file("render", argv[0])) return EXIT_WORK;
+    int status;
+    lua_State *L = start_patch(argv[0], NULL, argc - 1, argv + 1, &status);
+    if (!L) return status;
     char error[1200];
-    int status = st_render(st_lua_graph(L), &opt, error, sizeof error);
-    if (status) fprintf(stderr, "strata: %s\n", error);
+    status = st_render(st_lua_graph(L), &opt, error, sizeof error);
+    if (status) fprintf(stderr, "strata render: %s\n", error);
     lua_close(L);
-    return status ? 1 : 0;
+    return status ? EXIT_WORK : 0;
 }
 
 static int live_command(int argc, char **argv)
@@ -269,16 +440,133 @@ static int live_command(int argc, char **argv)
     opt.server_name = take_value(&argc, argv, "--server", NULL, &bad);
     opt.no_connect = take_flag(&argc, argv, "--no-connect");
     opt.start_server = take_flag(&argc, argv, "--start-server");
-    if (bad) return 2;
+    if (bad) return EXIT_USAGE;
     if (argc < 1) {
-        fprintf(stderr, "strata: live needs a patch (strata live PATCH.lua [ARGS...])\n");
-        return 2;
+        fprintf(stderr, "strata live: needs a patch (strata live PATCH.lua [ARGS...])\n");
+        return EXIT_USAGE;
     }
-    lua_State *L = start_patch(argv[0], argc - 1, argv + 1);
-    if (!L) return 1;
-    int status = st_live(st_lua_graph(L), &opt);
+    if (check_patch_file("live", argv[0])) return EXIT_WORK;
+    int status;
+    lua_State *L = start_patch(argv[0], NULL, argc - 1, argv + 1, &status);
+    if (!L) return status;
+    status = st_live(st_lua_graph(L), &opt);
     lua_close(L);
     return status;
+}
+
+static int nodes_command(int argc, char **argv)
+{
+    int markdown = 0;
+    const char *name = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--markdown") == 0) {
+            markdown = 1;
+        } else if (argv[i][0] == '-' || name) {
+            fprintf(stderr, "strata nodes: unexpected '%s' (strata nodes [NAME] [--markdown])\n",
+                    argv[i]);
+            return EXIT_USAGE;
+        } else {
+            name = argv[i];
+        }
+    }
+    return list_nodes(name, markdown);
+}
+
+static int help_command(int argc, char **argv)
+{
+    if (argc == 0) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "strata help: one command at a time (strata help [COMMAND])\n");
+        return EXIT_USAGE;
+    }
+    const command *c = find_command(argv[0]);
+    if (c) {
+        print_command_help(c, stdout);
+        return 0;
+    }
+    char path[4200], *help[] = {"--help"};
+    if (find_patch(argv[0], path, sizeof path)) {
+        char name[300];
+        snprintf(name, sizeof name, "strata %s", argv[0]);
+        return run_patch(path, name, 1, help);
+    }
+    fprintf(stderr,
+            "strata help: no command or ready patch called '%s' (strata patches lists them)\n",
+            argv[0]);
+    return EXIT_USAGE;
+}
+
+static const command commands[] = {
+    {"run", "PATCH.lua [ARGS...]",
+     "run a patch file\n"
+     "ARGS reach the patch as `arg` (arg[0] is the patch file). Errors in the patch name\n"
+     "its file and line.",
+     run_command},
+    {"render", "PATCH.lua [ARGS...] -o OUT.wav --seconds S [--block N] [--rate R]",
+     "render the patch's stream program into a file\n"
+     "The program runs offline, block by block as under JACK, as fast as it goes.\n"
+     "  -o, --output F  the file to write (its extension picks the format)\n"
+     "  --seconds S     how much to render\n"
+     "  --block N       frames per block (default 256)\n"
+     "  --rate R        sample rate in Hz (default: the rate of the first played file, else 48000)",
+     render_command},
+    {"live", "PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server]",
+     "run the patch's stream program as a JACK client\n"
+     "It runs until interrupted (Ctrl-C or SIGTERM).\n"
+     "  --name N        the JACK client name (default strata)\n"
+     "  --server S      the JACK server to join (default: the default server)\n"
+     "  --no-connect    do not connect to the system's playback and capture ports\n"
+     "  --start-server  start a JACK server when none runs\n"
+     "Exit status 3 when the JACK server shuts down.",
+     live_command},
+    {"nodes", "[NAME] [--markdown]",
+     "list the nodes, or describe one\n"
+     "Without NAME, every node with its one-line doc; with NAME, its inputs, outputs and\n"
+     "every parameter with its default and range. --markdown prints doc/nodes.md.",
+     nodes_command},
+    {"patches", "",
+     "list the ready patches\nEach ready patch NAME runs as `strata NAME`; the list gives its "
+     "one-line doc.",
+     list_patches},
+    {"help", "[COMMAND]", "describe strata, or one command or ready patch", help_command},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const command *find_command(const char *name)
+{
+    for (const command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
+
+static void print_command_help(const command *c, FILE *to)
+{
+    fprintf(to, "usage: strata %s%s%s\n\n%s\n", c->name, c->usage[0] ? " " : "", c->usage, c->doc);
+}
+
+static void print_usage(FILE *to)
+{
+    fprintf(to, "usage: strata [--no-cache] [--quiet] [--threads N] COMMAND [ARGS...]\n\n"
+                "commands:\n");
+    for (const command *c = commands; c->name; c++) {
+        char head[256];
+        snprintf(head, sizeof head, "%s %s", c->name, c->usage);
+        int summary = (int)strcspn(c->doc, "\n");
+        if (strlen(head) > 26)
+            fprintf(to, "  %s\n  %-26s %.*s\n", head, "", summary, c->doc);
+        else
+            fprintf(to, "  %-26s %.*s\n", head, summary, c->doc);
+    }
+    fprintf(to,
+            "  %-26s %s\n\n%s\n"
+            "strata help COMMAND (or strata COMMAND --help) tells more about one.\n"
+            "Ready patches are looked up in $STRATA_PATCHES, the patches/ folder beside the\n"
+            "binary, ../share/strata/patches from the binary and %s/patches.\n",
+            "NAME [ARGS...]", "run the ready patch NAME (strata patches lists them)",
+            global_options, STRATA_DATADIR);
 }
 
 int main(int argc, char **argv)
@@ -286,7 +574,7 @@ int main(int argc, char **argv)
     /* pull global options out wherever they stand, up to `--` */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, passthrough = 0;
-    if (!rest) return 1;
+    if (!rest) return EXIT_WORK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (passthrough) {
@@ -306,7 +594,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "strata: --threads wants a number from 1 to 64, not '%s'\n",
                         value ? value : "");
                 free(rest);
-                return 2;
+                return EXIT_USAGE;
             }
             config.n_threads = (int)n;
         } else if (n_rest == 0 && strcmp(a, "--version") == 0) {
@@ -314,7 +602,7 @@ int main(int argc, char **argv)
             free(rest);
             return 0;
         } else if (n_rest == 0 && (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)) {
-            fputs(usage, stdout);
+            print_usage(stdout);
             free(rest);
             return 0;
         } else {
@@ -322,53 +610,27 @@ int main(int argc, char **argv)
         }
     }
     int status;
+    const command *c = n_rest > 0 ? find_command(rest[0]) : NULL;
+    char path[4200], name[300];
     if (n_rest == 0) {
-        fputs(usage, stderr);
-        status = 2;
-    } else if (strcmp(rest[0], "run") == 0) {
-        if (n_rest < 2) {
-            fprintf(stderr, "strata: run needs a patch file (strata run PATCH.lua [ARGS...])\n");
-            status = 2;
-        } else if (access(rest[1], R_OK) != 0) {
-            fprintf(stderr, "strata: cannot read the patch '%s'\n", rest[1]);
-            status = 1;
-        } else {
-            status = run_patch(rest[1], n_rest - 2, rest + 2);
-        }
-    } else if (strcmp(rest[0], "render") == 0 || strcmp(rest[0], "live") == 0) {
-        int is_render = rest[0][0] == 'r';
-        if (n_rest >= 2 && access(rest[1], R_OK) != 0 && rest[1][0] != '-') {
-            fprintf(stderr, "strata: cannot read the patch '%s'\n", rest[1]);
-            status = 1;
-        } else {
-            status = is_render ? render_command(n_rest - 1, rest + 1)
-                               : live_command(n_rest - 1, rest + 1);
-        }
-    } else if (strcmp(rest[0], "nodes") == 0) {
-        int markdown = 0;
-        const char *name = NULL;
-        for (int i = 1; i < n_rest; i++) {
-            if (strcmp(rest[i], "--markdown") == 0)
-                markdown = 1;
-            else
-                name = rest[i];
-        }
-        status = list_nodes(name, markdown);
-    } else if (strcmp(rest[0], "patches") == 0) {
-        status = list_patches();
+        print_usage(stderr);
+        status = EXIT_USAGE;
+    } else if (c && wants_help(n_rest - 1, rest + 1)) {
+        print_command_help(c, stdout);
+        status = 0;
+    } else if (c) {
+        status = c->run(n_rest - 1, rest + 1);
+    } else if (rest[0][0] == '-') {
+        fprintf(stderr, "strata: unknown option '%s' (strata --help lists them)\n", rest[0]);
+        status = EXIT_USAGE;
+    } else if (!find_patch(rest[0], path, sizeof path)) {
+        fprintf(stderr,
+                "strata: no command or ready patch called '%s' (strata patches lists them)\n",
+                rest[0]);
+        status = EXIT_USAGE;
     } else {
-        char path[4200];
-        if (rest[0][0] == '-') {
-            fprintf(stderr, "strata: unknown option '%s' (strata --help lists them)\n", rest[0]);
-            status = 2;
-        } else if (!find_patch(rest[0], path, sizeof path)) {
-            fprintf(stderr,
-                    "strata: no command or ready patch called '%s' (strata patches lists them)\n",
-                    rest[0]);
-            status = 2;
-        } else {
-            status = run_patch(path, n_rest - 1, rest + 1);
-        }
+        snprintf(name, sizeof name, "strata %s", rest[0]);
+        status = run_patch(path, name, n_rest - 1, rest + 1);
     }
     free(rest);
     return status;

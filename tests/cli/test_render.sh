@@ -71,7 +71,7 @@ printf 'local strata = require "strata"\nstrata.signal{}:play()\n' > "$dir/noout
 out=$("$STRATA" render "$dir/noout.lua" -o "$dir/x.wav" --seconds 1 2>&1)
 case "$out" in *"the patch has no output"*) ok "render of a patch with no output" 0 ;; *) ok "render of a patch with no output" 1 "$out" ;; esac
 out=$("$STRATA" render examples/play-file.lua "$dir/src.wav" -o "$dir/x.wav" 2>&1)
-case "$out" in *"render needs a patch, -o OUT.wav and --seconds S"*) ok "render without --seconds" 0 ;; *) ok "render without --seconds" 1 "$out" ;; esac
+case "$out" in *"render: needs a patch, -o OUT.wav and --seconds S"*) ok "render without --seconds" 0 ;; *) ok "render without --seconds" 1 "$out" ;; esac
 printf 'local strata = require "strata"\nstrata.signal{}:jack_out()\n' > "$dir/offline.lua"
 out=$("$STRATA" render "$dir/offline.lua" -o "$dir/x.wav" --seconds 1 2>&1)
 case "$out" in *"jack_out: its input is an offline value; stream it with play()"*) ok "an offline value into jack_out" 0 ;; *) ok "an offline value into jack_out" 1 "$out" ;; esac

@@ -1,0 +1,93 @@
+#!/bin/sh
+# The newcomer's command line: help for every command, the patch list with
+# docs, exit status 2 for a bad command line, errors that name the command,
+# -o folders made, several inputs, --filename, --format, --subtype, --quiet.
+: "${STRATA:=./strata}"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+export STRATA_CACHE_DIR="${STRATA_CACHE_DIR:-$dir/cache}"
+
+ok() { if [ "$2" = yes ]; then echo "ok $1"; else echo "FAIL $1: $3"; fi; }
+yes_if() { if "$@"; then echo yes; else echo no; fi; }
+# run CMD...: sets out (stdout and stderr) and status
+run() { out=$("$@" 2>&1); status=$?; }
+
+for c in run render live nodes patches help; do
+    run "$STRATA" "$c" --help
+    ok "strata $c --help" "$(yes_if test "$status" = 0 -a -n "$(echo "$out" | grep "^usage: strata $c")")" "exit $status: $out"
+    run "$STRATA" help "$c"
+    ok "strata help $c" "$(yes_if test "$status" = 0 -a -n "$(echo "$out" | grep "^usage: strata $c")")" "exit $status: $out"
+done
+run "$STRATA" help
+ok "strata help lists the commands" "$(yes_if test "$status" = 0 -a -n "$(echo "$out" | grep '^  patches')")" "$out"
+run "$STRATA" help hpss
+ok "strata help PATCH" "$(yes_if test "$status" = 0 -a -n "$(echo "$out" | grep -- '--subtype')")" "exit $status: $out"
+run "$STRATA" help nothing-of-that-name
+ok "strata help NAME for no such name: exit 2" "$(yes_if test "$status" = 2)" "exit $status: $out"
+
+run "$STRATA" patches
+listed=$(echo "$out" | grep -c '^  [a-z]')
+with_doc=$(echo "$out" | grep -cE '^  [a-z][a-z0-9-]* +[a-zA-Z].{10,}')
+n_files=$(ls patches/*.lua | wc -l)
+ok "strata patches lists every ready patch with its one-line doc" \
+    "$(yes_if test "$listed" = "$n_files" -a "$with_doc" = "$n_files")" "$listed listed, $with_doc with docs, $n_files files: $out"
+ok "strata patches: hpss's doc" "$(yes_if test -n "$(echo "$out" | grep -E '^  hpss +split audio into harmonic')")" "$out"
+
+# exit status 2 for a bad command line, everywhere
+for line in "hpss" "hpss --no-such-option x.wav -o d" "eval" "stft-roundtrip" "render" "live" \
+    "run" "nodes a b" "patches x" "--no-such-option" "no-such-command"; do
+    # shellcheck disable=SC2086 # the words of the line
+    run "$STRATA" $line
+    ok "bad command line 'strata $line': exit 2" "$(yes_if test "$status" = 2)" "exit $status: $out"
+done
+
+# errors of ready commands name the command, not the patch file and line
+run "$STRATA" hpss "$dir/missing.wav" -o "$dir/out"
+ok "a ready command's error names the command" \
+    "$(yes_if test "$status" = 1 -a -n "$(echo "$out" | grep "^strata hpss: .*cannot open '$dir/missing.wav'")" -a -z "$(echo "$out" | grep 'hpss.lua:')")" "$out"
+printf 'local strata = require "strata"\nlocal x = strata.load("%s")\nx:eval()\n' "$dir/missing.wav" > "$dir/mine.lua"
+run "$STRATA" run "$dir/mine.lua"
+ok "a user's patch error keeps file:line" "$(yes_if test -n "$(echo "$out" | grep "mine.lua:2:")")" "$out"
+
+# a sound file is not a patch
+"$STRATA" --quiet stft-roundtrip --demo "$dir/a.wav" > /dev/null
+run "$STRATA" run "$dir/a.wav"
+ok "strata run song.wav says it is not a patch" \
+    "$(yes_if test "$status" = 1 -a -n "$(echo "$out" | grep "is not a patch")")" "$out"
+
+# -o made, several inputs, one folder each, formats and subtypes
+cp "$dir/a.wav" "$dir/b.wav"
+run "$STRATA" --quiet hpss "$dir/a.wav" "$dir/b.wav" -o "$dir/new/out"
+ok "hpss: -o is made; several inputs write one folder each; --quiet prints nothing" \
+    "$(yes_if test "$status" = 0 -a -z "$out" -a -s "$dir/new/out/a/harmonic.wav" -a -s "$dir/new/out/b/percussive.wav")" \
+    "exit $status: $out; $(find "$dir/new")"
+run "$STRATA" hpss "$dir/a.wav" -o "$dir/f" --filename "{track}-{stem}.{ext}" --format flac --subtype PCM_16
+ok "hpss --filename --format flac --subtype PCM_16" \
+    "$(yes_if test "$status" = 0 -a -n "$(file "$dir/f/a-harmonic.flac" 2> /dev/null | grep -i 'flac.*16 bit')")" \
+    "exit $status: $out; $(ls "$dir/f")"
+run "$STRATA" hpss "$dir/a.wav" -o "$dir/g" --subtype PCM_24
+ok "hpss --subtype PCM_24 writes 24-bit WAV" \
+    "$(yes_if test -n "$(file "$dir/g/harmonic.wav" | grep '24 bit')")" "$out; $(file "$dir/g/harmonic.wav")"
+run "$STRATA" hpss "$dir/a.wav" -o "$dir/h"
+ok "hpss writes 32-bit float WAV by default" "$(yes_if test -n "$(file "$dir/h/harmonic.wav" | grep -i 'float\|format 3')")" \
+    "$(file "$dir/h/harmonic.wav")"
+mkdir -p "$dir/x" && cp "$dir/a.wav" "$dir/x/a.wav"
+run "$STRATA" hpss "$dir/a.wav" "$dir/x/a.wav" -o "$dir/same"
+ok "hpss: two inputs of one name are refused before anything is written" \
+    "$(yes_if test "$status" = 2 -a ! -e "$dir/same")" "exit $status: $out"
+run "$STRATA" hpss "$dir/a.wav" -o "$dir/i" --format flac --subtype FLOAT
+ok "hpss: --subtype that the format cannot hold: exit 2, one line" \
+    "$(yes_if test "$status" = 2 -a "$(echo "$out" | grep -c '')" = 1)" "exit $status: $out"
+
+# strata demo DIR: any name, no shell; a file in the way is one line
+run "$STRATA" --quiet demo "$dir/it's \$(x)" --bars 2
+ok "demo DIR with a quote and \$( in its name" "$(yes_if test "$status" = 0 -a -s "$dir/it's \$(x)/mixture.wav")" "exit $status: $out"
+: > "$dir/a-file"
+run "$STRATA" demo "$dir/a-file" --bars 2
+ok "demo DIR that is a file: one line, exit 1" \
+    "$(yes_if test "$status" = 1 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep 'is not a folder')")" "exit $status: $out"
+
+# save takes its path in a table too
+printf 'local strata = require "strata"\nstrata.signal { seconds = 0.1 }:save { "%s", subtype = "PCM_16" }\n' "$dir/t.wav" > "$dir/save.lua"
+run "$STRATA" run "$dir/save.lua"
+ok 'x:save{"o.wav", subtype = "PCM_16"}' "$(yes_if test -n "$(file "$dir/t.wav" | grep '16 bit')")" "exit $status: $out"

@@ -1,0 +1,13 @@
+/* Folders for outputs, made with mkdir(2), never through a shell. */
+#ifndef ST_DIRS_H
+#define ST_DIRS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Makes path and every missing folder above it (mode, less the umask), as
+ * `mkdir -p` does. ST_OK, or ST_ERR with one line in error: a part of the
+ * path that exists and is not a folder, or the reason mkdir gave. */
+int st_make_dirs(const char *path, mode_t mode, char *error, size_t error_size);
+
+#endif
