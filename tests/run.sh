@@ -16,15 +16,20 @@ export STRATA_PATCHES="$PWD/patches"
 log="$OUT/all.log"
 : > "$log"
 
+# A watchdog bounds every suite: one that runs longer is killed with all it
+# started (timeout signals its whole process group) and counts as a failure.
+SUITE_SECONDS=${SUITE_SECONDS:-600}
 suite() { # NAME COMMAND...
     name=$1; shift
     before=$(grep -c '' "$log")
-    "$@" > "$OUT/$name.log" 2>&1
+    timeout -k 10 "$SUITE_SECONDS" "$@" > "$OUT/$name.log" 2>&1 < /dev/null
     status=$?
     grep -E '^(ok|FAIL|skip) ' "$OUT/$name.log" >> "$log"
     grep -E '^(FAIL|skip) ' "$OUT/$name.log"
     after=$(grep -c '' "$log")
-    if [ "$status" -ne 0 ] && ! grep -q '^FAIL ' "$OUT/$name.log"; then
+    if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+        echo "FAIL $name: still running after $SUITE_SECONDS s, killed; see $OUT/$name.log" | tee -a "$log"
+    elif [ "$status" -ne 0 ] && ! grep -q '^FAIL ' "$OUT/$name.log"; then
         echo "FAIL $name: exited with status $status; see $OUT/$name.log" | tee -a "$log"
     elif [ "$after" -eq "$before" ]; then
         echo "FAIL $name: ran no test; see $OUT/$name.log" | tee -a "$log"

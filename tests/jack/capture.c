@@ -1,7 +1,14 @@
 /* jack-capture: a second JACK client for the tests. It connects the given
- * ports to its inputs, records N frames from the first cycle after they are
- * connected, writes them to a float WAV and prints the JACK frame time of
- * that first cycle, so that the recording can be aligned with a render.
+ * ports to its inputs, records N frames from the first cycle in which every
+ * connection is in the graph that cycle runs, writes them to a float WAV and
+ * prints the JACK frame time of that first cycle, so that the recording can
+ * be aligned with a render.
+ *
+ * jack_connect returns before the server's process thread has switched to
+ * the graph holding the new connection: on a loaded machine the first cycle
+ * after the last jack_connect may still read a port unconnected (silence).
+ * So the process callback itself waits until jack_port_connected says yes
+ * for every port, which reads the graph that cycle runs.
  *
  *   jack-capture SERVER FRAMES OUT.wav PORT...
  */
@@ -28,7 +35,11 @@ static int on_process(jack_nframes_t n, void *arg)
 {
     (void)arg;
     if (!atomic_load(&armed) || atomic_load(&finished)) return 0;
-    if (n_done == 0) atomic_store(&first_frame, jack_last_frame_time(client));
+    if (n_done == 0) {
+        for (int p = 0; p < n_ports; p++)
+            if (!jack_port_connected(port[p])) return 0; /* not in this cycle's graph yet */
+        atomic_store(&first_frame, jack_last_frame_time(client));
+    }
     long take = n_wanted - n_done < (long)n ? n_wanted - n_done : (long)n;
     for (int p = 0; p < n_ports; p++) {
         const float *x = jack_port_get_buffer(port[p], n);
