@@ -62,14 +62,18 @@ static int push_handle(lua_State *L, st_ref ref)
     return 1;
 }
 
-/* "patch.lua:12" for the Lua code that called the running C function. */
+/* "patch.lua:12" for the nearest Lua code up the stack: the caller of a node
+ * function, or the line whose operator (m * 2, a + b) made the node through
+ * a metamethod and call_node. Empty when no Lua code is on the stack. */
 static void where_of(lua_State *L, char *buf, size_t size)
 {
-    luaL_where(L, 1);
-    snprintf(buf, size, "%s", lua_tostring(L, -1));
-    lua_pop(L, 1);
-    size_t n = strlen(buf);
-    if (n >= 2 && buf[n - 2] == ':' && buf[n - 1] == ' ') buf[n - 2] = 0;
+    lua_Debug ar;
+    buf[0] = 0;
+    for (int level = 1; lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            snprintf(buf, size, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
 }
 
 /* Raises "where: message" (message already names the node). */
@@ -419,6 +423,13 @@ static int handle_index(lua_State *L)
                 return push_handle(L, (st_ref){h->ref.node, i});
     lua_getfield(L, lua_upvalueindex(1), key); /* the module table */
     if (lua_isfunction(L, -1)) return 1;
+    if (h->ref.port < 0 && n_out > 1) { /* name the fields there are */
+        char fields[512] = "";
+        for (int i = 0; i < n_out; i++)
+            snprintf(fields + strlen(fields), sizeof fields - strlen(fields), "%s%s", i ? ", " : "",
+                     t->outputs[i].name);
+        return luaL_error(L, "%s output has no field '%s' (fields: %s)", t->name, key, fields);
+    }
     return luaL_error(L, "%s output has no field or method '%s'", t->name, key);
 }
 

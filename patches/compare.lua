@@ -59,6 +59,8 @@ for name in opt.methods:gmatch("[^,]+") do
     error(string.format("%s: method %s gave %d estimates for %d references", command, name, #estimates, #refs), 0)
   end
   local s = strata.bsseval(strata.list(refs), strata.list(estimates), { trim = opt.trim })
+  local computed, why = pcall(function() return s.sdr:eval() end) -- the node says trim = true
+  if not computed then error((tostring(why):gsub("trim = true", "--trim")), 0) end
   local r = { method = name, seconds = seconds, oracle = method.oracle or false, sources = {} }
   local sdr, sir, sar, perm = s.sdr:samples(), s.sir:samples(), s.sar:samples(), s.permutation:samples()
   local mean = 0

@@ -47,6 +47,9 @@ local scores = strata.bsseval(strata.list(refs), strata.list(ests), {
 })
 
 local function values(h) return h:samples() end
+-- the node speaks of its parameter (trim = true); the user gave options
+local computed, why = pcall(function() return scores.sdr:eval() end)
+if not computed then error((tostring(why):gsub("trim = true", "--trim")), 0) end
 local sdr, sir, sar, isr = values(scores.sdr), values(scores.sir), values(scores.sar), values(scores.isr)
 local si, sd, perm = values(scores.si_sdr), values(scores.sd_sdr), values(scores.permutation)
 local n_windows = scores.frame_sdr:eval().shape[2]

@@ -9,6 +9,7 @@
 #include "stream.h"
 
 #include <jack/jack.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@ typedef struct {
     atomic_int oversized; /* cycles longer than the program's block: silenced */
     atomic_int shutdown;
     atomic_int started;
+    atomic_int closed; /* the client is closed (by close_client) */
     atomic_uint_fast64_t first_frame;
     int latency; /* of the current program, for the latency callback */
     char shutdown_reason[256];
@@ -144,6 +146,17 @@ static void on_latency(jack_latency_callback_mode_t mode, void *arg)
 }
 
 static void quiet_jack(const char *message) { (void)message; }
+
+#define CLOSE_WAIT_MS 3000
+
+static void *close_client(void *arg)
+{
+    live *l = arg;
+    jack_deactivate(l->client);
+    jack_client_close(l->client);
+    atomic_store(&l->closed, 1);
+    return NULL;
+}
 
 static int register_ports(live *l, st_program *p, int outputs)
 {
@@ -262,10 +275,30 @@ int st_live(st_graph *g, const st_live_options *opt)
         st_program_free(atomic_exchange(&l->retired, NULL));
         return 3;
     }
+    /* deactivating and closing talk to the server: one killed meanwhile
+     * (or hung) would keep us here forever, so a helper does it and we wait
+     * a bounded time */
+    pthread_t closer;
+    if (pthread_create(&closer, NULL, close_client, l) == 0) {
+        for (int waited_ms = 0; !atomic_load(&l->closed) && waited_ms < CLOSE_WAIT_MS;
+             waited_ms += 20)
+            nanosleep(&tick, NULL);
+        if (!atomic_load(&l->closed)) {
+            fprintf(stderr,
+                    "strata: the JACK server did not answer within %d ms when leaving; "
+                    "stopping without it\n",
+                    CLOSE_WAIT_MS);
+            return 3; /* l stays: the helper may still use it (reachable through running) */
+        }
+        pthread_join(closer, NULL);
+        exit_code = 0;
+        goto free_programs;
+    }
     jack_deactivate(l->client);
     exit_code = 0;
 close:
     jack_client_close(l->client);
+free_programs:
     st_program_free(l->current);
     st_program_free(atomic_exchange(&l->next, NULL));
     st_program_free(atomic_exchange(&l->retired, NULL));

@@ -45,7 +45,7 @@ has "$out" '"window": 1'
 ok "eval framewise JSON" $? "$out"
 
 out=$("$STRATA" eval --ref "$dir/drums.wav" --est "$dir/short.wav" 2>&1); status=$?
-[ "$status" -ne 0 ] && has "$out" "trim = true cuts to the shortest"
+[ "$status" -ne 0 ] && has "$out" "--trim cuts to the shortest"
 ok "eval refuses different lengths" $? "$out"
 out=$("$STRATA" eval --ref "$dir/drums.wav" --est "$dir/short.wav" --trim 2>&1)
 has "$out" "mean SDR"

@@ -67,7 +67,14 @@ raises("midside needs stereo", function() a:mono():midside():eval() end, "midsid
 raises("mix of different rates", function()
   (a + strata.signal { rate = 22050 }):eval()
 end, "mix: input 2 is at 22050 Hz")
-raises("unknown field", function() return ms.left end, "midside output has no field or method 'left'")
+raises("unknown field names the real ones", function() return ms.left end,
+  "midside output has no field 'left' %(fields: mid, side%)")
+raises("an operator's error names the patch line (a + b at two rates)", function()
+  (a + strata.signal { rate = 22050 }):eval()
+end, "test_language.lua:%d+: mix: input 2 is at 22050 Hz")
+raises("an operator's error names the patch line (m * 2 on an array)", function()
+  return a:stft():magnitude() * 2
+end, "test_language.lua:%d+: gain: input in expects audio")
 
 local help = strata.help("stft")
 check("help comes from the descriptor", help:match("n_fft") and help:match("16 .. 65536"), help)
