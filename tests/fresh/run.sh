@@ -104,10 +104,15 @@ mount_in proc proc /proc && mount_in tmpfs tmpfs /dev/shm && mount_in sysfs sysf
     { echo "FAIL fresh: cannot mount /proc, /dev/shm, /sys in the root"; exit 1; }
 chroot "$root" useradd --create-home --shell /bin/sh newcomer || exit 1
 
+# the host's shared folder (the corpus is its corpus/): $FRESH_SHARED, else
+# the folder holding $STRATA_CORPUS, else ../shared beside the repository
+shared=${FRESH_SHARED:-}
+[ -z "$shared" ] && [ -n "${STRATA_CORPUS:-}" ] && shared=$(dirname "$STRATA_CORPUS")
+[ -z "$shared" ] && shared=$repo/../shared
 clone() { # HOME-IN-ROOT OWNER: the committed HEAD, with ../shared beside it
     git clone -q --no-hardlinks "$repo" "$root$1/strata" || return 1
-    if [ -d "$repo/../shared" ]; then
-        mount_in bind "$(cd "$repo/../shared" && pwd)" "$1/shared" ro || return 1
+    if [ -d "$shared" ]; then
+        mount_in bind "$(cd "$shared" && pwd)" "$1/shared" ro || return 1
     fi
     chroot "$root" chown -R "$2:$2" "$1/strata"
 }

@@ -131,7 +131,9 @@ else
     echo "FAIL no server: exit $status, stderr: $(cat "$dir/none.log")"
 fi
 
-# the server killed while strata live runs: exit 3 within a second
+# the server killed while strata live runs: exit 3 by itself, promptly (within
+# a second on an idle machine; the bound is 5 s because a loaded or niced run
+# can take seconds to be scheduled, and the point is that it never hangs)
 server="strata-test-kill"
 if start_server "$server" 256; then
     "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "$server" --no-connect 2> "$dir/kill.log" &
@@ -144,7 +146,7 @@ if start_server "$server" 256; then
     status=$?
     live_pid=
     ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-    if [ "$status" -eq 3 ] && [ "$ms" -lt 1000 ] && grep -q "JACK server shut down" "$dir/kill.log"; then
+    if [ "$status" -eq 3 ] && [ "$ms" -lt 5000 ] && grep -q "JACK server shut down" "$dir/kill.log"; then
         echo "ok server killed: exit 3 after $ms ms"
     else
         echo "FAIL server killed: exit $status after $ms ms: $(tail -1 "$dir/kill.log")"
