@@ -12,10 +12,13 @@
 #include "../vm/dirs.h"
 #include "../vm/graph.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -565,9 +568,52 @@ static int module_mkdir(lua_State *L)
     return 2;
 }
 
-static const luaL_Reg module_functions[] = {
-    {"configure", module_configure}, {"mkdir", module_mkdir}, {"stats", module_stats},
-    {"help", module_help},           {"now", module_now},     {NULL, NULL}};
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* strata.files(folder): the sorted names in a folder, without . and ..; or
+ * nil and the reason. No shell, so any folder name works. */
+static int module_files(lua_State *L)
+{
+    const char *folder = luaL_checkstring(L, 1);
+    DIR *dir = opendir(folder);
+    if (!dir) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "cannot read the folder '%s': %s", folder, strerror(errno));
+        return 2;
+    }
+    lua_newtable(L); /* holds the strings while they are sorted */
+    int n = 0;
+    for (struct dirent *e; (e = readdir(dir)) != NULL;)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            lua_pushstring(L, e->d_name);
+            lua_rawseti(L, -2, ++n);
+        }
+    closedir(dir);
+    const char **names = lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *names, 0);
+    for (int i = 0; i < n; i++) {
+        lua_rawgeti(L, -2, i + 1);
+        names[i] = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    qsort(names, (size_t)n, sizeof *names, compare_strings);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, names[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+static const luaL_Reg module_functions[] = {{"configure", module_configure},
+                                            {"mkdir", module_mkdir},
+                                            {"files", module_files},
+                                            {"stats", module_stats},
+                                            {"help", module_help},
+                                            {"now", module_now},
+                                            {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)
 {

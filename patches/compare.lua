@@ -5,12 +5,11 @@ local strata = require "strata"
 
 local here = (arg[0] or ""):match("^(.*)/[^/]*$") or "."
 local function method_names()
-  local names, p = {}, io.popen("ls '" .. here .. "/methods' 2>/dev/null")
-  for line in p:lines() do
-    local name = line:match("^(.+)%.lua$")
+  local names = {}
+  for _, file in ipairs(strata.files(here .. "/methods") or {}) do
+    local name = file:match("^(.+)%.lua$")
     if name then names[#names + 1] = name end
   end
-  p:close()
   return names
 end
 
@@ -31,6 +30,13 @@ local opt = strata.args {
 }
 local command = "strata compare"
 if type(opt.ref) ~= "table" or #opt.ref == 0 then strata.usage_error(command, "no --ref stems") end
+local known = {}
+for _, name in ipairs(method_names()) do known[name] = true end
+for name in opt.methods:gmatch("[^,]+") do
+  if not known[name] then
+    strata.usage_error(command, string.format("no method called '%s' (have: %s)", name, table.concat(method_names(), ", ")))
+  end
+end
 
 local mixture = strata.load { path = opt.mixture, channels = "mono" }
 -- A reference may be several stems joined by '+': their sum ("drums vs bass+chords+lead").
@@ -73,15 +79,22 @@ for name in opt.methods:gmatch("[^,]+") do
   results[#results + 1] = r
 end
 
-print(string.format("%-14s %-22s %8s %8s %8s %9s", "method", "source", "SDR", "SIR", "SAR", "seconds"))
+-- columns as wide as their longest entry, so long names keep the table aligned
+local method_w, source_w = #"method", #"source"
+for _, r in ipairs(results) do
+  method_w = math.max(method_w, #r.method)
+  for _, s in ipairs(r.sources) do source_w = math.max(source_w, #s.reference) end
+end
+local row = "%-" .. method_w .. "s %-" .. source_w .. "s"
+print(string.format(row .. " %8s %8s %8s %9s", "method", "source", "SDR", "SIR", "SAR", "seconds"))
 local csv = { "method,source,sdr,sir,sar,seconds" }
 for _, r in ipairs(results) do
   for i, s in ipairs(r.sources) do
-    print(string.format("%-14s %-22s %8.2f %8.2f %8.2f %9s", i == 1 and r.method or "", s.reference, s.sdr, s.sir,
+    print(string.format(row .. " %8.2f %8.2f %8.2f %9s", i == 1 and r.method or "", s.reference, s.sdr, s.sir,
       s.sar, i == 1 and string.format("%.3f", r.seconds) or ""))
     csv[#csv + 1] = string.format("%s,%s,%.4f,%.4f,%.4f,%.4f", r.method, s.reference, s.sdr, s.sir, s.sar, r.seconds)
   end
-  print(string.format("%-14s %-22s %8.2f%s", "", "mean", r.mean_sdr, r.oracle and "   (oracle: uses the true stems)" or ""))
+  print(string.format(row .. " %8.2f%s", "", "mean", r.mean_sdr, r.oracle and "   (oracle: uses the true stems)" or ""))
 end
 
 -- written beside the target and renamed, like every strata output
