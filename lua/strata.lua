@@ -51,11 +51,23 @@ function strata.args(spec)
   end
 
   local function help()
-    local lines = { string.format("usage: %s %s", command, spec.usage or "") }
+    -- the usage line names every option: those the patch's usage leaves out are added
+    local usage = spec.usage or ""
+    for _, o in ipairs(options) do
+      local dash = #o[1] == 1 and "-" or "--"
+      if not (" " .. usage .. " "):find("[%s%[|]" .. (dash .. o[1]):gsub("%-", "%%-") .. "[%s=%]|]") then
+        local kind = type(o[2])
+        usage = usage .. string.format(" [%s%s%s]", dash, o[1], kind == "boolean" and "" or kind == "table" and " F..."
+          or kind == "number" and " N" or " S")
+      end
+    end
+    local lines = { string.format("usage: %s %s", command, usage) }
     if spec.doc then lines[#lines + 1] = "\n" .. spec.doc end
     if #positional > 0 then lines[#lines + 1] = "\narguments:" end
     for _, p in ipairs(positional) do
-      lines[#lines + 1] = string.format("  %-18s %s%s", p[1]:upper(), p[2] or "", p.optional and " (optional)" or "")
+      -- optional = "with --demo" says when it may be left out
+      local when = type(p.optional) == "string" and " (left out " .. p.optional .. ")" or p.optional and " (optional)" or ""
+      lines[#lines + 1] = string.format("  %-18s %s%s", p[1]:upper() .. (p.many and "..." or ""), p[2] or "", when)
     end
     lines[#lines + 1] = "\noptions:"
     for _, o in ipairs(options) do

@@ -29,6 +29,9 @@ if opt.margin > 1 then stems[3] = "residual" end
 local paths = strata.output_paths(opt, opt.input, stems)
 for i, input in ipairs(opt.input) do
   local song = strata.load(input)
+  if song:eval().peak == 0 then -- worth a line: every part will be silent too
+    io.stderr:write(string.format("%s: warning: '%s' is silent\n", opt.command, input))
+  end
   local parts = song:stft { n_fft = opt.n_fft, hop = opt.hop }:hpss {
     kernel = opt.kernel, kernel_h = opt.kernel_h, kernel_p = opt.kernel_p,
     margin = opt.margin, power = opt.power, mask = opt.hard and "hard" or "soft",

@@ -8,7 +8,7 @@ local opt = strata.args {
   usage = "IN OUT [--n-fft N] [--hop H] [--window W] | --demo OUT",
   doc = "Transform IN with the STFT and back, write OUT and print the largest sample error.\n" ..
         "With --demo, IN is 10 s of a generated stereo chirp and only OUT is given.",
-  positional = { { "input", "audio file to read" }, { "output", "audio file to write", optional = true } },
+  positional = { { "input", "audio file to read" }, { "output", "audio file to write", optional = "with --demo, which takes OUT alone" } },
   options = {
     { "n-fft", 2048, "frame length in samples" },
     { "hop", 0, "samples between frames (0: n-fft / 4)" },

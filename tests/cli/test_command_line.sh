@@ -91,3 +91,23 @@ ok "demo DIR that is a file: one line, exit 1" \
 printf 'local strata = require "strata"\nstrata.signal { seconds = 0.1 }:save { "%s", subtype = "PCM_16" }\n' "$dir/t.wav" > "$dir/save.lua"
 run "$STRATA" run "$dir/save.lua"
 ok 'x:save{"o.wav", subtype = "PCM_16"}' "$(yes_if test -n "$(file "$dir/t.wav" | grep '16 bit')")" "exit $status: $out"
+
+# every option under a usage line is in the usage line
+for p in patches/*.lua; do
+    name=$(basename "$p" .lua)
+    help=$("$STRATA" "$name" --help 2>&1)
+    usage=$(echo "$help" | sed '/^$/q')
+    missing=
+    for o in $(echo "$help" | sed -n '/^options:/,$p' | sed -n 's/^  \(--*[a-z0-9-]*\).*/\1/p'); do
+        [ "$o" = --help ] && continue
+        echo "$usage" | grep -q -- "$o\b" || missing="$missing $o"
+    done
+    ok "strata $name: the usage line names every option" "$(yes_if test -z "$missing")" "missing:$missing"
+done
+
+# a silent input is worth a warning
+printf 'local strata = require "strata"\nstrata.signal { kind = "silence", seconds = 1 }:save("%s")\n' "$dir/silent.wav" > "$dir/mk.lua"
+"$STRATA" run "$dir/mk.lua"
+run "$STRATA" --quiet hpss "$dir/silent.wav" -o "$dir/s"
+ok "hpss warns, in one line, about a silent input" \
+    "$(yes_if test "$status" = 0 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep "warning: '$dir/silent.wav' is silent")")" "exit $status: $out"
