@@ -13,6 +13,7 @@
 #include "graph.h"
 #include "live.h"
 #include "render.h"
+#include "stream.h"
 
 #include <dirent.h>
 #include <lauxlib.h>
@@ -412,12 +413,13 @@ static int render_command(int argc, char **argv)
     st_render_options opt = {.out_path = out, .block_frames = 256};
     double x;
     if (bad) return EXIT_USAGE;
-    if (argc < 1 || !out || !seconds) {
-        fprintf(stderr, "strata render: needs a patch, -o OUT.wav and --seconds S "
-                        "(strata render PATCH.lua [ARGS...] -o OUT.wav --seconds S)\n");
+    if (argc < 1 || !out) {
+        fprintf(stderr, "strata render: needs a patch and -o OUT.wav "
+                        "(strata render PATCH.lua [ARGS...] -o OUT.wav [--seconds S])\n");
         return EXIT_USAGE;
     }
-    if (number_option(seconds, "--seconds", 1e-3, 86400, &opt.seconds)) return EXIT_USAGE;
+    if (seconds && number_option(seconds, "--seconds", 1e-3, 86400, &opt.seconds))
+        return EXIT_USAGE;
     if (block && number_option(block, "--block", 1, 65536, &x)) return EXIT_USAGE;
     if (block) opt.block_frames = (int)x;
     if (rate && number_option(rate, "--rate", 1000, 768000, &opt.rate_hz)) return EXIT_USAGE;
@@ -425,6 +427,17 @@ static int render_command(int argc, char **argv)
     int status;
     lua_State *L = start_patch(argv[0], NULL, argc - 1, argv + 1, &status);
     if (!L) return status;
+    if (!seconds) { /* the whole input, and the latency's worth after it */
+        opt.seconds = st_program_natural_seconds(st_lua_graph(L));
+        opt.with_latency = 1;
+        if (opt.seconds <= 0) {
+            fprintf(stderr, "strata render: %s: give --seconds S\n",
+                    opt.seconds < 0 ? "the patch plays without end (a loop or a live input)"
+                                    : "the patch plays nothing");
+            lua_close(L);
+            return EXIT_USAGE;
+        }
+    }
     char error[1200];
     status = st_render(st_lua_graph(L), &opt, error, sizeof error);
     if (status) fprintf(stderr, "strata render: %s\n", error);
@@ -505,11 +518,12 @@ static const command commands[] = {
      "ARGS reach the patch as `arg` (arg[0] is the patch file). Errors in the patch name\n"
      "its file and line.",
      run_command},
-    {"render", "PATCH.lua [ARGS...] -o OUT.wav --seconds S [--block N] [--rate R]",
+    {"render", "PATCH.lua [ARGS...] -o OUT.wav [--seconds S] [--block N] [--rate R]",
      "render the patch's stream program into a file\n"
      "The program runs offline, block by block as under JACK, as fast as it goes.\n"
      "  -o, --output F  the file to write (its extension picks the format)\n"
-     "  --seconds S     how much to render\n"
+     "  --seconds S     how much to render (default: all that the patch plays, and its\n"
+     "                  latency's worth after it; a loop or a live input needs --seconds)\n"
      "  --block N       frames per block (default 256)\n"
      "  --rate R        sample rate in Hz (default: the rate of the first played file, else 48000)",
      render_command},

@@ -15,7 +15,8 @@ int st_render(st_graph *g, const st_render_options *opt, char *error, size_t err
     int quiet = st_graph_config(g)->quiet;
     st_program *p = st_program_compile(g, opt->block_frames, rate, error, error_size);
     if (!p) return ST_ERR;
-    int64_t n_frames = (int64_t)llround(opt->seconds * rate);
+    int64_t n_frames =
+        (int64_t)llround(opt->seconds * rate) + (opt->with_latency ? st_program_latency(p) : 0);
     int n_in = st_program_n_channels(p, 0), n_out = st_program_n_channels(p, 1);
     st_value *result = st_audio_new(n_out, n_frames, rate);
     float *silence = calloc((size_t)opt->block_frames, sizeof *silence);
@@ -44,7 +45,7 @@ int st_render(st_graph *g, const st_render_options *opt, char *error, size_t err
     if (status) snprintf(error, error_size, "%s", message);
     if (!status && !quiet)
         fprintf(stderr, "strata: rendered %g s at %g Hz, %d channel%s, latency %d samples, to %s\n",
-                opt->seconds, rate, n_out, n_out == 1 ? "" : "s", st_program_latency(p),
+                (double)n_frames / rate, rate, n_out, n_out == 1 ? "" : "s", st_program_latency(p),
                 opt->out_path);
 done:
     st_value_unref(result);

@@ -8,6 +8,7 @@
 typedef struct {
     const char *out_path;
     double seconds;
+    int with_latency; /* add the program's latency: the whole input comes out */
     int block_frames;
     double rate_hz; /* 0: the rate of the first played value, else 48000 */
 } st_render_options;

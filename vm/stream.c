@@ -464,3 +464,24 @@ double st_program_natural_rate(st_graph *g)
     }
     return 0;
 }
+
+double st_program_natural_seconds(st_graph *g)
+{
+    double longest = 0;
+    for (int i = 0; i < st_graph_n_nodes(g); i++) {
+        st_node *n = st_graph_node(g, i);
+        const st_node_type *t = st_node_type_of(n);
+        if (!t->stream_source) continue;
+        if (st_node_n_inputs(n) == 0 || strcmp(t->name, "play") != 0) return -1; /* live input */
+        const st_params *p = st_node_params(n);
+        if (st_int(p, "loop")) return -1;
+        st_value *v = st_graph_eval(g, st_node_input(n, 0));
+        double seconds = v && v->type == ST_AUDIO && v->u.audio.rate_hz > 0
+                             ? (double)v->u.audio.n_frames / v->u.audio.rate_hz
+                             : 0;
+        st_value_unref(v);
+        seconds -= st_num(p, "start");
+        if (seconds > longest) longest = seconds;
+    }
+    return longest;
+}

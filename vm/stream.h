@@ -46,5 +46,9 @@ int st_program_set(st_program *p, const st_node *node, const char *name, double 
 /* A rate for a render when none is asked for: the rate of the first value
  * that a play node streams, or 0 when there is none. */
 double st_program_natural_rate(st_graph *g);
+/* How long the played values last, in seconds from where they start (the
+ * longest of them); -1 when the program never ends by itself (a play node
+ * that loops, a live input), 0 when nothing is played. Latency not included. */
+double st_program_natural_seconds(st_graph *g);
 
 #endif

@@ -70,8 +70,21 @@ case "$out" in *"slice.lua:4: slice: cannot run in a stream: it has no streaming
 printf 'local strata = require "strata"\nstrata.signal{}:play()\n' > "$dir/noout.lua"
 out=$("$STRATA" render "$dir/noout.lua" -o "$dir/x.wav" --seconds 1 2>&1)
 case "$out" in *"the patch has no output"*) ok "render of a patch with no output" 0 ;; *) ok "render of a patch with no output" 1 "$out" ;; esac
-out=$("$STRATA" render examples/play-file.lua "$dir/src.wav" -o "$dir/x.wav" 2>&1)
-case "$out" in *"render: needs a patch, -o OUT.wav and --seconds S"*) ok "render without --seconds" 0 ;; *) ok "render without --seconds" 1 "$out" ;; esac
+# without --seconds: the whole input, then the latency's worth (the last
+# input sample comes out whole), and equal to a render told that length
+"$STRATA" --quiet render examples/play-file.lua "$dir/src.wav" -o "$dir/whole.wav"
+"$STRATA" --quiet render examples/play-file.lua "$dir/src.wav" -o "$dir/told.wav" --seconds "$(awk "BEGIN { printf \"%.9f\", 3 + 2047 / 44100 }")"
+frames=$("$STRATA" run /dev/stdin "$dir/whole.wav" <<'EOF2'
+print(require("strata").load(arg[1]):eval().frames)
+EOF2
+)
+[ "$frames" = $((3 * 44100 + 2047)) ] && cmp -s "$dir/whole.wav" "$dir/told.wav"
+ok "render without --seconds renders the whole input and the latency" $? "$frames frames; $(cmp "$dir/whole.wav" "$dir/told.wav" 2>&1)"
+printf 'local strata = require "strata"\nstrata.load(arg[1]):play { loop = true }:jack_out()\n' > "$dir/loop.lua"
+out=$("$STRATA" render "$dir/loop.lua" "$dir/src.wav" -o "$dir/x.wav" 2>&1)
+status=$?
+case "$status $out" in "2 "*"plays without end"*"--seconds"*) ok "render of a loop without --seconds asks for it" 0 ;;
+    *) ok "render of a loop without --seconds asks for it" 1 "exit $status: $out" ;; esac
 printf 'local strata = require "strata"\nstrata.signal{}:jack_out()\n' > "$dir/offline.lua"
 out=$("$STRATA" render "$dir/offline.lua" -o "$dir/x.wav" --seconds 1 2>&1)
 case "$out" in *"jack_out: its input is an offline value; stream it with play()"*) ok "an offline value into jack_out" 0 ;; *) ok "an offline value into jack_out" 1 "$out" ;; esac
