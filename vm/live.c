@@ -9,6 +9,7 @@
 #include "stream.h"
 
 #include <jack/jack.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -36,7 +37,8 @@ typedef struct {
     atomic_int started;
     atomic_int closed; /* the client is closed (by close_client) */
     atomic_uint_fast64_t first_frame;
-    int latency; /* of the current program, for the latency callback */
+    atomic_uint_fast64_t n_processed; /* frames the program has run */
+    int latency;                      /* of the current program, for the latency callback */
     char shutdown_reason[256];
 } live;
 
@@ -74,6 +76,7 @@ static int on_process(jack_nframes_t n_frames, void *arg)
         atomic_store_explicit(&l->started, 1, memory_order_release);
     }
     st_program_process(l->current, l->in_buf, l->out_buf, (int)n_frames);
+    atomic_fetch_add_explicit(&l->n_processed, n_frames, memory_order_relaxed);
     return 0;
 }
 
@@ -251,8 +254,24 @@ int st_live(st_graph *g, const st_live_options *opt)
             1000.0 * l->latency / rate);
     int reported_start = 0, reported_xruns = 0, reported_oversized = 0;
     struct timespec tick = {0, 20 * 1000 * 1000};
-    while (!stop_signal && !atomic_load(&l->shutdown)) {
+    /* a played file ends: the program stops once its last sample is out */
+    uint64_t end_frames =
+        opt->seconds > 0 ? (uint64_t)llround(opt->seconds * rate) + (uint64_t)l->latency : 0;
+    int show_position = isatty(2) && !st_graph_config(g)->quiet;
+    for (int n_ticks = 0; !stop_signal && !atomic_load(&l->shutdown); n_ticks++) {
         nanosleep(&tick, NULL);
+        uint64_t done = atomic_load(&l->n_processed);
+        if (show_position && n_ticks % 10 == 0) {
+            if (end_frames)
+                fprintf(stderr, "\rstrata: %.1f s of %.1f s\033[K", done / rate, end_frames / rate);
+            else
+                fprintf(stderr, "\rstrata: %.1f s\033[K", done / rate);
+        }
+        if (end_frames && done >= end_frames) {
+            fprintf(stderr, "%sstrata: the end of the input (%.1f s); stopping\n",
+                    show_position ? "\n" : "", end_frames / rate);
+            break;
+        }
         st_program_free(atomic_exchange(&l->retired, NULL));
         if (!reported_start && atomic_load_explicit(&l->started, memory_order_acquire)) {
             fprintf(stderr, "strata: started at JACK frame %llu\n",

@@ -462,6 +462,8 @@ static int live_command(int argc, char **argv)
     int status;
     lua_State *L = start_patch(argv[0], NULL, argc - 1, argv + 1, &status);
     if (!L) return status;
+    double seconds = st_program_natural_seconds(st_lua_graph(L));
+    opt.seconds = seconds > 0 ? seconds : 0; /* a loop or a live input: until interrupted */
     status = st_live(st_lua_graph(L), &opt);
     lua_close(L);
     return status;
@@ -529,7 +531,9 @@ static const command commands[] = {
      render_command},
     {"live", "PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server]",
      "run the patch's stream program as a JACK client\n"
-     "It runs until interrupted (Ctrl-C or SIGTERM).\n"
+     "It runs until interrupted (Ctrl-C or SIGTERM), or until what it plays has ended (a\n"
+     "play node without loop = true) and the latency's worth after it. On a terminal it\n"
+     "shows the position.\n"
      "  --name N        the JACK client name (default strata)\n"
      "  --server S      the JACK server to join (default: the default server)\n"
      "  --no-connect    do not connect to the system's playback and capture ports\n"

@@ -72,7 +72,8 @@ wait_for() { # FILE PATTERN: up to 20 s
 
 "$STRATA" run /dev/stdin <<EOF2
 local strata = require "strata"
-strata.signal { kind = "chirp", seconds = 4, channels = 2, rate = 48000, freq = 100, freq_end = 10000 }:save("$dir/src.wav")
+strata.signal { kind = "chirp", seconds = 8, channels = 2, rate = 48000, freq = 100, freq_end = 10000 }:save("$dir/src.wav")
+strata.signal { kind = "chirp", seconds = 1, channels = 2, rate = 48000, freq = 100, freq_end = 10000 }:save("$dir/short.wav")
 EOF2
 
 # null test: live on the dummy driver, captured by a second client, equals the
@@ -99,7 +100,7 @@ null_test() { # PERIOD PATCH PORT... -> sets result, live_status, xruns
     stop_server
     xruns=$(grep -c "xruns" "$dir/live.log")
     if [ -z "$fc" ]; then result="the capture failed: $(cat "$dir/cap.log")"; return 1; fi
-    timeout -k 5 120 "$STRATA" --quiet render "$patch" "$dir/src.wav" -o "$dir/render.wav" --seconds 6 --rate 48000 --block "$period"
+    timeout -k 5 120 "$STRATA" --quiet render "$patch" "$dir/src.wav" -o "$dir/render.wav" --seconds 10 --rate 48000 --block "$period"
     result=$(timeout -k 5 60 "$STRATA" run tests/jack/compare.lua "$dir/cap.wav" "$dir/render.wav" $((fc - f0)) 2>&1)
 }
 
@@ -121,6 +122,23 @@ case "$result" in
     *"max difference 0") echo "ok null test: live HPSS equals its render ($result; $xruns xrun reports)" ;;
     *) echo "FAIL null test of live HPSS: $result (xrun reports: $xruns)" ;;
 esac
+
+# a played file ends: strata live stops by itself once the last sample (and
+# the latency's worth) is out, exit 0
+server="strata-test-end"
+if start_server "$server" 256; then
+    "$STRATA" live examples/play-file.lua "$dir/short.wav" --server "$server" --no-connect 2> "$dir/end.log" &
+    live_pid=$!
+    stop "$live_pid" 0 20 # no signal: it must end by itself
+    status=$?
+    live_pid=
+    stop_server
+    if [ "$status" -eq 0 ] && grep -q "the end of the input (1.0 s); stopping" "$dir/end.log"; then
+        echo "ok live stops at the end of the file"
+    else
+        echo "FAIL live stops at the end of the file: exit $status (124: still running after 20 s): $(tail -2 "$dir/end.log")"
+    fi
+fi
 
 # no server: a clear line, non-zero, no hang
 timeout 10 "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "strata-test-absent" > /dev/null 2> "$dir/none.log"
