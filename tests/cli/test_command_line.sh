@@ -124,3 +124,12 @@ printf 'local strata = require "strata"\nstrata.signal { kind = "silence", secon
 run "$STRATA" --quiet hpss "$dir/silent.wav" -o "$dir/s"
 ok "hpss warns, in one line, about a silent input" \
     "$(yes_if test "$status" = 0 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep "warning: '$dir/silent.wav' is silent")")" "exit $status: $out"
+
+# docs that are true: doc/evaluation.md names every method compare has
+missing=
+for m in patches/methods/*.lua; do
+    name=$(basename "$m" .lua)
+    grep -q -- "- \`$name\`:" doc/evaluation.md || missing="$missing $name"
+done
+ok "doc/evaluation.md lists every compare method" "$(yes_if test -z "$missing")" \
+    "add a line '  - \`NAME\`: what it does' to the list under strata compare in doc/evaluation.md for:$missing"
