@@ -1,3 +1,4 @@
+-- strata beats: beats and downbeats of a song (madmom's bar-pointer DBN)
 -- strata beats IN [-o beats.txt] [--meter 3|4|auto] [--json] [--eval REF.txt] [--activations FILE]
 -- Beats and downbeats with madmom's bar-pointer DBN; one line per beat, `time<TAB>position_in_bar`.
 local strata = require "strata"

@@ -1,3 +1,4 @@
+-- strata repet: separate the repeating background from the foreground (REPET, as nussl)
 -- strata repet IN -o DIR [--method repet] [--period S] [--min-period S] [--max-period S] [--hard]
 local strata = require "strata"
 
@@ -41,8 +42,8 @@ local parts = spec:repet {
   high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft",
 }
 
-local quoted = "'" .. dir:gsub("'", "'\\''") .. "'"
-if not os.execute("mkdir -p -- " .. quoted) then error(string.format("%s: cannot create '%s'", command, dir), 0) end
+local made, why = strata.mkdir(dir) -- mkdir(2), no shell
+if not made then error(command .. ": " .. why, 0) end
 parts.background:istft():save(dir .. "/background.wav")
 parts.foreground:istft():save(dir .. "/foreground.wav")
 local period = parts.period:number()

@@ -1,3 +1,4 @@
+-- strata unmix: the loops of a song and where they play (loop extraction, one stem per loop type)
 -- strata unmix IN -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]
 --   [--mask unmixer|wiener] [--iterations N] [--seed S]: the loops of a song and where they play.
 local strata = require "strata"

@@ -84,8 +84,9 @@ end
 -- loops.png. Returns the layout table written to layout.json.
 function M.write(strata, run, dir, extra)
   local function fail(message) error("strata unmix: " .. message, 0) end
-  if not os.execute("mkdir -p '" .. dir .. "/loops' '" .. dir .. "/stems'") then
-    fail(string.format("cannot create '%s'", dir))
+  for _, sub in ipairs { "/loops", "/stems" } do -- mkdir(2), no shell: any name works
+    local made, why = strata.mkdir(dir .. sub)
+    if not made then fail(why) end
   end
   local bars = run.cube.bars:samples()
   local activation, share = run.loops.activation:samples(), run.loops.share:samples()
