@@ -9,6 +9,9 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 # The libraries, as pkg-config names them, and the Debian packages that give
 # them and everything else the build and the tests run (add to both lists).
+# A target that needs more (training: python3, fluidsynth) never adds them
+# here: its recipe starts with `@sh tools/deps.sh $(ITS_DEB_PKGS)`, which
+# installs them as root and names what is missing otherwise.
 PKGS      := lua5.4 sndfile fftw3f fftw3 openblas jack samplerate libpng
 DEB_PKGS  := build-essential pkg-config lua5.4 liblua5.4-dev libsndfile1-dev libfftw3-dev \
              libopenblas-dev libjack-jackd2-dev jackd2 libsamplerate0-dev libpng-dev
