@@ -1,3 +1,4 @@
+-- strata nmf: separate K sources by non-negative matrix factorization, components grouped blind
 -- strata nmf IN -o DIR --sources K [--rank R] [--beta B] [--group joint|timbre|activation] [--iterations N] [--components]
 local strata = require "strata"
 
@@ -37,10 +38,9 @@ end
 if opt.sources < 1 or opt.sources ~= math.floor(opt.sources) then
   error(string.format("%s: --sources must be a whole number of at least 1, not %s", command, opt.sources), 0)
 end
-local function mkdir(path)
-  if not os.execute("mkdir -p -- '" .. path:gsub("'", "'\\''") .. "'") then
-    error(string.format("%s: cannot create the folder '%s'", command, path), 0)
-  end
+local function mkdir(path) -- mkdir(2), no shell
+  local made, why = strata.mkdir(path)
+  if not made then error(command .. ": " .. why, 0) end
 end
 local song = strata.load(opt.input)
 local spec = song:stft { n_fft = opt.n_fft, hop = opt.hop }

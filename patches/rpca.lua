@@ -1,3 +1,4 @@
+-- strata rpca: split a song into a low-rank background and a sparse foreground (robust PCA)
 -- strata rpca IN -o DIR [--soft] [--iterations N]
 local strata = require "strata"
 
@@ -28,9 +29,8 @@ local parts = song:stft { n_fft = opt.n_fft, hop = opt.hop }:rpca {
   cutoff_hz = opt.cutoff,
 }
 parts.masks:eval()
-if not os.execute("mkdir -p -- '" .. dir:gsub("'", "'\\''") .. "'") then
-  error(string.format("%s: cannot create the folder '%s'", command, dir), 0)
-end
+local made, why = strata.mkdir(dir) -- mkdir(2), no shell
+if not made then error(command .. ": " .. why, 0) end
 parts.background:istft():save(dir .. "/background.wav")
 parts.foreground:istft():save(dir .. "/foreground.wav")
 print(string.format("wrote background.wav, foreground.wav in %s", dir))
