@@ -224,6 +224,8 @@ int st_beat_tcn_default_path(char *path, size_t size)
         if (readable(path)) return 0;
         snprintf(path, size, "%s/../share/strata/models/%s", exe, file);
         if (readable(path)) return 0;
+        snprintf(path, size, "%s/../models/%s", exe, file); /* build-san/strata in the tree */
+        if (readable(path)) return 0;
     }
     return -1;
 }

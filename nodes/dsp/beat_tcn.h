@@ -27,7 +27,8 @@ int st_beat_tcn_plan(st_beat_tcn *m, int64_t max_frames);
 void st_beat_tcn_run(st_beat_tcn *m, const float *features, int64_t n_frames, float *act);
 
 /* The default model file: $STRATA_MODELS/beats_tcn.safetensors, else models/ beside the
- * executable, else ../share/strata/models from it (an install). 0, or -1. */
+ * executable, else ../share/strata/models from it (an install), else ../models from it (a
+ * build in a subfolder of the source tree, such as build-san/). 0, or -1. */
 int st_beat_tcn_default_path(char *path, size_t size);
 
 #endif
