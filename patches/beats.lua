@@ -1,6 +1,6 @@
--- strata beats: beats and downbeats of a song (madmom's bar-pointer DBN)
+-- strata beats: beats, downbeats and meter of a song (strata's TCN, madmom's bar-pointer DBN)
 -- strata beats IN [-o beats.txt] [--meter 3|4|auto] [--json] [--eval REF.txt] [--activations FILE]
--- Beats and downbeats with madmom's bar-pointer DBN; one line per beat, `time<TAB>position_in_bar`.
+-- One line per beat, `time<TAB>position_in_bar`.
 local strata = require "strata"
 
 local command = "strata beats"
@@ -28,7 +28,7 @@ local opt = strata.args {
 
 local meters = opt.meter == "auto" and "2,3,4" or opt.meter
 if not meters:match("^%s*%d+%s*[%d,%s]*$") then
-  error(string.format("%s: --meter wants a number, a list such as 3,4, or auto, not '%s'", command, opt.meter), 0)
+  strata.usage_error(command, string.format("--meter wants a number, a list such as 3,4, or auto, not '%s'", opt.meter))
 end
 local out_path = opt.o ~= "" and opt.o or opt.output
 
