@@ -57,8 +57,10 @@ static int load_beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
     st_value *v = status == ST_OK ? st_events_new(n) : NULL;
     if (status == ST_OK && !v) status = st_fail(ctx, "out of memory");
     if (v) {
-        memcpy(v->u.events.time_s, times, (size_t)n * sizeof *times);
-        memcpy(v->u.events.label, labels, (size_t)n * sizeof *labels);
+        if (n > 0) { /* an empty file leaves times NULL: memcpy must not see it */
+            memcpy(v->u.events.time_s, times, (size_t)n * sizeof *times);
+            memcpy(v->u.events.label, labels, (size_t)n * sizeof *labels);
+        }
         *out = v;
     }
     free(times);
