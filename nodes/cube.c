@@ -32,6 +32,38 @@ static int64_t first_frame_at(const st_spectrum *s, double time_s)
     return (int64_t)ceil((time_s * s->rate_hz - offset) / s->hop_samples - 1e-9);
 }
 
+enum { MAX_LAG = 8 };
+
+/* similarity[lag - 1]: mean over slices b of cos(X[:, :, b], X[:, :, b + lag]) */
+static int slice_similarity(const st_array *cube, float *similarity)
+{
+    const int64_t n_cells = cube->shape[0] * cube->shape[1], n_bars = cube->shape[2];
+    double *dot = calloc((size_t)(n_bars * (MAX_LAG + 1)), sizeof *dot);
+    for (int lag = 0; lag < MAX_LAG; lag++)
+        similarity[lag] = 0;
+    if (!dot) return ST_ERR;
+    /* dot[b * (MAX_LAG + 1) + lag] = <X_b, X_{b+lag}>; lag 0 holds the squared norms */
+    for (int64_t i = 0; i < n_cells; i++) {
+        const float *x = cube->data + i * n_bars;
+        for (int64_t b = 0; b < n_bars; b++)
+            for (int lag = 0; lag <= MAX_LAG && b + lag < n_bars; lag++)
+                dot[b * (MAX_LAG + 1) + lag] += (double)x[b] * x[b + lag];
+    }
+    for (int lag = 1; lag <= MAX_LAG; lag++) {
+        double total = 0;
+        int64_t n = 0;
+        for (int64_t b = 0; b + lag < n_bars; b++) {
+            double norms = dot[b * (MAX_LAG + 1)] * dot[(b + lag) * (MAX_LAG + 1)];
+            if (norms <= 0) continue;
+            total += dot[b * (MAX_LAG + 1) + lag] / sqrt(norms);
+            n++;
+        }
+        similarity[lag - 1] = n ? (float)(total / n) : 0;
+    }
+    free(dot);
+    return ST_OK;
+}
+
 static int cube_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
@@ -46,7 +78,7 @@ static int cube_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     const int n_bars = bars.n_bars;
     int64_t *first = malloc((size_t)n_bars * 2 * sizeof *first), *length = first + n_bars;
     int *bar_of = malloc((size_t)(n_frames ? n_frames : 1) * sizeof *bar_of);
-    st_value *cube = NULL, *frames = NULL, *grid = NULL;
+    st_value *cube = NULL, *frames = NULL, *grid = NULL, *similarity = NULL;
     int status = first && bar_of ? ST_OK : st_fail(ctx, "out of memory");
     /* each bar's first frame and length as if uncut; T = the longest */
     int64_t n_time = 1;
@@ -128,18 +160,27 @@ static int cube_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
             for (int64_t k = 0; k < n_bins; k++)
                 cell[((size_t)k * n_time + (size_t)pos) * n_bars + b] = row[k];
     }
+    /* how well slices repeat: mean cosine similarity of each slice with the one `lag` later */
+    if (status == ST_OK) {
+        static const char *const lag_axes[] = {"lag"};
+        int64_t n_lags = MAX_LAG;
+        if (!(similarity = st_array_new(1, &n_lags, lag_axes)) ||
+            slice_similarity(&cube->u.array, similarity->u.array.data))
+            status = st_fail(ctx, "out of memory");
+    }
     free(row);
     free(first);
     free(bar_of);
     st_bars_free(&bars);
     if (status == ST_OK) {
-        st_value *fields[3] = {cube, frames, grid};
+        st_value *fields[4] = {cube, frames, grid, similarity};
         if (!(*out = st_record_of_outputs(&st_node_cube, fields)))
             status = st_fail(ctx, "out of memory");
     }
     st_value_unref(cube);
     st_value_unref(frames);
     st_value_unref(grid);
+    st_value_unref(similarity);
     return status;
 }
 
@@ -153,10 +194,15 @@ const st_node_type st_node_cube = {
            "the bar). One STFT of the whole song is sliced, frame by frame, by its centre time, "
            "so the cube's cells are the mixture's own frames. Outputs: cube; frames (frame x "
            "{bar, position}: where each song frame sits, for uncube); bars (bar x {start, end} "
-           "in seconds).",
+           "in seconds); similarity (lag 1..8: the mean cosine similarity of each slice's "
+           "magnitudes with the slice lag slices later, 0 where the song is too short: how "
+           "long its loops are).",
     .inputs = (const st_port[]){{"spectrum", ST_SPECTRUM}, {"downbeats", ST_EVENTS}, {NULL}},
-    .outputs =
-        (const st_port[]){{"cube", ST_ARRAY}, {"frames", ST_ARRAY}, {"bars", ST_ARRAY}, {NULL}},
+    .outputs = (const st_port[]){{"cube", ST_ARRAY},
+                                 {"frames", ST_ARRAY},
+                                 {"bars", ST_ARRAY},
+                                 {"similarity", ST_ARRAY},
+                                 {NULL}},
     .params = params,
     .run = cube_run,
 };

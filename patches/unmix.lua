@@ -23,7 +23,8 @@ local opt = strata.args {
     { "output", "", "the same as -o" },
     { "loops", 0, "exactly this many loop types (0: chosen from the song, printed)" },
     { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 32,40,2K)" },
-    { "bars-per-loop", 1, "bars in each written loop" },
+    { "bars-per-loop", 1, "slices in each written loop" },
+    { "bars-per-unit", -1, "bars per slice of the cube (0: 1 or 2, chosen from the song; -1: the preset's)" },
     { "downbeats", "", "a beat file (time and bar position per line; 1 = downbeat)" },
     { "mask", "", "unmixer (soft mask against the mixture) or wiener (masks sum to one)" },
     { "iterations", 0, "NTD iterations at most (0: the preset's)" },
@@ -44,6 +45,9 @@ if not method.presets[opt.preset] then fail(string.format("--preset is strata or
 if opt.loops < 0 or opt.loops ~= math.floor(opt.loops) then fail("--loops wants a whole number of loops") end
 if opt.bars_per_loop < 1 or opt.bars_per_loop ~= math.floor(opt.bars_per_loop) then
   fail("--bars-per-loop wants a whole number from 1")
+end
+if opt.bars_per_unit ~= math.floor(opt.bars_per_unit) or opt.bars_per_unit > 64 then
+  fail("--bars-per-unit wants a whole number up to 64 (0: chosen from the song)")
 end
 local ranks
 if opt.ranks ~= "" then
@@ -77,6 +81,7 @@ local run = timed("model", function()
     loops = opt.loops, ranks = ranks, preset = opt.preset, mask = opt.mask ~= "" and opt.mask or nil,
     iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
     refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
+    bars_per_unit = opt.bars_per_unit >= 0 and opt.bars_per_unit or nil,
     align = opt.align, print = print,
   })
   r.model.core:eval()
@@ -85,11 +90,8 @@ local run = timed("model", function()
 end)
 if opt.loops == 0 then print(string.format("%s: %d loop types found in %d bars", command, run.n_loops, run.n_bars)) end
 
-local layout = timed("files", function()
-  return method.write(strata, run, dir, { downbeats = source, preset = opt.preset, sample_rate = facts.rate,
-                                          channels = facts.channels, timings = timings })
-end)
+local layout = method.write(strata, run, dir, { downbeats = source, preset = opt.preset, sample_rate = facts.rate,
+                                                channels = facts.channels, timings = timings, started = t0 })
 timings.total = strata.now() - t0
--- the timings in layout.json are those known when it was written; the total is printed
 print(string.format("%s: %d loops over %d bars in %.2f s (model %d iterations, error %.4f); wrote %s/",
   command, run.n_loops, run.n_bars, timings.total, layout.iterations, layout.final_error, dir))

@@ -11,9 +11,9 @@ local M = {
 -- 500 iterations, one loop type per stem, the soft mask against the mixture, power 2 as the
 -- corpus's peer figures were made).
 M.presets = {
-  strata = { ranks = { 32, 40, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
+  strata = { bars_per_unit = 0, ranks = { 32, 40, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
              sparsity = 0.1, refine = 50, mask = "wiener", power = 2 },
-  smith2018 = { ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
+  smith2018 = { bars_per_unit = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
                 sparsity = 0, refine = 0, mask = "unmixer", power = 2 },
 }
 
@@ -21,11 +21,26 @@ local function say(o, text)
   if o.print then o.print(text) end
 end
 
+-- The slice length in bars: 1 or 2, whichever lag the song's bars are more alike at
+-- (similarity[lag]: cube's mean cosine similarity of each bar with the bar lag later), if two
+-- leaves at least three slices per loop (a loop type is told apart by slices where it plays and
+-- slices where it does not). Not 4: a slice longer than the arrangement's shortest change blurs
+-- the layout (parts that enter every two bars are half on in a four-bar slice), and two-bar
+-- changes are common (both test songs have them). Ties go to the shorter.
+function M.loop_length(similarity, n_bars, loops)
+  local best, need = 1, 3 * math.max(loops, 3)
+  for _, lag in ipairs { 2 } do
+    if n_bars // lag >= need and similarity[lag] > similarity[best] then best = lag end
+  end
+  return best
+end
+
 -- build(strata, audio, downbeats, o): the graph of one run.
 --   audio: the song (any channels; the model sees its mono mix, the stems keep its channels)
 --   downbeats: events (label 1 = downbeat)
 --   o: loops (0: chosen from the song), ranks {F, T, L} (0: the preset's), preset, iterations,
---      seed, mask, power, purify, sparsity, refine, bars_per_loop, align, n_fft, hop, print
+--      seed, mask, power, purify, sparsity, refine, bars_per_loop, bars_per_unit (0: chosen),
+--      align, n_fft, hop, print
 -- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
 -- stems (a list of K audio), n_loops, ranks, n_bars.
 function M.build(strata, audio, downbeats, o)
@@ -34,11 +49,18 @@ function M.build(strata, audio, downbeats, o)
   if not preset then error(string.format("unmix: no preset '%s' (have: strata, smith2018)", o.preset), 0) end
   local function pick(name) if o[name] ~= nil then return o[name] end return preset[name] end
   local n_fft, hop = o.n_fft or 2048, o.hop or 512
-  local mono = audio:mono()
-  local cut = mono:stft { n_fft = n_fft, hop = hop }:cube(downbeats, { align = o.align or "pad" })
+  local spec = audio:mono():stft { n_fft = n_fft, hop = hop }
+  local cut = spec:cube(downbeats, { align = o.align or "pad" })
+  local loops = o.loops or 0
+  -- the slice: one bar, or the loop length the song repeats at (bars_per_unit 0: chosen)
+  local unit = o.bars_per_unit or preset.bars_per_unit
+  if unit == 0 then
+    unit = M.loop_length(cut.similarity:samples(), cut.cube:eval().shape[3], loops)
+    if unit > 1 then say(o, string.format("unmix: the song repeats every %d bars; slices of %d bars", unit, unit)) end
+  end
+  if unit > 1 then cut = spec:cube(downbeats, { align = o.align or "pad", bars_per_unit = unit }) end
   local shape = cut.cube:eval().shape
   local n_bins, n_time, n_bars = shape[1], shape[2], shape[3]
-  local loops = o.loops or 0
   if loops > n_bars then
     error(string.format("unmix: --loops %d is more than the song's %d bars", loops, n_bars), 0)
   end
@@ -69,7 +91,7 @@ function M.build(strata, audio, downbeats, o)
   local masks = strata.uncube(parts.masks, cut.frames)
   local stems = strata.resynth(audio:stft { n_fft = n_fft, hop = hop }, masks, { shared = true })
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
-           n_bars = n_bars }
+           n_bars = n_bars, bars_per_unit = unit }
 end
 
 -- The downbeats strata finds itself: the beat tracker's network and decoder when this build has
@@ -92,8 +114,11 @@ function M.write(strata, run, dir, extra)
   local activation, share = run.loops.activation:samples(), run.loops.share:samples()
   local instance = run.loops.instance:samples()
   local K, B = run.n_loops, run.n_bars
-  local layout = { bars = {}, loops = {}, ranks = run.ranks }
+  local t0 = strata.now()
+  local layout = { bars = {}, loops = {}, ranks = run.ranks, bars_per_unit = run.bars_per_unit }
   for k, v in pairs(extra or {}) do layout[k] = v end
+  local started = layout.started
+  layout.started = nil
   for b = 1, B do layout.bars[b] = { start = bars[2 * b - 1], ["end"] = bars[2 * b] } end
   for k = 1, K do
     local name = string.format("loop_%02d", k)
@@ -113,6 +138,10 @@ function M.write(strata, run, dir, extra)
                             gap = 8 }
   local errors = run.model.errors:samples()
   layout.iterations, layout.final_error = #errors, errors[#errors]
+  if layout.timings then -- the files (stems, loops, pictures) and the whole run so far
+    layout.timings.files = strata.now() - t0
+    if started then layout.timings.total = strata.now() - started end
+  end
   -- written beside the target and renamed, like every strata output
   local function write(path, text)
     local tmp = path .. ".tmp"

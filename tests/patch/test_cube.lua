@@ -49,6 +49,13 @@ t.check("two-bar units", unit_shape[3] == 3 and unit_shape[2] >= 2 * 344,
 local ok2, why2 = same(strata.uncube(units.cube, units.frames):samples(), mags)
 t.check("two-bar units: uncube(cube) is the spectrogram, exactly", ok2, why2)
 
+-- similarity: an 8-bar song on a four-chord progression is most like itself four bars later
+local full = strata.testsong { bars = 8, tempo = 240, arrangement = "full" }
+local sim = full.mixture:stft { n_fft = 1024, hop = 256 }:cube(full.beats).similarity:samples()
+t.check("bars repeat best at the progression's length", sim[4] > sim[1] and sim[4] > sim[2] and sim[4] > sim[3],
+  table.concat(sim, " "))
+t.check("lags beyond the song are 0", sim[8] == 0, sim[8])
+
 -- the partial first bar is aligned to its end: its last frame sits where a
 -- whole bar's last frame does
 local c = spec:cube(downbeats)
