@@ -22,7 +22,7 @@ local opt = strata.args {
     { "o", "", "the folder to write into (created)" },
     { "output", "", "the same as -o" },
     { "loops", 0, "exactly this many loop types (0: chosen from the song, printed)" },
-    { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 32,40,2K)" },
+    { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 16,16,2K; smith2018: 32,40,K)" },
     { "bars-per-loop", 1, "slices in each written loop" },
     { "bars-per-unit", -1, "bars per slice of the cube (0: 1 or 2, chosen from the song; -1: the preset's)" },
     { "downbeats", "", "a beat file (time and bar position per line; 1 = downbeat)" },

@@ -11,7 +11,7 @@ local M = {
 -- 500 iterations, one loop type per stem, the soft mask against the mixture, power 2 as the
 -- corpus's peer figures were made).
 M.presets = {
-  strata = { bars_per_unit = 0, ranks = { 32, 40, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
+  strata = { bars_per_unit = 0, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
              sparsity = 0.1, refine = 50, mask = "wiener", power = 2 },
   smith2018 = { bars_per_unit = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
                 sparsity = 0, refine = 0, mask = "unmixer", power = 2 },
