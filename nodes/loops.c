@@ -1,5 +1,6 @@
 /* loops: the loop types of a non-negative Tucker model of a song's cube,
- * placed in the song, with masks, activations and each loop's best instance.
+ * placed in the song: templates, activations and each loop's best instance
+ * (loop_stems turns them into stems).
  *
  * Loop type k is W C[:,:,k] H^T (freq x time-in-bar), placed in bar b with
  * the weight D[b,k]. From the model (ntd's record) and the mixture's cube:
@@ -12,15 +13,12 @@
  *   3. refinement (optional): each loop keeps its own full spectrogram
  *      template, fitted with the activations to the cube's bars by
  *      multiplicative updates for the KL divergence;
- *   4. masks in the cube: the Unmixer's soft mask of each placed loop against
- *      the bar's mixture, or a Wiener partition across all loops (sums to 1);
- *   5. the best instance of each loop: the run of bars_per_loop whole bars
+ *   4. the best instance of each loop: the run of bars_per_loop whole bars
  *      where its share of the bar's model is largest (among bars where it
  *      plays at least at half its peak), not merely where it is loudest.
  */
 #include "../vm/node.h"
 #include "../vm/parallel.h"
-#include "dsp/masks.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -44,10 +42,6 @@ static const st_param params[] = {
     {"refine", ST_P_INT, .def = 0, .min = 0, .max = 100000,
      .doc = "KL updates that free each loop's template from the shared sound and rhythm "
             "templates (0: off, the Tucker model as it is)"},
-    {"mask", ST_P_STRING, .def_str = "wiener", .choices = "wiener|unmixer",
-     .doc = "wiener: Y_k^p / sum_j Y_j^p across the placed loops (sums to one); unmixer: the "
-            "Unmixer's soft mask Y_k^p / (Y_k^p + X^p) against the bar's mixture X"},
-    {"power", ST_P_NUMBER, .def = 2, .min = 0.1, .max = 10, .doc = "mask exponent p"},
     {"bars_per_loop", ST_P_INT, .def = 1, .min = 1, .max = 64,
      .doc = "bars in each loop's best instance"},
     {NULL}};
@@ -292,93 +286,101 @@ static int templates(const tucker *m, const float *core, int n_loops, float *lt)
     return ST_OK;
 }
 
-/* ---- 3. refinement: X (cells x bars) ~ L (cells x loops) D^T, KL updates ---- */
+/* ---- 3. refinement: X (cells x bars) ~ L (cells x loops) D^T, KL updates ----
+ * Each pass goes over the cells in blocks that stay in cache: the model, the
+ * ratio X / model and its products are made block by block and never held
+ * whole. The cells are split into one chunk per thread. */
+
+enum { REFINE_BLOCK = 256 };
 
 typedef struct {
     const float *x;
-    float *q; /* in: the model; out: X / model */
-    int64_t n;
-} ratio_job;
+    float *lt;
+    const float *d;
+    int64_t n_cells, n_bars;
+    int n_loops, n_chunks, pass; /* pass 0: D's numerator; 1: update L */
+    float *partial;              /* pass 0: n_chunks x bars x loops */
+    const double *d_sum;         /* pass 1: column sums of D */
+    int failed;
+} refine_job;
 
-static void ratio_range(void *ctx, int64_t begin, int64_t end)
+static void refine_chunk(void *arg, int64_t begin, int64_t end)
 {
-    ratio_job *j = ctx;
-    for (int64_t i = begin; i < end; i++)
-        j->q[i] = j->x[i] / (j->q[i] + 1e-9f);
+    refine_job *j = arg;
+    const int64_t n_bars = j->n_bars;
+    const int n_loops = j->n_loops;
+    float *q = malloc((size_t)REFINE_BLOCK * (size_t)n_bars * sizeof *q);
+    float *num = malloc((size_t)REFINE_BLOCK * n_loops * sizeof *num);
+    if (!q || !num) {
+        j->failed = 1;
+        free(q), free(num);
+        return;
+    }
+    for (int64_t chunk = begin; chunk < end; chunk++) {
+        int64_t c0 = j->n_cells * chunk / j->n_chunks, c1 = j->n_cells * (chunk + 1) / j->n_chunks;
+        float *partial = j->pass == 0 ? j->partial + chunk * n_bars * n_loops : NULL;
+        if (partial) memset(partial, 0, (size_t)n_bars * n_loops * sizeof *partial);
+        for (int64_t i0 = c0; i0 < c1; i0 += REFINE_BLOCK) {
+            int m = (int)(c1 - i0 < REFINE_BLOCK ? c1 - i0 : REFINE_BLOCK);
+            float *l = j->lt + i0 * n_loops;
+            const float *x = j->x + i0 * n_bars;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n_bars, n_loops, 1, l,
+                        n_loops, j->d, n_loops, 0, q, (int)n_bars);
+            for (int64_t e = 0; e < (int64_t)m * n_bars; e++)
+                q[e] = x[e] / (q[e] + 1e-9f);
+            if (partial) { /* D's numerator: Q^T L */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_bars, n_loops, m, 1, q,
+                            (int)n_bars, l, n_loops, 1, partial, n_loops);
+                continue;
+            }
+            /* L <- L * (Q D) / colsum(D) */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n_loops, (int)n_bars, 1, q,
+                        (int)n_bars, j->d, n_loops, 0, num, n_loops);
+            for (int e = 0; e < m; e++)
+                for (int k = 0; k < n_loops; k++)
+                    l[e * n_loops + k] *= num[e * n_loops + k] / (float)(j->d_sum[k] + 1e-12);
+        }
+    }
+    free(q), free(num);
 }
 
 static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, int n_loops,
                   float *lt, float *d, int iterations)
 {
-    float *q = malloc((size_t)n_cells * n_bars * sizeof *q);
-    float *num_l = malloc((size_t)n_cells * n_loops * sizeof *num_l);
-    float *num_d = malloc((size_t)n_bars * n_loops * sizeof *num_d);
+    const int n_chunks = ctx->n_threads > 1 ? ctx->n_threads : 1;
+    float *partial = malloc((size_t)n_chunks * n_bars * n_loops * sizeof *partial);
     double *sum = malloc((size_t)n_loops * sizeof *sum);
-    int status = q && num_l && num_d && sum ? ST_OK : st_fail(ctx, "out of memory");
+    int status = partial && sum ? ST_OK : st_fail(ctx, "out of memory");
+    refine_job job = {x, lt, d, n_cells, n_bars, n_loops, n_chunks, 0, partial, sum, 0};
     for (int it = 0; status == ST_OK && it < iterations; it++) {
         /* D <- D * (Q^T L) / colsum(L) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_cells, (int)n_bars, n_loops, 1,
-                    lt, n_loops, d, n_loops, 0, q, (int)n_bars);
-        ratio_job job = {x, q, n_cells * n_bars};
-        st_parallel_for(ctx->n_threads, job.n, ratio_range, &job);
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_bars, n_loops, (int)n_cells, 1,
-                    q, (int)n_bars, lt, n_loops, 0, num_d, n_loops);
+        job.pass = 0;
+        st_parallel_for(ctx->n_threads, n_chunks, refine_chunk, &job);
         for (int k = 0; k < n_loops; k++)
             sum[k] = 0;
         for (int64_t i = 0; i < n_cells; i++)
             for (int k = 0; k < n_loops; k++)
                 sum[k] += lt[i * n_loops + k];
         for (int64_t b = 0; b < n_bars; b++)
-            for (int k = 0; k < n_loops; k++)
-                d[b * n_loops + k] *= num_d[b * n_loops + k] / (float)(sum[k] + 1e-12);
-        /* L <- L * (Q D) / colsum(D) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n_cells, (int)n_bars, n_loops, 1,
-                    lt, n_loops, d, n_loops, 0, q, (int)n_bars);
-        st_parallel_for(ctx->n_threads, job.n, ratio_range, &job);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n_cells, n_loops, (int)n_bars,
-                    1, q, (int)n_bars, d, n_loops, 0, num_l, n_loops);
+            for (int k = 0; k < n_loops; k++) {
+                double num = 0;
+                for (int c = 0; c < n_chunks; c++)
+                    num += partial[((int64_t)c * n_bars + b) * n_loops + k];
+                d[b * n_loops + k] *= (float)(num / (sum[k] + 1e-12));
+            }
+        /* L <- L * (Q D) / colsum(D), block by block */
         for (int k = 0; k < n_loops; k++)
             sum[k] = 0;
         for (int64_t b = 0; b < n_bars; b++)
             for (int k = 0; k < n_loops; k++)
                 sum[k] += d[b * n_loops + k];
-        for (int64_t i = 0; i < n_cells; i++)
-            for (int k = 0; k < n_loops; k++)
-                lt[i * n_loops + k] *= num_l[i * n_loops + k] / (float)(sum[k] + 1e-12);
+        job.pass = 1;
+        st_parallel_for(ctx->n_threads, n_chunks, refine_chunk, &job);
+        if (job.failed) status = st_fail(ctx, "out of memory");
         st_progress(ctx, 0.2 + 0.6 * (it + 1) / iterations);
     }
-    free(q), free(num_l), free(num_d), free(sum);
+    free(partial), free(sum);
     return status;
-}
-
-/* ---- 4. masks ---- */
-
-typedef struct {
-    const float *x, *lt, *d;
-    float *masks; /* loops x cells x bars */
-    int64_t n_cells, n_bars;
-    int n_loops, wiener;
-    float power;
-} mask_job;
-
-static void mask_range(void *ctx, int64_t begin, int64_t end)
-{
-    mask_job *j = ctx;
-    const int64_t per_loop = j->n_cells * j->n_bars;
-    float y[256];
-    for (int64_t i = begin; i < end; i++) { /* i: one cell of one bar */
-        int64_t cell = i / j->n_bars, b = i % j->n_bars;
-        float total = 0;
-        for (int k = 0; k < j->n_loops; k++) {
-            float v = j->lt[cell * j->n_loops + k] * j->d[b * j->n_loops + k];
-            y[k] = j->power == 2.0f ? v * v : powf(v, j->power);
-            total += y[k];
-            if (!j->wiener) j->masks[k * per_loop + i] = st_softmask(v, j->x[i], j->power, 0);
-        }
-        if (j->wiener)
-            for (int k = 0; k < j->n_loops; k++)
-                j->masks[k * per_loop + i] = total > FLT_MIN ? y[k] / total : 1.0f / j->n_loops;
-    }
 }
 
 /* ---- 5. best instances ---- */
@@ -487,7 +489,7 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     }
     purified pure = {0};
     const int do_purify = st_int(p, "purify") || n_loops < m.rank_bar;
-    st_value *masks = NULL, *activation = NULL, *instance = NULL, *tiles = NULL, *share_v = NULL;
+    st_value *activation = NULL, *instance = NULL, *tiles = NULL, *share_v = NULL;
     float *lt = malloc((size_t)m.n_cells * n_loops * sizeof *lt);
     float *d = malloc((size_t)m.n_bars * n_loops * sizeof *d);
     double *share = malloc((size_t)m.n_bars * n_loops * sizeof *share);
@@ -517,32 +519,18 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
             lt[i * n_loops + k] *= top;
     }
     if (status == ST_OK) {
-        static const char *const mask_axes[] = {"loop", "freq", "time", "bar"};
         static const char *const act_axes[] = {"bar", "loop"};
         static const char *const inst_axes[] = {"loop", "field"};
         static const char *const tile_axes[] = {"loop", "freq", "time"};
-        int64_t mask_shape[4] = {n_loops, m.n_bins, m.n_time, m.n_bars},
-                act_shape[2] = {m.n_bars, n_loops}, inst_shape[2] = {n_loops, 2},
+        int64_t act_shape[2] = {m.n_bars, n_loops}, inst_shape[2] = {n_loops, 2},
                 tile_shape[3] = {n_loops, m.n_bins, m.n_time};
-        masks = st_array_new(4, mask_shape, mask_axes);
         activation = st_array_new(2, act_shape, act_axes);
         share_v = st_array_new(2, act_shape, act_axes);
         instance = st_array_new(2, inst_shape, inst_axes);
         tiles = st_array_new(3, tile_shape, tile_axes);
-        if (!masks || !activation || !share_v || !instance || !tiles)
-            status = st_fail(ctx, "out of memory");
+        if (!activation || !share_v || !instance || !tiles) status = st_fail(ctx, "out of memory");
     }
     if (status == ST_OK) {
-        mask_job job = {cube->data,
-                        lt,
-                        d,
-                        masks->u.array.data,
-                        m.n_cells,
-                        m.n_bars,
-                        n_loops,
-                        st_choice(p, "mask") == 0,
-                        (float)st_num(p, "power")};
-        st_parallel_for(ctx->n_threads, m.n_cells * m.n_bars, mask_range, &job);
         st_progress(ctx, 0.9);
         shares(cube->data, lt, d, m.n_cells, m.n_bars, n_loops, share);
         for (int64_t i = 0; i < m.n_bars * n_loops; i++) {
@@ -555,11 +543,11 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
             for (int64_t i = 0; i < m.n_cells; i++)
                 tiles->u.array.data[(size_t)k * m.n_cells + i] = lt[i * n_loops + k];
         }
-        st_value *fields[5] = {masks, activation, share_v, instance, tiles};
+        st_value *fields[4] = {activation, share_v, instance, tiles};
         if (!(*out = st_record_of_outputs(&st_node_loops, fields)))
             status = st_fail(ctx, "out of memory");
     }
-    st_value_unref(masks), st_value_unref(activation), st_value_unref(share_v);
+    st_value_unref(activation), st_value_unref(share_v);
     st_value_unref(instance), st_value_unref(tiles);
     free(pure.core), free(pure.layout);
     free(group), free(lt), free(d), free(share);
@@ -572,14 +560,14 @@ const st_node_type st_node_loops = {
            "placed in the song: loop k is W C[:,:,k] H^T in bar b with weight D[b,k]. Joins loop "
            "types whose activations move together (to `loops` of them), purifies the recipes "
            "as the Unmixer does (an NMF of the core's loop mode with an L1 penalty), optionally "
-           "frees each loop's template (KL refinement on the cube), and gives: masks (loop x "
-           "freq x time x bar, for uncube and resynth), activation (bar x loop, each loop's "
+           "frees each loop's template (KL refinement on the cube), and gives: activation (bar x "
+           "loop, each loop's "
            "peak 1), share (bar x loop: the loop's part of the bar), instance (loop x {first "
            "bar, bars}: the run of whole bars where it is most dominant) and tiles (loop x freq "
-           "x time: each loop's spectrogram at its peak).",
+           "x time: each loop's spectrogram at its peak; loop k in slice b is tiles[k] x "
+           "activation[b][k]). loop_stems makes the stems from them.",
     .inputs = (const st_port[]){{"ntd", ST_RECORD}, {"cube", ST_ARRAY}, {"bars", ST_ARRAY}, {NULL}},
-    .outputs = (const st_port[]){{"masks", ST_ARRAY},
-                                 {"activation", ST_ARRAY},
+    .outputs = (const st_port[]){{"activation", ST_ARRAY},
                                  {"share", ST_ARRAY},
                                  {"instance", ST_ARRAY},
                                  {"tiles", ST_ARRAY},

@@ -48,7 +48,8 @@
     X(loops) \
     X(nmf_group) \
     X(rpca) \
-    X(nmf_filter)
+    X(nmf_filter) \
+    X(loop_stems)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

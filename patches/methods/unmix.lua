@@ -12,7 +12,7 @@ local M = {
 -- corpus's peer figures were made).
 M.presets = {
   strata = { bars_per_unit = 0, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
-             sparsity = 0.1, refine = 50, mask = "wiener", power = 2 },
+             sparsity = 0.1, refine = 25, mask = "wiener", power = 2 },
   smith2018 = { bars_per_unit = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
                 sparsity = 0, refine = 0, mask = "unmixer", power = 2 },
 }
@@ -36,7 +36,8 @@ function M.loop_length(similarity, n_bars, loops)
 end
 
 -- build(strata, audio, downbeats, o): the graph of one run.
---   audio: the song (any channels; the model sees its mono mix, the stems keep its channels)
+--   audio: the song (any channels; the model sees the mean of its channels' magnitudes, the stems
+--          keep its channels)
 --   downbeats: events (label 1 = downbeat)
 --   o: loops (0: chosen from the song), ranks {F, T, L} (0: the preset's), preset, iterations,
 --      seed, mask, power, purify, sparsity, refine, bars_per_loop, bars_per_unit (0: chosen),
@@ -49,7 +50,8 @@ function M.build(strata, audio, downbeats, o)
   if not preset then error(string.format("unmix: no preset '%s' (have: strata, smith2018)", o.preset), 0) end
   local function pick(name) if o[name] ~= nil then return o[name] end return preset[name] end
   local n_fft, hop = o.n_fft or 2048, o.hop or 512
-  local spec = audio:mono():stft { n_fft = n_fft, hop = hop }
+  -- one STFT of the song: the cube averages its channels' magnitudes, the stems mask it
+  local spec = audio:stft { n_fft = n_fft, hop = hop }
   local cut = spec:cube(downbeats, { align = o.align or "pad" })
   local loops = o.loops or 0
   -- the slice: one bar, or the loop length the song repeats at (bars_per_unit 0: chosen)
@@ -85,11 +87,10 @@ function M.build(strata, audio, downbeats, o)
     seed = o.seed or 0 })
   local purify = pick("purify")
   local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = purify,
-    sparsity = pick("sparsity"), refine = pick("refine"), mask = pick("mask"), power = pick("power"),
-    bars_per_loop = o.bars_per_loop or 1 })
+    sparsity = pick("sparsity"), refine = pick("refine"), bars_per_loop = o.bars_per_loop or 1 })
   local n_loops = parts.activation:eval().shape[2]
-  local masks = strata.uncube(parts.masks, cut.frames)
-  local stems = strata.resynth(audio:stft { n_fft = n_fft, hop = hop }, masks, { shared = true })
+  local stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
+    { mask = pick("mask"), power = pick("power") })
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
            n_bars = n_bars, bars_per_unit = unit }
 end

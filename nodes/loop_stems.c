@@ -1,0 +1,119 @@
+/* loop_stems: each loop over the whole song, through its mask, inverted
+ * with the mixture's phase. The masks are made frame by frame from the
+ * loops' templates and activations (one at a time, never a stack of them),
+ * so a long song needs the memory of one mask, not of every loop's. */
+#include "../vm/node.h"
+#include "dsp/masks.h"
+#include "dsp/stft.h"
+#include "spectral.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+
+static const st_param params[] = {
+    {"mask", ST_P_STRING, .def_str = "wiener", .choices = "wiener|unmixer",
+     .doc = "wiener: Y_k^p / sum_j Y_j^p across the placed loops (sums to one: the stems add up "
+            "to the mixture); unmixer: the Unmixer's soft mask Y_k^p / (Y_k^p + X^p) against "
+            "the mixture's magnitude X (the mean over channels)"},
+    {"power", ST_P_NUMBER, .def = 2, .min = 0.1, .max = 10, .doc = "mask exponent p"},
+    {NULL}};
+
+static float power_of(float v, float p) { return p == 2.0f ? v * v : powf(v, p); }
+
+static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
+                          st_value **out)
+{
+    (void)n_in;
+    const st_spectrum *s = &in[0]->u.spectrum;
+    const st_array *tiles = &in[1]->u.array, *act = &in[2]->u.array, *map = &in[3]->u.array;
+    if (tiles->n_axes != 3 || act->n_axes != 2 || act->shape[1] != tiles->shape[0])
+        return st_fail(ctx, "tiles (loop x freq x time) and activation (bar x loop) must be loops' "
+                            "outputs");
+    const int n_loops = (int)tiles->shape[0];
+    const int64_t n_bins = tiles->shape[1], n_time = tiles->shape[2], n_bars = act->shape[0];
+    const int64_t n_frames = s->n_frames;
+    if (n_bins != s->n_bins)
+        return st_fail(ctx, "the tiles have %lld bins, the spectrum %d", (long long)n_bins,
+                       s->n_bins);
+    if (map->n_axes != 2 || map->shape[0] != n_frames || map->shape[1] != 2)
+        return st_fail(ctx, "frames must be cube's frames map of this spectrum (%lld frames)",
+                       (long long)n_frames);
+    if (n_loops < 1 || n_loops > 256) return st_fail(ctx, "%d loops: 1 to 256", n_loops);
+    for (int64_t t = 0; t < n_frames; t++) {
+        float b = map->data[2 * t], j = map->data[2 * t + 1];
+        if (b < 0 || b >= n_bars || j < 0 || j >= n_time)
+            return st_fail(ctx,
+                           "frame %lld sits at bar %g, position %g, outside the model (%lld "
+                           "bars of %lld frames)",
+                           (long long)t, b, j, (long long)n_bars, (long long)n_time);
+    }
+    const int wiener = st_choice(p, "mask") == 0;
+    const float power = (float)st_num(p, "power");
+    const size_t per_channel = (size_t)n_frames * (size_t)n_bins;
+    /* wiener: the sum over loops of Y^p; unmixer: the mixture's magnitude */
+    float *reference = malloc(per_channel * sizeof *reference);
+    float *mask = malloc(per_channel * sizeof *mask);
+    st_value *masked = st_spectrum_like(s), *audio[256] = {0};
+    int status = reference && mask && masked ? ST_OK : st_fail(ctx, "out of memory");
+    for (int64_t t = 0; status == ST_OK && t < n_frames; t++) {
+        const int64_t b = (int64_t)map->data[2 * t], j = (int64_t)map->data[2 * t + 1];
+        float *r = reference + (size_t)t * n_bins;
+        for (int64_t f = 0; f < n_bins; f++) {
+            float total = 0;
+            if (wiener) {
+                for (int k = 0; k < n_loops; k++)
+                    total += power_of(tiles->data[((size_t)k * n_bins + f) * n_time + j] *
+                                          act->data[b * n_loops + k],
+                                      power);
+            } else {
+                for (int c = 0; c < s->n_channels; c++)
+                    total += cabsf(s->data[c * per_channel + (size_t)t * n_bins + f]);
+                total /= s->n_channels;
+            }
+            r[f] = total;
+        }
+    }
+    for (int k = 0; status == ST_OK && k < n_loops; k++) {
+        for (int64_t t = 0; t < n_frames; t++) {
+            const int64_t b = (int64_t)map->data[2 * t], j = (int64_t)map->data[2 * t + 1];
+            const float a = act->data[b * n_loops + k];
+            const float *tile = tiles->data + (size_t)k * n_bins * n_time + j;
+            const float *r = reference + (size_t)t * n_bins;
+            float *m = mask + (size_t)t * n_bins;
+            for (int64_t f = 0; f < n_bins; f++) {
+                float y = tile[f * n_time] * a;
+                m[f] = wiener ? (r[f] > FLT_MIN ? power_of(y, power) / r[f] : 1.0f / n_loops)
+                              : st_softmask(y, r[f], power, 0);
+            }
+        }
+        st_mask_apply(s, mask, 1, &masked->u.spectrum);
+        if (!(audio[k] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz)) ||
+            st_istft_compute(&masked->u.spectrum, &audio[k]->u.audio, ctx->n_threads))
+            status = st_fail(ctx, "out of memory");
+        st_progress(ctx, (double)(k + 1) / n_loops);
+    }
+    if (status == ST_OK && !(*out = st_record_new(n_loops, NULL, audio)))
+        status = st_fail(ctx, "out of memory");
+    for (int k = 0; k < n_loops; k++)
+        st_value_unref(audio[k]);
+    st_value_unref(masked);
+    free(reference), free(mask);
+    return status;
+}
+
+const st_node_type st_node_loop_stems = {
+    .name = "loop_stems",
+    .doc = "Each loop over the whole song (loops' tiles and activation, placed by cube's frames "
+           "map): the mixture spectrum through the loop's mask, inverted with the mixture's "
+           "phase, every channel through the one mask. A list of audio, one per loop. The masks "
+           "are made one at a time from the model, so memory holds one mask, not a stack.",
+    .inputs = (const st_port[]){{"spectrum", ST_SPECTRUM},
+                                {"tiles", ST_ARRAY},
+                                {"activation", ST_ARRAY},
+                                {"frames", ST_ARRAY},
+                                {NULL}},
+    .outputs = (const st_port[]){{"out", ST_RECORD}, {NULL}},
+    .params = params,
+    .run = loop_stems_run,
+};
