@@ -5,11 +5,11 @@
 #include "../vm/node.h"
 #include "dsp/masks.h"
 #include "dsp/stft.h"
-#include "spectral.h"
 
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const st_param params[] = {
     {"mask", ST_P_STRING, .def_str = "wiener", .choices = "wiener|unmixer",
@@ -51,46 +51,51 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
     const int wiener = st_choice(p, "mask") == 0;
     const float power = (float)st_num(p, "power");
     const size_t per_channel = (size_t)n_frames * (size_t)n_bins;
-    /* wiener: the sum over loops of Y^p; unmixer: the mixture's magnitude */
-    float *reference = malloc(per_channel * sizeof *reference);
-    float *mask = malloc(per_channel * sizeof *mask);
-    st_value *masked = st_spectrum_like(s), *audio[256] = {0};
-    int status = reference && mask && masked ? ST_OK : st_fail(ctx, "out of memory");
-    for (int64_t t = 0; status == ST_OK && t < n_frames; t++) {
-        const int64_t b = (int64_t)map->data[2 * t], j = (int64_t)map->data[2 * t + 1];
-        float *r = reference + (size_t)t * n_bins;
-        for (int64_t f = 0; f < n_bins; f++) {
-            float total = 0;
-            if (wiener) {
-                for (int k = 0; k < n_loops; k++)
-                    total += power_of(tiles->data[((size_t)k * n_bins + f) * n_time + j] *
-                                          act->data[b * n_loops + k],
-                                      power);
-            } else {
-                for (int c = 0; c < s->n_channels; c++)
-                    total += cabsf(s->data[c * per_channel + (size_t)t * n_bins + f]);
-                total /= s->n_channels;
-            }
-            r[f] = total;
-        }
-    }
+    /* One loop and one channel at a time, the mask made row by row as it is
+     * applied: memory holds one channel's masked spectrum and its inverse. */
+    float *row = malloc((size_t)n_bins * sizeof *row);
+    st_value *masked = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, 1, s->window,
+                                       s->center, s->rate_hz, s->length_samples);
+    st_value *channel = st_audio_new(1, s->length_samples, s->rate_hz), *audio[256] = {0};
+    int status = row && masked && channel ? ST_OK : st_fail(ctx, "out of memory");
     for (int k = 0; status == ST_OK && k < n_loops; k++) {
-        for (int64_t t = 0; t < n_frames; t++) {
-            const int64_t b = (int64_t)map->data[2 * t], j = (int64_t)map->data[2 * t + 1];
-            const float a = act->data[b * n_loops + k];
-            const float *tile = tiles->data + (size_t)k * n_bins * n_time + j;
-            const float *r = reference + (size_t)t * n_bins;
-            float *m = mask + (size_t)t * n_bins;
-            for (int64_t f = 0; f < n_bins; f++) {
-                float y = tile[f * n_time] * a;
-                m[f] = wiener ? (r[f] > FLT_MIN ? power_of(y, power) / r[f] : 1.0f / n_loops)
-                              : st_softmask(y, r[f], power, 0);
-            }
-        }
-        st_mask_apply(s, mask, 1, &masked->u.spectrum);
-        if (!(audio[k] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz)) ||
-            st_istft_compute(&masked->u.spectrum, &audio[k]->u.audio, ctx->n_threads))
+        if (!(audio[k] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz))) {
             status = st_fail(ctx, "out of memory");
+            break;
+        }
+        for (int c = 0; status == ST_OK && c < s->n_channels; c++) {
+            for (int64_t t = 0; t < n_frames; t++) {
+                const int64_t b = (int64_t)map->data[2 * t], j = (int64_t)map->data[2 * t + 1];
+                const float complex *mix = s->data + (size_t)t * n_bins; /* channel 0, frame t */
+                for (int64_t f = 0; f < n_bins; f++) {
+                    float y = 0, reference = 0;
+                    for (int l = 0; l < n_loops; l++) {
+                        float v = tiles->data[((size_t)l * n_bins + f) * n_time + j] *
+                                  act->data[b * n_loops + l];
+                        if (l == k) y = v;
+                        if (wiener) reference += power_of(v, power);
+                    }
+                    if (wiener) {
+                        row[f] =
+                            reference > FLT_MIN ? power_of(y, power) / reference : 1.0f / n_loops;
+                        continue;
+                    }
+                    for (int d = 0; d < s->n_channels; d++) /* X: the mean magnitude */
+                        reference += cabsf(mix[d * per_channel + f]);
+                    row[f] = st_softmask(y, reference / s->n_channels, power, 0);
+                }
+                const float complex *x = mix + c * per_channel;
+                float complex *out_row = masked->u.spectrum.data + (size_t)t * n_bins;
+                for (int64_t f = 0; f < n_bins; f++)
+                    out_row[f] = x[f] * row[f];
+            }
+            memset(channel->u.audio.channel[0], 0, (size_t)s->length_samples * sizeof(float));
+            if (st_istft_compute(&masked->u.spectrum, &channel->u.audio, ctx->n_threads))
+                status = st_fail(ctx, "out of memory");
+            else
+                memcpy(audio[k]->u.audio.channel[c], channel->u.audio.channel[0],
+                       (size_t)s->length_samples * sizeof(float));
+        }
         st_progress(ctx, (double)(k + 1) / n_loops);
     }
     if (status == ST_OK && !(*out = st_record_new(n_loops, NULL, audio)))
@@ -98,7 +103,8 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
     for (int k = 0; k < n_loops; k++)
         st_value_unref(audio[k]);
     st_value_unref(masked);
-    free(reference), free(mask);
+    st_value_unref(channel);
+    free(row);
     return status;
 }
 
