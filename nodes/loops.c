@@ -387,11 +387,11 @@ static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, 
 
 /* share[b][k]: loop k's part of the energy of bar b's model plus what the
  * model leaves unexplained there. */
-static void shares(const float *x, const float *lt, const float *d, int64_t n_cells, int64_t n_bars,
-                   int n_loops, double *share)
+static int shares(const float *x, const float *lt, const float *d, int64_t n_cells, int64_t n_bars,
+                  int n_loops, double *share)
 {
     double *energy = calloc((size_t)n_loops, sizeof *energy);
-    if (!energy) return;
+    if (!energy) return ST_ERR;
     for (int k = 0; k < n_loops; k++)
         for (int64_t i = 0; i < n_cells; i++)
             energy[k] += (double)lt[i * n_loops + k] * lt[i * n_loops + k];
@@ -411,18 +411,19 @@ static void shares(const float *x, const float *lt, const float *d, int64_t n_ce
                 energy[k] * d[b * n_loops + k] * d[b * n_loops + k] / (total + residual + 1e-30);
     }
     free(energy);
+    return ST_OK;
 }
 
-static void best_instance(const double *share, const float *d, const float *bar_seconds,
-                          int64_t n_bars, int n_loops, int k, int run_bars, float *first_bar,
-                          float *n_run)
+static int best_instance(const double *share, const float *d, const float *bar_seconds,
+                         int64_t n_bars, int n_loops, int k, int run_bars, float *first_bar,
+                         float *n_run)
 {
     /* whole bars: at least 90 % of the median bar (the partial first and last are not) */
     double peak = 0;
     for (int64_t b = 0; b < n_bars; b++)
         peak = fmax(peak, d[b * n_loops + k]);
     float *length = malloc((size_t)n_bars * sizeof *length), median = 0;
-    if (!length) return;
+    if (!length) return ST_ERR;
     for (int64_t b = 0; b < n_bars; b++)
         length[b] = bar_seconds[2 * b + 1] - bar_seconds[2 * b];
     /* a rough median: the middle of the sorted lengths */
@@ -446,15 +447,16 @@ static void best_instance(const double *share, const float *d, const float *bar_
         if (!ok) continue;
         if (s > best) best = s, best_first = first;
     }
-    if (best < 0) /* no whole run where it plays: the largest activation */
-        for (int64_t b = 0; b + run_bars <= n_bars; b++)
+    if (best < 0) /* no whole run where it plays: the run holding its largest activation */
+        for (int64_t b = 0; b < n_bars; b++)
             if (d[b * n_loops + k] >= peak) {
-                best_first = b;
+                best_first = b + run_bars <= n_bars ? b : n_bars - run_bars;
                 break;
             }
     *first_bar = (float)best_first;
     *n_run = (float)run_bars;
     free(length);
+    return ST_OK;
 }
 
 /* ---- the node ---- */
@@ -532,19 +534,22 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     }
     if (status == ST_OK) {
         st_progress(ctx, 0.9);
-        shares(cube->data, lt, d, m.n_cells, m.n_bars, n_loops, share);
-        for (int64_t i = 0; i < m.n_bars * n_loops; i++) {
+        if (shares(cube->data, lt, d, m.n_cells, m.n_bars, n_loops, share))
+            status = st_fail(ctx, "out of memory");
+        for (int64_t i = 0; status == ST_OK && i < m.n_bars * n_loops; i++) {
             activation->u.array.data[i] = d[i];
             share_v->u.array.data[i] = (float)share[i];
         }
-        for (int k = 0; k < n_loops; k++) {
-            best_instance(share, d, grid->data, m.n_bars, n_loops, k, st_int(p, "bars_per_loop"),
-                          &instance->u.array.data[2 * k], &instance->u.array.data[2 * k + 1]);
+        for (int k = 0; status == ST_OK && k < n_loops; k++) {
+            if (best_instance(share, d, grid->data, m.n_bars, n_loops, k,
+                              st_int(p, "bars_per_loop"), &instance->u.array.data[2 * k],
+                              &instance->u.array.data[2 * k + 1]))
+                status = st_fail(ctx, "out of memory");
             for (int64_t i = 0; i < m.n_cells; i++)
                 tiles->u.array.data[(size_t)k * m.n_cells + i] = lt[i * n_loops + k];
         }
         st_value *fields[4] = {activation, share_v, instance, tiles};
-        if (!(*out = st_record_of_outputs(&st_node_loops, fields)))
+        if (status == ST_OK && !(*out = st_record_of_outputs(&st_node_loops, fields)))
             status = st_fail(ctx, "out of memory");
     }
     st_value_unref(activation), st_value_unref(share_v);
