@@ -204,5 +204,8 @@ const st_node_type st_node_cube = {
                                  {"similarity", ST_ARRAY},
                                  {NULL}},
     .params = params,
+    /* 1: units of several bars start at the song's first whole bar (results cached downstream,
+     * such as ntd's, must not be reused across this change) */
+    .version = 1,
     .run = cube_run,
 };

@@ -11,6 +11,19 @@ static int compare_doubles(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* the median spacing of n >= 2 sorted times (0 when memory is short) */
+static double median_gap(const double *t, int64_t n)
+{
+    double *gaps = malloc((size_t)(n - 1) * sizeof *gaps), median = 0;
+    if (!gaps) return 0;
+    for (int64_t i = 0; i + 1 < n; i++)
+        gaps[i] = t[i + 1] - t[i];
+    qsort(gaps, (size_t)(n - 1), sizeof *gaps, compare_doubles);
+    median = gaps[(n - 1) / 2];
+    free(gaps);
+    return median;
+}
+
 void st_bars_free(st_bars *bars)
 {
     free(bars->start_s);
@@ -55,24 +68,37 @@ int st_bars_from_events(st_ctx *ctx, const st_events *events, double duration_s,
         }
         down[n_down++] = t;
     }
+    /* units of `period` bars start at the song's first whole bar: the whole
+     * bars that fit before the first downbeat (a tracker often misses the
+     * first) are counted in, so that units keep the phase of the music */
+    if (period > 1 && n_down >= 2) {
+        double bar = median_gap(down, n_down);
+        int64_t n_head = bar > 0 ? (int64_t)floor(down[0] / bar + 0.05) : 0;
+        if (n_head > 0) {
+            double *grown = realloc(down, (size_t)(n_down + n_head) * sizeof *down);
+            if (!grown) {
+                free(down);
+                return st_fail(ctx, "out of memory");
+            }
+            down = grown;
+            memmove(down + n_head, down, (size_t)n_down * sizeof *down);
+            for (int64_t i = 0; i < n_head; i++)
+                down[i] = fmax(0, down[n_head] - (double)(n_head - i) * bar);
+            n_down += n_head;
+        }
+    }
     /* units of `period` bars: every period-th downbeat from the first */
     int64_t n_units = 0;
     for (int64_t i = 0; i < n_down; i += period)
         down[n_units++] = down[i];
     n_down = n_units;
     /* the median bar extends the grid past the first and last downbeats */
-    double median;
+    double median = 0;
     if (n_down >= 2) {
-        double *lengths = malloc((size_t)(n_down - 1) * sizeof *lengths);
-        if (!lengths) {
+        if (!((median = median_gap(down, n_down)) > 0)) {
             free(down);
             return st_fail(ctx, "out of memory");
         }
-        for (int64_t i = 0; i + 1 < n_down; i++)
-            lengths[i] = down[i + 1] - down[i];
-        qsort(lengths, (size_t)(n_down - 1), sizeof *lengths, compare_doubles);
-        median = lengths[(n_down - 1) / 2];
-        free(lengths);
     } else {
         free(down);
         return st_fail(ctx,

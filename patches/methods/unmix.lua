@@ -95,11 +95,11 @@ function M.build(strata, audio, downbeats, o)
            n_bars = n_bars, bars_per_unit = unit }
 end
 
--- The downbeats strata finds itself: the beat tracker's network and decoder when this build has
--- them (nil otherwise).
+-- The downbeats strata finds itself: the beat tracker (its network on the audio, madmom's
+-- bar-pointer decoder, 3 or 4 beats per bar as loopextractor asks madmom) when this build has it.
 function M.downbeats(strata, audio)
   if rawget(strata, "activations") and rawget(strata, "beats") then
-    return audio:mono():activations():beats { meters = "3,4" }, "strata's beat tracker"
+    return audio:beats { meters = "3,4" }, "strata's beat tracker"
   end
 end
 

@@ -49,6 +49,14 @@ t.check("two-bar units", unit_shape[3] == 3 and unit_shape[2] >= 2 * 344,
 local ok2, why2 = same(strata.uncube(units.cube, units.frames):samples(), mags)
 t.check("two-bar units: uncube(cube) is the spectrogram, exactly", ok2, why2)
 
+-- a tracker that misses the first downbeat (2, 4, 6 s of a song that starts on a bar): two-bar
+-- units still start at 0 s, where the music's do
+local whole = strata.testsong { bars = 4, tempo = 120 }.mixture:stft { n_fft = 1024, hop = 256 }
+local late = whole:cube(beats_file("late_first.txt", { "2 1", "4 1", "6 1" }), { bars_per_unit = 2 })
+local late_bars = late.bars:samples()
+t.check("two-bar units keep the music's phase", #late_bars == 4 and late_bars[3] == 4,
+  table.concat(late_bars, " "))
+
 -- similarity: an 8-bar song on a four-chord progression is most like itself four bars later
 local full = strata.testsong { bars = 8, tempo = 240, arrangement = "full" }
 local sim = full.mixture:stft { n_fft = 1024, hop = 256 }:cube(full.beats).similarity:samples()
