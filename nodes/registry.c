@@ -49,7 +49,8 @@
     X(nmf_group) \
     X(rpca) \
     X(nmf_filter) \
-    X(loop_stems)
+    X(loop_stems) \
+    X(ntd)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

@@ -44,7 +44,7 @@ st_config *st_graph_config(st_graph *g) { return &g->config; }
 
 static void show_progress(st_ctx *ctx, double fraction)
 {
-    st_progress_draw(ctx->node_name, fraction);
+    st_progress_draw(ctx->node_name, fraction, ctx->note);
 }
 
 st_ctx st_graph_ctx(st_graph *g, const st_node_type *type, char *error, size_t error_size)

@@ -79,12 +79,15 @@ typedef struct st_ctx {
     double rate_hz; /* the stream engine's rate; 0 offline */
     int quiet;      /* nodes that print (info) stay silent */
     void (*progress)(struct st_ctx *ctx, double fraction); /* may be NULL */
+    const char *note; /* shown beside the progress bar while st_progress_note reports */
 } st_ctx;
 
 /* Writes "NODE: message" into ctx->error and returns ST_ERR: the one way a
  * node fails, from check, run or open. */
 int st_fail(st_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void st_progress(st_ctx *ctx, double fraction);
+/* The same with a short note beside the bar ("error 0.4826"). */
+void st_progress_note(st_ctx *ctx, double fraction, const char *note);
 
 /* ---- streaming ----
  * A stream edge carries blocks: audio samples, or the STFT frames that

@@ -122,6 +122,14 @@ void st_progress(st_ctx *ctx, double fraction)
     if (ctx && ctx->progress) ctx->progress(ctx, fraction);
 }
 
+void st_progress_note(st_ctx *ctx, double fraction, const char *note)
+{
+    if (!ctx || !ctx->progress) return;
+    ctx->note = note;
+    ctx->progress(ctx, fraction);
+    ctx->note = NULL;
+}
+
 /* ---- help text ---- */
 
 static const char *kind_name(st_param_kind k)

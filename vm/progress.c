@@ -14,7 +14,7 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-void st_progress_draw(const char *label, double fraction)
+void st_progress_draw(const char *label, double fraction, const char *note)
 {
     if (!isatty(2)) return;
     double t = now_s();
@@ -28,14 +28,15 @@ void st_progress_draw(const char *label, double fraction)
     for (int i = 0; i < 40; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[40] = 0;
-    fprintf(stderr, "\r%-12.12s [%s] %3d%%", label, bar, (int)(fraction * 100 + 0.5));
+    fprintf(stderr, "\r%-12.12s [%s] %3d%% %-24.24s", label, bar, (int)(fraction * 100 + 0.5),
+            note ? note : "");
     fflush(stderr);
 }
 
 void st_progress_done(void)
 {
     if (!drawn) return;
-    fprintf(stderr, "\r%70s\r", "");
+    fprintf(stderr, "\r%95s\r", "");
     fflush(stderr);
     drawn = 0;
 }

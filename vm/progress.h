@@ -3,7 +3,8 @@
 #ifndef ST_PROGRESS_H
 #define ST_PROGRESS_H
 
-void st_progress_draw(const char *label, double fraction);
+/* note (may be NULL) is printed after the percentage. */
+void st_progress_draw(const char *label, double fraction, const char *note);
 void st_progress_done(void);
 
 #endif

@@ -36,7 +36,7 @@ int st_render(st_graph *g, const st_render_options *opt, char *error, size_t err
         st_program_process(p, in, out, n);
         done += n;
         if (!quiet && (done / n) % 256 == 0)
-            st_progress_draw("render", (double)done / (double)n_frames);
+            st_progress_draw("render", (double)done / (double)n_frames, NULL);
     }
     st_progress_done();
     char message[1024] = "";

@@ -33,6 +33,12 @@ void ssyevd_(const char *jobz, const char *uplo, const int *n, float *a, const i
 void dsyevd_(const char *jobz, const char *uplo, const int *n, double *a, const int *lda, double *w,
              double *work, const int *lwork, int *iwork, const int *liwork, int *info);
 
+/* Selected eigenpairs of a symmetric matrix (relatively robust representations). */
+void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n, double *a,
+             const int *lda, const double *vl, const double *vu, const int *il, const int *iu,
+             const double *abstol, int *m, double *w, double *z, const int *ldz, int *isuppz,
+             double *work, const int *lwork, int *iwork, const int *liwork, int *info);
+
 /* QR factorisation and forming Q (randomised range finders). */
 void sgeqrf_(const int *m, const int *n, float *a, const int *lda, float *tau, float *work,
              const int *lwork, int *info);

@@ -28,5 +28,6 @@ void test_values(void);
 void test_dbn(void);
 void test_nmf(void);
 void test_nn(void);
+void test_ntd(void);
 
 #endif

@@ -11,5 +11,6 @@ int main(void)
     test_dbn();
     test_nmf();
     test_nn();
+    test_ntd();
     return 0; /* failures are counted from the output */
 }

@@ -1,0 +1,738 @@
+/* Non-negative Tucker decomposition, as TensorLy 0.9 computes it.
+ *
+ * Every update needs X multiplied along all modes but one by the transposed
+ * factors, Y_n = X x_{m != n} A_m^T. Those products are made one mode at a
+ * time with the small factors (never a Khatri-Rao or Kronecker matrix), in
+ * an order that shares work: X x2 A2^T x1 A1^T for mode 0; T = X x0 A0^T,
+ * then T x2 A2^T for mode 1 and T x1 A1^T for mode 2, which times A2^T is
+ * also the core's numerator X x_all A^T. So an iteration reads X twice.
+ *
+ * Precision. The products that touch X (the only large operand) run in
+ * float32 through cblas_sgemm: X and the factors are non-negative, so those
+ * sums have no cancellation and keep ~1e-7 relative accuracy (TensorLy itself
+ * run in float32 stays within 2e-7 of its float64 errors on the conformance
+ * cube). Everything of rank size is double (cblas_dgemm), for two reasons:
+ *  - the error comes from rank-sized inner products,
+ *    e^2 = (||X||^2 - 2 <X x_all A^T, G> + ||G x_all A||^2) / ||X||^2,
+ *    whose terms are ~4 times e^2 at e = 0.5: in float32 that difference
+ *    would be off in the 6th digit, too close to the 1e-5 we promise, while
+ *    double keeps it to the float32 accuracy of the inputs (~1e-7);
+ *  - HALS's inner solvers stop on tests at 1e-8 of their first sweep (a
+ *    squared change in hals_nnls, a signed sum in FISTA), finer than float32
+ *    resolves: in float32 they would run a different number of sweeps than
+ *    TensorLy's and drift from it.
+ * When the error gets small (e < 0.1) the inner-product form loses digits to
+ * cancellation, so the residual is then summed directly, in double.
+ */
+#include "tucker.h"
+#include "lapack.h"
+#include "rng.h"
+
+#include "../../vm/parallel.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { N = ST_TUCKER_MODES };
+
+/* TensorLy's epsilon = 10e-12: numerators and denominators are clipped to it. */
+static const double clip_floor = 10e-12;
+
+/* ---- mode products ----
+ * t (row-major, dims d) times op(a) along mode: out has d[mode] replaced by
+ * j. op(a) = a^T with a stored d[mode] x j when trans, else a stored
+ * j x d[mode]. Seen as (L, I, R) around the mode, out_l = op(a) t_l. */
+static void split(const int64_t d[N], int mode, int64_t *left, int64_t *right)
+{
+    *left = *right = 1;
+    for (int k = 0; k < mode; k++)
+        *left *= d[k];
+    for (int k = mode + 1; k < N; k++)
+        *right *= d[k];
+}
+
+/* The products with X, split over threads along an outer dimension (rows
+ * for the last mode, columns for the first, slices for the middle one);
+ * OpenBLAS itself runs single-threaded inside (its own threads spin, which
+ * costs more than it gives on the small sides of these products). */
+typedef struct {
+    const float *t, *a;
+    float *out;
+    int64_t left, in, right, j;
+    int trans;
+} product_job;
+
+static void product_range(void *ctx, int64_t begin, int64_t end)
+{
+    const product_job *p = ctx;
+    const int lda = (int)(p->trans ? p->j : p->in), n = (int)(end - begin);
+    if (p->right == 1) /* rows begin..end of out (L x j) = t (L x I) op(a)^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, p->trans ? CblasNoTrans : CblasTrans, n, (int)p->j,
+                    (int)p->in, 1.0f, p->t + begin * p->in, (int)p->in, p->a, lda, 0.0f,
+                    p->out + begin * p->j, (int)p->j);
+    else if (p->left == 1) /* columns begin..end of out (j x R) = op(a) t (I x R) */
+        cblas_sgemm(CblasRowMajor, p->trans ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)p->j, n,
+                    (int)p->in, 1.0f, p->a, lda, p->t + begin, (int)p->right, 0.0f, p->out + begin,
+                    (int)p->right);
+    else
+        for (int64_t l = begin; l < end; l++)
+            cblas_sgemm(CblasRowMajor, p->trans ? CblasTrans : CblasNoTrans, CblasNoTrans,
+                        (int)p->j, (int)p->right, (int)p->in, 1.0f, p->a, lda,
+                        p->t + l * p->in * p->right, (int)p->right, 0.0f,
+                        p->out + l * p->j * p->right, (int)p->right);
+}
+
+static void mode_product_f(const float *t, const int64_t d[N], int mode, const float *a, int64_t j,
+                           int trans, float *out, int n_threads)
+{
+    product_job p = {t, a, out, 1, d[mode], 1, j, trans};
+    split(d, mode, &p.left, &p.right);
+    int64_t items = p.right == 1 || p.left > 1 ? p.left : p.right;
+    /* below a few million multiply-adds a thread costs more than it saves */
+    if (p.left * p.in * p.right * j < 4000000) n_threads = 1;
+    st_parallel_for(n_threads, items, product_range, &p);
+}
+
+static void mode_product_d(const double *t, const int64_t d[N], int mode, const double *a,
+                           int64_t j, int trans, double *out)
+{
+    int64_t left, right, in = d[mode];
+    split(d, mode, &left, &right);
+    int lda = (int)(trans ? j : in);
+    if (right == 1) {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, trans ? CblasNoTrans : CblasTrans, (int)left,
+                    (int)j, (int)in, 1.0, t, (int)in, a, lda, 0.0, out, (int)j);
+        return;
+    }
+    for (int64_t l = 0; l < left; l++)
+        cblas_dgemm(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, CblasNoTrans, (int)j,
+                    (int)right, (int)in, 1.0, a, lda, t + l * in * right, (int)right, 0.0,
+                    out + l * j * right, (int)right);
+}
+
+/* out (d[mode] x r) = unfold(y, mode) unfold(g, mode)^T, where g has the
+ * dims of y but r along mode: the contraction over every other index. */
+static void unfold_dot(const double *y, const int64_t d[N], const double *g, int64_t r, int mode,
+                       double *out)
+{
+    int64_t left, right, in = d[mode];
+    split(d, mode, &left, &right);
+    if (right == 1) { /* y (L x I), g (L x r): out = y^T g */
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)in, (int)r, (int)left, 1.0, y,
+                    (int)in, g, (int)r, 0.0, out, (int)r);
+        return;
+    }
+    for (int64_t l = 0; l < left; l++)
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)in, (int)r, (int)right, 1.0,
+                    y + l * in * right, (int)right, g + l * r * right, (int)right, l ? 1.0 : 0.0,
+                    out, (int)r);
+}
+
+static void widen(const float *f, int64_t n, double *d)
+{
+    for (int64_t i = 0; i < n; i++)
+        d[i] = f[i];
+}
+
+static void narrow(const double *d, int64_t n, float *f)
+{
+    for (int64_t i = 0; i < n; i++)
+        f[i] = (float)d[i];
+}
+
+static double dot(const double *a, const double *b, int64_t n)
+{
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += a[i] * b[i];
+    return s;
+}
+
+static int64_t product(const int64_t *d, int n)
+{
+    int64_t p = 1;
+    for (int i = 0; i < n; i++)
+        p *= d[i];
+    return p;
+}
+
+/* ---- the model ---- */
+
+st_tucker *st_tucker_new(const int64_t shape[N], const int rank[N])
+{
+    st_tucker *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    int64_t core = 1;
+    for (int n = 0; n < N; n++) {
+        t->shape[n] = shape[n], t->rank[n] = rank[n], core *= rank[n];
+        if (!(t->factor[n] = calloc((size_t)(shape[n] * rank[n]), sizeof(double)))) break;
+    }
+    t->core = calloc((size_t)core, sizeof(double));
+    if (!t->core || !t->factor[N - 1]) {
+        st_tucker_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void st_tucker_free(st_tucker *t)
+{
+    if (!t) return;
+    for (int n = 0; n < N; n++)
+        free(t->factor[n]);
+    free(t->core);
+    free(t);
+}
+
+static int64_t core_size(const st_tucker *t)
+{
+    return (int64_t)t->rank[0] * t->rank[1] * t->rank[2];
+}
+
+void st_tucker_abs(st_tucker *t)
+{
+    for (int64_t i = 0; i < core_size(t); i++)
+        t->core[i] = fabs(t->core[i]);
+    for (int n = 0; n < N; n++)
+        for (int64_t i = 0; i < t->shape[n] * t->rank[n]; i++)
+            t->factor[n][i] = fabs(t->factor[n][i]);
+}
+
+void st_tucker_init_random(st_tucker *t, uint64_t seed)
+{
+    uint64_t state = st_rng_seed(seed, 0);
+    for (int64_t i = 0; i < core_size(t); i++)
+        t->core[i] = st_rng_uniform(&state) + 0.01;
+    for (int n = 0; n < N; n++)
+        for (int64_t i = 0; i < t->shape[n] * t->rank[n]; i++)
+            t->factor[n][i] = st_rng_uniform(&state);
+}
+
+/* ---- SVD initialisation ---- */
+
+/* X x0 A0^T x1 A1^T x2 A2^T into core (double), the factors given in float. */
+static int project(const float *x, const int64_t shape[N], const int rank[N], float *const af[N],
+                   double *core, int n_threads)
+{
+    int64_t d0[N] = {rank[0], shape[1], shape[2]}, d1[N] = {rank[0], rank[1], shape[2]};
+    float *t0 = malloc(sizeof(float) * (size_t)product(d0, N));
+    float *t1 = malloc(sizeof(float) * (size_t)product(d1, N));
+    if (!t0 || !t1) {
+        free(t0), free(t1);
+        return -1;
+    }
+    mode_product_f(x, shape, 0, af[0], rank[0], 1, t0, n_threads);
+    mode_product_f(t0, d0, 1, af[1], rank[1], 1, t1, n_threads);
+    const int64_t n1 = product(d1, N), r2 = rank[2];
+    double *t1d = malloc(sizeof(double) * (size_t)n1);
+    double *a2 = malloc(sizeof(double) * (size_t)(shape[2] * r2));
+    if (t1d && a2) {
+        widen(t1, n1, t1d);
+        widen(af[2], shape[2] * r2, a2);
+        mode_product_d(t1d, d1, 2, a2, r2, 1, core);
+    }
+    int status = t1d && a2 ? 0 : -1;
+    free(t0), free(t1), free(t1d), free(a2);
+    return status;
+}
+
+/* The Gram matrix unfold(x, mode) unfold(x, mode)^T (I_n x I_n), both
+ * triangles, in double: each thread sums a share of the unfolding's columns
+ * (float32 ssyrk: non-negative terms) into its own matrix. */
+typedef struct {
+    const float *x;
+    int64_t left, in, right;
+    int n_parts;
+    float *part; /* n_parts x in x in */
+} gram_job;
+
+static void gram_parts(void *ctx, int64_t begin, int64_t end)
+{
+    const gram_job *j = ctx;
+    const int in = (int)j->in;
+    for (int64_t k = begin; k < end; k++) {
+        float *g = j->part + k * j->in * j->in;
+        if (j->right == 1) { /* rows of x (L x I) */
+            int64_t r0 = j->left * k / j->n_parts, r1 = j->left * (k + 1) / j->n_parts;
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, in, (int)(r1 - r0), 1.0f,
+                        j->x + r0 * j->in, in, 0.0f, g, in);
+        } else if (j->left == 1) { /* columns of x (I x R) */
+            int64_t c0 = j->right * k / j->n_parts, c1 = j->right * (k + 1) / j->n_parts;
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, in, (int)(c1 - c0), 1.0f,
+                        j->x + c0, (int)j->right, 0.0f, g, in);
+        } else { /* slices l of x (L x I x R) */
+            int64_t l0 = j->left * k / j->n_parts, l1 = j->left * (k + 1) / j->n_parts;
+            memset(g, 0, sizeof(float) * (size_t)(j->in * j->in));
+            for (int64_t l = l0; l < l1; l++)
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, in, (int)j->right, 1.0f,
+                            j->x + l * j->in * j->right, (int)j->right, 1.0f, g, in);
+        }
+    }
+}
+
+static int unfolding_gram(const float *x, const int64_t d[N], int mode, double *gd, int n_threads)
+{
+    gram_job j = {x, 1, d[mode], 1, n_threads, NULL};
+    split(d, mode, &j.left, &j.right);
+    if (!(j.part = malloc(sizeof(float) * (size_t)(n_threads * j.in * j.in)))) return -1;
+    st_parallel_for(n_threads, n_threads, gram_parts, &j);
+    for (int64_t i = 0; i < j.in; i++)
+        for (int64_t k = i; k < j.in; k++) {
+            double sum = 0;
+            for (int p = 0; p < n_threads; p++)
+                sum += j.part[(p * j.in + i) * j.in + k];
+            gd[i * j.in + k] = gd[k * j.in + i] = sum;
+        }
+    free(j.part);
+    return 0;
+}
+
+/* The r leading eigenpairs of the symmetric n x n matrix a (destroyed),
+ * largest first: vectors as the columns of u (n x r, row-major). */
+static int leading_eigen(double *a, int n, int r, double *values, double *u)
+{
+    int il = n - r + 1, iu = n, m = 0, info = 0, lwork = -1, liwork = -1, iwork_q = 0;
+    double vl = 0, vu = 0, abstol = 0, work_q = 0;
+    double *w = malloc(sizeof(double) * (size_t)n), *z = malloc(sizeof(double) * (size_t)n * r);
+    int *isuppz = malloc(sizeof(int) * 2 * (size_t)r);
+    dsyevr_("V", "I", "U", &n, a, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz, &work_q,
+            &lwork, &iwork_q, &liwork, &info);
+    lwork = (int)work_q, liwork = iwork_q;
+    double *work = malloc(sizeof(double) * (size_t)lwork);
+    int *iwork = malloc(sizeof(int) * (size_t)liwork);
+    int status = -1;
+    if (w && z && isuppz && work && iwork) {
+        dsyevr_("V", "I", "U", &n, a, &n, &vl, &vu, &il, &iu, &abstol, &m, w, z, &n, isuppz, work,
+                &lwork, iwork, &liwork, &info);
+        if (info == 0 && m == r) {
+            for (int j = 0; j < r; j++) { /* ascending -> descending */
+                values[j] = w[r - 1 - j];
+                for (int i = 0; i < n; i++)
+                    u[(int64_t)i * r + j] = z[(int64_t)(r - 1 - j) * n + i];
+            }
+            status = 0;
+        } else {
+            status = info ? info : -2;
+        }
+    }
+    free(w), free(z), free(isuppz), free(work), free(iwork);
+    return status;
+}
+
+/* One factor of the SVD start: U from the Gram matrix, TensorLy's svd_flip
+ * (each column positive at its largest |entry|), then make_svd_non_negative
+ * (NNDSVDa), which needs the norms of the positive and negative parts of
+ * each right singular vector v_j = unfold(X)^T u_j / s_j. */
+static int svd_factor(const float *x, const int64_t shape[N], int mode, int rank, double mean,
+                      double *factor, int n_threads, char *error, size_t error_size)
+{
+    const int64_t in = shape[mode];
+    int64_t dz[N] = {shape[0], shape[1], shape[2]};
+    dz[mode] = rank;
+    const int64_t nz = product(dz, N);
+    double *gd = malloc(sizeof(double) * (size_t)(in * in));
+    double *s = malloc(sizeof(double) * (size_t)rank),
+           *u = malloc(sizeof(double) * (size_t)(in * rank));
+    double *pos = calloc((size_t)rank, sizeof(double)), *neg = calloc((size_t)rank, sizeof(double));
+    float *uf = malloc(sizeof(float) * (size_t)(in * rank)),
+          *z = malloc(sizeof(float) * (size_t)nz);
+    int status = -1;
+    if (!gd || !s || !u || !pos || !neg || !uf || !z) {
+        snprintf(error, error_size, "out of memory");
+        goto done;
+    }
+    if (unfolding_gram(x, shape, mode, gd, n_threads)) {
+        snprintf(error, error_size, "out of memory");
+        goto done;
+    }
+    int info = leading_eigen(gd, (int)in, rank, s, u);
+    if (info) {
+        snprintf(error, error_size, "the eigensolver (dsyevr) failed on mode %d (info %d)", mode,
+                 info);
+        goto done;
+    }
+    for (int j = 0; j < rank; j++) {
+        s[j] = s[j] > 0 ? sqrt(s[j]) : 0;
+        int64_t big = 0;
+        for (int64_t i = 1; i < in; i++)
+            if (fabs(u[i * rank + j]) > fabs(u[big * rank + j])) big = i;
+        if (u[big * rank + j] < 0)
+            for (int64_t i = 0; i < in; i++)
+                u[i * rank + j] = -u[i * rank + j];
+    }
+    /* z = X x_mode U^T: slice j along the mode is s_j v_j */
+    narrow(u, in * rank, uf);
+    mode_product_f(x, shape, mode, uf, rank, 1, z, n_threads);
+    int64_t left, right;
+    split(dz, mode, &left, &right);
+    for (int64_t l = 0; l < left; l++)
+        for (int j = 0; j < rank; j++)
+            for (int64_t r = 0; r < right; r++) {
+                double v = z[(l * rank + j) * right + r];
+                if (v > 0)
+                    pos[j] += v * v;
+                else
+                    neg[j] += v * v;
+            }
+    for (int64_t i = 0; i < in; i++)
+        factor[i * rank] = sqrt(s[0]) * fabs(u[i * rank]);
+    for (int j = 1; j < rank; j++) {
+        double xp = 0, xn = 0;
+        for (int64_t i = 0; i < in; i++) {
+            double v = u[i * rank + j];
+            if (v > 0)
+                xp += v * v;
+            else
+                xn += v * v;
+        }
+        xp = sqrt(xp), xn = sqrt(xn);
+        double yp = s[j] > 0 ? sqrt(pos[j]) / s[j] : 0, yn = s[j] > 0 ? sqrt(neg[j]) / s[j] : 0;
+        double mp = xp * yp, mn = xn * yn;
+        int positive = mp > mn;
+        double sigma = positive ? mp : mn, norm = positive ? xp : xn;
+        /* a zero part (a rank-deficient unfolding) leaves a zero column, which
+         * NNDSVDa fills with the mean below (TensorLy would divide 0 by 0) */
+        double scale = sigma > 0 ? sqrt(s[j] * sigma) / norm : 0;
+        for (int64_t i = 0; i < in; i++) {
+            double v = u[i * rank + j];
+            factor[i * rank + j] = positive ? (v > 0 ? v * scale : 0) : (v < 0 ? -v * scale : 0);
+        }
+    }
+    /* NNDSVDa: entries below machine epsilon (of the float64 that TensorLy
+     * ran in) take the mean of the tensor */
+    for (int64_t i = 0; i < in * rank; i++)
+        if (factor[i] < DBL_EPSILON) factor[i] = mean;
+    status = 0;
+done:
+    free(gd), free(s), free(u), free(pos), free(neg), free(uf), free(z);
+    return status;
+}
+
+int st_tucker_init_svd(st_tucker *t, const float *x, int n_threads, char *error, size_t error_size)
+{
+    openblas_set_num_threads(1);
+    if (n_threads < 1) n_threads = 1;
+    const int64_t n_elems = product(t->shape, N);
+    double sum = 0;
+    for (int64_t i = 0; i < n_elems; i++)
+        sum += x[i];
+    const double mean = sum / (double)n_elems;
+    for (int n = 0; n < N; n++)
+        if (svd_factor(x, t->shape, n, t->rank[n], mean, t->factor[n], n_threads, error,
+                       error_size))
+            return -1;
+    float *af[N] = {0};
+    int status = 0;
+    for (int n = 0; n < N && !status; n++)
+        if ((af[n] = malloc(sizeof(float) * (size_t)(t->shape[n] * t->rank[n]))))
+            narrow(t->factor[n], t->shape[n] * t->rank[n], af[n]);
+        else
+            status = -1;
+    if (!status) status = project(x, t->shape, t->rank, af, t->core, n_threads);
+    for (int n = 0; n < N; n++)
+        free(af[n]);
+    if (status) {
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    st_tucker_abs(t);
+    return 0;
+}
+
+/* ---- the iterations ---- */
+
+/* Scratch of one fit. Owned by st_tucker_fit. */
+typedef struct {
+    st_tucker *t;
+    const float *x;
+    const st_tucker_options *o;
+    int n_threads;
+    int64_t dx[N], dr[N]; /* the tensor's and the core's dims */
+    float *af[N];         /* float copies of the factors, for sgemm against X */
+    double *gram[N];      /* A_n^T A_n */
+    float *p, *q;         /* mode 0: X x2 A2^T (I0,I1,R2); then x1 A1^T (I0,R1,R2) */
+    float *t0, *u, *v;    /* X x0 A0^T (R0,I1,I2); x2 A2^T (R0,I1,R2); x1 A1^T (R0,R1,I2) */
+    double *y;            /* the mode being updated: Y_n in double */
+    double *num, *den;    /* I_n x R_n (the largest n) */
+    double *btb;          /* R_n x R_n */
+    double *s, *s2;       /* core-sized scratch */
+    double *proj;         /* X x_all A^T, core-sized */
+    float *full;          /* the reconstruction, made only when the error is small */
+    double xx;            /* ||X||^2 */
+} fit;
+
+static void fit_free(fit *f)
+{
+    for (int n = 0; n < N; n++)
+        free(f->af[n]), free(f->gram[n]);
+    free(f->p), free(f->q), free(f->t0), free(f->u), free(f->v), free(f->y), free(f->num);
+    free(f->den), free(f->btb), free(f->s), free(f->s2), free(f->proj), free(f->full);
+}
+
+static int fit_alloc(fit *f)
+{
+    const int64_t *dim = f->dx, *rk = f->dr;
+    int64_t big_i = 0, big_r = 0, big_y = 0, core = product(rk, N);
+    for (int n = 0; n < N; n++) {
+        if (dim[n] * rk[n] > big_i) big_i = dim[n] * rk[n];
+        if (rk[n] > big_r) big_r = rk[n];
+        int64_t y = core / rk[n] * dim[n];
+        if (y > big_y) big_y = y;
+        f->af[n] = malloc(sizeof(float) * (size_t)(dim[n] * rk[n]));
+        f->gram[n] = malloc(sizeof(double) * (size_t)(rk[n] * rk[n]));
+        if (!f->af[n] || !f->gram[n]) return -1;
+    }
+    f->p = malloc(sizeof(float) * (size_t)(dim[0] * dim[1] * rk[2]));
+    f->q = malloc(sizeof(float) * (size_t)(dim[0] * rk[1] * rk[2]));
+    f->t0 = malloc(sizeof(float) * (size_t)(rk[0] * dim[1] * dim[2]));
+    f->u = malloc(sizeof(float) * (size_t)(rk[0] * dim[1] * rk[2]));
+    f->v = malloc(sizeof(float) * (size_t)(rk[0] * rk[1] * dim[2]));
+    f->y = malloc(sizeof(double) * (size_t)big_y);
+    f->num = malloc(sizeof(double) * (size_t)big_i);
+    f->den = malloc(sizeof(double) * (size_t)big_i);
+    f->btb = malloc(sizeof(double) * (size_t)(big_r * big_r));
+    f->s = malloc(sizeof(double) * (size_t)core);
+    f->s2 = malloc(sizeof(double) * (size_t)core);
+    f->proj = malloc(sizeof(double) * (size_t)core);
+    return f->p && f->q && f->t0 && f->u && f->v && f->y && f->num && f->den && f->btb && f->s &&
+                   f->s2 && f->proj
+               ? 0
+               : -1;
+}
+
+/* The factor's float copy and Gram matrix, after it changed. */
+static void refresh(fit *f, int n)
+{
+    const int64_t in = f->dx[n], r = f->dr[n];
+    narrow(f->t->factor[n], in * r, f->af[n]);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r, (int)r, (int)in, 1.0,
+                f->t->factor[n], (int)r, f->t->factor[n], (int)r, 0.0, f->gram[n], (int)r);
+}
+
+/* out = core x_m gram_m for every m but skip (skip = -1: all). */
+static void core_times_grams(fit *f, const double *core, int skip, double *out)
+{
+    const double *from = core;
+    double *buffer[2] = {f->s2, out};
+    int k = 0, count = 0;
+    for (int m = 0; m < N; m++)
+        count += m != skip;
+    /* alternate buffers so that the last product lands in out */
+    k = count % 2 ? 1 : 0;
+    for (int m = 0; m < N; m++) {
+        if (m == skip) continue;
+        mode_product_d(from, f->dr, m, f->gram[m], f->dr[m], 0, buffer[k]);
+        from = buffer[k];
+        k ^= 1;
+    }
+}
+
+/* TensorLy's hals_nnls(UtM, UtU, V = A^T, n_iter_max=100, tol=1e-8), on
+ * a (I x R) = V^T in place; mtu = UtM^T. The change it stops on is, as
+ * TensorLy writes it, ||V - newV||^2 with the new row broadcast against every
+ * row of V. */
+static void hals_nnls(const double *mtu, const double *utu, double *a, int64_t in, int r,
+                      double sparsity)
+{
+    double first = 0;
+    for (int sweep = 0; sweep < 100; sweep++) {
+        double change = 0;
+        for (int k = 0; k < r; k++) {
+            const double dkk = utu[k * r + k];
+            if (dkk == 0) continue;
+            for (int64_t c = 0; c < in; c++) {
+                double *row = a + c * r;
+                double num = mtu[c * r + k] - dot(utu + k * r, row, r) + dkk * row[k] - sparsity;
+                double fresh = num / dkk;
+                if (fresh < 0) fresh = 0;
+                for (int j = 0; j < r; j++)
+                    change += (row[j] - fresh) * (row[j] - fresh);
+                row[k] = fresh;
+            }
+        }
+        if (sweep == 0) first = change;
+        if (change < 1e-8 * first) break;
+    }
+}
+
+/* Largest eigenvalue of a small symmetric positive semi-definite matrix. */
+static double largest_eigenvalue(const double *g, int r)
+{
+    double *a = malloc(sizeof(double) * (size_t)(r * r)), *w = malloc(sizeof(double) * (size_t)r);
+    double value = NAN;
+    if (a && w) {
+        memcpy(a, g, sizeof(double) * (size_t)(r * r));
+        int lwork = -1, liwork = -1, iwork_q = 0, info = 0;
+        double work_q = 0;
+        dsyevd_("N", "U", &r, a, &r, w, &work_q, &lwork, &iwork_q, &liwork, &info);
+        lwork = (int)work_q, liwork = iwork_q;
+        double *work = malloc(sizeof(double) * (size_t)lwork);
+        int *iwork = malloc(sizeof(int) * (size_t)liwork);
+        if (work && iwork) {
+            dsyevd_("N", "U", &r, a, &r, w, work, &lwork, iwork, &liwork, &info);
+            if (info == 0) value = w[r - 1];
+        }
+        free(work), free(iwork);
+    }
+    free(a), free(w);
+    return value;
+}
+
+/* TensorLy's fista(UtM = X x_all A^T, UtU = the Gram matrices, x = core,
+ * n_iter_max, sparsity_coef, lr = prod 1/sigma_max): non-negative with a
+ * floor of 1e-8; stops when |sum(x - x_new)| < 1e-8 x its first value. */
+static int fista(fit *f, int n_iter_max, double sparsity)
+{
+    const int64_t n = product(f->dr, N);
+    double lr = 1;
+    for (int m = 0; m < N; m++)
+        lr *= 1 / largest_eigenvalue(f->gram[m], (int)f->dr[m]);
+    double *x = f->t->core, *x_update = malloc(sizeof(double) * (size_t)n);
+    double *gradient = malloc(sizeof(double) * (size_t)n);
+    if (!x_update || !gradient) {
+        free(x_update), free(gradient);
+        return -1;
+    }
+    memcpy(x_update, x, sizeof(double) * (size_t)n);
+    double momentum_old = 1, norm_0 = 0;
+    for (int it = 0; it < n_iter_max; it++) {
+        core_times_grams(f, x_update, -1, gradient);
+        double momentum = (1 + sqrt(1 + 4 * momentum_old * momentum_old)) / 2;
+        double step = (momentum_old - 1) / momentum, norm = 0;
+        for (int64_t i = 0; i < n; i++) {
+            double g = -f->proj[i] + gradient[i] + sparsity;
+            double fresh = x_update[i] - lr * g;
+            if (fresh < 1e-8) fresh = 1e-8;
+            x_update[i] = fresh + step * (fresh - x[i]);
+            norm += x[i] - fresh;
+            x[i] = fresh;
+        }
+        momentum_old = momentum;
+        norm = fabs(norm);
+        if (it == 0) norm_0 = norm;
+        if (norm < 1e-8 * norm_0) break;
+    }
+    free(x_update), free(gradient);
+    return 0;
+}
+
+/* One factor: MU (Kim & Choi) or HALS, from Y_n = X x_{m != n} A_m^T. */
+static void update_factor(fit *f, int n, const int64_t dy[N])
+{
+    st_tucker *t = f->t;
+    const int64_t in = f->dx[n], r = f->dr[n];
+    unfold_dot(f->y, dy, t->core, r, n, f->num); /* X_(n) B */
+    core_times_grams(f, t->core, n, f->s);
+    unfold_dot(f->s, f->dr, t->core, r, n, f->btb); /* B^T B */
+    double *a = t->factor[n];
+    if (f->o->algorithm == ST_TUCKER_HALS) {
+        hals_nnls(f->num, f->btb, a, in, (int)r, f->o->sparsity[n]);
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)in, (int)r, (int)r, 1.0, a,
+                    (int)r, f->btb, (int)r, 0.0, f->den, (int)r);
+        for (int64_t i = 0; i < in * r; i++)
+            a[i] *= fmax(f->num[i], clip_floor) / fmax(f->den[i], clip_floor);
+    }
+    refresh(f, n);
+}
+
+/* ||X - model||^2 summed directly (for small errors, where the inner-product
+ * form cancels). */
+static double residual(fit *f)
+{
+    const int64_t *dim = f->dx, *rk = f->dr, n_core = product(rk, N), n_x = product(dim, N);
+    if (!f->full && !(f->full = malloc(sizeof(float) * (size_t)n_x))) return NAN;
+    float *core = malloc(sizeof(float) * (size_t)n_core);
+    if (!core) return NAN;
+    narrow(f->t->core, n_core, core);
+    int64_t d1[N] = {dim[0], rk[1], rk[2]}, d2[N] = {dim[0], dim[1], rk[2]};
+    mode_product_f(core, rk, 0, f->af[0], dim[0], 0, f->q, f->n_threads);
+    mode_product_f(f->q, d1, 1, f->af[1], dim[1], 0, f->p, f->n_threads);
+    mode_product_f(f->p, d2, 2, f->af[2], dim[2], 0, f->full, f->n_threads);
+    free(core);
+    double sum = 0;
+    for (int64_t i = 0; i < n_x; i++) {
+        double d = (double)f->x[i] - f->full[i];
+        sum += d * d;
+    }
+    return sum;
+}
+
+static double relative_error(fit *f)
+{
+    const int64_t n_core = product(f->dr, N);
+    core_times_grams(f, f->t->core, -1, f->s);
+    double e2 = f->xx - 2 * dot(f->proj, f->t->core, n_core) + dot(f->s, f->t->core, n_core);
+    if (e2 < 0.01 * f->xx) e2 = residual(f);
+    return sqrt(fmax(e2, 0) / f->xx);
+}
+
+static int iterate(fit *f)
+{
+    st_tucker *t = f->t;
+    const float *x = f->x;
+    const int64_t *dim = f->dx, *rk = f->dr;
+    const int *fixed = f->o->fixed;
+    /* mode 0: Y_0 = X x2 A2^T x1 A1^T */
+    int64_t dp[N] = {dim[0], dim[1], rk[2]}, dy0[N] = {dim[0], rk[1], rk[2]};
+    if (!fixed[0]) {
+        mode_product_f(x, dim, 2, f->af[2], rk[2], 1, f->p, f->n_threads);
+        mode_product_f(f->p, dp, 1, f->af[1], rk[1], 1, f->q, f->n_threads);
+        widen(f->q, product(dy0, N), f->y);
+        update_factor(f, 0, dy0);
+    }
+    /* mode 1: Y_1 = (X x0 A0^T) x2 A2^T */
+    int64_t dt[N] = {rk[0], dim[1], dim[2]}, dy1[N] = {rk[0], dim[1], rk[2]},
+            dy2[N] = {rk[0], rk[1], dim[2]};
+    mode_product_f(x, dim, 0, f->af[0], rk[0], 1, f->t0, f->n_threads);
+    if (!fixed[1]) {
+        mode_product_f(f->t0, dt, 2, f->af[2], rk[2], 1, f->u, f->n_threads);
+        widen(f->u, product(dy1, N), f->y);
+        update_factor(f, 1, dy1);
+    }
+    /* mode 2: Y_2 = (X x0 A0^T) x1 A1^T */
+    mode_product_f(f->t0, dt, 1, f->af[1], rk[1], 1, f->v, f->n_threads);
+    widen(f->v, product(dy2, N), f->y);
+    if (!fixed[2]) update_factor(f, 2, dy2);
+    /* the core, from X x_all A^T = Y_2 x2 A2^T */
+    mode_product_d(f->y, dy2, 2, t->factor[2], rk[2], 1, f->proj);
+    const int64_t n_core = product(rk, N);
+    if (f->o->algorithm == ST_TUCKER_HALS)
+        return fista(f, f->o->max_iterations, f->o->core_sparsity);
+    core_times_grams(f, t->core, -1, f->s);
+    for (int64_t i = 0; i < n_core; i++)
+        t->core[i] *= fmax(f->proj[i], clip_floor) / fmax(f->s[i], clip_floor);
+    return 0;
+}
+
+int st_tucker_fit(st_tucker *t, const float *x, const st_tucker_options *o, double *errors)
+{
+    fit f = {.t = t, .x = x, .o = o, .n_threads = o->n_threads > 0 ? o->n_threads : 1};
+    for (int n = 0; n < N; n++)
+        f.dx[n] = t->shape[n], f.dr[n] = t->rank[n];
+    int done = -1;
+    if (fit_alloc(&f)) goto out;
+    openblas_set_num_threads(1); /* the threads are ours: see mode_product_f */
+    const int64_t n_x = product(f.dx, N);
+    for (int64_t i = 0; i < n_x; i++)
+        f.xx += (double)x[i] * x[i];
+    for (int n = 0; n < N; n++)
+        refresh(&f, n);
+    for (done = 0; done < o->max_iterations;) {
+        if (iterate(&f)) {
+            done = -1;
+            break;
+        }
+        double e = relative_error(&f);
+        errors[done++] = e;
+        if (o->progress) o->progress(o->progress_data, done, e);
+        if (done > 2 && fabs(errors[done - 2] - e) < o->tol) break;
+    }
+out:
+    fit_free(&f);
+    return done;
+}

@@ -1,0 +1,267 @@
+/* The ntd node against TensorLy 0.9.0 (corpus conformance/tensorly_ntd):
+ * from the fixture's random start, every iteration's error within 1e-5 and
+ * the final factors and core within 1e-3 relative Frobenius distance, for MU
+ * and HALS; from init = "svd", the same iteration count and final error
+ * within 1e-4. Prints the figures as "# " lines (doc/ntd.md quotes them). */
+#include "../../nodes/dsp/tucker.h"
+#include "../../vm/node.h"
+#include "check.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const st_node_type st_node_ntd;
+
+static char *slurp(const char *dir, const char *name, long *size)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) free(s), s = NULL;
+    if (s) s[n] = 0;
+    fclose(f);
+    if (size) *size = n;
+    return s;
+}
+
+/* The numbers of the JSON value after "key": (nested lists), in order. */
+static int64_t numbers(const char *json, const char *key, double *out, int64_t max)
+{
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "\"%s\":", key);
+    const char *s = strstr(json, quoted);
+    if (!s) return -1;
+    s += strlen(quoted);
+    while (*s == ' ' || *s == '\n')
+        s++;
+    int depth = 0;
+    int64_t n = 0;
+    do {
+        if (*s == '[')
+            depth++, s++;
+        else if (*s == ']')
+            depth--, s++;
+        else if (*s == ',' || *s == ' ' || *s == '\n')
+            s++;
+        else {
+            char *end;
+            double v = strtod(s, &end);
+            if (end == s || n == max) return -1;
+            out[n++] = v;
+            s = end;
+        }
+    } while (depth > 0 && *s);
+    return n;
+}
+
+static st_value *array_from(int n_axes, const int64_t *shape, const double *data)
+{
+    static const char *const axes[] = {"a", "b", "c"};
+    st_value *v = st_array_new(n_axes, shape, axes);
+    for (int64_t i = 0; i < v->u.array.n_elems; i++)
+        v->u.array.data[i] = (float)data[i];
+    return v;
+}
+
+static double rel_distance(const float *got, const double *want, int64_t n)
+{
+    double d = 0, w = 0;
+    for (int64_t i = 0; i < n; i++)
+        d += (got[i] - want[i]) * (got[i] - want[i]), w += want[i] * want[i];
+    return sqrt(d / w);
+}
+
+typedef struct {
+    double *core, *factors, *errors;
+    int64_t n_core, n_factors, n_errors;
+} reference;
+
+static int load_reference(const char *dir, const char *name, reference *r)
+{
+    char *json = slurp(dir, name, NULL);
+    if (!json) return -1;
+    r->core = malloc(sizeof(double) * 100000);
+    r->factors = malloc(sizeof(double) * 100000);
+    r->errors = malloc(sizeof(double) * 1000);
+    r->n_core = numbers(json, "core", r->core, 100000);
+    r->n_factors = numbers(json, "factors", r->factors, 100000);
+    r->n_errors = strstr(json, "\"errors\":") ? numbers(json, "errors", r->errors, 1000) : 0;
+    free(json);
+    return r->n_core > 0 && r->n_factors > 0 ? 0 : -1;
+}
+
+static void free_reference(reference *r) { free(r->core), free(r->factors), free(r->errors); }
+
+typedef struct {
+    const char *name, *file, *algorithm, *init;
+    int iterations;
+    double tol;
+} conformance_case;
+
+static void run_case(const char *dir, st_value *cube, const int64_t *shape, const int *rank,
+                     const reference *start, const conformance_case *c)
+{
+    reference want;
+    char label[160];
+    if (load_reference(dir, c->file, &want)) {
+        snprintf(label, sizeof label, "ntd conformance %s: reads %s", c->name, c->file);
+        CHECK(label, 0, "cannot parse the fixture");
+        return;
+    }
+    /* the node itself, through its descriptor */
+    st_params p = {&st_node_ntd, NULL, NULL};
+    int n_params = st_param_count(st_node_ntd.params);
+    p.value = calloc((size_t)n_params, sizeof *p.value);
+    for (int i = 0; i < n_params; i++) {
+        const st_param *d = &st_node_ntd.params[i];
+        p.value[i].num = d->def;
+        p.value[i].str = (char *)d->def_str;
+        if (!strcmp(d->name, "rank_freq")) p.value[i].num = rank[0];
+        if (!strcmp(d->name, "rank_time")) p.value[i].num = rank[1];
+        if (!strcmp(d->name, "rank_bar")) p.value[i].num = rank[2];
+        if (!strcmp(d->name, "iterations")) p.value[i].num = c->iterations;
+        if (!strcmp(d->name, "tol")) p.value[i].num = c->tol;
+        if (!strcmp(d->name, "algorithm")) p.value[i].str = (char *)c->algorithm;
+        if (!strcmp(d->name, "init")) p.value[i].str = (char *)c->init;
+    }
+    st_value *in[5] = {cube, NULL};
+    int n_in = 1;
+    if (!strcmp(c->init, "given")) {
+        int64_t core_shape[3] = {rank[0], rank[1], rank[2]};
+        in[1] = array_from(3, core_shape, start->core);
+        const double *f = start->factors;
+        for (int m = 0; m < 3; m++) {
+            int64_t fs[2] = {shape[m], rank[m]};
+            in[2 + m] = array_from(2, fs, f);
+            f += shape[m] * rank[m];
+        }
+        n_in = 5;
+    }
+    char error[512] = "";
+    st_ctx ctx = {.node_name = "ntd", .error = error, .error_size = sizeof error, .n_threads = 2};
+    st_value *out = NULL;
+    int status = st_node_ntd.run(&ctx, in, n_in, &p, &out);
+    snprintf(label, sizeof label, "ntd conformance %s: runs", c->name);
+    CHECK(label, status == ST_OK && out, "%s", error);
+    if (status == ST_OK && out) {
+        const st_array *errors = &st_record_get(out, "errors")->u.array;
+        double worst = 0;
+        for (int64_t i = 0; i < errors->n_elems && i < want.n_errors; i++)
+            worst = fmax(worst, fabs(errors->data[i] - want.errors[i]));
+        /* the error array is float32: compare what it rounds */
+        snprintf(label, sizeof label, "ntd conformance %s: %d iterations as TensorLy", c->name,
+                 (int)want.n_errors);
+        CHECK(label, errors->n_elems == want.n_errors, "ran %lld", (long long)errors->n_elems);
+        double final = fabs(errors->data[errors->n_elems - 1] - want.errors[want.n_errors - 1]);
+        if (!strcmp(c->init, "given")) {
+            snprintf(label, sizeof label, "ntd conformance %s: every error within 1e-5", c->name);
+            CHECK(label, worst <= 1e-5, "worst difference %.3g", worst);
+            const st_array *core = &st_record_get(out, "core")->u.array;
+            double dc = rel_distance(core->data, want.core, want.n_core), df = 0;
+            static const char *const names[] = {"sound", "rhythm", "layout"};
+            const double *f = want.factors;
+            for (int m = 0; m < 3; m++) {
+                const st_array *a = &st_record_get(out, names[m])->u.array;
+                df = fmax(df, rel_distance(a->data, f, a->n_elems));
+                f += a->n_elems;
+            }
+            snprintf(label, sizeof label,
+                     "ntd conformance %s: factors and core within 1e-3 (relative Frobenius)",
+                     c->name);
+            CHECK(label, dc <= 1e-3 && df <= 1e-3, "core %.3g, worst factor %.3g", dc, df);
+            printf("# ntd %s: %lld iterations, worst error difference %.2e, final error %.9f "
+                   "(TensorLy %.9f), core %.2e, worst factor %.2e (relative Frobenius)\n",
+                   c->name, (long long)errors->n_elems, worst, errors->data[errors->n_elems - 1],
+                   want.errors[want.n_errors - 1], dc, df);
+        } else {
+            snprintf(label, sizeof label, "ntd conformance %s: final error within 1e-4", c->name);
+            CHECK(label, final <= 1e-4, "difference %.3g", final);
+            printf("# ntd %s: %lld iterations (TensorLy %lld), final error %.9f (TensorLy %.9f), "
+                   "worst error difference %.2e\n",
+                   c->name, (long long)errors->n_elems, (long long)want.n_errors,
+                   errors->data[errors->n_elems - 1], want.errors[want.n_errors - 1], worst);
+        }
+        st_value_unref(out);
+    }
+    for (int i = 1; i < 5; i++)
+        st_value_unref(in[i]);
+    free(p.value);
+    free_reference(&want);
+}
+
+/* The SVD start alone against initialize_tucker's (information for the docs,
+ * and a check that the start is TensorLy's, not merely a good one). */
+static void check_svd_start(const char *dir, const float *x, const int64_t *shape, const int *rank)
+{
+    reference want;
+    if (load_reference(dir, "init_svd.json", &want)) return;
+    st_tucker *t = st_tucker_new(shape, rank);
+    char error[256] = "";
+    int status = st_tucker_init_svd(t, x, 2, error, sizeof error);
+    CHECK("ntd svd start: computes", status == 0, "%s", error);
+    if (status == 0) {
+        double worst = 0;
+        const double *f = want.factors;
+        float *tmp = malloc(sizeof(float) * 100000);
+        for (int m = 0; m < 3; m++) {
+            int64_t n = shape[m] * rank[m];
+            for (int64_t i = 0; i < n; i++)
+                tmp[i] = (float)t->factor[m][i];
+            worst = fmax(worst, rel_distance(tmp, f, n));
+            f += n;
+        }
+        int64_t nc = (int64_t)rank[0] * rank[1] * rank[2];
+        for (int64_t i = 0; i < nc; i++)
+            tmp[i] = (float)t->core[i];
+        double dc = rel_distance(tmp, want.core, nc);
+        free(tmp);
+        CHECK("ntd svd start: factors and core within 1e-3 of initialize_tucker's",
+              worst <= 1e-3 && dc <= 1e-3, "worst factor %.3g, core %.3g", worst, dc);
+        printf("# ntd svd start: worst factor %.2e, core %.2e (relative Frobenius)\n", worst, dc);
+    }
+    st_tucker_free(t);
+    free_reference(&want);
+}
+
+void test_ntd(void)
+{
+    const char *root = getenv("STRATA_CORPUS");
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/conformance/tensorly_ntd", root ? root : "../shared/corpus");
+    long size = 0;
+    char *raw = slurp(dir, "input_cube.f32", &size);
+    const int64_t shape[3] = {256, 214, 16};
+    const int rank[3] = {16, 12, 4};
+    if (!raw || size != 256 * 214 * 16 * 4) {
+        printf("skip ntd conformance: %s is absent\n", dir);
+        free(raw);
+        return;
+    }
+    static const char *const axes[] = {"freq", "time", "bar"};
+    st_value *cube = st_array_new(3, shape, axes);
+    memcpy(cube->u.array.data, raw, (size_t)size); /* little-endian, as this machine */
+    free(raw);
+    reference start;
+    if (load_reference(dir, "init_random.json", &start)) {
+        CHECK("ntd conformance: reads init_random.json", 0, "cannot parse it");
+        st_value_unref(cube);
+        return;
+    }
+    static const conformance_case cases[] = {
+        {"mu (case a)", "case_a_mu_random_init.json", "mu", "given", 50, 0},
+        {"mu from svd (case b)", "case_b_mu_svd_init.json", "mu", "svd", 200, 1e-4},
+        {"hals (case c)", "case_c_hals_random_init.json", "hals", "given", 50, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(dir, cube, shape, rank, &start, &cases[i]);
+    check_svd_start(dir, cube->u.array.data, shape, rank);
+    free_reference(&start);
+    st_value_unref(cube);
+}
