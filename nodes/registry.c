@@ -50,7 +50,10 @@
     X(rpca) \
     X(nmf_filter) \
     X(loop_stems) \
-    X(ntd)
+    X(ntd) \
+    X(repet_sim) \
+    X(repet_online) \
+    X(ft2d)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

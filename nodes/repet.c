@@ -23,6 +23,20 @@ static const st_param params[] = {
             "least threshold"},
     {"threshold", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
      .doc = "hard masks: the soft value from which a bin is background"},
+    {"quantile", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
+     .doc = "the model is this quantile of the segments (0.5: the median, nussl's)"},
+    {"segment_s", ST_P_NUMBER, .def = 0, .min = 0, .max = 3600,
+     .doc = "adaptive REPET (REPET-Python's adaptive): a period per segment of this length "
+            "(hop half of it), each frame's model the median of the frames order/2 periods "
+            "around it; 0: one period for the song"},
+    {"order", ST_P_INT, .def = 5, .min = 1, .max = 101,
+     .doc = "adaptive: frames in each median (the frame and its neighbours a period apart)"},
+    {"refine", ST_P_INT, .def = 0, .min = 0, .max = 20,
+     .doc = "iterations of kernel backfitting (Liutkus et al. 2014) after REPET's mask: Wiener "
+            "masks from the period median of the background estimate and a median along time of "
+            "the foreground estimate (0: nussl's REPET)"},
+    {"fg_kernel", ST_P_INT, .def = 5, .min = 1, .max = 1001,
+     .doc = "refine: the foreground's median length in frames (along time)"},
     {"shared", ST_P_BOOL, .def = 0,
      .doc = "one model and mask for every channel, from the root of their mean power (else one "
             "model per channel; the period always comes from the mean power)"},
@@ -86,6 +100,51 @@ static void apply_range(void *ctx, int64_t begin, int64_t end)
     }
 }
 
+/* Adaptive REPET: the period of each segment_s-long stretch (centred on
+ * frames `step` apart, step half the length) from its own beat spectrum, in
+ * [min_period, max_period] capped at a third of the stretch; each frame takes
+ * its stretch's. scratch: n_frames doubles (the song's beat spectrum, reused). */
+static int segment_periods(const st_spectrum *s, const st_params *p, double *scratch,
+                           int64_t *periods, int n_threads)
+{
+    const int64_t n_frames = s->n_frames, n_bins = s->n_bins;
+    int64_t len = (int64_t)llround(st_num(p, "segment_s") * s->rate_hz / s->hop_samples);
+    if (len < 3) len = 3;
+    if (len > n_frames) len = n_frames;
+    int64_t step = len / 2 > 0 ? len / 2 : 1;
+    int64_t lo = frames_of(st_num(p, "min_period"), s->hop_samples, s->rate_hz);
+    int64_t hi = frames_of(st_num(p, "max_period"), s->hop_samples, s->rate_hz);
+    float *power = malloc((size_t)n_frames * (size_t)n_bins * sizeof *power);
+    if (!power) return -1;
+    const size_t plane = (size_t)n_frames * (size_t)n_bins;
+    for (size_t i = 0; i < plane; i++) {
+        double q = 0;
+        for (int c = 0; c < s->n_channels; c++) {
+            float complex z = s->data[(size_t)c * plane + i];
+            q += (double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z);
+        }
+        power[i] = (float)(q / s->n_channels);
+    }
+    int64_t last = lo;
+    for (int64_t centre = 0; centre < n_frames; centre += step) {
+        int64_t a = centre - (len - 1 + 1) / 2, b = centre + (len - 1) / 2 + 1;
+        a = a < 0 ? 0 : a;
+        b = b > n_frames ? n_frames : b;
+        if (st_beat_spectrum(power + (size_t)a * (size_t)n_bins, 1, b - a, (int)n_bins, n_threads,
+                             scratch)) {
+            free(power);
+            return -1;
+        }
+        int64_t cap = (b - a) / 3 < hi ? (b - a) / 3 : hi;
+        int64_t best = st_repeating_period(scratch, b - a, lo, cap);
+        if (best > 0) last = best; /* too short a stretch keeps the previous period */
+        for (int64_t t = centre; t < centre + step && t < n_frames; t++)
+            periods[t] = last;
+    }
+    free(power);
+    return 0;
+}
+
 static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
@@ -141,6 +200,14 @@ static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
         }
     }
     fields[3]->u.array.data[0] = (float)((double)period * s->hop_samples / s->rate_hz);
+    int64_t *periods = NULL; /* adaptive: one per frame */
+    if (st_num(p, "segment_s") > 0 && st_num(p, "period") == 0) {
+        periods = malloc((size_t)n_frames * sizeof *periods);
+        if (!periods || segment_periods(s, p, beat, periods, ctx->n_threads)) {
+            free(periods);
+            goto oom;
+        }
+    }
 
     /* the model of each channel, made into its mask in place */
     magnitudes(s, shared, mag);
@@ -148,10 +215,18 @@ static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     const int cutoff = st_repet_cutoff_bin(st_num(p, "high_pass_hz"), s->rate_hz, s->n_fft);
     for (int c = 0; c < n_models; c++) {
         float *m = mask + (size_t)c * plane;
-        if (st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period, ctx->n_threads,
-                                  m))
+        if (periods ? st_repet_adaptive_model(mag + (size_t)c * plane, n_frames, n_bins, periods,
+                                              st_int(p, "order"), ctx->n_threads, m)
+                    : st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period,
+                                            st_num(p, "quantile"), ctx->n_threads, m)) {
+            free(periods);
             goto oom;
+        }
         st_repet_soft_mask(m, mag + (size_t)c * plane, (size_t)n_frames, n_bins, 1e-16f, cutoff);
+        if (st_int(p, "refine") > 0 &&
+            st_repet_backfit(mag + (size_t)c * plane, n_frames, n_bins, period, st_int(p, "refine"),
+                             st_int(p, "fg_kernel"), cutoff, ctx->n_threads, m))
+            goto oom;
     }
     if (st_choice(p, "mask") == 1) {
         const float threshold = (float)st_num(p, "threshold");
@@ -159,6 +234,7 @@ static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
             mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
     }
 
+    free(periods);
     apply_job job = {s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data};
     st_parallel_for(ctx->n_threads, s->n_channels * n_frames, apply_range, &job);
     *out = st_record_of_outputs(&st_node_repet, fields);

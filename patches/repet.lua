@@ -1,21 +1,55 @@
--- strata repet: separate the repeating background from the foreground (REPET, as nussl)
--- strata repet IN -o DIR [--method repet] [--period S] [--min-period S] [--max-period S] [--hard]
+-- strata repet: separate the repeating background from the foreground (REPET family, as nussl)
+-- strata repet IN -o DIR [--method repet|refine|adaptive|sim|online|2dft] [--period S] [--min-period S]
+--   [--max-period S] [--hard]
 local strata = require "strata"
 
-local methods = { repet = true }
+-- each method: the spectrum and the options in, the node's record out
+local methods = {
+  repet = function(spec, opt)
+    return spec:repet {
+      period = opt.period, min_period = opt.min_period, max_period = opt.max_period,
+      high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft",
+    }
+  end,
+  refine = function(spec, opt)
+    return spec:repet {
+      period = opt.period, min_period = opt.min_period, max_period = opt.max_period,
+      high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft", refine = 1,
+    }
+  end,
+  adaptive = function(spec, opt)
+    return spec:repet {
+      min_period = opt.min_period, max_period = opt.max_period, segment_s = 10,
+      high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft",
+    }
+  end,
+  sim = function(spec, opt)
+    return spec:repet_sim { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
+  end,
+  ["2dft"] = function(spec, opt)
+    return spec:ft2d { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
+  end,
+}
+local names = "repet, refine, adaptive, sim, online, 2dft"
 local opt = strata.args {
-  usage = "IN -o DIR [--method repet] [--period S] [--min-period S] [--max-period S] [--hard]",
+  usage = "IN -o DIR [--method M] [--period S] [--min-period S] [--max-period S] [--hard]",
   doc = "Split IN into its repeating background and its non-repeating foreground (a voice, a\n" ..
         "lead): DIR/background.wav and DIR/foreground.wav, DIR created if need be; prints the\n" ..
-        "repeating period. Methods: repet (Rafii & Pardo 2012, as nussl 1.1.9's Repet: one period\n" ..
-        "for the song, found in the beat spectrum). The STFT is nussl's: sqrt-Hann, 2^ceil(log2\n" ..
-        "(0.032 s x rate)) samples (2048 at 44.1 kHz), hop a quarter of that. Channels and rate\n" ..
-        "are kept (one model per channel, one period from their mean power).",
+        "repeating period (repet, refine). Methods (doc/repet.md):\n" ..
+        "  repet     REPET as nussl 1.1.9's Repet: one period, found in the beat spectrum\n" ..
+        "  refine    repet, then one pass of kernel backfitting (Wiener masks; strata's best)\n" ..
+        "  adaptive  a period per 10 s segment (REPET-Python's adaptive REPET)\n" ..
+        "  sim       REPET-SIM as nussl's RepetSim: each frame's model from the frames most like it\n" ..
+        "  online    online REPET-SIM (REPET-Python's simonline, 10 s of past frames; what\n" ..
+        "            `strata live examples/live-repet.lua` streams)\n" ..
+        "  2dft      peaks of the 2-D Fourier transform (nussl's FT2D)\n" ..
+        "The STFT is nussl's: sqrt-Hann, 2^ceil(log2(0.032 s x rate)) samples (2048 at 44.1 kHz),\n" ..
+        "hop a quarter of that (online: its own Hamming frames). Channels and rate are kept.",
   positional = { { "input", "the audio file to split" } },
   options = {
     { "o", "", "the folder to write into (created if need be)" },
     { "output", "", "the same as -o" },
-    { "method", "repet", "repet" },
+    { "method", "repet", "repet, refine, adaptive, sim, online or 2dft" },
     { "period", 0, "the repeating period in seconds (0: found in the beat spectrum)" },
     { "min-period", 0.8, "shortest period searched, in seconds" },
     { "max-period", 8, "longest period searched, in seconds (at most a third of the song)" },
@@ -28,8 +62,8 @@ local opt = strata.args {
 local command = "strata repet"
 local dir = opt.o ~= "" and opt.o or opt.output
 if dir == "" then error(command .. ": missing -o DIR (see --help)", 0) end
-if not methods[opt.method] then
-  error(string.format("%s: --method %s is not one of: repet (see --help)", command, opt.method), 0)
+if not methods[opt.method] and opt.method ~= "online" then
+  error(string.format("%s: --method %s is not one of: %s (see --help)", command, opt.method, names), 0)
 end
 
 local song = strata.load(opt.input)
@@ -37,15 +71,21 @@ local rate = song:eval().rate
 local n_fft = opt.n_fft > 0 and opt.n_fft or 2 ^ math.ceil(math.log(0.032 * rate, 2)) // 1
 local hop = opt.hop > 0 and opt.hop or n_fft // 4
 local spec = song:stft { n_fft = n_fft, hop = hop, window = "sqrt_hann" }
-local parts = spec:repet {
-  period = opt.period, min_period = opt.min_period, max_period = opt.max_period,
-  high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft",
-}
+local parts, background, foreground
+if opt.method == "online" then
+  parts = song:repet_online { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
+  background, foreground = parts.background, parts.foreground
+else
+  parts = methods[opt.method](spec, opt)
+  background, foreground = parts.background:istft(), parts.foreground:istft()
+end
 
 local made, why = strata.mkdir(dir) -- mkdir(2), no shell
 if not made then error(command .. ": " .. why, 0) end
-parts.background:istft():save(dir .. "/background.wav")
-parts.foreground:istft():save(dir .. "/foreground.wav")
-local period = parts.period:number()
-print(string.format("period %.3f s (%d frames of %d samples)", period, math.floor(period * rate / hop + 0.5), hop))
+background:save(dir .. "/background.wav")
+foreground:save(dir .. "/foreground.wav")
+if opt.method == "repet" or opt.method == "refine" then
+  local period = parts.period:number()
+  print(string.format("period %.3f s (%d frames of %d samples)", period, math.floor(period * rate / hop + 0.5), hop))
+end
 strata.note("wrote background.wav, foreground.wav in %s", dir)

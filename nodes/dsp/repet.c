@@ -2,6 +2,10 @@
 #include "fft.h"
 
 #include "../../vm/parallel.h"
+#include "lapack.h"
+#include "median.h"
+
+#include <cblas.h>
 
 #include <complex.h>
 #include <fftw3.h>
@@ -231,6 +235,160 @@ float st_repet_median(float *v, int n)
     return (below + v[half]) * 0.5f;
 }
 
+/* numpy's linear quantile of v[0..n) (reorders v). */
+static float quantile_of(float *v, int n, double q)
+{
+    if (q == 0.5) return st_repet_median(v, n);
+    double pos = q * (n - 1);
+    int lo = (int)floor(pos), hi = lo + 1 < n ? lo + 1 : lo;
+    select_kth(v, n, lo);
+    float a = v[lo], b = a;
+    if (hi > lo) { /* the next order statistic: the smallest of those after lo */
+        b = v[lo + 1];
+        for (int i = lo + 2; i < n; i++)
+            b = v[i] < b ? v[i] : b;
+    }
+    return a + (b - a) * (float)(pos - lo);
+}
+
+/* ---- medians across rows ----
+ * Batcher's odd-even merge sort as a network (comparators reaching past n
+ * dropped, as if padded with +inf), pruned to the comparators that the
+ * middle outputs depend on, applied to vectors of 8 floats: eight bins are
+ * sorted in step, with no branch on the data. About a thousand min/max per
+ * eight medians of 100 values, many times fewer cycles than a quickselect. */
+typedef float v8f __attribute__((vector_size(32)));
+typedef int v8i __attribute__((vector_size(32)));
+#define SELECT(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
+
+/* Owns its buffers. */
+struct st_rows_median {
+    int max_rows, n; /* the network in pairs is for n rows */
+    int n_pairs;
+    uint16_t (*pairs)[2]; /* comparators, in order */
+    char *needed;         /* max_rows flags, for pruning */
+    double quantile;      /* 0.5: the median */
+    int lo, hi;           /* the order statistics it reads, for n rows */
+    float frac;
+    v8f *v;
+};
+
+/* Writes the comparators of the network for n in order (when pairs is not
+ * NULL); returns their count. */
+static int network(int n, uint16_t (*pairs)[2])
+{
+    int count = 0;
+    for (int p = 1; p < n; p += p)
+        for (int k = p; k > 0; k /= 2)
+            for (int j = k % p; j + k < n; j += k + k)
+                for (int i = 0; i < k && i + j + k < n; i++)
+                    if ((i + j) / (p + p) == (i + j + k) / (p + p)) {
+                        if (pairs) {
+                            pairs[count][0] = (uint16_t)(i + j);
+                            pairs[count][1] = (uint16_t)(i + j + k);
+                        }
+                        count++;
+                    }
+    return count;
+}
+
+st_rows_median *st_rows_median_new(int max_rows)
+{
+    if (max_rows < 1 || max_rows > 65535) return NULL;
+    st_rows_median *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    m->max_rows = max_rows;
+    m->quantile = 0.5;
+    m->pairs = malloc(((size_t)network(max_rows, NULL) + 1) * sizeof *m->pairs);
+    m->needed = malloc((size_t)max_rows);
+    m->v = aligned_alloc(32, (size_t)max_rows * sizeof *m->v);
+    if (!m->pairs || !m->needed || !m->v) {
+        st_rows_median_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void st_rows_median_set_quantile(st_rows_median *m, double q)
+{
+    m->quantile = q;
+    m->n = 0; /* plan again */
+}
+
+void st_rows_median_free(st_rows_median *m)
+{
+    if (!m) return;
+    free(m->pairs);
+    free(m->needed);
+    free(m->v);
+    free(m);
+}
+
+/* The network for n, keeping only comparators whose outputs reach the middle. */
+static void plan(st_rows_median *m, int n)
+{
+    int total = network(n, m->pairs);
+    char *needed = m->needed;
+    memset(needed, 0, (size_t)n);
+    /* numpy's linear quantile: between order statistics floor and ceil of q (n - 1) */
+    double pos = m->quantile * (n - 1);
+    m->lo = (int)floor(pos);
+    m->hi = m->lo + 1 < n ? m->lo + 1 : m->lo;
+    m->frac = (float)(pos - m->lo);
+    needed[m->lo] = needed[m->hi] = 1;
+    int kept = total;
+    for (int c = total - 1; c >= 0; c--) {
+        int a = m->pairs[c][0], b = m->pairs[c][1];
+        if (needed[a] || needed[b]) {
+            needed[a] = needed[b] = 1;
+            m->pairs[--kept][0] = (uint16_t)a;
+            m->pairs[kept][1] = (uint16_t)b;
+        }
+    }
+    memmove(m->pairs, m->pairs + kept, (size_t)(total - kept) * sizeof *m->pairs);
+    m->n_pairs = total - kept;
+    m->n = n;
+}
+
+__attribute__((target_clones("avx2", "default"))) static void
+apply_network(v8f *v, const uint16_t (*pairs)[2], int n_pairs)
+{
+    for (int c = 0; c < n_pairs; c++) {
+        v8f a = v[pairs[c][0]], b = v[pairs[c][1]];
+        v8i less = a < b;
+        v[pairs[c][0]] = SELECT(less, a, b);
+        v[pairs[c][1]] = SELECT(less, b, a);
+    }
+}
+
+void st_rows_median_run(st_rows_median *m, const float *const *rows, int n_rows, int n_bins,
+                        float *out)
+{
+    if (n_rows != m->n) plan(m, n_rows);
+    v8f *v = m->v;
+    for (int k = 0; k < n_bins; k += 8) {
+        int lanes = n_bins - k < 8 ? n_bins - k : 8;
+        for (int i = 0; i < n_rows; i++) {
+            if (lanes == 8) {
+                memcpy(&v[i], rows[i] + k, sizeof v[i]);
+            } else {
+                v8f x = {0};
+                for (int l = 0; l < lanes; l++)
+                    x[l] = rows[i][k + l];
+                v[i] = x;
+            }
+        }
+        apply_network(v, (const uint16_t(*)[2])m->pairs, m->n_pairs);
+        v8f med;
+        if (m->quantile == 0.5) /* numpy's median, to the last bit */
+            med = n_rows % 2 ? v[n_rows / 2] : (v[n_rows / 2 - 1] + v[n_rows / 2]) * 0.5f;
+        else
+            med = v[m->lo] + (v[m->hi] - v[m->lo]) * m->frac;
+        for (int l = 0; l < lanes; l++)
+            out[k + l] = med[l];
+    }
+}
+
 /* ---- repeating models ---- */
 
 typedef struct {
@@ -240,6 +398,7 @@ typedef struct {
     int64_t period;
     const int64_t *periods; /* adaptive: one per frame */
     int order;
+    double quantile;
     float *model;
     int failed;
 } model_job;
@@ -250,38 +409,44 @@ static void period_range(void *ctx, int64_t begin, int64_t end)
 {
     model_job *job = ctx;
     const int64_t n_segments = (job->n_frames + job->period - 1) / job->period;
-    const int n_bins = job->n_bins;
-    /* the segments' frames at j, copied whole (rows are contiguous), then
-     * each bin's values gathered from that copy */
-    float *rows = malloc((size_t)n_segments * (size_t)n_bins * sizeof *rows);
+    const size_t n_bins = (size_t)job->n_bins;
+    /* the segments' frames at position j: rows for the lane medians, or a
+     * quickselect per bin when there are too many for a network */
+    const float **rows = malloc((size_t)n_segments * sizeof *rows);
     float *v = malloc((size_t)n_segments * sizeof *v);
-    if (!rows || !v) {
+    st_rows_median *median = n_segments <= 4096 ? st_rows_median_new((int)n_segments) : NULL;
+    if (!rows || !v || (n_segments <= 4096 && !median)) {
         job->failed = 1;
         goto done;
     }
+    if (median) st_rows_median_set_quantile(median, job->quantile);
     for (int64_t j = begin; j < end; j++) {
         int n = 0;
         for (int64_t t = j; t < job->n_frames; t += job->period)
-            memcpy(rows + (size_t)n++ * (size_t)n_bins, job->mag + (size_t)t * (size_t)n_bins,
-                   (size_t)n_bins * sizeof *rows);
-        float *out = job->model + (size_t)j * (size_t)n_bins;
-        for (int k = 0; k < n_bins; k++) {
-            for (int i = 0; i < n; i++)
-                v[i] = rows[(size_t)i * (size_t)n_bins + (size_t)k];
-            out[k] = st_repet_median(v, n);
+            rows[n++] = job->mag + (size_t)t * n_bins;
+        float *out = job->model + (size_t)j * n_bins;
+        if (median) {
+            st_rows_median_run(median, rows, n, job->n_bins, out);
+        } else {
+            for (size_t k = 0; k < n_bins; k++) {
+                for (int i = 0; i < n; i++)
+                    v[i] = rows[i][k];
+                out[k] = quantile_of(v, n, job->quantile);
+            }
         }
         for (int64_t t = j + job->period; t < job->n_frames; t += job->period)
-            memcpy(job->model + (size_t)t * (size_t)n_bins, out, (size_t)n_bins * sizeof *out);
+            memcpy(job->model + (size_t)t * n_bins, out, n_bins * sizeof *out);
     }
 done:
     free(rows);
     free(v);
+    st_rows_median_free(median);
 }
 
 int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_t period,
-                          int n_threads, float *model)
+                          double quantile, int n_threads, float *model)
 {
-    model_job job = {mag, n_frames, n_bins, period, NULL, 0, model, 0};
+    model_job job = {mag, n_frames, n_bins, period, NULL, 0, quantile, model, 0};
     int64_t n_items = period < n_frames ? period : n_frames;
     st_parallel_for(n_threads, n_items, period_range, &job);
     return job.failed ? -1 : 0;
@@ -316,7 +481,7 @@ done:
 int st_repet_adaptive_model(const float *mag, int64_t n_frames, int n_bins, const int64_t *period,
                             int order, int n_threads, float *model)
 {
-    model_job job = {mag, n_frames, n_bins, 0, period, order, model, 0};
+    model_job job = {mag, n_frames, n_bins, 0, period, order, 0.5, model, 0};
     st_parallel_for(n_threads, n_frames, adaptive_range, &job);
     return job.failed ? -1 : 0;
 }
@@ -341,4 +506,175 @@ int st_repet_cutoff_bin(double hz, double rate_hz, int n_fft)
     for (int k = 1; k < n_bins; k++)
         if (fabs(k * rate_hz / n_fft - hz) < fabs(best * rate_hz / n_fft - hz)) best = k;
     return best;
+}
+
+/* ---- REPET-SIM's similar frames ---- */
+
+/* nussl's find_peak_indices on one row of similarities, rescaled to [0, 1]
+ * and cut at threshold: repeatedly the largest value left (the first of
+ * equals), its surroundings [int(i - d), int(i + d + 1)) then zeroed, up to
+ * n_peaks times or until nothing is left. The row is rewritten. The chunk
+ * maxima keep each pick to a scan of N / 64 values. Returns the count. */
+#define CHUNK 64
+
+static int find_peaks(float *r, int64_t n, double d, float threshold, int n_peaks, float *chunk_max,
+                      int32_t *peaks)
+{
+    float lo = r[0], hi = r[0];
+    for (int64_t i = 1; i < n; i++) {
+        lo = r[i] < lo ? r[i] : lo;
+        hi = r[i] > hi ? r[i] : hi;
+    }
+    if (!(hi > lo)) return 0; /* a silent frame: nothing resembles it */
+    const float span = hi - lo;
+    const int64_t n_chunks = (n + CHUNK - 1) / CHUNK;
+    for (int64_t c = 0; c < n_chunks; c++) {
+        float m = 0;
+        for (int64_t i = c * CHUNK; i < n && i < (c + 1) * CHUNK; i++) {
+            float x = (r[i] - lo) / span;
+            r[i] = x >= threshold ? x : 0.0f;
+            m = r[i] > m ? r[i] : m;
+        }
+        chunk_max[c] = m;
+    }
+    int count = 0;
+    while (count < n_peaks) {
+        int64_t best_c = 0;
+        for (int64_t c = 1; c < n_chunks; c++)
+            if (chunk_max[c] > chunk_max[best_c]) best_c = c;
+        if (!(chunk_max[best_c] > 0)) break;
+        int64_t at = best_c * CHUNK;
+        for (int64_t i = at + 1; i < n && i < (best_c + 1) * CHUNK; i++)
+            if (r[i] > r[at]) at = i;
+        peaks[count++] = (int32_t)at;
+        /* numpy: lower = i - d, upper = i + d + 1, clipped, then int() (toward zero) */
+        double lower = (double)at - d, upper = (double)at + d + 1;
+        int64_t z0 = lower < 0 ? 0 : (int64_t)lower;
+        int64_t z1 = upper >= (double)n ? n : (int64_t)upper;
+        for (int64_t i = z0; i < z1; i++)
+            r[i] = 0;
+        for (int64_t c = z0 / CHUNK; c <= (z1 - 1) / CHUNK && c < n_chunks; c++) {
+            float m = 0;
+            for (int64_t i = c * CHUNK; i < n && i < (c + 1) * CHUNK; i++)
+                m = r[i] > m ? r[i] : m;
+            chunk_max[c] = m;
+        }
+    }
+    return count;
+}
+
+typedef struct {
+    const float *unit; /* n_frames x n_bins, rows of norm 1 (or 0) */
+    int64_t n_frames;
+    int n_bins, n_peaks, block;
+    double min_distance;
+    float threshold;
+    int32_t *neighbours; /* n_frames x (n_peaks - 1) */
+    int *n_neighbours;
+    int failed;
+} sim_job;
+
+static void sim_range(void *ctx, int64_t begin, int64_t end)
+{
+    sim_job *job = ctx;
+    const int64_t n = job->n_frames;
+    const int width = job->n_peaks - 1 > 0 ? job->n_peaks - 1 : 0;
+    float *rows = malloc((size_t)job->block * (size_t)n * sizeof *rows);
+    float *chunk_max = malloc((size_t)(n / CHUNK + 1) * sizeof *chunk_max);
+    int32_t *peaks = malloc((size_t)job->n_peaks * sizeof *peaks);
+    if (!rows || !chunk_max || !peaks) {
+        job->failed = 1;
+        goto done;
+    }
+    for (int64_t b = begin; b < end; b++) {
+        int64_t t0 = b * job->block;
+        int m = (int)(n - t0 < job->block ? n - t0 : job->block);
+        /* the similarities of frames [t0, t0 + m) with every frame */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n, job->n_bins, 1.0f,
+                    job->unit + (size_t)t0 * (size_t)job->n_bins, job->n_bins, job->unit,
+                    job->n_bins, 0.0f, rows, (int)n);
+        for (int i = 0; i < m; i++) {
+            int count = find_peaks(rows + (size_t)i * (size_t)n, n, job->min_distance,
+                                   job->threshold, job->n_peaks, chunk_max, peaks);
+            /* the first peak is the frame itself (or its twin): dropped */
+            int kept = count > 1 ? count - 1 : 0;
+            int32_t *out = job->neighbours + (size_t)(t0 + i) * (size_t)width;
+            for (int j = 0; j < width; j++)
+                out[j] = j < kept ? peaks[j + 1] : -1;
+            job->n_neighbours[t0 + i] = kept;
+        }
+    }
+done:
+    free(rows);
+    free(chunk_max);
+    free(peaks);
+}
+
+int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, double min_distance,
+                            float threshold, int n_peaks, int n_threads, int32_t *neighbours,
+                            int *n_neighbours)
+{
+    sim_job job = {unit,         n_frames,  n_bins,     n_peaks,      256,
+                   min_distance, threshold, neighbours, n_neighbours, 0};
+    /* the threads here each run OpenBLAS on their own rows */
+    openblas_set_num_threads(1);
+    int64_t n_blocks = (n_frames + job.block - 1) / job.block;
+    st_parallel_for(n_threads, n_blocks, sim_range, &job);
+    return job.failed ? -1 : 0;
+}
+
+/* ---- kernel backfitting (Liutkus et al. 2014): REPET as a kernel additive model ---- */
+
+typedef struct {
+    const float *x;
+    float *y;
+    int64_t n_frames;
+    int n_bins, kernel, failed;
+} time_median_job;
+
+static void time_median_range(void *ctx, int64_t begin, int64_t end)
+{
+    time_median_job *job = ctx;
+    st_median *m = st_median_new((int)job->n_frames, job->kernel);
+    if (!m) {
+        job->failed = 1;
+        return;
+    }
+    for (int64_t item = begin; item < end; item++) {
+        int k = (int)item * 8, lanes = job->n_bins - k < 8 ? job->n_bins - k : 8;
+        st_median_lanes(m, job->x + k, job->n_bins, 1, (int)job->n_frames, lanes, job->y + k);
+    }
+    st_median_free(m);
+}
+
+int st_repet_backfit(const float *mag, int64_t n_frames, int n_bins, int64_t period, int iterations,
+                     int fg_kernel, int cutoff_bin, int n_threads, float *mask)
+{
+    const size_t plane = (size_t)n_frames * (size_t)n_bins;
+    float *b = malloc(plane * sizeof *b), *f = malloc(plane * sizeof *f);
+    float *model = malloc(plane * sizeof *model);
+    int status = -1;
+    if (!b || !f || !model) goto done;
+    for (int it = 0; it < iterations; it++) {
+        for (size_t i = 0; i < plane; i++) {
+            b[i] = mask[i] * mag[i];
+            f[i] = mag[i] - b[i];
+        }
+        if (st_repet_period_model(b, n_frames, n_bins, period, 0.5, n_threads, model)) goto done;
+        time_median_job job = {f, b, n_frames, n_bins, fg_kernel, 0};
+        st_parallel_for(n_threads, (n_bins + 7) / 8, time_median_range, &job);
+        if (job.failed) goto done;
+        for (size_t t = 0; t < (size_t)n_frames; t++)
+            for (int k = 0; k < n_bins; k++) {
+                size_t i = t * (size_t)n_bins + (size_t)k;
+                float pb = model[i] * model[i], pf = b[i] * b[i];
+                mask[i] = k < cutoff_bin ? 1.0f : pb + pf > 0 ? pb / (pb + pf) : 1.0f;
+            }
+    }
+    status = 0;
+done:
+    free(b);
+    free(f);
+    free(model);
+    return status;
 }

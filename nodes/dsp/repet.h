@@ -30,16 +30,47 @@ int64_t st_repeating_period(const double *beat, int64_t n_lags, int64_t min_lag,
  * even count) of v[0..n), n >= 1; reorders v. */
 float st_repet_median(float *v, int n);
 
+/* Medians of each bin over a few rows (frames of n_bins values), eight bins
+ * at a time: out[k] = median of rows[i][k]. Scratch for one thread: create
+ * once for at most max_rows rows (<= 65535; may fail), reuse, free. */
+typedef struct st_rows_median st_rows_median;
+st_rows_median *st_rows_median_new(int max_rows);
+void st_rows_median_free(st_rows_median *m);
+/* Another quantile than the median (0.5), interpolated as numpy's default. */
+void st_rows_median_set_quantile(st_rows_median *m, double q);
+void st_rows_median_run(st_rows_median *m, const float *const *rows, int n_rows, int n_bins,
+                        float *out);
+
+/* REPET-SIM's repeating frames, as nussl's RepetSim: for each frame, the
+ * cosine similarities with every frame (unit: rows of norm 1, or 0 for
+ * silence; by blocks of rows with cblas_sgemm, never the whole matrix),
+ * rescaled to [0, 1] and cut at threshold, then up to n_peaks peaks taken
+ * greedily (the largest left, its surroundings within min_distance frames
+ * zeroed); the first (the frame itself) dropped. neighbours: n_frames x
+ * (n_peaks - 1), -1 past each frame's count in n_neighbours. */
+int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, double min_distance,
+                            float threshold, int n_peaks, int n_threads, int32_t *neighbours,
+                            int *n_neighbours);
+
 /* The repeating model of REPET: model[t][k] = the median of mag[s * period +
  * j][k] over the segments s that exist (j = t mod period, the last segment
- * may be short). mag and model are n_frames x n_bins. */
+ * may be short). mag and model are n_frames x n_bins. quantile 0.5 is the
+ * median; above it the model holds more of the mixture. */
 int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_t period,
-                          int n_threads, float *model);
+                          double quantile, int n_threads, float *model);
 
 /* The adaptive model: frame t takes the median of the frames t + i * period[t]
  * for i in [-(order-1)/2, order/2] that exist (REPET-Python's adaptive REPET). */
-int st_repet_adaptive_model(const float *mag, int64_t n_frames, int n_bins,
-                            const int64_t *period, int order, int n_threads, float *model);
+int st_repet_adaptive_model(const float *mag, int64_t n_frames, int n_bins, const int64_t *period,
+                            int order, int n_threads, float *model);
+
+/* Kernel backfitting (Liutkus et al. 2014) from a background mask: the
+ * background model is the period median of the current background estimate,
+ * the foreground model the median over fg_kernel frames (along time) of the
+ * current foreground estimate, and the mask their Wiener ratio of powers;
+ * `iterations` times, in place. Bins below cutoff_bin stay background. */
+int st_repet_backfit(const float *mag, int64_t n_frames, int n_bins, int64_t period, int iterations,
+                     int fg_kernel, int cutoff_bin, int n_threads, float *mask);
 
 /* The soft background mask of REPET: (min(model, |X|) + eps) / (|X| + eps),
  * written over model; then bins below cutoff_bin are set to 1. */

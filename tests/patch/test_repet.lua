@@ -88,3 +88,105 @@ p:close()
 t.check("strata repet: unknown method is one line and fails", said:match("^strata repet: %-%-method nope") and
   not said:match("status 0"), said)
 os.execute("rm -rf '" .. dir .. "'")
+
+-- REPET-SIM: repeating frames at least min_distance apart and never the frame itself,
+-- at most max_repeating_frames - 1 of them, masks in [0, 1], parts summing to the mixture
+local sim = spec:repet_sim { max_repeating_frames = 12, min_distance = 1 }
+local nb = sim.neighbours:eval()
+t.check("repet_sim: one row of neighbours per frame, 11 wide", nb.shape[1] == spec:eval().frames and nb.shape[2] == 11,
+  table.concat(nb.shape, "x"))
+local idx, width = sim.neighbours:samples(), nb.shape[2]
+local apart, selfless, some = true, true, 0
+local dmin = 44100 / 512 -- frames in 1 s
+for f = 0, nb.shape[1] - 1 do
+  local row = {}
+  for i = 1, width do
+    local j = idx[f * width + i]
+    if j >= 0 then
+      some = some + 1
+      if j == f then selfless = false end
+      for _, other in ipairs(row) do if math.abs(other - j) < dmin then apart = false end end
+      row[#row + 1] = j
+    end
+  end
+end
+t.check("repet_sim: neighbours never the frame itself", selfless)
+t.check("repet_sim: neighbours at least min_distance apart", apart)
+t.check("repet_sim: most frames have neighbours", some > nb.shape[1] * 5, some)
+local lo2, hi2 = math.huge, -math.huge
+for _, v in ipairs(sim.mask:samples()) do lo2, hi2 = math.min(lo2, v), math.max(hi2, v) end
+t.check("repet_sim: mask in [0, 1]", lo2 >= 0 and hi2 <= 1, string.format("[%g, %g]", lo2, hi2))
+local sum2 = (sim.background:istft() + sim.foreground:istft() - mix):eval().peak
+t.check("repet_sim: background + foreground = mixture", sum2 < 1e-4, sum2)
+
+-- online REPET-SIM: a render (blocks of 100 and 256) equals the offline node, n_fft - 1 late
+local strata_render = function(args)
+  local p = io.popen(string.format("'%s' --quiet render %s 2>&1", strata_bin, args))
+  local said = p:read("a")
+  p:close()
+  return said
+end
+local odir = t.tmpdir()
+local src = strata.testsong { bars = 3, tempo = 120, seed = 7 }.mixture
+src:save(odir .. "/src.wav")
+local pf = io.open(odir .. "/online.lua", "w")
+pf:write([[
+local strata = require "strata"
+local r = strata.load(arg[1]):play():repet_online { buffer_s = 2, max_repeating_frames = 20 }
+r.background:jack_out()
+r.foreground:jack_out()
+]])
+pf:close()
+for _, block in ipairs { 100, 256 } do
+  local said = strata_render(string.format("'%s/online.lua' '%s/src.wav' -o '%s/r%d.wav' --seconds 6.5 --block %d",
+    odir, odir, odir, block, block))
+  local rendered = strata.load(odir .. "/r" .. block .. ".wav")
+  local n = rendered:eval().frames
+  local offline = src:repet_online { buffer_s = 2, max_repeating_frames = 20 }
+  local late = 2047 / 44100
+  local ok_render = n >= 6.5 * 44100 - 1
+  t.check(string.format("online render (block %d) ran", block), ok_render, said)
+  if ok_render then
+    local streamed = strata.load(odir .. "/r" .. block .. ".wav")
+    -- up to the last hop of the 6 s song, which REPET-Python's framing (and so the
+    -- offline node) leaves to one frame where the stream, going on, overlaps two
+    local b = streamed:slice { start = late, duration = 5.9 }
+    local want = strata.merge { offline.background, offline.foreground }:slice { duration = 5.9 }
+    local d = (b - want):eval().peak
+    t.check(string.format("online render (block %d) = offline, n_fft - 1 late", block), d < 1e-5, d)
+  end
+end
+os.execute("rm -rf '" .. odir .. "'")
+t.raises("online: a buffer too large is refused", function()
+  strata.signal { seconds = 1 }:repet_online { buffer_s = 120, hop = 16 }:eval()
+end, "buffer_s = 120 s holds")
+
+-- refine (kernel backfitting), adaptive REPET and 2DFT: masks in [0, 1], parts summing to
+-- the mixture, and the lead found (well above the mixture / 2 baseline)
+local function in_unit(mask)
+  local lo3, hi3 = math.huge, -math.huge
+  for i, v in ipairs(mask:samples()) do
+    if i % 7 == 0 then lo3, hi3 = math.min(lo3, v), math.max(hi3, v) end
+  end
+  return lo3 >= 0 and hi3 <= 1, string.format("[%g, %g]", lo3, hi3)
+end
+local refs = strata.list { song.lead, song.drums + song.bass + song.chords }
+for _, case in ipairs {
+  { "refine", spec:repet { refine = 1, min_period = 1.5 } },
+  { "adaptive", spec:repet { segment_s = 24, min_period = 1.5 } }, -- the song repeats every 8 s
+  { "ft2d", spec:ft2d {} },
+} do
+  local ok, why = in_unit(case[2].mask)
+  t.check(case[1] .. ": mask in [0, 1]", ok, why)
+  local back3 = (case[2].background:istft() + case[2].foreground:istft() - mix):eval().peak
+  t.check(case[1] .. ": background + foreground = mixture", back3 < 1e-4, back3)
+  local sdr3 = strata.bsseval(refs, strata.list { case[2].foreground:istft(), case[2].background:istft() }).sdr:samples()
+  print(string.format("# %s: lead %.2f dB, rest %.2f dB", case[1], sdr3[1], sdr3[2]))
+  t.check(case[1] .. ": finds the lead", sdr3[1] + sdr3[2] > mixture[1] + mixture[2] + 3,
+    string.format("%.2f + %.2f", sdr3[1], sdr3[2]))
+end
+-- a drum loop alone repeats exactly: 2DFT puts most of it in the background
+local loop = strata.testsong { bars = 8, tempo = 120, seed = 3 }.drums
+local lp = loop:stft { n_fft = 2048, hop = 512 }:ft2d {}
+local share = lp.background:istft():eval().rms / loop:eval().rms
+t.check("ft2d: a drum loop is mostly background", share > 0.8, share)

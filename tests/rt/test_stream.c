@@ -187,5 +187,48 @@ int main(void)
     st_value_unref(x);
     st_program_free(p);
     st_graph_free(g);
+
+    /* online REPET-SIM at its parameter extremes: nothing allocated while streaming */
+    st_arg small[] = {{.name = "n_fft", .num = 16},
+                      {.name = "hop", .num = 16},
+                      {.name = "buffer_s", .num = 0.05},
+                      {.name = "min_distance", .num = 0},
+                      {.name = "max_repeating_frames", .num = 1}};
+    st_arg large[] = {{.name = "n_fft", .num = 8192},
+                      {.name = "hop", .num = 2048},
+                      {.name = "buffer_s", .num = 30},
+                      {.name = "min_distance", .num = 5},
+                      {.name = "max_repeating_frames", .num = 4096},
+                      {.name = "similarity_threshold", .num = -1},
+                      {.name = "mask", .is_string = 1, .str = "hard"},
+                      {.name = "start", .is_string = 1, .str = "full"}};
+    const st_arg *extremes[2] = {small, large};
+    const int n_args[2] = {5, 8}, n_fft[2] = {16, 8192};
+    for (int e = 0; e < 2; e++) {
+        g = st_graph_new();
+        st_node *parts = node("repet_online", source(3), NULL, extremes[e], n_args[e]);
+        st_ref bg = {parts, 0}, fg = {parts, 1};
+        node("jack_out", st_graph_add(g, st_registry_find("gain"), &bg, 1, NULL, 0, "t"), NULL,
+             NULL, 0);
+        node("jack_out", st_graph_add(g, st_registry_find("gain"), &fg, 1, NULL, 0, "t"), NULL,
+             NULL, 0);
+        p = st_program_compile(g, 128, 44100, error, sizeof error);
+        CHECK("repet_online compiles at its extremes", p != NULL, "%s", error);
+        if (!p) continue;
+        CHECK("repet_online latency is n_fft - 1", st_program_latency(p) == n_fft[e] - 1,
+              "latency %d", st_program_latency(p));
+        float out_block[4 * 128];
+        float *out[4] = {out_block, out_block + 128, out_block + 256, out_block + 384};
+        const float *in[1] = {NULL};
+        n_allocations = 0;
+        counting = 1;
+        for (int done = 0; done < 3 * 44100; done += 128)
+            st_program_process(p, in, out, 128);
+        counting = 0;
+        CHECK("repet_online allocates nothing while streaming", n_allocations == 0,
+              "%d allocations (extreme %d)", n_allocations, e);
+        st_program_free(p);
+        st_graph_free(g);
+    }
     return 0;
 }
