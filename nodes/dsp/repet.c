@@ -616,6 +616,13 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
 {
     sim_job job = {unit,         n_frames,  n_bins,     n_peaks,      256,
                    min_distance, threshold, neighbours, n_neighbours, 0};
+    /* Each call packs the whole matrix again: the fewer calls the better, up to
+     * 64 MB of similarities per thread (1024 rows of a 180 s song). */
+    int64_t rows = ((int64_t)1 << 24) / (n_frames > 0 ? n_frames : 1);
+    job.block = (int)(rows < 64 ? 64 : rows > 1024 ? 1024 : rows);
+    /* balance: at least two blocks per thread when the song allows */
+    while (job.block > 64 && (n_frames + job.block - 1) / job.block < 2 * (int64_t)n_threads)
+        job.block /= 2;
     /* the threads here each run OpenBLAS on their own rows */
     openblas_set_num_threads(1);
     int64_t n_blocks = (n_frames + job.block - 1) / job.block;
