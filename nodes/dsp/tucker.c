@@ -3,9 +3,10 @@
  * Every update needs X multiplied along all modes but one by the transposed
  * factors, Y_n = X x_{m != n} A_m^T. Those products are made one mode at a
  * time with the small factors (never a Khatri-Rao or Kronecker matrix), in
- * an order that shares work: X x2 A2^T x1 A1^T for mode 0; T = X x0 A0^T,
- * then T x2 A2^T for mode 1 and T x1 A1^T for mode 2, which times A2^T is
- * also the core's numerator X x_all A^T. So an iteration reads X twice.
+ * an order that shares work: P = X x2 A2^T for mode 0, whose numerator is
+ * P_(0) (G x1 A1)_(0)^T; T = X x0 A0^T, then T x2 A2^T for mode 1 and
+ * T x1 A1^T for mode 2, which times A2^T is also the core's numerator
+ * X x_all A^T. So an iteration reads X twice.
  *
  * Precision. The products that touch X (the only large operand) run in
  * float32 through cblas_sgemm: X and the factors are non-negative, so those
@@ -454,7 +455,9 @@ typedef struct {
     int64_t dx[N], dr[N]; /* the tensor's and the core's dims */
     float *af[N];         /* float copies of the factors, for sgemm against X */
     double *gram[N];      /* A_n^T A_n */
-    float *p, *q;         /* mode 0: X x2 A2^T (I0,I1,R2); then x1 A1^T (I0,R1,R2) */
+    float *p, *q;         /* X x2 A2^T (I0,I1,R2); G x0 A0 (I0,R1,R2) for the residual */
+    double *k;            /* G x1 A1 (R0,I1,R2) */
+    double *pd;           /* X x2 A2^T in double */
     float *t0, *u, *v;    /* X x0 A0^T (R0,I1,I2); x2 A2^T (R0,I1,R2); x1 A1^T (R0,R1,I2) */
     double *y;            /* the mode being updated: Y_n in double */
     double *num, *den;    /* I_n x R_n (the largest n) */
@@ -470,7 +473,8 @@ static void fit_free(fit *f)
     for (int n = 0; n < N; n++)
         free(f->af[n]), free(f->gram[n]);
     free(f->p), free(f->q), free(f->t0), free(f->u), free(f->v), free(f->y), free(f->num);
-    free(f->den), free(f->btb), free(f->s), free(f->s2), free(f->proj), free(f->full);
+    free(f->k), free(f->pd), free(f->den), free(f->btb), free(f->s), free(f->s2), free(f->proj),
+        free(f->full);
 }
 
 static int fit_alloc(fit *f)
@@ -488,6 +492,8 @@ static int fit_alloc(fit *f)
     }
     f->p = malloc(sizeof(float) * (size_t)(dim[0] * dim[1] * rk[2]));
     f->q = malloc(sizeof(float) * (size_t)(dim[0] * rk[1] * rk[2]));
+    f->k = malloc(sizeof(double) * (size_t)(rk[0] * dim[1] * rk[2]));
+    f->pd = malloc(sizeof(double) * (size_t)(dim[0] * dim[1] * rk[2]));
     f->t0 = malloc(sizeof(float) * (size_t)(rk[0] * dim[1] * dim[2]));
     f->u = malloc(sizeof(float) * (size_t)(rk[0] * dim[1] * rk[2]));
     f->v = malloc(sizeof(float) * (size_t)(rk[0] * rk[1] * dim[2]));
@@ -498,8 +504,8 @@ static int fit_alloc(fit *f)
     f->s = malloc(sizeof(double) * (size_t)core);
     f->s2 = malloc(sizeof(double) * (size_t)core);
     f->proj = malloc(sizeof(double) * (size_t)core);
-    return f->p && f->q && f->t0 && f->u && f->v && f->y && f->num && f->den && f->btb && f->s &&
-                   f->s2 && f->proj
+    return f->p && f->q && f->k && f->pd && f->t0 && f->u && f->v && f->y && f->num && f->den &&
+                   f->btb && f->s && f->s2 && f->proj
                ? 0
                : -1;
 }
@@ -620,12 +626,11 @@ static int fista(fit *f, int n_iter_max, double sparsity)
     return 0;
 }
 
-/* One factor: MU (Kim & Choi) or HALS, from Y_n = X x_{m != n} A_m^T. */
-static void update_factor(fit *f, int n, const int64_t dy[N])
+/* One factor: MU (Kim & Choi) or HALS, from f->num = X_(n) B. */
+static void update_factor(fit *f, int n)
 {
     st_tucker *t = f->t;
     const int64_t in = f->dx[n], r = f->dr[n];
-    unfold_dot(f->y, dy, t->core, r, n, f->num); /* X_(n) B */
     core_times_grams(f, t->core, n, f->s);
     unfold_dot(f->s, f->dr, t->core, r, n, f->btb); /* B^T B */
     double *a = t->factor[n];
@@ -677,13 +682,15 @@ static int iterate(fit *f)
     const float *x = f->x;
     const int64_t *dim = f->dx, *rk = f->dr;
     const int *fixed = f->o->fixed;
-    /* mode 0: Y_0 = X x2 A2^T x1 A1^T */
-    int64_t dp[N] = {dim[0], dim[1], rk[2]}, dy0[N] = {dim[0], rk[1], rk[2]};
+    /* mode 0: X_(0) B = (X x2 A2^T)_(0) K_(0)^T with K = G x1 A1 (R0, I1, R2),
+     * one product where Y_0 = X x2 A2^T x1 A1^T would take one per bin */
     if (!fixed[0]) {
+        int64_t dp[N] = {dim[0], dim[1] * rk[2], 1};
         mode_product_f(x, dim, 2, f->af[2], rk[2], 1, f->p, f->n_threads);
-        mode_product_f(f->p, dp, 1, f->af[1], rk[1], 1, f->q, f->n_threads);
-        widen(f->q, product(dy0, N), f->y);
-        update_factor(f, 0, dy0);
+        mode_product_d(t->core, rk, 1, t->factor[1], dim[1], 0, f->k);
+        widen(f->p, product(dp, N), f->pd); /* HALS drifts if this sum is float32 */
+        mode_product_d(f->pd, dp, 1, f->k, rk[0], 0, f->num);
+        update_factor(f, 0);
     }
     /* mode 1: Y_1 = (X x0 A0^T) x2 A2^T */
     int64_t dt[N] = {rk[0], dim[1], dim[2]}, dy1[N] = {rk[0], dim[1], rk[2]},
@@ -692,12 +699,16 @@ static int iterate(fit *f)
     if (!fixed[1]) {
         mode_product_f(f->t0, dt, 2, f->af[2], rk[2], 1, f->u, f->n_threads);
         widen(f->u, product(dy1, N), f->y);
-        update_factor(f, 1, dy1);
+        unfold_dot(f->y, dy1, t->core, rk[1], 1, f->num);
+        update_factor(f, 1);
     }
     /* mode 2: Y_2 = (X x0 A0^T) x1 A1^T */
     mode_product_f(f->t0, dt, 1, f->af[1], rk[1], 1, f->v, f->n_threads);
     widen(f->v, product(dy2, N), f->y);
-    if (!fixed[2]) update_factor(f, 2, dy2);
+    if (!fixed[2]) {
+        unfold_dot(f->y, dy2, t->core, rk[2], 2, f->num);
+        update_factor(f, 2);
+    }
     /* the core, from X x_all A^T = Y_2 x2 A2^T */
     mode_product_d(f->y, dy2, 2, t->factor[2], rk[2], 1, f->proj);
     const int64_t n_core = product(rk, N);
