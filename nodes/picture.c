@@ -1,6 +1,7 @@
 /* picture: an array drawn as a PNG heat map (libpng), e.g. a loop-by-bar
  * activation map or a row of spectrogram tiles. */
 #include "../vm/node.h"
+#include "../vm/outputs.h"
 
 #include <errno.h>
 #include <math.h>
@@ -104,14 +105,18 @@ static int picture_run(st_ctx *ctx, st_value *const *in, int n_in, const st_para
                         memcpy(pixels + ((y0 + dy) * width + x0 + dx) * 3, rgb, 3);
             }
     free(v);
-    /* written beside the target and renamed, so a failure leaves no half file */
-    char tmp[4096];
-    int status = ST_OK;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        status = st_fail(ctx, "path too long: '%.60s...'", path);
-    FILE *f = status == ST_OK ? fopen(tmp, "wb") : NULL;
-    if (status == ST_OK && !f)
+    /* through vm/outputs.h: an unpredictable temporary name beside the target,
+     * renamed into place with the command's other outputs */
+    char reason[4400];
+    st_output o;
+    int status = st_output_open(&o, path, reason, sizeof reason) == ST_OK
+                     ? ST_OK
+                     : st_fail(ctx, "%s", reason);
+    FILE *f = status == ST_OK ? fdopen(o.fd, "wb") : NULL;
+    if (status == ST_OK && !f) {
         status = st_fail(ctx, "cannot write '%s': %s", path, strerror(errno));
+        st_output_close(&o, ST_ERR, reason, sizeof reason);
+    }
     if (f) {
         png_image image;
         memset(&image, 0, sizeof image);
@@ -121,12 +126,12 @@ static int picture_run(st_ctx *ctx, st_value *const *in, int n_in, const st_para
         image.format = PNG_FORMAT_RGB;
         if (!png_image_write_to_stdio(&image, f, 0, pixels, 0, NULL))
             status = st_fail(ctx, "cannot write '%s': libpng: %s", path, image.message);
-        if (fclose(f) != 0 && status == ST_OK)
+        if (fflush(f) != 0 && status == ST_OK)
             status = st_fail(ctx, "cannot finish '%s': %s", path, strerror(errno));
-        if (status == ST_OK && rename(tmp, path) != 0)
-            status =
-                st_fail(ctx, "cannot move the finished file into '%s': %s", path, strerror(errno));
-        if (status != ST_OK) unlink(tmp);
+        o.fd = dup(o.fd); /* st_output_close closes its own descriptor; fclose the stream's */
+        fclose(f);
+        if (st_output_close(&o, status, reason, sizeof reason) != ST_OK && status == ST_OK)
+            status = st_fail(ctx, "%s", reason);
     }
     free(pixels);
     if (status == ST_OK) *out = st_value_ref(in[0]);

@@ -11,6 +11,7 @@
  * 3 the JACK server went away. */
 #include "../lua/binding.h"
 #include "graph.h"
+#include "outputs.h"
 #include "live.h"
 #include "render.h"
 #include "stream.h"
@@ -48,6 +49,7 @@ static const char global_options[] =
     "  --quiet        only errors and the results a command exists to print\n"
     "                 (no progress bar, no info or \"wrote\" lines)\n"
     "  --threads N    threads a node may use (default 2)\n"
+    "  --force        replace read-only output files\n"
     "  --version      print the version\n"
     "  --help         print this help\n";
 
@@ -262,6 +264,59 @@ static void print_patch_error(const char *message, const char *path, const char 
 /* What --threads, --quiet and --no-cache set, for the graph of every patch. */
 static st_config config = {.n_threads = 2};
 
+/* Message handler: an error value that is neither a string nor a
+ * {status, message} table (error({})) becomes one that says where it was
+ * raised. */
+static int describe_error(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TSTRING) return 1;
+    if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "message");
+        int has_message = lua_isstring(L, -1);
+        lua_pop(L, 1);
+        if (has_message) return 1;
+    }
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: the patch raised an error that is not a string (a %s)",
+                            ar.short_src, ar.currentline, luaL_typename(L, 1));
+            return 1;
+        }
+    lua_pushfstring(L, "the patch raised an error that is not a string (a %s)",
+                    luaL_typename(L, 1));
+    return 1;
+}
+
+/* os.exit in a patch: a successful exit first moves the command's finished
+ * outputs into place (a failed one leaves them out, like any failure). */
+static int patch_exit(lua_State *L)
+{
+    int status =
+        lua_isboolean(L, 1) ? (lua_toboolean(L, 1) ? 0 : 1) : (int)luaL_optinteger(L, 1, 0);
+    char error[4400];
+    if (status == 0 && st_outputs_commit(error, sizeof error)) {
+        fprintf(stderr, "strata: %s\n", error);
+        status = 1;
+    }
+    fflush(stdout);
+    exit(status);
+}
+
+/* Runs the ready patch or render command in run as one output set: its
+ * files appear together when it succeeds, or not at all. */
+static int in_one_set(int status)
+{
+    char error[4400];
+    if (status == 0 && st_outputs_commit(error, sizeof error)) {
+        fprintf(stderr, "strata: %s\n", error);
+        status = EXIT_WORK;
+    }
+    st_outputs_abort();
+    return status;
+}
+
 /* Runs a patch in a new Lua state. Returns the state, still open (its graph
  * may be streamed next), or NULL after printing the one-line error, with the
  * exit status in *status: EXIT_USAGE when the patch's command line was wrong
@@ -278,6 +333,10 @@ static lua_State *start_patch(const char *path, const char *command, int argc, c
     }
     luaL_openlibs(L);
     luaL_requiref(L, "strata", luaopen_strata, 1); /* also the global `strata` */
+    lua_pop(L, 1);
+    lua_getglobal(L, "os");
+    lua_pushcfunction(L, patch_exit);
+    lua_setfield(L, -2, "exit");
     lua_pop(L, 1);
     *st_graph_config(st_lua_graph(L)) = config;
     lua_createtable(L, argc, 1);
@@ -298,9 +357,11 @@ static lua_State *start_patch(const char *path, const char *command, int argc, c
         return NULL;
     }
     if (lua_status == LUA_OK) {
+        lua_pushcfunction(L, describe_error);
+        lua_insert(L, -2);
         for (int i = 0; i < argc; i++)
             lua_pushstring(L, argv[i]);
-        lua_status = lua_pcall(L, argc, 0, 0);
+        lua_status = lua_pcall(L, argc, 0, -argc - 2);
     }
     fflush(stdout);
     if (lua_status != LUA_OK) {
@@ -567,7 +628,7 @@ static void print_command_help(const command *c, FILE *to)
 
 static void print_usage(FILE *to)
 {
-    fprintf(to, "usage: strata [--no-cache] [--quiet] [--threads N] COMMAND [ARGS...]\n\n"
+    fprintf(to, "usage: strata [--no-cache] [--quiet] [--threads N] [--force] COMMAND [ARGS...]\n\n"
                 "commands:\n");
     for (const command *c = commands; c->name; c++) {
         char head[256];
@@ -604,6 +665,8 @@ int main(int argc, char **argv)
             config.no_cache = 1;
         } else if (strcmp(a, "--quiet") == 0) {
             config.quiet = 1;
+        } else if (strcmp(a, "--force") == 0) {
+            st_outputs_set_force(1);
         } else if (strcmp(a, "--threads") == 0 || strncmp(a, "--threads=", 10) == 0) {
             const char *value = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
             char *end;
@@ -636,6 +699,9 @@ int main(int argc, char **argv)
     } else if (c && wants_help(n_rest - 1, rest + 1)) {
         print_command_help(c, stdout);
         status = 0;
+    } else if (c && strcmp(c->name, "render") == 0) {
+        st_outputs_begin();
+        status = in_one_set(c->run(n_rest - 1, rest + 1));
     } else if (c) {
         status = c->run(n_rest - 1, rest + 1);
     } else if (rest[0][0] == '-') {
@@ -648,7 +714,8 @@ int main(int argc, char **argv)
         status = EXIT_USAGE;
     } else {
         snprintf(name, sizeof name, "strata %s", rest[0]);
-        status = run_patch(path, name, n_rest - 1, rest + 1);
+        st_outputs_begin();
+        status = in_one_set(run_patch(path, name, n_rest - 1, rest + 1));
     }
     free(rest);
     return status;

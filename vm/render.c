@@ -1,6 +1,6 @@
 #include "render.h"
 
-#include "../nodes/save.h"
+#include "audio_file.h"
 #include "progress.h"
 #include "stream.h"
 
@@ -39,10 +39,10 @@ int st_render(st_graph *g, const st_render_options *opt, char *error, size_t err
             st_progress_draw("render", (double)done / (double)n_frames, NULL);
     }
     st_progress_done();
-    char message[1024] = "";
-    st_ctx ctx = {.node_name = "render", .error = message, .error_size = sizeof message};
-    status = st_save_audio(&ctx, &result->u.audio, opt->out_path, "auto");
-    if (status) snprintf(error, error_size, "%s", message);
+    char message[4400] = "";
+    status = st_audio_file_write(&result->u.audio, opt->out_path, "auto", NULL, NULL, message,
+                                 sizeof message);
+    if (status) snprintf(error, error_size, "render: %s", message);
     if (!status && !quiet)
         fprintf(stderr, "strata: rendered %g s at %g Hz, %d channel%s, latency %d samples, to %s\n",
                 (double)n_frames / rate, rate, n_out, n_out == 1 ? "" : "s", st_program_latency(p),
