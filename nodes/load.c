@@ -1,17 +1,21 @@
 /* load: read an audio file with libsndfile, checking it is whole and sane. */
+#include "../vm/outputs.h"
 #include "../vm/node.h"
 #include "dsp/resample.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#define MAX_RATE_HZ  768000.0
-#define BLOCK_FRAMES 65536
+#define MAX_RATE_HZ 768000.0
+/* samples read at a time, whatever the channel count */
+#define BLOCK_SAMPLES (1 << 20)
 
 static const st_param params[] = {
     {"path", ST_P_STRING, .flags = ST_FILE_IN,
@@ -28,7 +32,17 @@ static const st_param params[] = {
      .doc = "resampling quality (libsamplerate's sinc converters)"},
     {NULL}};
 
-/* Parses "all", "mono" or "2,1" into a list of 0-based channels; mono is -1. */
+/* The most entries "all" or a list like "2,1" can give: the list has room for them. */
+static int max_channels(const char *spec, int n_file)
+{
+    int n = 1;
+    for (const char *p = spec; *p; p++)
+        n += *p == ',';
+    return n > n_file ? n : n_file;
+}
+
+/* Parses "all", "mono" or "2,1" into a list of 0-based channels (room for
+ * max_channels entries); mono is -1. */
 static int parse_channels(const char *spec, int n_file, int *list, int *n_list, char *error,
                           size_t size)
 {
@@ -46,7 +60,7 @@ static int parse_channels(const char *spec, int n_file, int *list, int *n_list, 
     for (const char *p = spec; *p;) {
         char *end;
         long c = strtol(p, &end, 10);
-        if (end == p || c < 1 || c > n_file || *n_list >= 64) {
+        if (end == p || c < 1 || c > n_file) {
             snprintf(error, size, "channels = \"%s\": the file has %d channel%s", spec, n_file,
                      n_file == 1 ? "" : "s");
             return ST_ERR;
@@ -59,7 +73,12 @@ static int parse_channels(const char *spec, int n_file, int *list, int *n_list, 
             return ST_ERR;
         }
     }
-    return *n_list ? ST_OK : ST_ERR;
+    if (*n_list == 0) {
+        snprintf(error, size, "channels = \"%s\" is not \"all\", \"mono\" or a list like \"2,1\"",
+                 spec);
+        return ST_ERR;
+    }
+    return ST_OK;
 }
 
 /* libsndfile reads a WAV whose data chunk was cut short without complaint;
@@ -78,29 +97,47 @@ static int header_promises_more(SNDFILE *f)
 
 /* libsndfile refuses a WAV whose rate is 0 with a message about its own
  * structs; read the rate from the header to say what is wrong. */
-static int wav_header_rate(const char *path, long *rate_hz)
+static int wav_header_rate(int fd, long *rate_hz)
 {
     unsigned char h[64];
-    FILE *f = fopen(path, "rb");
-    size_t n = f ? fread(h, 1, sizeof h, f) : 0;
-    if (f) fclose(f);
+    ssize_t n = pread(fd, h, sizeof h, 0);
     if (n < 44 || memcmp(h, "RIFF", 4) != 0 || memcmp(h + 8, "WAVEfmt ", 8) != 0) return 0;
     *rate_hz = (long)h[24] | (long)h[25] << 8 | (long)h[26] << 16 | (long)h[27] << 24;
     return 1;
+}
+
+/* Opens path for libsndfile: a regular file, or a pipe (process
+ * substitution); never a device, and never waiting in open(). */
+static int open_audio(st_ctx *ctx, const char *path, const char *name, int *fd)
+{
+    struct stat st;
+    *fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (*fd < 0) return st_fail(ctx, "cannot open '%s': %s", name, strerror(errno));
+    if (fstat(*fd, &st) != 0 || S_ISDIR(st.st_mode) ||
+        !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))) {
+        int folder = S_ISDIR(st.st_mode);
+        close(*fd);
+        return st_fail(ctx, "cannot open '%s': %s", name,
+                       folder ? "it is a folder" : "it is not a regular file");
+    }
+    fcntl(*fd, F_SETFL, fcntl(*fd, F_GETFL) & ~O_NONBLOCK);
+    return ST_OK;
 }
 
 static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)in, (void)n_in;
     const char *path = st_str(p, "path");
-    struct stat st;
-    if (stat(path, &st) != 0) return st_fail(ctx, "cannot open '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode)) return st_fail(ctx, "cannot open '%s': it is a folder", path);
-    SF_INFO info = {0};
-    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    /* a file this command wrote and has not yet moved into place */
+    const char *pending = st_outputs_pending(path);
+    int fd;
+    if (open_audio(ctx, pending ? pending : path, path, &fd)) return ST_ERR;
     long header_rate;
-    if (!f && wav_header_rate(path, &header_rate) &&
-        (header_rate <= 0 || header_rate > MAX_RATE_HZ))
+    int known_rate = wav_header_rate(fd, &header_rate);
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
+    if (!f) close(fd);
+    if (!f && known_rate && (header_rate <= 0 || header_rate > MAX_RATE_HZ))
         return st_fail(ctx, "'%s' has an absurd sample rate (%ld Hz)", path, header_rate);
     if (!f)
         return st_fail(ctx, "'%s' is not an audio file libsndfile can read (%s)", path,
@@ -108,7 +145,7 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     int status = ST_ERR;
     float *block = NULL;
     st_value *v = NULL;
-    int list[64], n_list;
+    int *list = NULL, n_list;
     char reason[256];
     if (info.samplerate <= 0 || info.samplerate > MAX_RATE_HZ) {
         st_fail(ctx, "'%s' has an absurd sample rate (%d Hz)", path, info.samplerate);
@@ -126,8 +163,12 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
         st_fail(ctx, "'%s' is truncated: its header promises more audio than the file holds", path);
         goto done;
     }
-    if (parse_channels(st_str(p, "channels"), info.channels, list, &n_list, reason,
-                       sizeof reason)) {
+    const char *spec = st_str(p, "channels");
+    if (!(list = malloc((size_t)max_channels(spec, info.channels) * sizeof *list))) {
+        st_fail(ctx, "out of memory reading '%s'", path);
+        goto done;
+    }
+    if (parse_channels(spec, info.channels, list, &n_list, reason, sizeof reason)) {
         st_fail(ctx, "%s", reason);
         goto done;
     }
@@ -148,7 +189,8 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     }
     int n_out = n_list < 0 ? 1 : n_list;
     v = st_audio_new(n_out, n_frames, info.samplerate);
-    block = malloc((size_t)BLOCK_FRAMES * (size_t)info.channels * sizeof *block);
+    const int64_t block_frames = info.channels < BLOCK_SAMPLES ? BLOCK_SAMPLES / info.channels : 1;
+    block = malloc((size_t)block_frames * (size_t)info.channels * sizeof *block);
     if (!v || !block) {
         st_fail(ctx, "out of memory reading '%s'", path);
         goto done;
@@ -156,7 +198,7 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     const int n_ch = info.channels;
     for (int64_t done_frames = 0; done_frames < n_frames;) {
         int64_t want =
-            n_frames - done_frames < BLOCK_FRAMES ? n_frames - done_frames : BLOCK_FRAMES;
+            n_frames - done_frames < block_frames ? n_frames - done_frames : block_frames;
         sf_count_t got = sf_readf_float(f, block, want);
         if (got <= 0) {
             st_fail(ctx, "'%s' is truncated or corrupt: read %lld of %lld frames", path,
@@ -202,7 +244,9 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
 done:
     st_value_unref(v);
     free(block);
+    free(list);
     sf_close(f);
+    close(fd);
     return status;
 }
 
