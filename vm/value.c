@@ -94,7 +94,9 @@ void st_value_unref(st_value *v)
 
 st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz)
 {
-    if (n_channels < 1 || n_frames < 0) return NULL;
+    if (n_channels < 1 || n_frames < 0 ||
+        (uint64_t)n_frames > SIZE_MAX / sizeof(float) / (uint64_t)n_channels)
+        return NULL;
     st_value *v = value_new(ST_AUDIO);
     if (!v) return NULL;
     st_audio *a = &v->u.audio;
@@ -117,6 +119,10 @@ st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz)
 st_value *st_spectrum_new(int n_fft, int hop_samples, int64_t n_frames, int n_channels,
                           st_window window, int center, double rate_hz, int64_t length_samples)
 {
+    if (n_fft < 1 || n_frames < 0 || n_channels < 1 ||
+        (uint64_t)n_frames >
+            SIZE_MAX / sizeof(float complex) / (uint64_t)(n_fft / 2 + 1) / (uint64_t)n_channels)
+        return NULL;
     st_value *v = value_new(ST_SPECTRUM);
     if (!v) return NULL;
     st_spectrum *s = &v->u.spectrum;
@@ -154,7 +160,12 @@ st_value *st_array_new(int n_axes, const int64_t *shape, const char *const *axis
     a->n_elems = 1;
     for (int i = 0; i < n_axes; i++) {
         a->shape[i] = shape[i];
-        a->n_elems *= shape[i];
+        /* a shape from a file may be anything: no signed overflow */
+        if (shape[i] < 0 || __builtin_mul_overflow(a->n_elems, shape[i], &a->n_elems) ||
+            (uint64_t)a->n_elems > SIZE_MAX / sizeof *a->data) {
+            value_free(v);
+            return NULL;
+        }
         snprintf(a->axis[i], sizeof a->axis[i], "%s",
                  axis_names && axis_names[i] ? axis_names[i] : "");
     }
@@ -168,6 +179,7 @@ st_value *st_array_new(int n_axes, const int64_t *shape, const char *const *axis
 
 st_value *st_events_new(int64_t n_events)
 {
+    if (n_events < 0 || (uint64_t)n_events > SIZE_MAX / sizeof(double)) return NULL;
     st_value *v = value_new(ST_EVENTS);
     if (!v) return NULL;
     st_events *e = &v->u.events;
