@@ -1,72 +1,50 @@
 #include "fft.h"
 
-#include "../../vm/cache.h"
-
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#define MAX_PLANS 64
-
+/* FFTW's planner is not thread safe; plans, once made, are shared. The list
+ * grows as sizes appear (a process may use any number of sizes). */
 static pthread_mutex_t planner_lock = PTHREAD_MUTEX_INITIALIZER;
-static st_fft *plans[MAX_PLANS];
-static int n_plans;
+static st_fft **plans;
+static int n_plans, cap_plans;
 
 void st_fft_planner_lock(void) { pthread_mutex_lock(&planner_lock); }
 void st_fft_planner_unlock(void) { pthread_mutex_unlock(&planner_lock); }
 
-/* FFTW_MEASURE takes a third of a second for n_fft 2048; its findings
- * ("wisdom") are kept beside the result cache so that only the first run
- * on a machine pays. Written to a temporary file and renamed, like results. */
-static int wisdom_loaded;
-
-static void wisdom_path(char *buf, size_t size)
-{
-    const char *dir = st_cache_dir();
-    snprintf(buf, size, "%s/fftw-wisdom", dir ? dir : ".");
-}
-
-static void load_wisdom(void)
-{
-    char path[4200];
-    wisdom_loaded = 1;
-    if (!st_cache_dir()) return;
-    wisdom_path(path, sizeof path);
-    fftwf_import_wisdom_from_filename(path);
-}
-
-static void save_wisdom(void)
-{
-    char path[4200], tmp[4300];
-    if (st_cache_make_dir()) return;
-    wisdom_path(path, sizeof path);
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    if (fftwf_export_wisdom_to_filename(tmp) && rename(tmp, path) == 0) return;
-    unlink(tmp);
-}
+/* FFTW_ESTIMATE chooses a plan from the size alone. FFTW_MEASURE times
+ * candidates, so two fresh runs may choose different plans and round
+ * differently (up to 1.5e-7 apart): same input, different bytes. The same
+ * bytes every time are worth the slower transform; doc/performance.md has
+ * the cost. No wisdom is read or written, for the same reason. */
+#define PLAN_FLAGS FFTW_ESTIMATE
 
 const st_fft *st_fft_get(int n_fft)
 {
     const st_fft *found = NULL;
     pthread_mutex_lock(&planner_lock);
-    if (!wisdom_loaded) load_wisdom();
     for (int i = 0; i < n_plans && !found; i++)
         if (plans[i]->n_fft == n_fft) found = plans[i];
-    if (!found && n_plans < MAX_PLANS) {
+    if (!found && n_plans == cap_plans) {
+        int cap = cap_plans ? 2 * cap_plans : 16;
+        st_fft **grown = realloc(plans, (size_t)cap * sizeof *grown);
+        if (grown) plans = grown, cap_plans = cap;
+    }
+    if (!found && n_plans < cap_plans) {
         st_fft *p = calloc(1, sizeof *p);
         float *real = fftwf_alloc_real((size_t)n_fft);
         fftwf_complex *spec = fftwf_alloc_complex((size_t)n_fft / 2 + 1);
         if (p && real && spec) {
             p->n_fft = n_fft;
-            p->forward = fftwf_plan_dft_r2c_1d(n_fft, real, spec, FFTW_MEASURE);
-            p->inverse = fftwf_plan_dft_c2r_1d(n_fft, spec, real, FFTW_MEASURE);
+            p->forward = fftwf_plan_dft_r2c_1d(n_fft, real, spec, PLAN_FLAGS);
+            p->inverse = fftwf_plan_dft_c2r_1d(n_fft, spec, real, PLAN_FLAGS);
         }
         if (p && p->forward && p->inverse) {
             plans[n_plans++] = p;
             found = p;
-            save_wisdom();
-        } else {
+        } else if (p) {
+            if (p->forward) fftwf_destroy_plan(p->forward);
+            if (p->inverse) fftwf_destroy_plan(p->inverse);
             free(p);
         }
         fftwf_free(real);

@@ -1,7 +1,8 @@
 /* FFTW single-precision plans, made once per size and reused.
  *
- * Plans are made with FFTW_MEASURE on first use and kept for the life of the
- * process (FFTW's planner is not thread safe; a lock guards it). Executing a
+ * Plans are made with FFTW_ESTIMATE on first use, so that the same input
+ * always gives the same bytes, and kept for the life of the process (FFTW's
+ * planner is not thread safe; a lock guards it). Executing a
  * plan on other arrays is thread safe, provided they come from
  * st_fft_alloc (FFTW's alignment). */
 #ifndef ST_FFT_H
