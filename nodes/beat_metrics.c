@@ -37,6 +37,15 @@ static int beat_metrics_run(st_ctx *ctx, st_value *const *in, int n_in, const st
            *est = pick(&in[1]->u.events, 0, min_time, &n_est);
     double *ref_down = pick(&in[0]->u.events, 1, min_time, &n_ref_down);
     double *est_down = pick(&in[1]->u.events, 1, min_time, &n_est_down);
+    char why[200];
+    const st_events *given[2] = {&in[0]->u.events, &in[1]->u.events};
+    for (int k = 0; k < 2; k++)
+        if (given[k]->n_events > 0x7fffffff ||
+            st_beat_times_check(given[k]->time_s, (int)given[k]->n_events, why, sizeof why)) {
+            free(ref), free(est), free(ref_down), free(est_down);
+            return st_fail(ctx, "the %s: %s", k ? "estimate" : "reference",
+                           given[k]->n_events > 0x7fffffff ? "too many beats" : why);
+        }
     st_beat_options o = st_beat_defaults;
     o.f_measure_window = st_num(p, "window");
     st_beat_scores s;

@@ -1,10 +1,33 @@
 #include "beats.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const st_beat_options st_beat_defaults = {0.07, 0.04, 0.35, 0.2, 0.2, 0.2, 0.175, 0.175, 41};
+
+int st_beat_times_check(const double *t, int n, char *why, size_t why_size)
+{
+    for (int i = 0; i < n; i++) {
+        if (!isfinite(t[i]) || t[i] < 0) {
+            snprintf(why, why_size, "beat %d is at %g s (times must be finite and not negative)",
+                     i + 1, t[i]);
+            return -1;
+        }
+        if (t[i] > ST_BEAT_MAX_TIME_S) {
+            snprintf(why, why_size, "beat %d is at %g s, past %g s (are the times in seconds?)",
+                     i + 1, t[i], ST_BEAT_MAX_TIME_S);
+            return -1;
+        }
+        if (i > 0 && t[i] <= t[i - 1]) {
+            snprintf(why, why_size, "beat %d (%g s) %s beat %d", i + 1, t[i],
+                     t[i] == t[i - 1] ? "repeats" : "comes before", i);
+            return -1;
+        }
+    }
+    return 0;
+}
 
 /* Python's a[i] with negative i counting from the end, as mir_eval relies on. */
 static double at(const double *a, int n, int i) { return a[i < 0 ? i + n : i]; }
@@ -178,8 +201,10 @@ static int compare_double(const void *a, const void *b)
 /* Sorted unique 10 ms cells of beats shifted by offset. */
 static int cells(const double *beats, int n, double offset, long *out)
 {
-    for (int i = 0; i < n; i++)
-        out[i] = (long)ceil((beats[i] - offset) * 100);
+    for (int i = 0; i < n; i++) { /* times are checked; the clamp keeps the cast defined */
+        double cell = ceil((beats[i] - offset) * 100);
+        out[i] = cell >= 1e15 ? (long)1e15 : cell <= -1e15 ? (long)-1e15 : (long)cell;
+    }
     qsort(out, (size_t)n, sizeof *out, compare_long);
     int m = 0;
     for (int i = 0; i < n; i++)
@@ -206,6 +231,10 @@ static double p_score(const double *ref, int n_ref, const double *est, int n_est
         double median = nr - 1 == 0    ? NAN
                         : (nr - 1) % 2 ? gaps[(nr - 1) / 2]
                                        : 0.5 * (gaps[(nr - 1) / 2 - 1] + gaps[(nr - 1) / 2]);
+        if (!(median >= 0 && median < 1e15)) { /* mir_eval raises here: repeated beats only */
+            free(r), free(e), free(gaps);
+            return 0;
+        }
         long window = (long)nearbyint(threshold * median); /* numpy rounds half to even */
         long pairs = 0;
         for (int i = 0, lo = 0; i < nr; i++) { /* (ref cell, est cell) pairs within the window */

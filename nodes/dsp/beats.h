@@ -4,6 +4,8 @@
 #ifndef ST_BEATS_H
 #define ST_BEATS_H
 
+#include <stddef.h>
+
 typedef struct {
     double f_measure, cemgil, cemgil_best, goto_score, p_score;
     double cmlc, cmlt, amlc, amlt, information_gain;
@@ -19,6 +21,16 @@ typedef struct {
 } st_beat_options;
 
 extern const st_beat_options st_beat_defaults;
+
+/* mir_eval's largest beat time (util.validate_events): a larger one is
+ * taken for samples or milliseconds, not seconds. */
+#define ST_BEAT_MAX_TIME_S 30000.0
+
+/* Checks times as mir_eval.beat.validate does, and more: finite, not
+ * negative, at most ST_BEAT_MAX_TIME_S, strictly increasing (a repeated beat
+ * is refused: it breaks the P-score's median interval). 0, or -1 with the
+ * reason (naming the index from 1) in why. */
+int st_beat_times_check(const double *t, int n, char *why, size_t why_size);
 
 /* 0, or -1 when memory is short. */
 int st_beat_scores_compute(const double *ref, int n_ref, const double *est, int n_est,
