@@ -42,7 +42,7 @@ BUILD     := build
 BIN       := strata
 endif
 
-LIB_SRC   := $(filter-out vm/main.c,$(wildcard vm/*.c)) $(wildcard nodes/*.c nodes/dsp/*.c) lua/binding.c
+LIB_SRC   := $(filter-out vm/main.c,$(wildcard vm/*.c)) $(wildcard nodes/*.c nodes/dsp/*.c) lua/binding.c lua/json.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lua/library.o
 UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit-tests

@@ -8,6 +8,7 @@
  * and eval(), which computes the value and returns what it is.
  */
 #include "binding.h"
+#include "json.h"
 
 #include "../vm/dirs.h"
 #include "../vm/graph.h"
@@ -634,6 +635,7 @@ int luaopen_strata(lua_State *L)
         lua_setfield(L, -2, (*t)->name);
     }
     luaL_setfuncs(L, module_functions, 0);
+    st_json_register(L);
     lua_pushstring(L, STRATA_VERSION);
     lua_setfield(L, -2, "version");
 

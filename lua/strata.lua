@@ -196,57 +196,6 @@ function strata.note(fmt, ...)
   if not strata.configure({}).quiet then print(string.format(fmt, ...)) end
 end
 
--- strata.json(value): JSON text for numbers, strings, booleans and tables
--- (arrays when their keys are 1..n; an empty table is {}). Numbers keep 10
--- significant digits; NaN and infinities become null, as JSON has no words
--- for them.
-local function encode(v, out)
-  local t = type(v)
-  if t == "number" then
-    if v ~= v or v == math.huge or v == -math.huge then out[#out + 1] = "null"
-    elseif math.type(v) == "integer" then out[#out + 1] = tostring(v)
-    else out[#out + 1] = string.format("%.10g", v) end
-  elseif t == "string" then
-    out[#out + 1] = '"' .. v:gsub('[%c"\\]', function(c)
-      return string.format("\\u%04x", c:byte())
-    end) .. '"'
-  elseif t == "boolean" then
-    out[#out + 1] = tostring(v)
-  elseif t == "table" then
-    local n = #v
-    local is_array = n > 0 -- an empty table is an empty object
-    for k in pairs(v) do
-      if math.type(k) ~= "integer" or k < 1 or k > n then is_array = false break end
-    end
-    if is_array then
-      out[#out + 1] = "["
-      for i = 1, n do
-        if i > 1 then out[#out + 1] = ", " end
-        encode(v[i], out)
-      end
-      out[#out + 1] = "]"
-    else
-      local keys = {}
-      for k in pairs(v) do keys[#keys + 1] = tostring(k) end
-      table.sort(keys)
-      out[#out + 1] = "{"
-      for i, k in ipairs(keys) do
-        if i > 1 then out[#out + 1] = ", " end
-        encode(k, out)
-        out[#out + 1] = ": "
-        encode(v[k] == nil and v[tonumber(k)] or v[k], out)
-      end
-      out[#out + 1] = "}"
-    end
-  else
-    out[#out + 1] = "null"
-  end
-end
-
-function strata.json(value)
-  local out = {}
-  encode(value, out)
-  return table.concat(out)
-end
+-- strata.json and strata.json_decode are written in C (lua/json.c).
 
 return strata
