@@ -243,6 +243,7 @@ int st_live(st_graph *g, const st_live_options *opt)
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL); /* a closed terminal ends the run cleanly too */
     if (jack_activate(l->client)) {
         fprintf(stderr, "strata: cannot activate the JACK client\n");
         goto close;

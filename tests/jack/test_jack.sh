@@ -171,6 +171,23 @@ if start_server "$server" 256; then
     fi
 fi
 
+# SIGHUP (a closed terminal) and SIGTERM stop strata live like SIGINT: exit 0,
+# its JACK client closed (issue 9.12)
+for sig in HUP TERM; do
+    server="strata-test-$sig"
+    start_server "$server" 256 || continue
+    "$STRATA" live examples/play-file.lua "$dir/src.wav" --server "$server" --name sig --no-connect 2> "$dir/sig.log" &
+    live_pid=$!
+    wait_for "$dir/sig.log" "started at JACK frame"
+    kill -$sig "$live_pid"
+    wait "$live_pid"
+    status=$?
+    ports=$(jack_lsp -s "$server" 2> /dev/null | grep -c '^sig:')
+    stop_server
+    if [ "$status" -eq 0 ] && [ "$ports" -eq 0 ]; then echo "ok SIG$sig stops strata live cleanly"
+    else echo "FAIL SIG$sig stops strata live cleanly: exit $status, $ports ports left"; fi
+done
+
 # a patch with no output
 server="strata-test-noout"
 if start_server "$server" 256; then
