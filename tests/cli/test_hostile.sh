@@ -148,6 +148,15 @@ LUA
 )
 ok "70 FFT sizes in one process" $(test "$out" = 70; echo $?) "$out"
 
+# 11. what a parameter may cost: bounded, and said
+fails_with "a window shorter than the distortion filter" "bsseval: parameter window = 4 samples .* shorter than the 512-sample distortion filter" \
+    timeout 120 "$STRATA" --quiet eval --ref "$dir/short.wav" --est "$dir/short.wav" --window 0.0001
+fails_with "a hop of one sample for n_fft 4096" "stft: hop = 1 with n_fft = 4096 makes .* GB for the spectrum, more than the 2.1 GB" \
+    env STRATA_MAX_MEMORY_MB=2000 timeout 120 "$STRATA" --quiet run /dev/stdin <<'LUA'
+local strata = require "strata"
+strata.signal { seconds = 7, channels = 2 }:stft { n_fft = 4096, hop = 1 }:eval()
+LUA
+
 # 9. --no-cache touches no cache folder (nor FFTW wisdom)
 STRATA_CACHE_DIR="$dir/nocache" "$STRATA" --quiet --no-cache hpss "$dir/short.wav" -o "$dir/out" > /dev/null 2>&1
 ok "--no-cache makes no cache folder" $(test ! -e "$dir/nocache"; echo $?)
