@@ -2,6 +2,8 @@
  * n_frames x 2 array), for the beats and load_activations nodes. */
 #include "activations_file.h"
 
+#include "../vm/files.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,13 +14,22 @@
 int st_activations_read(st_ctx *ctx, const char *param, const char *path, double **act,
                         int64_t *n_frames)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return st_fail(ctx, "parameter %s: cannot open '%s': %s", param, path, strerror(errno));
+    /* a regular file of bounded size (a FIFO or /dev/zero would hang or fill
+     * memory: issue 9.4); an hour at 100 frames a second is 15 MB */
+    char *text, why[300];
+    size_t size;
+    if (st_file_read(path, (size_t)256 << 20, &text, &size, why, sizeof why))
+        return st_fail(ctx, "parameter %s: %s", param, why);
+    FILE *f = size ? fmemopen(text, size, "r") : NULL;
+    if (size && !f) {
+        free(text);
+        return st_fail(ctx, "out of memory");
+    }
     double *a = NULL;
     int64_t n = 0, cap = 0, line_no = 0;
     int status = ST_OK;
     char line[512];
-    while (status == ST_OK && fgets(line, sizeof line, f)) {
+    while (status == ST_OK && f && fgets(line, sizeof line, f)) {
         line_no++;
         char *s = line + strspn(line, " \t\r\n");
         if (*s == '#' || *s == 0) continue;
@@ -46,9 +57,8 @@ int st_activations_read(st_ctx *ctx, const char *param, const char *path, double
         a[2 * n + 1] = down;
         n++;
     }
-    if (status == ST_OK && ferror(f))
-        status = st_fail(ctx, "parameter %s: cannot read '%s'", param, path);
-    fclose(f);
+    if (f) fclose(f);
+    free(text);
     if (status == ST_OK && n == 0)
         status = st_fail(ctx, "parameter %s: '%s' holds no activations", param, path);
     if (status != ST_OK) {
