@@ -42,6 +42,17 @@ BUILD     := build
 BIN       := strata
 endif
 
+# make fuzz: the libFuzzer harnesses of tests/fuzz/ (clang, ASan + UBSan), built in build-fuzz/
+ifeq ($(FUZZ),1)
+BUILD     := build-fuzz
+CC        := clang
+CFLAGS    += -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer -Wno-error -Wno-missing-field-initializers
+LIBS      += -fsanitize=fuzzer,address,undefined
+endif
+FUZZ_SECONDS ?= 60
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+
 LIB_SRC   := $(filter-out vm/main.c,$(wildcard vm/*.c)) $(wildcard nodes/*.c nodes/dsp/*.c) lua/binding.c lua/json.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o) $(BUILD)/lua/library.o
 UNIT_SRC  := $(wildcard tests/unit/*.c)
@@ -50,7 +61,7 @@ RT_BIN    := $(if $(filter 1,$(SANITIZE)),,$(BUILD)/rt-tests)
 JACK_TOOL := $(BUILD)/jack-capture
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
-.PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE train-beats
+.PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE train-beats fuzz fuzz-build
 all: $(BIN) $(if $(filter 1,$(SANITIZE)),,strata.so)
 
 # The Debian packages: `make demo`, `make test` and `make deps` install what
@@ -107,6 +118,17 @@ bench: $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%) $(BIN)
 	@for b in $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%); do \
 	    $$b $(BUILD)/bench-out || exit 1; done
 
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/common.h $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $< $(LIB_OBJ) -o $@ $(LIBS)
+
+fuzz-build: $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+
+# each harness FUZZ_SECONDS seconds (niced), seeded from tests/fuzz/seeds/NAME
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-build
+	@nice -n 10 sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 demo: all
 	./$(BIN) demo demo-out
 
@@ -154,6 +176,6 @@ format:
 	clang-format -i $(LIB_SRC) vm/main.c $(UNIT_SRC) $(BENCH_SRC) vm/*.h nodes/dsp/*.h lua/*.h
 
 clean:
-	rm -rf build build-san strata strata.so demo-out tests/out
+	rm -rf build build-san build-fuzz strata strata.so demo-out tests/out
 
 -include $(shell find build build-san -name '*.d' 2>/dev/null)

@@ -218,7 +218,8 @@ static void read_number(reader *r)
     text[n] = 0;
     char *end;
     long long i = integer ? strtoll(text, &end, 10) : 0;
-    if (integer && *end == 0 && i > -(1LL << 62) && i < (1LL << 62))
+    /* "-0" is the float -0.0, so that writing it again keeps the sign */
+    if (integer && *end == 0 && i > -(1LL << 62) && i < (1LL << 62) && !(i == 0 && text[0] == '-'))
         lua_pushinteger(r->L, (lua_Integer)i);
     else
         lua_pushnumber(r->L, strtod(text, NULL));
