@@ -149,8 +149,12 @@ LUA
 ok "70 FFT sizes in one process" $(test "$out" = 70; echo $?) "$out"
 
 # 11. what a parameter may cost: bounded, and said
-fails_with "a window shorter than the distortion filter" "bsseval: parameter window = 4 samples .* shorter than the 512-sample distortion filter" \
-    timeout 120 "$STRATA" --quiet eval --ref "$dir/short.wav" --est "$dir/short.wav" --window 0.0001
+"$STRATA" run /dev/stdin "$dir/seven.wav" <<'LUA'
+local strata = require "strata"
+strata.signal { seconds = 6.8 }:save(arg[1])
+LUA
+fails_with "a window of 0.0001 s on a 6.8 s file" "bsseval: parameter window = 4 samples .* makes 74970 windows \(at most 10000\): give a window of at least" \
+    timeout 120 "$STRATA" --quiet eval --ref "$dir/seven.wav" --est "$dir/seven.wav" --window 0.0001
 fails_with "a hop of one sample for n_fft 4096" "stft: hop = 1 with n_fft = 4096 makes .* GB for the spectrum, more than the 2.1 GB" \
     env STRATA_MAX_MEMORY_MB=2000 timeout 120 "$STRATA" --quiet run /dev/stdin <<'LUA'
 local strata = require "strata"
