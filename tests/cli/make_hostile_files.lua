@@ -45,4 +45,10 @@ strata.signal { seconds = 0.5, freq = 440 }:save(dir .. "/rb.wav")
 local back = strata.load(dir .. "/rb.wav"):eval()
 print(string.format("frames %d", back.frames))
 ]])
+write("patches/exits.lua", [[
+local strata = require "strata"
+local dir = ...
+strata.signal { seconds = 0.01 }:save(dir .. "/exited.wav")
+os.exit(0)
+]])
 write("errtable.lua", "local x = 1\n\nerror({})\n")

@@ -100,6 +100,8 @@ ok "a set that fails halfway keeps every old file" \
 STRATA_PATCHES="$dir/patches" "$STRATA" --quiet two "$dir/set" > /dev/null 2>&1
 ok "the same set without the limit replaces both" \
     $(test "$(head -c 4 "$dir/set/a.wav")" = RIFF && test "$(head -c 4 "$dir/set/b.wav")" = RIFF; echo $?)
+STRATA_PATCHES="$dir/patches" "$STRATA" --quiet exits "$dir/set" > /dev/null 2>&1
+ok "a ready patch ending in os.exit(0) keeps its outputs" $(test -s "$dir/set/exited.wav"; echo $?)
 out=$(STRATA_PATCHES="$dir/patches" "$STRATA" --quiet readback "$dir/set" 2>&1)
 ok "a patch reads back what it wrote before the set is committed" $(test "$out" = "frames 22050"; echo $?) "$out"
 
