@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs each libFuzzer harness of build-fuzz/fuzz/ for SECONDS (default 60),
-# from its committed seeds (tests/fuzz/seeds/NAME) and the corpus it grew
+# from its committed seeds (tests/fuzz/seeds/NAME; models/ for safetensors) and the corpus it grew
 # before (build-fuzz/corpus/NAME, never committed). Prints one line per
 # harness (executions, corpus size, findings); a finding is kept in
 # build-fuzz/artifacts/ and makes the exit status 1.
@@ -12,10 +12,11 @@ for bin in build-fuzz/fuzz/fuzz_*; do
     name=$(basename "$bin")
     corpus=build-fuzz/corpus/$name
     mkdir -p "$corpus"
-    max_len=4096
+    max_len=4096 seeds=tests/fuzz/seeds/$name
     [ "$name" = fuzz_load ] && max_len=65536
+    [ "$name" = fuzz_safetensors ] && max_len=65536 seeds=models # the weights are its seeds
     log=build-fuzz/$name.log
-    "$bin" "$corpus" "tests/fuzz/seeds/$name" -max_total_time="$seconds" -max_len="$max_len" \
+    "$bin" "$corpus" "$seeds" -max_total_time="$seconds" -max_len="$max_len" \
         -timeout=20 -rss_limit_mb=3072 -print_final_stats=1 \
         -artifact_prefix="build-fuzz/artifacts/$name-" > "$log" 2>&1
     result=$?
