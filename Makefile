@@ -27,7 +27,7 @@ PKG_SO_LIBS = $(call lazy,PKG_SO_LIBS,pkg-config --libs $(filter-out lua5.4,$(PK
 
 CC        ?= cc
 CFLAGS    ?= -O2
-CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -fPIC -pthread \
+CFLAGS    += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wvla -Werror -fPIC -pthread \
              -DSTRATA_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 LIBS       = $(PKG_LIBS) -lm -pthread
 SO_LIBS    = $(PKG_SO_LIBS) -lm -pthread

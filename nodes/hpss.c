@@ -121,6 +121,8 @@ static void filter_time(void *ctx, int64_t begin, int64_t end)
     st_median_free(m);
 }
 
+enum { TILE = 16 }; /* bins per gather in the streaming form: one cache line of each frame */
+
 typedef struct {
     const st_spectrum *s;
     const float *harm, *perc;
@@ -233,7 +235,7 @@ typedef struct {
     float *mag;          /* depth rings of n_channels x n_bins */
     float *perc;         /* percussive medians, same rings */
     float complex *spec; /* input frames, same rings */
-    float *column;       /* scratch: the k values of one bin */
+    float *column;       /* scratch: the k values of TILE bins, bin by bin */
     int *slot;           /* scratch: the ring slots of the k frames of the window */
     st_median *median;   /* the vertical filter */
     hpss_settings set;
@@ -270,7 +272,7 @@ static int hpss_open(st_ctx *ctx, st_open *o, void **state)
     h->mag = calloc((size_t)h->depth * frame, sizeof *h->mag);
     h->perc = calloc((size_t)h->depth * frame, sizeof *h->perc);
     h->spec = calloc((size_t)h->depth * frame, sizeof *h->spec);
-    h->column = malloc((size_t)kh * sizeof *h->column);
+    h->column = malloc((size_t)kh * TILE * sizeof *h->column);
     h->slot = malloc((size_t)kh * sizeof *h->slot);
     h->median = st_median_new(h->n_bins, h->set.kernel_p);
     if (!h->mag || !h->perc || !h->spec || !h->column || !h->slot || !h->median) {
@@ -283,34 +285,6 @@ static int hpss_open(st_ctx *ctx, st_open *o, void **state)
     o->latency_samples = h->lookahead * f->hop_samples;
     *state = h;
     return ST_OK;
-}
-
-/* The k-th smallest of n values, in place (quickselect); n is small. */
-static float select_kth(float *a, int n, int k)
-{
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-        float pivot = a[(lo + hi) / 2];
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (a[i] < pivot)
-                i++;
-            while (a[j] > pivot)
-                j--;
-            if (i <= j) {
-                float t = a[i];
-                a[i++] = a[j];
-                a[j--] = t;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            break;
-    }
-    return a[k];
 }
 
 /* Real-time safe: rings and scratch allocated at open; no locks, no I/O. */
@@ -348,14 +322,24 @@ static void hpss_process(void *state, const st_block *const *in, st_block *out, 
         const size_t out_slot = (size_t)(t % h->depth) * frame;
         const float complex *xt = h->spec + out_slot;
         const float *pt = h->perc + out_slot;
-        for (size_t i = 0; i < frame; i++) { /* i = channel * n_bins + bin */
-            for (int j = 0; j < k; j++)
-                h->column[j] = h->mag[(size_t)h->slot[j] * frame + i];
-            float mh, mp;
-            masks_of(&h->set, select_kth(h->column, k, k / 2), pt[i], &mh, &mp);
-            y[0][i] = xt[i] * mh;
-            y[1][i] = xt[i] * mp;
-            y[2][i] = h->set.split_zeros ? 0 : xt[i] * (1.0f - mh - mp);
+        /* TILE bins at a time (i = channel * n_bins + bin): their k values are
+         * gathered frame by frame, so that the ring is read in whole lines */
+        for (size_t i0 = 0; i0 < frame; i0 += TILE) {
+            const size_t n_tile = frame - i0 < TILE ? frame - i0 : TILE;
+            for (int j = 0; j < k; j++) {
+                const float *src = h->mag + (size_t)h->slot[j] * frame + i0;
+                for (size_t b = 0; b < n_tile; b++)
+                    h->column[b * (size_t)k + (size_t)j] = src[b];
+            }
+            for (size_t b = 0; b < n_tile; b++) {
+                const size_t i = i0 + b;
+                float mh, mp;
+                masks_of(&h->set, st_select_kth(h->column + b * (size_t)k, k, k / 2), pt[i], &mh,
+                         &mp);
+                y[0][i] = xt[i] * mh;
+                y[1][i] = xt[i] * mp;
+                y[2][i] = h->set.split_zeros ? 0 : xt[i] * (1.0f - mh - mp);
+            }
         }
     }
     for (int q = 0; q < 3; q++)

@@ -16,6 +16,7 @@ struct st_median {
     v8f *ext;    /* the sequences, interleaved, with k - 1 reflected values around them */
     v8f *out;    /* the medians, interleaved */
     v8f *window; /* a ring of k */
+    float *first; /* k values: the first window of one lane, for its first median */
 };
 
 st_median *st_median_new(int max_len, int k)
@@ -27,7 +28,8 @@ st_median *st_median_new(int max_len, int k)
     m->ext = aligned_alloc(32, ((size_t)max_len + (size_t)k) * sizeof *m->ext);
     m->out = aligned_alloc(32, ((size_t)max_len + 1) * sizeof *m->out);
     m->window = aligned_alloc(32, ((size_t)k + 1) * sizeof *m->window);
-    if (!m->ext || !m->out || !m->window) {
+    m->first = malloc((size_t)k * sizeof *m->first);
+    if (!m->ext || !m->out || !m->window || !m->first) {
         st_median_free(m);
         return NULL;
     }
@@ -40,6 +42,7 @@ void st_median_free(st_median *m)
     free(m->ext);
     free(m->out);
     free(m->window);
+    free(m->first);
     free(m);
 }
 
@@ -52,10 +55,31 @@ static int reflect(int i, int n)
     return i < n ? i : period - 1 - i;
 }
 
-static int compare_float(const void *a, const void *b)
+float st_select_kth(float *a, int n, int k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = a[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < pivot)
+                i++;
+            while (a[j] > pivot)
+                j--;
+            if (i <= j) {
+                float t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            break;
+    }
+    return a[k];
 }
 
 /* The window slides one value at a time, unsorted in a ring; each lane
@@ -112,11 +136,9 @@ void st_median_lanes(st_median *m, const float *x, ptrdiff_t step, ptrdiff_t lan
             int t = j - before;
             m->ext[j][l] = seq[(t >= 0 && t < n ? t : reflect(t, n)) * step];
         }
-        float sorted[k];
         for (int j = 0; j < k; j++)
-            sorted[j] = m->ext[j][l];
-        qsort(sorted, (size_t)k, sizeof *sorted, compare_float);
-        first[l] = sorted[k / 2];
+            m->first[j] = m->ext[j][l];
+        first[l] = st_select_kth(m->first, k, k / 2);
     }
     slide(m->ext, n, k, m->out, m->window, &first);
     for (int l = 0; l < n_lanes; l++)

@@ -6,7 +6,12 @@
 
 #include <stddef.h>
 
-/* Scratch for one thread: create once (may fail), reuse, destroy. */
+/* The k-th smallest (0-based) of a[0..n-1], found in place by quickselect:
+ * a is reordered. No allocation: fit for real-time paths. */
+float st_select_kth(float *a, int n, int k);
+
+/* Scratch for one thread: create once (may fail), reuse, destroy. Filtering
+ * allocates nothing (the streaming HPSS runs it in the audio callback). */
 typedef struct st_median st_median;
 
 st_median *st_median_new(int max_len, int k);

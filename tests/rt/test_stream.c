@@ -1,6 +1,7 @@
-/* Stream programs: the process path allocates nothing (counted by an
- * interposed allocator), latency compensation keeps paths aligned, and a
- * live gain change ramps instead of jumping.
+/* Stream programs: the process path allocates, locks and does I/O not at
+ * all (counted by interposed functions), for every streaming node at the
+ * extremes of its parameters and block sizes; latency compensation keeps
+ * paths aligned, and a live gain change ramps instead of jumping.
  *
  * This binary replaces malloc, so it is not built under the sanitizers
  * (which replace it too). */
@@ -9,9 +10,14 @@
 #include "../unit/check.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int check_failures;
 
@@ -54,6 +60,108 @@ int posix_memalign(void **p, size_t align, size_t n)
     return *p ? 0 : 12;
 }
 
+/* ---- counting locks and I/O: the same, through the next definition ---- */
+static volatile int n_locks, n_io;
+static int (*real_lock)(pthread_mutex_t *), (*real_trylock)(pthread_mutex_t *);
+static ssize_t (*real_write)(int, const void *, size_t), (*real_read)(int, void *, size_t);
+static int (*real_open)(const char *, int, ...);
+static FILE *(*real_fopen)(const char *, const char *);
+static size_t (*real_fwrite)(const void *, size_t, size_t, FILE *);
+static int (*real_vfprintf)(FILE *, const char *, va_list);
+static int (*real_fputs)(const char *, FILE *);
+
+/* Found on first use (and once more before anything is counted: dlsym may allocate). */
+#define REAL(fn, name) (fn ? fn : (*(void **)&fn = dlsym(RTLD_NEXT, name), fn))
+
+static void resolve_real_functions(void);
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    if (counting) n_locks++;
+    return REAL(real_lock, "pthread_mutex_lock")(m);
+}
+int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    if (counting) n_locks++;
+    return REAL(real_trylock, "pthread_mutex_trylock")(m);
+}
+ssize_t write(int fd, const void *buf, size_t n)
+{
+    if (counting) n_io++;
+    return REAL(real_write, "write")(fd, buf, n);
+}
+ssize_t read(int fd, void *buf, size_t n)
+{
+    if (counting) n_io++;
+    return REAL(real_read, "read")(fd, buf, n);
+}
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    int mode = flags & (O_CREAT | O_TMPFILE) ? va_arg(ap, int) : 0;
+    va_end(ap);
+    if (counting) n_io++;
+    return REAL(real_open, "open")(path, flags, mode);
+}
+FILE *fopen(const char *path, const char *mode)
+{
+    if (counting) n_io++;
+    return REAL(real_fopen, "fopen")(path, mode);
+}
+size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+    if (counting) n_io++;
+    return REAL(real_fwrite, "fwrite")(p, size, n, f);
+}
+int vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+    if (counting) n_io++;
+    return REAL(real_vfprintf, "vfprintf")(f, fmt, ap);
+}
+int fprintf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vfprintf(f, fmt, ap);
+    va_end(ap);
+    return n;
+}
+int printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vfprintf(stdout, fmt, ap);
+    va_end(ap);
+    return n;
+}
+int fputs(const char *s, FILE *f)
+{
+    if (counting) n_io++;
+    return REAL(real_fputs, "fputs")(s, f);
+}
+int puts(const char *s)
+{
+    if (counting) n_io++;
+    return REAL(real_fputs, "fputs")(s, stdout) < 0 ? EOF : REAL(real_fputs, "fputs")("\n", stdout);
+}
+
+static void resolve_real_functions(void)
+{
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_trylock(&m);
+    pthread_mutex_unlock(&m);
+    pthread_mutex_lock(&m);
+    pthread_mutex_unlock(&m);
+    if (write(2, "", 0) < 0 || read(0, NULL, 0) < 0) return;
+    fprintf(stderr, "%s", "");
+    fputs("", stderr);
+    fwrite("", 1, 0, stderr);
+    FILE *f = fopen("/dev/null", "r");
+    if (f) fclose(f);
+    int fd = open("/dev/null", O_RDONLY);
+    if (fd >= 0) close(fd);
+}
+
 /* ---- building graphs from C ---- */
 static st_graph *g;
 
@@ -93,9 +201,165 @@ static float *render(st_program *p, int n_frames, int block)
     return y;
 }
 
+/* ---- every streaming node at the extremes of its parameters ----
+ * Each case builds source -> NODE -> (istft) -> jack_out with one numeric
+ * parameter at its descriptor's min or max (or all at their defaults, or the
+ * upstream stft's n_fft at its extremes for spectrum nodes), then streams
+ * enough samples for its output to start (the latency, a few frames) at the
+ * smallest and a large block, counting what process does. */
+
+/* Settings a case needs besides its extreme, so that it can run at all and
+ * run its processing path within a few frames. */
+typedef struct {
+    const char *node, *param; /* param NULL: every case of the node */
+    const char *name;
+    double value;
+} companion;
+
+static const companion companions[] = {
+    {"hpss", NULL, "lookahead", 0},  /* output from the first frame on, whatever the kernel */
+    {"stft", "hop", "n_fft", 65536}, /* hop at its max needs a frame that long */
+};
+
+/* Parameters that have no streaming meaning: open refuses them by design. */
+static const struct {
+    const char *node, *param;
+} not_streamed[] = {{"istft", "length"}, {"play", "start"}};
+
+static int streams_param(const st_node_type *t, const st_param *d)
+{
+    for (size_t i = 0; i < sizeof not_streamed / sizeof *not_streamed; i++)
+        if (!strcmp(not_streamed[i].node, t->name) && !strcmp(not_streamed[i].param, d->name))
+            return 0;
+    return d->kind == ST_P_NUMBER || d->kind == ST_P_INT;
+}
+
+#define SOURCE_SECONDS 8.0
+#define RATE           44100
+
+/* One case; returns what process did (allocations + locks + I/O), or -1
+ * when the program could not be made (with the reason printed). */
+static int run_case(const st_node_type *t, const char *param, double value, int n_fft, int block,
+                    int *n_samples_out)
+{
+    st_arg args[8];
+    int n_args = 0;
+    for (size_t i = 0; i < sizeof companions / sizeof *companions; i++)
+        if (!strcmp(companions[i].node, t->name) &&
+            (!companions[i].param || (param && !strcmp(companions[i].param, param))) &&
+            (!param || strcmp(companions[i].name, param)))
+            args[n_args++] = (st_arg){.name = companions[i].name, .num = companions[i].value};
+    if (param) args[n_args++] = (st_arg){.name = param, .num = value};
+    g = st_graph_new();
+    st_arg sig[] = {{.name = "kind", .is_string = 1, .str = "noise"},
+                    {.name = "seconds", .num = SOURCE_SECONDS},
+                    {.name = "channels", .num = 1},
+                    {.name = "rate", .num = RATE}};
+    st_node *audio = node("signal", NULL, NULL, sig, 4);
+    if (!t->stream_source) audio = node("play", audio, NULL, NULL, 0);
+    st_node *in = audio;
+    st_arg fft = {.name = "n_fft", .num = n_fft};
+    if (t->inputs[0].name && t->inputs[0].type == ST_SPECTRUM)
+        in = node("stft", audio, NULL, &fft, 1);
+    st_ref refs[2] = {{in, -1}, {in, -1}};
+    int n_in = st_port_count(t->inputs) + (t->variadic ? 1 : 0);
+    st_node *n = st_graph_add(g, t, refs, n_in, args, n_args, "extreme");
+    int status = -1;
+    if (!n) {
+        printf("# %s %s = %g: %s\n", t->name, param ? param : "", value, st_graph_error(g));
+        st_graph_free(g);
+        return -1;
+    }
+    st_ref out = {n, st_port_count(t->outputs) > 1 ? 0 : -1};
+    st_node *last = n;
+    if (st_ref_type(out) == ST_SPECTRUM)
+        last = st_graph_add(g, st_registry_find("istft"), &out, 1, NULL, 0, "t");
+    else if (out.port >= 0)
+        last = st_graph_add(g, st_registry_find("gain"), &out, 1, NULL, 0, "t");
+    node("jack_out", last, NULL, NULL, 0);
+    char error[1024];
+    st_program *p = st_program_compile(g, block, RATE, error, sizeof error);
+    if (!p) {
+        printf("# %s %s = %g, block %d: %s\n", t->name, param ? param : "", value, block, error);
+        st_graph_free(g);
+        return -1;
+    }
+    int hop = n_fft / 4;
+    /* the latency, then a few frames; at least one whole block */
+    int n_samples = st_program_latency(p) + n_fft + 2 * hop;
+    if (n_samples < block) n_samples = block;
+    if (n_samples > (int)(SOURCE_SECONDS * RATE)) n_samples = (int)(SOURCE_SECONDS * RATE);
+    float *out_block = calloc((size_t)block, sizeof *out_block);
+    float *silence = calloc((size_t)block, sizeof *silence);
+    const float *ins[1] = {silence};
+    float *outs[1] = {out_block};
+    n_allocations = n_locks = n_io = 0;
+    counting = 1;
+    for (int done = 0; done < n_samples; done += block)
+        st_program_process(p, ins, outs, n_samples - done < block ? n_samples - done : block);
+    counting = 0;
+    status = n_allocations + n_locks + n_io;
+    if (status)
+        printf("# %s %s = %g, n_fft %d, block %d: %d allocations, %d locks, %d I/O\n", t->name,
+               param ? param : "(defaults)", value, n_fft, block, n_allocations, n_locks, n_io);
+    *n_samples_out = n_samples;
+    free(out_block);
+    free(silence);
+    st_program_free(p);
+    st_graph_free(g);
+    return status;
+}
+
+static void test_extremes(void)
+{
+    static const int blocks[] = {1, 4096}; /* JACK periods: 1 is legal, 4096 is long */
+    int n_nodes = 0, n_cases = 0, n_bad = 0, n_unbuilt = 0;
+    long total_samples = 0;
+    char names[512] = "";
+    for (const st_node_type *const *r = st_registry(); *r; r++) {
+        const st_node_type *t = *r;
+        if (!t->process) continue;
+        n_nodes++;
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                 n_nodes > 1 ? " " : "", t->name);
+        int spectral = t->inputs[0].name && t->inputs[0].type == ST_SPECTRUM;
+        for (int b = 0; b < 2; b++) {
+            int seen, samples = 0;
+            /* the defaults, and for spectrum nodes the upstream n_fft at its extremes */
+            int n_ffts[] = {2048, 16, 65536};
+            for (int f = 0; f < (spectral ? 3 : 1); f++) {
+                n_cases++;
+                seen = run_case(t, NULL, 0, n_ffts[f], blocks[b], &samples);
+                n_unbuilt += seen < 0;
+                n_bad += seen > 0;
+                total_samples += samples;
+            }
+            /* each parameter at its extremes with the long block (the short one
+             * adds nothing there but minutes) */
+            for (const st_param *d = t->params; blocks[b] > 1 && d && d->name; d++) {
+                if (!streams_param(t, d)) continue;
+                for (int e = 0; e < 2; e++) {
+                    n_cases++;
+                    seen = run_case(t, d->name, e ? d->max : d->min, 2048, blocks[b], &samples);
+                    n_unbuilt += seen < 0;
+                    n_bad += seen > 0;
+                    total_samples += samples;
+                }
+            }
+        }
+    }
+    printf("# %d streaming nodes (%s), %d cases, %ld samples streamed\n", n_nodes, names, n_cases,
+           total_samples);
+    CHECK("every streaming node builds at every parameter extreme", n_unbuilt == 0 && n_nodes >= 7,
+          "%d of %d cases could not be built", n_unbuilt, n_cases);
+    CHECK("no allocation, lock or I/O in process at any parameter extreme or block size",
+          n_bad == 0, "%d of %d cases did (see above)", n_bad, n_cases);
+}
+
 int main(void)
 {
     char error[1024];
+    resolve_real_functions();
     /* a + istft(stft(a)) and a second output from jack_in through a gain */
     g = st_graph_new();
     st_node *a = source(2);
@@ -128,6 +392,23 @@ int main(void)
     counting = 0;
     CHECK("the allocation counter sees malloc and FFTW's allocator", n_allocations == 2,
           "counted %d of 2", n_allocations);
+    /* and locks and I/O */
+    pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+    static const char *volatile names_probe = "probe"; /* not a constant: printf stays printf */
+    n_locks = n_io = 0;
+    counting = 1;
+    pthread_mutex_lock(&probe_lock);
+    pthread_mutex_unlock(&probe_lock);
+    counting = 0;
+    FILE *null = fopen("/dev/null", "w");
+    counting = 1;
+    fprintf(null, "%s", names_probe);
+    fputs(names_probe, null);
+    if (write(2, "", 0) < 0) n_io += 100;
+    counting = 0;
+    if (null) fclose(null);
+    CHECK("the counters see a lock and I/O", n_locks == 1 && n_io == 3, "%d locks, %d I/O of 1, 3",
+          n_locks, n_io);
     free(probe);
     st_fft_free(probe_fftw);
     float *y = NULL;
@@ -230,5 +511,6 @@ int main(void)
         st_program_free(p);
         st_graph_free(g);
     }
-    return 0;
+    test_extremes();
+    return check_failures ? 1 : 0;
 }
