@@ -35,7 +35,6 @@ typedef struct {
     int failed;
 } correlator;
 
-
 static void correlate_blocks(void *ctx, int64_t first, int64_t last, int thread)
 {
     correlator *c = ctx;
@@ -184,6 +183,17 @@ typedef struct {
     int *piv;  /* 1-based, or NULL when not pivoted */
 } gram_factor;
 
+/* Why an evaluation stopped, so that its message names one cause. */
+enum { NO_MEMORY = -1, NO_FACTOR = -2 };
+
+static const char *failure(int status)
+{
+    return status == NO_FACTOR ? "the Cholesky factorization of the Gram matrix failed (are the "
+                                 "signals finite?)"
+                               : "out of memory";
+}
+
+/* 0, NO_MEMORY or NO_FACTOR. */
 static int factor(double *g, int n, gram_factor *f, int n_threads)
 {
     /* OpenBLAS's threads spin after each call; below this size they cost more than they save */
@@ -213,7 +223,7 @@ static int factor(double *g, int n, gram_factor *f, int n_threads)
     }
     dpstrf_("U", &n, g, &n, f->piv, &f->rank, &tol, work, &info);
     free(work);
-    return info < 0 ? -1 : 0;
+    return info < 0 ? NO_FACTOR : 0;
 }
 
 /* Rows of d (n x n_cols, column-major) in the factor's pivot order: d <- P' d. */
@@ -477,9 +487,11 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
         double *gj, *dj, *en = malloc((size_t)n_rows * sizeof *en);
         int n_own = en ? own_system(&s, j, rows, &gj, &dj) : -1;
         gram_factor f = {0};
-        if (n_own < 0 || factor(gj, n_own * s.flen, &f, in->n_threads)) {
-            status = -1;
-        } else {
+        if (n_own < 0)
+            status = NO_MEMORY;
+        else
+            status = factor(gj, n_own * s.flen, &f, in->n_threads);
+        if (!status) {
             projected_energy(&f, dj, n_rows, en);
             for (int e = 0; e < n_rows; e++)
                 energy_own[(size_t)e * n_src + j] = en[e];
@@ -489,10 +501,8 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
         free(en);
     }
     gram_factor f = {0};
-    if (!status && factor(s.g, s.dim, &f, in->n_threads) == 0)
-        projected_energy(&f, s.d, n_rows, energy_all);
-    else
-        status = -1;
+    if (!status) status = factor(s.g, s.dim, &f, in->n_threads);
+    if (!status) projected_energy(&f, s.d, n_rows, energy_all);
     free(f.piv);
     free_system(&s);
     for (int je = 0; je < n_src && !status; je++)
@@ -528,8 +538,7 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
     }
     free(energy_all), free(energy_own), free(sdr), free(sir), free(sar), free(isr);
     if (!status) return 0;
-    snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources",
-             n_src);
+    snprintf(error, error_size, "%s evaluating %d sources", failure(status), n_src);
     return -1;
 }
 
@@ -608,18 +617,14 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
         double *gj;
         gram_factor f = {0};
         n_own[j] = own_system(&s, j, own_rows[j], &gj, &own_filters[j]);
-        if (n_own[j] < 0 || factor(gj, n_own[j] * flen, &f, in->n_threads))
-            status = -1;
-        else
-            solve(&f, own_filters[j], n_rows);
+        status = n_own[j] < 0 ? NO_MEMORY : factor(gj, n_own[j] * flen, &f, in->n_threads);
+        if (!status) solve(&f, own_filters[j], n_rows);
         if (n_own[j] >= 0) free(gj);
         free(f.piv);
     }
     gram_factor f = {0};
-    if (!status && factor(s.g, s.dim, &f, in->n_threads) == 0)
-        solve(&f, s.d, n_rows);
-    else
-        status = -1;
+    if (!status) status = factor(s.g, s.dim, &f, in->n_threads);
+    if (!status) solve(&f, s.d, n_rows);
     free(f.piv);
     /* spectra of the kept references */
     convolver cv = {.n_fft = 1};
@@ -725,8 +730,9 @@ int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_s
     free(p_all), free(p_own), free(sum);
     free_system(&s);
     if (!status) return 0;
+    snprintf(error, error_size, "%s evaluating %d sources", failure(status), n_src);
+    return -1;
 oom_early:
-    snprintf(error, error_size, "out of memory (or a failed factorization) evaluating %d sources",
-             n_src);
+    snprintf(error, error_size, "%s evaluating %d sources", failure(NO_MEMORY), n_src);
     return -1;
 }
