@@ -146,6 +146,7 @@ train-beats: $(BIN)
 
 docs: $(BIN)
 	./$(BIN) nodes --markdown > doc/nodes.md.tmp && mv doc/nodes.md.tmp doc/nodes.md
+	./$(BIN) nodes --streaming-table | lua5.4 tools/splice.lua doc/streaming.md "streaming table"
 
 # Everything the commands read at run time: the binary, the ready patches and
 # their methods, the man page, the docs it names, and strata.so for lua5.4.

@@ -103,4 +103,6 @@ const st_node_type st_node_gain = {
     .process = gain_process,
     .close = free,
     .set = gain_set,
+    .stream_latency = "0",
+    .stream_notes = "a live change of `db` or `factor` ramps linearly over `smooth_ms`",
 };

@@ -366,4 +366,8 @@ const st_node_type st_node_hpss = {
     .open = hpss_open,
     .process = hpss_process,
     .close = hpss_close,
+    .stream_latency = "lookahead x hop",
+    .stream_notes =
+        "`lookahead` frames (default: half the kernel, the offline window; 0 = causal); equals "
+        "offline HPSS after the first n_fft samples; `masks` does not stream",
 };

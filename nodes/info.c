@@ -20,7 +20,9 @@ static int info_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
 const st_node_type st_node_info = {
     .name = "info",
     .doc = "Print one line on standard output describing a value (type, shape, rate, duration) "
-           "and pass the value through. In Lua, `h:info()` returns the same facts as a table.",
+           "and pass the value through: `h:info()` prints when its patch line runs and returns a "
+           "handle to the same value, so it can sit inside a chain "
+           "(`x:stft():info():istft()`). Silent under --quiet.",
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"out", ST_SAME}, {NULL}},
     .params = params,

@@ -162,4 +162,6 @@ const st_node_type st_node_istft = {
     .open = istft_open,
     .process = istft_process,
     .close = istft_close,
+    .stream_latency = "n_fft - 1",
+    .stream_notes = "equals the offline inverse sample for sample away from the signal's ends",
 };

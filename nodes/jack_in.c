@@ -22,4 +22,6 @@ const st_node_type st_node_jack_in = {
     .params = params,
     .stream_end = jack_in_end,
     .stream_role = ST_STREAM_INPUT,
+    .stream_latency = "0",
+    .stream_notes = "`channels`, `name` (ports `NAME_1`, `NAME_2`, ...)",
 };

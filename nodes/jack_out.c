@@ -24,4 +24,7 @@ const st_node_type st_node_jack_out = {
     .params = params,
     .stream_end = jack_out_end,
     .stream_role = ST_STREAM_OUTPUT,
+    .stream_latency = "0",
+    .stream_notes =
+        "`channels`, `name` (ports `NAME_1`, `NAME_2`, ...); every output is as late as the latest",
 };

@@ -94,4 +94,6 @@ const st_node_type st_node_mix = {
     .open = mix_open,
     .process = mix_process,
     .close = free,
+    .stream_latency = "0",
+    .stream_notes = "as offline",
 };

@@ -51,4 +51,6 @@ const st_node_type st_node_mono = {
     .run = mono_run,
     .open = mono_open,
     .process = mono_process,
+    .stream_latency = "0",
+    .stream_notes = "as offline",
 };

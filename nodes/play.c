@@ -89,4 +89,7 @@ const st_node_type st_node_play = {
     .process = play_process,
     .close = play_close,
     .stream_source = 1,
+    .stream_latency = "0",
+    .stream_notes =
+        "`loop`, `start`, `db`; converted to the engine rate once, when the program is made",
 };

@@ -19,10 +19,7 @@ static int softmask_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
     if (x->n_elems != r->n_elems || x->n_axes != r->n_axes)
         return st_fail(ctx, "the arrays differ in shape (%lld and %lld elements)",
                        (long long)x->n_elems, (long long)r->n_elems);
-    const char *axes[ST_MAX_AXES];
-    for (int i = 0; i < x->n_axes; i++)
-        axes[i] = x->axis[i];
-    st_value *v = st_array_new(x->n_axes, x->shape, axes);
+    st_value *v = st_array_like(x);
     if (!v) return st_fail(ctx, "out of memory");
     float power = st_int(p, "hard") ? INFINITY : (float)st_num(p, "power");
     int split = st_int(p, "split_zeros");

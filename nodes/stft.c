@@ -166,4 +166,6 @@ const st_node_type st_node_stft = {
     .open = stft_open,
     .process = stft_process,
     .close = stft_close,
+    .stream_latency = "0",
+    .stream_notes = "emits a frame when its last sample arrives; `center = true` only",
 };

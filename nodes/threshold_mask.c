@@ -10,10 +10,7 @@ static int threshold_mask_run(st_ctx *ctx, st_value *const *in, int n_in, const 
 {
     (void)n_in;
     const st_array *x = &in[0]->u.array;
-    const char *axes[ST_MAX_AXES];
-    for (int i = 0; i < x->n_axes; i++)
-        axes[i] = x->axis[i];
-    st_value *v = st_array_new(x->n_axes, x->shape, axes);
+    st_value *v = st_array_like(x);
     if (!v) return st_fail(ctx, "out of memory");
     float threshold = (float)st_num(p, "threshold");
     for (int64_t i = 0; i < x->n_elems; i++)

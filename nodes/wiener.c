@@ -21,12 +21,9 @@ static int wiener_run(st_ctx *ctx, st_value *const *in, int n_in, const st_param
                            (long long)in[i]->u.array.n_elems, (long long)first->n_elems);
     st_value *masks[256];
     if (n_in > 256) return st_fail(ctx, "at most 256 estimates");
-    const char *axes[ST_MAX_AXES];
-    for (int a = 0; a < first->n_axes; a++)
-        axes[a] = first->axis[a];
     int status = ST_OK;
     for (int i = 0; i < n_in; i++)
-        if (!(masks[i] = st_array_new(first->n_axes, first->shape, axes)))
+        if (!(masks[i] = st_array_like(first)))
             status = st_fail(ctx, "out of memory");
     float power = (float)st_num(p, "power");
     int binary = st_int(p, "binary");

@@ -2,7 +2,7 @@
  *
  *   strata run PATCH.lua [ARGS...]   run a patch; ARGS reach its `arg`
  *   strata NAME [ARGS...]            run patches/NAME.lua
- *   strata nodes [NAME] [--markdown] the node reference
+ *   strata nodes [NAME]... [--markdown] the node reference
  *   strata help [COMMAND]            what a command does
  *
  * Global options (--no-cache, --quiet, --threads N) may stand anywhere;
@@ -65,18 +65,24 @@ static void emit_stdout(void *data, const char *text)
     fputs(text, stdout);
 }
 
-static int list_nodes(const char *name, int markdown)
+/* `strata nodes [NAME...] [--markdown | --streaming-table]`. */
+static int list_nodes(char **names, int n_names, int markdown, int streaming_table)
 {
     const st_node_type *const *all = st_registry();
-    if (name) {
-        const st_node_type *t = st_registry_find(name);
-        if (!t) {
-            fprintf(stderr, "strata: no node called '%s' (strata nodes lists them)\n", name);
+    for (int i = 0; i < n_names; i++)
+        if (!st_registry_find(names[i])) {
+            fprintf(stderr, "strata: no node called '%s' (strata nodes lists them)\n", names[i]);
             return 1;
         }
-        st_node_help(t, markdown, emit_stdout, NULL);
+    if (streaming_table) {
+        st_stream_table(emit_stdout, NULL);
         return 0;
     }
+    for (int i = 0; i < n_names; i++) {
+        if (i > 0) printf("\n");
+        st_node_help(st_registry_find(names[i]), markdown, emit_stdout, NULL);
+    }
+    if (n_names) return 0;
     if (markdown) {
         printf("# Node reference\n\nGenerated from the node descriptors by `make docs` "
                "(`strata nodes --markdown`); do not edit.\n\n");
@@ -84,11 +90,7 @@ static int list_nodes(const char *name, int markdown)
             st_node_help(all[i], 1, emit_stdout, NULL);
         return 0;
     }
-    for (int i = 0; all[i]; i++) {
-        const char *doc = all[i]->doc, *stop = strstr(doc, ". ");
-        int n = stop ? (int)(stop - doc) + 1 : (int)strlen(doc);
-        printf("  %-12s %.*s\n", all[i]->name, n, doc);
-    }
+    st_node_summary(emit_stdout, NULL);
     return 0;
 }
 
@@ -532,20 +534,21 @@ static int live_command(int argc, char **argv)
 
 static int nodes_command(int argc, char **argv)
 {
-    int markdown = 0;
-    const char *name = NULL;
+    int markdown = 0, streaming_table = 0, n_names = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--markdown") == 0) {
             markdown = 1;
-        } else if (argv[i][0] == '-' || name) {
-            fprintf(stderr, "strata nodes: unexpected '%s' (strata nodes [NAME] [--markdown])\n",
+        } else if (strcmp(argv[i], "--streaming-table") == 0) {
+            streaming_table = 1;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "strata nodes: unexpected '%s' (strata nodes [NAME]... [--markdown])\n",
                     argv[i]);
             return EXIT_USAGE;
         } else {
-            name = argv[i];
+            argv[n_names++] = argv[i];
         }
     }
-    return list_nodes(name, markdown);
+    return list_nodes(argv, n_names, markdown, streaming_table);
 }
 
 static int help_command(int argc, char **argv)
@@ -601,10 +604,12 @@ static const command commands[] = {
      "  --start-server  start a JACK server when none runs\n"
      "Exit status 3 when the JACK server shuts down.",
      live_command},
-    {"nodes", "[NAME] [--markdown]",
-     "list the nodes, or describe one\n"
-     "Without NAME, every node with its one-line doc; with NAME, its inputs, outputs and\n"
-     "every parameter with its default and range. --markdown prints doc/nodes.md.",
+    {"nodes", "[NAME]... [--markdown]",
+     "list the nodes, or describe the named ones\n"
+     "Without NAME, every node with where it runs (offline, stream or both) and the first\n"
+     "sentence of its doc; with NAMEs, their inputs, outputs and every parameter with its\n"
+     "default and range. --markdown prints doc/nodes.md; --streaming-table prints the table\n"
+     "of doc/streaming.md.",
      nodes_command},
     {"patches", "",
      "list the ready patches\nEach ready patch NAME runs as `strata NAME`; the list gives its "

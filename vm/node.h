@@ -168,6 +168,10 @@ typedef struct st_node_type {
     st_stream_role stream_role;
     /* Program ends (stream_role INPUT or OUTPUT) describe their ports. */
     void (*stream_end)(const st_params *p, st_stream_end *end);
+    /* Streaming nodes, for the table in doc/streaming.md: the latency that
+     * open reports, in words ("0", "n_fft - 1"), and what differs from offline. */
+    const char *stream_latency;
+    const char *stream_notes;
 } st_node_type;
 
 int st_port_count(const st_port *ports);
@@ -185,5 +189,10 @@ const st_node_type *st_registry_find(const char *name);
  * terminal help of one node. */
 void st_node_help(const st_node_type *type, int markdown, void (*emit)(void *, const char *),
                   void *data);
+/* The one-line list of every node (`strata nodes`): name, where it runs,
+ * the first sentence of its doc, in aligned columns. */
+void st_node_summary(void (*emit)(void *, const char *), void *data);
+/* The markdown table of the streaming nodes and their latencies (doc/streaming.md). */
+void st_stream_table(void (*emit)(void *, const char *), void *data);
 
 #endif

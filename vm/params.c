@@ -179,6 +179,56 @@ static void port_list(const st_node_type *t, const st_port *ports, int is_input,
     if (n == 0) snprintf(buf, size, "none");
 }
 
+/* Where a node runs, in a word. */
+static const char *runs_in(const st_node_type *t)
+{
+    if (!t->run) return "stream";
+    return t->process ? "both" : "offline";
+}
+
+/* The length of the first sentence of doc: up to a ". " outside parentheses
+ * ("(Le Roux et al. 2019)" does not end it), or all of it. */
+static int first_sentence(const char *doc)
+{
+    int depth = 0;
+    for (int i = 0; doc[i]; i++) {
+        if (doc[i] == '(') depth++;
+        if (doc[i] == ')' && depth > 0) depth--;
+        if (doc[i] == '.' && doc[i + 1] == ' ' && depth == 0) return i + 1;
+    }
+    return (int)strlen(doc);
+}
+
+void st_node_summary(void (*emit)(void *, const char *), void *data)
+{
+    const st_node_type *const *all = st_registry();
+    int width = 4;
+    for (int i = 0; all[i]; i++)
+        if ((int)strlen(all[i]->name) > width) width = (int)strlen(all[i]->name);
+    char line[2048];
+    snprintf(line, sizeof line, "  %-*s  %-7s  %s\n", width, "node", "runs", "what it does");
+    emit(data, line);
+    for (int i = 0; all[i]; i++) {
+        snprintf(line, sizeof line, "  %-*s  %-7s  %.*s\n", width, all[i]->name, runs_in(all[i]),
+                 first_sentence(all[i]->doc), all[i]->doc);
+        emit(data, line);
+    }
+    emit(data, "runs: offline (whole values), stream (strata render, strata live), or both.\n");
+}
+
+void st_stream_table(void (*emit)(void *, const char *), void *data)
+{
+    char line[2048];
+    emit(data, "| node | latency (samples) | notes |\n|---|---|---|\n");
+    for (const st_node_type *const *t = st_registry(); *t; t++) {
+        if (!(*t)->process && (*t)->stream_role == ST_STREAM_INNER) continue;
+        snprintf(line, sizeof line, "| `%s` | %s | %s |\n", (*t)->name,
+                 (*t)->stream_latency ? (*t)->stream_latency : "0",
+                 (*t)->stream_notes ? (*t)->stream_notes : "");
+        emit(data, line);
+    }
+}
+
 void st_node_help(const st_node_type *t, int markdown, void (*emit)(void *, const char *),
                   void *data)
 {
@@ -223,13 +273,28 @@ void st_node_help(const st_node_type *t, int markdown, void (*emit)(void *, cons
     port_list(t, t->outputs, 0, ports, sizeof ports);
     snprintf(line, sizeof line, "  outputs: %s\n", ports);
     emit(data, line);
+    snprintf(line, sizeof line, "  runs:    %s\n",
+             !t->run      ? "only in a stream (strata render, strata live)"
+             : t->process ? "offline, and in a stream (strata render, strata live)"
+                          : "offline");
+    emit(data, line);
+    if (t->slow) emit(data, "  results are kept in the on-disk cache\n");
     if (n_params) emit(data, "  parameters:\n");
+    int w_name = 0, w_def = 0, w_range = 0;
     for (int i = 0; i < n_params; i++) {
         const st_param *p = &t->params[i];
         format_default(p, def, sizeof def);
         format_range(p, range, sizeof range);
-        snprintf(line, sizeof line, "    %-12s %-8s default %-10s %-16s %s\n", p->name,
-                 kind_name(p->kind), def, range, p->doc);
+        if ((int)strlen(p->name) > w_name) w_name = (int)strlen(p->name);
+        if ((int)strlen(def) > w_def) w_def = (int)strlen(def);
+        if ((int)strlen(range) > w_range) w_range = (int)strlen(range);
+    }
+    for (int i = 0; i < n_params; i++) {
+        const st_param *p = &t->params[i];
+        format_default(p, def, sizeof def);
+        format_range(p, range, sizeof range);
+        snprintf(line, sizeof line, "    %-*s  %-8s default %-*s  %-*s  %s\n", w_name, p->name,
+                 kind_name(p->kind), w_def, def, w_range, range, p->doc);
         emit(data, line);
     }
 }

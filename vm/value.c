@@ -150,6 +150,14 @@ st_value *st_spectrum_like(const st_spectrum *s)
                            s->center, s->rate_hz, s->length_samples);
 }
 
+st_value *st_array_like(const st_array *a)
+{
+    const char *axes[ST_MAX_AXES];
+    for (int i = 0; i < a->n_axes; i++)
+        axes[i] = a->axis[i];
+    return st_array_new(a->n_axes, a->shape, axes);
+}
+
 st_value *st_array_new(int n_axes, const int64_t *shape, const char *const *axis_names)
 {
     if (n_axes < 1 || n_axes > ST_MAX_AXES) return NULL;

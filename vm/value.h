@@ -94,6 +94,8 @@ st_value *st_spectrum_new(int n_fft, int hop_samples, int64_t n_frames, int n_ch
                           st_window window, int center, double rate_hz, int64_t length_samples);
 /* A zeroed spectrum with the shape and provenance of s (for masked copies). */
 st_value *st_spectrum_like(const st_spectrum *s);
+/* A new array of a's shape and axis names, filled with zeros. */
+st_value *st_array_like(const st_array *a);
 st_value *st_array_new(int n_axes, const int64_t *shape, const char *const *axis_names);
 st_value *st_events_new(int64_t n_events);
 /* Takes a reference to each field; names may be NULL (a list). */

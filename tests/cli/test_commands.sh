@@ -21,6 +21,8 @@ ok "nodes lists every node" "$(yes_if test "$(grep -cE '^  (load|save|stft|istft
 ok "nodes NAME shows parameters, defaults and ranges" "$(yes_if grep -qE 'n_fft +integer +default 2048 +16 .. 65536' "$dir/stft")" "$(cat "$dir/stft")"
 "$STRATA" nodes --markdown > "$dir/nodes.md"
 ok "doc/nodes.md is up to date (make docs)" "$(yes_if cmp -s "$dir/nodes.md" doc/nodes.md)" "doc/nodes.md differs from strata nodes --markdown"
+ok "doc/streaming.md's node table is up to date (make docs)" "$(yes_if test "$(sed -n '/<!-- begin streaming table/,/<!-- end streaming table/p' doc/streaming.md | sed '1d;$d')" = "$("$STRATA" nodes --streaming-table)")" "run make docs"
+ok "nodes says where each node runs, whole first sentences, several names" "$(yes_if test "$(grep -cE '^  (stft +both|slice +offline|jack_in +stream|bsseval +offline .*Le Roux et al\. [^ ]+\)) ' "$dir/nodes")" -eq 4 -a "$("$STRATA" nodes stft hpss | grep -c '^  runs: ')" -eq 2)" "$(cat "$dir/nodes")"
 
 cat > "$dir/args.lua" <<'EOF2'
 print(table.concat(arg, "|"))

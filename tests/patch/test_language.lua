@@ -34,6 +34,14 @@ check("record fields by name", ms.mid:type() == "audio" and ms.side:type() == "a
 local back_left = (ms.mid + ms.side):eval()
 check("record value", ms:eval().fields[1] == "mid" and ms:eval().fields[2] == "side", "fields")
 check("mid + side is left", back_left.channels == 1, back_left.description)
+-- sample for sample, on two different channels
+local left = strata.signal { kind = "sine", seconds = 0.25, channels = 1, freq = 440 }
+local right = strata.signal { kind = "noise", seconds = 0.25, channels = 1, amplitude = 0.3 }
+local lr = strata.merge { left, right }:midside()
+local err_left = ((lr.mid + lr.side) - left):eval().peak
+local err_right = ((lr.mid - lr.side) - right):eval().peak
+check("mid + side is left and mid - side is right, sample for sample",
+  err_left < 1e-7 and err_right < 1e-7, err_left .. " " .. err_right)
 
 local spec = a:stft { n_fft = 512, hop = 128 }
 local s = spec:eval()

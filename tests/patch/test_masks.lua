@@ -35,6 +35,11 @@ local stereo = strata.merge { song.mixture, song.mixture * 0.5 }:stft { n_fft = 
 local mono_mask = song.mixture:stft { n_fft = 1024, hop = 256 }:hpss().masks
 local shared = strata.resynth(stereo, mono_mask, { shared = true })[1]:eval()
 t.check("a mono mask serves a stereo mixture", shared.channels == 2, shared.description)
+-- ...and serves it bin for bin: channel 1 is the mono mixture masked, channel 2 half of it
+local single = strata.resynth(song.mixture:stft { n_fft = 1024, hop = 256 }, mono_mask)[1]
+local expected = strata.merge { single, single * 0.5 }
+local d_shared = (strata.resynth(stereo, mono_mask, { shared = true })[1] - expected):eval().peak
+t.check("the shared mask gives each channel its own masked samples", d_shared < 1e-5, d_shared)
 t.raises("a mask of the wrong size is refused", function()
   strata.resynth(stereo, song.bass:stft { n_fft = 512 }:magnitude()):eval()
 end, "the mask is")

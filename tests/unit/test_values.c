@@ -1,6 +1,7 @@
 #include "../../vm/cache.h"
 #include "check.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void test_values(void)
@@ -34,6 +35,31 @@ void test_values(void)
               strcmp(barr->u.array.axis[1], "time") == 0 && bev->u.events.time_s[1] == 1.5 &&
               bev->u.events.label[1] == 3,
           "a record did not survive writing and reading");
+    /* every truncation of a valid file is refused, whatever field it cuts */
+    f = tmpfile();
+    st_value_write(f, rec);
+    long size = ftell(f);
+    char *bytes = malloc((size_t)size);
+    rewind(f);
+    int got = bytes && fread(bytes, 1, (size_t)size, f) == (size_t)size;
+    fclose(f);
+    int accepted = 0, refused = 0;
+    for (long cut = 0; got && cut < size; cut++) {
+        FILE *part = tmpfile();
+        fwrite(bytes, 1, (size_t)cut, part);
+        rewind(part);
+        st_value *v = st_value_read(part);
+        fclose(part);
+        if (v)
+            accepted++;
+        else
+            refused++;
+        st_value_unref(v);
+    }
+    CHECK("every truncation of a value file is refused", got && accepted == 0 && refused == size,
+          "%d of %ld truncations read as values", accepted, size);
+    free(bytes);
+
     st_value_unref(back);
     st_value_unref(rec);
     CHECK("unref of a record keeps fields others hold", a->refs == 1, "refs %d", a->refs);
