@@ -261,8 +261,22 @@ static int run_case(const st_node_type *t, const char *param, double value, int 
     st_arg fft = {.name = "n_fft", .num = n_fft};
     if (t->inputs[0].name && t->inputs[0].type == ST_SPECTRUM)
         in = node("stft", audio, NULL, &fft, 1);
-    st_ref refs[2] = {{in, -1}, {in, -1}};
-    int n_in = st_port_count(t->inputs) + (t->variadic ? 1 : 0);
+    /* the first input streams; a second streamed input of a variadic node
+     * (mix) streams the same; an array input (nmf_filter's templates) is an
+     * offline NMF of the same signal's magnitudes */
+    int n_ports = st_port_count(t->inputs);
+    int n_in = n_ports + (t->variadic && n_ports == 1 ? 1 : 0);
+    st_ref refs[4];
+    for (int k = 0; k < n_in && k < 4; k++) {
+        st_type type = t->inputs[k < n_ports ? k : n_ports - 1].type;
+        refs[k] = (st_ref){in, -1};
+        if (k > 0 && type != ST_AUDIO && type != ST_SPECTRUM) {
+            st_arg nmf[] = {{.name = "rank", .num = 4}, {.name = "iterations", .num = 20}};
+            st_node *offline = node("signal", NULL, NULL, sig, 4);
+            st_node *mag = node("magnitude", node("stft", offline, NULL, &fft, 1), NULL, NULL, 0);
+            refs[k] = (st_ref){node("nmf", mag, NULL, nmf, 2), -1};
+        }
+    }
     st_node *n = st_graph_add(g, t, refs, n_in, args, n_args, "extreme");
     int status = -1;
     if (!n) {
