@@ -33,7 +33,6 @@ static const st_param params[] = {
     {NULL}};
 
 extern const st_node_type st_node_bsseval;
-enum { N_OUT = 12 }; /* the descriptor's outputs */
 
 /* The audio of a list, checked for one rate, one channel count and one length. */
 static int gather(st_ctx *ctx, const st_value *list, const char *what, int images, int trim,
@@ -228,15 +227,20 @@ static int bsseval_run(st_ctx *ctx, st_value *const *in, int n_in, const st_para
         st_progress(ctx, (double)(w + 1) / (double)n_win);
     }
     if (status == ST_OK) {
-        st_value *field[N_OUT] = {
+        st_value *field[] = {
             vector(n_src, 0, sdr),       vector(n_src, 0, sir),       vector(n_src, 0, sar),
             vector(n_src, 0, isr),       vector(n_src, 0, perm_d),    vector(n_src, 0, si),
             vector(n_src, 0, sd),        vector(n_src, n_win, f_sdr), vector(n_src, n_win, f_sir),
             vector(n_src, n_win, f_sar), vector(n_src, n_win, f_isr), vector(n_src, n_win, f_perm)};
-        *out = st_record_of_outputs(&st_node_bsseval, field);
-        for (int i = 0; i < N_OUT; i++)
+        const int n_fields = (int)(sizeof field / sizeof *field);
+        /* one field per output port: a mismatch is a bug in this file */
+        if (n_fields != st_port_count(st_node_bsseval.outputs))
+            status = st_fail(ctx, "%d fields for %d outputs (a bug in the node)", n_fields,
+                             st_port_count(st_node_bsseval.outputs));
+        else if (!(*out = st_record_of_outputs(&st_node_bsseval, field)))
+            status = st_fail(ctx, "out of memory");
+        for (int i = 0; i < n_fields; i++)
             st_value_unref(field[i]);
-        if (!*out) status = st_fail(ctx, "out of memory");
     }
     st_zfree(block);
     free(scores);
