@@ -13,9 +13,9 @@ typedef int v8i __attribute__((vector_size(32)));
 /* Owns its buffers. */
 struct st_median {
     int k, max_len;
-    v8f *ext;    /* the sequences, interleaved, with k - 1 reflected values around them */
-    v8f *out;    /* the medians, interleaved */
-    v8f *window; /* a ring of k */
+    v8f *ext;     /* the sequences, interleaved, with k - 1 reflected values around them */
+    v8f *out;     /* the medians, interleaved */
+    v8f *window;  /* a ring of k */
     float *first; /* k values: the first window of one lane, for its first median */
 };
 
@@ -59,7 +59,8 @@ float st_select_kth(float *a, int n, int k)
 {
     int lo = 0, hi = n - 1;
     while (lo < hi) {
-        float pivot = a[(lo + hi) / 2];
+        float x = a[lo], y = a[(lo + hi) / 2], z = a[hi]; /* median of three as pivot */
+        float pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
         int i = lo, j = hi;
         while (i <= j) {
             while (a[i] < pivot)

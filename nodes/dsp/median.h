@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* The k-th smallest (0-based) of a[0..n-1], found in place by quickselect:
- * a is reordered. No allocation: fit for real-time paths. */
+ * a is reordered so that it stands at a[k], no larger value before it and
+ * no smaller after. No allocation: fit for real-time paths. */
 float st_select_kth(float *a, int n, int k);
 
 /* Scratch for one thread: create once (may fail), reuse, destroy. Filtering

@@ -1,4 +1,5 @@
 #include "repet.h"
+#include "median.h"
 #include "fft.h"
 
 #include "../../vm/parallel.h"
@@ -196,38 +197,10 @@ int64_t st_repeating_period(const double *beat, int64_t n_lags, int64_t min_lag,
 
 /* ---- medians ---- */
 
-/* Moves the k-th smallest of v[0..n) to v[k], smaller ones before it. */
-static void select_kth(float *v, int n, int k)
-{
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-        float a = v[lo], b = v[(lo + hi) / 2], c = v[hi]; /* median of three as pivot */
-        float pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-        int i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot)
-                i++;
-            while (v[j] > pivot)
-                j--;
-            if (i <= j) {
-                float t = v[i];
-                v[i++] = v[j];
-                v[j--] = t;
-            }
-        }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return;
-    }
-}
-
 float st_repet_median(float *v, int n)
 {
     int half = n / 2;
-    select_kth(v, n, half);
+    st_select_kth(v, n, half); /* and the lower half before it */
     if (n % 2) return v[half];
     float below = v[0]; /* the largest of the lower half */
     for (int i = 1; i < half; i++)
