@@ -26,7 +26,10 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
-static volatile int counting, n_allocations;
+/* Per thread: only what the processing thread does counts (a worker of an
+ * earlier offline computation winding down is not the stream's doing). */
+static _Thread_local volatile int counting;
+static volatile int n_allocations;
 
 void *malloc(size_t n)
 {
