@@ -48,7 +48,7 @@ ok "strata patches: hpss's doc" "$(yes_if test -n "$(echo "$out" | grep -E '^  h
 
 # exit status 2 for a bad command line, everywhere
 for line in "hpss" "hpss --no-such-option x.wav -o d" "eval" "stft-roundtrip" "render" "live" \
-    "run" "nodes a b" "patches x" "--no-such-option" "no-such-command"; do
+    "run" "nodes --no-such-option" "patches x" "--no-such-option" "no-such-command"; do
     # shellcheck disable=SC2086 # the words of the line
     run "$STRATA" $line
     ok "bad command line 'strata $line': exit 2" "$(yes_if test "$status" = 2)" "exit $status: $out"
