@@ -464,6 +464,9 @@ const st_node_type st_node_repet_online = {
     .check = online_check,
     .run = online_run,
     .open = online_open,
+    .stream_latency = "n_fft - 1",
+    .stream_notes = "online REPET-SIM (doc/repet.md); equals the offline node delayed, but for the "
+                    "last hop of a file",
     .process = online_process,
     .close = online_close,
 };

@@ -214,7 +214,7 @@ static float quantile_of(float *v, int n, double q)
     if (q == 0.5) return st_repet_median(v, n);
     double pos = q * (n - 1);
     int lo = (int)floor(pos), hi = lo + 1 < n ? lo + 1 : lo;
-    select_kth(v, n, lo);
+    st_select_kth(v, n, lo);
     float a = v[lo], b = a;
     if (hi > lo) { /* the next order statistic: the smallest of those after lo */
         b = v[lo + 1];
