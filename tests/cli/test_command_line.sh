@@ -93,10 +93,10 @@ ok "hpss: --subtype that the format cannot hold: exit 2, one line" \
     "$(yes_if test "$status" = 2 -a "$(echo "$out" | grep -c '')" = 1)" "exit $status: $out"
 
 # strata demo DIR: any name, no shell; a file in the way is one line
-run "$STRATA" --quiet demo "$dir/it's \$(x)" --bars 2
+run "$STRATA" --quiet demo "$dir/it's \$(x)" --bars 8
 ok "demo DIR with a quote and \$( in its name" "$(yes_if test "$status" = 0 -a -s "$dir/it's \$(x)/mixture.wav")" "exit $status: $out"
 : > "$dir/a-file"
-run "$STRATA" demo "$dir/a-file" --bars 2
+run "$STRATA" demo "$dir/a-file" --bars 8
 ok "demo DIR that is a file: one line, exit 1" \
     "$(yes_if test "$status" = 1 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep 'is not a folder')")" "exit $status: $out"
 
