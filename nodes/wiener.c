@@ -23,8 +23,7 @@ static int wiener_run(st_ctx *ctx, st_value *const *in, int n_in, const st_param
     if (n_in > 256) return st_fail(ctx, "at most 256 estimates");
     int status = ST_OK;
     for (int i = 0; i < n_in; i++)
-        if (!(masks[i] = st_array_like(first)))
-            status = st_fail(ctx, "out of memory");
+        if (!(masks[i] = st_array_like(first))) status = st_fail(ctx, "out of memory");
     float power = (float)st_num(p, "power");
     int binary = st_int(p, "binary");
     for (int64_t k = 0; status == ST_OK && k < first->n_elems; k++) {

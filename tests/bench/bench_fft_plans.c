@@ -61,8 +61,8 @@ int main(int argc, char **argv)
     snprintf(path, sizeof path, "%s/bench_fft_plans.json", out_dir);
     FILE *json = fopen(path, "w");
     printf("FFTW plans: ESTIMATE (strata, deterministic) against MEASURE, one forward + inverse\n");
-    printf("%8s %14s %14s %14s %14s %8s\n", "n_fft", "estimate plan", "measure plan",
-           "estimate us", "measure us", "ratio");
+    printf("%8s %14s %14s %14s %14s %8s\n", "n_fft", "estimate plan", "measure plan", "estimate us",
+           "measure us", "ratio");
     if (json) fprintf(json, "{\"bench\": \"fft_plans\", \"sizes\": [");
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         result e = measure(sizes[i], FFTW_ESTIMATE), m = measure(sizes[i], FFTW_MEASURE);

@@ -50,14 +50,14 @@ int main(int argc, char **argv)
     snprintf(beats, sizeof beats, "%s/beats.txt", dir);
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(cache, sizeof cache, "%s/cache", dir);
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && %s --quiet run tests/bench/unmix_song.lua '%s' 90", dir,
-             strata, dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && %s --quiet run tests/bench/unmix_song.lua '%s' 90",
+             dir, strata, dir);
     if (system(cmd) != 0) {
         fprintf(stderr, "bench_unmix: cannot make the song (%s)\n", cmd);
         return 1;
     }
-    char *args[] = {strata,  "--quiet", "unmix", song, "-o", out, "--downbeats", beats,
-                    "--loops", "4",     NULL};
+    char *args[] = {strata,        "--quiet", "unmix",   song, "-o", out,
+                    "--downbeats", beats,     "--loops", "4",  NULL};
     double best = 1e9, best_peak = 0;
     for (int r = 0; r < 3; r++) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", cache, out);
@@ -72,8 +72,8 @@ int main(int argc, char **argv)
     }
     printf("%-58s %10s %12s %10s\n", "benchmark (best of 3, fresh process, empty cache)", "seconds",
            "peak memory", "target");
-    printf("%-58s %10.2f %9.0f MB %10s\n", "strata unmix, 180 s loop song, 4 loops, files written", best,
-           best_peak, "< 10 s");
+    printf("%-58s %10.2f %9.0f MB %10s\n", "strata unmix, 180 s loop song, 4 loops, files written",
+           best, best_peak, "< 10 s");
     char path[4200];
     snprintf(path, sizeof path, "%s/bench_unmix.json", out_dir);
     FILE *f = fopen(path, "w");

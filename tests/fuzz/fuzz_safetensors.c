@@ -22,7 +22,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < s->n_tensors; i++) {
             const st_tensor *t = &s->tensor[i];
             volatile float sink = 0;
-            for (int64_t k = 0; k < t->n_elems; k++) sink += t->data[k];
+            for (int64_t k = 0; k < t->n_elems; k++)
+                sink += t->data[k];
             if (st_safetensors_find(s, t->name) != t) __builtin_trap();
         }
         st_safetensors_free(s);
