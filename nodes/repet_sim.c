@@ -3,6 +3,7 @@
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 #include "dsp/repet.h"
+#include "spectral.h"
 
 #include <complex.h>
 #include <math.h>
@@ -90,31 +91,6 @@ done:
     st_rows_median_free(median);
 }
 
-/* background = mask X, foreground = (1 - mask) X; items are (channel, frame). */
-typedef struct {
-    const st_spectrum *s;
-    const float *mask;
-    int shared;
-    float complex *background, *foreground;
-} apply_job;
-
-static void apply_range(void *ctx, int64_t begin, int64_t end)
-{
-    apply_job *job = ctx;
-    const int64_t n_frames = job->s->n_frames;
-    const size_t n_bins = (size_t)job->s->n_bins;
-    for (int64_t item = begin; item < end; item++) {
-        size_t at = (size_t)item * n_bins;
-        const float *m = job->mask + (job->shared ? (size_t)(item % n_frames) * n_bins : at);
-        const float complex *x = job->s->data + at;
-        float complex *b = job->background + at, *f = job->foreground + at;
-        for (size_t k = 0; k < n_bins; k++) {
-            b[k] = m[k] * x[k];
-            f[k] = (1.0f - m[k]) * x[k];
-        }
-    }
-}
-
 static int repet_sim_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                          st_value **out)
 {
@@ -180,8 +156,8 @@ static int repet_sim_run(st_ctx *ctx, st_value *const *in, int n_in, const st_pa
         for (size_t i = 0; i < plane * (size_t)n_models; i++)
             mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
     }
-    apply_job aj = {s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data};
-    st_parallel_for(ctx->n_threads, s->n_channels * n_frames, apply_range, &aj);
+    st_mask_split(s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data,
+                  ctx->n_threads);
     *out = st_record_of_outputs(&st_node_repet_sim, fields);
     status = *out ? ST_OK : st_fail(ctx, "out of memory");
     goto done;

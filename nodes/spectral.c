@@ -69,3 +69,35 @@ void st_mask_apply(const st_spectrum *s, const float *mask, int shared, st_spect
             y[i] = x[i] * m[i];
     }
 }
+
+/* Items are (channel, frame) rows of n_bins. */
+typedef struct {
+    const st_spectrum *s;
+    const float *mask;
+    int shared;
+    float complex *kept, *rest;
+} split_job;
+
+static void split_rows(void *ctx, int64_t begin, int64_t end)
+{
+    split_job *job = ctx;
+    const int64_t n_frames = job->s->n_frames;
+    const size_t n_bins = (size_t)job->s->n_bins;
+    for (int64_t item = begin; item < end; item++) {
+        size_t at = (size_t)item * n_bins;
+        const float *m = job->mask + (job->shared ? (size_t)(item % n_frames) * n_bins : at);
+        const float complex *x = job->s->data + at;
+        float complex *k = job->kept + at, *r = job->rest + at;
+        for (size_t i = 0; i < n_bins; i++) {
+            k[i] = m[i] * x[i];
+            r[i] = (1.0f - m[i]) * x[i];
+        }
+    }
+}
+
+void st_mask_split(const st_spectrum *s, const float *mask, int shared, float complex *kept,
+                   float complex *rest, int n_threads)
+{
+    split_job job = {s, mask, shared, kept, rest};
+    st_parallel_for(n_threads, (int64_t)s->n_channels * s->n_frames, split_rows, &job);
+}

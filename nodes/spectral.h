@@ -23,4 +23,9 @@ const float *st_mask_for(st_ctx *ctx, const st_array *m, int index, const st_spe
  * else one per channel (as st_mask_for gives it). out has s's shape. */
 void st_mask_apply(const st_spectrum *s, const float *mask, int shared, st_spectrum *out);
 
+/* kept = mask X and rest = (1 - mask) X, bin by bin (a foreground/background
+ * split that sums to X); mask as for st_mask_apply; both cores. */
+void st_mask_split(const st_spectrum *s, const float *mask, int shared, float complex *kept,
+                   float complex *rest, int n_threads);
+
 #endif
