@@ -10,6 +10,14 @@ if ! command -v jackd > /dev/null; then
     echo "skip jack: jackd is not installed (apt-get install jackd2)"
     exit 0
 fi
+# Two checkouts testing at once on one machine would fight over those fixed
+# names: the JACK part of one run waits for the other's. The lock is taken
+# on the jackd binary itself, opened read-only: nothing is created in a
+# shared folder (no name to plant a symlink at), and every user sees it.
+if command -v flock > /dev/null; then
+    exec 9< "$(command -v jackd)"
+    flock -w 900 9 || echo "note jack: another checkout held the JACK test lock for 15 minutes; going on"
+fi
 dir=$(mktemp -d)
 jackd_pid= live_pid=
 cleanup() { # every path: the processes this script started, by id
