@@ -12,9 +12,10 @@ DESTDIR   ?=
 # A target that needs more (training: python3, fluidsynth) never adds them
 # here: its recipe starts with `@sh tools/deps.sh $(ITS_DEB_PKGS)`, which
 # installs them as root and names what is missing otherwise.
-PKGS      := lua5.4 sndfile fftw3f fftw3 openblas jack samplerate libpng
+PKGS      := lua5.4 sndfile fftw3f fftw3 openblas jack samplerate libpng readline
 DEB_PKGS  := build-essential pkg-config lua5.4 liblua5.4-dev libsndfile1-dev libfftw3-dev \
-             libopenblas-dev libjack-jackd2-dev jackd2 libsamplerate0-dev libpng-dev
+             libopenblas-dev libjack-jackd2-dev jackd2 libsamplerate0-dev libpng-dev \
+             libreadline-dev
 
 # pkg-config runs when a recipe first needs its answer, not when make reads
 # this file: on a fresh machine the libraries are installed by then (every
@@ -59,6 +60,8 @@ UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNIT_BIN  := $(BUILD)/unit-tests
 RT_BIN    := $(if $(filter 1,$(SANITIZE)),,$(BUILD)/rt-tests)
 JACK_TOOL := $(BUILD)/jack-capture
+# strata live's checks: the JACK callback's real-time counter and a raw control-socket client
+LIVE_TOOLS := $(BUILD)/control-client $(if $(filter 1,$(SANITIZE)),,$(BUILD)/rt-preload.so)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
 .PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE train-beats fuzz fuzz-build
@@ -105,9 +108,15 @@ $(BUILD)/rt-tests: $(BUILD)/tests/rt/test_stream.o $(LIB_OBJ)
 $(JACK_TOOL): $(BUILD)/tests/jack/capture.o
 	$(CC) $^ -o $@ $(LIBS)
 
-test: $(BIN) $(UNIT_BIN) $(RT_BIN) $(JACK_TOOL) $(if $(filter 1,$(SANITIZE)),,strata.so)
+$(BUILD)/control-client: $(BUILD)/tests/jack/control_client.o
+	$(CC) $^ -o $@ $(LIBS)
+
+$(BUILD)/rt-preload.so: $(BUILD)/tests/rt/rt_preload.o
+	$(CC) -shared $^ -o $@ -ldl -pthread
+
+test: $(BIN) $(UNIT_BIN) $(RT_BIN) $(JACK_TOOL) $(LIVE_TOOLS) $(if $(filter 1,$(SANITIZE)),,strata.so)
 	@STRATA=$(abspath $(BIN)) UNIT=$(abspath $(UNIT_BIN)) RT=$(if $(RT_BIN),$(abspath $(RT_BIN))) \
-	    JACK_CAPTURE=$(abspath $(JACK_TOOL)) sh tests/run.sh
+	    JACK_CAPTURE=$(abspath $(JACK_TOOL)) LIVE_BUILD=$(abspath $(BUILD)) sh tests/run.sh
 
 $(BUILD)/bench/%: tests/bench/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -58,6 +58,13 @@ static int graph_gc(lua_State *L)
 
 static handle *to_handle(lua_State *L, int index) { return luaL_testudata(L, index, HANDLE); }
 
+int st_lua_ref_at(lua_State *L, int index, st_ref *ref)
+{
+    handle *h = to_handle(L, index);
+    if (h) *ref = h->ref;
+    return h != NULL;
+}
+
 static int push_handle(lua_State *L, st_ref ref)
 {
     handle *h = lua_newuserdatauv(L, sizeof *h, 0);

@@ -2,6 +2,8 @@
 #ifndef ST_BINDING_H
 #define ST_BINDING_H
 
+#include "../vm/graph.h"
+
 #include <lua.h>
 
 /* `require "strata"`: also the entry point of strata.so. */
@@ -9,5 +11,8 @@ int luaopen_strata(lua_State *L);
 
 /* The graph the patches of this Lua state have built. */
 struct st_graph *st_lua_graph(lua_State *L);
+
+/* 1 and the node output in *ref when the value at index is a node handle. */
+int st_lua_ref_at(lua_State *L, int index, st_ref *ref);
 
 #endif

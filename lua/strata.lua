@@ -198,4 +198,36 @@ end
 
 -- strata.json and strata.json_decode are written in C (lua/json.c).
 
+-- strata.transport { bpm = 120, beats_per_bar = 4, quantize = "bar", fade_ms = 20, jack = false }:
+-- the bar clock of `strata live` and how a reloaded patch is swapped in
+-- (quantize "bar", "beat" or "now"; an equal-power crossfade of fade_ms;
+-- jack = true follows JACK transport's tempo, meter and position when it
+-- rolls). Fields left out keep their value. Returns the settings; without
+-- an argument, only returns them. Other commands keep but do not use them.
+local transport = { bpm = 120, beats_per_bar = 4, quantize = "bar", fade_ms = 20, jack = false }
+local transport_checks = {
+  bpm = function(v) return type(v) == "number" and v >= 1 and v <= 999, "a number from 1 to 999" end,
+  beats_per_bar = function(v) return math.type(v) == "integer" and v >= 1 and v <= 64, "an integer from 1 to 64" end,
+  quantize = function(v) return v == "bar" or v == "beat" or v == "now", '"bar", "beat" or "now"' end,
+  fade_ms = function(v) return type(v) == "number" and v >= 0 and v <= 10000, "a number from 0 to 10000" end,
+  jack = function(v) return type(v) == "boolean", "true or false" end,
+}
+function strata.transport(t)
+  if t ~= nil then
+    if type(t) ~= "table" then error("strata.transport: wants a table ({ bpm = 120, ... })", 2) end
+    for k, v in pairs(t) do
+      local check = transport_checks[k]
+      if not check then
+        error(string.format("strata.transport: no field '%s' (bpm, beats_per_bar, quantize, fade_ms, jack)", tostring(k)), 2)
+      end
+      local ok, want = check(v)
+      if not ok then error(string.format("strata.transport: %s must be %s, not %s", k, want, tostring(v)), 2) end
+    end
+    for k, v in pairs(t) do transport[k] = v end
+  end
+  local copy = {}
+  for k, v in pairs(transport) do copy[k] = v end
+  return copy
+end
+
 return strata

@@ -78,6 +78,16 @@ static void play_process(void *state, const st_block *const *in, st_block *out, 
     out->n_frames = n;
 }
 
+/* A reload goes on from where the old program was, in the new audio too. */
+static void play_carry(void *state, const void *from)
+{
+    play_state *s = state;
+    const play_state *old = from;
+    s->position = old->position;
+    if (s->position >= s->audio->u.audio.n_frames && s->loop)
+        s->position %= s->audio->u.audio.n_frames;
+}
+
 const st_node_type st_node_play = {
     .name = "play",
     .doc = "Stream an offline audio value (a loaded file, a separated stem) into a stream "
@@ -88,6 +98,7 @@ const st_node_type st_node_play = {
     .open = play_open,
     .process = play_process,
     .close = play_close,
+    .carry = play_carry,
     .stream_source = 1,
     .stream_latency = "0",
     .stream_notes =

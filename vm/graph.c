@@ -30,6 +30,7 @@ struct st_graph {
     int n_nodes, cap;
     st_graph_stats stats;
     st_config config;
+    const st_graph *previous; /* not owned: results to take over (st_graph_reuse) */
     char error[1024];
 };
 
@@ -311,8 +312,30 @@ static st_value *select_port(st_graph *g, st_node *n, int port)
     return st_value_ref(v->u.record.field[port]);
 }
 
+void st_graph_reuse(st_graph *g, const st_graph *previous) { g->previous = previous; }
+
+/* A result of the previous graph under the same key, taken over: the key
+ * hashes the type, version, parameters, inputs and read files' size and
+ * time, so the value is the one the node would compute. Sinks always run
+ * (they exist for their effect). */
+static st_value *previous_result(const st_graph *g, const st_node *n)
+{
+    if (!g->previous || n->type->sink) return NULL;
+    for (int i = 0; i < g->previous->n_nodes; i++) {
+        const st_node *old = g->previous->node[i];
+        if (old->result && old->key.hi == n->key.hi && old->key.lo == n->key.lo &&
+            old->type == n->type)
+            return st_value_ref(old->result);
+    }
+    return NULL;
+}
+
 static int run_node(st_graph *g, st_node *n)
 {
+    if ((n->result = previous_result(g, n)) != NULL) {
+        g->stats.reused++;
+        return ST_OK;
+    }
     if (!n->type->run)
         return graph_fail(g, "%s%s%s: works only in a stream (strata render or strata live)",
                           n->where, n->where[0] ? ": " : "", n->type->name);

@@ -41,6 +41,9 @@ typedef struct {
     int n_threads; /* for each node's run (vm/parallel.h) */
     int quiet;     /* no progress, nothing printed by nodes */
     int no_cache;  /* slow nodes neither read nor write the on-disk cache */
+    /* strata live: of several jack_out nodes with one port name, the last
+     * made is the output (a snippet replaces an output by making another) */
+    int newest_output_wins;
 } st_config;
 
 /* A new graph with the default configuration (two threads, not quiet, cached). */
@@ -74,6 +77,12 @@ const st_params *st_node_params(const st_node *node);
 int st_node_n_inputs(const st_node *node);
 st_ref st_node_input(const st_node *node, int i);
 
+/* Live reloads: a node whose key matches a computed node of previous takes
+ * its result instead of running (an unchanged ntd, beats or nmf is not
+ * recomputed, nor a file loaded again). previous must outlive every
+ * evaluation of g that may need it; the caller clears it with NULL. */
+void st_graph_reuse(st_graph *g, const st_graph *previous);
+
 /* Walking a graph: nodes in the order they were made. */
 int st_graph_n_nodes(const st_graph *g);
 st_node *st_graph_node(const st_graph *g, int i);
@@ -82,6 +91,7 @@ const char *st_node_where(const st_node *node);
 /* Statistics for tests and --verbose: how often nodes ran and the cache answered. */
 typedef struct {
     int runs, memo_hits, disk_hits, disk_misses, disk_writes;
+    int reused; /* results taken over from the previous graph (st_graph_reuse) */
 } st_graph_stats;
 st_graph_stats st_graph_get_stats(const st_graph *g);
 

@@ -12,11 +12,13 @@
 #include "../lua/binding.h"
 #include "graph.h"
 #include "outputs.h"
-#include "live.h"
+#include "control.h"
+#include "session.h"
 #include "render.h"
 #include "stream.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <stdio.h>
@@ -511,25 +513,113 @@ static int render_command(int argc, char **argv)
 static int live_command(int argc, char **argv)
 {
     int bad = 0;
-    st_live_options opt = {0};
-    opt.client_name = take_value(&argc, argv, "--name", NULL, &bad);
-    opt.server_name = take_value(&argc, argv, "--server", NULL, &bad);
-    opt.no_connect = take_flag(&argc, argv, "--no-connect");
-    opt.start_server = take_flag(&argc, argv, "--start-server");
+    st_session_options opt = {0};
+    opt.live.client_name = take_value(&argc, argv, "--name", NULL, &bad);
+    opt.live.server_name = take_value(&argc, argv, "--server", NULL, &bad);
+    opt.live.no_connect = take_flag(&argc, argv, "--no-connect");
+    opt.live.start_server = take_flag(&argc, argv, "--start-server");
+    opt.repl = take_flag(&argc, argv, "--repl");
     if (bad) return EXIT_USAGE;
     if (argc < 1) {
         fprintf(stderr, "strata live: needs a patch (strata live PATCH.lua [ARGS...])\n");
         return EXIT_USAGE;
     }
     if (check_patch_file("live", argv[0])) return EXIT_WORK;
-    int status;
-    lua_State *L = start_patch(argv[0], NULL, argc - 1, argv + 1, &status);
-    if (!L) return status;
-    double seconds = st_program_natural_seconds(st_lua_graph(L));
-    opt.seconds = seconds > 0 ? seconds : 0; /* a loop or a live input: until interrupted */
-    status = st_live(st_lua_graph(L), &opt);
-    lua_close(L);
+    opt.patch = argv[0];
+    opt.argc = argc - 1;
+    opt.argv = argv + 1;
+    opt.config = config;
+    return st_session_run(&opt);
+}
+
+/* `strata send` and `strata set`: one request to a live session. */
+static int control_request(const char *command, const char *name, const char *request, size_t n)
+{
+    char path[512], reply[65536];
+    if (st_control_path(name, path, sizeof path, reply, sizeof reply) ||
+        st_control_request(path, request, n, reply, sizeof reply)) {
+        fprintf(stderr, "strata %s: %s\n", command, reply);
+        return EXIT_WORK;
+    }
+    if (strncmp(reply, "ok\n", 3) == 0) {
+        fputs(reply + 3, stdout);
+        return 0;
+    }
+    fprintf(stderr, "strata %s: %s%s", command, strncmp(reply, "error: ", 7) ? reply : reply + 7,
+            reply[strlen(reply) - 1] == '\n' ? "" : "\n");
+    return EXIT_WORK;
+}
+
+static int send_command(int argc, char **argv)
+{
+    int bad = 0;
+    const char *name = take_value(&argc, argv, "--name", NULL, &bad);
+    if (bad) return EXIT_USAGE;
+    if (argc != 1) {
+        fprintf(stderr, "strata send: needs one snippet or file (strata send 'LUA' | FILE | -)\n");
+        return EXIT_USAGE;
+    }
+    /* a file (or - for standard input) sends its text; anything else is code */
+    FILE *f = strcmp(argv[0], "-") == 0 ? stdin : NULL;
+    if (!f && strchr(argv[0], '\n') == NULL && access(argv[0], R_OK) == 0) f = fopen(argv[0], "r");
+    size_t n = 4, cap = 1 << 16;
+    char *request = malloc(cap);
+    if (!request) return EXIT_WORK;
+    memcpy(request, "lua\n", 4);
+    if (f) {
+        size_t got;
+        while ((got = fread(request + n, 1, cap - n, f)) > 0) {
+            n += got;
+            if (n == cap) {
+                char *grown = cap < ((size_t)1 << 21) ? realloc(request, cap *= 2) : NULL;
+                if (!grown) {
+                    fprintf(stderr, "strata send: '%s' is too long for a snippet\n", argv[0]);
+                    free(request);
+                    if (f != stdin) fclose(f);
+                    return EXIT_WORK;
+                }
+                request = grown;
+            }
+        }
+        if (f != stdin) fclose(f);
+    } else {
+        size_t len = strlen(argv[0]);
+        if (len + 4 > cap) {
+            fprintf(stderr, "strata send: the snippet is too long\n");
+            free(request);
+            return EXIT_USAGE;
+        }
+        memcpy(request + 4, argv[0], len);
+        n += len;
+    }
+    int status = control_request("send", name, request, n);
+    free(request);
     return status;
+}
+
+static int set_command(int argc, char **argv)
+{
+    int bad = 0;
+    const char *name = take_value(&argc, argv, "--name", NULL, &bad);
+    if (bad) return EXIT_USAGE;
+    double value;
+    char *end;
+    if (argc != 2 || !strchr(argv[0], '.')) {
+        fprintf(stderr, "strata set: needs NODE.PARAM VALUE (strata set mix.db -6)\n");
+        return EXIT_USAGE;
+    }
+    value = strtod(argv[1], &end);
+    if (*end || end == argv[1] || !isfinite(value)) {
+        fprintf(stderr, "strata set: VALUE must be a number, not '%s'\n", argv[1]);
+        return EXIT_USAGE;
+    }
+    char request[700];
+    int n = snprintf(request, sizeof request, "set\n%s %.17g", argv[0], value);
+    if (n < 0 || (size_t)n >= sizeof request) {
+        fprintf(stderr, "strata set: the name '%.40s...' is too long\n", argv[0]);
+        return EXIT_USAGE;
+    }
+    return control_request("set", name, request, (size_t)n);
 }
 
 static int nodes_command(int argc, char **argv)
@@ -593,17 +683,38 @@ static const command commands[] = {
      "  --block N       frames per block (default 256)\n"
      "  --rate R        sample rate in Hz (default: the rate of the first played file, else 48000)",
      render_command},
-    {"live", "PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server]",
-     "run the patch's stream program as a JACK client\n"
+    {"live", "PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server] [--repl]",
+     "play the patch's stream program as a JACK client, reloading it on save\n"
+     "Every save of the patch (or of a file it require's or dofile's) runs it again in a\n"
+     "fresh Lua state, reusing the results of unchanged nodes, and swaps the new program\n"
+     "in at the next bar (strata.transport sets tempo, meter, quantize and fade_ms) with\n"
+     "an equal-power crossfade; a patch that fails prints file:line: message and the old\n"
+     "program keeps playing. One line per reload: reloaded PATCH in N ms, swap at bar B.\n"
      "It runs until interrupted (Ctrl-C or SIGTERM), or until what it plays has ended (a\n"
      "play node without loop = true) and the latency's worth after it. On a terminal it\n"
-     "shows the position.\n"
-     "  --name N        the JACK client name (default strata)\n"
+     "shows the position. strata send and strata set reach it through its control socket\n"
+     "($XDG_RUNTIME_DIR/strata-NAME.sock). doc/live.md is the tutorial.\n"
+     "  --name N        the JACK client name and socket name (default strata)\n"
      "  --server S      the JACK server to join (default: the default server)\n"
      "  --no-connect    do not connect to the system's playback and capture ports\n"
      "  --start-server  start a JACK server when none runs\n"
+     "  --repl          read Lua snippets from the terminal (line editing, history)\n"
      "Exit status 3 when the JACK server shuts down.",
      live_command},
+    {"send", "'LUA' | FILE | - [--name N]",
+     "run a Lua snippet in a running strata live\n"
+     "The snippet runs in the live patch's state (its globals); an expression's values are\n"
+     "printed. A snippet that makes a jack_out (replacing the output of that name) or\n"
+     "changes strata.transport swaps in the new program at the next bar. A file, or - for\n"
+     "standard input, sends its text.\n"
+     "  --name N        the strata live to reach (its --name; default strata)",
+     send_command},
+    {"set", "NODE.PARAM VALUE [--name N]",
+     "change a streaming parameter of a running strata live, ramped\n"
+     "NODE is a global of the live patch holding a node (g = x:gain{db = 0} makes g);\n"
+     "PARAM one the node can change while playing (gain's db and factor).\n"
+     "  --name N        the strata live to reach (its --name; default strata)",
+     set_command},
     {"nodes", "[NAME]... [--markdown]",
      "list the nodes, or describe the named ones\n"
      "Without NAME, every node with where it runs (offline, stream or both) and the first\n"

@@ -163,6 +163,10 @@ typedef struct st_node_type {
     /* A live change of a number parameter, from a thread other than the one
      * that processes; publish it with atomics. ST_ERR if name cannot change. */
     int (*set)(void *state, const char *name, double value);
+    /* A live reload: the node's state in the new program takes over what
+     * must continue from the one it replaces (a play position, a loop's
+     * phase). Called on the processing thread at the swap: real-time safe. */
+    void (*carry)(void *state, const void *from);
     /* A source (play) starts a stream; inputs and outputs are the program's ends. */
     int stream_source;
     st_stream_role stream_role;

@@ -32,6 +32,8 @@ typedef struct {
     int latency;       /* samples behind the program's inputs */
     st_stream_end end; /* ends: what the node says of its ports */
     int first_channel; /* ends: the first external channel */
+    st_key key, input_key; /* the node's and its first input's, for st_program_carry */
+    int carried;           /* took over an old step's state */
 } step;
 
 /* Owns its steps, their states and buffers. */
@@ -196,6 +198,8 @@ static int add_step(compiler *c, st_program *p, int i)
     s->node = n;
     s->type = t;
     s->n_in = n_in;
+    s->key = st_node_key(n);
+    if (n_in > 0) s->input_key = st_node_key(st_node_input(n, 0).node);
     s->producer = calloc((size_t)n_in + 1, sizeof *s->producer);
     s->port = calloc((size_t)n_in + 1, sizeof *s->port);
     s->delay = calloc((size_t)n_in + 1, sizeof *s->delay);
@@ -316,6 +320,22 @@ static void free_steps(step *steps, int n)
     free(steps);
 }
 
+/* True when a later output node has the same port names as node i. */
+static int replaced_output(st_graph *g, int i)
+{
+    st_stream_end mine, later;
+    const st_node_type *t = st_node_type_of(st_graph_node(g, i));
+    if (!t->stream_end) return 0;
+    t->stream_end(st_node_params(st_graph_node(g, i)), &mine);
+    for (int k = i + 1; k < st_graph_n_nodes(g); k++) {
+        const st_node_type *tk = st_node_type_of(st_graph_node(g, k));
+        if (tk->stream_role != ST_STREAM_OUTPUT || !tk->stream_end) continue;
+        tk->stream_end(st_node_params(st_graph_node(g, k)), &later);
+        if (strcmp(mine.port_prefix, later.port_prefix) == 0) return 1;
+    }
+    return 0;
+}
+
 st_program *st_program_compile(st_graph *g, int max_block, double rate_hz, char *error,
                                size_t error_size)
 {
@@ -336,6 +356,7 @@ st_program *st_program_compile(st_graph *g, int max_block, double rate_hz, char 
     int n_outputs = 0;
     for (int i = 0; i < c.n_nodes; i++) {
         if (st_node_type_of(st_graph_node(g, i))->stream_role != ST_STREAM_OUTPUT) continue;
+        if (st_graph_config(g)->newest_output_wins && replaced_output(g, i)) continue;
         if (add_step(&c, p, i) < 0) goto fail;
         n_outputs++;
     }
@@ -424,7 +445,63 @@ int st_program_set(st_program *p, const st_node *node, const char *name, double 
     return ST_ERR;
 }
 
+/* ---- live reloads ---- */
+
+int st_program_same_ends(const st_program *a, const st_program *b, char *error, size_t size)
+{
+    for (int outputs = 0; outputs < 2; outputs++) {
+        const char *what = outputs ? "outputs" : "inputs";
+        int n = st_program_n_ends(a, outputs);
+        if (n != st_program_n_ends(b, outputs)) {
+            snprintf(error, size, "the patch has %d jack_%s node%s, the running one %d",
+                     st_program_n_ends(b, outputs), outputs ? "out" : "in",
+                     st_program_n_ends(b, outputs) == 1 ? "" : "s", n);
+            return ST_ERR;
+        }
+        for (int i = 0; i < n; i++)
+            if (strcmp(st_program_end_prefix(a, outputs, i), st_program_end_prefix(b, outputs, i)) ||
+                st_program_end_channels(a, outputs, i) != st_program_end_channels(b, outputs, i)) {
+                snprintf(error, size, "%s %d is %s with %d channels, the running one %s with %d",
+                         what, i + 1, st_program_end_prefix(b, outputs, i),
+                         st_program_end_channels(b, outputs, i),
+                         st_program_end_prefix(a, outputs, i),
+                         st_program_end_channels(a, outputs, i));
+                return ST_ERR;
+            }
+    }
+    return ST_OK;
+}
+
 /* ---- running: real-time safe from here on ---- */
+
+static int same_key(st_key a, st_key b) { return a.hi == b.hi && a.lo == b.lo; }
+
+/* The keys are those noted at compile time: from's graph may be gone. Two
+ * passes: the same node (one key) first, then the same type playing the same
+ * input (a play whose level changed); each old step gives once. At most a
+ * few dozen steps: the quadratic walk costs microseconds. */
+void st_program_carry(st_program *p, const st_program *from)
+{
+    if (!from || from->n_steps > ST_MAX_CARRY_STEPS) return;
+    unsigned char taken[ST_MAX_CARRY_STEPS] = {0};
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < p->n_steps; i++) {
+            step *s = &p->steps[i];
+            if (!s->type->carry || s->carried) continue;
+            for (int j = 0; j < from->n_steps; j++) {
+                const step *o = &from->steps[j];
+                if (taken[j] || o->type != s->type) continue;
+                if (pass == 0 ? same_key(o->key, s->key)
+                              : s->n_in > 0 && o->n_in > 0 && same_key(o->input_key, s->input_key)) {
+                    s->type->carry(s->state, o->state);
+                    s->carried = 1;
+                    taken[j] = 1;
+                    break;
+                }
+            }
+        }
+}
+
 
 void st_program_process(st_program *p, const float *const *in, float *const *out, int n_frames)
 {

@@ -43,6 +43,16 @@ void st_program_process(st_program *p, const float *const *in, float *const *out
  * value. ST_ERR when the node is not in the program or cannot change it. */
 int st_program_set(st_program *p, const st_node *node, const char *name, double value);
 
+/* Live reloads. ST_ERR, saying what differs, unless b has the ends (names
+ * and channel counts, in order) of a: the JACK ports stay those of the
+ * first program. */
+int st_program_same_ends(const st_program *a, const st_program *b, char *error, size_t size);
+/* On the processing thread at the swap, real-time safe: each step of p with
+ * a carry hook takes over the state of its counterpart in from (the same
+ * node, else the same type playing the same input), once. */
+void st_program_carry(st_program *p, const st_program *from);
+#define ST_MAX_CARRY_STEPS 1024
+
 /* A rate for a render when none is asked for: the rate of the first value
  * that a play node streams, or 0 when there is none. */
 double st_program_natural_rate(st_graph *g);
