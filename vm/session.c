@@ -42,7 +42,7 @@ typedef struct {
     /* the reload waiting for its swap to be scheduled, to be reported */
     long report_ticket;
     double report_ms;
-    char report_what[64];
+    char report_what[300]; /* "reloaded NAME" or "snippet" */
     long reported_swap;
     char error[2048];
 } session;
@@ -319,7 +319,10 @@ static void reload(session *s, double t0)
     lua_State *L = run_patch(s, st_lua_graph(s->L), &status);
     st_program *p = L ? compile(s, L, st_live_block(s->live), st_live_rate(s->live)) : NULL;
     if (p) {
-        offer(s, L, p, t0, "reloaded");
+        const char *name = strrchr(s->opt->patch, '/');
+        char what[300];
+        snprintf(what, sizeof what, "reloaded %s", name ? name + 1 : s->opt->patch);
+        offer(s, L, p, t0, what);
     } else {
         if (L) lua_close(L);
         fprintf(stderr, "%s; still playing the last good version\n", s->error);
@@ -441,7 +444,7 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
             pthread_mutex_unlock(&s->lock);
             return ST_ERR;
         }
-        offer(s, L, p, t0, "snippet");
+        offer(s, L, p, t0, "snippet ran");
     }
     pthread_mutex_unlock(&s->lock);
     return ST_OK;
@@ -523,23 +526,21 @@ static void on_line(char *line)
 
 /* ---- the session ---- */
 
+/* "reloaded NAME in N ms, swap at bar B" once the audio thread has given the
+ * program its swap frame: the bar (and beat, off the bar) where it starts. */
 static void report(session *s, const st_live_status *st)
 {
-    if (s->report_ticket && st->scheduled == s->report_ticket) {
-        int bpb = st->beats_per_bar > 0 ? st->beats_per_bar : 4;
-        double beat = st->scheduled_beat;
-        long bar = (long)floor(beat / bpb + 1e-9) + 1;
-        double in_bar = beat - (double)(bar - 1) * bpb;
-        const char *name = strrchr(s->opt->patch, '/');
-        name = name ? name + 1 : s->opt->patch;
-        if (fabs(in_bar) < 1e-6)
-            fprintf(stderr, "%s %s in %.0f ms, swap at bar %ld\n", s->report_what, name,
-                    s->report_ms, bar);
-        else
-            fprintf(stderr, "%s %s in %.0f ms, swap at bar %ld beat %.2f\n", s->report_what, name,
-                    s->report_ms, bar, in_bar + 1);
-        s->report_ticket = 0;
-    }
+    if (!s->report_ticket || st->scheduled != s->report_ticket) return;
+    int bpb = st->beats_per_bar > 0 ? st->beats_per_bar : 4;
+    double beat = st->scheduled_beat;
+    long bar = (long)floor(beat / bpb + 1e-9) + 1;
+    double in_bar = beat - (double)(bar - 1) * bpb;
+    if (in_bar < 1e-3) /* on the bar, to within a frame */
+        fprintf(stderr, "%s in %.0f ms, swap at bar %ld\n", s->report_what, s->report_ms, bar);
+    else
+        fprintf(stderr, "%s in %.0f ms, swap at bar %ld beat %.2f\n", s->report_what, s->report_ms,
+                bar, in_bar + 1);
+    s->report_ticket = 0;
 }
 
 static void close_session(session *s)

@@ -1,0 +1,232 @@
+#!/bin/sh
+# Live coding through JACK's dummy driver (48 kHz, 128-frame periods): one
+# strata live session, edited while it plays.
+#   - a save swaps the new program in exactly on the bar boundary, with the
+#     equal-power crossfade's law sample for sample and the play position
+#     carried on (tests/jack/check_swap.lua)
+#   - failing saves (syntax, runtime, a node that cannot stream, new ports)
+#     print file:line: message and leave the output sample-identical
+#   - strata send and strata set; the control socket survives garbage,
+#     oversized and half-sent requests, is 0600 and refuses another user
+#   - 100 saves in a row: every one taken, the last one playing, and no
+#     allocation, lock or I/O in the JACK callback (tests/rt's counters,
+#     preloaded)
+. tests/jack/lib.sh
+: "${LIVE_BUILD:=build}"
+CLIENT="$LIVE_BUILD/control-client"
+PRELOAD="$LIVE_BUILD/rt-preload.so"
+export XDG_RUNTIME_DIR="$dir/run"
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+socket="$XDG_RUNTIME_DIR/strata-st.sock"
+patch="$dir/p.lua"
+log="$dir/live.log"
+server="strata-test-live"
+bar=4800 # frames: 600 bpm, one beat a bar, 48 kHz
+
+"$STRATA" run /dev/stdin << EOF
+local strata = require "strata"
+strata.signal { kind = "sine", seconds = 1, rate = 48000, freq = 440, amplitude = 0.5 }:save("$dir/tone.wav")
+EOF
+
+# version NAME BODY: the patch, written as an editor saves (a new file renamed over)
+version() {
+    cat > "$dir/p.new" << EOF
+local strata = require "strata"
+strata.transport { bpm = 600, beats_per_bar = 1, quantize = "${quantize:-bar}", fade_ms = 10 }
+tone = strata.load(arg[1])
+x = tone:play { loop = true }
+$1
+EOF
+    mv "$dir/p.new" "$patch"
+}
+# capture FRAMES OUT: records our output in the background (pid in cap_pid)
+capture() {
+    "$JACK_CAPTURE" "$server" "$1" "$2" st:out_1 > "$2.out" 2> "$2.err" &
+    cap_pid=$!
+    other_pids=$cap_pid
+}
+# captured OUT: waits (bounded) for the capture; its first JACK frame, or empty
+captured() {
+    stop "$cap_pid" 0 20 > /dev/null
+    other_pids=
+    sed -n 's/first_frame //p' "$1.out"
+}
+reloads() { grep -c "^reloaded p.lua in" "$log"; }
+wait_reloads() { # N: up to 20 s for the Nth reload line
+    for _ in $(seq 1 200); do
+        [ "$(reloads)" -ge "$1" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+start_server "$server" 128 || exit 0
+version "x:jack_out()"
+preload=
+[ -f "$PRELOAD" ] && preload=$PRELOAD
+STRATA_RT_REPORT="$dir/rt.txt" LD_PRELOAD=$preload "$STRATA" live "$patch" "$dir/tone.wav" --server "$server" --name st --no-connect > "$dir/live.out" 2> "$log" &
+live_pid=$!
+if ! wait_for "$log" "started at JACK frame"; then
+    echo "FAIL strata live did not start: $(cat "$log")"
+    exit 0
+fi
+f0=$(sed -n 's/.*started at JACK frame \([0-9]*\).*/\1/p' "$log")
+
+# 1. a save: the swap on the bar, the crossfade's law, the position carried
+capture 72000 "$dir/cap1.wav"
+sleep 0.6
+version "y = x * 0.5
+y:jack_out()"
+fc=$(captured "$dir/cap1.wav")
+if ! wait_reloads 1 || [ -z "$fc" ]; then
+    echo "FAIL reload while playing: no reload line or no capture: $(tail -3 "$log") $(cat "$dir/cap1.wav.err")"
+else
+    line=$(grep "^reloaded p.lua in" "$log" | head -1)
+    b=$(echo "$line" | sed -n 's/.*swap at bar \([0-9]*\)$/\1/p')
+    if [ -z "$b" ]; then
+        echo "FAIL reload line: '$line' (want: reloaded p.lua in N ms, swap at bar B)"
+    else
+        echo "ok one line per reload: $line"
+        result=$("$STRATA" run tests/jack/check_swap.lua "$dir/cap1.wav" "$dir/tone.wav" $((fc - f0)) $(((b - 1) * bar)) 480 1 0.5 2>&1)
+        err=$(echo "$result" | sed -n 's/.*max error \([^ ]*\) .*/\1/p')
+        step=$(echo "$result" | sed -n 's/.*max step in the fade \([^ ]*\) (bound \([^)]*\)).*/\1 <= \2/p')
+        # float rounding only, and no jump in the fade
+        if [ -n "$err" ] && [ -n "$step" ] && awk "BEGIN { exit !($err < 1e-6 && $step) }"; then
+            echo "ok swap exactly on the bar boundary (frame $(((b - 1) * bar))), equal-power crossfade, play position carried: $result"
+        else
+            echo "FAIL swap on the bar boundary with the crossfade's law: $result"
+        fi
+    fi
+fi
+
+# 2. failing saves: one line each naming file and line; the output untouched
+n=$(reloads)
+capture 48000 "$dir/cap2.wav"
+sleep 0.1
+version "y = x * 0.5 +" # a syntax error
+sleep 0.25
+version "y = x * 0.5
+error('on purpose')"
+sleep 0.25
+version "y = x * 0.5
+x:stft():jack_out()"
+sleep 0.25
+version "y = x * 0.5
+y:jack_out()
+x:jack_out { name = 'other' }"
+sleep 0.25
+fc=$(captured "$dir/cap2.wav")
+for want in "p.lua:6: unexpected symbol near <eof>" "p.lua:6: on purpose" "p.lua:6: jack_out" "JACK ports would change"; do
+    if grep "$want" "$log" | grep -q "still playing the last good version"; then
+        echo "ok a failing save says so in one line: $(grep "$want" "$log" | head -1)"
+    else
+        echo "FAIL a failing save says '$want; still playing the last good version': $(tail -4 "$log")"
+    fi
+done
+if [ -n "$fc" ] && [ "$(reloads)" -eq "$n" ]; then
+    # the capture is the tone at half level throughout: the same law with a
+    # one-frame "fade" from half to half in the middle (cos 0, sin 1)
+    result=$("$STRATA" run tests/jack/check_swap.lua "$dir/cap2.wav" "$dir/tone.wav" $((fc - f0)) $((fc - f0 + 24000)) 1 0.5 0.5 2>&1)
+    case "$result" in
+        *"max error 0 "*) echo "ok failing saves leave the output sample-identical ($result)" ;;
+        *) echo "FAIL failing saves leave the output sample-identical: $result" ;;
+    esac
+else
+    echo "FAIL failing saves: capture '$fc', reload lines $(reloads) (were $n)"
+fi
+
+# 3. strata send and strata set, through the socket
+mode=$(stat -c %a "$socket" 2> /dev/null)
+[ "$mode" = 600 ] && echo "ok the control socket is mode 0600" || echo "FAIL the control socket's mode: '$mode'"
+out=$(timeout 10 "$STRATA" send --name st "1 + 1, tone:eval().frames" 2>&1)
+[ "$out" = "2	48000" ] && echo "ok strata send runs a snippet in the patch's state" || echo "FAIL strata send: '$out'"
+out=$(timeout 10 "$STRATA" send --name st "nosuch()" 2>&1)
+status=$?
+case "$status:$out" in
+    "1:strata send: snippet:1: attempt to call a nil value (global 'nosuch')") echo "ok a failing snippet: one line, exit 1" ;;
+    *) echo "FAIL a failing snippet: exit $status: '$out'" ;;
+esac
+out=$(timeout 10 "$STRATA" set --name st y.factor 0.25 2>&1)
+status=$?
+[ "$status" = 0 ] && echo "ok strata set y.factor 0.25" || echo "FAIL strata set: exit $status: $out"
+out=$(timeout 10 "$STRATA" set --name st y.nothing 1 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "has no parameter 'nothing'" && echo "ok strata set names a wrong parameter" || echo "FAIL strata set with a wrong parameter: $out"
+out=$(timeout 10 "$STRATA" set --name st x.db 1 2>&1)
+[ $? = 1 ] && echo "$out" | grep -q "cannot change" && echo "ok strata set refuses a node that cannot change" || echo "FAIL strata set on an offline node: $out"
+
+# 4. the socket survives what strata send never sends
+out=$(timeout 10 "$CLIENT" "$socket" raw "garbage")
+[ "$out" = 'error: not a request ("lua" or "set" and a newline first)' ] && echo "ok socket: garbage refused" || echo "FAIL socket garbage: '$out'"
+out=$(timeout 20 "$CLIENT" "$socket" big 3000000)
+[ "$out" = "error: the request is longer than 1048576 bytes" ] && echo "ok socket: oversized request refused" || echo "FAIL socket oversized: '$out'"
+out=$(timeout 10 "$CLIENT" "$socket" half "lua
+1 +")
+case "$out" in "error: the request did not end within 1000 ms"*) echo "ok socket: half-sent request dropped after 1 s" ;; *) echo "FAIL socket half-sent: '$out'" ;; esac
+out=$(timeout 10 "$STRATA" send --name st "1 + 2" 2>&1)
+[ "$out" = 3 ] && echo "ok the socket answers after the abuse" || echo "FAIL the socket after the abuse: '$out'"
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+    nobody() { timeout 10 setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+    out=$(nobody "$CLIENT" "$socket" raw "lua
+1" 2>&1)
+    case "$out" in *"Permission denied"*) echo "ok socket: another user cannot connect (mode 0600)" ;; *) echo "FAIL socket open to another user: '$out'" ;; esac
+    # and were the modes loosened by mistake, the peer's uid still refuses it
+    chmod 711 "$dir" "$XDG_RUNTIME_DIR"
+    chmod 666 "$socket"
+    out=$(nobody "$CLIENT" "$socket" raw "lua
+1" 2>&1)
+    chmod 600 "$socket"
+    chmod 700 "$dir" "$XDG_RUNTIME_DIR"
+    [ "$out" = "error: this session belongs to another user" ] && echo "ok socket: another user's connection refused (SO_PEERCRED)" || echo "FAIL socket peer check: '$out'"
+else
+    echo "skip socket uid refusal: needs root to change uid"
+fi
+
+# 5. a snippet replaces the output of its name: swapped in at a bar
+n=$(grep -c "^snippet ran in" "$log")
+out=$(timeout 10 "$STRATA" send --name st "(x * 0.25):jack_out()" 2>&1)
+wait_for "$log" "^snippet ran in .* swap at bar [0-9]*$" && echo "ok a snippet's new output swaps in at a bar: $(grep "^snippet ran" "$log" | tail -1)" || echo "FAIL a snippet's output: '$out' $(tail -2 "$log")"
+
+# 6. 100 saves in a row, swapped at once: every one reported, the last one
+# playing, nothing allocated, locked or written in the callback
+n=$(reloads)
+xruns_before=$(grep -c "xruns" "$log")
+quantize=now
+i=1
+while [ "$i" -le 100 ]; do
+    version "version = $i
+(x * $i / 100):jack_out()"
+    sleep 0.03
+    i=$((i + 1))
+done
+wait_reloads $((n + 1))
+for _ in $(seq 1 100); do
+    [ "$(timeout 10 "$STRATA" send --name st version 2> /dev/null)" = 100 ] && break
+    sleep 0.1
+done
+last=$(timeout 10 "$STRATA" send --name st version 2>&1)
+got=$(($(reloads) - n))
+xruns=$(($(grep -c "xruns" "$log") - xruns_before))
+if [ "$last" = 100 ] && [ "$got" -ge 1 ]; then
+    echo "ok 100 saves while playing: $got reload lines (saves closer than a reload coalesce), the last version plays; $xruns xrun reports meanwhile (load $(cut -d' ' -f1 /proc/loadavg))"
+else
+    echo "FAIL 100 saves while playing: version '$last', $got reload lines"
+fi
+if ! grep -q "reloaded p.lua in [0-9]* ms, swap at bar [0-9]* beat" "$log"; then
+    echo "FAIL quantize now: no swap off the bar: $(tail -2 "$log")"
+else
+    echo "ok quantize = \"now\" swaps off the bar"
+fi
+
+stop "$live_pid" INT 10
+status=$?
+live_pid=
+[ "$status" = 0 ] && echo "ok SIGINT ends the session, exit 0" || echo "FAIL SIGINT ends the session: exit $status"
+[ ! -e "$socket" ] && echo "ok the socket is removed at the end" || echo "FAIL the socket is left behind"
+if [ -z "$preload" ]; then
+    echo "skip live callback counters: no $PRELOAD (not built under the sanitizers)"
+elif grep -q "^callbacks [1-9][0-9]* allocations 0 locks 0 io 0$" "$dir/rt.txt" 2> /dev/null; then
+    echo "ok no allocation, lock or I/O in the JACK callback across every reload ($(cat "$dir/rt.txt"))"
+else
+    echo "FAIL the JACK callback allocated, locked or did I/O: $(cat "$dir/rt.txt" 2> /dev/null)"
+fi
+stop_server
