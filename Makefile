@@ -64,7 +64,7 @@ JACK_TOOL := $(BUILD)/jack-capture
 LIVE_TOOLS := $(BUILD)/control-client $(if $(filter 1,$(SANITIZE)),,$(BUILD)/rt-preload.so)
 BENCH_SRC := $(wildcard tests/bench/*.c)
 
-.PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE train-beats fuzz fuzz-build
+.PHONY: all test bench demo docs install uninstall deps clean format check-fresh FORCE train-beats train-unet fuzz fuzz-build
 all: $(BIN) $(if $(filter 1,$(SANITIZE)),,strata.so)
 
 # The Debian packages: `make demo`, `make test` and `make deps` install what
@@ -152,6 +152,25 @@ train-beats: $(BIN)
 	nice -n 19 /usr/bin/python3 tools/train/train_beats.py --data build/train-beats/data \
 	    build/train-beats/data2 --models models --epochs 50 --max-minutes 30 \
 	    --log build/train-beats/train.json
+
+
+# The U-Net's weights and fixtures (models/unet*.safetensors), remade from generated songs
+# (doc/unet.md): FluidSynth + FluidR3 accompaniment, voice-like GM leads and strata's own
+# sung-like voice, testsong songs; never the corpus. About an hour on a quiet 2-core machine.
+train-unet: $(BIN)
+	@mkdir -p build/train-unet
+	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data1 \
+	    --songs 21 --testsongs 0 --seed 20261206 --strata ./$(BIN)
+	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data2 \
+	    --songs 25 --testsongs 0 --seed 40261206 --strata ./$(BIN)
+	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data3 \
+	    --songs 0 --testsongs 24 --seed 50261206 --strata ./$(BIN)
+	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/val \
+	    --songs 10 --testsongs 2 --seed 30261206 --strata ./$(BIN) --wav
+	nice -n 10 /usr/bin/python3 tools/train/unet.py --data build/train-unet/data1 \
+	    build/train-unet/data2 build/train-unet/data3 --val build/train-unet/val --val-songs 6 \
+	    --models models --widths 4,8,16,32,64,128 --lr 2e-3 --steps-per-epoch 100 \
+	    --max-minutes 60 --threads 2 --log build/train-unet/train.json
 
 docs: $(BIN)
 	./$(BIN) nodes --markdown > doc/nodes.md.tmp && mv doc/nodes.md.tmp doc/nodes.md

@@ -53,7 +53,8 @@
     X(ntd) \
     X(repet_sim) \
     X(repet_online) \
-    X(ft2d)
+    X(ft2d) \
+    X(unet)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

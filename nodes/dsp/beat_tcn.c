@@ -2,6 +2,7 @@
  * convolutions through nn.c. */
 #include "beat_tcn.h"
 
+#include "model_path.h"
 #include "nn.h"
 #include "safetensors.h"
 
@@ -204,28 +205,7 @@ void st_beat_tcn_run(st_beat_tcn *m, const float *features, int64_t n_frames, fl
     }
 }
 
-static int readable(const char *path) { return access(path, R_OK) == 0; }
-
 int st_beat_tcn_default_path(char *path, size_t size)
 {
-    const char *file = "beats_tcn.safetensors";
-    const char *env = getenv("STRATA_MODELS");
-    if (env && *env) {
-        snprintf(path, size, "%s/%s", env, file);
-        if (readable(path)) return 0;
-    }
-    char exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (len > 0) {
-        exe[len] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        snprintf(path, size, "%s/models/%s", exe, file);
-        if (readable(path)) return 0;
-        snprintf(path, size, "%s/../share/strata/models/%s", exe, file);
-        if (readable(path)) return 0;
-        snprintf(path, size, "%s/../models/%s", exe, file); /* build-san/strata in the tree */
-        if (readable(path)) return 0;
-    }
-    return -1;
+    return st_model_default_path("beats_tcn.safetensors", path, size);
 }

@@ -29,5 +29,6 @@ void test_dbn(void);
 void test_nmf(void);
 void test_nn(void);
 void test_ntd(void);
+void test_unet(void);
 
 #endif

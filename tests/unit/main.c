@@ -12,5 +12,6 @@ int main(void)
     test_nmf();
     test_nn();
     test_ntd();
+    test_unet();
     return 0; /* failures are counted from the output */
 }
