@@ -30,12 +30,12 @@ static const st_param params[] = {
 extern const st_node_type st_node_unet;
 
 /* One pass over the patches of one colour (patches that do not overlap), on many threads.
- * Owns nothing; acc and weight belong to the run. */
+ * Owns nothing; fade and acc belong to the run. */
 typedef struct {
     const st_unet *net;
     const st_spectrum *s;
     const float *fade;   /* frames: the cross-fade weight of a patch's frames */
-    float *acc;          /* sources x channels x frames x model bins */
+    float *acc;          /* sources x channels x frames x bins: the result, summed into */
     int64_t first, step; /* patch k starts at frame first + k * step */
     int64_t n_patches;   /* per channel */
     int colours, colour; /* this pass: patches k with k % colours == colour */
@@ -68,13 +68,13 @@ static void run_patches(void *ctx, int64_t begin, int64_t end)
         }
         st_unet_forward(j->net, w, mag, masks);
         for (int src = 0; src < S; src++) {
-            float *a = j->acc + ((size_t)src * C + c) * T * B;
+            float *a = j->acc + ((size_t)src * C + c) * T * F;
             const float *m = masks + (size_t)src * B * W;
             for (int t = 0; t < W; t++) {
                 int64_t tt = t0 + t;
                 if (tt < 0 || tt >= T) continue;
                 for (int b = 0; b < B; b++)
-                    a[tt * B + b] += j->fade[t] * m[(size_t)b * W + t];
+                    a[tt * F + b] += j->fade[t] * m[(size_t)b * W + t];
             }
         }
     }
@@ -121,9 +121,9 @@ static int unet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     int64_t shape[4] = {S, C, T, F};
     static const char *const axes[] = {"source", "channel", "time", "freq"};
     st_value *res = st_array_new(4, shape, axes);
-    float *acc = calloc((size_t)S * C * T * B + 1, sizeof *acc);
     float *fade = malloc(sizeof(float) * W), *norm = calloc((size_t)T + 1, sizeof *norm);
-    int status = res && acc && fade && norm ? ST_OK : st_fail(ctx, "out of memory");
+    float *acc = res ? res->u.array.data : NULL; /* zeroed by st_array_new */
+    int status = res && fade && norm ? ST_OK : st_fail(ctx, "out of memory");
     if (status == ST_OK) {
         for (int t = 0; t < W; t++) /* a Hann fade that never reaches zero */
             fade[t] = 0.5f - 0.5f * cosf(2.0f * (float)M_PI * (t + 0.5f) / W);
@@ -151,17 +151,17 @@ static int unet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
         for (int c = 0; status == ST_OK && c < C; c++)
             for (int64_t t = 0; t < T; t++) {
                 for (int src = 0; src < S; src++) {
-                    const float *a = acc + (((size_t)src * C + c) * T + t) * B;
+                    const float *a = acc + (((size_t)src * C + c) * T + t) * F;
                     float sum = 0;
                     for (int b = top; b < B; b++)
                         sum += a[b];
-                    hi[src] = sum / (B - top);
+                    hi[src] = sum / (B - top) / norm[t];
                 }
                 for (int f = 0; f < F; f++) {
                     float total = 0;
                     for (int src = 0; src < S; src++) {
-                        float m = (f < B ? acc[(((size_t)src * C + c) * T + t) * B + f] : hi[src]) /
-                                  norm[t];
+                        float m = f < B ? acc[(((size_t)src * C + c) * T + t) * F + f] / norm[t]
+                                        : hi[src];
                         v[src] = ratio ? powf(m, power) : m;
                         total += v[src];
                     }
@@ -177,7 +177,7 @@ static int unet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
         *out = res;
     else
         st_value_unref(res);
-    free(acc), free(fade), free(norm);
+    free(fade), free(norm);
     st_unet_free(net);
     return status;
 }
