@@ -169,8 +169,8 @@ train-unet: $(BIN)
 	    --songs 10 --testsongs 2 --seed 30261206 --strata ./$(BIN) --wav
 	nice -n 10 /usr/bin/python3 tools/train/unet.py --data build/train-unet/data1 \
 	    build/train-unet/data2 build/train-unet/data3 --val build/train-unet/val --val-songs 6 \
-	    --models models --widths 4,8,16,32,64,128 --lr 2e-3 --steps-per-epoch 100 \
-	    --max-minutes 60 --threads 2 --log build/train-unet/train.json
+	    --models models --widths 4,8,16,32,64,128 --lr 2e-3 --steps-per-epoch 50 \
+	    --max-minutes 60 --threads 1 --log build/train-unet/train.json
 
 docs: $(BIN)
 	./$(BIN) nodes --markdown > doc/nodes.md.tmp && mv doc/nodes.md.tmp doc/nodes.md
