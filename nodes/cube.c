@@ -6,7 +6,7 @@
  * a frame of the song's own spectrum, so a mask made in the cube applies to
  * the mixture spectrum as it is and the inverse is exact. */
 #include "../vm/node.h"
-#include "dsp/bars.h"
+#include "bars.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,10 +1,11 @@
 /* The bar grid of a song: bar boundaries from downbeats, extended before the
- * first and after the last downbeat by the median bar, for the cube and the
- * loop nodes. */
+ * first and after the last downbeat by the median bar, for the cube node. It
+ * reads events and fails through the node context, so it lives beside the
+ * nodes, not in nodes/dsp/ (numerics only). */
 #ifndef ST_BARS_H
 #define ST_BARS_H
 
-#include "../../vm/node.h"
+#include "../vm/node.h"
 
 /* Bar b covers [start_s[b], end_s[b]) of the audio; virtual_start_s[b] and
  * virtual_end_s[b] are where it would start and end if the song did not cut
