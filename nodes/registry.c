@@ -40,6 +40,7 @@
     X(apply_mask) \
     X(resynth) \
     X(cube) \
+    X(bar_grid) \
     X(uncube) \
     X(beat_spectrum) \
     X(repet) \
