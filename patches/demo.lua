@@ -35,7 +35,10 @@ end
 if not downbeats then downbeats, source = song.beats, "the song's own beats (no beat tracker here)" end
 
 local t0 = strata.now()
-local run = method.build(strata, song.mixture, downbeats, { loops = #names, preset = opt.preset, print = print })
+local tracked = source == "strata's beat tracker"
+if tracked then source = source .. ", bar grid checked against the song's repetition" end
+local run = method.build(strata, song.mixture, downbeats, { loops = #names, preset = opt.preset, print = print,
+                                                            regrid = tracked })
 local layout = method.write(strata, run, dir, { downbeats = source, preset = opt.preset })
 local seconds = strata.now() - t0
 song.mixture:save(dir .. "/mixture.wav")

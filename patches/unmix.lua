@@ -8,7 +8,8 @@ local method = dofile(here .. "/methods/unmix.lua")
 
 local opt = strata.args {
   usage = "IN -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]\n" ..
-          "       [--mask unmixer|wiener] [--iterations N] [--seed S] [--preset strata|smith2018]",
+          "       [--mask unmixer|wiener] [--iterations N] [--seed S] [--preset strata|smith2018]\n" ..
+          "       [--grid repetition|tracker]",
   doc = "Find the loops a song is built from and where each plays (the Unmixer, Smith, Kawasaki &\n" ..
         "Goto 2019; Smith & Goto 2018): cut the song's spectrogram at its downbeats into a cube\n" ..
         "(frequency x time in bar x bar), model it with a non-negative Tucker decomposition, and\n" ..
@@ -32,6 +33,7 @@ local opt = strata.args {
     { "preset", "strata", "strata (default) or smith2018 (the published configuration)" },
     { "refine", -1, "KL refinement updates of the loop templates (-1: the preset's)" },
     { "align", "pad", "bars of unequal length: pad (zeros at the end) or warp" },
+    { "grid", "repetition", "the tracker's bars: repetition (checked against the song's, bar_grid) or tracker" },
   },
 }
 local command = "strata unmix"
@@ -40,6 +42,9 @@ local dir = opt.o ~= "" and opt.o or opt.output
 if dir == "" then fail("missing -o DIR (see --help)") end
 if opt.mask ~= "" and opt.mask ~= "wiener" and opt.mask ~= "unmixer" then
   fail(string.format("--mask is unmixer or wiener, not '%s'", opt.mask))
+end
+if opt.grid ~= "repetition" and opt.grid ~= "tracker" then
+  fail(string.format("--grid is repetition or tracker, not '%s'", opt.grid))
 end
 if not method.presets[opt.preset] then fail(string.format("--preset is strata or smith2018, not '%s'", opt.preset)) end
 if opt.loops < 0 or opt.loops ~= math.floor(opt.loops) then fail("--loops wants a whole number of loops") end
@@ -67,7 +72,9 @@ if opt.downbeats ~= "" then
 else
   downbeats, source = method.downbeats(strata, audio)
   if not downbeats then fail("this build has no downbeat tracker yet; give the bars with --downbeats FILE") end
+  if opt.grid == "repetition" then source = source .. ", bar grid checked against the song's repetition" end
 end
+local regrid = opt.downbeats == "" and opt.grid == "repetition"
 
 local timings = {}
 local function timed(name, fn)
@@ -82,7 +89,7 @@ local run = timed("model", function()
     iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
     refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
     bars_per_unit = opt.bars_per_unit >= 0 and opt.bars_per_unit or nil,
-    align = opt.align, print = print,
+    align = opt.align, print = print, regrid = regrid,
   })
   r.model.core:eval()
   r.loops.activation:eval()

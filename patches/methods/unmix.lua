@@ -41,7 +41,8 @@ end
 --   downbeats: events (label 1 = downbeat)
 --   o: loops (0: chosen from the song), ranks {F, T, L} (0: the preset's), preset, iterations,
 --      seed, mask, power, purify, sparsity, refine, bars_per_loop, bars_per_unit (0: chosen),
---      align, n_fft, hop, print
+--      align, n_fft, hop, print, regrid (the downbeats are a tracker's beats: check the bar
+--      length and phase against the song's repetition, bar_grid)
 -- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
 -- stems (a list of K audio), n_loops, ranks, n_bars.
 function M.build(strata, audio, downbeats, o)
@@ -52,6 +53,19 @@ function M.build(strata, audio, downbeats, o)
   local n_fft, hop = o.n_fft or 2048, o.hop or 512
   -- one STFT of the song: the cube averages its channels' magnitudes, the stems mask it
   local spec = audio:stft { n_fft = n_fft, hop = hop }
+  -- a tracker's beats: the bar length and phase the song's repetition supports (bar_grid)
+  local grid
+  if o.regrid then
+    grid = spec:bar_grid(downbeats)
+    downbeats = grid.downbeats
+    local c = grid.choice:samples()
+    if c[4] == 1 then
+      say(o, "unmix: the tracker's tempo changes and the song's repetition agrees; its bars are used as they are")
+    else
+      say(o, string.format("unmix: bars of %.3f s (%d beats) from the song's repetition, the first at %.3f s",
+        c[1], math.tointeger(c[3]) or c[3], c[2]))
+    end
+  end
   local cut = spec:cube(downbeats, { align = o.align or "pad" })
   local loops = o.loops or 0
   -- the slice: one bar, or the loop length the song repeats at (bars_per_unit 0: chosen)
@@ -92,7 +106,7 @@ function M.build(strata, audio, downbeats, o)
   local stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
     { mask = pick("mask"), power = pick("power") })
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
-           n_bars = n_bars, bars_per_unit = unit }
+           n_bars = n_bars, bars_per_unit = unit, grid = grid }
 end
 
 -- The downbeats strata finds itself: the beat tracker (its network on the audio, madmom's
@@ -162,7 +176,7 @@ end
 -- strata compare: K = the number of references; the oracle downbeats of the corpus (beats.txt
 -- beside the mixture) when there, else the beats node when this build has one.
 function M.separate(strata, mixture, refs, context)
-  local downbeats
+  local downbeats, tracked
   local dir = context and context.mixture and context.mixture:match("^(.*)/[^/]*$") or "."
   local f = io.open(dir .. "/beats.txt")
   if f then
@@ -173,8 +187,10 @@ function M.separate(strata, mixture, refs, context)
     if not downbeats then
       error("strata compare: unmix needs downbeats: no beats.txt beside the mixture and no beat tracker", 0)
     end
+    tracked = true
   end
-  local run = M.build(strata, mixture, downbeats, { loops = #refs, preset = context and context.preset })
+  local run = M.build(strata, mixture, downbeats, { loops = #refs, preset = context and context.preset,
+                                                    regrid = tracked })
   local out = {}
   for k = 1, run.n_loops do out[k] = run.stems[k] end
   return out
