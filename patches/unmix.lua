@@ -95,6 +95,15 @@ local run = timed("model", function()
   r.loops.activation:eval()
   return r
 end)
+if run.grid then -- what the repetition made of the tracker's bars
+  local c = run.grid.choice:samples()
+  if c[4] == 1 then
+    print(command .. ": the tracker's tempo changes and the song's repetition agrees; its bars are used as they are")
+  else
+    print(string.format("%s: bars of %.3f s (%d beats) from the song's repetition, the first at %.3f s", command,
+      c[1], math.tointeger(c[3]) or 0, c[2]))
+  end
+end
 if opt.loops == 0 then print(string.format("%s: %d loop types found in %d bars", command, run.n_loops, run.n_bars)) end
 
 local layout = method.write(strata, run, dir, { downbeats = source, preset = opt.preset, sample_rate = facts.rate,

@@ -44,7 +44,7 @@ end
 --      align, n_fft, hop, print, regrid (the downbeats are a tracker's beats: check the bar
 --      length and phase against the song's repetition, bar_grid)
 -- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
--- stems (a list of K audio), n_loops, ranks, n_bars.
+-- stems (a list of K audio), n_loops, ranks, n_bars, grid (bar_grid's record when regrid).
 function M.build(strata, audio, downbeats, o)
   if not rawget(strata, "ntd") then error("unmix: this build has no ntd node (the loop model)", 0) end
   local preset = M.presets[o.preset or "strata"]
@@ -58,13 +58,6 @@ function M.build(strata, audio, downbeats, o)
   if o.regrid then
     grid = spec:bar_grid(downbeats)
     downbeats = grid.downbeats
-    local c = grid.choice:samples()
-    if c[4] == 1 then
-      say(o, "unmix: the tracker's tempo changes and the song's repetition agrees; its bars are used as they are")
-    else
-      say(o, string.format("unmix: bars of %.3f s (%d beats) from the song's repetition, the first at %.3f s",
-        c[1], math.tointeger(c[3]) or c[3], c[2]))
-    end
   end
   local cut = spec:cube(downbeats, { align = o.align or "pad" })
   local loops = o.loops or 0
