@@ -73,11 +73,14 @@ typedef struct {
     st_ctx *ctx;
 } progress_ctx;
 
+/* The bar shows the latest divergence (known at the start and every 10
+ * iterations), so a user sees whether the fit still improves. */
 static void on_progress(void *data, int iteration, int max_iter, double divergence)
 {
-    (void)divergence;
     progress_ctx *pc = data;
-    st_progress(pc->ctx, (double)iteration / max_iter);
+    char note[32];
+    snprintf(note, sizeof note, "divergence %.5g", divergence);
+    st_progress_note(pc->ctx, (double)iteration / max_iter, note);
 }
 
 static st_value *curve_array(const st_nmf_result *r, int which)
