@@ -297,7 +297,7 @@ const st_node_type st_node_nmf_group = {
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {"groups", ST_ARRAY}, {NULL}},
     .params = params,
-    .version = 1,
+    .version = 2, /* 2: soft grouping on the vectorised NMF passes */
     .variadic = 1,
     .run = nmf_group_run,
 };
