@@ -103,7 +103,7 @@ const st_node_type st_node_rpca = {
         (const st_port[]){
             {"background", ST_SPECTRUM}, {"foreground", ST_SPECTRUM}, {"masks", ST_ARRAY}, {NULL}},
     .params = params,
-    .version = 1,
+    .version = 2, /* 2: warm-started partial SVDs (other rounding, same fixed point) */
     .slow = 1,
     .run = rpca_run,
 };

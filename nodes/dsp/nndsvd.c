@@ -48,6 +48,14 @@ int st_randomized_svd(const float *V, int n_rows, int64_t n_cols, int rank, uint
 int st_randomized_svd_with(const float *V, int n_rows, int64_t n_cols, int rank, int n_over,
                            int n_power, uint64_t seed, int n_threads, float *U, float *S, float *Vt)
 {
+    return st_randomized_svd_from(V, n_rows, n_cols, rank, n_over, n_power, NULL, 0, 0, seed,
+                                  n_threads, U, S, Vt);
+}
+
+int st_randomized_svd_from(const float *V, int n_rows, int64_t n_cols, int rank, int n_over,
+                           int n_power, const float *start, int n_start, int ld_start,
+                           uint64_t seed, int n_threads, float *U, float *S, float *Vt)
+{
     const int F = n_rows, N = (int)n_cols;
     const int min_side = F < N ? F : N;
     if (rank < 1 || rank > min_side) return -1;
@@ -62,7 +70,12 @@ int st_randomized_svd_with(const float *V, int n_rows, int64_t n_cols, int rank,
     int status = y && z && b && ub && s && vtb && iwork ? 0 : -1;
     openblas_set_num_threads(n_threads);
     uint64_t state = st_rng_seed(seed, 1);
-    for (size_t i = 0; status == 0 && i < (size_t)N * L; i++)
+    if (n_start > L) n_start = L;
+    /* the given directions first (rows of a previous Vt), Gaussian columns after */
+    for (int k = 0; status == 0 && k < n_start; k++)
+        for (int64_t j = 0; j < N; j++)
+            z[(size_t)k * N + j] = start[(size_t)j * ld_start + k];
+    for (size_t i = (size_t)n_start * N; status == 0 && i < (size_t)N * L; i++)
         z[i] = (float)st_gaussian(&state);
     if (status == 0)
         cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, F, L, N, 1.0f, V, F, z, N, 0.0f, y,

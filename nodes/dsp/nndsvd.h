@@ -25,6 +25,13 @@ int st_randomized_svd(const float *V, int n_rows, int64_t n_cols, int rank, uint
 int st_randomized_svd_with(const float *V, int n_rows, int64_t n_cols, int rank, int n_over,
                            int n_power, uint64_t seed, int n_threads, float *U, float *S,
                            float *Vt);
+/* The same, the range finder started from given directions instead of
+ * Gaussian ones: the first n_start rows of start (an n_start x n_cols Vt of
+ * a nearby matrix, ld ld_start), Gaussian columns for the rest. Warm starts
+ * of a slowly changing matrix (rpca) need fewer power iterations. */
+int st_randomized_svd_from(const float *V, int n_rows, int64_t n_cols, int rank, int n_over,
+                           int n_power, const float *start, int n_start, int ld_start,
+                           uint64_t seed, int n_threads, float *U, float *S, float *Vt);
 
 enum { ST_NNDSVD = 0, ST_NNDSVDA = 1 };
 

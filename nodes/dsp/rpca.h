@@ -9,8 +9,10 @@
  * values above the threshold are needed. Their number is predicted as Lin
  * et al.'s code predicts it (start at 10; one more than were kept, or 5 %
  * of the smaller side more when all were kept), and that many triplets come
- * from a randomised SVD (nndsvd.h) with 10 extra columns and 2 power
- * iterations.
+ * from a randomised SVD (nndsvd.h) with 10 extra columns, started from the
+ * previous iteration's right singular vectors with one power iteration (2
+ * from Gaussian starts the first time), or from LAPACK's whole SVD when more
+ * than half the smaller side is asked for.
  *
  * Column-major: M is n_rows x n_cols (ld n_rows); L and S the same.
  */
