@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef STRATA_DATADIR
@@ -475,7 +476,9 @@ static int render_command(int argc, char **argv)
     const char *seconds = take_value(&argc, argv, "--seconds", NULL, &bad);
     const char *block = take_value(&argc, argv, "--block", NULL, &bad);
     const char *rate = take_value(&argc, argv, "--rate", NULL, &bad);
-    st_render_options opt = {.out_path = out, .block_frames = 256};
+    const char *format = take_value(&argc, argv, "--format", NULL, &bad);
+    const char *subtype = take_value(&argc, argv, "--subtype", NULL, &bad);
+    st_render_options opt = {.out_path = out, .block_frames = 256, .subtype = subtype};
     double x;
     if (bad) return EXIT_USAGE;
     if (argc < 1 || !out) {
@@ -488,6 +491,33 @@ static int render_command(int argc, char **argv)
     if (block && number_option(block, "--block", 1, 65536, &x)) return EXIT_USAGE;
     if (block) opt.block_frames = (int)x;
     if (rate && number_option(rate, "--rate", 1000, 768000, &opt.rate_hz)) return EXIT_USAGE;
+    /* -o DIR (an existing folder, or a name ending in /): one file per output */
+    struct stat st;
+    size_t len = strlen(out);
+    opt.out_dir = (len > 0 && out[len - 1] == '/') || (stat(out, &st) == 0 && S_ISDIR(st.st_mode));
+    opt.format = format ? format : "wav";
+    if (format && !opt.out_dir) {
+        fprintf(stderr, "strata render: --format goes with -o DIR (with -o FILE its extension "
+                        "picks the format)\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(opt.format, "wav") && strcmp(opt.format, "flac") && strcmp(opt.format, "ogg")) {
+        fprintf(stderr, "strata render: --format wants wav, flac or ogg, not '%s'\n", opt.format);
+        return EXIT_USAGE;
+    }
+    if (subtype && strcmp(subtype, "PCM_16") && strcmp(subtype, "PCM_24") &&
+        strcmp(subtype, "FLOAT")) {
+        fprintf(stderr, "strata render: --subtype wants PCM_16, PCM_24 or FLOAT, not '%s'\n",
+                subtype);
+        return EXIT_USAGE;
+    }
+    if (subtype && opt.out_dir &&
+        (strcmp(opt.format, "ogg") == 0 ||
+         (strcmp(opt.format, "flac") == 0 && !strcmp(subtype, "FLOAT")))) {
+        fprintf(stderr, "strata render: --subtype %s does not go with --format %s\n", subtype,
+                opt.format);
+        return EXIT_USAGE;
+    }
     if (check_patch_file("render", argv[0])) return EXIT_WORK;
     int status;
     lua_State *L = start_patch(argv[0], NULL, argc - 1, argv + 1, &status);
@@ -674,10 +704,15 @@ static const command commands[] = {
      "ARGS reach the patch as `arg` (arg[0] is the patch file). Errors in the patch name\n"
      "its file and line.",
      run_command},
-    {"render", "PATCH.lua [ARGS...] -o OUT.wav [--seconds S] [--block N] [--rate R]",
+    {"render", "PATCH.lua [ARGS...] -o OUT.wav|DIR/ [--seconds S] [--block N] [--rate R]",
      "render the patch's stream program into a file\n"
      "The program runs offline, block by block as under JACK, as fast as it goes.\n"
-     "  -o, --output F  the file to write (its extension picks the format)\n"
+     "  -o, --output F  the file to write (its extension picks the format); every output\n"
+     "                  (jack_out) of the patch goes into it, channels in the patch's order\n"
+     "  -o DIR/         a folder (an existing one, or a name ending in /; made if missing):\n"
+     "                  one file per output, DIR/NAME.wav, NAME the jack_out's name\n"
+     "  --format F      with -o DIR: wav (default), flac or ogg\n"
+     "  --subtype S     PCM_16, PCM_24 or FLOAT (default: FLOAT for wav, PCM_24 for flac)\n"
      "  --seconds S     how much to render (default: all that the patch plays, and its\n"
      "                  latency's worth after it; a loop or a live input needs --seconds)\n"
      "  --block N       frames per block (default 256)\n"

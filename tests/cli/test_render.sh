@@ -114,3 +114,42 @@ end
 print(worst < 1e-6 and "ok streaming hpss equals offline hpss" or ("FAIL streaming hpss equals offline: " .. worst))
 EOF2
 "$STRATA" run "$dir/check4.lua"
+
+# several jack_out: -o FILE holds every channel in the patch's order; -o DIR/ one file per
+# output named after it (its channels, the same samples), made with the folder; two outputs
+# with one name are refused before anything is written
+cat > "$dir/two.lua" <<'EOF'
+local strata = require "strata"
+local a = strata.load(arg[1]):play()
+a:jack_out { name = "dry" }
+local half = (a * 0.5):mono()
+half:jack_out { name = "half" }
+EOF
+"$STRATA" --quiet render "$dir/two.lua" "$dir/src.wav" -o "$dir/all.wav"
+"$STRATA" --quiet render "$dir/two.lua" "$dir/src.wav" -o "$dir/split/new/" --format flac --subtype PCM_24
+status=$?
+cat > "$dir/check5.lua" <<EOF
+local strata = require "strata"
+local all = strata.load("$dir/all.wav")
+local dry, half = strata.load("$dir/split/new/dry.flac"), strata.load("$dir/split/new/half.flac")
+local d1 = (dry - strata.load { path = "$dir/all.wav", channels = "1,2" }):eval().peak
+local d2 = (half - strata.load { path = "$dir/all.wav", channels = "3" }):eval().peak
+local ok = all:eval().channels == 3 and dry:eval().channels == 2 and half:eval().channels == 1
+  and d1 < 1e-6 and d2 < 1e-6 and half:eval().peak > 0.1
+print(ok and "ok render -o DIR/ writes one file per jack_out, named after it, equal to -o FILE's channels"
+  or string.format("FAIL render -o DIR/: channels %d/%d/%d, differences %g %g", all:eval().channels,
+    dry:eval().channels, half:eval().channels, d1, d2))
+EOF
+[ "$status" = 0 ] && "$STRATA" run "$dir/check5.lua" || ok "render -o DIR/ exits 0" 1 "exit $status"
+sed 's/"half"/"dry"/' "$dir/two.lua" > "$dir/same.lua"
+out=$("$STRATA" render "$dir/same.lua" "$dir/src.wav" -o "$dir/same/" 2>&1)
+status=$?
+case "$status $out" in "1 "*"outputs 1 and 2 are both named 'dry'"*) [ ! -e "$dir/same/dry.wav" ]
+    ok "render -o DIR/ refuses two outputs with one name" $? "dry.wav written" ;;
+    *) ok "render -o DIR/ refuses two outputs with one name" 1 "exit $status: $out" ;; esac
+out=$("$STRATA" render "$dir/two.lua" "$dir/src.wav" -o "$dir/x.wav" --format flac 2>&1)
+case "$?:$out" in "2:"*"--format goes with -o DIR"*) ok "render --format with -o FILE is a bad command line" 0 ;;
+    *) ok "render --format with -o FILE is a bad command line" 1 "$out" ;; esac
+out=$("$STRATA" render "$dir/two.lua" "$dir/src.wav" -o "$dir/split/" --format flac --subtype FLOAT 2>&1)
+case "$?:$out" in "2:"*"--subtype FLOAT does not go with --format flac"*) ok "render --subtype the format cannot hold" 0 ;;
+    *) ok "render --subtype the format cannot hold" 1 "$out" ;; esac
