@@ -242,6 +242,28 @@ static int looks_like_audio(const char *path)
            memchr(head, 0, n) != NULL;
 }
 
+/* In a ready command's error, "NODE: " adds nothing for the user when the
+ * node's job is one file (load, save, load_beats, picture: a "path"
+ * parameter that names a file) or the node is the command itself (hpss in
+ * `strata hpss`): the file or the option says it. Any other node's name
+ * stays: it tells which stage of the command refused (`strata unmix: ntd:
+ * ...`). Returns the message without that name. */
+static const char *without_file_node(const char *message, const char *command)
+{
+    size_t len = strcspn(message, ": '");
+    char name[64];
+    if (len == 0 || len >= sizeof name || strncmp(message + len, ": ", 2) != 0) return message;
+    memcpy(name, message, len);
+    name[len] = 0;
+    const st_node_type *type = st_registry_find(name);
+    if (!type) return message;
+    const st_param *path = st_param_find(type, "path", NULL);
+    int is_command = strncmp(command, "strata ", 7) == 0 && strcmp(command + 7, name) == 0;
+    if (is_command || (path && (path->flags & (ST_FILE_IN | ST_FILE_OUT))))
+        return message + len + 2;
+    return message;
+}
+
 /* The message of a failed patch, for the user. In a ready patch (command set)
  * the place in the patch file means nothing to them: "PATH:LINE: " is
  * replaced by the command's name. A user's own patch keeps file:line. */
@@ -255,6 +277,7 @@ static void print_patch_error(const char *message, const char *path, const char 
             if (*rest == ':') rest++;
             message = rest + strspn(rest, " ");
         }
+        message = without_file_node(message, command);
         if (strncmp(message, command, strlen(command)) == 0 && message[strlen(command)] == ':') {
             fprintf(stderr, "%s\n", message); /* it names the command already */
         } else {

@@ -31,21 +31,21 @@ expect() {
 }
 
 rt() { "$STRATA" --quiet stft-roundtrip "$@"; }
-expect "missing file" "load: cannot open '.*/missing.wav': No such file" rt "$dir/missing.wav" "$dir/out.wav"
-expect "text file named .wav" "load: '.*/text.wav' is not an audio file" rt "$dir/text.wav" "$dir/out.wav"
-expect "truncated wav" "load: '.*/truncated.wav' is truncated" rt "$dir/truncated.wav" "$dir/out.wav"
-expect "zero frames" "load: '.*/empty.wav' holds no audio \(0 frames\)" rt "$dir/empty.wav" "$dir/out.wav"
-expect "NaN sample" "load: '.*/nan.wav' has a NaN sample at index 700" rt "$dir/nan.wav" "$dir/out.wav"
-expect "infinite sample" "load: '.*/inf.wav' has an infinite sample at index 300" rt "$dir/inf.wav" "$dir/out.wav"
-expect "sample rate 0" "load: '.*/rate0.wav' has an absurd sample rate \(0 Hz\)" rt "$dir/rate0.wav" "$dir/out.wav"
+expect "missing file" "^strata stft-roundtrip: cannot open '.*/missing.wav': No such file" rt "$dir/missing.wav" "$dir/out.wav"
+expect "text file named .wav" "^strata stft-roundtrip: '.*/text.wav' is not an audio file" rt "$dir/text.wav" "$dir/out.wav"
+expect "truncated wav" "^strata stft-roundtrip: '.*/truncated.wav' is truncated" rt "$dir/truncated.wav" "$dir/out.wav"
+expect "zero frames" "^strata stft-roundtrip: '.*/empty.wav' holds no audio \(0 frames\)" rt "$dir/empty.wav" "$dir/out.wav"
+expect "NaN sample" "^strata stft-roundtrip: '.*/nan.wav' has a NaN sample at index 700" rt "$dir/nan.wav" "$dir/out.wav"
+expect "infinite sample" "^strata stft-roundtrip: '.*/inf.wav' has an infinite sample at index 300" rt "$dir/inf.wav" "$dir/out.wav"
+expect "sample rate 0" "^strata stft-roundtrip: '.*/rate0.wav' has an absurd sample rate \(0 Hz\)" rt "$dir/rate0.wav" "$dir/out.wav"
 expect "sample rate above 768 kHz" "rate1M.wav' has an absurd sample rate \(1000000 Hz\)" rt "$dir/rate1M.wav" "$dir/out.wav"
 expect "syntax error names file:line" "syntax.lua:3: '\)' expected" "$STRATA" run "$dir/syntax.lua"
 expect "audio where a spectrum is expected" "type.lua:3: magnitude: input in expects spectrum, got audio" "$STRATA" run "$dir/type.lua"
 expect "unknown parameter" "unknown.lua:4: stft: unknown parameter 'nfft'" "$STRATA" run "$dir/unknown.lua"
 expect "parameter out of range" "range.lua:3: stft: parameter n_fft = 8 is out of range" "$STRATA" run "$dir/range.lua"
-expect "output folder missing" "save: cannot write '.*/no/such/out.wav': the folder '.*/no/such' does not exist" rt "$dir/good.wav" "$dir/no/such/out.wav"
+expect "output folder missing" "^strata stft-roundtrip: cannot write '.*/no/such/out.wav': the folder '.*/no/such' does not exist" rt "$dir/good.wav" "$dir/no/such/out.wav"
 cp "$dir/good.wav" "$dir/keep.wav"
-expect "output over the input" "save: refusing to overwrite '.*/keep.wav', an input of this patch" rt "$dir/keep.wav" "$dir/keep.wav"
+expect "output over the input" "^strata stft-roundtrip: refusing to overwrite '.*/keep.wav', an input of this patch" rt "$dir/keep.wav" "$dir/keep.wav"
 if cmp -s "$dir/good.wav" "$dir/keep.wav"; then echo "ok input left intact"; else echo "FAIL input left intact: it changed"; fi
 expect "unknown option" "stft-roundtrip: unknown option --bogus" rt "$dir/good.wav" "$dir/out.wav" --bogus
 expect "option needs a number" "--n-fft wants a number" rt "$dir/good.wav" "$dir/out.wav" --n-fft many

@@ -65,10 +65,10 @@ mkdir -m 700 "$dir/fifocache"
 mkfifo "$dir/fifocache/fftw-wisdom" "$dir/fifo.txt"
 STRATA_CACHE_DIR="$dir/fifocache" timeout 30 "$STRATA" --quiet hpss "$dir/short.wav" -o "$dir/out" > /dev/null 2>&1
 ok "a FIFO named fftw-wisdom does not hang" $?
-fails_with "a FIFO as a beat file is refused" "load_beats: cannot read '.*fifo.txt': it is not a regular file" \
+fails_with "a FIFO as a beat file is refused" "^strata beat-eval: cannot read '.*fifo.txt': it is not a regular file" \
     timeout 60 "$STRATA" beat-eval "$dir/fifo.txt" "$dir/beats.txt"
 ln -s /dev/zero "$dir/zero.txt"
-fails_with "/dev/zero as a beat file is refused" "load_beats: cannot read '.*zero.txt': it is not a regular file" \
+fails_with "/dev/zero as a beat file is refused" "^strata beat-eval: cannot read '.*zero.txt': it is not a regular file" \
     timeout 60 "$STRATA" beat-eval "$dir/zero.txt" "$dir/beats.txt"
 
 # 5. replacing keeps the mode; a read-only file needs --force
@@ -131,14 +131,14 @@ elif [ "$(id -u)" = 0 ]; then
     cp "$dir/short.wav" "$dir/secret.wav"
     chmod 600 "$dir/secret.wav"
     chmod 755 "$dir"
-    fails_with "an unreadable input says so" "load: cannot open '.*secret.wav': Permission denied" \
+    fails_with "an unreadable input says so" "^strata stft-roundtrip: cannot open '.*secret.wav': Permission denied" \
         as_nobody env STRATA_CACHE_DIR=/nonexistent \
         "$STRATA" --quiet stft-roundtrip "$dir/secret.wav" /tmp/strata-never.wav
     chmod 700 "$dir"
 else
     cp "$dir/short.wav" "$dir/secret.wav"
     chmod 000 "$dir/secret.wav"
-    fails_with "an unreadable input says so" "load: cannot open '.*secret.wav': Permission denied" \
+    fails_with "an unreadable input says so" "^strata stft-roundtrip: cannot open '.*secret.wav': Permission denied" \
         "$STRATA" --quiet stft-roundtrip "$dir/secret.wav" "$dir/never.wav"
 fi
 
