@@ -12,6 +12,7 @@
 
 #include "../vm/dirs.h"
 #include "../vm/graph.h"
+#include "../vm/outputs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define GRAPH_KEY  "strata.graph"
 #define HANDLE     "strata.handle"
@@ -576,6 +578,40 @@ static int module_mkdir(lua_State *L)
     return 2;
 }
 
+/* strata.write_file(path, text): writes a text (or any bytes) the way every
+ * strata output is written (vm/outputs.h): a temporary file made beside it
+ * with a unique name, never through a symlink, flushed and renamed into
+ * place, keeping an old file's mode, and part of the command's output set.
+ * true, or nil and the reason. */
+static int module_write_file(lua_State *L)
+{
+    const char *path = luaL_checkstring(L, 1);
+    size_t size;
+    const char *text = luaL_checklstring(L, 2, &size);
+    char error[4400];
+    st_output o;
+    int status = st_output_open(&o, path, error, sizeof error);
+    for (size_t done = 0; status == ST_OK && done < size;) {
+        ssize_t n = write(o.fd, text + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            snprintf(error, sizeof error, "cannot write '%s': %s", path,
+                     n < 0 ? strerror(errno) : "nothing written");
+            status = ST_ERR;
+        } else {
+            done += (size_t)n;
+        }
+    }
+    if (o.fd >= 0 || status == ST_OK) status = st_output_close(&o, status, error, sizeof error);
+    if (status == ST_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, error);
+    return 2;
+}
+
 static int compare_strings(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -617,6 +653,7 @@ static int module_files(lua_State *L)
 
 static const luaL_Reg module_functions[] = {{"configure", module_configure},
                                             {"mkdir", module_mkdir},
+                                            {"write_file", module_write_file},
                                             {"files", module_files},
                                             {"stats", module_stats},
                                             {"help", module_help},

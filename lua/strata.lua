@@ -157,11 +157,17 @@ function strata.args(spec)
   return result
 end
 
--- strata.output_paths(opt, inputs, stems): where a command that writes audio
--- (strata.args with writes = "audio") puts each stem of each input:
--- paths[i][stem]. It needs -o, refuses two outputs with one name (a second
--- song never silently overwrites the first) and makes the folders.
-function strata.output_paths(opt, inputs, stems)
+-- strata.output_paths(opt, inputs, stems [, i]): where a command that writes
+-- audio (strata.args with writes = "audio") puts each stem of each input:
+-- paths[i][stem]. A stem is a name ("harmonic", "loops/loop_01": {ext} is
+-- --format) or a file name with its own extension ("layout.json": {stem} is
+-- "layout", {ext} "json"). It needs -o, refuses two outputs with one name (a
+-- second song never silently overwrites the first) and makes the folders.
+-- With i, only input i's paths (paths[i]) are given and its folders made:
+-- for commands that learn their stems from the input (unmix's loops); the
+-- names of every input still decide the template. i = 0 only checks the
+-- names (before any work) and makes nothing.
+function strata.output_paths(opt, inputs, stems, only)
   local command = opt.command
   if opt.o == "" then fail(command, "missing -o DIR") end
   local template = opt.filename ~= "" and opt.filename or (#inputs > 1 and "{track}/{stem}.{ext}" or "{stem}.{ext}")
@@ -170,25 +176,41 @@ function strata.output_paths(opt, inputs, stems)
     local track = input:match("([^/]*)$"):gsub("%.[^.]*$", "")
     paths[i] = {}
     for _, stem in ipairs(stems) do
+      local base, ext = stem:match("^(.-)%.([^./]+)$")
+      base, ext = base or stem, ext or opt.format
       local name = template:gsub("{(%w+)}", function(key)
-        if key == "track" then return track elseif key == "stem" then return stem
-        elseif key == "ext" then return opt.format end
+        if key == "track" then return track elseif key == "stem" then return base
+        elseif key == "ext" then return ext end
         fail(command, "--filename: unknown field {" .. key .. "} (have {track}, {stem}, {ext})")
       end)
       local path = opt.o .. "/" .. name
       if owner[path] then
-        fail(command, string.format("'%s' and '%s' would both write '%s' (use {track} in --filename)",
+        fail(command, string.format("'%s' and '%s' would both write '%s' (use {track} and {stem} in --filename)",
           owner[path], input, path))
       end
       owner[path], paths[i][stem] = input, path
     end
   end
-  for path in pairs(owner) do
-    local folder = path:match("^(.*)/[^/]*$")
+  local folders = {}
+  for i = only or 1, only or #inputs do
+    if i == 0 then break end
+    for _, path in pairs(paths[i]) do folders[#folders + 1] = path:match("^(.*)/[^/]*$") end
+  end
+  table.sort(folders)
+  for _, folder in ipairs(folders) do
     local ok, err = strata.mkdir(folder)
     if not ok then error(command .. ": " .. err, 0) end
   end
+  if only then return paths[only] end
   return paths
+end
+
+-- strata.write_audio(opt, handle, path): saves one output of a command that
+-- writes audio, in the --subtype asked (the format is the path's extension),
+-- and says so ("wrote PATH", silent under --quiet).
+function strata.write_audio(opt, handle, path)
+  handle:save { path, subtype = opt.subtype }
+  strata.note("wrote %s", path)
 end
 
 -- strata.note(fmt, ...): an info line ("wrote ..."), silent under --quiet.
@@ -196,7 +218,8 @@ function strata.note(fmt, ...)
   if not strata.configure({}).quiet then print(string.format(fmt, ...)) end
 end
 
--- strata.json and strata.json_decode are written in C (lua/json.c).
+-- strata.json and strata.json_decode are written in C (lua/json.c);
+-- strata.write_file(path, text), strata.mkdir and strata.files in lua/binding.c.
 
 -- strata.transport { bpm = 120, beats_per_bar = 4, quantize = "bar", fade_ms = 20, jack = false }:
 -- the bar clock of `strata live` and how a reloaded patch is swapped in

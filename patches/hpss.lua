@@ -36,8 +36,5 @@ for i, input in ipairs(opt.input) do
     kernel = opt.kernel, kernel_h = opt.kernel_h, kernel_p = opt.kernel_p,
     margin = opt.margin, power = opt.power, mask = opt.hard and "hard" or "soft",
   }
-  for _, stem in ipairs(stems) do
-    parts[stem]:istft():save { paths[i][stem], subtype = opt.subtype }
-    strata.note("wrote %s", paths[i][stem])
-  end
+  for _, stem in ipairs(stems) do strata.write_audio(opt, parts[stem]:istft(), paths[i][stem]) end
 end

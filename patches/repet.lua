@@ -1,6 +1,6 @@
 -- strata repet: separate the repeating background from the foreground (REPET family, as nussl)
--- strata repet IN -o DIR [--method repet|refine|adaptive|sim|online|2dft] [--period S] [--min-period S]
---   [--max-period S] [--hard]
+-- strata repet IN... -o DIR [--method repet|refine|adaptive|sim|online|2dft] [--period S] [--min-period S]
+--   [--max-period S] [--hard] [--filename T] [--format F] [--subtype S]
 local strata = require "strata"
 
 -- each method: the spectrum and the options in, the node's record out
@@ -32,10 +32,12 @@ local methods = {
 }
 local names = "repet, refine, adaptive, sim, online, 2dft"
 local opt = strata.args {
-  usage = "IN -o DIR [--method M] [--period S] [--min-period S] [--max-period S] [--hard]",
-  doc = "Split IN into its repeating background and its non-repeating foreground (a voice, a\n" ..
-        "lead): DIR/background.wav and DIR/foreground.wav, DIR created if need be; prints the\n" ..
-        "repeating period (repet, refine). Methods (doc/repet.md):\n" ..
+  usage = "IN... -o DIR [--method M] [--period S] [--min-period S] [--max-period S] [--hard]\n" ..
+          "       [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
+  doc = "Split each IN into its repeating background and its non-repeating foreground (a voice, a\n" ..
+        "lead): DIR/background.wav and DIR/foreground.wav, DIR created if need be (several\n" ..
+        "inputs: DIR/NAME/background.wav ...); prints the repeating period (repet, refine).\n" ..
+        "Methods (doc/repet.md):\n" ..
         "  repet     REPET as nussl 1.1.9's Repet: one period, found in the beat spectrum\n" ..
         "  refine    repet, then one pass of kernel backfitting (Wiener masks; strata's best)\n" ..
         "  adaptive  a period per 10 s segment (REPET-Python's adaptive REPET)\n" ..
@@ -45,10 +47,9 @@ local opt = strata.args {
         "  2dft      peaks of the 2-D Fourier transform (nussl's FT2D)\n" ..
         "The STFT is nussl's: sqrt-Hann, 2^ceil(log2(0.032 s x rate)) samples (2048 at 44.1 kHz),\n" ..
         "hop a quarter of that (online: its own Hamming frames). Channels and rate are kept.",
-  positional = { { "input", "the audio file to split" } },
+  positional = { { "input", "the audio files to split", many = true } },
+  writes = "audio",
   options = {
-    { "o", "", "the folder to write into (created if need be)" },
-    { "output", "", "the same as -o" },
     { "method", "repet", "repet, refine, adaptive, sim, online or 2dft" },
     { "period", 0, "the repeating period in seconds (0: found in the beat spectrum)" },
     { "min-period", 0.8, "shortest period searched, in seconds" },
@@ -59,33 +60,31 @@ local opt = strata.args {
     { "hop", 0, "STFT hop (0: a quarter of the frame)" },
   },
 }
-local command = "strata repet"
-local dir = opt.o ~= "" and opt.o or opt.output
-if dir == "" then error(command .. ": missing -o DIR (see --help)", 0) end
+local command = opt.command
 if not methods[opt.method] and opt.method ~= "online" then
-  error(string.format("%s: --method %s is not one of: %s (see --help)", command, opt.method, names), 0)
+  strata.usage_error(command, string.format("--method %s is not one of: %s", opt.method, names))
 end
+local paths = strata.output_paths(opt, opt.input, { "background", "foreground" })
 
-local song = strata.load(opt.input)
-local rate = song:eval().rate
-local n_fft = opt.n_fft > 0 and opt.n_fft or 2 ^ math.ceil(math.log(0.032 * rate, 2)) // 1
-local hop = opt.hop > 0 and opt.hop or n_fft // 4
-local spec = song:stft { n_fft = n_fft, hop = hop, window = "sqrt_hann" }
-local parts, background, foreground
-if opt.method == "online" then
-  parts = song:repet_online { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
-  background, foreground = parts.background, parts.foreground
-else
-  parts = methods[opt.method](spec, opt)
-  background, foreground = parts.background:istft(), parts.foreground:istft()
+for i, input in ipairs(opt.input) do
+  local song = strata.load(input)
+  local rate = song:eval().rate
+  local n_fft = opt.n_fft > 0 and opt.n_fft or 2 ^ math.ceil(math.log(0.032 * rate, 2)) // 1
+  local hop = opt.hop > 0 and opt.hop or n_fft // 4
+  local spec = song:stft { n_fft = n_fft, hop = hop, window = "sqrt_hann" }
+  local parts, background, foreground
+  if opt.method == "online" then
+    parts = song:repet_online { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
+    background, foreground = parts.background, parts.foreground
+  else
+    parts = methods[opt.method](spec, opt)
+    background, foreground = parts.background:istft(), parts.foreground:istft()
+  end
+  strata.write_audio(opt, background, paths[i].background)
+  strata.write_audio(opt, foreground, paths[i].foreground)
+  if opt.method == "repet" or opt.method == "refine" then
+    local period = parts.period:number()
+    print(string.format("%speriod %.3f s (%d frames of %d samples)", #opt.input > 1 and input .. ": " or "", period,
+      math.floor(period * rate / hop + 0.5), hop))
+  end
 end
-
-local made, why = strata.mkdir(dir) -- mkdir(2), no shell
-if not made then error(command .. ": " .. why, 0) end
-background:save(dir .. "/background.wav")
-foreground:save(dir .. "/foreground.wav")
-if opt.method == "repet" or opt.method == "refine" then
-  local period = parts.period:number()
-  print(string.format("period %.3f s (%d frames of %d samples)", period, math.floor(period * rate / hop + 0.5), hop))
-end
-strata.note("wrote background.wav, foreground.wav in %s", dir)

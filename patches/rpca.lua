@@ -1,17 +1,18 @@
 -- strata rpca: split a song into a low-rank background and a sparse foreground (robust PCA)
--- strata rpca IN -o DIR [--soft] [--iterations N]
+-- strata rpca IN... -o DIR [--soft] [--iterations N] [--filename T] [--format F] [--subtype S]
 local strata = require "strata"
 
 local opt = strata.args {
-  usage = "IN -o DIR [--soft] [--power P] [--iterations N]",
-  doc = "Split IN into background.wav (the low-rank part of its magnitude spectrogram: the\n" ..
+  usage = "IN... -o DIR [--soft] [--power P] [--iterations N]\n" ..
+          "       [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
+  doc = "Split each IN into background.wav (the low-rank part of its magnitude spectrogram: the\n" ..
         "accompaniment) and foreground.wav (the sparse part: voice, lead) in DIR (created if\n" ..
         "needed) by robust PCA, as nussl 1.1's RPCA (Huang et al. 2012): inexact ALM, binary masks,\n" ..
-        "bins below 100 Hz to the background. Channels and rate are kept.",
-  positional = { { "input", "the audio file to split" } },
+        "bins below 100 Hz to the background. Channels and rate are kept. With several inputs\n" ..
+        "each gets a folder of its own: DIR/NAME/background.wav.",
+  positional = { { "input", "the audio files to split", many = true } },
+  writes = "audio",
   options = {
-    { "o", "", "the folder to write into (created if needed)" },
-    { "output", "", "the same as -o" },
     { "soft", false, "soft masks |L|^p / (|L|^p + |S|^p) instead of binary ones" },
     { "power", 2, "soft mask exponent" },
     { "iterations", 100, "ALM iterations at most" },
@@ -20,17 +21,12 @@ local opt = strata.args {
     { "hop", 512, "STFT hop" },
   },
 }
-local command = "strata rpca"
-local dir = opt.o ~= "" and opt.o or opt.output
-if dir == "" then error(command .. ": missing -o DIR (see --help)", 0) end
-local song = strata.load(opt.input)
-local parts = song:stft { n_fft = opt.n_fft, hop = opt.hop }:rpca {
-  mask = opt.soft and "soft" or "binary", power = opt.power, iterations = opt.iterations,
-  cutoff_hz = opt.cutoff,
-}
-parts.masks:eval()
-local made, why = strata.mkdir(dir) -- mkdir(2), no shell
-if not made then error(command .. ": " .. why, 0) end
-parts.background:istft():save(dir .. "/background.wav")
-parts.foreground:istft():save(dir .. "/foreground.wav")
-print(string.format("wrote background.wav, foreground.wav in %s", dir))
+local paths = strata.output_paths(opt, opt.input, { "background", "foreground" })
+for i, input in ipairs(opt.input) do
+  local parts = strata.load(input):stft { n_fft = opt.n_fft, hop = opt.hop }:rpca {
+    mask = opt.soft and "soft" or "binary", power = opt.power, iterations = opt.iterations,
+    cutoff_hz = opt.cutoff,
+  }
+  strata.write_audio(opt, parts.background:istft(), paths[i].background)
+  strata.write_audio(opt, parts.foreground:istft(), paths[i].foreground)
+end

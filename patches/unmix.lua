@@ -1,5 +1,5 @@
 -- strata unmix: the loops of a song and where they play (loop extraction, one stem per loop type)
--- strata unmix IN -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]
+-- strata unmix IN... -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]
 --   [--mask unmixer|wiener] [--iterations N] [--seed S]: the loops of a song and where they play.
 local strata = require "strata"
 
@@ -7,9 +7,9 @@ local here = (arg[0] or ""):match("^(.*)/[^/]*$") or "."
 local method = dofile(here .. "/methods/unmix.lua")
 
 local opt = strata.args {
-  usage = "IN -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]\n" ..
+  usage = "IN... -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]\n" ..
           "       [--mask unmixer|wiener] [--iterations N] [--seed S] [--preset strata|smith2018]\n" ..
-          "       [--grid repetition|tracker]",
+          "       [--grid repetition|tracker] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Find the loops a song is built from and where each plays (the Unmixer, Smith, Kawasaki &\n" ..
         "Goto 2019; Smith & Goto 2018): cut the song's spectrogram at its downbeats into a cube\n" ..
         "(frequency x time in bar x bar), model it with a non-negative Tucker decomposition, and\n" ..
@@ -17,11 +17,12 @@ local opt = strata.args {
         "bar lines), stems/loop_NN.wav (each loop over the whole song, same channels and rate as\n" ..
         "IN), beats.txt (the bar starts used), layout.json (bars, each loop's activation per bar,\n" ..
         "its instance, ranks, iterations, error, timings), layout.png (loops x bars) and\n" ..
-        "loops.png (a spectrogram tile per loop). See doc/unmix.md.",
-  positional = { { "input", "the song" } },
+        "loops.png (a spectrogram tile per loop). With several inputs each gets a folder of its\n" ..
+        "own (DIR/NAME/loops/...); --filename names the files ({stem} is loops/loop_01,\n" ..
+        "stems/loop_01, layout, ...). See doc/unmix.md.",
+  positional = { { "input", "the songs", many = true } },
+  writes = "audio",
   options = {
-    { "o", "", "the folder to write into (created)" },
-    { "output", "", "the same as -o" },
     { "loops", 0, "exactly this many loop types (0: chosen from the song, printed)" },
     { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 16,16,2K; smith2018: 32,40,K)" },
     { "bars-per-loop", 1, "slices in each written loop" },
@@ -36,10 +37,8 @@ local opt = strata.args {
     { "grid", "repetition", "the tracker's bars: repetition (checked against the song's, bar_grid) or tracker" },
   },
 }
-local command = "strata unmix"
-local function fail(message) error(command .. ": " .. message, 0) end
-local dir = opt.o ~= "" and opt.o or opt.output
-if dir == "" then fail("missing -o DIR (see --help)") end
+local command = opt.command
+local function fail(message) strata.usage_error(command, message) end
 if opt.mask ~= "" and opt.mask ~= "wiener" and opt.mask ~= "unmixer" then
   fail(string.format("--mask is unmixer or wiener, not '%s'", opt.mask))
 end
@@ -63,51 +62,73 @@ if opt.ranks ~= "" then
   end
 end
 
-local t0 = strata.now()
-local audio = strata.load(opt.input)
-local facts = audio:eval()
-local downbeats, source
-if opt.downbeats ~= "" then
-  downbeats, source = strata.load_beats(opt.downbeats), opt.downbeats
-else
-  downbeats, source = method.downbeats(strata, audio)
-  if not downbeats then fail("this build has no downbeat tracker yet; give the bars with --downbeats FILE") end
-  if opt.grid == "repetition" then source = source .. ", bar grid checked against the song's repetition" end
-end
-local regrid = opt.downbeats == "" and opt.grid == "repetition"
+if opt.downbeats ~= "" and #opt.input > 1 then fail("--downbeats gives the bars of one song: one IN with it") end
+-- the files every run writes; the loops are known once the model is
+local files = { "beats.txt", "layout.json", "layout.png", "loops.png", "loops/loop_01", "stems/loop_01" }
+strata.output_paths(opt, opt.input, files, 0) -- two songs writing one file: refused before any work
 
-local timings = {}
-local function timed(name, fn)
-  local t = strata.now()
-  local r = fn()
-  timings[name] = strata.now() - t
-  return r
-end
-local run = timed("model", function()
-  local r = method.build(strata, audio, downbeats, {
-    loops = opt.loops, ranks = ranks, preset = opt.preset, mask = opt.mask ~= "" and opt.mask or nil,
-    iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
-    refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
-    bars_per_unit = opt.bars_per_unit >= 0 and opt.bars_per_unit or nil,
-    align = opt.align, print = print, regrid = regrid,
-  })
-  r.model.core:eval()
-  r.loops.activation:eval()
-  return r
-end)
-if run.grid then -- what the repetition made of the tracker's bars
-  local c = run.grid.choice:samples()
-  if c[4] == 1 then
-    print(command .. ": the tracker's tempo changes and the song's repetition agrees; its bars are used as they are")
+for i, input in ipairs(opt.input) do
+  local t0 = strata.now()
+  local audio = strata.load(input)
+  local facts = audio:eval()
+  local downbeats, source
+  if opt.downbeats ~= "" then
+    downbeats, source = strata.load_beats(opt.downbeats), opt.downbeats
   else
-    print(string.format("%s: bars of %.3f s (%d beats) from the song's repetition, the first at %.3f s", command,
-      c[1], math.tointeger(c[3]) or 0, c[2]))
+    downbeats, source = method.downbeats(strata, audio)
+    if not downbeats then
+      error(command .. ": this build has no downbeat tracker yet; give the bars with --downbeats FILE", 0)
+    end
+    if opt.grid == "repetition" then source = source .. ", bar grid checked against the song's repetition" end
   end
-end
-if opt.loops == 0 then print(string.format("%s: %d loop types found in %d bars", command, run.n_loops, run.n_bars)) end
+  local regrid = opt.downbeats == "" and opt.grid == "repetition"
 
-local layout = method.write(strata, run, dir, { downbeats = source, preset = opt.preset, sample_rate = facts.rate,
-                                                channels = facts.channels, timings = timings, started = t0 })
-timings.total = strata.now() - t0
-print(string.format("%s: %d loops over %d bars in %.2f s (model %d iterations, error %.4f); wrote %s/",
-  command, run.n_loops, run.n_bars, timings.total, layout.iterations, layout.final_error, dir))
+  local timings = {}
+  local function timed(name, fn)
+    local t = strata.now()
+    local r = fn()
+    timings[name] = strata.now() - t
+    return r
+  end
+  local run = timed("model", function()
+    local r = method.build(strata, audio, downbeats, {
+      loops = opt.loops, ranks = ranks, preset = opt.preset, mask = opt.mask ~= "" and opt.mask or nil,
+      iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
+      refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
+      bars_per_unit = opt.bars_per_unit >= 0 and opt.bars_per_unit or nil,
+      align = opt.align, print = print, regrid = regrid,
+    })
+    r.model.core:eval()
+    r.loops.activation:eval()
+    return r
+  end)
+  local name = #opt.input > 1 and input .. ": " or ""
+  if run.grid then -- what the repetition made of the tracker's bars
+    local c = run.grid.choice:samples()
+    if c[4] == 1 then
+      print(string.format("%s: %sthe tracker's tempo changes and the song's repetition agrees; its bars are used as they are",
+        command, name))
+    else
+      print(string.format("%s: %sbars of %.3f s (%d beats) from the song's repetition, the first at %.3f s", command,
+        name, c[1], math.tointeger(c[3]) or 0, c[2]))
+    end
+  end
+  if opt.loops == 0 then
+    print(string.format("%s: %s%d loop types found in %d bars", command, name, run.n_loops, run.n_bars))
+  end
+
+  local stems = { table.unpack(files, 1, 4) }
+  for k = 1, run.n_loops do
+    stems[#stems + 1] = string.format("loops/loop_%02d", k)
+    stems[#stems + 1] = string.format("stems/loop_%02d", k)
+  end
+  local paths = strata.output_paths(opt, opt.input, stems, i)
+  local layout = method.write(strata, run, function(stem) return paths[stem] end, {
+    downbeats = source, preset = opt.preset, sample_rate = facts.rate, channels = facts.channels,
+    timings = timings, started = t0,
+  }, function(handle, path) strata.write_audio(opt, handle, path) end)
+  timings.total = strata.now() - t0
+  local where = paths["layout.json"]:match("^(.*/)[^/]*$")
+  print(string.format("%s: %s%d loops over %d bars in %.2f s (model %d iterations, error %.4f); wrote %s",
+    command, name, run.n_loops, run.n_bars, timings.total, layout.iterations, layout.final_error, where))
+end

@@ -110,14 +110,23 @@ function M.downbeats(strata, audio)
   end
 end
 
--- The files of one run in dir (created): loops/, stems/, beats.txt, layout.json, layout.png,
--- loops.png. Returns the layout table written to layout.json.
-function M.write(strata, run, dir, extra)
+-- The files of one run: loops/loop_NN.wav, stems/loop_NN.wav, beats.txt, layout.json,
+-- layout.png, loops.png. where is the folder (made, with loops/ and stems/), or a function
+-- from such a name without .wav ("loops/loop_01", "layout.json") to its path, whose folders
+-- exist (strata unmix: strata.output_paths); save(handle, path) writes audio (default
+-- handle:save(path)). Text files go through strata.write_file, as every strata output.
+-- Returns the layout table written to layout.json.
+function M.write(strata, run, where, extra, save)
   local function fail(message) error("strata unmix: " .. message, 0) end
-  for _, sub in ipairs { "/loops", "/stems" } do -- mkdir(2), no shell: any name works
-    local made, why = strata.mkdir(dir .. sub)
-    if not made then fail(why) end
+  local path_of = where
+  if type(where) == "string" then
+    for _, sub in ipairs { "/loops", "/stems" } do -- mkdir(2), no shell: any name works
+      local made, why = strata.mkdir(where .. sub)
+      if not made then fail(why) end
+    end
+    path_of = function(name) return where .. "/" .. name .. (name:find("%.[^/]*$") and "" or ".wav") end
   end
+  save = save or function(handle, path) handle:save(path) end
   local bars = run.cube.bars:samples()
   local activation, share = run.loops.activation:samples(), run.loops.share:samples()
   local instance = run.loops.instance:samples()
@@ -133,16 +142,16 @@ function M.write(strata, run, dir, extra)
     local first, n = math.tointeger(instance[2 * k - 1]), math.tointeger(instance[2 * k])
     local start, stop = bars[2 * first + 1], bars[2 * (first + n)]
     local stem = run.stems[k]
-    stem:save(dir .. "/stems/" .. name .. ".wav")
-    stem:slice { start = start, duration = stop - start }:save(dir .. "/loops/" .. name .. ".wav")
+    save(stem, path_of("stems/" .. name))
+    save(stem:slice { start = start, duration = stop - start }, path_of("loops/" .. name))
     local a, s = {}, {}
     for b = 1, B do a[b], s[b] = activation[(b - 1) * K + k], share[(b - 1) * K + k] end
     layout.loops[k] = { name = name, activation = a, share = s,
                         instance = { first_bar = first, n_bars = n, start = start, ["end"] = stop } }
   end
-  run.loops.activation:picture { path = dir .. "/layout.png", transpose = true, cell_width = 16,
+  run.loops.activation:picture { path = path_of("layout.png"), transpose = true, cell_width = 16,
                                  cell_height = 16, gap = 0 }
-  run.loops.tiles:picture { path = dir .. "/loops.png", scale = "db", flip = true, rows = 160, cell_width = 2,
+  run.loops.tiles:picture { path = path_of("loops.png"), scale = "db", flip = true, rows = 160, cell_width = 2,
                             gap = 8 }
   local errors = run.model.errors:samples()
   layout.iterations, layout.final_error = #errors, errors[#errors]
@@ -150,19 +159,14 @@ function M.write(strata, run, dir, extra)
     layout.timings.files = strata.now() - t0
     if started then layout.timings.total = strata.now() - started end
   end
-  -- written beside the target and renamed, like every strata output
   local function write(path, text)
-    local tmp = path .. ".tmp"
-    local f, err = io.open(tmp, "w")
-    if not f then fail(string.format("cannot write '%s': %s", path, err)) end
-    f:write(text)
-    f:close()
-    assert(os.rename(tmp, path))
+    local ok, why = strata.write_file(path, text)
+    if not ok then fail(why) end
   end
   local lines = { "# bar starts strata unmix used (time in seconds, 1 = downbeat)" }
   for b = 1, B do lines[#lines + 1] = string.format("%.6f\t1", bars[2 * b - 1]) end
-  write(dir .. "/beats.txt", table.concat(lines, "\n") .. "\n")
-  write(dir .. "/layout.json", strata.json(layout) .. "\n")
+  write(path_of("beats.txt"), table.concat(lines, "\n") .. "\n")
+  write(path_of("layout.json"), strata.json(layout) .. "\n")
   return layout
 end
 

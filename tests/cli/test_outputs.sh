@@ -1,0 +1,76 @@
+#!/bin/sh
+# Every ready command that writes audio takes the same output options, from one
+# mechanism (strata.args writes = "audio", strata.output_paths,
+# strata.write_audio): several inputs (a folder each), --filename, --format,
+# --subtype; names that two inputs would share are refused before any work.
+# Ready commands' errors name the command, not the file node.
+: "${STRATA:=./strata}"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+export STRATA_CACHE_DIR="${STRATA_CACHE_DIR:-$dir/cache}"
+
+ok() { if [ "$2" = yes ]; then echo "ok $1"; else echo "FAIL $1: $3"; fi; }
+yes_if() { if "$@"; then echo yes; else echo no; fi; }
+run() { out=$("$@" 2>&1); status=$?; }
+u8() { od -An -tu1 -j"$2" -N1 "$1" | tr -d ' '; }
+# flac-BITS from a FLAC header, else "not flac"
+flac_bits() {
+    if [ "$(od -An -c -N4 "$1" 2> /dev/null | tr -d ' ')" = fLaC ]; then
+        echo "flac-$(( ( ($(u8 "$1" 20) % 2) * 16 + $(u8 "$1" 21) / 16 ) + 1 ))"
+    else echo "not flac"; fi
+}
+
+"$STRATA" --quiet run /dev/stdin <<EOF2
+local strata = require "strata"
+strata.testsong { bars = 8, tempo = 120, arrangement = "loops" }.mixture:save("$dir/a.wav")
+strata.testsong { bars = 8, tempo = 120, arrangement = "loops", seed = 3 }.mixture:save("$dir/b.wav")
+EOF2
+
+# command, its fast options, the files of one input
+check() {
+    name=$1 options=$2 files=$3
+    # shellcheck disable=SC2086 # options are words
+    run "$STRATA" --quiet "$name" "$dir/a.wav" "$dir/b.wav" -o "$dir/$name" --filename "{stem}-{track}.{ext}" \
+        --format flac --subtype PCM_16 $options
+    missing=
+    for track in a b; do
+        for f in $files; do
+            case "$f" in *.*) path="$dir/$name/${f%.*}-$track.${f##*.}" ;; *) path="$dir/$name/$f-$track.flac" ;; esac
+            case "$f" in *.*) [ -s "$path" ] ;; *) [ "$(flac_bits "$path")" = flac-16 ] ;; esac || missing="$missing $path"
+        done
+    done
+    ok "strata $name: two inputs, --filename, --format flac --subtype PCM_16; --quiet says no wrote" \
+        "$(yes_if test "$status" = 0 -a -z "$missing" -a -z "$(echo "$out" | grep '^wrote')")" "exit $status: $out; missing:$missing; $(find "$dir/$name")"
+    # the default names: a folder per input
+    # shellcheck disable=SC2086
+    run "$STRATA" --quiet "$name" "$dir/a.wav" "$dir/b.wav" -o "$dir/$name-default" $options
+    first=${files%% *}
+    case "$first" in *.*) ;; *) first="$first.wav" ;; esac
+    ok "strata $name: several inputs write DIR/NAME/" \
+        "$(yes_if test "$status" = 0 -a -s "$dir/$name-default/a/$first" -a -s "$dir/$name-default/b/$first")" \
+        "exit $status: $out; $(find "$dir/$name-default")"
+    # a template that would write one file twice: exit 2 before any work, nothing made
+    # shellcheck disable=SC2086
+    run "$STRATA" "$name" "$dir/a.wav" "$dir/b.wav" -o "$dir/$name-same" --filename "{stem}.{ext}" $options
+    ok "strata $name: two inputs into one name refused, nothing written" \
+        "$(yes_if test "$status" = 2 -a ! -e "$dir/$name-same" -a "$(echo "$out" | grep -c '')" = 1)" "exit $status: $out"
+    run "$STRATA" "$name" "$dir/a.wav" -o "$dir/$name-bad" --format ogg --subtype PCM_16 $options
+    ok "strata $name: --subtype the format cannot hold is a bad command line" \
+        "$(yes_if test "$status" = 2 -a ! -e "$dir/$name-bad")" "exit $status: $out"
+    run "$STRATA" "$name" "$dir/missing.wav" -o "$dir/$name-missing" $options
+    ok "strata $name: a missing input is 'strata $name: cannot open', no node name" \
+        "$(yes_if test "$status" = 1 -a "$out" = "strata $name: cannot open '$dir/missing.wav': No such file or directory")" \
+        "exit $status: $out"
+}
+check hpss "" "harmonic percussive"
+check repet "--min-period 1" "background foreground"
+check rpca "--iterations 5" "background foreground"
+check nmf "--sources 2 --rank 4 --iterations 20 --components" \
+    "source_1 source_2 components/component_1 components/component_4"
+check unmix "--loops 2 --iterations 20" "stems/loop_01 loops/loop_02 layout.json beats.txt layout.png loops.png"
+
+# a node other than the file nodes keeps its name: it says which stage refused
+run "$STRATA" hpss "$dir/a.wav" -o "$dir/nfft" --n-fft 3
+ok "strata hpss --n-fft 3 names the stft stage" \
+    "$(yes_if test "$status" = 1 -a "$out" = "strata hpss: stft: parameter n_fft = 3 is out of range [16, 65536]")" \
+    "exit $status: $out"
