@@ -53,17 +53,9 @@ for _, p in ipairs(positions) do meter = math.max(meter, p) end
 
 local lines = {}
 for i = 1, #times do lines[i] = string.format("%.3f\t%d\n", times[i], positions[i]) end
-if out_path ~= "" then
-  local tmp = out_path .. ".tmp"
-  local f, why = io.open(tmp, "w")
-  if not f then error(string.format("%s: cannot write '%s': %s", command, out_path, why), 0) end
-  f:write(table.concat(lines))
-  f:close()
-  local ok, err = os.rename(tmp, out_path)
-  if not ok then
-    os.remove(tmp)
-    error(string.format("%s: cannot write '%s': %s", command, out_path, err), 0)
-  end
+if out_path ~= "" then -- as every strata output: a temporary file beside it, renamed
+  local ok, why = strata.write_file(out_path, table.concat(lines))
+  if not ok then error(string.format("%s: %s", command, why), 0) end
 end
 
 local scores

@@ -97,14 +97,10 @@ for _, r in ipairs(results) do
   print(string.format(row .. " %8.2f%s", "", "mean", r.mean_sdr, r.oracle and "   (oracle: uses the true stems)" or ""))
 end
 
--- written beside the target and renamed, like every strata output
+-- written as every strata output is (strata.write_file: a temporary file beside it, renamed)
 local function write(path, text)
-  local tmp = path .. ".tmp"
-  local f, err = io.open(tmp, "w")
-  if not f then error(string.format("%s: cannot write '%s': %s", command, path, err), 0) end
-  f:write(text)
-  f:close()
-  assert(os.rename(tmp, path))
+  local ok, why = strata.write_file(path, text)
+  if not ok then error(string.format("%s: %s", command, why), 0) end
 end
 if opt.csv ~= "" then write(opt.csv, table.concat(csv, "\n") .. "\n") end
 if opt.json ~= "" then write(opt.json, strata.json(results) .. "\n") end

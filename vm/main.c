@@ -345,6 +345,44 @@ static int in_one_set(int status)
     return status;
 }
 
+/* A patch file of the user's (`strata run`, `render`, `live`) writes its
+ * files as one output set too, but it may hand a file it wrote to another
+ * program or read it back with Lua's own io (tests do, scripts do). So the
+ * functions through which it can see the file system outside strata commit
+ * the files written so far first, and a new set begins: a failure removes
+ * only what was written since the last hand-on. Upvalue 1: the original. */
+static int handing_on(lua_State *L)
+{
+    char error[4400];
+    if (st_outputs_commit(error, sizeof error)) return luaL_error(L, "%s", error);
+    st_outputs_begin();
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static void hand_on_before(lua_State *L, const char *table, const char *const *names)
+{
+    lua_getglobal(L, table);
+    for (; *names; names++) {
+        lua_getfield(L, -1, *names);
+        lua_pushcclosure(L, handing_on, 1);
+        lua_setfield(L, -2, *names);
+    }
+    lua_pop(L, 1);
+}
+
+static void commit_on_hand_on(lua_State *L)
+{
+    static const char *const io_names[] = {"open", "lines", "popen", "input", "output", NULL};
+    static const char *const os_names[] = {"execute", "rename", "remove", NULL};
+    static const char *const strata_names[] = {"files", NULL};
+    hand_on_before(L, "io", io_names);
+    hand_on_before(L, "os", os_names);
+    hand_on_before(L, "strata", strata_names);
+}
+
 /* Runs a patch in a new Lua state. Returns the state, still open (its graph
  * may be streamed next), or NULL after printing the one-line error, with the
  * exit status in *status: EXIT_USAGE when the patch's command line was wrong
@@ -366,6 +404,7 @@ static lua_State *start_patch(const char *path, const char *command, int argc, c
     lua_pushcfunction(L, patch_exit);
     lua_setfield(L, -2, "exit");
     lua_pop(L, 1);
+    if (!command) commit_on_hand_on(L);
     *st_graph_config(st_lua_graph(L)) = config;
     lua_createtable(L, argc, 1);
     lua_pushstring(L, path);
@@ -873,7 +912,7 @@ int main(int argc, char **argv)
     } else if (c && wants_help(n_rest - 1, rest + 1)) {
         print_command_help(c, stdout);
         status = 0;
-    } else if (c && strcmp(c->name, "render") == 0) {
+    } else if (c && (strcmp(c->name, "render") == 0 || strcmp(c->name, "run") == 0)) {
         st_outputs_begin();
         status = in_one_set(c->run(n_rest - 1, rest + 1));
     } else if (c) {

@@ -74,3 +74,59 @@ run "$STRATA" hpss "$dir/a.wav" -o "$dir/nfft" --n-fft 3
 ok "strata hpss --n-fft 3 names the stft stage" \
     "$(yes_if test "$status" = 1 -a "$out" = "strata hpss: stft: parameter n_fft = 3 is out of range [16, 65536]")" \
     "exit $status: $out"
+
+# strata run: the patch's files are one set; a failure removes what it wrote since it last
+# looked outside (io, os.execute, strata.files), and keeps every old file
+printf 'old' > "$dir/kept.wav"
+cat > "$dir/fails.lua" <<EOF2
+local strata = require "strata"
+strata.signal { seconds = 0.1 }:save("$dir/kept.wav")
+strata.signal { seconds = 0.1 }:save("$dir/new.wav")
+error("stop here")
+EOF2
+run "$STRATA" run "$dir/fails.lua"
+ok "strata run: a failing patch leaves its old files and no new ones" \
+    "$(yes_if test "$status" = 1 -a "$(cat "$dir/kept.wav")" = old -a ! -e "$dir/new.wav" -a -z "$(ls "$dir" | grep tmp)")" \
+    "exit $status: $out; $(ls "$dir")"
+cat > "$dir/hands.lua" <<EOF2
+local strata = require "strata"
+strata.signal { seconds = 0.1 }:save("$dir/first.wav")
+local f = assert(io.open("$dir/first.wav", "rb")) -- the patch looks: first.wav is in place
+local head = f:read(4)
+f:close()
+print(head, strata.load("$dir/first.wav"):eval().frames)
+strata.signal { seconds = 0.1 }:save("$dir/second.wav")
+assert(os.execute("test -s '$dir/second.wav'"), "second.wav was not in place for a program")
+strata.signal { seconds = 0.1 }:save("$dir/third.wav")
+error("stop here")
+EOF2
+run "$STRATA" run "$dir/hands.lua"
+ok "strata run: files are in place when the patch reads them or runs a program; the rest goes on failure" \
+    "$(yes_if test "$status" = 1 -a -s "$dir/first.wav" -a -s "$dir/second.wav" -a ! -e "$dir/third.wav" \
+        -a -n "$(echo "$out" | grep "^RIFF	4410$")")" "exit $status: $out; $(ls "$dir")"
+
+# outputs written from Lua (strata.write_file: compare's CSV and JSON, beats files,
+# unmix's layout.json and beats.txt) take the output path: symlinks planted at the final
+# name and at the old temporary name are never followed; the old mode is kept
+printf 'secret' > "$dir/victim"
+chmod 600 "$dir/victim"
+ln -s "$dir/victim" "$dir/scores.csv"
+ln -s "$dir/victim" "$dir/scores.json.tmp"
+run "$STRATA" --quiet compare "$dir/a.wav" --ref "$dir/a.wav" "$dir/b.wav" --methods mixture \
+    --csv "$dir/scores.csv" --json "$dir/scores.json" --trim
+ok "compare --csv/--json: never through a symlink at the name or the old temporary name" \
+    "$(yes_if test "$status" = 0 -a "$(cat "$dir/victim")" = secret -a ! -L "$dir/scores.csv" \
+        -a -n "$(grep '^method,source' "$dir/scores.csv")" -a -n "$(grep '"method"' "$dir/scores.json")")" \
+    "exit $status: $out; victim: $(cat "$dir/victim"); $(ls -l "$dir" | grep scores)"
+cat > "$dir/text.lua" <<EOF2
+local strata = require "strata"
+assert(strata.write_file("$dir/mode.txt", "one"))
+os.execute("chmod 640 '$dir/mode.txt'")
+assert(strata.write_file("$dir/mode.txt", "two"))
+local ok, why = strata.write_file("$dir/no/such/x.txt", "x")
+print(ok, why)
+EOF2
+run "$STRATA" run "$dir/text.lua"
+ok "strata.write_file replaces keeping the mode; a missing folder is nil and the reason" \
+    "$(yes_if test "$status" = 0 -a "$(cat "$dir/mode.txt")" = two -a "$(stat -c %a "$dir/mode.txt")" = 640 \
+        -a -n "$(echo "$out" | grep "^nil	cannot write '$dir/no/such/x.txt'")")" "exit $status: $out"
