@@ -5,10 +5,12 @@
  * lies in. Unlike one STFT per bar (loopextractor), every cell of the cube is
  * a frame of the song's own spectrum, so a mask made in the cube applies to
  * the mixture spectrum as it is and the inverse is exact. */
+#include "../vm/budget.h"
 #include "../vm/node.h"
 #include "bars.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static const st_param params[] = {
@@ -97,11 +99,17 @@ static int cube_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     }
     for (int b = 0; b < n_bars; b++)
         if (status == ST_OK && length[b] > n_time) n_time = length[b];
+    char what[160], fix[160];
+    snprintf(what, sizeof what, "the cube (%lld bins x %lld frames x %d bars)", (long long)n_bins,
+             (long long)n_time, n_bars);
+    snprintf(fix, sizeof fix,
+             "its longest bar is %.1f s (median %.3f s): check the downbeats, or lower "
+             "bars_per_unit",
+             (double)n_time * s->hop_samples / s->rate_hz, bars.median_bar_s);
     if (status == ST_OK && n_time * n_bins * n_bars > ((int64_t)1 << 31))
-        status = st_fail(ctx,
-                         "the cube (%lld bins x %lld frames x %d bars) is too large; is "
-                         "the bar grid right (median bar %.3f s)?",
-                         (long long)n_bins, (long long)n_time, n_bars, bars.median_bar_s);
+        status = st_fail(ctx, "%s is too large (2^31 elements at most): %s", what, fix);
+    else if (status == ST_OK) /* float32 elements */
+        status = st_memory_check(ctx, 4.0 * (double)(n_time * n_bins * n_bars), what, fix);
     if (status == ST_OK) {
         static const char *const cube_axes[] = {"freq", "time", "bar"};
         static const char *const frame_axes[] = {"frame", "field"};

@@ -1,6 +1,7 @@
 /* nmf: V ~= W H for a non-negative array (a magnitude or power spectrogram)
  * by multiplicative updates for the beta-divergence, as scikit-learn 1.2's
  * NMF(solver="mu") computes them (nodes/dsp/nmf.c). */
+#include "../vm/budget.h"
 #include "../vm/node.h"
 #include "dsp/nmf.h"
 #include "dsp/nndsvd.h"
@@ -130,6 +131,15 @@ static int nmf_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *
         K = kh;
     }
     if (K > 1024) return st_fail(ctx, "rank %d: at most 1024", K);
+    { /* V's copy, W and H with their update terms, the per-thread blocks */
+        double by_rank = 4.0 * K * (3.0 * (double)N + 4.0 * F), by_input = 4.0 * (double)F * N;
+        char what[160];
+        snprintf(what, sizeof what, "NMF of rank %d on %d bins x %lld frames", K, F, (long long)N);
+        if (st_memory_check(ctx, by_rank + by_input, what,
+                            by_rank > by_input ? "lower rank"
+                                               : "raise the stft's hop, or split the input"))
+            return ST_ERR;
+    }
 
     /* V as F x N column-major: the array itself, or a copy raised by floor */
     float *v_own = NULL;

@@ -1,9 +1,11 @@
 /* rpca: background/foreground separation by robust PCA of the magnitude
  * spectrogram (Huang et al. 2012), with nussl 1.1's settings and masks. */
+#include "../vm/budget.h"
 #include "../vm/node.h"
 #include "dsp/rpca.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +27,20 @@ static const st_param params[] = {
 
 extern const st_node_type st_node_rpca;
 
+typedef struct {
+    st_ctx *ctx;
+    int channel, n_channels;
+} progress_ctx;
+
+/* The bar: channels done and this channel's iterations; the note: the residual. */
+static void on_progress(void *data, int iteration, int max_iter, double error)
+{
+    progress_ctx *pc = data;
+    char note[40];
+    snprintf(note, sizeof note, "residual %.3g", error);
+    st_progress_note(pc->ctx, (pc->channel + (double)iteration / max_iter) / pc->n_channels, note);
+}
+
 static int rpca_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
@@ -34,6 +50,12 @@ static int rpca_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     const size_t per = (size_t)F * (size_t)T;
     int64_t shape[4] = {2, s->n_channels, T, F};
     static const char *const axes[] = {"mask", "channel", "time", "freq"};
+    /* two spectra and the masks out; M, L, S, the SVD's factors and its copy of M inside */
+    double bytes = (double)per * (24.0 * s->n_channels + 24.0);
+    char what[160];
+    snprintf(what, sizeof what, "robust PCA of %d bins x %lld frames", F, (long long)T);
+    if (st_memory_check(ctx, bytes, what, "raise the stft's hop, or split the input"))
+        return ST_ERR;
     st_value *bg = st_spectrum_like(s), *fg = st_spectrum_like(s),
              *masks = st_array_new(4, shape, axes);
     float *m = malloc(sizeof(float) * per), *l = malloc(sizeof(float) * per);
@@ -45,12 +67,16 @@ static int rpca_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     st_rpca_options o = {.lambda = st_num(p, "lambda"),
                          .max_iter = st_int(p, "iterations"),
                          .tol = st_num(p, "tol"),
-                         .n_threads = ctx->n_threads};
+                         .n_threads = ctx->n_threads,
+                         .progress = on_progress};
+    progress_ctx pc = {ctx, 0, s->n_channels};
+    o.progress_data = &pc;
     for (int c = 0; status == ST_OK && c < s->n_channels; c++) {
         const float complex *x = s->data + (size_t)c * per;
         for (size_t i = 0; i < per; i++)
             m[i] = cabsf(x[i]);
         st_rpca_result r;
+        pc.channel = c;
         if (st_rpca(m, F, T, l, sp, &o, &r)) {
             status = st_fail(ctx,
                              "channel %d: the decomposition failed (silent input, or out of "

@@ -41,12 +41,10 @@ static int stft_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
                        (long long)a->n_frames, n_fft);
     double bytes =
         (double)(n_fft / 2 + 1) * (double)n_frames * a->n_channels * sizeof(float complex);
-    if (!st_memory_fits(bytes))
-        return st_fail(ctx,
-                       "hop = %d with n_fft = %d makes %lld frames: %.1f GB for the spectrum, more "
-                       "than the %.1f GB one value may take (a quarter of this machine's memory; "
-                       "STRATA_MAX_MEMORY_MB sets it): raise hop",
-                       hop, n_fft, (long long)n_frames, bytes / 1e9, st_memory_budget() / 1e9);
+    char what[160];
+    snprintf(what, sizeof what, "the spectrum (hop = %d with n_fft = %d: %lld frames)", hop, n_fft,
+             (long long)n_frames);
+    if (st_memory_check(ctx, bytes, what, "raise hop")) return ST_ERR;
     st_value *v =
         st_spectrum_new(n_fft, hop, n_frames, a->n_channels, (st_window)st_choice(p, "window"),
                         center, a->rate_hz, a->n_frames);

@@ -1,5 +1,8 @@
 #include "budget.h"
 
+#include "node.h"
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -13,3 +16,28 @@ double st_memory_budget(void)
 }
 
 int st_memory_fits(double bytes) { return bytes <= st_memory_budget(); }
+
+/* Sizes as a person reads them, in the units of STRATA_MAX_MEMORY_MB
+ * (1 MB = 2^20 bytes): 3.2 GB, 45 MB. */
+static void size_text(double bytes, char *text, size_t size)
+{
+    double mb = bytes / 1048576.0;
+    if (mb >= 1024)
+        snprintf(text, size, "%.1f GB", mb / 1024);
+    else
+        snprintf(text, size, "%.0f MB", mb < 1 ? 1 : mb);
+}
+
+int st_memory_check(st_ctx *ctx, double bytes, const char *what, const char *fix)
+{
+    if (st_memory_fits(bytes)) return ST_OK;
+    char need[32], have[32];
+    size_text(bytes, need, sizeof need);
+    size_text(st_memory_budget(), have, sizeof have);
+    const char *env = getenv("STRATA_MAX_MEMORY_MB");
+    return st_fail(ctx, "%s needs %s, more than the %s a node may take (%s): %s", what, need, have,
+                   env && *env && atof(env) > 0 ? "STRATA_MAX_MEMORY_MB"
+                                                : "a quarter of this machine's memory; "
+                                                  "STRATA_MAX_MEMORY_MB sets it",
+                   fix);
+}

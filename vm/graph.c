@@ -363,6 +363,7 @@ static int run_node(st_graph *g, st_node *n)
         st_ctx ctx = st_graph_ctx(g, n->type, message, sizeof message);
         if (cached) g->stats.disk_misses++;
         g->stats.runs++;
+        if (!g->config.quiet) st_progress_begin(n->type->name);
         int ran = n->type->run(&ctx, in, n->n_inputs, &n->params, &n->result);
         if (st_node_unknown_param(n, message, sizeof message) || ran != ST_OK || !n->result) {
             st_value_unref(n->result);

@@ -112,6 +112,7 @@ int st_rpca(const float *M, int n_rows, int64_t n_cols, float *L, float *S,
         mu = fmin(mu * rho, mu_bar);
         r->n_iter = it;
         r->error = sqrt(resid) / m_norm;
+        if (o->progress) o->progress(o->progress_data, it, o->max_iter, r->error);
         if (r->error < o->tol) break;
         /* float32 resolves the residual to about 5e-7: once it stops falling
          * (3 iterations without a new low) the tolerance cannot be met */

@@ -26,6 +26,9 @@ typedef struct {
     int max_iter;  /* 100 */
     double tol;    /* 1e-7 */
     int n_threads;
+    /* called after each iteration with the residual (may be NULL) */
+    void (*progress)(void *data, int iteration, int max_iter, double error);
+    void *progress_data;
 } st_rpca_options;
 
 typedef struct {
