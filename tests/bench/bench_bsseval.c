@@ -1,41 +1,24 @@
 /* Benchmark of bss_eval_sources (issue #4): 2 mono sources at 44.1 kHz, 30 s
  * and 180 s, with the permutation search, through the bsseval node.
  * mir_eval 0.7 takes 3.71 s and 27.3 s on a 2-core machine of this kind. */
-#include "../../vm/graph.h"
-
-static st_config bench_config = {.n_threads = 2};
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static st_graph *g;
-
 static st_node *add(const char *type, st_node *const *in, int n_in, const st_arg *args, int n_args)
 {
     st_ref refs[8];
     for (int i = 0; i < n_in; i++)
         refs[i] = (st_ref){in[i], -1};
-    st_node *n = st_graph_add(g, st_registry_find(type), refs, n_in, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
+    return bench_add_refs(type, refs, n_in, args, n_args);
 }
 
 static double run(double seconds, double *sdr0)
 {
-    g = st_graph_new();
-    *st_graph_config(g) = bench_config;
+    bench_graph(1);
     st_arg a[] = {{.name = "kind", .is_string = 1, .str = "noise"},
                   {.name = "seconds", .num = seconds},
                   {.name = "seed", .num = 1}};
@@ -49,26 +32,25 @@ static double run(double seconds, double *sdr0)
     st_node *e1 = add("mix", m1, 2, NULL, 0), *e2 = add("mix", m2, 2, NULL, 0);
     st_node *refs_in[2] = {s1, s2}, *ests_in[2] = {e2, e1}; /* swapped: the search must find it */
     st_node *lists[2] = {add("list", refs_in, 2, NULL, 0), add("list", ests_in, 2, NULL, 0)};
-    st_value_unref(st_graph_eval(g, (st_ref){lists[0], -1}));
-    st_value_unref(st_graph_eval(g, (st_ref){lists[1], -1}));
+    st_value_unref(bench_eval(lists[0]));
+    st_value_unref(bench_eval(lists[1]));
     st_node *eval = add("bsseval", lists, 2, NULL, 0);
-    double t0 = now_s();
-    st_value *v = st_graph_eval(g, (st_ref){eval, 0});
-    double t = now_s() - t0;
+    double t0 = bench_now_s();
+    st_value *v = st_graph_eval(*bench_graph_slot(), (st_ref){eval, 0});
+    double t = bench_now_s() - t0;
     if (!v) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
+        fprintf(stderr, "bench: %s\n", st_graph_error(*bench_graph_slot()));
         exit(1);
     }
     *sdr0 = v->u.array.data[0];
     st_value_unref(v);
-    st_graph_free(g);
+    bench_graph_done();
     return t;
 }
 
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    bench_config.quiet = 1;
     double sdr30, sdr180;
     double t30 = 1e9, t180 = 1e9;
     for (int r = 0; r < 3; r++) {
@@ -79,8 +61,6 @@ int main(int argc, char **argv)
         double t = run(180, &sdr180);
         if (t < t180) t180 = t;
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("%-46s %9s %10s %10s %10s\n", "bss_eval_sources, 2 mono sources, 44.1 kHz", "wall s",
            "target", "mir_eval", "ratio");
     printf("%-46s %9.3f %10s %10s %9.0fx\n", "30 s (best of 3)", t30, "< 0.15 s", "3.71 s",
@@ -89,7 +69,7 @@ int main(int argc, char **argv)
            27.3 / t180);
     printf(
         "peak memory %.0f MB (whole process); SDR of source 1: %.2f dB (30 s), %.2f dB (180 s)\n",
-        ru.ru_maxrss / 1024.0, sdr30, sdr180);
+        bench_peak_mb(), sdr30, sdr180);
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_bsseval.json", out_dir);
     FILE *f = fopen(path, "w");
@@ -97,7 +77,7 @@ int main(int argc, char **argv)
         fprintf(f,
                 "{\"bss_eval_sources_30s_s\": %.4f, \"bss_eval_sources_180s_s\": %.4f, "
                 "\"peak_mb\": %.0f}\n",
-                t30, t180, ru.ru_maxrss / 1024.0);
+                t30, t180, bench_peak_mb());
         fclose(f);
     }
     return 0;

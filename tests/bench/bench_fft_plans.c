@@ -4,19 +4,14 @@
  * different (numerically different) plan on each fresh run. For each size,
  * the planning time and the time of one forward + inverse transform with
  * each flag. Prints a table and writes OUT_DIR/bench_fft_plans.json. */
+#include "bench.h"
+
 #include <complex.h>
 #include <fftw3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 typedef struct {
     double plan_s, pair_us;
@@ -27,23 +22,23 @@ static result measure(int n_fft, unsigned flags)
     fftwf_forget_wisdom();
     float *real = fftwf_alloc_real((size_t)n_fft);
     fftwf_complex *spec = fftwf_alloc_complex((size_t)n_fft / 2 + 1);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     fftwf_plan fwd = fftwf_plan_dft_r2c_1d(n_fft, real, spec, flags);
     fftwf_plan inv = fftwf_plan_dft_c2r_1d(n_fft, spec, real, flags);
-    double plan_s = now_s() - t0;
+    double plan_s = bench_now_s() - t0;
     for (int i = 0; i < n_fft; i++)
         real[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
     int repeats = (int)(4e7 / n_fft);
     double best = 1e9;
     for (int round = 0; round < 5; round++) { /* best of five: the machine is shared */
-        t0 = now_s();
+        t0 = bench_now_s();
         for (int r = 0; r < repeats; r++) {
             fftwf_execute(fwd);
             fftwf_execute(inv);
             for (int i = 0; i < n_fft; i++)
                 real[i] *= 1.0f / (float)n_fft;
         }
-        double t = (now_s() - t0) / repeats;
+        double t = (bench_now_s() - t0) / repeats;
         if (t < best) best = t;
     }
     fftwf_destroy_plan(fwd);

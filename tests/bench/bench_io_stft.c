@@ -3,9 +3,7 @@
  * FLAC. Prints a table and writes OUT_DIR/bench_io_stft.json.
  * Reference: librosa 0.11 takes 0.81 s for the STFT + ISTFT on a 2-core
  * machine of this kind (issue #2). */
-#include "../../vm/graph.h"
-
-static st_config bench_config = {.n_threads = 2};
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,42 +14,6 @@ static st_config bench_config = {.n_threads = 2};
 
 #define REPEATS 5
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_mb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_maxrss / 1024.0;
-}
-
-static st_node *add(st_graph *g, const char *type, st_node *input, const st_arg *args, int n_args)
-{
-    st_ref ref = {input, -1};
-    st_node *n =
-        st_graph_add(g, st_registry_find(type), &ref, input ? 1 : 0, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
-}
-
-static st_value *eval(st_graph *g, st_node *n)
-{
-    st_value *v = st_graph_eval(g, (st_ref){n, -1});
-    if (!v) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return v;
-}
-
 /* Best of REPEATS: each repeat uses a fresh graph so nothing is memoized. */
 static double time_stft_istft(void)
 {
@@ -61,43 +23,40 @@ static double time_stft_istft(void)
                     {.name = "channels", .num = 2}};
     st_arg stft_args[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
     for (int r = 0; r < REPEATS; r++) {
-        st_graph *g = st_graph_new();
-        *st_graph_config(g) = bench_config;
-        st_node *x = add(g, "signal", NULL, sig, 3);
-        st_value_unref(eval(g, x));
-        st_node *s = add(g, "stft", x, stft_args, 2);
-        st_node *y = add(g, "istft", s, NULL, 0);
-        double t0 = now_s();
-        st_value_unref(eval(g, y));
-        double t = now_s() - t0;
+        bench_graph(1);
+        st_node *x = bench_add("signal", NULL, -1, sig, 3);
+        st_value_unref(bench_eval(x));
+        st_node *s = bench_add("stft", x, -1, stft_args, 2);
+        st_node *y = bench_add("istft", s, -1, NULL, 0);
+        double t0 = bench_now_s();
+        st_value_unref(bench_eval(y));
+        double t = bench_now_s() - t0;
         if (t < best) best = t;
-        st_graph_free(g);
+        bench_graph_done();
     }
     return best;
 }
 
 static double time_flac_load(const char *path)
 {
-    st_graph *g = st_graph_new();
-    *st_graph_config(g) = bench_config;
+    bench_graph(1);
     st_arg sig[] = {{.name = "kind", .is_string = 1, .str = "chirp"},
                     {.name = "seconds", .num = 180},
                     {.name = "channels", .num = 2}};
     st_arg save_args[] = {{.name = "path", .is_string = 1, .str = path}};
-    st_node *x = add(g, "signal", NULL, sig, 3);
-    st_value_unref(eval(g, add(g, "save", x, save_args, 1)));
-    st_graph_free(g);
+    st_node *x = bench_add("signal", NULL, -1, sig, 3);
+    st_value_unref(bench_eval(bench_add("save", x, -1, save_args, 1)));
+    bench_graph_done();
     double best = 1e9;
     st_arg load_args[] = {{.name = "path", .is_string = 1, .str = path}};
     for (int r = 0; r < REPEATS; r++) {
-        g = st_graph_new();
-        *st_graph_config(g) = bench_config;
-        st_node *l = add(g, "load", NULL, load_args, 1);
-        double t0 = now_s();
-        st_value_unref(eval(g, l));
-        double t = now_s() - t0;
+        bench_graph(1);
+        st_node *l = bench_add("load", NULL, -1, load_args, 1);
+        double t0 = bench_now_s();
+        st_value_unref(bench_eval(l));
+        double t = bench_now_s() - t0;
         if (t < best) best = t;
-        st_graph_free(g);
+        bench_graph_done();
     }
     return best;
 }
@@ -108,13 +67,11 @@ int main(int argc, char **argv)
     char flac[4096], json[4096];
     snprintf(flac, sizeof flac, "%s/bench-180s.flac", out_dir);
     snprintf(json, sizeof json, "%s/bench_io_stft.json", out_dir);
-    bench_config.quiet = 1;
-    bench_config.no_cache = 1;
 
     double stft_s = time_stft_istft();
-    double stft_mb = peak_mb();
+    double stft_mb = bench_peak_mb();
     double load_s = time_flac_load(flac);
-    double total_mb = peak_mb();
+    double total_mb = bench_peak_mb();
     unlink(flac);
 
     printf("%-44s %10s %12s %14s\n", "benchmark (best of 5)", "wall s", "peak MB", "target");
@@ -129,7 +86,7 @@ int main(int argc, char **argv)
             f,
             "{\"threads\": %d, \"stft_istft_180s_stereo_s\": %.4f, \"stft_istft_peak_mb\": %.0f, "
             "\"load_flac_180s_stereo_s\": %.4f, \"peak_mb\": %.0f}\n",
-            bench_config.n_threads, stft_s, stft_mb, load_s, total_mb);
+            2, stft_s, stft_mb, load_s, total_mb);
         fclose(f);
     }
     return 0;

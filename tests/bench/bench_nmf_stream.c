@@ -4,6 +4,7 @@
  * core (CPU time of the processing thread). Target < 3 %. Also the cost of
  * the stft -> istft pair alone, so the filter's own share can be read. */
 #include "../../vm/stream.h"
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,26 +13,13 @@
 #define BLOCK 256
 #define RATE  48000.0
 
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static st_graph *g;
 
 static st_node *add(const char *type, st_node *a, int port, st_node *b, const st_arg *args,
                     int n_args)
 {
     st_ref in[3] = {{a, port}, {b, -1}};
-    st_node *n =
-        st_graph_add(g, st_registry_find(type), in, a ? (b ? 2 : 1) : 0, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
+    return bench_add_refs(type, in, a ? (b ? 2 : 1) : 0, args, n_args);
 }
 
 /* CPU seconds of the processing thread for `seconds` of noise, best of 5. */
@@ -56,10 +44,10 @@ static double run(double seconds)
         st_program_process(p, in, out, BLOCK);
     double best = 1e9;
     for (int r = 0; r < 5; r++) {
-        double t0 = thread_cpu_s();
+        double t0 = bench_thread_cpu_s();
         for (long b = 0; b < n_blocks; b++)
             st_program_process(p, in, out, BLOCK);
-        double t = thread_cpu_s() - t0;
+        double t = bench_thread_cpu_s() - t0;
         if (t < best) best = t;
     }
     st_program_free(p);
@@ -73,19 +61,15 @@ int main(int argc, char **argv)
     st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
     st_arg one = {.name = "channels", .num = 1};
 
-    g = st_graph_new();
-
-    st_graph_config(g)->quiet = 1;
+    g = bench_graph(1);
     add("jack_out",
         add("istft", add("stft", add("jack_in", NULL, -1, NULL, &one, 1), -1, NULL, fft, 2), -1,
             NULL, NULL, 0),
         -1, NULL, NULL, 0);
     double pair = run(seconds) / seconds * 100;
-    st_graph_free(g);
+    bench_graph_done();
 
-    g = st_graph_new();
-
-    st_graph_config(g)->quiet = 1;
+    g = bench_graph(1);
     st_arg song_args[] = {{.name = "bars", .num = 8}, {.name = "rate", .num = RATE}};
     st_node *song = add("testsong", NULL, -1, NULL, song_args, 2);
     st_arg nmf_args[] = {{.name = "rank", .num = 10}, {.name = "iterations", .num = 50}};
@@ -109,7 +93,7 @@ int main(int argc, char **argv)
     for (int port = 0; port < 2; port++)
         add("jack_out", add("istft", parts, port, NULL, NULL, 0), -1, NULL, NULL, 0);
     double filter = run(seconds) / seconds * 100;
-    st_graph_free(g);
+    bench_graph_done();
 
     printf("%-60s %10s %8s\n", "streaming NMF, 48 kHz, 256-frame blocks, 1 channel", "one core",
            "target");

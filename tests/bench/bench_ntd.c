@@ -4,7 +4,7 @@
  * testsong at 120 bpm, one STFT sliced every 86 frames). TensorLy 0.9 takes
  * 9.6 s for this (4.3 s of it the initialisation); the target is 1 s. */
 #include "../../nodes/dsp/tucker.h"
-#include "../../vm/graph.h"
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,39 +12,15 @@
 #include <sys/resource.h>
 #include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double peak_mb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0;
-}
-
 /* The magnitude spectrogram of the song, as a freq x frame-in-bar x bar cube. */
 static float *song_cube(int64_t n_bins, int64_t n_frames, int64_t n_bars)
 {
-    st_graph *g = st_graph_new();
-    st_graph_config(g)->quiet = 1;
+    bench_graph(1);
     st_arg song_args[] = {{.name = "bars", .num = (double)n_bars}, {.name = "tempo", .num = 120}};
-    st_node *song = st_graph_add(g, st_registry_find("testsong"), NULL, 0, song_args, 2, "bench");
-    st_ref r = {song, 0};
-    st_node *mono = st_graph_add(g, st_registry_find("mono"), &r, 1, NULL, 0, "bench");
+    st_node *mono = bench_add("mono", bench_add("testsong", NULL, -1, song_args, 2), 0, NULL, 0);
     st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
-    r = (st_ref){mono, -1};
-    st_node *spec = st_graph_add(g, st_registry_find("stft"), &r, 1, fft, 2, "bench");
-    r = (st_ref){spec, -1};
-    st_node *mag = st_graph_add(g, st_registry_find("magnitude"), &r, 1, NULL, 0, "bench");
-    st_value *m = mag ? st_graph_eval(g, (st_ref){mag, -1}) : NULL;
-    if (!m) {
-        fprintf(stderr, "bench_ntd: %s\n", st_graph_error(g));
-        exit(1);
-    }
+    st_value *m =
+        bench_eval(bench_add("magnitude", bench_add("stft", mono, -1, fft, 2), -1, NULL, 0));
     const st_array *a = &m->u.array; /* channel x time x freq */
     float *cube = calloc((size_t)(n_bins * n_frames * n_bars), sizeof(float));
     for (int64_t b = 0; b < n_bars; b++)
@@ -55,7 +31,7 @@ static float *song_cube(int64_t n_bins, int64_t n_frames, int64_t n_bars)
                 cube[(k * n_frames + t) * n_bars + b] = a->data[frame * a->shape[2] + k];
         }
     st_value_unref(m);
-    st_graph_free(g);
+    bench_graph_done();
     return cube;
 }
 
@@ -65,22 +41,22 @@ int main(int argc, char **argv)
     const int64_t shape[3] = {1025, 86, 90};
     const int rank[3] = {16, 16, 8}, n_iterations = 100;
     float *x = song_cube(shape[0], shape[1], shape[2]);
-    double before_mb = peak_mb();
+    double before_mb = bench_peak_mb();
     double best_init = 1e9, best_fit = 1e9, final_error = 0;
     double *errors = malloc(sizeof(double) * n_iterations);
     for (int run = 0; run < 3; run++) {
         st_tucker *t = st_tucker_new(shape, rank);
         char error[256];
-        double t0 = now_s();
+        double t0 = bench_now_s();
         if (!t || st_tucker_init_svd(t, x, 2, error, sizeof error)) {
             fprintf(stderr, "bench_ntd: svd init failed: %s\n", t ? error : "out of memory");
             return 1;
         }
-        double t1 = now_s();
+        double t1 = bench_now_s();
         st_tucker_options o = {
             .algorithm = ST_TUCKER_MU, .max_iterations = n_iterations, .tol = 0, .n_threads = 2};
         int done = st_tucker_fit(t, x, &o, errors);
-        double t2 = now_s();
+        double t2 = bench_now_s();
         if (done != n_iterations) {
             fprintf(stderr, "bench_ntd: ran %d iterations\n", done);
             return 1;
@@ -90,7 +66,7 @@ int main(int argc, char **argv)
         final_error = errors[done - 1];
         st_tucker_free(t);
     }
-    double total = best_init + best_fit, peak = peak_mb();
+    double total = best_init + best_fit, peak = bench_peak_mb();
     printf("%-56s %9s %10s %10s %9s\n", "NTD MU, 1025 x 86 x 90 cube, ranks (16,16,8) (best of 3)",
            "wall s", "target", "TensorLy", "ratio");
     printf("%-56s %9.3f %10s %10s %8.1fx\n", "svd init + 100 iterations", total, "< 1 s", "9.6 s",

@@ -3,8 +3,7 @@
  * (n_fft 2048, hop 512) at 48 kHz with 128-frame blocks as a share of one
  * core. Prints a table and writes OUT_DIR/bench_stream.json. */
 #include "../../vm/stream.h"
-
-static st_config bench_config = {.n_threads = 2};
+#include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,25 +12,12 @@ static st_config bench_config = {.n_threads = 2};
 #define BLOCK 128
 #define RATE  48000.0
 
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static st_graph *g;
 
 static st_node *add(const char *type, st_node *a, st_node *b, const st_arg *args, int n_args)
 {
     st_ref in[2] = {{a, -1}, {b, -1}};
-    st_node *n =
-        st_graph_add(g, st_registry_find(type), in, a ? (b ? 2 : 1) : 0, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
+    return bench_add_refs(type, in, a ? (b ? 2 : 1) : 0, args, n_args);
 }
 
 /* CPU seconds to process seconds_of_audio through the graph's program. */
@@ -51,10 +37,10 @@ static double run(double seconds_of_audio)
         st_program_process(p, in, out, BLOCK); /* warm */
     double best = 1e9;
     for (int r = 0; r < 5; r++) {
-        double t0 = thread_cpu_s();
+        double t0 = bench_thread_cpu_s();
         for (long b = 0; b < n_blocks; b++)
             st_program_process(p, in, out, BLOCK);
-        double t = thread_cpu_s() - t0;
+        double t = bench_thread_cpu_s() - t0;
         if (t < best) best = t;
     }
     st_program_free(p);
@@ -64,10 +50,8 @@ static double run(double seconds_of_audio)
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
-    bench_config.quiet = 1;
     /* 10 steps: 5 gains and 5 mixes, stereo, from jack_in to jack_out */
-    g = st_graph_new();
-    *st_graph_config(g) = bench_config;
+    g = bench_graph(1);
     st_node *x = add("jack_in", NULL, NULL, NULL, 0);
     st_arg half = {.name = "factor", .num = 0.5};
     for (int i = 0; i < 5; i++) {
@@ -79,21 +63,18 @@ int main(int argc, char **argv)
     double chain_s = run(seconds);
     double blocks = seconds * RATE / BLOCK;
     double us_per_step = chain_s / blocks / 10 * 1e6;
-    st_graph_free(g);
+    bench_graph_done();
 
-    g = st_graph_new();
-
-    *st_graph_config(g) = bench_config;
+    g = bench_graph(1);
     st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
     st_node *in = add("jack_in", NULL, NULL, NULL, 0);
     add("jack_out", add("istft", add("stft", in, NULL, fft, 2), NULL, NULL, 0), NULL, NULL, 0);
     double stft_s = run(seconds);
     double stft_share = stft_s / seconds * 100;
-    st_graph_free(g);
+    bench_graph_done();
 
     /* streaming HPSS, one channel: stft -> hpss -> two istfts */
-    g = st_graph_new();
-    *st_graph_config(g) = bench_config;
+    g = bench_graph(1);
     st_arg one = {.name = "channels", .num = 1};
     st_node *mono_in = add("jack_in", NULL, NULL, &one, 1);
     st_node *parts = add("hpss", add("stft", mono_in, NULL, fft, 2), NULL, NULL, 0);
@@ -103,7 +84,7 @@ int main(int argc, char **argv)
         add("jack_out", back, NULL, NULL, 0);
     }
     double hpss_share = run(seconds) / seconds * 100;
-    st_graph_free(g);
+    bench_graph_done();
 
     printf("%-52s %12s %12s\n", "stream benchmark (best of 5, 60 s of audio)", "measured",
            "target");

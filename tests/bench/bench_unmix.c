@@ -4,6 +4,8 @@
  * target is under 10 s and under 1 GB. Each run is a fresh process with an
  * empty cache (the NTD included), timed from outside; peak memory is the
  * child's maximum resident set. Needs ./strata (or $STRATA). */
+#include "bench.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,18 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Runs argv with STRATA_CACHE_DIR=cache; returns its exit status, fills the
  * wall time and the peak resident set in MB. */
 static int run(char *const *argv, const char *cache, double *seconds, double *peak_mb)
 {
-    double t0 = now_s();
+    double t0 = bench_now_s();
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
@@ -35,7 +30,7 @@ static int run(char *const *argv, const char *cache, double *seconds, double *pe
     int status;
     struct rusage usage;
     if (wait4(pid, &status, 0, &usage) < 0) return -1;
-    *seconds = now_s() - t0;
+    *seconds = bench_now_s() - t0;
     *peak_mb = (double)usage.ru_maxrss / 1024.0;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
