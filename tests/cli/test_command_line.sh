@@ -2,15 +2,7 @@
 # The newcomer's command line: help for every command, the patch list with
 # docs, exit status 2 for a bad command line, errors that name the command,
 # -o folders made, several inputs, --filename, --format, --subtype, --quiet.
-: "${STRATA:=./strata}"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export STRATA_CACHE_DIR="${STRATA_CACHE_DIR:-$dir/cache}"
-
-ok() { if [ "$2" = yes ]; then echo "ok $1"; else echo "FAIL $1: $3"; fi; }
-yes_if() { if "$@"; then echo yes; else echo no; fi; }
-# run CMD...: sets out (stdout and stderr) and status
-run() { out=$("$@" 2>&1); status=$?; }
+. "$(dirname "$0")/helpers.sh"
 # encoding FILE: "wav-pcm-16", "wav-float-32", "flac-24", ... read from the
 # header with od (a minimal system has no `file`)
 u8() { od -An -tu1 -j"$2" -N1 "$1" | tr -d ' '; }

@@ -4,14 +4,7 @@
 # strata.write_audio): several inputs (a folder each), --filename, --format,
 # --subtype; names that two inputs would share are refused before any work.
 # Ready commands' errors name the command, not the file node.
-: "${STRATA:=./strata}"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export STRATA_CACHE_DIR="${STRATA_CACHE_DIR:-$dir/cache}"
-
-ok() { if [ "$2" = yes ]; then echo "ok $1"; else echo "FAIL $1: $3"; fi; }
-yes_if() { if "$@"; then echo yes; else echo no; fi; }
-run() { out=$("$@" 2>&1); status=$?; }
+. "$(dirname "$0")/helpers.sh"
 u8() { od -An -tu1 -j"$2" -N1 "$1" | tr -d ' '; }
 # flac-BITS from a FLAC header, else "not flac"
 flac_bits() {

@@ -5,13 +5,7 @@
 #   its name and the seconds it has run. Never under --quiet, never when stderr is not a terminal.
 # - A node that would take more than the memory budget (STRATA_MAX_MEMORY_MB) fails before it
 #   allocates, in one line naming the parameter to change.
-: "${STRATA:=./strata}"
-dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
-export STRATA_CACHE_DIR="${STRATA_CACHE_DIR:-$dir/cache}"
-ok() { if [ "$2" = yes ]; then echo "ok $1"; else echo "FAIL $1: $3"; fi; }
-yes_if() { if "$@"; then echo yes; else echo no; fi; }
-run() { out=$("$@" 2>&1); status=$?; }
+. "$(dirname "$0")/helpers.sh"
 
 cat > "$dir/long.lua" <<'EOF2'
 local strata = require "strata"

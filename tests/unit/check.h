@@ -20,6 +20,11 @@ extern int check_failures;
         fflush(stdout);                                                                            \
     } while (0)
 
+/* The whole of the file dir/name (dir NULL: name is the path), with a 0
+ * after it and its size in *size (may be NULL); NULL when it cannot be read.
+ * The caller frees it. For the conformance fixtures. */
+char *check_read_file(const char *dir, const char *name, long *size);
+
 /* Every test file defines one entry, listed in tests/unit/main.c. */
 void test_stft(void);
 void test_graph(void);

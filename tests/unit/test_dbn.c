@@ -9,28 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *slurp(const char *path, long *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-        free(s);
-        s = NULL;
-    }
-    if (s) s[n] = 0;
-    fclose(f);
-    if (size) *size = n;
-    return s;
-}
-
 /* Rows of two numbers; # lines skipped. */
 static double *read_act(const char *path, int64_t *n)
 {
-    char *s = slurp(path, NULL);
+    char *s = check_read_file(NULL, path, NULL);
     if (!s) return NULL;
     double *a = malloc((strlen(s) / 4 + 2) * sizeof *a);
     *n = 0;
@@ -98,7 +80,7 @@ static void check_case(const char *dir, const char *name, st_dbn *const *bars, i
         snprintf(path, sizeof path, "%s/%s.activations.txt", dir, name);
     double *act = read_act(path, &n_frames);
     snprintf(path, sizeof path, "%s/%s.json", dir, name);
-    char *json = slurp(path, NULL);
+    char *json = check_read_file(NULL, path, NULL);
     snprintf(label, sizeof label, "dbn %s: fixture read", name);
     CHECK(label, act && json, "cannot read %s", path);
     if (!act || !json) return;
@@ -129,7 +111,7 @@ static void check_case(const char *dir, const char *name, st_dbn *const *bars, i
     st_dbn_result r;
     int status = st_dbn_decode(bars, 2, act, n_frames, 0.05, 1, 2, &r);
     snprintf(path, sizeof path, "%s/%s.dbn_downbeats.txt", dir, name);
-    char *want_text = slurp(path, NULL);
+    char *want_text = check_read_file(NULL, path, NULL);
     size_t size = (size_t)(status == 0 ? r.n_beats : 0) * 32 + 1;
     char *text = calloc(size, 1);
     for (int64_t b = 0; status == 0 && text && b < r.n_beats; b++)
@@ -173,7 +155,7 @@ static void check_case(const char *dir, const char *name, st_dbn *const *bars, i
               "%.9f (expected %.9f), path differs at %lld", logp, want_logp, (long long)where);
         status = status == 0 ? st_dbn_decode(&m, 1, sum, n_frames, 0.0, 1, 1, &r) : -1;
         snprintf(path, sizeof path, "%s/%s.dbn_beats.txt", dir, name);
-        want_text = slurp(path, NULL);
+        want_text = check_read_file(NULL, path, NULL);
         size = (size_t)(status == 0 ? r.n_beats : 0) * 32 + 1;
         text = calloc(size, 1);
         for (int64_t b = 0; status == 0 && text && b < r.n_beats; b++)

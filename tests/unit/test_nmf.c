@@ -19,25 +19,6 @@
 #define K    8
 #define COLS 800
 
-static char *read_text(const char *dir, const char *name)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)n + 1);
-    if (text && fread(text, 1, (size_t)n, f) != (size_t)n) {
-        free(text);
-        text = NULL;
-    }
-    if (text) text[n] = 0;
-    fclose(f);
-    return text;
-}
-
 /* The numbers of the (nested) list under "key", in reading order; returns how many. */
 static int json_numbers(const char *text, const char *key, double *out, int max)
 {
@@ -112,7 +93,8 @@ static int load_pair(const char *text, const char *wkey, const char *hkey, fixtu
 static void fit_case(const char *dir, fixture *fx, const char *file, const char *label, double beta,
                      double offset, const char *wkey0, const char *hkey0)
 {
-    char *init = read_text(dir, wkey0 ? file : "init_custom.json"), *want = read_text(dir, file);
+    char *init = check_read_file(dir, wkey0 ? file : "init_custom.json", NULL),
+         *want = check_read_file(dir, file, NULL);
     char name[128];
     snprintf(name, sizeof name, "nmf conformance %s: fixture read", label);
     if (!init || !want ||
@@ -156,7 +138,8 @@ static void fit_case(const char *dir, fixture *fx, const char *file, const char 
 
 static void transform_case(const char *dir, fixture *fx)
 {
-    char *dict = read_text(dir, "fit_kl.json"), *want = read_text(dir, "transform_kl.json");
+    char *dict = check_read_file(dir, "fit_kl.json", NULL),
+         *want = check_read_file(dir, "transform_kl.json", NULL);
     if (!dict || !want || json_numbers(dict, "W", fx->buf, F * K) != F * K) {
         CHECK("nmf conformance transform: fixture read", 0, "cannot read transform_kl.json");
         free(dict), free(want);
@@ -193,7 +176,7 @@ static void transform_case(const char *dir, fixture *fx)
  * other random numbers): the leading components agree closely. */
 static void nndsvda_case(const char *dir, fixture *fx)
 {
-    char *text = read_text(dir, "fit_kl_nndsvda.json");
+    char *text = check_read_file(dir, "fit_kl_nndsvda.json", NULL);
     if (!text || !load_pair(text, "W_init", "H_init", fx, fx->w_want, fx->h_want)) {
         CHECK("nmf conformance nndsvda: fixture read", 0, "cannot read fit_kl_nndsvda.json");
         free(text);

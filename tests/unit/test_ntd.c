@@ -14,23 +14,6 @@
 
 extern const st_node_type st_node_ntd;
 
-static char *slurp(const char *dir, const char *name, long *size)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) free(s), s = NULL;
-    if (s) s[n] = 0;
-    fclose(f);
-    if (size) *size = n;
-    return s;
-}
-
 /* The numbers of the JSON value after "key": (nested lists), in order. */
 static int64_t numbers(const char *json, const char *key, double *out, int64_t max)
 {
@@ -85,7 +68,7 @@ typedef struct {
 
 static int load_reference(const char *dir, const char *name, reference *r)
 {
-    char *json = slurp(dir, name, NULL);
+    char *json = check_read_file(dir, name, NULL);
     if (!json) return -1;
     r->core = malloc(sizeof(double) * 100000);
     r->factors = malloc(sizeof(double) * 100000);
@@ -236,7 +219,7 @@ void test_ntd(void)
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/conformance/tensorly_ntd", root ? root : "../shared/corpus");
     long size = 0;
-    char *raw = slurp(dir, "input_cube.f32", &size);
+    char *raw = check_read_file(dir, "input_cube.f32", &size);
     const int64_t shape[3] = {256, 214, 16};
     const int rank[3] = {16, 12, 4};
     if (!raw || size != 256 * 214 * 16 * 4) {
