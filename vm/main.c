@@ -766,7 +766,9 @@ static const command commands[] = {
      "ARGS reach the patch as `arg` (arg[0] is the patch file). Errors in the patch name\n"
      "its file and line.",
      run_command},
-    {"render", "PATCH.lua [ARGS...] -o OUT.wav|DIR/ [--seconds S] [--block N] [--rate R]",
+    {"render",
+     "PATCH.lua [ARGS...] -o OUT.wav|DIR/ [--seconds S] [--block N] [--rate R] [--format F] "
+     "[--subtype S]",
      "render the patch's stream program into a file\n"
      "The program runs offline, block by block as under JACK, as fast as it goes.\n"
      "  -o, --output F  the file to write (its extension picks the format); every output\n"
