@@ -39,8 +39,5 @@ for i, input in ipairs(opt.input) do
     error(string.format("%s: the model gives %d masks; vocals needs 2 (vocals, accompaniment)", opt.command, n), 0)
   end
   local parts = strata.resynth(spec, masks)
-  for k, stem in ipairs(stems) do
-    parts[k]:save { paths[i][stem], subtype = opt.subtype }
-    strata.note("wrote %s", paths[i][stem])
-  end
+  for k, stem in ipairs(stems) do strata.write_audio(opt, parts[k], paths[i][stem]) end
 end

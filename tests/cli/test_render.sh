@@ -25,7 +25,7 @@ local streamed = strata.load("$dir/b100.wav"):slice { start = 2047 / 44100, dura
 local d = (streamed - offline:slice { duration = 2.9 }):eval().peak
 print(d == 0 and "ok streamed stft/istft equals the offline graph" or ("FAIL streamed equals offline: max difference " .. d))
 EOF2
-"$STRATA" run "$dir/check.lua"
+"$STRATA" run "$dir/check.lua" || echo "FAIL check.lua did not run"
 
 # a + istft(stft(a)) stays aligned: the sum is 2a, late by n_fft - 1
 cat > "$dir/align.lua" <<'EOF2'
@@ -42,7 +42,7 @@ local got = strata.load("$dir/align.wav"):slice { start = 1023 / 44100, duration
 local d = (got - twice):eval().peak
 print(d < 1e-5 and "ok latency compensation keeps a + istft(stft(a)) aligned" or ("FAIL alignment: max difference " .. d))
 EOF2
-"$STRATA" run "$dir/check2.lua"
+"$STRATA" run "$dir/check2.lua" || echo "FAIL check2.lua did not run"
 
 # looping play and a live input that hears silence in a render
 cat > "$dir/loop.lua" <<'EOF2'
@@ -60,7 +60,7 @@ local late = f:slice { start = 1.5, duration = 0.4 }:eval().peak
 print((info.rate == 44100 and info.frames == 88200 and late > 0.49) and "ok play loops; jack_in renders as silence"
   or ("FAIL loop: " .. info.description .. " late peak " .. late))
 EOF2
-"$STRATA" run "$dir/check3.lua"
+"$STRATA" run "$dir/check3.lua" || echo "FAIL check3.lua did not run"
 
 # errors: a node with no streaming form, no output, bad options
 printf 'local strata = require "strata"\nlocal a = strata.signal{}:play()\n\nlocal s = a:slice{ start = 0.1 }\ns:jack_out()\n' > "$dir/slice.lua"
@@ -113,7 +113,7 @@ for c, part in ipairs { off.harmonic, off.percussive } do
 end
 print(worst < 1e-6 and "ok streaming hpss equals offline hpss" or ("FAIL streaming hpss equals offline: " .. worst))
 EOF2
-"$STRATA" run "$dir/check4.lua"
+"$STRATA" run "$dir/check4.lua" || echo "FAIL check4.lua did not run"
 
 # several jack_out: -o FILE holds every channel in the patch's order; -o DIR/ one file per
 # output named after it (its channels, the same samples), made with the folder; two outputs
