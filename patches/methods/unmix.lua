@@ -21,18 +21,20 @@ local function say(o, text)
   if o.print then o.print(text) end
 end
 
--- The slice length in bars: 1 or 2, whichever lag the song's bars are more alike at
--- (similarity[lag]: cube's mean cosine similarity of each bar with the bar lag later), if two
--- leaves at least three slices per loop (a loop type is told apart by slices where it plays and
--- slices where it does not). Not 4: a slice longer than the arrangement's shortest change blurs
--- the layout (parts that enter every two bars are half on in a four-bar slice), and two-bar
--- changes are common (both test songs have them). Ties go to the shorter.
+-- The slice length in bars: 2 when the song gives at least three slices per loop (a loop type is
+-- told apart by slices where it plays and slices where it does not) and its bars are nearly as
+-- alike two apart as one apart (similarity[lag]: cube's mean cosine similarity of each bar with
+-- the bar lag later; nearly: at least 0.9 of it, the tolerance bar_grid uses too), else 1. The
+-- longer slice is preferred because it nests the shorter: a one-bar loop in a two-bar slice is
+-- the same loop twice, while a two-bar loop in one-bar slices is two loop types that take turns,
+-- which no grouping by activation joins (their activations are anti-correlated). Not 4: a slice
+-- longer than the arrangement's shortest change blurs the layout (parts that enter every two bars
+-- are half on in a four-bar slice), and two-bar changes are common (both test songs have them).
+M.similar_enough = 0.9
 function M.loop_length(similarity, n_bars, loops)
-  local best, need = 1, 3 * math.max(loops, 3)
-  for _, lag in ipairs { 2 } do
-    if n_bars // lag >= need and similarity[lag] > similarity[best] then best = lag end
-  end
-  return best
+  local need = 3 * math.max(loops, 3)
+  if n_bars // 2 >= need and similarity[2] >= M.similar_enough * similarity[1] then return 2 end
+  return 1
 end
 
 -- build(strata, audio, downbeats, o): the graph of one run.

@@ -48,6 +48,17 @@ local louder = 0
 for k = 1, 4 do louder = math.max(louder, soft[k]:eval().rms / song.mixture:eval().rms) end
 t.check("unmixer masks give stems no louder than the mixture", louder <= 1, louder)
 
+-- slices of two bars where the song repeats so (its lead is a two-bar riff): a one-bar cube would
+-- split the riff into two loop types that take turns; seeds give other keys and progressions
+for seed = 1, 4 do
+  local long = strata.testsong { bars = 32, tempo = 240, arrangement = "loops", seed = seed }
+  local cut = long.mixture:stft { n_fft = 2048, hop = 512 }:cube(long.beats)
+  local sim = cut.similarity:samples()
+  t.check("seed " .. seed .. ": two-bar slices for a two-bar riff", method.loop_length(sim, 32, 4) == 2,
+    string.format("similarity one bar apart %.3f, two %.3f", sim[1], sim[2]))
+end
+t.check("one-bar slices when two would leave too few", method.loop_length({ 0.4, 0.5 }, 16, 5) == 1)
+
 -- the command: files, a loop of whole bars, layout.json
 local dir = t.tmpdir()
 local beats = dir .. "/beats.txt"
