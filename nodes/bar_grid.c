@@ -26,6 +26,8 @@ static const st_param params[] = {
 
 extern const st_node_type st_node_bar_grid;
 
+enum { BAND = 8, CELLS = 64 }; /* bins summed per band; time cells per bar (the phase test) */
+
 /* r[l] for l in [0, n_lags): the autocorrelation coefficient of the
  * song's features (each bin's deviation from its mean over frames t0..t1)
  * at lag l frames, summed over bins; r[0] = 1. */
@@ -138,8 +140,6 @@ static int64_t tempo_runs(const double *t, const int *label, int64_t n, run *run
     return n_runs;
 }
 
-enum { BAND = 8, CELLS = 64 }; /* the phase test: bins pooled per band, time cells per bar */
-
 /* Scratch for rank_score: the slices (n_slices x cells), their Gram matrix
  * and the eigen solver's work arrays. */
 typedef struct {
@@ -240,27 +240,29 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
             return st_fail(ctx, "the beats are not sorted (%g s after %g s)", e->time_s[i],
                            e->time_s[i - 1]);
     const int64_t n_lags = n / 2 + 2;
-    float *y = malloc((size_t)n * n_bins * sizeof *y);
+    const int n_bands = (int)((n_bins + BAND - 1) / BAND);
+    float *y = calloc((size_t)n * n_bands, sizeof *y);
     double *r = malloc((size_t)n_lags * sizeof *r);
     double *t = malloc((size_t)n_beats * 2 * sizeof *t), *scratch = t + n_beats;
     run *runs = malloc((size_t)n_beats * sizeof *runs);
     st_value *grid = NULL, *choice = NULL;
     int status = y && r && t && runs ? ST_OK : st_fail(ctx, "out of memory");
     /* the features: the magnitude's square root (mean over channels), so
-     * that quiet parts count as well as loud ones */
+     * that quiet parts count as well as loud ones, summed over bands of BAND
+     * bins (the repetition is in time; a finer frequency axis only costs) */
     const size_t per_channel = (size_t)n * n_bins;
     for (int64_t i = 0; status == ST_OK && i < n * n_bins; i++) {
         float m = 0;
         for (int c = 0; c < s->n_channels; c++)
             m += cabsf(s->data[c * per_channel + i]);
-        y[i] = sqrtf(m / s->n_channels);
+        y[(i / n_bins) * n_bands + (i % n_bins) / BAND] += sqrtf(m / s->n_channels);
     }
     for (int64_t i = 0; status == ST_OK && i < n_beats; i++)
         t[i] = (e->time_s[i] - offset_s) / frame_s;
     int64_t n_runs = status == ST_OK ? tempo_runs(t, e->label, n_beats, runs, scratch) : 0;
     if (status == ST_OK && n_runs == 0)
         status = st_fail(ctx, "no steady run of 5 beats among the %lld beats", (long long)n_beats);
-    if (status == ST_OK && repetition(y, 0, n, (int)n_bins, ctx->n_threads, r, n_lags))
+    if (status == ST_OK && repetition(y, 0, n, n_bands, ctx->n_threads, r, n_lags))
         status = st_fail(ctx, "out of memory");
     /* the bar: the tracker's in its first steady run (m of its beats). A
      * later run at another bar length is a tempo jump. In a metrical ratio
@@ -284,8 +286,8 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
         int64_t b0 = (int64_t)fmax(0, t[runs[u].first]), b1 = (int64_t)fmin(n, t[runs[u].last]);
         double longest = fmax(bar, other);
         if (a1 - a0 < 3 * longest || b1 - b0 < 3 * longest) continue; /* too short to tell */
-        if (repetition(y, a0, a1, (int)n_bins, ctx->n_threads, local_a, n_lags) ||
-            repetition(y, b0, b1, (int)n_bins, ctx->n_threads, local_b, n_lags)) {
+        if (repetition(y, a0, a1, n_bands, ctx->n_threads, local_a, n_lags) ||
+            repetition(y, b0, b1, n_bands, ctx->n_threads, local_b, n_lags)) {
             status = st_fail(ctx, "out of memory");
             break;
         }
@@ -310,12 +312,12 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
     double period = status == ST_OK && !jump ? precise(r, n_lags, max_lag, m * beat) : 0;
     double phase = 0, phase_best = -1;
     if (status == ST_OK && !jump) {
-        const int n_bands = (int)((n_bins + BAND - 1) / BAND);
         const int n_slices = (int)floor(n / period) - 2;
         const int64_t cells = (int64_t)CELLS * n_bands;
         rank_scratch z = {0};
         double *cum = calloc((size_t)(n + 1) * n_bands, sizeof *cum);
-        char *tried = calloc((size_t)ceil(period) + 1, 1);
+        char *tried = calloc((size_t)ceil(period) + 2, 1); /* 1: a beat, 2: a downbeat */
+        double *phase_of = malloc(((size_t)ceil(period) + 2) * sizeof *phase_of);
         if (n_slices >= 2) {
             z.c = malloc((size_t)n_slices * cells * sizeof *z.c);
             z.g = malloc((size_t)n_slices * n_slices * sizeof *z.g);
@@ -326,29 +328,35 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
             z.work = malloc((size_t)z.lwork * sizeof *z.work);
             z.iwork = malloc(sizeof *z.iwork);
         }
-        if (!cum || !tried ||
+        if (!cum || !tried || !phase_of ||
             (n_slices >= 2 && (!z.c || !z.g || !z.gd || !z.w || !z.work || !z.iwork)))
             status = st_fail(ctx, "out of memory");
-        for (int64_t i = 0; status == ST_OK && i < n * n_bins; i++) /* band sums */
-            cum[(i / n_bins + 1) * n_bands + (i % n_bins) / BAND] += y[i];
-        for (int64_t i = n_bands; status == ST_OK && i < (n + 1) * n_bands; i++) /* running */
-            cum[i] += cum[i - n_bands];
-        for (int64_t i = 0; status == ST_OK && n_slices >= 2 && i < n_beats; i++) {
-            double ph = fmod(t[i], period), sc = 0;
+        for (int64_t i = 0; status == ST_OK && i < n * n_bands; i++) /* running sums */
+            cum[i + n_bands] = cum[i] + y[i];
+        /* each phase once (to the nearest frame), remembering whether a
+         * downbeat of the tracker's falls there */
+        const int64_t n_keys = (int64_t)ceil(period) + 1;
+        for (int64_t i = 0; status == ST_OK && i < n_beats; i++) {
+            double ph = fmod(t[i], period);
             if (ph < 0) ph += period;
             int64_t key = (int64_t)llround(ph);
-            if (tried[key] && e->label[i] != 1) continue;
-            tried[key] = 1;
-            if (phase_score(cum, n, n_bands, period, ph, n_slices, &z, &sc)) {
+            if (!tried[key]) tried[key] = 1, phase_of[key] = ph;
+            if (e->label[i] == 1) tried[key] = 2;
+        }
+        for (int64_t key = 0; status == ST_OK && n_slices >= 2 && key < n_keys; key++) {
+            double sc = 0;
+            if (!tried[key]) continue;
+            if (phase_score(cum, n, n_bands, period, phase_of[key], n_slices, &z, &sc)) {
                 status = st_fail(ctx, "the eigenvalues of the bars' Gram matrix did not converge");
                 break;
             }
             if (phase_best < 0 || sc < phase_best * (1 - 1e-9) ||
-                (sc <= phase_best * (1 + 1e-9) && e->label[i] == 1))
-                phase_best = sc, phase = ph;
+                (sc <= phase_best * (1 + 1e-9) && tried[key] == 2))
+                phase_best = sc, phase = phase_of[key];
         }
         free(cum);
         free(tried);
+        free(phase_of);
         free(z.c);
         free(z.g);
         free(z.gd);
@@ -430,6 +438,7 @@ const st_node_type st_node_bar_grid = {
     .inputs = (const st_port[]){{"spectrum", ST_SPECTRUM}, {"beats", ST_EVENTS}, {NULL}},
     .outputs = (const st_port[]){{"downbeats", ST_EVENTS}, {"choice", ST_ARRAY}, {NULL}},
     .params = params,
-    .version = 1,
+    /* 2: the features summed in bands of 8 bins (the grid can move by a fraction of a frame) */
+    .version = 2,
     .run = bar_grid_run,
 };
