@@ -124,7 +124,8 @@ static int channel_mask(const float *mag, int64_t n_frames, int n_bins, const st
      * unshifted order, times X: the background's 2-D transform (or the rest's) */
     for (int64_t u = 0; u < T; u++)
         for (int64_t v = 0; v < F; v++) {
-            float m = fmaxf(peaks[u * F + v], peaks[(T - 1 - u) * F + v]);
+            const int64_t w = F - 1 - v; /* written through flipud: read flipped */
+            float m = fmaxf(peaks[u * F + w], peaks[(T - 1 - u) * F + w]);
             int64_t su = (u - T / 2 + T) % T, sv = (v - F / 2 + F) % F;
             x[su * F + sv] *= use_bg ? m : 1.0f - m;
         }
