@@ -57,25 +57,6 @@ static int64_t frames_of(double seconds, int hop_samples, double rate_hz)
     return (int64_t)ceil(seconds / ((double)hop_samples / rate_hz));
 }
 
-/* Magnitudes (or, shared, the root of the mean power) of each model channel. */
-static void magnitudes(const st_spectrum *s, int shared, float *mag)
-{
-    const size_t plane = (size_t)s->n_frames * (size_t)s->n_bins;
-    if (!shared) {
-        for (size_t i = 0; i < plane * (size_t)s->n_channels; i++)
-            mag[i] = cabsf(s->data[i]);
-        return;
-    }
-    for (size_t i = 0; i < plane; i++) {
-        double p = 0;
-        for (int c = 0; c < s->n_channels; c++) {
-            float complex z = s->data[(size_t)c * plane + i];
-            p += (double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z);
-        }
-        mag[i] = (float)sqrt(p / s->n_channels);
-    }
-}
-
 /* Adaptive REPET: the period of each segment_s-long stretch (centred on
  * frames `step` apart, step half the length) from its own beat spectrum, in
  * [min_period, max_period] capped at a third of the stretch; each frame takes
@@ -121,6 +102,50 @@ static int segment_periods(const st_spectrum *s, const st_params *p, double *scr
     return 0;
 }
 
+/* The default path in one pass over the frames (no refine, no adaptive
+ * model): each model channel's mask row is made in place over its magnitudes
+ * (which sit in the mask's memory), from the period model's row t mod
+ * period, thresholded when hard; then every channel's frame is split into
+ * background and foreground while the row is in cache. */
+typedef struct {
+    const st_spectrum *s;
+    const float *model; /* n_models x rows x n_bins */
+    int64_t rows;
+    int shared, cutoff_bin;
+    float threshold; /* < 0: soft */
+    float *mask;     /* holds the magnitudes until each row is made */
+    float complex *background, *foreground;
+} split_job;
+
+static void split_range(void *ctx, int64_t begin, int64_t end)
+{
+    split_job *job = ctx;
+    const st_spectrum *s = job->s;
+    const size_t n_bins = (size_t)s->n_bins, plane = (size_t)s->n_frames * n_bins;
+    const int n_models = job->shared ? 1 : s->n_channels;
+    for (int64_t t = begin; t < end; t++) {
+        for (int c = 0; c < n_models; c++) {
+            float *m = job->mask + (size_t)c * plane + (size_t)t * n_bins;
+            const float *row =
+                job->model + ((size_t)c * (size_t)job->rows + (size_t)(t % job->rows)) * n_bins;
+            st_repet_soft_mask_row(row, m, s->n_bins, 1e-16f, job->cutoff_bin, m);
+            if (job->threshold >= 0)
+                for (size_t k = 0; k < n_bins; k++)
+                    m[k] = m[k] >= job->threshold ? 1.0f : 0.0f;
+        }
+        for (int c = 0; c < s->n_channels; c++) {
+            size_t at = (size_t)c * plane + (size_t)t * n_bins;
+            const float *m = job->mask + (job->shared ? (size_t)t * n_bins : at);
+            const float complex *x = s->data + at;
+            float complex *bg = job->background + at, *fg = job->foreground + at;
+            for (size_t k = 0; k < n_bins; k++) {
+                bg[k] = m[k] * x[k];
+                fg[k] = (1.0f - m[k]) * x[k];
+            }
+        }
+    }
+}
+
 static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
@@ -137,7 +162,8 @@ static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     int64_t mask_shape[3] = {n_models, n_frames, n_bins};
     static const char *const mask_axes[] = {"channel", "time", "freq"};
     double *beat = malloc((size_t)n_frames * sizeof *beat);
-    float *mag = NULL;
+    float *model = NULL;
+    int64_t *periods = NULL; /* adaptive: one per frame */
     fields[0] = st_spectrum_like(s);
     fields[1] = st_spectrum_like(s);
     fields[2] = st_array_new(3, mask_shape, mask_axes);
@@ -146,9 +172,15 @@ static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     for (int i = 0; i < 5; i++)
         if (!fields[i]) goto oom;
     if (!beat) goto oom;
-    /* no scratch for the magnitudes: they sit in the foreground's memory
-     * (twice their size) until the masks are applied */
-    mag = (float *)fields[1]->u.spectrum.data;
+    const int refine = st_int(p, "refine");
+    const int adaptive = st_num(p, "segment_s") > 0 && st_num(p, "period") == 0;
+    const float threshold = st_choice(p, "mask") == 1 ? (float)st_num(p, "threshold") : -1.0f;
+    const int one_pass = !refine && !adaptive;
+    float *mask = fields[2]->u.array.data;
+    /* no scratch for the magnitudes: they sit in the mask's memory (one pass,
+     * made into the mask row by row) or in the foreground's (twice their
+     * size) until the masks are applied */
+    float *mag = one_pass ? mask : (float *)fields[1]->u.spectrum.data;
 
     /* the beat spectrum, from the power averaged over channels */
     if (st_beat_spectrum_of_spectrum(s->data, s->n_channels, n_frames, n_bins, ctx->n_threads,
@@ -176,43 +208,54 @@ static int repet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
         }
     }
     fields[3]->u.array.data[0] = (float)((double)period * s->hop_samples / s->rate_hz);
-    int64_t *periods = NULL; /* adaptive: one per frame */
-    if (st_num(p, "segment_s") > 0 && st_num(p, "period") == 0) {
+    if (adaptive) {
         periods = malloc((size_t)n_frames * sizeof *periods);
-        if (!periods || segment_periods(s, p, beat, periods, ctx->n_threads)) {
-            free(periods);
-            goto oom;
-        }
+        if (!periods || segment_periods(s, p, beat, periods, ctx->n_threads)) goto oom;
     }
 
-    /* the model of each channel, made into its mask in place */
-    magnitudes(s, shared, mag);
-    float *mask = fields[2]->u.array.data;
+    /* each channel's model: of one period (rows frames), or adaptive (every
+     * frame's, in the mask's memory, made into the mask in place) */
+    st_repet_magnitudes(s->data, s->n_channels, plane, shared, ctx->n_threads, mag);
+    const int64_t rows = adaptive ? n_frames : period < n_frames ? period : n_frames;
+    if (!adaptive &&
+        !(model = malloc((size_t)n_models * (size_t)rows * (size_t)n_bins * sizeof *model)))
+        goto oom;
     const int cutoff = st_repet_cutoff_bin(st_num(p, "high_pass_hz"), s->rate_hz, s->n_fft);
     for (int c = 0; c < n_models; c++) {
-        float *m = mask + (size_t)c * plane;
-        if (periods ? st_repet_adaptive_model(mag + (size_t)c * plane, n_frames, n_bins, periods,
-                                              st_int(p, "order"), ctx->n_threads, m)
-                    : st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period,
-                                            st_num(p, "quantile"), ctx->n_threads, m)) {
-            free(periods);
+        const float *mag_c = mag + (size_t)c * plane;
+        float *m =
+            adaptive ? mask + (size_t)c * plane : model + (size_t)c * (size_t)rows * (size_t)n_bins;
+        if (adaptive ? st_repet_adaptive_model(mag_c, n_frames, n_bins, periods, st_int(p, "order"),
+                                               ctx->n_threads, m)
+                     : st_repet_period_model(mag_c, n_frames, n_bins, period, st_num(p, "quantile"),
+                                             ctx->n_threads, m))
             goto oom;
-        }
-        st_repet_soft_mask(m, mag + (size_t)c * plane, (size_t)n_frames, n_bins, 1e-16f, cutoff);
-        if (st_int(p, "refine") > 0 &&
-            st_repet_backfit(mag + (size_t)c * plane, n_frames, n_bins, period, st_int(p, "refine"),
-                             st_int(p, "fg_kernel"), cutoff, ctx->n_threads, m))
+        if (one_pass) continue;
+        st_repet_soft_mask(m, rows, mag_c, n_frames, n_bins, 1e-16f, cutoff, ctx->n_threads,
+                           mask + (size_t)c * plane);
+        if (refine &&
+            st_repet_backfit(mag_c, n_frames, n_bins, period, refine, st_int(p, "fg_kernel"),
+                             cutoff, ctx->n_threads, mask + (size_t)c * plane))
             goto oom;
     }
-    if (st_choice(p, "mask") == 1) {
-        const float threshold = (float)st_num(p, "threshold");
-        for (size_t i = 0; i < plane * (size_t)n_models; i++)
-            mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
+    if (one_pass) {
+        split_job job = {s,
+                         model,
+                         rows,
+                         shared,
+                         cutoff,
+                         threshold,
+                         mask,
+                         fields[0]->u.spectrum.data,
+                         fields[1]->u.spectrum.data};
+        st_parallel_for(ctx->n_threads, n_frames, split_range, &job);
+    } else {
+        if (threshold >= 0)
+            for (size_t i = 0; i < plane * (size_t)n_models; i++)
+                mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
+        st_mask_split(s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data,
+                      ctx->n_threads);
     }
-
-    free(periods);
-    st_mask_split(s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data,
-                  ctx->n_threads);
     *out = st_record_of_outputs(&st_node_repet, fields);
     status = *out ? ST_OK : st_fail(ctx, "out of memory");
     goto done;
@@ -222,6 +265,8 @@ done:
     for (int i = 0; i < 5; i++)
         st_value_unref(fields[i]);
     free(beat);
+    free(model);
+    free(periods);
     return status;
 }
 

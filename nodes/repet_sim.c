@@ -131,26 +131,14 @@ static int repet_sim_run(st_ctx *ctx, st_value *const *in, int n_in, const st_pa
 
     /* the magnitudes sit in the foreground's memory until the masks are applied */
     float *mag = (float *)fields[1]->u.spectrum.data;
-    for (size_t i = 0; i < plane; i++) {
-        if (!shared) {
-            for (int c = 0; c < s->n_channels; c++)
-                mag[(size_t)c * plane + i] = cabsf(s->data[(size_t)c * plane + i]);
-        } else {
-            double pw = 0;
-            for (int c = 0; c < s->n_channels; c++) {
-                float complex z = s->data[(size_t)c * plane + i];
-                pw += (double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z);
-            }
-            mag[i] = (float)sqrt(pw / s->n_channels);
-        }
-    }
+    st_repet_magnitudes(s->data, s->n_channels, plane, shared, ctx->n_threads, mag);
     model_job mj = {mag, n_frames, n_bins, width, n_models, neighbours, counts, mask, 0};
     st_parallel_for(ctx->n_threads, n_models * n_frames, model_range, &mj);
     if (mj.failed) goto oom;
     const int cutoff = st_repet_cutoff_bin(st_num(p, "high_pass_hz"), s->rate_hz, s->n_fft);
     for (int c = 0; c < n_models; c++)
-        st_repet_soft_mask(mask + (size_t)c * plane, mag + (size_t)c * plane, (size_t)n_frames,
-                           n_bins, 1e-16f, cutoff);
+        st_repet_soft_mask(mask + (size_t)c * plane, n_frames, mag + (size_t)c * plane, n_frames,
+                           n_bins, 1e-16f, cutoff, ctx->n_threads, mask + (size_t)c * plane);
     if (st_choice(p, "mask") == 1) {
         const float threshold = (float)st_num(p, "threshold");
         for (size_t i = 0; i < plane * (size_t)n_models; i++)

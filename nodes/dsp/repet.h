@@ -52,10 +52,11 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
                             float threshold, int n_peaks, int n_threads, int32_t *neighbours,
                             int *n_neighbours);
 
-/* The repeating model of REPET: model[t][k] = the median of mag[s * period +
- * j][k] over the segments s that exist (j = t mod period, the last segment
- * may be short). mag and model are n_frames x n_bins. quantile 0.5 is the
- * median; above it the model holds more of the mixture. */
+/* The repeating model of REPET over one period: model[j][k] = the median of
+ * mag[s * period + j][k] over the segments s that exist (the last segment may
+ * be short), for j < min(period, n_frames); frame t's model is row t mod
+ * period. mag is n_frames x n_bins. quantile 0.5 is the median; above it the
+ * model holds more of the mixture. */
 int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_t period,
                           double quantile, int n_threads, float *model);
 
@@ -72,10 +73,28 @@ int st_repet_adaptive_model(const float *mag, int64_t n_frames, int n_bins, cons
 int st_repet_backfit(const float *mag, int64_t n_frames, int n_bins, int64_t period, int iterations,
                      int fg_kernel, int cutoff_bin, int n_threads, float *mask);
 
-/* The soft background mask of REPET: (min(model, |X|) + eps) / (|X| + eps),
- * written over model; then bins below cutoff_bin are set to 1. */
-void st_repet_soft_mask(float *model, const float *mag, size_t n_frames, int n_bins, float eps,
-                        int cutoff_bin);
+/* The soft background mask of REPET for one frame: (min(model, |X|) + eps) /
+ * (|X| + eps), bins below cutoff_bin 1. mask may be model or mag (in place). */
+static inline void st_repet_soft_mask_row(const float *model, const float *mag, int n_bins,
+                                          float eps, int cutoff_bin, float *mask)
+{
+    int k = 0;
+    for (; k < cutoff_bin && k < n_bins; k++)
+        mask[k] = 1.0f;
+    for (; k < n_bins; k++)
+        mask[k] = ((model[k] < mag[k] ? model[k] : mag[k]) + eps) / (mag[k] + eps);
+}
+
+/* The same for every frame, frame t from model row t mod model_rows (a
+ * period's model, or a whole one with model_rows >= n_frames), both threads. */
+void st_repet_soft_mask(const float *model, int64_t model_rows, const float *mag, int64_t n_frames,
+                        int n_bins, float eps, int cutoff_bin, int n_threads, float *mask);
+
+/* |X| of each channel's frames (plane = n_frames x n_bins values a channel),
+ * or with shared the root of the channels' mean power (one plane); both
+ * threads. */
+void st_repet_magnitudes(const float _Complex *x, int n_channels, size_t plane, int shared,
+                         int n_threads, float *mag);
 
 /* The bin nearest to hz (the first of two equally near), as nussl's high-pass. */
 int st_repet_cutoff_bin(double hz, double rate_hz, int n_fft);
