@@ -25,6 +25,7 @@
  * bin. */
 #define MAX_PLANS 16
 #define BLOCK     16 /* bins transformed together */
+#define AHEAD     8  /* frames prefetched ahead when gathering a block's bins */
 static struct {
     int n;
     fftw_plan forward, inverse;
@@ -116,6 +117,17 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
                 double p[BLOCK] = {0};
                 for (int c = 0; c < job->n_channels; c++) {
                     size_t at = (size_t)c * plane + (size_t)t * (size_t)job->n_bins + (size_t)kb;
+                    /* a frame apart is a page apart: no hardware prefetch */
+                    if (t + AHEAD < n_frames) {
+                        size_t next = at + AHEAD * (size_t)job->n_bins;
+                        if (job->power) {
+                            __builtin_prefetch(job->power + next);
+                            __builtin_prefetch(job->power + next + BLOCK - 1);
+                        } else {
+                            __builtin_prefetch(job->frames + next);
+                            __builtin_prefetch(job->frames + next + BLOCK - 1);
+                        }
+                    }
                     if (job->power) {
                         for (int b = 0; b < nb; b++)
                             p[b] += job->power[at + b];
