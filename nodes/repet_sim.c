@@ -1,5 +1,6 @@
 /* repet_sim: the repeating background of a spectrum from the frames most
  * like each frame (Rafii & Pardo 2012), as nussl 1.1.9's RepetSim. */
+#include "../vm/budget.h"
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 #include "dsp/repet.h"
@@ -121,9 +122,12 @@ static int repet_sim_run(st_ctx *ctx, st_value *const *in, int n_in, const st_pa
     float *unit = shared || s->n_channels == 1 ? mask : (float *)fields[0]->u.spectrum.data;
     unit_rows(s, unit);
     double min_distance = st_num(p, "min_distance") * s->rate_hz / s->hop_samples;
+    /* up to 1 GiB (a song of about 4 minutes at hop 512 and 44.1 kHz) for the
+     * upper triangle of the similarities, which halves the multiply-adds */
+    double upper_bytes = fmin(1024.0 * 1024.0 * 1024.0, st_memory_budget());
     if (st_repet_sim_neighbours(unit, n_frames, n_bins, min_distance,
                                 (float)st_num(p, "similarity_threshold"), n_peaks, ctx->n_threads,
-                                neighbours, counts))
+                                upper_bytes, neighbours, counts))
         goto oom;
     float *nb = fields[3]->u.array.data;
     for (size_t i = 0; i < (size_t)n_frames * (size_t)width; i++)

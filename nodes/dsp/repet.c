@@ -613,14 +613,40 @@ typedef struct {
     float threshold;
     int32_t *neighbours; /* n_frames x (n_peaks - 1) */
     int *n_neighbours;
+    float **upper; /* symmetric path: row block I's similarities with frames from I's first */
     int failed;
 } sim_job;
 
+/* The frames of row block b: [*t0, *t0 + return). */
+static int block_rows(const sim_job *job, int64_t b, int64_t *t0)
+{
+    *t0 = b * job->block;
+    return (int)(job->n_frames - *t0 < job->block ? job->n_frames - *t0 : job->block);
+}
+
+/* Picks the repeating frames of the m rows of similarities from frame t0. */
+static void pick_rows(sim_job *job, float *rows, int64_t t0, int m, float *chunk_max,
+                      int32_t *peaks)
+{
+    const int64_t n = job->n_frames;
+    const int width = job->n_peaks - 1 > 0 ? job->n_peaks - 1 : 0;
+    for (int i = 0; i < m; i++) {
+        int count = find_peaks(rows + (size_t)i * (size_t)n, n, job->min_distance, job->threshold,
+                               job->n_peaks, chunk_max, peaks);
+        /* the first peak is the frame itself (or its twin): dropped */
+        int kept = count > 1 ? count - 1 : 0;
+        int32_t *out = job->neighbours + (size_t)(t0 + i) * (size_t)width;
+        for (int j = 0; j < width; j++)
+            out[j] = j < kept ? peaks[j + 1] : -1;
+        job->n_neighbours[t0 + i] = kept;
+    }
+}
+
+/* Row blocks [begin, end): their similarities with every frame, then their picks. */
 static void sim_range(void *ctx, int64_t begin, int64_t end)
 {
     sim_job *job = ctx;
     const int64_t n = job->n_frames;
-    const int width = job->n_peaks - 1 > 0 ? job->n_peaks - 1 : 0;
     float *rows = malloc((size_t)job->block * (size_t)n * sizeof *rows);
     float *chunk_max = malloc((size_t)(n / CHUNK + 1) * sizeof *chunk_max);
     int32_t *peaks = malloc((size_t)job->n_peaks * sizeof *peaks);
@@ -629,22 +655,72 @@ static void sim_range(void *ctx, int64_t begin, int64_t end)
         goto done;
     }
     for (int64_t b = begin; b < end; b++) {
-        int64_t t0 = b * job->block;
-        int m = (int)(n - t0 < job->block ? n - t0 : job->block);
-        /* the similarities of frames [t0, t0 + m) with every frame */
+        int64_t t0;
+        int m = block_rows(job, b, &t0);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n, job->n_bins, 1.0f,
                     job->unit + (size_t)t0 * (size_t)job->n_bins, job->n_bins, job->unit,
                     job->n_bins, 0.0f, rows, (int)n);
-        for (int i = 0; i < m; i++) {
-            int count = find_peaks(rows + (size_t)i * (size_t)n, n, job->min_distance,
-                                   job->threshold, job->n_peaks, chunk_max, peaks);
-            /* the first peak is the frame itself (or its twin): dropped */
-            int kept = count > 1 ? count - 1 : 0;
-            int32_t *out = job->neighbours + (size_t)(t0 + i) * (size_t)width;
-            for (int j = 0; j < width; j++)
-                out[j] = j < kept ? peaks[j + 1] : -1;
-            job->n_neighbours[t0 + i] = kept;
+        pick_rows(job, rows, t0, m, chunk_max, peaks);
+    }
+done:
+    free(rows);
+    free(chunk_max);
+    free(peaks);
+}
+
+/* Symmetric path, first half: row block I's similarities with frames from its
+ * own first frame on (the upper triangle, block-wise), one sgemm each. Items
+ * are ordered 0, last, 1, last - 1, ... so that each thread's contiguous range
+ * of items has about the same number of columns. */
+static int64_t zigzag(int64_t item, int64_t n_blocks)
+{
+    return item % 2 == 0 ? item / 2 : n_blocks - 1 - item / 2;
+}
+
+static void upper_range(void *ctx, int64_t begin, int64_t end)
+{
+    sim_job *job = ctx;
+    const int64_t n = job->n_frames, n_blocks = (n + job->block - 1) / job->block;
+    for (int64_t item = begin; item < end; item++) {
+        int64_t b = zigzag(item, n_blocks), t0;
+        int m = block_rows(job, b, &t0);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)(n - t0), job->n_bins, 1.0f,
+                    job->unit + (size_t)t0 * (size_t)job->n_bins, job->n_bins,
+                    job->unit + (size_t)t0 * (size_t)job->n_bins, job->n_bins, 0.0f, job->upper[b],
+                    (int)(n - t0));
+    }
+}
+
+/* Second half: each row block's whole rows, the columns before it read from
+ * the earlier blocks' rows (S[i][j] = S[j][i]: the same products, summed in
+ * the same order), then its picks. */
+static void lower_range(void *ctx, int64_t begin, int64_t end)
+{
+    sim_job *job = ctx;
+    const int64_t n = job->n_frames;
+    float *rows = malloc((size_t)job->block * (size_t)n * sizeof *rows);
+    float *chunk_max = malloc((size_t)(n / CHUNK + 1) * sizeof *chunk_max);
+    int32_t *peaks = malloc((size_t)job->n_peaks * sizeof *peaks);
+    if (!rows || !chunk_max || !peaks) {
+        job->failed = 1;
+        goto done;
+    }
+    for (int64_t b = begin; b < end; b++) {
+        int64_t t0;
+        int m = block_rows(job, b, &t0);
+        for (int64_t e = 0; e < b; e++) { /* earlier block e: the transpose of its tile */
+            int64_t u0;
+            int me = block_rows(job, e, &u0);
+            const float *tile = job->upper[e] + (t0 - u0);
+            const size_t stride = (size_t)(n - u0);
+            for (int r = 0; r < me; r++)
+                for (int i = 0; i < m; i++)
+                    rows[(size_t)i * (size_t)n + (size_t)(u0 + r)] = tile[(size_t)r * stride + i];
         }
+        for (int i = 0; i < m; i++)
+            memcpy(rows + (size_t)i * (size_t)n + t0, job->upper[b] + (size_t)i * (size_t)(n - t0),
+                   (size_t)(n - t0) * sizeof *rows);
+        pick_rows(job, rows, t0, m, chunk_max, peaks);
     }
 done:
     free(rows);
@@ -653,11 +729,36 @@ done:
 }
 
 int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, double min_distance,
-                            float threshold, int n_peaks, int n_threads, int32_t *neighbours,
-                            int *n_neighbours)
+                            float threshold, int n_peaks, int n_threads, double upper_bytes,
+                            int32_t *neighbours, int *n_neighbours)
 {
-    sim_job job = {unit,         n_frames,  n_bins,     n_peaks,      256,
-                   min_distance, threshold, neighbours, n_neighbours, 0};
+    sim_job job = {unit,      n_frames,   n_bins,       n_peaks, 256, min_distance,
+                   threshold, neighbours, n_neighbours, NULL,    0};
+    /* the threads here each run OpenBLAS on their own rows */
+    openblas_set_num_threads(1);
+    const int64_t n_upper = (n_frames + 255) / 256;
+    double need = 0; /* the upper triangle, by blocks of 256 rows */
+    for (int64_t b = 0; b < n_upper; b++)
+        need += (double)256 * (double)(n_frames - b * 256) * sizeof(float);
+    if (n_upper >= 2 && need <= upper_bytes &&
+        (job.upper = calloc((size_t)n_upper, sizeof *job.upper))) {
+        int ok = 1;
+        for (int64_t b = 0; b < n_upper && ok; b++) {
+            int64_t t0;
+            int m = block_rows(&job, b, &t0);
+            ok = (job.upper[b] = malloc((size_t)m * (size_t)(n_frames - t0) * sizeof(float))) !=
+                 NULL;
+        }
+        if (ok) {
+            st_parallel_for(n_threads, n_upper, upper_range, &job);
+            st_parallel_for(n_threads, n_upper, lower_range, &job);
+        }
+        for (int64_t b = 0; b < n_upper; b++)
+            free(job.upper[b]);
+        free(job.upper);
+        if (ok) return job.failed ? -1 : 0;
+        job.upper = NULL; /* no memory for it: by blocks of whole rows */
+    }
     /* Each call packs the whole matrix again: the fewer calls the better, up to
      * 64 MB of similarities per thread (1024 rows of a 180 s song). */
     int64_t rows = ((int64_t)1 << 24) / (n_frames > 0 ? n_frames : 1);
@@ -665,8 +766,6 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
     /* balance: at least two blocks per thread when the song allows */
     while (job.block > 64 && (n_frames + job.block - 1) / job.block < 2 * (int64_t)n_threads)
         job.block /= 2;
-    /* the threads here each run OpenBLAS on their own rows */
-    openblas_set_num_threads(1);
     int64_t n_blocks = (n_frames + job.block - 1) / job.block;
     st_parallel_for(n_threads, n_blocks, sim_range, &job);
     return job.failed ? -1 : 0;

@@ -47,10 +47,13 @@ void st_rows_median_run(st_rows_median *m, const float *const *rows, int n_rows,
  * rescaled to [0, 1] and cut at threshold, then up to n_peaks peaks taken
  * greedily (the largest left, its surroundings within min_distance frames
  * zeroed); the first (the frame itself) dropped. neighbours: n_frames x
- * (n_peaks - 1), -1 past each frame's count in n_neighbours. */
+ * (n_peaks - 1), -1 past each frame's count in n_neighbours. When the upper
+ * triangle of the similarities (by blocks of 256 rows) fits in upper_bytes,
+ * it is computed and kept, and each similarity is computed once instead of
+ * twice (S[i][j] = S[j][i]: the same products summed in the same order). */
 int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, double min_distance,
-                            float threshold, int n_peaks, int n_threads, int32_t *neighbours,
-                            int *n_neighbours);
+                            float threshold, int n_peaks, int n_threads, double upper_bytes,
+                            int32_t *neighbours, int *n_neighbours);
 
 /* The repeating model of REPET over one period: model[j][k] = the median of
  * mag[s * period + j][k] over the segments s that exist (the last segment may

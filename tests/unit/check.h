@@ -35,5 +35,6 @@ void test_nmf(void);
 void test_nn(void);
 void test_ntd(void);
 void test_unet(void);
+void test_repet(void);
 
 #endif

@@ -13,5 +13,6 @@ int main(void)
     test_nn();
     test_ntd();
     test_unet();
+    test_repet();
     return 0; /* failures are counted from the output */
 }
