@@ -642,32 +642,6 @@ static void pick_rows(sim_job *job, float *rows, int64_t t0, int m, float *chunk
     }
 }
 
-/* Row blocks [begin, end): their similarities with every frame, then their picks. */
-static void sim_range(void *ctx, int64_t begin, int64_t end)
-{
-    sim_job *job = ctx;
-    const int64_t n = job->n_frames;
-    float *rows = malloc((size_t)job->block * (size_t)n * sizeof *rows);
-    float *chunk_max = malloc((size_t)(n / CHUNK + 1) * sizeof *chunk_max);
-    int32_t *peaks = malloc((size_t)job->n_peaks * sizeof *peaks);
-    if (!rows || !chunk_max || !peaks) {
-        job->failed = 1;
-        goto done;
-    }
-    for (int64_t b = begin; b < end; b++) {
-        int64_t t0;
-        int m = block_rows(job, b, &t0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n, job->n_bins, 1.0f,
-                    job->unit + (size_t)t0 * (size_t)job->n_bins, job->n_bins, job->unit,
-                    job->n_bins, 0.0f, rows, (int)n);
-        pick_rows(job, rows, t0, m, chunk_max, peaks);
-    }
-done:
-    free(rows);
-    free(chunk_max);
-    free(peaks);
-}
-
 /* Symmetric path, first half: row block I's similarities with frames from its
  * own first frame on (the upper triangle, block-wise), one sgemm each. Items
  * are ordered 0, last, 1, last - 1, ... so that each thread's contiguous range
@@ -691,10 +665,36 @@ static void upper_range(void *ctx, int64_t begin, int64_t end)
     }
 }
 
-/* Second half: each row block's whole rows, the columns before it read from
- * the earlier blocks' rows (S[i][j] = S[j][i]: the same products, summed in
- * the same order), then its picks. */
-static void lower_range(void *ctx, int64_t begin, int64_t end)
+/* The m whole rows of similarities of row block b (frames from t0): one
+ * sgemm with every frame, or, on the symmetric path, the block's own upper
+ * rows and, before them, the earlier blocks' tiles transposed (S[i][j] =
+ * S[j][i] but for OpenBLAS's rounding, which depends on where a product sits
+ * in its tiles either way). */
+static void block_similarities(const sim_job *job, int64_t b, int64_t t0, int m, float *rows)
+{
+    const int64_t n = job->n_frames;
+    if (!job->upper) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n, job->n_bins, 1.0f,
+                    job->unit + (size_t)t0 * (size_t)job->n_bins, job->n_bins, job->unit,
+                    job->n_bins, 0.0f, rows, (int)n);
+        return;
+    }
+    for (int64_t e = 0; e < b; e++) {
+        int64_t u0;
+        int me = block_rows(job, e, &u0);
+        const float *tile = job->upper[e] + (t0 - u0);
+        const size_t stride = (size_t)(n - u0);
+        for (int r = 0; r < me; r++)
+            for (int i = 0; i < m; i++)
+                rows[(size_t)i * (size_t)n + (size_t)(u0 + r)] = tile[(size_t)r * stride + i];
+    }
+    for (int i = 0; i < m; i++)
+        memcpy(rows + (size_t)i * (size_t)n + t0, job->upper[b] + (size_t)i * (size_t)(n - t0),
+               (size_t)(n - t0) * sizeof *rows);
+}
+
+/* Row blocks [begin, end): their whole rows of similarities, then their picks. */
+static void rows_range(void *ctx, int64_t begin, int64_t end)
 {
     sim_job *job = ctx;
     const int64_t n = job->n_frames;
@@ -708,18 +708,7 @@ static void lower_range(void *ctx, int64_t begin, int64_t end)
     for (int64_t b = begin; b < end; b++) {
         int64_t t0;
         int m = block_rows(job, b, &t0);
-        for (int64_t e = 0; e < b; e++) { /* earlier block e: the transpose of its tile */
-            int64_t u0;
-            int me = block_rows(job, e, &u0);
-            const float *tile = job->upper[e] + (t0 - u0);
-            const size_t stride = (size_t)(n - u0);
-            for (int r = 0; r < me; r++)
-                for (int i = 0; i < m; i++)
-                    rows[(size_t)i * (size_t)n + (size_t)(u0 + r)] = tile[(size_t)r * stride + i];
-        }
-        for (int i = 0; i < m; i++)
-            memcpy(rows + (size_t)i * (size_t)n + t0, job->upper[b] + (size_t)i * (size_t)(n - t0),
-                   (size_t)(n - t0) * sizeof *rows);
+        block_similarities(job, b, t0, m, rows);
         pick_rows(job, rows, t0, m, chunk_max, peaks);
     }
 done:
@@ -751,7 +740,7 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
         }
         if (ok) {
             st_parallel_for(n_threads, n_upper, upper_range, &job);
-            st_parallel_for(n_threads, n_upper, lower_range, &job);
+            st_parallel_for(n_threads, n_upper, rows_range, &job);
         }
         for (int64_t b = 0; b < n_upper; b++)
             free(job.upper[b]);
@@ -767,7 +756,7 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
     while (job.block > 64 && (n_frames + job.block - 1) / job.block < 2 * (int64_t)n_threads)
         job.block /= 2;
     int64_t n_blocks = (n_frames + job.block - 1) / job.block;
-    st_parallel_for(n_threads, n_blocks, sim_range, &job);
+    st_parallel_for(n_threads, n_blocks, rows_range, &job);
     return job.failed ? -1 : 0;
 }
 
