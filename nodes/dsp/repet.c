@@ -24,40 +24,33 @@
  * planner is not thread safe: the one planner lock of fft.h), with FFTW_ESTIMATE: they run once per
  * bin. */
 #define MAX_PLANS 16
-#define BLOCK     16 /* bins transformed together */
+#define BLOCK     16 /* bins gathered together (see beat_range) */
 #define AHEAD     8  /* frames prefetched ahead when gathering a block's bins */
 static struct {
     int n;
     fftw_plan forward, inverse;
-    fftw_plan forward_block; /* BLOCK transforms at once: contiguous inputs n apart */
 } plans[MAX_PLANS];
 static int n_plans;
 
-static int get_plans(int n, fftw_plan *forward, fftw_plan *forward_block, fftw_plan *inverse)
+static int get_plans(int n, fftw_plan *forward, fftw_plan *inverse)
 {
     int found = 0;
     st_fft_planner_lock();
     for (int i = 0; i < n_plans && !found; i++)
         if (plans[i].n == n) {
             *forward = plans[i].forward;
-            *forward_block = plans[i].forward_block;
             *inverse = plans[i].inverse;
             found = 1;
         }
     if (!found && n_plans < MAX_PLANS) {
-        const int n_half = n / 2 + 1;
-        double *real = fftw_alloc_real((size_t)n * BLOCK);
-        fftw_complex *spec = fftw_alloc_complex((size_t)n_half * BLOCK);
+        double *real = fftw_alloc_real((size_t)n);
+        fftw_complex *spec = fftw_alloc_complex((size_t)n / 2 + 1);
         if (real && spec) {
             *forward = fftw_plan_dft_r2c_1d(n, real, spec, FFTW_ESTIMATE);
             *inverse = fftw_plan_dft_c2r_1d(n, spec, real, FFTW_ESTIMATE);
-            /* FFTW runs a batch of transforms markedly faster than one at a time */
-            *forward_block = fftw_plan_many_dft_r2c(1, &n, BLOCK, real, NULL, 1, n, spec, NULL, 1,
-                                                    n_half, FFTW_ESTIMATE);
-            if (*forward && *inverse && *forward_block) {
+            if (*forward && *inverse) {
                 plans[n_plans].n = n;
                 plans[n_plans].forward = *forward;
-                plans[n_plans].forward_block = *forward_block;
                 plans[n_plans].inverse = *inverse;
                 n_plans++;
                 found = 1;
@@ -85,14 +78,13 @@ typedef struct {
     const float _Complex *frames; /* or NULL */
     int n_channels, n_bins, n_fft;
     int64_t n_frames;
-    fftw_plan forward, forward_block;
+    fftw_plan forward;
     double *sums; /* per thread: n_fft / 2 + 1 summed |FFT|^2 */
     int n_items, failed;
 } beat_job;
 
 /* Bins are taken BLOCK at a time so that gathering their time series reads
- * each frame's memory once per block, not once per bin, and one FFTW call
- * transforms them all. */
+ * each frame's memory once per block, not once per bin. */
 
 static void beat_range(void *ctx, int64_t begin, int64_t end)
 {
@@ -102,7 +94,7 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
     const int64_t n_frames = job->n_frames;
     const size_t plane = (size_t)n_frames * (size_t)job->n_bins;
     double *x = fftw_alloc_real((size_t)job->n_fft * BLOCK);
-    fftw_complex *y = fftw_alloc_complex((size_t)n_half * BLOCK);
+    fftw_complex *y = fftw_alloc_complex((size_t)n_half);
     if (!x || !y) {
         job->failed = 1;
         goto done;
@@ -145,13 +137,9 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
             for (int b = 0; b < nb; b++) {
                 double *xb = x + (size_t)b * job->n_fft;
                 memset(xb + n_frames, 0, (size_t)(job->n_fft - n_frames) * sizeof *xb);
-                if (nb < BLOCK) fftw_execute_dft_r2c(job->forward, xb, y + (size_t)b * n_half);
-            }
-            if (nb == BLOCK) fftw_execute_dft_r2c(job->forward_block, x, y);
-            for (int b = 0; b < nb; b++) {
-                const fftw_complex *yb = y + (size_t)b * n_half;
+                fftw_execute_dft_r2c(job->forward, xb, y);
                 for (int f = 0; f < n_half; f++)
-                    sum[f] += creal(yb[f]) * creal(yb[f]) + cimag(yb[f]) * cimag(yb[f]);
+                    sum[f] += creal(y[f]) * creal(y[f]) + cimag(y[f]) * cimag(y[f]);
             }
         }
     }
@@ -166,7 +154,7 @@ static int beat_spectrum(beat_job *job, int n_threads, double *beat)
     if (n < 1) return 0;
     job->n_fft = fft_size_at_least(2 * n);
     fftw_plan inverse;
-    if (get_plans(job->n_fft, &job->forward, &job->forward_block, &inverse)) return -1;
+    if (get_plans(job->n_fft, &job->forward, &inverse)) return -1;
     const int n_half = job->n_fft / 2 + 1;
     job->n_items = n_threads < 1 ? 1 : n_threads;
     if (job->n_items > job->n_bins) job->n_items = job->n_bins;
