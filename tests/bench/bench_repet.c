@@ -3,53 +3,13 @@
  * port of nussl takes 1.83 s) and repet_sim (target < 4 s; librosa's nn_filter
  * approach takes 74 s); online REPET-SIM streaming at 48 kHz in 256-frame
  * blocks, mono (target < 3 % of one core). */
-#include "../../vm/graph.h"
 #include "../../vm/stream.h"
+#include "bench.h"
 
-static st_config bench_config = {.n_threads = 2};
-
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static st_graph *g;
-
-static st_node *add(const char *type, st_node *in, int port, const st_arg *args, int n_args)
-{
-    st_ref ref = {in, port};
-    st_node *n = st_graph_add(g, st_registry_find(type), &ref, in ? 1 : 0, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
-}
-
-static void eval(st_node *n)
-{
-    st_value *v = st_graph_eval(g, (st_ref){n, -1});
-    if (!v) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    st_value_unref(v);
-}
-
-static double process_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+/* Evaluates a node of the bench's graph, the value dropped. */
+static void eval(st_node *n) { st_value_unref(bench_eval(n)); }
 
 /* Best of `runs` wall times of: STFT, the method, both ISTFTs; *method_s
  * gets the best time of the method alone, cpu_of_best the CPU seconds (both
@@ -71,13 +31,12 @@ static char song_path[4096];
 static void make_song(const char *out_dir)
 {
     snprintf(song_path, sizeof song_path, "%s/bench_repet_song.wav", out_dir);
-    g = st_graph_new();
-    *st_graph_config(g) = bench_config;
+    bench_graph(1);
     st_arg song_args[] = {{.name = "bars", .num = 90}, {.name = "tempo", .num = 120}};
-    st_node *song = add("testsong", NULL, -1, song_args, 2);
+    st_node *song = bench_add("testsong", NULL, -1, song_args, 2);
     st_arg save_args[] = {{.name = "path", .is_string = 1, .str = song_path}};
-    eval(add("save", add("mono", song, 0, NULL, 0), -1, save_args, 1));
-    st_graph_free(g);
+    eval(bench_add("save", bench_add("mono", song, 0, NULL, 0), -1, save_args, 1));
+    bench_graph_done();
 }
 
 static double time_method(const char *method, int runs, double *method_s)
@@ -86,38 +45,30 @@ static double time_method(const char *method, int runs, double *method_s)
     *method_s = 1e9;
     user_min = 1e9;
     for (int r = 0; r < runs; r++) {
-        g = st_graph_new();
-        *st_graph_config(g) = bench_config;
+        bench_graph(1);
         st_arg load_args[] = {{.name = "path", .is_string = 1, .str = song_path}};
-        st_node *mix = add("load", NULL, -1, load_args, 1);
+        st_node *mix = bench_add("load", NULL, -1, load_args, 1);
         eval(mix);
         st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
-        double t0 = now_s();
-        st_node *spec = add("stft", mix, -1, fft, 2);
+        double t0 = bench_now_s();
+        st_node *spec = bench_add("stft", mix, -1, fft, 2);
         eval(spec);
-        double t1 = now_s(), c1 = process_cpu_s(), u1 = user_s();
-        st_node *parts = add(method, spec, -1, NULL, 0);
+        double t1 = bench_now_s(), c1 = bench_cpu_s(), u1 = user_s();
+        st_node *parts = bench_add(method, spec, -1, NULL, 0);
         eval(parts);
-        double t2 = now_s(), c2 = process_cpu_s(), u2 = user_s();
+        double t2 = bench_now_s(), c2 = bench_cpu_s(), u2 = user_s();
         if (u2 - u1 < user_min) user_min = u2 - u1;
-        eval(add("istft", parts, 0, NULL, 0));
-        eval(add("istft", parts, 1, NULL, 0));
-        double t = now_s() - t0;
+        eval(bench_add("istft", parts, 0, NULL, 0));
+        eval(bench_add("istft", parts, 1, NULL, 0));
+        double t = bench_now_s() - t0;
         if (t < best) best = t;
         if (t2 - t1 < *method_s) {
             *method_s = t2 - t1;
             cpu_of_best = c2 - c1;
         }
-        st_graph_free(g);
+        bench_graph_done();
     }
     return best;
-}
-
-static double thread_cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* Percent of one core that streaming online REPET-SIM takes on a song
@@ -125,14 +76,13 @@ static double thread_cpu_s(void)
 static double online_core_percent(void)
 {
     char error[1024];
-    g = st_graph_new();
-    *st_graph_config(g) = bench_config;
+    st_graph *g = bench_graph(1);
     st_arg song_args[] = {{.name = "bars", .num = 30}, {.name = "tempo", .num = 120}}; /* 60 s */
-    st_node *mix = add("mono", add("testsong", NULL, -1, song_args, 2), 0, NULL, 0);
-    st_node *played = add("play", mix, -1, NULL, 0);
-    st_node *parts = add("repet_online", played, -1, NULL, 0);
-    add("jack_out", parts, 0, NULL, 0);
-    add("jack_out", parts, 1, NULL, 0);
+    st_node *mix = bench_add("mono", bench_add("testsong", NULL, -1, song_args, 2), 0, NULL, 0);
+    st_node *played = bench_add("play", mix, -1, NULL, 0);
+    st_node *parts = bench_add("repet_online", played, -1, NULL, 0);
+    bench_add("jack_out", parts, 0, NULL, 0);
+    bench_add("jack_out", parts, 1, NULL, 0);
     st_program *p = st_program_compile(g, 256, 48000, error, sizeof error);
     if (!p) {
         fprintf(stderr, "bench: %s\n", error);
@@ -144,12 +94,12 @@ static double online_core_percent(void)
     const long warm = 10 * 48000 / 256, n_blocks = 40 * 48000 / 256;
     for (long b = 0; b < warm; b++)
         st_program_process(p, in, out, 256);
-    double t0 = thread_cpu_s();
+    double t0 = bench_thread_cpu_s();
     for (long b = 0; b < n_blocks; b++)
         st_program_process(p, in, out, 256);
-    double t = thread_cpu_s() - t0;
+    double t = bench_thread_cpu_s() - t0;
     st_program_free(p);
-    st_graph_free(g);
+    bench_graph_done();
     return t / 40.0 * 100;
 }
 
@@ -158,7 +108,6 @@ int main(int argc, char **argv)
     const char *out_dir = argc > 1 ? argv[1] : ".";
     /* a second argument runs one part alone (for profiling): repet, sim or online */
     const char *only = argc > 2 ? argv[2] : "";
-    bench_config.quiet = 1;
     make_song(out_dir);
     double repet_only = 0, repet = 0, repet_cpu = 0, sim_only = 0, sim = 0, sim_cpu = 0, online = 0;
     double repet_user = 0, sim_user = 0;
@@ -173,8 +122,6 @@ int main(int argc, char **argv)
         sim_user = user_min;
     }
     if (!*only || !strcmp(only, "online")) online = online_core_percent();
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("%-52s %9s %10s %10s %9s\n", "REPET family, 180 s 44.1 kHz mono (best of the runs)",
            "wall s", "target", "python", "ratio");
     printf("%-52s %9.3f %10s %10s %8.0fx\n", "repet: STFT + repet + 2 ISTFTs", repet, "< 0.15 s",
@@ -187,7 +134,7 @@ int main(int argc, char **argv)
            "  of which repet_sim (similarities, medians, masks)", sim_only, sim_cpu, sim_user);
     printf("%-52s %8.2f %% %10s\n", "repet_online streaming, 48 kHz, 256 blocks: one core", online,
            "< 3 %");
-    printf("peak memory %.0f MB (whole process)\n", ru.ru_maxrss / 1024.0);
+    printf("peak memory %.0f MB (whole process)\n", bench_peak_mb());
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_repet.json", out_dir);
     FILE *f = fopen(path, "w");
@@ -196,7 +143,7 @@ int main(int argc, char **argv)
                 "{\"repet_180s_mono_s\": %.4f, \"repet_only_s\": %.4f, "
                 "\"repet_sim_180s_mono_s\": %.4f, \"repet_sim_only_s\": %.4f, "
                 "\"online_core_percent_48k_256\": %.3f, \"peak_mb\": %.0f}\n",
-                repet, repet_only, sim, sim_only, online, ru.ru_maxrss / 1024.0);
+                repet, repet_only, sim, sim_only, online, bench_peak_mb());
         fclose(f);
     }
     return 0;
