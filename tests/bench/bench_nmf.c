@@ -6,43 +6,10 @@
  * case alone, for profiling). */
 #include "../../nodes/dsp/nmf.h"
 #include "../../nodes/dsp/nndsvd.h"
-#include "../../vm/graph.h"
-
-static st_config bench_config = {.n_threads = 2};
+#include "bench.h"
 
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static st_graph *g;
-
-static st_node *add(const char *type, st_node *in, int port, const st_arg *args, int n_args)
-{
-    st_ref ref = {in, port};
-    st_node *n = st_graph_add(g, st_registry_find(type), &ref, in ? 1 : 0, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
-}
 
 /* Best of `runs` fits from the same start; returns seconds, sets the
  * iterations and the CPU seconds of the best run (both cores). */
@@ -57,13 +24,13 @@ static double time_fit(const float *V, int F, int64_t N, const float *w0, const 
         st_nmf_options o = {
             .beta = beta, .max_iter = 200, .tol = 0, .update_W = 1, .update_H = 1, .n_threads = 2};
         st_nmf_result res;
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = bench_now_s(), c0 = bench_cpu_s();
         if (st_nmf_fit(V, F, N, w, h, K, &o, &res)) {
             fprintf(stderr, "bench: out of memory\n");
             exit(1);
         }
-        double t = now_s() - t0;
-        if (t < best) best = t, *cpu = cpu_s() - c0;
+        double t = bench_now_s() - t0;
+        if (t < best) best = t, *cpu = bench_cpu_s() - c0;
         *n_iter = res.n_iter;
         free(res.curve), free(res.curve_iter);
     }
@@ -74,29 +41,22 @@ static double time_fit(const float *V, int F, int64_t N, const float *w0, const 
 int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".", *only = argc > 2 ? argv[2] : NULL;
-    bench_config.quiet = 1;
-    g = st_graph_new();
-    *st_graph_config(g) = bench_config;
+    bench_graph(1);
     st_arg song_args[] = {{.name = "bars", .num = 90}, {.name = "tempo", .num = 120}}; /* 180 s */
-    st_node *song = add("testsong", NULL, -1, song_args, 2);
-    st_node *mix = add("mono", song, 0, NULL, 0);
+    st_node *mix = bench_add("mono", bench_add("testsong", NULL, -1, song_args, 2), 0, NULL, 0);
     st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
-    st_node *mag = add("magnitude", add("stft", mix, -1, fft, 2), -1, NULL, 0);
-    st_value *v = st_graph_eval(g, (st_ref){mag, -1});
-    if (!v) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        return 1;
-    }
+    st_node *mag = bench_add("magnitude", bench_add("stft", mix, -1, fft, 2), -1, NULL, 0);
+    st_value *v = bench_eval(mag);
     const st_array *a = &v->u.array;
     const int F = (int)a->shape[2], K = 16;
     const int64_t N = a->shape[1];
     float *w0 = malloc(sizeof(float) * (size_t)F * K), *h0 = malloc(sizeof(float) * (size_t)K * N);
-    double t0 = now_s();
+    double t0 = bench_now_s();
     if (st_nndsvd(a->data, F, N, K, ST_NNDSVDA, 0, 2, w0, h0)) {
         fprintf(stderr, "bench: nndsvd failed\n");
         return 1;
     }
-    double t_init = now_s() - t0;
+    double t_init = bench_now_s() - t0;
     int it_kl = 1, it_eu = 1, it_is = 1;
     double c_kl = 0, c_eu = 0, c_is = 0, t_kl = 0, t_eu = 0, t_is = 0;
     if (!only || !strcmp(only, "kl"))
@@ -105,8 +65,6 @@ int main(int argc, char **argv)
         t_eu = time_fit(a->data, F, N, w0, h0, K, 2, 2, &it_eu, &c_eu);
     if (!only || !strcmp(only, "is"))
         t_is = time_fit(a->data, F, N, w0, h0, K, 0, 1, &it_is, &c_is);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("NMF rank 16, %d x %lld (180 s of 44.1 kHz mono), 200 iterations, best of 2\n", F,
            (long long)N);
     printf("%-34s %9s %9s %10s %10s %10s %8s\n", "", "wall s", "CPU s", "ms/iter", "target",
@@ -119,7 +77,7 @@ int main(int argc, char **argv)
            1e3 * t_is / it_is);
     printf("(CPU s: both cores together; on an idle 2-core machine wall ~ CPU / 2)\n");
     printf("%-34s %9.3f\n", "NNDSVDa start (randomised SVD)", t_init);
-    printf("peak memory %.0f MB (whole process)\n", ru.ru_maxrss / 1024.0);
+    printf("peak memory %.0f MB (whole process)\n", bench_peak_mb());
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_nmf.json", out_dir);
     FILE *f = fopen(path, "w");
@@ -129,11 +87,11 @@ int main(int argc, char **argv)
                 "\"euclid_ms_per_iter\": %.3f, \"is_200_s\": %.4f, \"nndsvda_s\": %.4f, "
                 "\"kl_cpu_s\": %.4f, \"euclid_cpu_s\": %.4f, \"peak_mb\": %.0f}\n",
                 t_kl, 1e3 * t_kl / it_kl, t_eu, 1e3 * t_eu / it_eu, t_is, t_init, c_kl, c_eu,
-                ru.ru_maxrss / 1024.0);
+                bench_peak_mb());
         fclose(f);
     }
     st_value_unref(v);
-    st_graph_free(g);
+    bench_graph_done();
     free(w0), free(h0);
     return 0;
 }
