@@ -402,11 +402,56 @@ static int handle_number(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg handle_methods[] = {{"eval", handle_eval},
-                                          {"samples", handle_samples},
-                                          {"number", handle_number},
-                                          {"type", handle_type},
-                                          {NULL, NULL}};
+/* ---- live changes: h:set(name, value), loop:start() ... ---- */
+
+#define LIVE_KEY "strata.live"
+
+typedef struct {
+    st_lua_setter set;
+    void *data;
+} live_box;
+
+void st_lua_set_live(lua_State *L, st_lua_setter set, void *data)
+{
+    live_box *box = lua_newuserdatauv(L, sizeof *box, 0);
+    box->set = set;
+    box->data = data;
+    lua_setfield(L, LUA_REGISTRYINDEX, LIVE_KEY);
+}
+
+/* Changes a streaming parameter of the node while strata live plays it. */
+static int live_set(lua_State *L, const char *name, double value)
+{
+    handle *h = luaL_checkudata(L, 1, HANDLE);
+    lua_getfield(L, LUA_REGISTRYINDEX, LIVE_KEY);
+    live_box *box = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    const st_node_type *t = st_node_type_of(h->ref.node);
+    if (!box)
+        return luaL_error(L, "%s: a live change (%s) works in strata live, while the patch plays",
+                          t->name, name);
+    char error[300] = "";
+    if (box->set(box->data, h->ref.node, name, value, error, sizeof error))
+        return luaL_error(L, "%s", error);
+    lua_settop(L, 1);
+    return 1;
+}
+
+static int handle_set(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 2);
+    return live_set(L, name, luaL_checknumber(L, 3));
+}
+static int handle_start(lua_State *L) { return live_set(L, "playing", 1); }
+static int handle_stop(lua_State *L) { return live_set(L, "playing", 0); }
+static int handle_mute(lua_State *L) { return live_set(L, "muted", 1); }
+static int handle_unmute(lua_State *L) { return live_set(L, "muted", 0); }
+
+static const luaL_Reg handle_methods[] = {{"eval", handle_eval},     {"samples", handle_samples},
+                                          {"number", handle_number}, {"type", handle_type},
+                                          {"set", handle_set},       {"start", handle_start},
+                                          {"stop", handle_stop},     {"mute", handle_mute},
+                                          {"unmute", handle_unmute}, {NULL, NULL}};
 
 static int call_node(lua_State *L, const char *name, int n_args);
 
@@ -520,6 +565,17 @@ static int module_configure(lua_State *L)
     }
     if (lua_getfield(L, 1, "quiet") != LUA_TNIL) config->quiet = lua_toboolean(L, -1);
     if (lua_getfield(L, 1, "cache") != LUA_TNIL) config->no_cache = !lua_toboolean(L, -1);
+    /* the stream clock's tempo and meter: what strata.transport sets */
+    if (lua_getfield(L, 1, "bpm") != LUA_TNIL) {
+        lua_Number bpm = luaL_checknumber(L, -1);
+        luaL_argcheck(L, bpm >= 1 && bpm <= 999, 1, "bpm must be 1 to 999");
+        config->bpm = bpm;
+    }
+    if (lua_getfield(L, 1, "beats_per_bar") != LUA_TNIL) {
+        lua_Integer n = luaL_checkinteger(L, -1);
+        luaL_argcheck(L, n >= 1 && n <= 64, 1, "beats_per_bar must be 1 to 64");
+        config->beats_per_bar = (int)n;
+    }
     lua_settop(L, 0);
     lua_newtable(L);
     set_integer(L, "threads", config->n_threads);

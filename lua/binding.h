@@ -5,6 +5,7 @@
 #include "../vm/graph.h"
 
 #include <lua.h>
+#include <stddef.h>
 
 /* `require "strata"`: also the entry point of strata.so. */
 int luaopen_strata(lua_State *L);
@@ -14,5 +15,12 @@ struct st_graph *st_lua_graph(lua_State *L);
 
 /* 1 and the node output in *ref when the value at index is a node handle. */
 int st_lua_ref_at(lua_State *L, int index, st_ref *ref);
+
+/* strata live: how h:set(name, value), loop:start(), stop(), mute() and
+ * unmute() reach the playing programs. Without it they raise an error. 0,
+ * or non-zero with the reason in error. */
+typedef int (*st_lua_setter)(void *data, const st_node *node, const char *name, double value,
+                             char *error, size_t error_size);
+void st_lua_set_live(lua_State *L, st_lua_setter set, void *data);
 
 #endif

@@ -247,6 +247,8 @@ function strata.transport(t)
       if not ok then error(string.format("strata.transport: %s must be %s, not %s", k, want, tostring(v)), 2) end
     end
     for k, v in pairs(t) do transport[k] = v end
+    -- the clock stream programs start with (render too)
+    strata.configure { bpm = transport.bpm, beats_per_bar = transport.beats_per_bar }
   end
   local copy = {}
   for k, v in pairs(transport) do copy[k] = v end

@@ -55,7 +55,9 @@
     X(repet_sim) \
     X(repet_online) \
     X(ft2d) \
-    X(unet)
+    X(unet) \
+    X(loop) \
+    X(sequence)
 /* clang-format on */
 
 #define DECLARE(name) extern const st_node_type st_node_##name;

@@ -44,6 +44,10 @@ typedef struct {
     /* strata live: of several jack_out nodes with one port name, the last
      * made is the output (a snippet replaces an output by making another) */
     int newest_output_wins;
+    /* the tempo and meter a stream program's clock starts with
+     * (strata.transport; 0: 120 bpm, 4 beats a bar) */
+    double bpm;
+    int beats_per_bar;
 } st_config;
 
 /* A new graph with the default configuration (two threads, not quiet, cached). */

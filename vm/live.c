@@ -162,14 +162,14 @@ static void follow_jack(st_live *l)
                      (pos.ticks_per_beat > 0 ? pos.tick / pos.ticks_per_beat : 0);
 }
 
-static void swap(st_live *l)
+static void swap(st_live *l, uint64_t at)
 {
     slot *s = l->pending;
     l->pending = NULL;
     if (l->current) st_program_carry(s->program, l->current->program);
     if (s->transport.bpm != 60.0 * l->rate_hz / l->frames_per_beat ||
         s->transport.beats_per_bar != l->beats_per_bar)
-        set_tempo(l, l->frame, s->transport.bpm, s->transport.beats_per_bar);
+        set_tempo(l, at, s->transport.bpm, s->transport.beats_per_bar);
     l->follow_jack = s->transport.follow_jack;
     if (l->current && s->fade_frames > 0 && !l->fading) {
         l->fading = l->current;
@@ -194,6 +194,10 @@ static void run_segment(st_live *l, int offset, int n)
     for (int i = 0; i < l->n_out; i++)
         l->out_seg[i] = l->out_buf[i] + offset;
     st_program *p = l->current ? l->current->program : NULL;
+    double beat = beat_at(l, l->frame + (uint64_t)offset);
+    if (p) st_program_set_clock(p, beat, l->frames_per_beat, l->beats_per_bar);
+    if (l->fading)
+        st_program_set_clock(l->fading->program, beat, l->frames_per_beat, l->beats_per_bar);
     if (!p || n > st_program_max_block(p)) {
         for (int i = 0; i < l->n_out; i++)
             memset(l->out_seg[i], 0, (size_t)n * sizeof(float));
@@ -255,7 +259,7 @@ static int on_process(jack_nframes_t n_frames, void *arg)
         int len = n - done;
         if (l->pending && !l->fading) {
             if (l->pending->swap_frame <= at) {
-                swap(l);
+                swap(l, at);
                 continue;
             }
             if (l->pending->swap_frame - at < (uint64_t)len)

@@ -67,6 +67,15 @@ int st_choice(const st_params *p, const char *name);
 /* Index of s in "a|b|c", or -1. */
 int st_choice_index(const char *choices, const char *s);
 
+/* The bar clock a stream program runs on (strata.transport; strata live's
+ * transport). Owned by the program; set before each block, read by the
+ * nodes that lock to it (loop, sequence) in process. */
+typedef struct {
+    double beat;            /* at the block's first sample; 0 is bar 1, beat 1 */
+    double frames_per_beat; /* at the engine's rate */
+    int beats_per_bar;
+} st_clock;
+
 /* The node context: what every callback of a node receives besides its
  * inputs and parameters, the same offline (check, run) and streaming (open).
  * Made by the engine that calls the node (graph evaluation, the stream
@@ -79,7 +88,8 @@ typedef struct st_ctx {
     double rate_hz; /* the stream engine's rate; 0 offline */
     int quiet;      /* nodes that print (info) stay silent */
     void (*progress)(struct st_ctx *ctx, double fraction); /* may be NULL */
-    const char *note; /* shown beside the progress bar while st_progress_note reports */
+    const char *note;      /* shown beside the progress bar while st_progress_note reports */
+    const st_clock *clock; /* streaming (open): the program's bar clock; NULL offline */
 } st_ctx;
 
 /* Writes "NODE: message" into ctx->error and returns ST_ERR: the one way a

@@ -131,6 +131,24 @@ static int take_error(session *s, lua_State *L)
 
 static void watch_file(session *s, const char *path);
 
+/* A change of a streaming parameter of node, on every program that has it. */
+static int live_change(void *data, const st_node *node, const char *name, double value, char *error,
+                       size_t size)
+{
+    session *s = data;
+    const st_node_type *t = st_node_type_of(node);
+    if (!st_param_find(t, name, NULL)) {
+        snprintf(error, size, "%s has no parameter '%s'", t->name, name);
+        return ST_ERR;
+    }
+    if (!s->live || st_live_set(s->live, node, name, value) != ST_OK) {
+        snprintf(error, size, "%s cannot change %s while playing (or it is not in the program)",
+                 t->name, name);
+        return ST_ERR;
+    }
+    return ST_OK;
+}
+
 /* Runs the patch in a new Lua state whose graph takes over the results of
  * previous (may be NULL). NULL with the message in s->error and the exit
  * status in *status. */
@@ -191,6 +209,8 @@ static lua_State *run_patch(session *s, st_graph *previous, int *status)
     }
     lua_settop(L, 0);
     st_graph_reuse(g, NULL);
+    /* from here on (snippets), h:set() and loop:start() reach the programs */
+    st_lua_set_live(L, live_change, s);
     return L;
 }
 
@@ -477,15 +497,12 @@ static void set_param(session *s, const char *text, char *reply, size_t size)
         lua_pcall(L, 0, 1, 0) != LUA_OK || !st_lua_ref_at(L, 1, &ref)) {
         snprintf(reply, size, "error: '%s' is not a node of the patch (a global holding one)\n",
                  target);
-    } else if (!st_param_find(st_node_type_of(ref.node), param, NULL)) {
-        snprintf(reply, size, "error: %s: %s has no parameter '%s'\n", target,
-                 st_node_type_of(ref.node)->name, param);
-    } else if (st_live_set(s->live, ref.node, param, value) != ST_OK) {
-        snprintf(reply, size,
-                 "error: %s: %s cannot change %s while playing (or it is not in the program)\n",
-                 target, st_node_type_of(ref.node)->name, param);
     } else {
-        snprintf(reply, size, "ok\n");
+        char error[300];
+        if (live_change(s, ref.node, param, value, error, sizeof error))
+            snprintf(reply, size, "error: %s: %s\n", target, error);
+        else
+            snprintf(reply, size, "ok\n");
     }
     lua_settop(L, 0);
     pthread_mutex_unlock(&s->lock);

@@ -29,9 +29,9 @@ typedef struct {
     st_stream_format format[ST_MAX_STREAM_OUTPUTS];
     st_block out[ST_MAX_STREAM_OUTPUTS];
     void *out_data[ST_MAX_STREAM_OUTPUTS];
-    int latency;       /* samples behind the program's inputs */
-    st_stream_end end; /* ends: what the node says of its ports */
-    int first_channel; /* ends: the first external channel */
+    int latency;           /* samples behind the program's inputs */
+    st_stream_end end;     /* ends: what the node says of its ports */
+    int first_channel;     /* ends: the first external channel */
     st_key key, input_key; /* the node's and its first input's, for st_program_carry */
     int carried;           /* took over an old step's state */
 } step;
@@ -44,6 +44,7 @@ struct st_program {
     double rate_hz;
     int latency;
     int n_in_channels, n_out_channels;
+    st_clock clock;
     st_node **output_node; /* the jack_out nodes, in graph order */
     int n_outputs;
 };
@@ -280,6 +281,7 @@ static int open_step(compiler *c, step *s, st_program *p)
         char message[600] = "";
         st_ctx ctx = st_graph_ctx(c->g, t, message, sizeof message);
         ctx.rate_hz = p->rate_hz;
+        ctx.clock = &p->clock;
         st_open o = {.params = params,
                      .n_in = s->n_in,
                      .in = in_format,
@@ -350,6 +352,9 @@ st_program *st_program_compile(st_graph *g, int max_block, double rate_hz, char 
     }
     p->max_block = max_block;
     p->rate_hz = rate_hz;
+    const st_config *config = st_graph_config(g);
+    p->clock.frames_per_beat = 60.0 * rate_hz / (config->bpm > 0 ? config->bpm : 120);
+    p->clock.beats_per_bar = config->beats_per_bar > 0 ? config->beats_per_bar : 4;
     memset(c.streamed, -1, (size_t)c.n_nodes + 1);
     for (int i = 0; i < c.n_nodes; i++)
         c.step_of[i] = -1;
@@ -459,7 +464,8 @@ int st_program_same_ends(const st_program *a, const st_program *b, char *error, 
             return ST_ERR;
         }
         for (int i = 0; i < n; i++)
-            if (strcmp(st_program_end_prefix(a, outputs, i), st_program_end_prefix(b, outputs, i)) ||
+            if (strcmp(st_program_end_prefix(a, outputs, i),
+                       st_program_end_prefix(b, outputs, i)) ||
                 st_program_end_channels(a, outputs, i) != st_program_end_channels(b, outputs, i)) {
                 snprintf(error, size, "%s %d is %s with %d channels, the running one %s with %d",
                          what, i + 1, st_program_end_prefix(b, outputs, i),
@@ -491,8 +497,9 @@ void st_program_carry(st_program *p, const st_program *from)
             for (int j = 0; j < from->n_steps; j++) {
                 const step *o = &from->steps[j];
                 if (taken[j] || o->type != s->type) continue;
-                if (pass == 0 ? same_key(o->key, s->key)
-                              : s->n_in > 0 && o->n_in > 0 && same_key(o->input_key, s->input_key)) {
+                if (pass == 0
+                        ? same_key(o->key, s->key)
+                        : s->n_in > 0 && o->n_in > 0 && same_key(o->input_key, s->input_key)) {
                     s->type->carry(s->state, o->state);
                     s->carried = 1;
                     taken[j] = 1;
@@ -502,6 +509,12 @@ void st_program_carry(st_program *p, const st_program *from)
         }
 }
 
+void st_program_set_clock(st_program *p, double beat, double frames_per_beat, int beats_per_bar)
+{
+    p->clock.beat = beat;
+    p->clock.frames_per_beat = frames_per_beat;
+    p->clock.beats_per_bar = beats_per_bar;
+}
 
 void st_program_process(st_program *p, const float *const *in, float *const *out, int n_frames)
 {
@@ -527,6 +540,7 @@ void st_program_process(st_program *p, const float *const *in, float *const *out
             break;
         }
     }
+    p->clock.beat += n_frames / p->clock.frames_per_beat;
 }
 
 double st_program_natural_rate(st_graph *g)

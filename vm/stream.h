@@ -38,6 +38,11 @@ int st_program_n_channels(const st_program *p, int outputs);
  * input channel, out one per output channel. Real-time safe. */
 void st_program_process(st_program *p, const float *const *in, float *const *out, int n_frames);
 
+/* The bar clock at the next block's first sample (strata live's transport,
+ * before each block). Without it the clock starts at beat 0 with the
+ * graph's tempo and meter and runs on by itself. Real-time safe. */
+void st_program_set_clock(st_program *p, double beat, double frames_per_beat, int beats_per_bar);
+
 /* Changes a number parameter of a node while the program runs (from any
  * thread but the processing one); nodes that support it ramp to the new
  * value. ST_ERR when the node is not in the program or cannot change it. */

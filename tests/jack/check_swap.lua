@@ -24,7 +24,7 @@ for i = 1, #cap do
   local a = tone[k % #tone + 1]
   local want
   if k < swap then want = old * a
-  elseif k < swap + fade then
+  elseif k < swap + fade then -- (fade 0: a cut)
     local t = (k - swap + 1) * math.pi / (2 * fade)
     want = old * a * math.cos(t) + new * a * math.sin(t)
   else want = new * a end
@@ -37,6 +37,6 @@ for i = 1, #tone do
   tone_step = math.max(tone_step, math.abs(tone[i % #tone + 1] - tone[i]))
   peak = math.max(peak, math.abs(tone[i]))
 end
-local bound = tone_step * math.sqrt(old * old + new * new) + peak * (old + new) * math.pi / (2 * fade)
+local bound = tone_step * math.sqrt(old * old + new * new) + peak * (old + new) * math.pi / (2 * math.max(fade, 1))
 print(string.format("%d samples, max error %.3g at frame %d, max step in the fade %.4f (bound %.4f)",
   #cap, worst, worst_at, step, bound))

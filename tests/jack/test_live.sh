@@ -125,8 +125,8 @@ for want in "p.lua:6: unexpected symbol near <eof>" "p.lua:6: on purpose" "p.lua
 done
 if [ -n "$fc" ] && [ "$(reloads)" -eq "$n" ]; then
     # the capture is the tone at half level throughout: the same law with a
-    # one-frame "fade" from half to half in the middle (cos 0, sin 1)
-    result=$("$STRATA" run tests/jack/check_swap.lua "$dir/cap2.wav" "$dir/tone.wav" $((fc - f0)) $((fc - f0 + 24000)) 1 0.5 0.5 2>&1)
+    # cut from half to half (fade 0) in the middle
+    result=$("$STRATA" run tests/jack/check_swap.lua "$dir/cap2.wav" "$dir/tone.wav" $((fc - f0)) $((fc - f0 + 24000)) 0 0.5 0.5 2>&1)
     case "$result" in
         *"max error 0 "*) echo "ok failing saves leave the output sample-identical ($result)" ;;
         *) echo "FAIL failing saves leave the output sample-identical: $result" ;;
@@ -186,7 +186,31 @@ n=$(grep -c "^snippet ran in" "$log")
 out=$(timeout 10 "$STRATA" send --name st "(x * 0.25):jack_out()" 2>&1)
 wait_for "$log" "^snippet ran in .* swap at bar [0-9]*$" && echo "ok a snippet's new output swaps in at a bar: $(grep "^snippet ran" "$log" | tail -1)" || echo "FAIL a snippet's output: '$out' $(tail -2 "$log")"
 
-# 6. 100 saves in a row, swapped at once: every one reported, the last one
+# 6. a loop from a snippet, stopped from another: silent from a bar line on
+timeout 10 "$STRATA" send --name st "lp = tone:loop { bars = 2 }
+lp:jack_out()" > /dev/null 2>&1
+for _ in $(seq 1 100); do [ "$(grep -c "^snippet ran in" "$log")" -ge 2 ] && break; sleep 0.1; done
+sleep 0.3
+capture 24000 "$dir/cap3.wav"
+sleep 0.15
+out=$(timeout 10 "$STRATA" send --name st "lp:stop()" 2>&1)
+fc=$(captured "$dir/cap3.wav")
+result=$("$STRATA" run /dev/stdin "$dir/cap3.wav" $((fc - f0)) $bar << 'EOF' 2>&1
+local strata = require "strata"
+local y, offset, bar = strata.load(arg[1]):samples(), tonumber(arg[2]), tonumber(arg[3])
+local last = 0 -- the last sounding sample
+for i = 1, #y do if y[i] ~= 0 then last = i end end
+local first_silent = offset + last -- the clock's frame of the first silent sample
+print(string.format("sound until frame %d, %s a bar line", first_silent,
+  (last > 1 and last < #y and first_silent % bar == 0) and "on" or "NOT on"))
+EOF
+)
+case "$result" in
+    *" on a bar line") echo "ok loop:stop() from a snippet silences it from the next bar line ($result)" ;;
+    *) echo "FAIL loop:stop() at a bar line: '$out' $result" ;;
+esac
+
+# 7. 100 saves in a row, swapped at once: every one reported, the last one
 # playing, nothing allocated, locked or written in the callback
 n=$(reloads)
 xruns_before=$(grep -c "xruns" "$log")
@@ -220,6 +244,14 @@ fi
 stop "$live_pid" INT 10
 status=$?
 live_pid=
+# the REPL: a line read, its value printed, the end of input ends the session
+printf 'x\n1 + 1\n' | timeout 20 "$STRATA" live "$patch" "$dir/tone.wav" --server "$server" --name repl --no-connect --repl > "$dir/repl.out" 2> "$dir/repl.log"
+repl_status=$?
+if [ "$repl_status" = 0 ] && grep -q "^2$" "$dir/repl.out" && grep -q "strata.handle(play" "$dir/repl.out"; then
+    echo "ok strata live --repl runs each line in the patch's state; the end of input ends it"
+else
+    echo "FAIL strata live --repl: exit $repl_status: $(cat "$dir/repl.out" "$dir/repl.log" | tail -3)"
+fi
 [ "$status" = 0 ] && echo "ok SIGINT ends the session, exit 0" || echo "FAIL SIGINT ends the session: exit $status"
 [ ! -e "$socket" ] && echo "ok the socket is removed at the end" || echo "FAIL the socket is left behind"
 if [ -z "$preload" ]; then
