@@ -21,7 +21,7 @@
 #define MUTE_MS     5
 
 static const st_param loop_params[] = {
-    {"bars", ST_P_INT, .def = 0, .min = 0, .max = 1024,
+    {"bars", ST_P_INT, .def = 0, .min = 0, .max = 64,
      .doc = "the loop's length in bars (0: from its duration at `bpm`, rounded, at least 1)"},
     {"bpm", ST_P_NUMBER, .def = 0, .min = 0, .max = 999,
      .doc = "the loop's own tempo, to count its bars (0: the transport's)"},
@@ -35,10 +35,10 @@ static const st_param loop_params[] = {
     {NULL}};
 
 static const st_param sequence_params[] = {
-    {"pattern", ST_P_STRING, .def_str = NULL,
+    {"pattern", ST_P_STRING, .def_str = "",
      .doc = "one entry per cycle of `bars` bars: the input's number (1, 2, ...) or - for "
-            "silence, separated by spaces; repeats"},
-    {"bars", ST_P_INT, .def = 1, .min = 1, .max = 1024,
+            "silence, separated by spaces; repeats (empty: every input in turn)"},
+    {"bars", ST_P_INT, .def = 1, .min = 1, .max = 64,
      .doc = "bars per cycle (every input's length)"},
     {"mode", ST_P_STRING, .def_str = "resample", .choices = "resample|retrigger",
      .doc = "as for loop"},
@@ -96,7 +96,9 @@ static int parse_pattern(st_ctx *ctx, const char *text, int n_loops, player *p)
                            text, (int)len, at, n_loops);
         at += len;
     }
-    if (p->n_pattern == 0) return st_fail(ctx, "pattern = \"%s\" is empty", text);
+    if (p->n_pattern == 0) /* every input in turn */
+        for (p->n_pattern = 0; p->n_pattern < n_loops; p->n_pattern++)
+            p->pattern[p->n_pattern] = p->n_pattern;
     return ST_OK;
 }
 
