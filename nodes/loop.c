@@ -62,7 +62,8 @@ typedef struct {
     _Atomic float want_scale;
     /* the processing thread's */
     int playing;
-    int64_t bar; /* the bar of the last sample, to see a new one begin */
+    int64_t bar;        /* the bar of the last sample, to see a new one begin */
+    _Atomic float peak; /* of the last block, for a meter (get "level") */
     float level, level_step, scale;
 } player;
 
@@ -215,6 +216,7 @@ static void player_process(void *state, const st_block *const *in, st_block *out
      * lasts the cycle at the tempo it was made for; at another tempo (JACK
      * transport's, a later change) it is read faster or slower */
     double speed = p->resampled ? p->frames_per_beat : clock->frames_per_beat;
+    float peak = 0;
     for (int i = 0; i < n; i++) {
         double beat = clock->beat + i / clock->frames_per_beat;
         int64_t bar = (int64_t)floor(beat / clock->beats_per_bar + 1e-9);
@@ -231,9 +233,13 @@ static void player_process(void *state, const st_block *const *in, st_block *out
         int64_t at = (int64_t)(in_cycle * speed + 1e-6); /* whole frames stay whole */
         int sounding = p->playing && a && at >= 0 && at < a->n_frames;
         float gain = p->scale * p->level;
-        for (int c = 0; c < p->n_channels; c++)
-            out->channel[c][i] = sounding ? a->channel[c][at] * gain : 0.0f;
+        for (int c = 0; c < p->n_channels; c++) {
+            float y = sounding ? a->channel[c][at] * gain : 0.0f;
+            out->channel[c][i] = y;
+            peak = fmaxf(peak, fabsf(y));
+        }
     }
+    atomic_store_explicit(&p->peak, peak, memory_order_relaxed);
     out->n_frames = n;
 }
 
@@ -246,6 +252,19 @@ static int player_set(void *state, const char *name, double value)
         atomic_store_explicit(&p->want_muted, value != 0, memory_order_relaxed);
     else if (strcmp(name, "db") == 0)
         atomic_store_explicit(&p->want_scale, (float)pow(10.0, value / 20.0), memory_order_relaxed);
+    else
+        return ST_ERR;
+    return ST_OK;
+}
+
+/* The meter's reading and whether it sounds, for strata board. */
+static int player_get(void *state, const char *name, double *value)
+{
+    player *p = state;
+    if (strcmp(name, "level") == 0)
+        *value = atomic_load_explicit(&p->peak, memory_order_relaxed);
+    else if (strcmp(name, "playing") == 0)
+        *value = atomic_load_explicit(&p->want_playing, memory_order_relaxed);
     else
         return ST_ERR;
     return ST_OK;
@@ -280,6 +299,7 @@ const st_node_type st_node_loop = {
     .process = player_process,
     .close = player_close,
     .set = player_set,
+    .get = player_get,
     .carry = player_carry,
     .stream_source = 1,
     .stream_latency = "0",
@@ -299,6 +319,7 @@ const st_node_type st_node_sequence = {
     .process = player_process,
     .close = player_close,
     .set = player_set,
+    .get = player_get,
     .carry = player_carry,
     .stream_source = 1,
     .stream_latency = "0",

@@ -9,6 +9,8 @@
  * `fading` (the old program during a crossfade). */
 #include "live.h"
 
+#include "recorder.h"
+
 #include <jack/jack.h>
 #include <jack/transport.h>
 #include <math.h>
@@ -67,6 +69,8 @@ struct st_live {
     _Atomic double scheduled_beat, beat, bpm;
     atomic_int beats_per_bar_now, xruns, oversized, started, shutdown, closed;
     char shutdown_reason[256];
+
+    st_recorder *recorder; /* set before the client starts; pushed to by the callback */
 
     /* the session's and JACK's notification thread's, under lock */
     pthread_mutex_t lock;
@@ -272,6 +276,7 @@ static int on_process(jack_nframes_t n_frames, void *arg)
         run_segment(l, done, len);
         done += len;
     }
+    if (l->recorder) st_recorder_push(l->recorder, l->out_buf, n);
     l->frame += (uint64_t)n;
     atomic_store_explicit(&l->beat, beat_at(l, l->frame), memory_order_relaxed);
     atomic_store_explicit(&l->bpm, 60.0 * l->rate_hz / l->frames_per_beat, memory_order_relaxed);
@@ -510,6 +515,7 @@ void st_live_poll(st_live *l, st_live_status *st)
         if (s) disown_and_free(l, s);
     }
     pthread_mutex_unlock(&l->lock);
+    if (l->recorder) st_recorder_drain(l->recorder);
     st->scheduled = atomic_load_explicit(&l->scheduled, memory_order_acquire);
     st->scheduled_frame = atomic_load(&l->scheduled_frame);
     st->scheduled_beat = atomic_load(&l->scheduled_beat);
@@ -524,6 +530,20 @@ void st_live_poll(st_live *l, st_live_status *st)
     st->started = atomic_load_explicit(&l->started, memory_order_acquire);
     st->first_frame = atomic_load(&l->first_frame);
     st->latency = l->latency;
+}
+
+void st_live_record(st_live *l, st_recorder *r) { l->recorder = r; }
+
+int st_live_get(st_live *l, const st_node *node, const char *name, double *value)
+{
+    int status = ST_ERR;
+    long playing = atomic_load(&l->swapped);
+    pthread_mutex_lock(&l->lock);
+    for (int i = 0; i < MAX_OWNED && status != ST_OK; i++)
+        if (l->owned[i] && l->owned[i]->ticket == playing)
+            status = st_program_get(l->owned[i]->program, node, name, value);
+    pthread_mutex_unlock(&l->lock);
+    return status;
 }
 
 int st_live_server_gone(st_live *l, const char **reason)

@@ -78,6 +78,13 @@ int st_live_server_gone(st_live *l, const char **reason);
 /* st_program_set on every program playing, fading or waiting: ST_OK when
  * one of them has the node and changed it. Main thread. */
 int st_live_set(st_live *l, const st_node *node, const char *name, double value);
+/* The output recorded into r from the next period on (before
+ * st_live_start); r stays the caller's, closed after st_live_close. */
+struct st_recorder;
+void st_live_record(st_live *l, struct st_recorder *r);
+/* st_program_get on the program playing. Main thread. */
+int st_live_get(st_live *l, const st_node *node, const char *name, double *value);
+
 /* Closes the client (bounded in time) and frees everything: 0, or 3 when the
  * server was gone or did not answer. */
 int st_live_close(st_live *l);

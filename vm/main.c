@@ -12,6 +12,7 @@
 #include "../lua/binding.h"
 #include "graph.h"
 #include "outputs.h"
+#include "board.h"
 #include "control.h"
 #include "session.h"
 #include "render.h"
@@ -611,6 +612,7 @@ static int live_command(int argc, char **argv)
     opt.live.no_connect = take_flag(&argc, argv, "--no-connect");
     opt.live.start_server = take_flag(&argc, argv, "--start-server");
     opt.repl = take_flag(&argc, argv, "--repl");
+    opt.record = take_value(&argc, argv, "--record", NULL, &bad);
     if (bad) return EXIT_USAGE;
     if (argc < 1) {
         fprintf(stderr, "strata live: needs a patch (strata live PATCH.lua [ARGS...])\n");
@@ -621,6 +623,38 @@ static int live_command(int argc, char **argv)
     opt.argc = argc - 1;
     opt.argv = argv + 1;
     opt.config = config;
+    return st_session_run(&opt);
+}
+
+static int board_command(int argc, char **argv)
+{
+    int bad = 0;
+    st_session_options opt = {0};
+    opt.live.client_name = take_value(&argc, argv, "--name", NULL, &bad);
+    opt.live.server_name = take_value(&argc, argv, "--server", NULL, &bad);
+    opt.live.no_connect = take_flag(&argc, argv, "--no-connect");
+    opt.live.start_server = take_flag(&argc, argv, "--start-server");
+    opt.record = take_value(&argc, argv, "--record", NULL, &bad);
+    const char *bpm = take_value(&argc, argv, "--bpm", NULL, &bad);
+    double x;
+    if (bad || (bpm && number_option(bpm, "--bpm", 1, 999, &x))) return EXIT_USAGE;
+    if (argc != 1) {
+        fprintf(stderr, "strata board: needs one folder (strata board DIR [--bpm N] [--record "
+                        "OUT.wav])\n");
+        return EXIT_USAGE;
+    }
+    if (!isatty(0) || !isatty(1)) {
+        fprintf(stderr, "strata board: needs a terminal (it draws the board and reads keys)\n");
+        return EXIT_USAGE;
+    }
+    char *args[2] = {argv[0], (char *)bpm};
+    opt.patch = "board";
+    opt.patch_text = st_board_patch;
+    opt.argc = bpm ? 2 : 1;
+    opt.argv = args;
+    opt.config = config;
+    opt.no_watch = 1;
+    opt.board = 1;
     return st_session_run(&opt);
 }
 
@@ -782,7 +816,9 @@ static const command commands[] = {
      "  --block N       frames per block (default 256)\n"
      "  --rate R        sample rate in Hz (default: the rate of the first played file, else 48000)",
      render_command},
-    {"live", "PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server] [--repl]",
+    {"live",
+     "PATCH.lua [ARGS...] [--name N] [--server S] [--no-connect] [--start-server] [--repl] "
+     "[--record OUT.wav]",
      "play the patch's stream program as a JACK client, reloading it on save\n"
      "Every save of the patch (or of a file it require's or dofile's) runs it again in a\n"
      "fresh Lua state, reusing the results of unchanged nodes, and swaps the new program\n"
@@ -798,8 +834,20 @@ static const command commands[] = {
      "  --no-connect    do not connect to the system's playback and capture ports\n"
      "  --start-server  start a JACK server when none runs\n"
      "  --repl          read Lua snippets from the terminal (line editing, history)\n"
+     "  --record F      record the output into the .wav file F\n"
      "Exit status 3 when the JACK server shuts down.",
      live_command},
+    {"board", "DIR [--bpm N] [--record OUT.wav] [--name N] [--server S] [--no-connect]",
+     "a terminal sound board of the loops in DIR (from strata unmix, or any folder)\n"
+     "Every .wav, .flac and .ogg file of DIR/loops (or DIR) becomes a loop, stopped; keys 1-9\n"
+     "and a-z start and stop them at the next bar, space stops all, q quits. The board shows\n"
+     "the bar clock, the tempo and each loop's level. The tempo comes from layout.json\n"
+     "(strata unmix's) or --bpm (else 120, each loop's bars from its length). It is a live\n"
+     "session like strata live: strata send and strata set reach it (its loops are in the\n"
+     "global `loops`).\n"
+     "  --record F      record the output into the .wav file F\n"
+     "  --name, --server, --no-connect, --start-server: as for strata live",
+     board_command},
     {"send", "'LUA' | FILE | - [--name N]",
      "run a Lua snippet in a running strata live\n"
      "The snippet runs in the live patch's state (its globals); an expression's values are\n"

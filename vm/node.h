@@ -177,6 +177,9 @@ typedef struct st_node_type {
      * must continue from the one it replaces (a play position, a loop's
      * phase). Called on the processing thread at the swap: real-time safe. */
     void (*carry)(void *state, const void *from);
+    /* A live reading (a level meter) from a thread other than the one that
+     * processes: ST_ERR if name is not one. The node publishes it with atomics. */
+    int (*get)(void *state, const char *name, double *value);
     /* A source (play) starts a stream; inputs and outputs are the program's ends. */
     int stream_source;
     st_stream_role stream_role;

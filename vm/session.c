@@ -1,9 +1,12 @@
 #include "session.h"
 
 #include "../lua/binding.h"
+#include "board.h"
 #include "control.h"
+#include "recorder.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <lauxlib.h>
 #include <limits.h>
 #include <lualib.h>
@@ -189,7 +192,8 @@ static lua_State *run_patch(session *s, st_graph *previous, int *status)
     lua_pushvalue(L, 1);
     lua_call(L, 1, 0);
     lua_pushcfunction(L, describe_error);
-    int lua_status = luaL_loadfile(L, opt->patch);
+    int lua_status =
+        opt->patch_text ? luaL_loadstring(L, opt->patch_text) : luaL_loadfile(L, opt->patch);
     if (lua_status == LUA_OK) {
         for (int i = 0; i < opt->argc; i++)
             lua_pushstring(L, opt->argv[i]);
@@ -560,6 +564,87 @@ static void report(session *s, const st_live_status *st)
     s->report_ticket = 0;
 }
 
+/* ---- the board ---- */
+
+typedef struct {
+    char message[300];
+} board_state;
+
+/* loops[i + 1]'s node in the patch's state, or NULL. */
+static const st_node *board_loop(session *s, int i)
+{
+    lua_State *L = s->L;
+    st_ref ref;
+    const st_node *node = NULL;
+    lua_getglobal(L, "loops");
+    if (lua_istable(L, -1) && lua_rawgeti(L, -1, i + 1) != LUA_TNIL && st_lua_ref_at(L, -1, &ref))
+        node = ref.node;
+    lua_settop(L, 0);
+    return node;
+}
+
+/* A key does what a snippet does. */
+static void board_keys(session *s, board_state *b)
+{
+    for (int key; (key = st_board_key()) >= 0;) {
+        char code[200], reply[1024];
+        int i = st_board_loop_of_key(key);
+        double playing = 0;
+        if (key == 'q') {
+            stop_signal = SIGTERM;
+            return;
+        } else if (key == ' ') {
+            snprintf(code, sizeof code, "for _, l in ipairs(loops) do l:stop() end");
+        } else if (i >= 0) {
+            pthread_mutex_lock(&s->lock);
+            const st_node *node = board_loop(s, i);
+            pthread_mutex_unlock(&s->lock);
+            if (!node) continue;
+            st_live_get(s->live, node, "playing", &playing);
+            snprintf(code, sizeof code, "loops[%d]:%s()", i + 1, playing ? "stop" : "start");
+        } else {
+            continue;
+        }
+        run_snippet(s, code, strlen(code), reply, sizeof reply);
+        reply[strcspn(reply, "\n")] = 0;
+        snprintf(b->message, sizeof b->message, "%.100s: %.180s", code, reply);
+    }
+}
+
+static void board_draw(session *s, board_state *b, const st_live_status *st, double rate)
+{
+    st_board_view v = {.client = s->opt->live.client_name ? s->opt->live.client_name : "strata",
+                       .seconds = st->frames / rate,
+                       .beat = st->beat,
+                       .bpm = st->bpm,
+                       .beats_per_bar = st->beats_per_bar,
+                       .xruns = st->xruns,
+                       .recording = s->opt->record,
+                       .message = b->message};
+    static char names[ST_BOARD_MAX][128];
+    pthread_mutex_lock(&s->lock);
+    lua_State *L = s->L;
+    lua_getglobal(L, "board_names");
+    for (int i = 0; i < ST_BOARD_MAX; i++) {
+        const st_node *node = board_loop(s, i);
+        if (!node) break;
+        lua_getglobal(L, "board_names");
+        lua_rawgeti(L, -1, i + 1);
+        snprintf(names[i], sizeof names[i], "%s", lua_isstring(L, -1) ? lua_tostring(L, -1) : "?");
+        lua_settop(L, 0);
+        double playing = 0, level = 0;
+        st_live_get(s->live, node, "playing", &playing);
+        st_live_get(s->live, node, "level", &level);
+        v.name[i] = names[i];
+        v.playing[i] = playing != 0;
+        v.level[i] = level;
+        v.n_loops = i + 1;
+    }
+    lua_settop(L, 0);
+    pthread_mutex_unlock(&s->lock);
+    st_board_draw(&v);
+}
+
 static void close_session(session *s)
 {
     if (s->listen_fd >= 0) {
@@ -584,7 +669,7 @@ int st_session_run(const st_session_options *opt)
     s->listen_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
     s->inotify_fd = opt->no_watch ? -1 : inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    watch_file(s, opt->patch);
+    if (!opt->patch_text) watch_file(s, opt->patch);
     int status;
     if (!(s->L = run_patch(s, NULL, &status))) {
         const char *e = s->error;
@@ -612,13 +697,29 @@ int st_session_run(const st_session_options *opt)
     describe_ends(first, s->ends, sizeof s->ends);
     find_end(s, first);
     int latency = st_program_latency(first);
+    st_recorder *recorder = NULL;
+    if (opt->record) {
+        char why[600];
+        if (!(recorder = st_recorder_open(opt->record, st_program_n_channels(first, 1), rate, why,
+                                          sizeof why))) {
+            fprintf(stderr, "strata: %s\n", why);
+            st_program_free(first);
+            st_live_close(s->live);
+            close_session(s);
+            return 1;
+        }
+        st_live_record(s->live, recorder);
+    }
     if (st_live_start(s->live, first, &s->transport)) {
-        st_live_close(s->live);
+        char ignored[8];
+        if (!st_live_close(s->live) && recorder)
+            st_recorder_close(recorder, ignored, sizeof ignored);
         close_session(s);
         return 1;
     }
     playing = 1;
     char error[1024];
+    if (recorder) fprintf(stderr, "strata: recording to %s\n", opt->record);
     if (st_control_path(opt->live.client_name, s->socket_path, sizeof s->socket_path, error,
                         sizeof error) ||
         (s->listen_fd = st_control_listen(s->socket_path, error, sizeof error)) < 0)
@@ -629,9 +730,9 @@ int st_session_run(const st_session_options *opt)
             client, rate, block, st_program_n_channels(first, 0), st_program_n_channels(first, 1),
             latency, 1000.0 * latency / rate);
     if (!st_graph_config(st_lua_graph(s->L))->quiet)
-        fprintf(stderr, "strata: watching %s; %.0f bpm, %d beats a bar%s%s\n", opt->patch,
-                s->transport.bpm, s->transport.beats_per_bar,
-                s->listen_fd >= 0 ? "; control socket " : "",
+        fprintf(stderr, "strata: %s %s; %.0f bpm, %d beats a bar%s%s\n",
+                opt->patch_text ? "playing" : "watching", opt->patch, s->transport.bpm,
+                s->transport.beats_per_bar, s->listen_fd >= 0 ? "; control socket " : "",
                 s->listen_fd >= 0 ? s->socket_path : "");
 
     struct sigaction sa = {0};
@@ -643,7 +744,24 @@ int st_session_run(const st_session_options *opt)
         repl_session = s;
         rl_callback_handler_install("strata> ", on_line);
     }
-    int show_position = isatty(2) && !opt->repl && !opt->config.quiet;
+    int saved_stderr = -1;
+    if (opt->board) {
+        /* the board owns the terminal: what would go to stderr meanwhile is
+         * dropped (the board shows xruns; errors come after it closes) */
+        fflush(stderr);
+        saved_stderr = dup(2);
+        int null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (null_fd >= 0) dup2(null_fd, 2), close(null_fd);
+        if (st_board_open()) {
+            dup2(saved_stderr, 2);
+            close(saved_stderr);
+            fprintf(stderr, "strata board: needs a terminal\n");
+            stop_signal = SIGTERM;
+            saved_stderr = -1;
+        }
+    }
+    int show_position = isatty(2) && !opt->repl && !opt->board && !opt->config.quiet;
+    board_state board = {.message = ""};
     int reported_start = 0, reported_xruns = 0, reported_oversized = 0;
     double last_shown = 0;
     const char *reason;
@@ -661,7 +779,7 @@ int st_session_run(const st_session_options *opt)
             at_inotify = n_fds, fds[n_fds++] = (struct pollfd){s->inotify_fd, POLLIN, 0};
         if (s->listen_fd >= 0)
             at_socket = n_fds, fds[n_fds++] = (struct pollfd){s->listen_fd, POLLIN, 0};
-        if (opt->repl) at_stdin = n_fds, fds[n_fds++] = (struct pollfd){0, POLLIN, 0};
+        if (opt->repl || opt->board) at_stdin = n_fds, fds[n_fds++] = (struct pollfd){0, POLLIN, 0};
         /* short ticks while a swap is to be reported: its time is measured */
         int ready = poll(fds, (nfds_t)n_fds, s->report_ticket ? 2 : 20);
         if (ready > 0 && at_inotify >= 0 && (fds[at_inotify].revents & POLLIN)) {
@@ -670,8 +788,12 @@ int st_session_run(const st_session_options *opt)
         }
         if (ready > 0 && at_socket >= 0 && (fds[at_socket].revents & POLLIN))
             st_control_serve(s->listen_fd, answer, s);
-        if (ready > 0 && at_stdin >= 0 && (fds[at_stdin].revents & (POLLIN | POLLHUP)))
-            rl_callback_read_char();
+        if (ready > 0 && at_stdin >= 0 && (fds[at_stdin].revents & (POLLIN | POLLHUP))) {
+            if (opt->board)
+                board_keys(s, &board);
+            else
+                rl_callback_read_char();
+        }
         st_live_status st;
         st_live_poll(s->live, &st);
         report(s, &st);
@@ -691,6 +813,10 @@ int st_session_run(const st_session_options *opt)
             fprintf(stderr, "\rstrata: %.1f s, bar %ld beat %d, %.0f bpm\033[K", st.frames / rate,
                     (long)floor(st.beat / bpb) + 1, (int)fmod(floor(st.beat), bpb) + 1, st.bpm);
         }
+        if (opt->board && saved_stderr >= 0 && now_ms() - last_shown > 50) {
+            last_shown = now_ms();
+            board_draw(s, &board, &st, rate);
+        }
         if (s->end_frames && st.frames >= s->end_frames) {
             fprintf(stderr, "%sstrata: the end of the input (%.1f s); stopping\n",
                     show_position ? "\n" : "", s->end_frames / rate);
@@ -698,8 +824,24 @@ int st_session_run(const st_session_options *opt)
         }
     }
     if (opt->repl && !repl_done) rl_callback_handler_remove();
+    if (saved_stderr >= 0) {
+        st_board_close();
+        dup2(saved_stderr, 2);
+        close(saved_stderr);
+    }
+    int server_gone = st_live_server_gone(s->live, &reason);
     int closed = st_live_close(s->live);
     if (closed) status = closed;
+    if (recorder && (closed == 0 || server_gone)) { /* the callback is done with it */
+        long dropped = st_recorder_dropped(recorder);
+        if (st_recorder_close(recorder, error, sizeof error)) {
+            fprintf(stderr, "strata: %s\n", error);
+            if (!status) status = 1;
+        } else {
+            fprintf(stderr, "strata: recorded to %s%s\n", opt->record,
+                    dropped ? " (the writer fell behind: some frames were lost)" : "");
+        }
+    }
     close_session(s);
     return status;
 }

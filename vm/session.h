@@ -21,6 +21,9 @@ typedef struct {
     st_live_options live;
     int repl;     /* read snippets from the terminal */
     int no_watch; /* do not reload on save */
+    const char *patch_text; /* the patch's code when it is not a file (the board's) */
+    int board;              /* the curses sound board (vm/board.h) takes the terminal */
+    const char *record;     /* a .wav file that records the output, or NULL */
 } st_session_options;
 
 /* 0 when interrupted or the input ended, 1 when the first run or the JACK

@@ -450,6 +450,14 @@ int st_program_set(st_program *p, const st_node *node, const char *name, double 
     return ST_ERR;
 }
 
+int st_program_get(const st_program *p, const st_node *node, const char *name, double *value)
+{
+    for (int i = 0; i < p->n_steps; i++)
+        if (p->steps[i].node == node && p->steps[i].type->get)
+            return p->steps[i].type->get(p->steps[i].state, name, value);
+    return ST_ERR;
+}
+
 /* ---- live reloads ---- */
 
 int st_program_same_ends(const st_program *a, const st_program *b, char *error, size_t size)

@@ -58,6 +58,10 @@ int st_program_same_ends(const st_program *a, const st_program *b, char *error, 
 void st_program_carry(st_program *p, const st_program *from);
 #define ST_MAX_CARRY_STEPS 1024
 
+/* A live reading of a node of the program (a loop's level), from any
+ * thread but the processing one. ST_ERR when it has none of that name. */
+int st_program_get(const st_program *p, const st_node *node, const char *name, double *value);
+
 /* A rate for a render when none is asked for: the rate of the first value
  * that a play node streams, or 0 when there is none. */
 double st_program_natural_rate(st_graph *g);

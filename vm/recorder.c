@@ -1,0 +1,106 @@
+#include "recorder.h"
+
+#include "node.h"
+
+#include <errno.h>
+#include <sndfile.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RING_FRAMES (1 << 18) /* about 5 s at 48 kHz: the writer's slack */
+
+/* Owns the ring and the file. write_pos is the audio thread's, read_pos the
+ * writer's; each only reads the other's. Positions count frames for ever;
+ * the ring index is the position modulo RING_FRAMES. */
+struct st_recorder {
+    SNDFILE *file;
+    char path[4096], part[4200];
+    int n_channels;
+    float *ring; /* interleaved */
+    float *chunk;
+    atomic_size_t write_pos, read_pos;
+    atomic_long dropped;
+};
+
+st_recorder *st_recorder_open(const char *path, int n_channels, double rate_hz, char *error,
+                              size_t error_size)
+{
+    size_t len = strlen(path);
+    if (len < 5 || strcmp(path + len - 4, ".wav") != 0 || len >= 4096) {
+        snprintf(error, error_size, "--record wants a .wav file, not '%s'", path);
+        return NULL;
+    }
+    st_recorder *r = calloc(1, sizeof *r);
+    if (!r || !(r->ring = calloc((size_t)RING_FRAMES * (size_t)n_channels, sizeof *r->ring)) ||
+        !(r->chunk = calloc((size_t)RING_FRAMES * (size_t)n_channels, sizeof *r->chunk))) {
+        if (r) free(r->ring);
+        free(r);
+        snprintf(error, error_size, "out of memory");
+        return NULL;
+    }
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->part, sizeof r->part, "%s.part", path);
+    SF_INFO info = {.samplerate = (int)rate_hz,
+                    .channels = n_channels,
+                    .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+    if (!(r->file = sf_open(r->part, SFM_WRITE, &info))) {
+        snprintf(error, error_size, "cannot write %s: %s", r->part, sf_strerror(NULL));
+        free(r->chunk);
+        free(r->ring);
+        free(r);
+        return NULL;
+    }
+    r->n_channels = n_channels;
+    return r;
+}
+
+void st_recorder_push(st_recorder *r, float *const *channel, int n_frames)
+{
+    size_t w = atomic_load_explicit(&r->write_pos, memory_order_relaxed);
+    size_t rd = atomic_load_explicit(&r->read_pos, memory_order_acquire);
+    if (w - rd + (size_t)n_frames > RING_FRAMES) {
+        atomic_fetch_add_explicit(&r->dropped, n_frames, memory_order_relaxed);
+        return;
+    }
+    for (int i = 0; i < n_frames; i++) {
+        float *frame = r->ring + ((w + (size_t)i) % RING_FRAMES) * (size_t)r->n_channels;
+        for (int c = 0; c < r->n_channels; c++)
+            frame[c] = channel[c][i];
+    }
+    atomic_store_explicit(&r->write_pos, w + (size_t)n_frames, memory_order_release);
+}
+
+void st_recorder_drain(st_recorder *r)
+{
+    size_t w = atomic_load_explicit(&r->write_pos, memory_order_acquire);
+    size_t rd = atomic_load_explicit(&r->read_pos, memory_order_relaxed);
+    size_t n = w - rd;
+    for (size_t i = 0; i < n; i++)
+        memcpy(r->chunk + i * (size_t)r->n_channels,
+               r->ring + ((rd + i) % RING_FRAMES) * (size_t)r->n_channels,
+               (size_t)r->n_channels * sizeof *r->chunk);
+    atomic_store_explicit(&r->read_pos, w, memory_order_release);
+    if (n) sf_writef_float(r->file, r->chunk, (sf_count_t)n);
+}
+
+long st_recorder_dropped(const st_recorder *r) { return atomic_load(&r->dropped); }
+
+int st_recorder_close(st_recorder *r, char *error, size_t error_size)
+{
+    st_recorder_drain(r);
+    int status = ST_OK;
+    if (sf_close(r->file)) {
+        snprintf(error, error_size, "cannot finish %s", r->part);
+        status = ST_ERR;
+    } else if (rename(r->part, r->path)) {
+        snprintf(error, error_size, "cannot rename %s to %s: %s", r->part, r->path,
+                 strerror(errno));
+        status = ST_ERR;
+    }
+    free(r->chunk);
+    free(r->ring);
+    free(r);
+    return status;
+}
