@@ -44,7 +44,7 @@ typedef struct {
     uint64_t end_frames; /* the played input ends here (0: never) */
     /* the reload waiting for its swap to be scheduled, to be reported */
     long report_ticket;
-    double report_ms;
+    double report_t0; /* when the save (or snippet) was seen */
     char report_what[300]; /* "reloaded NAME" or "snippet" */
     long reported_swap;
     char error[2048];
@@ -212,7 +212,6 @@ static lua_State *run_patch(session *s, st_graph *previous, int *status)
         return NULL;
     }
     lua_settop(L, 0);
-    st_graph_reuse(g, NULL);
     /* from here on (snippets), h:set() and loop:start() reach the programs */
     st_lua_set_live(L, live_change, s);
     return L;
@@ -331,7 +330,7 @@ static void offer(session *s, lua_State *L, st_program *p, double t0, const char
     s->transport = t;
     find_end(s, p);
     s->report_ticket = st_live_offer(s->live, p, &t);
-    s->report_ms = now_ms() - t0;
+    s->report_t0 = t0;
     snprintf(s->report_what, sizeof s->report_what, "%s", what);
 }
 
@@ -341,7 +340,14 @@ static void reload(session *s, double t0)
     int status;
     pthread_mutex_lock(&s->lock);
     lua_State *L = run_patch(s, st_lua_graph(s->L), &status);
+    double t1 = now_ms();
+    /* offline values are computed when the program is compiled: the
+     * playing graph's results are taken over until then */
     st_program *p = L ? compile(s, L, st_live_block(s->live), st_live_rate(s->live)) : NULL;
+    if (L) st_graph_reuse(st_lua_graph(L), NULL);
+    if (getenv("STRATA_LIVE_TIMING")) /* for tests/bench/live_reload.sh */
+        fprintf(stderr, "timing: patch %.1f ms, compile %.1f ms, %d results taken over\n",
+                t1 - t0, now_ms() - t1, L ? st_graph_get_stats(st_lua_graph(L)).reused : 0);
     if (p) {
         const char *name = strrchr(s->opt->patch, '/');
         char what[300];
@@ -548,19 +554,27 @@ static void on_line(char *line)
 /* ---- the session ---- */
 
 /* "reloaded NAME in N ms, swap at bar B" once the audio thread has given the
- * program its swap frame: the bar (and beat, off the bar) where it starts. */
+ * program its swap frame (N: from the save to then; with quantize "now" the
+ * program plays from that period on): the bar (and beat, off the bar) where
+ * it starts. */
 static void report(session *s, const st_live_status *st)
 {
     if (!s->report_ticket || st->scheduled != s->report_ticket) return;
+    double ms = now_ms() - s->report_t0;
     int bpb = st->beats_per_bar > 0 ? st->beats_per_bar : 4;
     double beat = st->scheduled_beat;
     long bar = (long)floor(beat / bpb + 1e-9) + 1;
     double in_bar = beat - (double)(bar - 1) * bpb;
     if (in_bar < 1e-3) /* on the bar, to within a frame */
-        fprintf(stderr, "%s in %.0f ms, swap at bar %ld\n", s->report_what, s->report_ms, bar);
+        fprintf(stderr, "%s in %.0f ms, swap at bar %ld\n", s->report_what, ms, bar);
     else
-        fprintf(stderr, "%s in %.0f ms, swap at bar %ld beat %.2f\n", s->report_what, s->report_ms,
-                bar, in_bar + 1);
+        fprintf(stderr, "%s in %.0f ms, swap at bar %ld beat %.2f\n", s->report_what, ms, bar,
+                in_bar + 1);
+    if (getenv("STRATA_LIVE_TIMING")) { /* for tests/bench/live_reload.sh */
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        fprintf(stderr, "timing: scheduled at %lld ns\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+    }
     s->report_ticket = 0;
 }
 
