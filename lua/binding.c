@@ -552,6 +552,28 @@ static int handle_unm(lua_State *L)
     return 1;
 }
 
+int st_lua_error_handler(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TSTRING) return 1;
+    if (lua_istable(L, 1)) {
+        lua_getfield(L, 1, "message");
+        int has_message = lua_isstring(L, -1);
+        lua_pop(L, 1);
+        if (has_message) return 1;
+    }
+    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++)
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            lua_pushfstring(L, "%s:%d: the patch raised an error that is not a string (a %s)",
+                            ar.short_src, ar.currentline, luaL_typename(L, 1));
+            return 1;
+        }
+    lua_pushfstring(L, "the patch raised an error that is not a string (a %s)",
+                    luaL_typename(L, 1));
+    return 1;
+}
+
 /* ---- module functions ---- */
 
 static int module_configure(lua_State *L)

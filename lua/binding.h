@@ -16,6 +16,11 @@ struct st_graph *st_lua_graph(lua_State *L);
 /* 1 and the node output in *ref when the value at index is a node handle. */
 int st_lua_ref_at(lua_State *L, int index, st_ref *ref);
 
+/* A message handler for lua_pcall: an error value that is neither a string
+ * nor a {status, message} table (error({})) becomes one that says where it
+ * was raised. */
+int st_lua_error_handler(lua_State *L);
+
 /* strata live: how h:set(name, value), loop:start(), stop(), mute() and
  * unmute() reach the playing programs. Without it they raise an error. 0,
  * or non-zero with the reason in error. */

@@ -293,31 +293,6 @@ static void print_patch_error(const char *message, const char *path, const char 
 /* What --threads, --quiet and --no-cache set, for the graph of every patch. */
 static st_config config = {.n_threads = 2};
 
-/* Message handler: an error value that is neither a string nor a
- * {status, message} table (error({})) becomes one that says where it was
- * raised. */
-static int describe_error(lua_State *L)
-{
-    if (lua_type(L, 1) == LUA_TSTRING) return 1;
-    if (lua_istable(L, 1)) {
-        lua_getfield(L, 1, "message");
-        int has_message = lua_isstring(L, -1);
-        lua_pop(L, 1);
-        if (has_message) return 1;
-    }
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    lua_Debug ar;
-    for (int level = 1; lua_getstack(L, level, &ar); level++)
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-            lua_pushfstring(L, "%s:%d: the patch raised an error that is not a string (a %s)",
-                            ar.short_src, ar.currentline, luaL_typename(L, 1));
-            return 1;
-        }
-    lua_pushfstring(L, "the patch raised an error that is not a string (a %s)",
-                    luaL_typename(L, 1));
-    return 1;
-}
-
 /* os.exit in a patch: a successful exit first moves the command's finished
  * outputs into place (a failed one leaves them out, like any failure). */
 static int patch_exit(lua_State *L)
@@ -425,7 +400,7 @@ static lua_State *start_patch(const char *path, const char *command, int argc, c
         return NULL;
     }
     if (lua_status == LUA_OK) {
-        lua_pushcfunction(L, describe_error);
+        lua_pushcfunction(L, st_lua_error_handler);
         lua_insert(L, -2);
         for (int i = 0; i < argc; i++)
             lua_pushstring(L, argv[i]);

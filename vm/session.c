@@ -44,7 +44,7 @@ typedef struct {
     uint64_t end_frames; /* the played input ends here (0: never) */
     /* the reload waiting for its swap to be scheduled, to be reported */
     long report_ticket;
-    double report_t0; /* when the save (or snippet) was seen */
+    double report_t0;      /* when the save (or snippet) was seen */
     char report_what[300]; /* "reloaded NAME" or "snippet" */
     long reported_swap;
     char error[2048];
@@ -95,24 +95,6 @@ static int refuse_exit(lua_State *L)
     lua_pushfstring(L, "the patch called os.exit(%d)", status);
     lua_setfield(L, -2, "message");
     return lua_error(L);
-}
-
-/* A message for any error value: strings as they are, {status, message}
- * tables by their message, anything else by where it was raised. */
-static int describe_error(lua_State *L)
-{
-    if (lua_type(L, 1) == LUA_TSTRING || lua_istable(L, 1)) return 1;
-    if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) return 1;
-    lua_Debug ar;
-    for (int level = 1; lua_getstack(L, level, &ar); level++)
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-            lua_pushfstring(L, "%s:%d: the patch raised an error that is not a string (a %s)",
-                            ar.short_src, ar.currentline, luaL_typename(L, 1));
-            return 1;
-        }
-    lua_pushfstring(L, "the patch raised an error that is not a string (a %s)",
-                    luaL_typename(L, 1));
-    return 1;
 }
 
 /* The error at the top of L into s->error; returns its status (2 for a
@@ -191,7 +173,7 @@ static lua_State *run_patch(session *s, st_graph *previous, int *status)
     }
     lua_pushvalue(L, 1);
     lua_call(L, 1, 0);
-    lua_pushcfunction(L, describe_error);
+    lua_pushcfunction(L, st_lua_error_handler);
     int lua_status =
         opt->patch_text ? luaL_loadstring(L, opt->patch_text) : luaL_loadfile(L, opt->patch);
     if (lua_status == LUA_OK) {
@@ -346,8 +328,8 @@ static void reload(session *s, double t0)
     st_program *p = L ? compile(s, L, st_live_block(s->live), st_live_rate(s->live)) : NULL;
     if (L) st_graph_reuse(st_lua_graph(L), NULL);
     if (getenv("STRATA_LIVE_TIMING")) /* for tests/bench/live_reload.sh */
-        fprintf(stderr, "timing: patch %.1f ms, compile %.1f ms, %d results taken over\n",
-                t1 - t0, now_ms() - t1, L ? st_graph_get_stats(st_lua_graph(L)).reused : 0);
+        fprintf(stderr, "timing: patch %.1f ms, compile %.1f ms, %d results taken over\n", t1 - t0,
+                now_ms() - t1, L ? st_graph_get_stats(st_lua_graph(L)).reused : 0);
     if (p) {
         const char *name = strrchr(s->opt->patch, '/');
         char what[300];
@@ -434,7 +416,7 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
     st_graph *g = st_lua_graph(L);
     int outputs_before = count_outputs(g);
     lua_settop(L, 0);
-    lua_pushcfunction(L, describe_error);
+    lua_pushcfunction(L, st_lua_error_handler);
     /* an expression's value is the answer: try "return CODE" first */
     char *with_return = malloc(n + 8);
     int loaded = LUA_ERRMEM;
@@ -573,7 +555,8 @@ static void report(session *s, const st_live_status *st)
     if (getenv("STRATA_LIVE_TIMING")) { /* for tests/bench/live_reload.sh */
         struct timespec t;
         clock_gettime(CLOCK_REALTIME, &t);
-        fprintf(stderr, "timing: scheduled at %lld ns\n", (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
+        fprintf(stderr, "timing: scheduled at %lld ns\n",
+                (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
     }
     s->report_ticket = 0;
 }
