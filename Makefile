@@ -126,6 +126,8 @@ bench: $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%) $(BIN)
 	@mkdir -p $(BUILD)/bench-out
 	@for b in $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%); do \
 	    $$b $(BUILD)/bench-out || exit 1; done
+	@if command -v jackd > /dev/null; then STRATA=$(abspath $(BIN)) sh tests/bench/live_reload.sh $(BUILD)/bench-out; \
+	    else echo "skip live_reload: jackd is not installed"; fi
 
 $(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/common.h $(LIB_OBJ)
 	@mkdir -p $(dir $@)
