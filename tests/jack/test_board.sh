@@ -50,6 +50,18 @@ screen " 1  on " && echo "ok board: key 1 starts the first loop" || echo "FAIL b
 out=$(timeout 10 "$STRATA" send --name board 'loops[2]:start()' 2>&1)
 screen " 2  on " && echo "ok board: a snippet does what a key does (and the board shows it)" || echo "FAIL board: snippet start: $out $(tm capture-pane -p -t board | head -6)"
 screen " 1  on  \[#" && echo "ok board: the level meter moves" || echo "FAIL board: no level shown: $(tm capture-pane -p -t board | head -6)"
+# JACK transport: a timebase master (jack_transport) sets the tempo, the
+# board's clock follows once the transport asks for it
+if command -v jack_transport > /dev/null; then
+    timeout 10 "$STRATA" send --name board 'strata.transport { jack = true }' > /dev/null 2>&1
+    (printf 'master\ntempo 150\nplay\n'; sleep 4; printf 'stop\nquit\n') | JACK_DEFAULT_SERVER=$server timeout 10 jack_transport > "$dir/transport.out" 2>&1 &
+    other_pids="$tmux_pid $!"
+    screen "150.0 bpm" && echo "ok board: follows JACK transport's tempo when asked (jack = true)" || echo "FAIL board: JACK transport: $(tm capture-pane -p -t board | head -1)"
+    wait "$!" 2> /dev/null
+    other_pids=$tmux_pid
+else
+    echo "skip board JACK transport: jack_transport is not installed"
+fi
 tm send-keys -t board q
 for _ in $(seq 1 100); do [ -s "$dir/board.exit" ] && break; sleep 0.1; done
 status=$(cat "$dir/board.exit" 2> /dev/null)

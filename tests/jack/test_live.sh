@@ -241,6 +241,20 @@ else
     echo "ok quantize = \"now\" swaps off the bar"
 fi
 
+# the server's period changes under the session: a program for the new
+# period comes in before the first longer period (none silenced)
+if command -v jack_bufsize > /dev/null; then
+    JACK_DEFAULT_SERVER=$server timeout 10 jack_bufsize 512 > /dev/null 2>&1
+    sleep 0.5
+    JACK_DEFAULT_SERVER=$server timeout 10 jack_bufsize 128 > /dev/null 2>&1
+    sleep 0.3
+    out=$(timeout 10 "$STRATA" send --name st "version" 2>&1)
+    if [ "$out" = 100 ] && ! grep -q "longer than the program's block" "$log"; then
+        echo "ok the period changed to 512 and back: recompiled, nothing silenced, the session goes on"
+    else
+        echo "FAIL a period change: '$out' $(grep "longer than\|recompile" "$log" | tail -2)"
+    fi
+fi
 stop "$live_pid" INT 10
 status=$?
 live_pid=
