@@ -4,7 +4,7 @@
  * against this machine's sgemm (one thread, 1024^3) measured in the same run. */
 #include "../../nodes/dsp/model_path.h"
 #include "../../nodes/dsp/unet.h"
-#include "../../vm/graph.h"
+#include "bench.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -12,49 +12,6 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_s(void) /* all threads of the process */
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static st_graph *g;
-
-static st_node *add(const char *type, const st_ref *in, int n_in, const st_arg *args, int n_args)
-{
-    st_node *n = st_graph_add(g, st_registry_find(type), in, n_in, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
-}
-
-static st_value *eval(st_node *n, int port)
-{
-    st_value *v = st_graph_eval(g, (st_ref){n, port});
-    if (!v) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return v;
-}
-
-static long peak_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
 
 /* GFLOP/s of one n^3 sgemm on the threads OpenBLAS is given, best of three. */
 static double sgemm_gflops(int n, int threads)
@@ -66,10 +23,10 @@ static double sgemm_gflops(int n, int threads)
     openblas_set_num_threads(threads);
     double best = 1e9;
     for (int r = 0; r < 3; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f, a, n, b, n, 0.0f, c,
                     n);
-        double t = now_s() - t0;
+        double t = bench_now_s() - t0;
         if (t < best) best = t;
     }
     free(a), free(b), free(c);
@@ -103,9 +60,9 @@ int main(int argc, char **argv)
     st_unet_work *w = st_unet_work_new(net);
     double best_patch = 1e9;
     for (int r = 0; r < 5; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         st_unet_forward(net, w, mag, masks);
-        double t = now_s() - t0;
+        double t = bench_now_s() - t0;
         if (t < best_patch) best_patch = t;
     }
     st_unet_work_free(w);
@@ -114,35 +71,34 @@ int main(int argc, char **argv)
     /* the whole separation of 180 s of stereo */
     double best = 1e9, cpu = 1e9, best_net = 1e9, growth_mb = 0;
     for (int r = 0; r < 2; r++) {
-        g = st_graph_new();
-        st_config *config = st_graph_config(g);
-        config->quiet = 1;
+        st_config *config = st_graph_config(bench_graph(1));
         config->no_cache = 1;
         st_arg a1[] = {{.name = "bars", .num = 90}, {.name = "tempo", .num = 120}};
         st_arg a2[] = {
             {.name = "bars", .num = 90}, {.name = "tempo", .num = 120}, {.name = "seed", .num = 2}};
-        st_node *s1 = add("testsong", NULL, 0, a1, 2), *s2 = add("testsong", NULL, 0, a2, 3);
+        st_node *s1 = bench_add_refs("testsong", NULL, 0, a1, 2),
+                *s2 = bench_add_refs("testsong", NULL, 0, a2, 3);
         st_ref both[2] = {{s1, 0}, {s2, 0}};
-        st_node *stereo = add("merge", both, 2, NULL, 0);
-        st_value_unref(eval(stereo, -1)); /* the song is made outside the timing */
-        long before_kb = peak_kb();
+        st_node *stereo = bench_add_refs("merge", both, 2, NULL, 0);
+        st_value_unref(bench_eval(stereo)); /* the song is made outside the timing */
+        double before_mb = bench_peak_mb();
         st_arg stft_args[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
-        st_node *spec = add("stft", &(st_ref){stereo, -1}, 1, stft_args, 2);
-        st_node *m = add("unet", &(st_ref){spec, -1}, 1, NULL, 0);
+        st_node *spec = bench_add_refs("stft", &(st_ref){stereo, -1}, 1, stft_args, 2);
+        st_node *m = bench_add_refs("unet", &(st_ref){spec, -1}, 1, NULL, 0);
         st_ref rin[2] = {{spec, -1}, {m, -1}};
-        st_node *parts = add("resynth", rin, 2, NULL, 0);
-        double t0 = now_s(), c0 = cpu_s();
-        st_value_unref(eval(spec, -1));
-        double t1 = now_s();
-        st_value_unref(eval(m, -1));
-        double t2 = now_s();
-        st_value_unref(eval(parts, -1));
-        double t = now_s() - t0, c = cpu_s() - c0;
+        st_node *parts = bench_add_refs("resynth", rin, 2, NULL, 0);
+        double t0 = bench_now_s(), c0 = bench_cpu_s();
+        st_value_unref(bench_eval(spec));
+        double t1 = bench_now_s();
+        st_value_unref(bench_eval(m));
+        double t2 = bench_now_s();
+        st_value_unref(bench_eval(parts));
+        double t = bench_now_s() - t0, c = bench_cpu_s() - c0;
         if (t < best) best = t;
         if (c < cpu) cpu = c;
         if (t2 - t1 < best_net) best_net = t2 - t1;
-        if (r == 0) growth_mb = (peak_kb() - before_kb) / 1024.0;
-        st_graph_free(g);
+        if (r == 0) growth_mb = bench_peak_mb() - before_mb;
+        bench_graph_done();
     }
     /* the patches of 180 s: 15504 frames, patches every half patch, two channels */
     const double frames = floor(180.0 * 44100 / 512) + 1;
@@ -156,7 +112,7 @@ int main(int argc, char **argv)
     printf("%-60s %9.0f %9s %10s\n", "peak memory of the separation, MB (growth past the song)",
            growth_mb, "", "< 1024 MB");
     printf("%-60s %9.0f\n", "peak memory, MB (whole process, with the two generated songs)",
-           peak_kb() / 1024.0);
+           bench_peak_mb());
     printf("model: widths %d..%d, depth %d, patch %d bins x %d frames, %.3f GFLOP a patch\n",
            info->widths[0], info->widths[info->depth - 1], info->depth, info->bins, info->frames,
            patch_flops / 1e9);
@@ -175,7 +131,7 @@ int main(int argc, char **argv)
             "\"patch_s_1thread\": %.5f, \"patch_gflops_1thread\": %.2f, "
             "\"sgemm_gflops_1thread\": %.2f, \"sgemm_gflops_2threads\": %.2f, "
             "\"node_gflops\": %.2f}\n",
-            best, cpu, best_net, growth_mb, peak_kb() / 1024.0, patch_flops / 1e9, best_patch,
+            best, cpu, best_net, growth_mb, bench_peak_mb(), patch_flops / 1e9, best_patch,
             patch_flops / best_patch / 1e9, gemm1, gemm2, total_gflop / best_net);
         fclose(f);
     }
