@@ -778,7 +778,7 @@ static const command commands[] = {
     {"render",
      "PATCH.lua [ARGS...] -o OUT.wav|DIR/ [--seconds S] [--block N] [--rate R] [--format F] "
      "[--subtype S]",
-     "render the patch's stream program into a file\n"
+     "render the patch's stream program into a file, or one file per output\n"
      "The program runs offline, block by block as under JACK, as fast as it goes.\n"
      "  -o, --output F  the file to write (its extension picks the format); every output\n"
      "                  (jack_out) of the patch goes into it, channels in the patch's order\n"
