@@ -808,7 +808,8 @@ static const command commands[] = {
      "  --server S      the JACK server to join (default: the default server)\n"
      "  --no-connect    do not connect to the system's playback and capture ports\n"
      "  --start-server  start a JACK server when none runs\n"
-     "  --repl          read Lua snippets from the terminal (line editing, history)\n"
+     "  --repl          read Lua snippets from the terminal (line editing; history kept in\n"
+     "                  $XDG_STATE_HOME/strata/history)\n"
      "  --record F      record the output into the .wav file F\n"
      "Exit status 3 when the JACK server shuts down.",
      live_command},

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -533,6 +534,30 @@ static void on_line(char *line)
     free(line);
 }
 
+/* The REPL's history file: $XDG_STATE_HOME/strata/history, else
+ * ~/.local/state/strata/history (its folder made 0700). Empty when there is
+ * no home. */
+static void history_path(char *path, size_t size)
+{
+    const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char dir[3000];
+    path[0] = 0;
+    if (state && *state)
+        snprintf(dir, sizeof dir, "%s/strata", state);
+    else if (home && *home)
+        snprintf(dir, sizeof dir, "%s/.local/state/strata", home);
+    else
+        return;
+    /* the parents of the folder, then the folder */
+    for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+        *slash = 0;
+        mkdir(dir, 0700);
+        *slash = '/';
+    }
+    if (mkdir(dir, 0700) && errno != EEXIST) return;
+    snprintf(path, size, "%s/history", dir);
+}
+
 /* ---- the session ---- */
 
 /* "reloaded NAME in N ms, swap at bar B" once the audio thread has given the
@@ -737,8 +762,12 @@ int st_session_run(const st_session_options *opt)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL); /* a closed terminal ends the run cleanly too */
+    char history[3100] = "";
     if (opt->repl) {
         repl_session = s;
+        history_path(history, sizeof history);
+        stifle_history(1000);
+        if (history[0]) read_history(history);
         rl_callback_handler_install("strata> ", on_line);
     }
     int saved_stderr = -1;
@@ -821,6 +850,7 @@ int st_session_run(const st_session_options *opt)
         }
     }
     if (opt->repl && !repl_done) rl_callback_handler_remove();
+    if (opt->repl && history[0]) write_history(history);
     if (saved_stderr >= 0) {
         st_board_close();
         dup2(saved_stderr, 2);

@@ -15,7 +15,7 @@
 : "${LIVE_BUILD:=build}"
 CLIENT="$LIVE_BUILD/control-client"
 PRELOAD="$LIVE_BUILD/rt-preload.so"
-export XDG_RUNTIME_DIR="$dir/run"
+export XDG_RUNTIME_DIR="$dir/run" XDG_STATE_HOME="$dir/state"
 mkdir -m 700 "$XDG_RUNTIME_DIR"
 socket="$XDG_RUNTIME_DIR/strata-st.sock"
 patch="$dir/p.lua"
@@ -261,8 +261,9 @@ live_pid=
 # the REPL: a line read, its value printed, the end of input ends the session
 printf 'x\n1 + 1\n' | timeout 20 "$STRATA" live "$patch" "$dir/tone.wav" --server "$server" --name repl --no-connect --repl > "$dir/repl.out" 2> "$dir/repl.log"
 repl_status=$?
-if [ "$repl_status" = 0 ] && grep -q "^2$" "$dir/repl.out" && grep -q "strata.handle(play" "$dir/repl.out"; then
-    echo "ok strata live --repl runs each line in the patch's state; the end of input ends it"
+if [ "$repl_status" = 0 ] && grep -q "^2$" "$dir/repl.out" && grep -q "strata.handle(play" "$dir/repl.out" &&
+    grep -q "^1 + 1$" "$dir/state/strata/history" 2> /dev/null; then
+    echo "ok strata live --repl runs each line in the patch's state, keeps its history; the end of input ends it"
 else
     echo "FAIL strata live --repl: exit $repl_status: $(cat "$dir/repl.out" "$dir/repl.log" | tail -3)"
 fi
