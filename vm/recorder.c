@@ -1,6 +1,7 @@
 #include "recorder.h"
 
 #include "node.h"
+#include "outputs.h"
 
 #include <errno.h>
 #include <sndfile.h>
@@ -13,10 +14,13 @@
 
 /* Owns the ring and the file. write_pos is the audio thread's, read_pos the
  * writer's; each only reads the other's. Positions count frames for ever;
- * the ring index is the position modulo RING_FRAMES. */
+ * the ring index is the position modulo RING_FRAMES. The file is written as
+ * every strata output is (vm/outputs.h): a temporary file with a unique name
+ * beside the target, never through a symlink, renamed into place at close. */
 struct st_recorder {
     SNDFILE *file;
-    char path[4096], part[4200];
+    st_output out; /* out.path points into path */
+    char path[4096];
     int n_channels;
     float *ring; /* interleaved */
     float *chunk;
@@ -41,12 +45,16 @@ st_recorder *st_recorder_open(const char *path, int n_channels, double rate_hz, 
         return NULL;
     }
     snprintf(r->path, sizeof r->path, "%s", path);
-    snprintf(r->part, sizeof r->part, "%s.part", path);
     SF_INFO info = {.samplerate = (int)rate_hz,
                     .channels = n_channels,
                     .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
-    if (!(r->file = sf_open(r->part, SFM_WRITE, &info))) {
-        snprintf(error, error_size, "cannot write %s: %s", r->part, sf_strerror(NULL));
+    int opened = st_output_open(&r->out, r->path, error, error_size) == ST_OK;
+    if (!opened || !(r->file = sf_open_fd(r->out.fd, SFM_WRITE, &info, SF_FALSE))) {
+        if (opened) {
+            snprintf(error, error_size, "cannot write '%s': %s", r->path, sf_strerror(NULL));
+            char ignored[64];
+            st_output_close(&r->out, ST_ERR, ignored, sizeof ignored);
+        }
         free(r->chunk);
         free(r->ring);
         free(r);
@@ -92,13 +100,10 @@ int st_recorder_close(st_recorder *r, char *error, size_t error_size)
     st_recorder_drain(r);
     int status = ST_OK;
     if (sf_close(r->file)) {
-        snprintf(error, error_size, "cannot finish %s", r->part);
-        status = ST_ERR;
-    } else if (rename(r->part, r->path)) {
-        snprintf(error, error_size, "cannot rename %s to %s: %s", r->part, r->path,
-                 strerror(errno));
+        snprintf(error, error_size, "cannot finish '%s'", r->path);
         status = ST_ERR;
     }
+    status = st_output_close(&r->out, status, error, error_size);
     free(r->chunk);
     free(r->ring);
     free(r);

@@ -35,6 +35,8 @@ screen() {
     done
     return 1
 }
+# the recording is written as every output is: a symlink at the old temporary name is never followed
+printf 'victim' > "$dir/victim" && ln -s "$dir/victim" "$dir/rec.wav.part"
 tm new-session -d -s board -x 100 -y 30 "'$STRATA' board '$dir/song' --bpm 120 --server $server --name board --no-connect --record '$dir/rec.wav' 2> '$dir/board.err'; echo \$? > '$dir/board.exit'"
 tmux_pid=$(tm display-message -p -t board '#{pid}')
 other_pids=$tmux_pid
@@ -79,6 +81,8 @@ print(string.format("%d frames, sound from frame %s%s", #y, tostring(first),
 EOF
 )
 case "$result" in *", a bar line") echo "ok board --record: the first loop starts on a bar line ($result)" ;; *) echo "FAIL board --record: $result" ;; esac
+[ "$(cat "$dir/victim")" = victim ] && echo "ok board --record: never through a symlink at the old temporary name" ||
+    echo "FAIL board --record: the file behind rec.wav.part was overwritten"
 
 # 16 loops playing: the session's CPU time over 5 s of audio
 cat > "$dir/many.lua" << 'EOF'
