@@ -218,8 +218,11 @@ static void run_segment(st_live *l, int offset, int n)
         st_program_process(old, l->in_seg, l->fade_seg, n);
         for (int c = 0; c < l->n_out; c++)
             for (int i = 0; i < n; i++) {
+                /* past the fade the new program is alone, exactly: the old
+                 * one can outlast it while its slot waits to be retired, and
+                 * cos(pi/2) in double is 6e-17, not 0 */
+                if (l->fade_pos + i + 1 >= fade_frames) break;
                 double t = (l->fade_pos + i + 1) * (M_PI / 2) / fade_frames;
-                if (t > M_PI / 2) t = M_PI / 2;
                 l->out_seg[c][i] = (float)(l->out_seg[c][i] * sin(t) + l->fade_seg[c][i] * cos(t));
             }
     }
