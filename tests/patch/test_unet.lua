@@ -136,7 +136,7 @@ if shipped then
   local tspec = test.mixture:stft { n_fft = 2048, hop = 512 }
   local est = strata.resynth(tspec, tspec:unet {})
   local rest = test.drums + test.bass + test.chords
-  local s = strata.bsseval(strata.list { test.lead, rest }, strata.list { est[1], est[2] }):sdr():samples()
+  local s = strata.bsseval(strata.list { test.lead, rest }, strata.list { est[1], est[2] }).sdr:samples()
   print(string.format("# shipped model, testsong seed 77: lead %.2f dB, rest %.2f dB", s[1], s[2]))
   t.check("shipped model: the lead of an unseen generated song above 6 dB SDR", s[1] > 6, s[1])
   t.check("shipped model: the rest above 10 dB SDR", s[2] > 10, s[2])
