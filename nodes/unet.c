@@ -192,7 +192,7 @@ const st_node_type st_node_unet = {
            "input. Gives a stack of masks (source x channel x time x freq, in the model's "
            "source order: vocals, accompaniment for the shipped model) for resynth. The STFT "
            "must be the model's (the shipped one: 44.1 kHz, hann, n_fft 2048, hop 512). "
-           "Offline only: a patch is 1.5 s of frames (a streaming form would have that "
+           "Offline only: a patch is 0.74 s of frames for the shipped model (a streaming form would have that "
            "latency). Slow: cached.",
     .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {NULL}},

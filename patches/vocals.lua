@@ -6,7 +6,7 @@ local opt = strata.args {
   usage = "IN... -o DIR [--model FILE] [--masks ratio|raw] [--power P] [--overlap X]\n" ..
           "       [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Split each IN into vocals.wav and accompaniment.wav in DIR with a U-Net mask model\n" ..
-        "(Jansson et al. 2017; doc/unet.md): the network predicts a mask per source on 1.5 s\n" ..
+        "(Jansson et al. 2017; doc/unet.md): the network predicts a mask per source on 0.74 s\n" ..
         "patches of the magnitude spectrogram, and each mask is applied with the mixture's phase.\n" ..
         "Each channel is separated on its own. The shipped model is for 44.1 kHz and an STFT of\n" ..
         "2048/512 (hann): other rates are converted to 44.1 kHz on loading, and the outputs are\n" ..

@@ -37,7 +37,7 @@ COMPRESS = 1000.0  # input = log1p(COMPRESS * |X| / max|X|) / log1p(COMPRESS), p
 
 
 class UNet(nn.Module):
-    def __init__(self, widths, n_sources, dropout_layers=3):
+    def __init__(self, widths, n_sources, dropout_layers=3, dropout=0.5):
         super().__init__()
         self.widths = widths
         self.enc = nn.ModuleList()
@@ -55,7 +55,7 @@ class UNet(nn.Module):
                                            'bn': nn.BatchNorm2d(widths[i - 1])}))
         c_in = widths[0] if depth == 1 else 2 * widths[0]
         self.last = nn.ConvTranspose2d(c_in, n_sources, 5, stride=2, padding=2, output_padding=1)
-        self.drop = nn.Dropout(0.5)
+        self.drop = nn.Dropout(dropout)
         self.dropout_layers = dropout_layers
 
     def forward(self, x):
@@ -181,9 +181,10 @@ class Examples:
 
 
 def loss_fn(masks, mix, targets):
-    """The paper's L1 on masked magnitudes, each patch scaled by its mixture peak."""
-    peak = mix.amax(dim=(1, 2), keepdim=True)[:, None] + 1e-8
-    return (masks * mix[:, None] / peak - targets / peak).abs().mean()
+    """The paper's L1 on masked magnitudes, each patch scaled by its mixture's mean magnitude
+    (a loss near 1, not 1e-3: Adam's epsilon then does not damp the steps)."""
+    scale = mix.mean(dim=(1, 2), keepdim=True)[:, None] + 1e-8
+    return (masks * mix[:, None] / scale - targets / scale).abs().mean()
 
 
 # ---------------------------------------------------------------- export
@@ -304,6 +305,7 @@ def main():
     ap.add_argument('--epochs', type=int, default=1000)
     ap.add_argument('--max-minutes', type=float, default=60.0)
     ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--dropout', type=float, default=0.5, help='on the first three decoder layers')
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--seed', type=int, default=20261206)
     ap.add_argument('--log', default=None)
@@ -329,7 +331,7 @@ def main():
     widths = [int(w) for w in args.widths.split(',')]
     if args.bins % (1 << len(widths)) or args.frames % (1 << len(widths)):
         raise SystemExit('unet.py: bins and frames must be multiples of 2^depth')
-    model = UNet(widths, 2)
+    model = UNet(widths, 2, dropout=args.dropout)
     n_params = sum(p.numel() for p in model.parameters())
     train = Examples(songs, args.frames, args.bins)
     val = Examples(val_songs, args.frames, args.bins)
