@@ -155,10 +155,10 @@ train-beats: $(BIN)
 	    build/train-beats/data2 --models models --epochs 50 --max-minutes 30 \
 	    --log build/train-beats/train.json
 
-
 # The U-Net's weights and fixtures (models/unet*.safetensors), remade from generated songs
 # (doc/unet.md): FluidSynth + FluidR3 accompaniment, voice-like GM leads and strata's own
-# sung-like voice, testsong songs; never the corpus. About an hour on a quiet 2-core machine.
+# sung-like voice, testsong songs; never the corpus. The data takes ~30 min, the training
+# about as long on one quiet core (seeds fixed, one torch thread).
 train-unet: $(BIN)
 	@mkdir -p build/train-unet
 	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data1 \
@@ -171,8 +171,9 @@ train-unet: $(BIN)
 	    --songs 10 --testsongs 2 --seed 30261206 --strata ./$(BIN) --wav
 	nice -n 10 /usr/bin/python3 tools/train/unet.py --data build/train-unet/data1 \
 	    build/train-unet/data2 build/train-unet/data3 --val build/train-unet/val --val-songs 6 \
-	    --models models --widths 4,8,16,32,64,128 --lr 2e-3 --steps-per-epoch 50 \
-	    --max-minutes 60 --threads 1 --log build/train-unet/train.json
+	    --models models --widths 4,8,16,32,64,128 --frames 64 --batch 4 --lr 2e-3 \
+	    --dropout 0.1 --steps-per-epoch 100 --epochs 68 --max-minutes 240 --threads 1 \
+	    --log build/train-unet/train.json
 
 docs: $(BIN)
 	./$(BIN) nodes --markdown > doc/nodes.md.tmp && mv doc/nodes.md.tmp doc/nodes.md

@@ -192,8 +192,9 @@ const st_node_type st_node_unet = {
            "input. Gives a stack of masks (source x channel x time x freq, in the model's "
            "source order: vocals, accompaniment for the shipped model) for resynth. The STFT "
            "must be the model's (the shipped one: 44.1 kHz, hann, n_fft 2048, hop 512). "
-           "Offline only: a patch is 0.74 s of frames for the shipped model (a streaming form would have that "
-           "latency). Slow: cached.",
+           "Offline only: a streaming form would need a patch of lookahead (0.74 s for the "
+           "shipped model) and a worker thread; its cost would fit (about 1 % of a core for "
+           "stereo). Slow: cached.",
     .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {NULL}},
     .params = params,
