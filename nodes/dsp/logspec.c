@@ -95,6 +95,7 @@ typedef struct {
     const float *x;
     int64_t n;
     float *out;
+    int n_bins_used; /* bins below the last filter's end */
     int failed;
 } job;
 
@@ -119,8 +120,12 @@ static void frames(void *ctx, int64_t begin, int64_t end)
             frame[k] = v * s->window[k];
         }
         st_fft_forward(s->fft, frame, spec);
-        for (int k = 0; k < N_BINS; k++)
-            mag[k] = cabsf(spec[k]);
+        /* |z| as glibc's hypotf computes it (in double, rounded once), for the bins the
+         * filters read */
+        for (int k = 0; k < j->n_bins_used; k++) {
+            double re = crealf(spec[k]), im = cimagf(spec[k]);
+            mag[k] = (float)sqrt(re * re + im * im);
+        }
         float *row = j->out + (size_t)t * s->n_bands;
         for (int b = 0; b < s->n_bands; b++) {
             const float *w = s->taps + (size_t)b * s->max_taps;
@@ -138,7 +143,10 @@ static void frames(void *ctx, int64_t begin, int64_t end)
 int st_logspec_compute(const st_logspec *s, const float *mono, int64_t n_samples, float *out,
                        int n_threads)
 {
-    job j = {s, mono, n_samples, out, 0};
+    job j = {s, mono, n_samples, out, 0, 0};
+    for (int b = 0; b < s->n_bands; b++)
+        if (s->first_bin[b] + s->n_taps[b] > j.n_bins_used)
+            j.n_bins_used = s->first_bin[b] + s->n_taps[b];
     int64_t n_frames = st_logspec_n_frames(n_samples);
     st_parallel_for(n_threads, n_frames, frames, &j);
     return j.failed ? -1 : 0;

@@ -94,6 +94,9 @@ static void test_layers(void)
     const st_conv1d cases1[] = {
         {.c_in = 5, .c_out = 7, .kernel = 3, .stride = 1, .dilation = 1, .padding = 1},
         {.c_in = 4, .c_out = 3, .kernel = 5, .stride = 1, .dilation = 8, .padding = 16},
+        /* taps that reach past both ends of the input (the TCN's last blocks on a short song) */
+        {.c_in = 2, .c_out = 3, .kernel = 5, .stride = 1, .dilation = 64, .padding = 128},
+        {.c_in = 2, .c_out = 2, .kernel = 3, .stride = 1, .dilation = 30, .padding = 20},
         {.c_in = 3, .c_out = 6, .kernel = 4, .stride = 3, .dilation = 2, .padding = 2},
         {.c_in = 6, .c_out = 2, .kernel = 1, .stride = 1, .dilation = 1, .padding = 0},
         {.c_in = 4,
@@ -112,9 +115,11 @@ static void test_layers(void)
          .padding = 0,
          .transposed = 1},
     };
-    for (size_t k = 0; k < sizeof cases1 / sizeof *cases1; k++) {
+    /* each case on a short input and on one longer than the im2col block (1024 frames) */
+    for (size_t kk = 0; kk < 2 * (sizeof cases1 / sizeof *cases1); kk++) {
+        size_t k = kk / 2;
         st_conv1d c = cases1[k];
-        int64_t t_in = 37, t_out = st_conv1d_out(&c, t_in);
+        int64_t t_in = kk % 2 ? 2600 : 37, t_out = st_conv1d_out(&c, t_in);
         float *w = random_array((size_t)c.c_in * c.c_out * c.kernel, 1 + (unsigned)k);
         float *b = random_array((size_t)c.c_out, 7 + (unsigned)k);
         float *x = random_array((size_t)c.c_in * t_in, 11 + (unsigned)k);
@@ -124,8 +129,9 @@ static void test_layers(void)
         float *scratch = malloc((st_conv1d_scratch(&c, t_in) + 1) * sizeof *scratch);
         st_conv1d_forward(&c, x, t_in, y, scratch);
         direct_conv1d(&c, x, t_in, want);
-        snprintf(name, sizeof name, "nn conv1d%s k%d s%d d%d p%d",
-                 c.transposed ? " transposed" : "", c.kernel, c.stride, c.dilation, c.padding);
+        snprintf(name, sizeof name, "nn conv1d%s k%d s%d d%d p%d, %lld frames",
+                 c.transposed ? " transposed" : "", c.kernel, c.stride, c.dilation, c.padding,
+                 (long long)t_in);
         CHECK(name, max_diff(y, want, (size_t)c.c_out * t_out) < 1e-4, "differs by %g",
               max_diff(y, want, (size_t)c.c_out * t_out));
         free(w), free(b), free(x), free(y), free(want), free(scratch);
