@@ -19,8 +19,9 @@ static const st_param params[] = {
             "downbeat), # comments"},
     {"model", ST_P_STRING, .def_str = "", .flags = ST_FILE_IN,
      .doc = "the network's weights (safetensors); empty: the installed beats_tcn.safetensors"},
-    {"meters", ST_P_STRING, .def_str = "2,3,4",
-     .doc = "beats per bar to try, comma separated; the most probable wins"},
+    {"meters", ST_P_STRING, .def_str = "3,4",
+     .doc = "beats per bar to try, comma separated; the most probable wins (3,4: madmom's "
+            "DBNDownBeatTracker; a 2/4 song comes out as 4/4)"},
     {"min_bpm", ST_P_NUMBER, .def = 55, .min = 1, .max = 1000, .doc = "slowest tempo"},
     {"max_bpm", ST_P_NUMBER, .def = 215, .min = 1, .max = 1000, .doc = "fastest tempo"},
     {"n_tempi", ST_P_INT, .def = 60, .min = 0, .max = 1000,

@@ -17,7 +17,7 @@ local opt = strata.args {
   options = {
     { "o", "", "write the beats to this file instead of the standard output" },
     { "output", "", "the same as -o" },
-    { "meter", "auto", "beats per bar: a number, a list such as 3,4, or auto (2,3,4)" },
+    { "meter", "auto", "beats per bar: a number, a list such as 3,4, or auto (3,4)" },
     { "activations", "", "decode this activation file (madmom's text format) for IN" },
     { "min-bpm", 55, "slowest tempo" },
     { "max-bpm", 215, "fastest tempo" },
@@ -26,7 +26,7 @@ local opt = strata.args {
   },
 }
 
-local meters = opt.meter == "auto" and "2,3,4" or opt.meter
+local meters = opt.meter == "auto" and "3,4" or opt.meter
 if not meters:match("^%s*%d+%s*[%d,%s]*$") then
   strata.usage_error(command, string.format("--meter wants a number, a list such as 3,4, or auto, not '%s'", opt.meter))
 end

@@ -32,9 +32,13 @@ if root then
   local got = text_of(strata.load_activations(root .. "/waltz_150bpm.activations.txt"):beats { meters = "3,4" })
   t.check("beats node from a load_activations array", got == read(root .. "/waltz_150bpm.dbn_downbeats.txt"),
     got:sub(1, 120))
-  -- the default meters (2, 3, 4) keep 3 for the waltz; a forced meter is obeyed
+  -- the default meters (3, 4) keep 3 for the waltz, and so do 2, 3, 4; a forced meter is obeyed
   local _, _, labels = text_of(anchor:beats { activations = root .. "/waltz_150bpm.activations.txt" })
   local top = 0
+  for _, l in ipairs(labels) do top = math.max(top, l) end
+  t.check("beats node: the waltz stays in 3 with the default meters", top == 3, top)
+  _, _, labels = text_of(anchor:beats { activations = root .. "/waltz_150bpm.activations.txt", meters = "2,3,4" })
+  top = 0
   for _, l in ipairs(labels) do top = math.max(top, l) end
   t.check("beats node: the waltz stays in 3 with meters 2,3,4", top == 3, top)
   _, _, labels = text_of(anchor:beats { activations = root .. "/four4_120bpm.activations.txt", meters = "3" })
