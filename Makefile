@@ -145,15 +145,24 @@ demo: all
 
 # The beat tracker's weights and test fixture (models/beats_tcn*.safetensors), remade from
 # songs generated here (doc/beats.md): Debian's python3-torch, fluidsynth, fluid-soundfont-gm.
+# The network starts from the previous model (the first session's, from git) and learns the
+# bar-level cues of the new songs; BEATS_SONGS1/2 are the counts the committed model used.
+BEATS_SONGS1 ?= 100
+BEATS_SONGS2 ?= 100
+BEATS_INIT_COMMIT := 35681b8
 train-beats: $(BIN)
 	@mkdir -p build/train-beats
-	nice -n 19 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data \
-	    --songs 200 --testsongs 40 --seed 20261205 --strata ./$(BIN)
-	nice -n 19 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data2 \
-	    --songs 52 --testsongs 0 --seed 20271205 --strata ./$(BIN)
-	nice -n 19 /usr/bin/python3 tools/train/train_beats.py --data build/train-beats/data \
-	    build/train-beats/data2 --models models --epochs 50 --max-minutes 30 \
-	    --log build/train-beats/train.json
+	git show $(BEATS_INIT_COMMIT):models/beats_tcn.safetensors > build/train-beats/init.safetensors
+	nice -n 10 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data \
+	    --songs $(BEATS_SONGS1) --testsongs 0 --seed 20261205 --strata ./$(BIN)
+	nice -n 10 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data2 \
+	    --songs $(BEATS_SONGS2) --testsongs 0 --seed 20271205 --strata ./$(BIN)
+	nice -n 10 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data3 \
+	    --songs 0 --testsongs 40 --seed 20281205 --strata ./$(BIN)
+	nice -n 10 /usr/bin/python3 tools/train/train_beats.py --data build/train-beats/data \
+	    build/train-beats/data2 build/train-beats/data3 --models models \
+	    --init build/train-beats/init.safetensors --lr 1e-3 --epochs 18 --max-minutes 38 \
+	    --threads 2 --log build/train-beats/train.json
 
 # The U-Net's weights and fixtures (models/unet*.safetensors), remade from generated songs
 # (doc/unet.md): FluidSynth + FluidR3 accompaniment, voice-like GM leads and strata's own

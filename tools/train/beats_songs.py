@@ -6,6 +6,15 @@ soundfont. Meters 2/4, 3/4, 4/4, 6/8 and 12/8 (compound meters counted at the
 dotted quarter), beat tempi 55-200 BPM (60-200 for simple meters), steady,
 drifting, jumping or rubato tempo, swing, pickups, sections without drums,
 fills, humanised timing. Nothing here reads any recording.
+
+The bar is what a downbeat tracker has to find, so the songs carry the cues
+that mark it in real music, each of them absent in some songs so that no
+single one is relied on: harmonic rhythm (chords change on bar lines, now and
+then also mid-bar), the bass's root on the downbeat, drum patterns with an
+accent hierarchy (beat 1 differs from beat 3: kick patterns of rock, pop,
+disco, swing, waltz, march, 6/8 and 12/8 grooves), crash cymbals on phrase
+starts after a fill, melodic phrases of two or four bars that start at a bar
+line (or a pickup before it) and end on a long note.
 """
 import math
 import struct
@@ -14,22 +23,32 @@ import numpy as np
 
 METERS = [  # (name, beats per bar, subdivisions per beat)
     ('2/4', 2, 2), ('3/4', 3, 2), ('4/4', 4, 2), ('6/8', 2, 3), ('12/8', 4, 3)]
-METER_WEIGHTS = [0.15, 0.2, 0.35, 0.12, 0.18]
+METER_WEIGHTS = [0.07, 0.2, 0.43, 0.12, 0.18]
 
 KEYS_MAJOR = [0, 2, 4, 5, 7, 9, 11]
 KEYS_MINOR = [0, 2, 3, 5, 7, 8, 10]
-PROGRESSIONS = [[0, 4, 5, 3], [0, 5, 3, 4], [0, 3, 4, 4], [5, 3, 0, 4], [0, 0, 3, 4], [0, 4, 0, 4],
-                [0, 3, 0, 4], [1, 4, 0, 0]]
-BASS_PROGRAMS = [32, 33, 34, 35, 36, 38, 39, 43, 42, 0]
-CHORD_PROGRAMS = [0, 1, 2, 4, 5, 16, 17, 19, 24, 25, 26, 27, 29, 46, 48, 49, 50, 52, 61, 88, 89, 11]
-LEAD_PROGRAMS = [0, 8, 11, 13, 22, 40, 41, 56, 57, 60, 64, 65, 66, 68, 71, 73, 74, 80, 81, 105]
-KICK, SNARE, HAT_CLOSED, HAT_OPEN, CRASH, RIDE, TOM_LO, TOM_MID, TOM_HI, SIDE_STICK, CLAP, \
-    TAMBOURINE, SHAKER = 36, 38, 42, 46, 49, 51, 45, 47, 50, 37, 39, 54, 70
+BASS_PROGRAMS = [32, 33, 34, 35, 36, 38, 39, 43, 42, 0, 87]
+CHORD_PROGRAMS = [0, 1, 2, 4, 5, 6, 16, 17, 19, 21, 24, 25, 26, 27, 29, 30, 46, 48, 49, 50, 52, 61,
+                  88, 89, 90, 11, 12]
+LEAD_PROGRAMS = [0, 8, 11, 13, 22, 40, 41, 42, 56, 57, 60, 64, 65, 66, 68, 69, 71, 73, 74, 75, 80,
+                 81, 105, 104, 78]
+DRUM_KITS = [0, 0, 0, 8, 16, 24, 25, 32, 40]  # standard, room, power, electronic, 808, jazz, brush
+KICK, SNARE, HAT_CLOSED, HAT_PEDAL, HAT_OPEN, CRASH, RIDE, TOM_LO, TOM_MID, TOM_HI, SIDE_STICK, \
+    CLAP, TAMBOURINE, SHAKER, COWBELL = 36, 38, 42, 44, 46, 49, 51, 45, 47, 50, 37, 39, 54, 70, 56
+
+# Drum grooves: per style, a function (beat position 1.., beats per bar, subdivisions) -> hits
+# (subdivision, drum, velocity). The kick on beat 1 is the bar's strongest hit in most of them.
+STYLES_BY_METER = {
+    2: (['march', 'polka', 'rock'], [0.4, 0.3, 0.3]),
+    3: (['waltz', 'jazz_waltz', 'ballad3'], [0.5, 0.2, 0.3]),
+    4: (['rock', 'pop', 'disco', 'swing', 'ballad', 'funk', 'shuffle'],
+        [0.22, 0.22, 0.12, 0.12, 0.12, 0.1, 0.1]),
+}
 
 
 def tempo_curve(rng, bpm0):
     """A function time -> beats per minute, and its kind."""
-    kind = rng.choice(['steady', 'drift', 'jump', 'rubato'], p=[0.4, 0.25, 0.15, 0.2])
+    kind = rng.choice(['steady', 'drift', 'jump', 'rubato'], p=[0.45, 0.25, 0.12, 0.18])
     if kind == 'steady':
         return (lambda t: bpm0), kind
     if kind == 'drift':
@@ -43,17 +62,123 @@ def tempo_curve(rng, bpm0):
     return (lambda t: bpm0 * (1 + depth * math.sin(2 * math.pi * t / period + phase))), kind
 
 
+def progression(rng, length):
+    """Scale degrees, one chord per bar: starts on the tonic, no chord repeated on the next bar
+    (mostly), ends on the dominant or subdominant so the loop turns back to the tonic."""
+    degrees = [0]
+    for _ in range(length - 2):
+        choices = [d for d in (1, 2, 3, 4, 5, 0) if d != degrees[-1]]
+        degrees.append(int(rng.choice(choices)))
+    degrees.append(int(rng.choice([4, 3, 4, 1]) if degrees[-1] not in (4,) else 3))
+    if rng.random() < 0.1:  # now and then a chord held over two bars
+        k = int(rng.integers(1, length))
+        degrees[k] = degrees[k - 1]
+    return degrees
+
+
+def drum_hits(style, pos, bpb, subdiv, rng, down_accent):
+    """Hits (subdivision index, drum, velocity) for one beat of a groove."""
+    h = []
+    sub = list(range(subdiv))
+    if subdiv == 3:  # 6/8 and 12/8: kick on 1 (and softer on 3 of 12/8), backbeat, eighth-note hats
+        if pos == 1:
+            h.append((0, KICK, 100 + down_accent))
+        elif bpb == 4 and pos == 3:
+            h.append((0, KICK, 78))
+        if (bpb == 2 and pos == 2) or (bpb == 4 and pos in (2, 4)):
+            h.append((0, SNARE, 92))
+        if rng.random() < 0.15:
+            h.append((2, KICK, 62))
+        for s in sub:
+            h.append((s, HAT_CLOSED if style != 'ride' else RIDE, 72 if s == 0 else 52))
+        return h
+    if style in ('march', 'polka'):
+        if pos == 1:
+            h.append((0, KICK, 100 + down_accent))
+        else:
+            h.append((0, SNARE, 85))
+        h.append((1, SNARE if style == 'march' else HAT_CLOSED, 55))
+        return h
+    if style in ('waltz', 'ballad3'):
+        if pos == 1:
+            h.append((0, KICK, 100 + down_accent))
+        else:
+            h.append((0, SNARE if style == 'waltz' else SIDE_STICK, 70))
+        h.append((0, HAT_CLOSED, 70 if pos == 1 else 55))
+        if style == 'ballad3':
+            h.append((1, HAT_CLOSED, 45))
+        return h
+    if style == 'jazz_waltz':
+        h.append((0, RIDE, 80 if pos == 1 else 62))
+        if pos == 3:
+            h.append((1, RIDE, 55))
+        if pos == 1:
+            h.append((0, KICK, 70 + down_accent))
+        if pos in (2, 3):
+            h.append((0, HAT_PEDAL, 55))
+        return h
+    if style in ('swing', 'shuffle'):
+        ride = RIDE if style == 'swing' else HAT_CLOSED
+        h.append((0, ride, 78 if pos in (2, 4) else 68))
+        if pos in (2, 4):
+            h.append((1, ride, 55))
+            h.append((0, HAT_PEDAL if style == 'swing' else SNARE, 70 if style == 'swing' else 92))
+        if style == 'swing':
+            h.append((0, KICK, 40 + (20 + down_accent if pos == 1 else 0)))
+            if rng.random() < 0.25:
+                h.append((int(rng.integers(0, 2)), SNARE, 45))
+        else:
+            if pos == 1:
+                h.append((0, KICK, 100 + down_accent))
+            elif pos == 3:
+                h.append((0, KICK, 80))
+            h.append((1, ride, 50))
+        return h
+    if style == 'disco':
+        h.append((0, KICK, 96 + (down_accent if pos == 1 else 0)))
+        h.append((1, HAT_OPEN, 70))
+        if pos in (2, 4):
+            h.append((0, CLAP if rng.random() < 0.5 else SNARE, 90))
+        return h
+    # rock, pop, ballad, funk: kick on 1 (strongest), a varied kick on or around 3, backbeat
+    if pos == 1:
+        h.append((0, KICK, 102 + down_accent))
+    if bpb == 4 and pos == 3:
+        if style == 'rock':
+            h.append((0, KICK, 86))
+        elif style == 'pop':
+            h.append((1, KICK, 80))  # "2 and" would be on beat 2's off-beat: put it before 3
+        elif style == 'funk' and rng.random() < 0.6:
+            h.append((1, KICK, 78))
+    if bpb == 4 and pos == 2 and style == 'pop' and rng.random() < 0.5:
+        h.append((1, KICK, 76))
+    if bpb == 2 and pos == 2 and rng.random() < 0.3:
+        h.append((1, KICK, 72))
+    if pos % 2 == 0:
+        h.append((0, SIDE_STICK if style == 'ballad' else SNARE, 92 if style != 'ballad' else 70))
+    if style == 'funk' and rng.random() < 0.3:
+        h.append((1, SNARE, 45))  # ghost note
+    for s in sub:
+        h.append((s, HAT_CLOSED, (74 if s == 0 else 56) + (8 if pos == 1 and s == 0 else 0)))
+    return h
+
+
 def make_song(seed, duration_s=30.0):
     """Notes (time s, duration s, channel, program, pitch, velocity), beats (time s, position),
     and a description."""
     rng = np.random.default_rng(seed)
     meter, beats_per_bar, subdiv = METERS[rng.choice(len(METERS), p=METER_WEIGHTS)]
-    lo, hi = (60, 200) if subdiv == 2 else (55, 130)
+    lo, hi = (60, 200) if subdiv == 2 else (50, 130)
     bpm0 = math.exp(rng.uniform(math.log(lo), math.log(hi)))
     bpm_at, tempo_kind = tempo_curve(rng, bpm0)
-    swing = subdiv == 2 and rng.random() < 0.25
-    swing_ratio = rng.uniform(0.58, 0.68) if swing else 0.5
-    jitter = rng.choice([0.0, 0.005, 0.012], p=[0.4, 0.4, 0.2])
+    if subdiv == 2:
+        names, weights = STYLES_BY_METER[beats_per_bar]
+        style = str(rng.choice(names, p=weights))
+    else:
+        style = str(rng.choice(['hats', 'ride']))
+    swing = subdiv == 2 and (style in ('swing', 'shuffle', 'jazz_waltz') or rng.random() < 0.15)
+    swing_ratio = rng.uniform(0.6, 0.69) if swing else 0.5
+    jitter = rng.choice([0.0, 0.005, 0.012], p=[0.35, 0.45, 0.2])
     start = rng.uniform(0.0, 2.0)
     pickup = int(rng.integers(1, beats_per_bar + 1)) if rng.random() < 0.4 else 1
 
@@ -73,99 +198,185 @@ def make_song(seed, duration_s=30.0):
         return beat_t[k] + frac * ibi
 
     notes = []
-    has_drums = rng.random() < 0.88
+    has_drums = rng.random() < 0.8
     n_bars = sum(1 for b in beats if b[1] == 1) + 1
+    phrase_bars = int(rng.choice([4, 8])) if rng.random() < 0.85 else 2
     no_drum_bars = set()
-    if has_drums and rng.random() < 0.35:  # an intro or a break without drums
-        a = int(rng.integers(0, max(1, n_bars - 2)))
-        no_drum_bars = set(range(a, a + int(rng.integers(2, 5))))
+    if has_drums and rng.random() < 0.35:  # an intro or a break without drums, whole phrases
+        a = phrase_bars * int(rng.integers(0, max(1, n_bars // phrase_bars)))
+        no_drum_bars = set(range(a, a + phrase_bars))
     key = int(rng.integers(0, 12))
-    scale = KEYS_MINOR if rng.random() < 0.4 else KEYS_MAJOR
-    prog = PROGRESSIONS[rng.integers(len(PROGRESSIONS))]
+    scale = KEYS_MINOR if rng.random() < 0.35 else KEYS_MAJOR
+    prog = progression(rng, int(rng.choice([2, 4, 4, 8])))
+    split_bars = beats_per_bar == 4 and rng.random() < 0.2  # a second chord on beat 3, some bars
     programs = {0: int(rng.choice(BASS_PROGRAMS)), 1: int(rng.choice(CHORD_PROGRAMS)),
-                2: int(rng.choice(LEAD_PROGRAMS))}
-    has_bass, has_chords, has_lead = rng.random() < 0.85, rng.random() < 0.9, rng.random() < 0.75
-    chord_style = rng.choice(['block', 'pad', 'arpeggio', 'offbeat'])
-    hat_every = rng.choice([1, 2]) if subdiv == 2 else 1  # hats on every subdivision, or beats
-    backbeat = rng.random() < 0.85
-    accent = rng.uniform(5, 25)
-    drum_set = rng.choice(['kit', 'light'], p=[0.8, 0.2])
+                2: int(rng.choice(LEAD_PROGRAMS)), 9: int(rng.choice(DRUM_KITS))}
+    if not has_drums:  # piano, guitar or strings alone carry it: bass in the left hand
+        programs[0] = programs[1] if rng.random() < 0.5 else programs[0]
+    has_bass, has_chords, has_lead = rng.random() < 0.88, rng.random() < 0.92, rng.random() < 0.75
+    bass_style = str(rng.choice(['roots', 'root_fifth', 'pedal', 'syncopated', 'walking'],
+                                p=[0.3, 0.25, 0.15, 0.15, 0.15]))
+    if style in ('swing', 'jazz_waltz'):
+        bass_style = 'walking'
+    if style in ('march', 'polka', 'waltz'):
+        bass_style = 'root_fifth'
+    chord_style = str(rng.choice(['block', 'pad', 'arpeggio', 'offbeat', 'strum', 'oompah', 'comp']))
+    down_accent = float(rng.uniform(0, 22))
+    crash_on_phrase = rng.random() < 0.75
+    fill_prob = rng.uniform(0.3, 0.9)
+    lead_density = rng.uniform(0.35, 0.85)
 
     def add(time, length, channel, pitch, velocity):
         time += rng.normal(0.0, jitter) if jitter else 0.0
         notes.append((max(time, 0.0), max(length, 0.03), channel, int(pitch),
                       int(np.clip(velocity + rng.normal(0, 6), 15, 127))))
 
-    bar = 0
+    def chord_of(degree):
+        return [48 + key + scale[(degree + i) % 7] + 12 * ((degree + i) // 7) for i in (0, 2, 4)]
+
+    def root_of(degree):
+        return 36 + key + scale[degree % 7]
+
+    bar = -1 if pickup != 1 else 0
+    phrase_lead = None  # the melody's phrase plan: bar index where it starts, its length
+    prev_pitch = 60 + key
     for k, (bt, pos) in enumerate(beats):
         if pos == 1 and k > 0:
             bar += 1
         ibi = beat_t[k + 1] - bt
-        degree = prog[(bar + (1 if pos > beats_per_bar // 2 and rng.random() < 0.1 else 0)) % len(prog)]
-        root = 36 + key + scale[degree % 7]
-        chord = [48 + key + scale[(degree + i) % 7] + 12 * ((degree + i) // 7) for i in (0, 2, 4)]
+        bar_in_prog = max(bar, 0) % len(prog)
+        degree = prog[bar_in_prog]
+        if split_bars and bar % 2 == 1 and pos >= 3:
+            degree = (degree + 3) % 7
+        next_degree = prog[(bar_in_prog + 1) % len(prog)]
+        root = root_of(degree)
+        chord = chord_of(degree)
         down = pos == 1
-        phrase_end = bar % 4 == 3 and pos >= beats_per_bar - (1 if beats_per_bar > 2 else 0)
+        phrase_start = down and bar % phrase_bars == 0
+        phrase_end = bar % phrase_bars == phrase_bars - 1 and pos == beats_per_bar
+        drums_on = has_drums and bar not in no_drum_bars and bar >= 0
+        if bar < 0:  # the pickup: a melodic anacrusis and a lead-in on the drums
+            if has_lead or not has_drums:
+                add(bt, ibi * 0.8, 2, 60 + key + scale[(pos + 3) % 7], 70)
+            if has_drums and 0 not in no_drum_bars:
+                add(bt, 0.1, 9, SNARE if pos == beats_per_bar else TOM_MID, 70 + 6 * pos)
+            continue
         # drums
-        if has_drums and bar not in no_drum_bars:
-            if drum_set == 'light':
-                add(bt, 0.1, 9, SIDE_STICK if pos % 2 == 0 else SHAKER, 70 + (accent if down else 0))
-                for s in range(1, subdiv):
-                    add(sub_time(k, s), 0.05, 9, SHAKER, 50)
-            elif phrase_end and rng.random() < 0.7:  # a fill
-                n_hits = subdiv * 2
-                for h in range(n_hits):
-                    add(bt + ibi * h / n_hits, 0.1, 9, [TOM_HI, TOM_MID, TOM_LO, SNARE][h % 4],
-                        80 + 4 * h)
+        if drums_on:
+            if phrase_end and rng.random() < fill_prob and bar + 1 not in no_drum_bars:  # a fill
+                n_hits = subdiv * 2 if rng.random() < 0.6 else subdiv
+                for j in range(n_hits):
+                    add(bt + ibi * j / n_hits, 0.1, 9, [TOM_HI, TOM_MID, TOM_LO, SNARE][j % 4],
+                        78 + 5 * j)
             else:
-                kick = down or (beats_per_bar == 4 and pos == 3 and subdiv == 2) or \
-                    (rng.random() < 0.15)
-                snare = backbeat and ((beats_per_bar in (2, 4) and pos % 2 == 0) or
-                                      (beats_per_bar == 3 and pos in (2, 3) and rng.random() < 0.5))
-                if kick:
-                    add(bt, 0.2, 9, KICK, 95 + (accent if down else 0))
-                if snare:
-                    add(bt, 0.2, 9, SNARE if rng.random() < 0.85 else CLAP, 90)
-                if down and bar % 4 == 0:
-                    add(bt, 0.5, 9, CRASH, 85)
-                cymbal = RIDE if (bar // 8) % 2 else HAT_CLOSED
-                for s in range(0, subdiv, hat_every):
-                    add(sub_time(k, s), 0.05, 9, cymbal, 65 + (15 if s == 0 else 0))
-                if subdiv == 2 and rng.random() < 0.2:
-                    add(sub_time(k, 1), 0.2, 9, KICK, 70)
-        # bass: the root on the downbeat, more on the other beats
-        if has_bass:
-            if down or rng.random() < 0.6:
-                add(bt, ibi * 0.9, 0, root, 90 + (accent if down else 0))
-            if subdiv == 3 and rng.random() < 0.4:
-                add(sub_time(k, 2), ibi * 0.3, 0, root + 7, 70)
-        # chords
-        if has_chords:
-            if chord_style == 'pad':
+                for s, drum, vel in drum_hits(style, pos, beats_per_bar, subdiv, rng, down_accent):
+                    add(sub_time(k, s), 0.2, 9, drum, vel)
+            if phrase_start and crash_on_phrase:
+                add(bt, 1.0, 9, CRASH, 92)
+        elif has_drums and bar + 1 not in no_drum_bars and phrase_end and bar >= 0:
+            add(bt + ibi / 2, 0.1, 9, SNARE, 80)  # a lead-in hit before the drums come back
+        # bass: the root on the downbeat
+        if has_bass and bar >= 0:
+            if bass_style == 'pedal':
                 if down:
+                    add(bt, ibi * beats_per_bar * 0.95, 0, root, 95 + down_accent)
+            elif bass_style == 'roots':
+                add(bt, ibi * 0.85, 0, root, (96 + down_accent) if down else 78)
+            elif bass_style == 'root_fifth':
+                if down:
+                    add(bt, ibi * 0.8, 0, root, 96 + down_accent)
+                elif subdiv == 3 or beats_per_bar == 2 or pos == 3 or (beats_per_bar == 3 and style != 'waltz'):
+                    add(bt, ibi * 0.7, 0, root + 7 - (12 if rng.random() < 0.3 else 0), 76)
+            elif bass_style == 'syncopated':
+                if down:
+                    add(bt, ibi * 0.6, 0, root, 98 + down_accent)
+                if subdiv == 2:
+                    if rng.random() < 0.5:
+                        add(sub_time(k, 1), ibi * 0.3, 0, root + (12 if rng.random() < 0.3 else 0), 72)
+                elif rng.random() < 0.5:
+                    add(sub_time(k, 2), ibi * 0.3, 0, root, 70)
+                if not down and rng.random() < 0.3:
+                    add(bt, ibi * 0.4, 0, root, 70)
+            else:  # walking: root on 1, scale tones, a step into the next bar's root
+                if down:
+                    p = root
+                elif pos == beats_per_bar:
+                    target = root_of(next_degree)
+                    p = target + int(rng.choice([-1, 1, -2, 2]))
+                else:
+                    p = 36 + key + scale[(degree + int(rng.choice([1, 2, 4, 5]))) % 7]
+                add(bt, ibi * 0.9, 0, p, (92 + down_accent) if down else 80)
+        # chords: they change on the bar line
+        if has_chords and bar >= 0:
+            if chord_style == 'pad':
+                if down or (split_bars and bar % 2 == 1 and pos == 3):
+                    span = beats_per_bar if not (split_bars and bar % 2 == 1) else 2
                     for p in chord:
-                        add(bt, ibi * beats_per_bar * 0.95, 1, p, 60 + accent)
+                        add(bt, ibi * span * 0.97, 1, p, 62 + down_accent * 0.5)
             elif chord_style == 'arpeggio':
                 for s in range(subdiv):
-                    add(sub_time(k, s), ibi / subdiv, 1, chord[(s + pos) % 3] + 12 * (s == 2), 65)
+                    idx = ((pos - 1) * subdiv + s) % 4
+                    add(sub_time(k, s), ibi / subdiv, 1, (chord + [chord[0] + 12])[idx], 66 + (10 if down and s == 0 else 0))
             elif chord_style == 'offbeat' and subdiv == 2:
                 for p in chord:
                     add(sub_time(k, 1), ibi * 0.3, 1, p, 70)
-            else:
-                if beats_per_bar == 3 and not down or beats_per_bar != 3:
+                if down:
                     for p in chord:
-                        add(bt, ibi * 0.8, 1, p, 72 + (accent if down else 0))
-        # melody: scale notes on beats and subdivisions, with rests
-        if has_lead:
-            for s in range(subdiv):
-                if rng.random() < (0.55 if s == 0 else 0.3):
-                    deg = int(rng.integers(0, 10))
-                    pitch = 60 + key + scale[deg % 7] + 12 * (deg // 7)
-                    add(sub_time(k, s), ibi / subdiv * rng.uniform(0.6, 1.8), 2, pitch,
-                        75 + (accent * 0.5 if down and s == 0 else 0))
+                        add(bt, ibi * 0.4, 1, p - 12, 76 + down_accent * 0.5)
+            elif chord_style == 'oompah':
+                if down:
+                    add(bt, ibi * 0.8, 1, root + 12, 88 + down_accent)
+                else:
+                    for p in chord:
+                        add(bt, ibi * 0.5, 1, p + 12, 64)
+            elif chord_style == 'comp':
+                if down and rng.random() < 0.7:
+                    for p in chord:
+                        add(bt, ibi * 1.5, 1, p, 74 + down_accent * 0.5)
+                if rng.random() < 0.35:
+                    s = int(rng.integers(0, subdiv))
+                    for p in chord:
+                        add(sub_time(k, s), ibi * 0.4, 1, p + 12 * (s > 0), 62)
+            elif chord_style == 'strum':
+                for s in range(subdiv):
+                    if s == 0 or rng.random() < 0.5:
+                        for j, p in enumerate(chord if s == 0 else chord[::-1]):
+                            add(sub_time(k, s) + 0.012 * j, ibi / subdiv * 0.9, 1, p,
+                                (80 + down_accent) if (down and s == 0) else (68 if s == 0 else 56))
+            else:  # block chords on beats, the downbeat's longer and louder
+                if beats_per_bar != 3 or down or rng.random() < 0.5:
+                    for p in chord:
+                        add(bt, ibi * (0.9 if not down else 1.6), 1, p, (80 + down_accent) if down else 66)
+        # melody: phrases that start at a bar line and end on a long note
+        if has_lead and bar >= 0:
+            if phrase_lead is None and down and bar % 2 == 0 and rng.random() < 0.8:
+                phrase_lead = (bar, int(rng.choice([2, 4])))
+            if phrase_lead is not None:
+                first, length = phrase_lead
+                last_beat = bar == first + length - 1 and pos == beats_per_bar - (1 if beats_per_bar > 2 else 0)
+                if bar >= first + length - 1 and pos >= beats_per_bar - (1 if beats_per_bar > 2 else 0):
+                    if last_beat:
+                        pitch = 60 + key + scale[(degree + int(rng.choice([0, 2, 4]))) % 7]
+                        add(bt, ibi * 1.8, 2, pitch, 72)
+                    if pos == beats_per_bar:
+                        phrase_lead = None
+                else:
+                    for s in range(subdiv):
+                        start_note = down and s == 0 and bar == first
+                        if start_note or rng.random() < (lead_density if s == 0 else lead_density * 0.5):
+                            if down and s == 0:  # a chord tone on the downbeat
+                                pitch = 60 + key + scale[(degree + int(rng.choice([0, 2, 4]))) % 7]
+                            else:
+                                step = int(rng.choice([-2, -1, -1, 1, 1, 2, 3, -3]))
+                                deg = int(np.clip((prev_pitch - 60 - key) // 2 + step, 0, 11))
+                                pitch = 60 + key + scale[deg % 7] + 12 * (deg // 7)
+                            prev_pitch = pitch
+                            add(sub_time(k, s), ibi / subdiv * rng.uniform(0.7, 1.6), 2, pitch,
+                                70 + (down_accent * 0.5 + 8 if down and s == 0 else 0))
     desc = dict(seed=seed, meter=meter, beats_per_bar=beats_per_bar, bpm=round(bpm0, 1),
-                tempo=str(tempo_kind), swing=bool(swing), pickup=pickup, drums=bool(has_drums),
-                drumless_bars=len(no_drum_bars), programs=programs)
+                tempo=str(tempo_kind), style=style, swing=bool(swing), pickup=pickup,
+                drums=bool(has_drums), drumless_bars=len(no_drum_bars), bass=bass_style,
+                chords=chord_style, programs=programs)
     return notes, programs, np.array(beats), desc
 
 

@@ -53,8 +53,14 @@ def augment(x, rng):
         gain /= np.sqrt(1 + (rng.uniform(40, 300) / f) ** 4)  # high-pass
     if rng.random() < 0.3:
         gain /= np.sqrt(1 + (f / rng.uniform(3000, 12000)) ** 4)  # low-pass
+    if rng.random() < 0.3:  # a recording made at a lower sampling rate (8-32 kHz): nothing above
+        rate = rng.choice([8000, 11025, 16000, 22050, 22050, 32000])  # its band edge
+        gain = gain * (f < 0.5 * rate * rng.uniform(0.9, 0.98))
     spec = spec * gain
     y = np.fft.irfft(spec, size)[:n]
+    if rng.random() < 0.2:  # a compressed, saturated master
+        drive = rng.uniform(1.5, 6.0)
+        y = np.tanh(drive * y / (np.max(np.abs(y)) + 1e-12))
     if rng.random() < 0.4:
         rt60 = rng.uniform(0.2, 1.5)
         t = np.arange(int(rt60 * bf.RATE)) / bf.RATE

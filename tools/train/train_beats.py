@@ -84,7 +84,32 @@ def load(data_dirs):
     return songs
 
 
-def batches(songs, rng, crop, batch):
+# band edges (Hz) of recordings made at low sampling rates, for band-limiting crops on the fly
+LOW_RATE_EDGES = [3800.0, 5000.0, 7600.0, 10500.0, 15000.0]
+
+
+def band_centres():
+    """Centre frequency (Hz) of each band of the front end."""
+    fb = bf.filterbank()
+    bins = np.arange(fb.shape[0]) * bf.RATE / bf.N_FFT
+    return (fb * bins[:, None]).sum(axis=0)
+
+
+CENTRES = None
+
+
+def band_limit(x, rng):
+    """A crop as if recorded at a low sampling rate: nothing above the band edge (log10(1 + 0))."""
+    global CENTRES
+    if CENTRES is None:
+        CENTRES = band_centres()
+    edge = rng.choice(LOW_RATE_EDGES) * rng.uniform(0.9, 1.05)
+    x = x.copy()
+    x[CENTRES > edge] = 0.0
+    return x
+
+
+def batches(songs, rng, crop, batch, band_limit_p=0.0):
     order = rng.permutation(len(songs))
     for start in range(0, len(order) - batch + 1, batch):
         xs, ys = [], []
@@ -98,6 +123,8 @@ def batches(songs, rng, crop, batch):
                 x = np.pad(x, ((0, 0), (0, crop - n)))
                 y = np.pad(y, ((0, 0), (0, crop - n)))
                 y[0, n:] = 1.0
+            if band_limit_p and rng.random() < band_limit_p:
+                x = band_limit(x, rng)
             xs.append(x)
             ys.append(y)
         yield torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
@@ -148,6 +175,21 @@ def export(model, path, n_bands, extra):
     write_safetensors(path, sd, meta)
 
 
+def read_safetensors(path):
+    """The tensors of a safetensors file written by write_safetensors (F32 only)."""
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, t in header.items():
+        if name == '__metadata__':
+            continue
+        a, b = t['data_offsets']
+        out[name] = torch.from_numpy(np.frombuffer(data[a:b], dtype='<f4').reshape(t['shape']).copy())
+    return out
+
+
 def fixture_signal():
     """One second at 44.1 kHz: a chord, clicks and a little noise (so that every band sits well above
     the rounding of a float32 FFT, which the C front end uses)."""
@@ -169,8 +211,14 @@ def main():
     ap.add_argument('--crop', type=int, default=1200)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--log', default=None)
+    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--init', default=None,
+                    help='start from these weights (a beats_tcn.safetensors of the same shape)')
+    ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--band-limit', type=float, default=0.15,
+                    help='share of crops band-limited on the fly as if recorded at 8-32 kHz')
     args = ap.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     songs = load(args.data)
@@ -179,15 +227,22 @@ def main():
     train = [s for k, s in enumerate(songs) if k not in val_idx]
     val = [s for k, s in enumerate(songs) if k in val_idx]
     model = TCN(n_bands)
+    if args.init:
+        state = read_safetensors(args.init)
+        for k, v in model.state_dict().items():
+            if k.endswith('num_batches_tracked'):
+                state[k] = v
+        model.load_state_dict(state)
+        print('starting from %s' % args.init, flush=True)
     n_params = sum(p.numel() for p in model.parameters())
-    opt = torch.optim.Adam(model.parameters(), lr=2e-3)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     curve, best, best_state = [], math.inf, None
     t0 = time.time()
     print('%d training songs, %d held out, %d parameters' % (len(train), len(val), n_params), flush=True)
     for epoch in range(args.epochs):
         losses = []
-        for x, y in batches(train, rng, args.crop, args.batch):
+        for x, y in batches(train, rng, args.crop, args.batch, args.band_limit):
             opt.zero_grad()
             loss = soft_ce(model(x), y)
             loss.backward()
@@ -210,7 +265,8 @@ def main():
     os.makedirs(args.models, exist_ok=True)
     export(model, os.path.join(args.models, 'beats_tcn.safetensors'), n_bands,
            {'parameters': str(n_params), 'epochs': str(len(curve)), 'best_val_loss': '%.5f' % best,
-            'seed': str(args.seed), 'songs': str(len(songs))})
+            'seed': str(args.seed), 'songs': str(len(songs)),
+            'init': os.path.basename(args.init) if args.init else 'random'})
     sig = fixture_signal()
     feats = bf.features(sig)
     with torch.no_grad():
