@@ -40,6 +40,6 @@ const st_node_type st_node_activations = {
     .outputs = (const st_port[]){{"out", ST_ARRAY}, {NULL}},
     .params = params,
     .slow = 1,
-    .version = 1, /* bump whenever models/beats_tcn.safetensors changes */
+    .version = 2, /* bump whenever models/beats_tcn.safetensors changes */
     .run = activations_run,
 };

@@ -201,7 +201,7 @@ const st_node_type st_node_beats = {
     .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
     .params = params,
     .slow = 1,
-    .version = 1, /* bump whenever models/beats_tcn.safetensors changes */
+    .version = 2, /* bump whenever models/beats_tcn.safetensors changes */
     .check = beats_check,
     .run = beats_run,
 };

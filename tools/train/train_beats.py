@@ -215,6 +215,9 @@ def main():
     ap.add_argument('--init', default=None,
                     help='start from these weights (a beats_tcn.safetensors of the same shape)')
     ap.add_argument('--lr', type=float, default=2e-3)
+    ap.add_argument('--stop-after', type=int, default=0,
+                    help='stop after this many epochs (the schedule still spans --epochs): '
+                         'reproduces a run that --max-minutes stopped')
     ap.add_argument('--band-limit', type=float, default=0.15,
                     help='share of crops band-limited on the fly as if recorded at 8-32 kHz')
     args = ap.parse_args()
@@ -257,6 +260,9 @@ def main():
         if v < best:
             best = v
             best_state = {k: t.clone() for k, t in model.state_dict().items()}
+        if args.stop_after and epoch + 1 >= args.stop_after:
+            print('stopping after %d epochs, as asked' % (epoch + 1), flush=True)
+            break
         if elapsed / 60 > args.max_minutes:
             print('stopping: %.1f minutes' % (elapsed / 60), flush=True)
             break
