@@ -37,8 +37,11 @@ static const st_param params[] = {
     {"fps", ST_P_NUMBER, .def = 100, .min = 1, .max = 10000,
      .doc = "frames per second of the activations (the network's are 100)"},
     {"min_strength", ST_P_NUMBER, .def = 0.1, .min = 0, .max = 1,
-     .doc = "no steady beat: when the mean activation (beat + downbeat) at the decoded beats is "
-            "below this, no beats are given"},
+     .doc = "no steady beat: when the mean activation (beat + downbeat) at the decoded beats, "
+            "their strongest tenth left out, is below this, no beats are given"},
+    {"min_contrast", ST_P_NUMBER, .def = 6, .min = 0, .max = 1e6,
+     .doc = "a weaker pulse still counts when it stands out: the activation at the beats (as for "
+            "min_strength) is at least this many times the mean activation over all frames"},
     {NULL}};
 
 /* The meters in "2,3,4"; their number, or -1 after st_fail. */
@@ -115,6 +118,32 @@ static int array_activations(st_ctx *ctx, const st_array *arr, double **act, int
     return ST_OK;
 }
 
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The pulse under the decoded beats: the mean activation (beat + downbeat) at
+ * the beats, the strongest tenth (at least one) left out, so that one
+ * transient (a sound's abrupt end) does not make a steady beat of a signal
+ * that has none. -1 when memory is short. */
+static double pulse_strength(const double *act, const st_dbn_result *r)
+{
+    double *v = malloc((size_t)r->n_beats * sizeof *v);
+    if (!v) return -1.0;
+    for (int64_t k = 0; k < r->n_beats; k++)
+        v[k] = act[2 * r->frame[k]] + act[2 * r->frame[k] + 1];
+    qsort(v, (size_t)r->n_beats, sizeof *v, compare_double);
+    int64_t keep = r->n_beats - (r->n_beats + 9) / 10;
+    if (keep < 1) keep = 1;
+    double sum = 0.0;
+    for (int64_t k = 0; k < keep; k++)
+        sum += v[k];
+    free(v);
+    return sum / (double)keep;
+}
+
 static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
@@ -161,11 +190,19 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (status == ST_OK && st_dbn_decode(models, n_meters, act, n_frames, st_num(p, "threshold"),
                                          st_int(p, "correct"), ctx->n_threads, &r))
         status = st_fail(ctx, "out of memory (decoding %lld frames)", (long long)n_frames);
-    if (status == ST_OK) { /* too weak a pulse under the decoded beats: no steady beat */
-        double sum = 0.0;
-        for (int64_t k = 0; k < r.n_beats; k++)
-            sum += act[2 * r.frame[k]] + act[2 * r.frame[k] + 1];
-        if (r.n_beats && sum / r.n_beats < st_num(p, "min_strength")) r.n_beats = 0;
+    if (status == ST_OK && r.n_beats) { /* too weak a pulse under the beats: no steady beat */
+        double strength = pulse_strength(act, &r);
+        if (strength < 0) {
+            st_dbn_result_free(&r);
+            status = st_fail(ctx, "out of memory");
+        } else {
+            double all = 0.0;
+            for (int64_t t = 0; t < n_frames; t++)
+                all += act[2 * t] + act[2 * t + 1];
+            double contrast = all > 0 ? strength / (all / (double)n_frames) : 0.0;
+            if (strength < st_num(p, "min_strength") && contrast < st_num(p, "min_contrast"))
+                r.n_beats = 0;
+        }
     }
     if (status == ST_OK) {
         st_value *v = st_events_new(r.n_beats);
@@ -195,8 +232,8 @@ const st_node_type st_node_beats = {
            "strata's network on the input audio (`activations = \"tcn\"`), from an input "
            "activations array (time x 2), or from a file (`activations = FILE`). Gives events "
            "labelled with the position in the bar (1 = downbeat); none when nothing crosses the "
-           "threshold or the pulse under the beats is weaker than `min_strength` (no steady "
-           "beat).",
+           "threshold or the pulse under the beats is both weaker than `min_strength` and stands "
+           "out less than `min_contrast` (no steady beat).",
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
     .params = params,

@@ -60,8 +60,8 @@ local function top(labels)
   for _, l in ipairs(labels) do m = math.max(m, l) end
   return m
 end
--- 3/4 must come out as 3/4; in 4/4 the network still often marks beat 3 as a downbeat too, so
--- that 2/4 wins (doc/beats.md): there the downbeats must include the true ones (F >= 0.6)
+-- 3/4 must come out as 3/4; in 4/4 the network still sometimes puts the bar on beat 3 (doc/beats.md),
+-- so for 4/4 the downbeats are held to F >= 0.6 only
 for _, case in ipairs { { 3, 96, 44100, 0.8 }, { 4, 132, 44100, 0.6 }, { 4, 110, 8000, 0.6 }, { 4, 110, 96000, 0.6 } } do
   local song = strata.testsong { beats_per_bar = case[1], tempo = case[2], bars = 12, seed = 9001, rate = case[3] }
   local est = song.mixture:beats()
