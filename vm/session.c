@@ -200,33 +200,47 @@ static lua_State *run_patch(session *s, st_graph *previous, int *status)
     return L;
 }
 
-/* The settings of strata.transport in L. */
-static void read_transport(lua_State *L, st_transport *t)
+/* Reads strata.transport() into the st_transport given as light userdata;
+ * run under lua_pcall, since a patch or a snippet may have replaced
+ * package, package.loaded.strata or its transport with anything. */
+static int transport_reader(lua_State *L)
 {
-    *t = ST_TRANSPORT_DEFAULT;
+    st_transport *t = lua_touserdata(L, 1);
     lua_getglobal(L, "package");
     lua_getfield(L, -1, "loaded");
     lua_getfield(L, -1, "strata");
     lua_getfield(L, -1, "transport");
-    if (lua_pcall(L, 0, 1, 0) != LUA_OK || !lua_istable(L, -1)) {
-        lua_settop(L, 0);
-        return;
-    }
-    lua_getfield(L, -1, "bpm");
+    lua_call(L, 0, 1);
+    if (!lua_istable(L, -1)) return 0;
+    int settings = lua_gettop(L);
+    lua_getfield(L, settings, "bpm");
     t->bpm = lua_tonumber(L, -1);
-    lua_getfield(L, -2, "beats_per_bar");
+    lua_getfield(L, settings, "beats_per_bar");
     t->beats_per_bar = (int)lua_tointeger(L, -1);
-    lua_getfield(L, -3, "fade_ms");
+    lua_getfield(L, settings, "fade_ms");
     t->fade_ms = lua_tonumber(L, -1);
-    lua_getfield(L, -4, "jack");
+    lua_getfield(L, settings, "jack");
     t->follow_jack = lua_toboolean(L, -1);
-    lua_getfield(L, -5, "quantize");
+    lua_getfield(L, settings, "quantize");
     const char *q = lua_tostring(L, -1);
     t->quantize = q && strcmp(q, "now") == 0    ? ST_QUANTIZE_NOW
                   : q && strcmp(q, "beat") == 0 ? ST_QUANTIZE_BEAT
                                                 : ST_QUANTIZE_BAR;
-    if (!(t->bpm > 0) || t->beats_per_bar < 1) *t = ST_TRANSPORT_DEFAULT;
+    return 0;
+}
+
+/* The settings of strata.transport in L; the defaults when they make no
+ * clock. Returns 0 (and the defaults) when they cannot be read at all. */
+static int read_transport(lua_State *L, st_transport *t)
+{
+    st_transport read = ST_TRANSPORT_DEFAULT;
     lua_settop(L, 0);
+    lua_pushcfunction(L, transport_reader);
+    lua_pushlightuserdata(L, &read);
+    int ok = lua_pcall(L, 1, 0, 0) == LUA_OK;
+    lua_settop(L, 0);
+    *t = ok && read.bpm > 0 && read.beats_per_bar >= 1 ? read : ST_TRANSPORT_DEFAULT;
+    return ok;
 }
 
 static int same_transport(const st_transport *a, const st_transport *b)
@@ -406,6 +420,25 @@ static int count_outputs(st_graph *g)
     return n;
 }
 
+typedef struct {
+    char *reply;
+    size_t size;
+} reply_text;
+
+/* Appends the text of arguments 2.. (tab-separated, then a newline) to the
+ * reply_text given as light userdata; run under lua_pcall. */
+static int results_as_text(lua_State *L)
+{
+    reply_text *text = lua_touserdata(L, 1);
+    int n = lua_gettop(L);
+    for (int i = 2; i <= n; i++) {
+        append(text->reply, text->size, luaL_tolstring(L, i, NULL));
+        lua_pop(L, 1);
+        append(text->reply, text->size, i < n ? "\t" : "\n");
+    }
+    return 0;
+}
+
 /* Runs code in the playing patch's state. A snippet that makes an output
  * (or changes the transport) swaps in a program from the graph as it now
  * is. The results (or the error) in reply. */
@@ -440,16 +473,27 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
         pthread_mutex_unlock(&s->lock);
         return ST_ERR;
     }
-    snprintf(reply, size, "ok\n");
+    /* the results as text, under lua_pcall too: a __tostring may raise */
     int n_results = lua_gettop(L) - 1;
-    for (int i = 2; i <= n_results + 1; i++) {
-        append(reply, size, luaL_tolstring(L, i, NULL));
-        lua_pop(L, 1);
-        append(reply, size, i <= n_results ? "\t" : "\n");
+    lua_remove(L, 1);
+    reply_text text = {reply, size};
+    snprintf(reply, size, "ok\n");
+    if (!lua_checkstack(L, 2)) {
+        snprintf(reply, size, "error: too many results\n");
+    } else {
+        lua_pushcfunction(L, results_as_text);
+        lua_insert(L, 1);
+        lua_pushlightuserdata(L, &text);
+        lua_insert(L, 2);
+        if (lua_pcall(L, n_results + 1, 0, 0) != LUA_OK)
+            snprintf(reply, size, "error: %s\n",
+                     lua_isstring(L, -1) ? lua_tostring(L, -1) : "a result cannot be shown");
     }
     lua_settop(L, 0);
     st_transport t;
-    read_transport(L, &t);
+    /* a snippet that breaks the way to the transport (package = nil)
+     * leaves the clock as it was */
+    if (!read_transport(L, &t)) t = s->transport;
     if (count_outputs(g) != outputs_before || !same_transport(&t, &s->transport)) {
         st_program *p = compile(s, L, st_live_block(s->live), st_live_rate(s->live));
         if (!p) {

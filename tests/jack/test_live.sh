@@ -146,6 +146,24 @@ case "$status:$out" in
     "1:strata send: snippet:1: attempt to call a nil value (global 'nosuch')") echo "ok a failing snippet: one line, exit 1" ;;
     *) echo "FAIL a failing snippet: exit $status: '$out'" ;;
 esac
+# Lua errors outside the snippet's own call: a result whose __tostring
+# raises, and a snippet that takes away package (read for the transport
+# after every snippet). Both used to abort the session (Lua panic).
+out=$(timeout 10 "$STRATA" send --name st "setmetatable({}, { __tostring = function() error('no text') end })" 2>&1)
+status=$?
+alive=$(timeout 10 "$STRATA" send --name st "1 + 4" 2>&1)
+case "$status:$out:$alive" in
+    1:*"no text"*:5) echo "ok a result that cannot be shown is an error, and the session plays on" ;;
+    *) echo "FAIL a result whose __tostring raises: exit $status: '$out', then '$alive'" ;;
+esac
+out=$(timeout 10 "$STRATA" send --name st "kept_package = package; package = nil" 2>&1)
+status=$?
+alive=$(timeout 10 "$STRATA" send --name st "1 + 5" 2>&1)
+timeout 10 "$STRATA" send --name st "package = kept_package" > /dev/null 2>&1
+case "$status:$alive" in
+    0:6) echo "ok a snippet that removes package leaves the session playing" ;;
+    *) echo "FAIL package = nil in a snippet: exit $status: '$out', then '$alive'" ;;
+esac
 out=$(timeout 10 "$STRATA" set --name st y.factor 0.25 2>&1)
 status=$?
 [ "$status" = 0 ] && echo "ok strata set y.factor 0.25" || echo "FAIL strata set: exit $status: $out"
