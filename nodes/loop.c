@@ -228,7 +228,8 @@ static void player_process(void *state, const st_block *const *in, st_block *out
         if (p->level > target) p->level = fmaxf(target, p->level - p->level_step);
         double cycles = floor(beat / p->cycle_beats + 1e-9);
         double in_cycle = beat - cycles * p->cycle_beats;
-        int which = p->pattern[(int64_t)cycles % p->n_pattern];
+        int64_t step = (int64_t)cycles % p->n_pattern; /* the clock may stand before beat 0 */
+        int which = p->pattern[step < 0 ? step + p->n_pattern : step];
         const st_audio *a = which >= 0 ? &p->audio[which]->u.audio : NULL;
         int64_t at = (int64_t)(in_cycle * speed + 1e-6); /* whole frames stay whole */
         int sounding = p->playing && a && at >= 0 && at < a->n_frames;

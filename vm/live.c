@@ -157,7 +157,8 @@ static void follow_jack(st_live *l)
 {
     jack_position_t pos;
     if (jack_transport_query(l->client, &pos) != JackTransportRolling ||
-        !(pos.valid & JackPositionBBT) || pos.beats_per_minute <= 0 || pos.beats_per_bar < 1)
+        !(pos.valid & JackPositionBBT) || pos.beats_per_minute <= 0 || pos.beats_per_bar < 1 ||
+        pos.bar < 1 || pos.beat < 1) /* BBT counts from 1; another program may say 0 */
         return;
     l->frames_per_beat = 60.0 * l->rate_hz / pos.beats_per_minute;
     l->beats_per_bar = (int)pos.beats_per_bar;

@@ -26,6 +26,7 @@ struct st_recorder {
     float *chunk;
     atomic_size_t write_pos, read_pos;
     atomic_long dropped;
+    int write_failed; /* a short write: the recording is incomplete */
 };
 
 st_recorder *st_recorder_open(const char *path, int n_channels, double rate_hz, char *error,
@@ -90,7 +91,8 @@ void st_recorder_drain(st_recorder *r)
                r->ring + ((rd + i) % RING_FRAMES) * (size_t)r->n_channels,
                (size_t)r->n_channels * sizeof *r->chunk);
     atomic_store_explicit(&r->read_pos, w, memory_order_release);
-    if (n) sf_writef_float(r->file, r->chunk, (sf_count_t)n);
+    if (n && !r->write_failed && sf_writef_float(r->file, r->chunk, (sf_count_t)n) != (sf_count_t)n)
+        r->write_failed = 1;
 }
 
 long st_recorder_dropped(const st_recorder *r) { return atomic_load(&r->dropped); }
@@ -99,7 +101,11 @@ int st_recorder_close(st_recorder *r, char *error, size_t error_size)
 {
     st_recorder_drain(r);
     int status = ST_OK;
-    if (sf_close(r->file)) {
+    if (r->write_failed) {
+        snprintf(error, error_size, "cannot write '%s': %s", r->path, sf_strerror(r->file));
+        status = ST_ERR;
+    }
+    if (sf_close(r->file) && status == ST_OK) {
         snprintf(error, error_size, "cannot finish '%s'", r->path);
         status = ST_ERR;
     }

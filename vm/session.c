@@ -375,7 +375,7 @@ static void watch_file(session *s, const char *path)
         if (strcmp(s->watched_dir[i], dir) == 0) return;
     /* the folder, not the file: editors save by writing a new file and
      * renaming it over the old one */
-    int wd = inotify_add_watch(s->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE);
+    int wd = inotify_add_watch(s->inotify_fd, dir, IN_CLOSE_WRITE | IN_MOVED_TO);
     if (wd < 0 || s->n_dirs == MAX_WATCHED || !(s->watched_dir[s->n_dirs] = strdup(dir))) return;
     s->dir_wd[s->n_dirs++] = wd;
 }
@@ -457,12 +457,12 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
     if (with_return) {
         memcpy(with_return, "return ", 7);
         memcpy(with_return + 7, code, n);
-        loaded = luaL_loadbuffer(L, with_return, n + 7, "=snippet");
+        loaded = luaL_loadbufferx(L, with_return, n + 7, "=snippet", "t");
         free(with_return);
     }
     if (loaded != LUA_OK) {
         lua_settop(L, 1);
-        loaded = luaL_loadbuffer(L, code, n, "=snippet");
+        loaded = luaL_loadbufferx(L, code, n, "=snippet", "t");
     }
     int ok = loaded == LUA_OK && lua_pcall(L, 0, LUA_MULTRET, 1) == LUA_OK;
     fflush(stdout);
@@ -530,7 +530,7 @@ static void set_param(session *s, const char *text, char *reply, size_t size)
     st_ref ref;
     char code[600];
     snprintf(code, sizeof code, "return %s", target);
-    if (luaL_loadbuffer(L, code, strlen(code), "=set") != LUA_OK ||
+    if (luaL_loadbufferx(L, code, strlen(code), "=set", "t") != LUA_OK ||
         lua_pcall(L, 0, 1, 0) != LUA_OK || !st_lua_ref_at(L, 1, &ref)) {
         snprintf(reply, size, "error: '%s' is not a node of the patch (a global holding one)\n",
                  target);
