@@ -1,6 +1,10 @@
 /* The JACK client. The session's thread opens, offers programs and polls;
- * JACK's notification thread asks the session for a new program when the
- * period or the rate changes; the process callback only runs programs.
+ * when the period or the rate changes, JACK's callback (for a period, on
+ * JACK2's process thread with processing suspended) asks the session for a
+ * new program, which the session makes at once or, when it is busy running
+ * a patch, at its next poll (periods longer than the playing program's block
+ * are silenced and counted meanwhile); the process callback only runs
+ * programs.
  *
  * Programs travel in slots. A slot passes to the audio thread through `next`
  * (written by the session, taken by the callback) and comes back through
@@ -68,11 +72,12 @@ struct st_live {
     atomic_uint_fast64_t scheduled_frame, frames, first_frame;
     _Atomic double scheduled_beat, beat, bpm;
     atomic_int beats_per_bar_now, xruns, oversized, started, shutdown, closed;
+    atomic_int reshape_wanted; /* a period or rate change found the session busy */
     char shutdown_reason[256];
 
     st_recorder *recorder; /* set before the client starts; pushed to by the callback */
 
-    /* the session's and JACK's notification thread's, under lock */
+    /* the session's and JACK's other threads', under lock */
     pthread_mutex_t lock;
     atomic_int current_max_block; /* of the program last swapped in */
     _Atomic double current_rate;
@@ -306,11 +311,14 @@ static void on_shutdown(jack_status_t code, const char *reason, void *arg)
     atomic_store(&l->shutdown, 1);
 }
 
-/* A new shape: the session makes a program for it, swapped in at once. */
+/* A new shape: the session makes a program for it, swapped in at once; a
+ * busy session is asked again at the next st_live_poll. */
 static void reshape(st_live *l, int block, double rate)
 {
     if (!l->opt.recompile) return;
-    st_program *p = l->opt.recompile(l->opt.data, block, rate);
+    int busy = 0;
+    st_program *p = l->opt.recompile(l->opt.data, block, rate, &busy);
+    if (busy) atomic_store(&l->reshape_wanted, 1);
     if (!p) return;
     pthread_mutex_lock(&l->lock);
     st_transport t = l->last_transport;
@@ -519,6 +527,8 @@ void st_live_poll(st_live *l, st_live_status *st)
         if (s) disown_and_free(l, s);
     }
     pthread_mutex_unlock(&l->lock);
+    if (atomic_exchange(&l->reshape_wanted, 0))
+        reshape(l, (int)jack_get_buffer_size(l->client), jack_get_sample_rate(l->client));
     if (l->recorder) st_recorder_drain(l->recorder);
     st->scheduled = atomic_load_explicit(&l->scheduled, memory_order_acquire);
     st->scheduled_frame = atomic_load(&l->scheduled_frame);

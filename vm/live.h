@@ -36,9 +36,12 @@ typedef struct {
     const char *server_name; /* NULL: the default server */
     int no_connect;          /* leave the ports unconnected */
     int start_server;        /* let libjack start a server when none runs */
-    /* On JACK's notification thread, when the period or the rate changes: a
-     * program for the new shape, or NULL (the reason printed). */
-    st_program *(*recompile)(void *data, int block, double rate_hz);
+    /* When the period or the rate changes, on a JACK thread (for a period,
+     * JACK2's process thread with processing suspended): a program for the
+     * new shape, or NULL (the reason printed). It must not wait: when the
+     * session is busy (running a patch), NULL with *busy set, and it is asked
+     * again from st_live_poll on the session's thread. */
+    st_program *(*recompile)(void *data, int block, double rate_hz, int *busy);
     void *data;
 } st_live_options;
 

@@ -292,11 +292,15 @@ static st_program *compile(session *s, lua_State *L, int block, double rate)
     return p;
 }
 
-/* JACK's notification thread: the period or the rate changed. */
-static st_program *recompile(void *data, int block, double rate)
+/* The period or the rate changed (a JACK thread, or the session's own from
+ * st_live_poll). A reload can hold the lock for minutes: never wait for it. */
+static st_program *recompile(void *data, int block, double rate, int *busy)
 {
     session *s = data;
-    pthread_mutex_lock(&s->lock);
+    if (pthread_mutex_trylock(&s->lock) != 0) {
+        *busy = 1;
+        return NULL;
+    }
     st_program *p = compile(s, s->L, block, rate);
     if (!p)
         fprintf(stderr, "strata: cannot recompile for %d frames at %g Hz: %s\n", block, rate,
