@@ -22,6 +22,7 @@ struct st_node {
     st_value *result;          /* memo: NULL until evaluated */
     const char *unknown_param; /* a name the node asked for that its descriptor lacks */
     char where[160];
+    int withdrawn; /* an output a failed live snippet made: never compiled */
 };
 
 /* Owns its nodes. */
@@ -93,6 +94,12 @@ const char *st_graph_error(const st_graph *g) { return g->error; }
 int st_graph_n_nodes(const st_graph *g) { return g->n_nodes; }
 st_node *st_graph_node(const st_graph *g, int i) { return g->node[i]; }
 const char *st_node_where(const st_node *n) { return n->where; }
+void st_graph_withdraw_from(st_graph *g, int first)
+{
+    for (int i = first < 0 ? 0 : first; i < g->n_nodes; i++)
+        g->node[i]->withdrawn = 1;
+}
+int st_node_withdrawn(const st_node *n) { return n->withdrawn; }
 st_graph_stats st_graph_get_stats(const st_graph *g) { return g->stats; }
 const st_node_type *st_node_type_of(const st_node *n) { return n->type; }
 st_key st_node_key(const st_node *n) { return n->key; }

@@ -92,6 +92,12 @@ int st_graph_n_nodes(const st_graph *g);
 st_node *st_graph_node(const st_graph *g, int i);
 const char *st_node_where(const st_node *node);
 
+/* Nodes from index first on are withdrawn: st_program_compile leaves out
+ * the outputs among them (what a failed live snippet made; they stay valid
+ * nodes, so handles to them still work). */
+void st_graph_withdraw_from(st_graph *g, int first);
+int st_node_withdrawn(const st_node *node);
+
 /* Statistics for tests and --verbose: how often nodes ran and the cache answered. */
 typedef struct {
     int runs, memo_hits, disk_hits, disk_misses, disk_writes;

@@ -270,7 +270,7 @@ static void describe_ends(const st_program *p, char *text, size_t size)
 
 /* The program of L's graph for the running shape, with the ports of the
  * first; NULL with the reason in s->error. */
-static st_program *compile(session *s, lua_State *L, int block, double rate)
+static st_program *compile(session *s, lua_State *L, int block, double rate, const char *source)
 {
     char error[1500];
     st_program *p = st_program_compile(st_lua_graph(L), block, rate, error, sizeof error);
@@ -285,7 +285,7 @@ static st_program *compile(session *s, lua_State *L, int block, double rate)
             s->error, sizeof s->error,
             "%.300s: the JACK ports would change (%.600s; playing %.600s): restart strata live to "
             "change them",
-            s->opt->patch, ends, s->ends);
+            source, ends, s->ends);
         st_program_free(p);
         return NULL;
     }
@@ -301,7 +301,7 @@ static st_program *recompile(void *data, int block, double rate, int *busy)
         *busy = 1;
         return NULL;
     }
-    st_program *p = compile(s, s->L, block, rate);
+    st_program *p = compile(s, s->L, block, rate, s->opt->patch);
     if (!p)
         fprintf(stderr, "strata: cannot recompile for %d frames at %g Hz: %s\n", block, rate,
                 s->error);
@@ -344,7 +344,8 @@ static void reload(session *s, double t0)
     double t1 = now_ms();
     /* offline values are computed when the program is compiled: the
      * playing graph's results are taken over until then */
-    st_program *p = L ? compile(s, L, st_live_block(s->live), st_live_rate(s->live)) : NULL;
+    st_program *p =
+        L ? compile(s, L, st_live_block(s->live), st_live_rate(s->live), s->opt->patch) : NULL;
     if (L) st_graph_reuse(st_lua_graph(L), NULL);
     if (getenv("STRATA_LIVE_TIMING")) /* for tests/bench/live_reload.sh */
         fprintf(stderr, "timing: patch %.1f ms, compile %.1f ms, %d results taken over\n", t1 - t0,
@@ -453,6 +454,9 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
     lua_State *L = s->L;
     st_graph *g = st_lua_graph(L);
     int outputs_before = count_outputs(g);
+    /* all or nothing: the outputs a failed snippet made are withdrawn, or
+     * every later compile (snippet, save, period change) would meet them */
+    int nodes_before = st_graph_n_nodes(g);
     lua_settop(L, 0);
     lua_pushcfunction(L, st_lua_error_handler);
     /* an expression's value is the answer: try "return CODE" first */
@@ -474,6 +478,7 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
         take_error(s, L);
         snprintf(reply, size, "error: %s\n", s->error);
         lua_settop(L, 0);
+        st_graph_withdraw_from(g, nodes_before);
         pthread_mutex_unlock(&s->lock);
         return ST_ERR;
     }
@@ -499,9 +504,10 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
      * leaves the clock as it was */
     if (!read_transport(L, &t)) t = s->transport;
     if (count_outputs(g) != outputs_before || !same_transport(&t, &s->transport)) {
-        st_program *p = compile(s, L, st_live_block(s->live), st_live_rate(s->live));
+        st_program *p = compile(s, L, st_live_block(s->live), st_live_rate(s->live), "snippet");
         if (!p) {
             snprintf(reply, size, "error: %s\n", s->error);
+            st_graph_withdraw_from(g, nodes_before);
             pthread_mutex_unlock(&s->lock);
             return ST_ERR;
         }
@@ -757,7 +763,7 @@ int st_session_run(const st_session_options *opt)
     }
     double rate = st_live_rate(s->live);
     int block = st_live_block(s->live);
-    st_program *first = compile(s, s->L, block, rate);
+    st_program *first = compile(s, s->L, block, rate, s->opt->patch);
     if (!first) {
         fprintf(stderr, "strata: %s\n", s->error);
         st_live_close(s->live);

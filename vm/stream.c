@@ -331,7 +331,9 @@ static int replaced_output(st_graph *g, int i)
     t->stream_end(st_node_params(st_graph_node(g, i)), &mine);
     for (int k = i + 1; k < st_graph_n_nodes(g); k++) {
         const st_node_type *tk = st_node_type_of(st_graph_node(g, k));
-        if (tk->stream_role != ST_STREAM_OUTPUT || !tk->stream_end) continue;
+        if (tk->stream_role != ST_STREAM_OUTPUT || !tk->stream_end ||
+            st_node_withdrawn(st_graph_node(g, k)))
+            continue;
         tk->stream_end(st_node_params(st_graph_node(g, k)), &later);
         if (strcmp(mine.port_prefix, later.port_prefix) == 0) return 1;
     }
@@ -361,6 +363,7 @@ st_program *st_program_compile(st_graph *g, int max_block, double rate_hz, char 
     int n_outputs = 0;
     for (int i = 0; i < c.n_nodes; i++) {
         if (st_node_type_of(st_graph_node(g, i))->stream_role != ST_STREAM_OUTPUT) continue;
+        if (st_node_withdrawn(st_graph_node(g, i))) continue;
         if (st_graph_config(g)->newest_output_wins && replaced_output(g, i)) continue;
         if (add_step(&c, p, i) < 0) goto fail;
         n_outputs++;

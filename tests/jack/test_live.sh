@@ -146,6 +146,15 @@ case "$status:$out" in
     "1:strata send: snippet:1: attempt to call a nil value (global 'nosuch')") echo "ok a failing snippet: one line, exit 1" ;;
     *) echo "FAIL a failing snippet: exit $status: '$out'" ;;
 esac
+# a snippet refused at compile (new ports) is all or nothing: its output is
+# withdrawn, and the next snippet that makes an output is taken
+out=$(timeout 10 "$STRATA" send --name st "x:jack_out { name = 'other' }" 2>&1)
+status=$?
+after=$(timeout 10 "$STRATA" send --name st "y:jack_out()" 2>&1)
+case "$status:$out:$?:$after" in
+    1:"strata send: snippet: the JACK ports would change"*:0:*) echo "ok a refused snippet leaves nothing behind: the next output snippet is taken" ;;
+    *) echo "FAIL a refused snippet: exit $status: '$out', then '$after'" ;;
+esac
 # Lua errors outside the snippet's own call: a result whose __tostring
 # raises, and a snippet that takes away package (read for the transport
 # after every snippet). Both used to abort the session (Lua panic).
