@@ -64,10 +64,12 @@ int st_control_listen(const char *path, char *error, size_t error_size)
         snprintf(error, error_size, "cannot make a socket: %s", strerror(errno));
         return -1;
     }
-    /* the socket is made 0600 from the start: no moment when others may connect */
-    mode_t old_mask = umask(0177);
+    /* 0600 right after bind, not through umask (process-wide: JACK's
+     * threads are running); until then another user who reaches the folder
+     * is still refused by the peer check in st_control_serve */
     int bound = bind(fd, (struct sockaddr *)&addr, sizeof addr);
-    if (bound && errno == EADDRINUSE) {
+    int bind_errno = errno;
+    if (bound && bind_errno == EADDRINUSE) {
         /* one left by a session that died is replaced; a live one is not */
         int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int alive = probe >= 0 && connect(probe, (struct sockaddr *)&addr, sizeof addr) == 0;
@@ -76,15 +78,25 @@ int st_control_listen(const char *path, char *error, size_t error_size)
         if (!alive && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == geteuid()) {
             unlink(path);
             bound = bind(fd, (struct sockaddr *)&addr, sizeof addr);
+            bind_errno = errno;
         } else if (alive) {
-            umask(old_mask);
             snprintf(error, error_size,
                      "another strata live answers at %s (give this one another --name)", path);
             close(fd);
             return -1;
+        } else {
+            snprintf(error, error_size,
+                     "cannot listen at %s: it exists and is not a socket of this user's", path);
+            close(fd);
+            return -1;
         }
     }
-    umask(old_mask);
+    if (!bound && chmod(path, 0600)) {
+        bind_errno = errno;
+        bound = -1;
+        unlink(path);
+    }
+    if (bound) errno = bind_errno;
     if (bound || listen(fd, 8)) {
         snprintf(error, error_size, "cannot listen at %s: %s", path, strerror(errno));
         close(fd);
