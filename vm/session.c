@@ -637,6 +637,11 @@ static void report(session *s, const st_live_status *st)
         fprintf(stderr, "timing: scheduled at %lld ns\n",
                 (long long)t.tv_sec * 1000000000LL + t.tv_nsec);
     }
+    /* the new program's input may start afresh at the swap (a play that is
+     * not carried over): its end counts from there. A carried one ends
+     * sooner, and the session then plays silence until this end: better
+     * than cutting a restarted input short */
+    if (s->end_frames) s->end_frames += st->scheduled_frame;
     s->report_ticket = 0;
 }
 
