@@ -274,8 +274,8 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
      * it is (a rigid grid cannot follow it), one the repetition does not
      * support is ignored. */
     const double max_lag = n / 2.0;
-    double beat = runs[0].interval;
-    int m = runs[0].beats_per_bar, jump = 0;
+    double beat = status == ST_OK ? runs[0].interval : 0;
+    int m = status == ST_OK ? runs[0].beats_per_bar : 0, jump = 0;
     double *local_a = status == ST_OK ? malloc((size_t)n_lags * 2 * sizeof *local_a) : NULL,
            *local_b = local_a ? local_a + n_lags : NULL;
     if (status == ST_OK && !local_a) status = st_fail(ctx, "out of memory");

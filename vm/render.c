@@ -15,7 +15,15 @@
 static int check_names(const st_program *p, const st_render_options *opt, char *error, size_t size)
 {
     int n = st_program_n_ends(p, 1);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        const char *name = st_program_end_prefix(p, 1, i);
+        if (!name[0] || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+            snprintf(error, size,
+                     "output %d is named '%s', which cannot be a file name in %s: give its "
+                     "jack_out a name without '/' (jack_out { name = ... })",
+                     i + 1, name, opt->out_path);
+            return ST_ERR;
+        }
         for (int k = 0; k < i; k++)
             if (strcmp(st_program_end_prefix(p, 1, i), st_program_end_prefix(p, 1, k)) == 0) {
                 snprintf(error, size,
@@ -24,6 +32,7 @@ static int check_names(const st_program *p, const st_render_options *opt, char *
                          k + 1, i + 1, st_program_end_prefix(p, 1, i), opt->out_path);
                 return ST_ERR;
             }
+    }
     return st_make_dirs(opt->out_path, 0777, error, size);
 }
 

@@ -147,6 +147,12 @@ status=$?
 case "$status $out" in "1 "*"outputs 1 and 2 are both named 'dry'"*) [ ! -e "$dir/same/dry.wav" ]
     ok "render -o DIR/ refuses two outputs with one name" $? "dry.wav written" ;;
     *) ok "render -o DIR/ refuses two outputs with one name" 1 "exit $status: $out" ;; esac
+sed 's|"half"|"../outside"|' "$dir/two.lua" > "$dir/escape.lua"
+out=$("$STRATA" render "$dir/escape.lua" "$dir/src.wav" -o "$dir/esc/" 2>&1)
+status=$?
+case "$status $out" in "1 "*"output 2 is named '../outside', which cannot be a file name"*) [ ! -e "$dir/outside.wav" ]
+    ok "render -o DIR/ refuses an output name with '/'" $? "outside.wav written beside DIR" ;;
+    *) ok "render -o DIR/ refuses an output name with '/'" 1 "exit $status: $out" ;; esac
 out=$("$STRATA" render "$dir/two.lua" "$dir/src.wav" -o "$dir/x.wav" --format flac 2>&1)
 case "$?:$out" in "2:"*"--format goes with -o DIR"*) ok "render --format with -o FILE is a bad command line" 0 ;;
     *) ok "render --format with -o FILE is a bad command line" 1 "$out" ;; esac
