@@ -256,6 +256,33 @@ for _ in $(seq 1 100); do
 done
 last=$(timeout 10 "$STRATA" send --name st version 2>&1)
 got=$(($(reloads) - n))
+# what plays, not only what the session compiled last: the tone at full
+# level (version 100 is x * 100 / 100; version 99 would be 1 % off). The
+# tone's phase is searched: xruns move JACK's clock, not the play position.
+sleep 0.2
+capture 4800 "$dir/cap7.wav"
+fc=$(captured "$dir/cap7.wav")
+playing=$([ -n "$fc" ] && "$STRATA" run /dev/stdin "$dir/cap7.wav" "$dir/tone.wav" 2>&1 << 'EOF'
+local strata = require "strata"
+local cap, tone = strata.load(arg[1]):samples(), strata.load(arg[2]):samples()
+local best, at = math.huge, 0
+for lag = 0, #tone - 1 do -- the phase whose first 256 samples fit best
+  local e = 0
+  for i = 1, 256 do
+    e = math.max(e, math.abs(cap[i] - tone[(lag + i - 1) % #tone + 1]))
+    if e >= best then break end
+  end
+  if e < best then best, at = e, lag end
+end
+local worst = 0
+for i = 1, #cap do worst = math.max(worst, math.abs(cap[i] - tone[(at + i - 1) % #tone + 1])) end
+print(string.format("%d samples at full level to %.3g (tone phase %d)", #cap, worst, at))
+EOF
+)
+case "$playing" in
+    *"at full level to "[0-9].*"e-0"[789]* | *"at full level to 0 "*) echo "ok after 100 saves the last version plays: $playing" ;;
+    *) echo "FAIL after 100 saves the last version plays: capture '$fc': $playing" ;;
+esac
 xruns=$(($(grep -c "xruns" "$log") - xruns_before))
 if [ "$last" = 100 ] && [ "$got" -ge 1 ]; then
     echo "ok 100 saves while playing: $got reload lines (saves closer than a reload coalesce), the last version plays; $xruns xrun reports meanwhile (load $(cut -d' ' -f1 /proc/loadavg))"
