@@ -150,7 +150,9 @@ demo: all
 BEATS_SONGS1 ?= 100
 BEATS_SONGS2 ?= 100
 BEATS_INIT_COMMIT := 35681b8
+TRAIN_DEB_PKGS := python3-torch python3-numpy fluidsynth fluid-soundfont-gm
 train-beats: $(BIN)
+	@sh tools/deps.sh $(TRAIN_DEB_PKGS)
 	@mkdir -p build/train-beats
 	git show $(BEATS_INIT_COMMIT):models/beats_tcn.safetensors > build/train-beats/init.safetensors
 	nice -n 10 /usr/bin/python3 tools/train/make_beats_data.py --out build/train-beats/data \
@@ -169,6 +171,7 @@ train-beats: $(BIN)
 # sung-like voice, testsong songs; never the corpus. The data takes ~30 min, the training
 # about as long on one quiet core (seeds fixed, one torch thread).
 train-unet: $(BIN)
+	@sh tools/deps.sh $(TRAIN_DEB_PKGS)
 	@mkdir -p build/train-unet
 	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data1 \
 	    --songs 21 --testsongs 0 --seed 20261206 --strata ./$(BIN)
