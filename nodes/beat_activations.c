@@ -75,3 +75,8 @@ int st_beat_activations(st_ctx *ctx, const char *param, const st_audio *a, const
     *n_frames = n;
     return ST_OK;
 }
+
+int st_beat_shipped_model(const st_params *p, char *path, size_t size)
+{
+    return st_str(p, "model")[0] ? -1 : st_beat_tcn_default_path(path, size);
+}

@@ -17,4 +17,8 @@
 int st_beat_activations(st_ctx *ctx, const char *param, const st_audio *a, const char *model,
                         float **act, int64_t *n_frames);
 
+/* The implicit_file hook of the nodes with a "model" parameter: the shipped
+ * beats_tcn.safetensors when it is empty, so that its identity is in the key. */
+int st_beat_shipped_model(const st_params *p, char *path, size_t size);
+
 #endif

@@ -238,7 +238,8 @@ const st_node_type st_node_beats = {
     .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
     .params = params,
     .slow = 1,
-    .version = 2, /* bump whenever models/beats_tcn.safetensors changes */
+    .version = 2,
+    .implicit_file = st_beat_shipped_model, /* a retrained default model changes the key */
     .check = beats_check,
     .run = beats_run,
 };

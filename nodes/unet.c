@@ -182,6 +182,11 @@ static int unet_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     return status;
 }
 
+static int shipped_model(const st_params *p, char *path, size_t size)
+{
+    return st_str(p, "model")[0] ? -1 : st_model_default_path(DEFAULT_MODEL, path, size);
+}
+
 const st_node_type st_node_unet = {
     .name = "unet",
     .doc = "Masks from a trained U-Net (Jansson et al. 2017, as Spleeter uses it: 5x5 stride-2 "
@@ -199,6 +204,7 @@ const st_node_type st_node_unet = {
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {NULL}},
     .params = params,
     .version = 1,
+    .implicit_file = shipped_model, /* a retrained default model changes the key */
     .slow = 1,
     .run = unet_run,
 };

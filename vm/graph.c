@@ -185,6 +185,16 @@ static void hash_node(st_node *n)
             st_hash_double(&h, n->params.value[i].num);
         }
     }
+    char implicit[4096];
+    struct stat st;
+    if (n->type->implicit_file &&
+        n->type->implicit_file(&n->params, implicit, sizeof implicit) == 0 &&
+        file_stat(implicit, &st)) {
+        st_hash_u64(&h, (uint64_t)st.st_size);
+        st_hash_u64(&h, (uint64_t)st.st_mtim.tv_sec);
+        st_hash_u64(&h, (uint64_t)st.st_mtim.tv_nsec);
+        st_hash_u64(&h, (uint64_t)st.st_ino);
+    }
     for (int i = 0; i < n->n_inputs; i++) {
         st_hash_u64(&h, n->inputs[i].node->key.hi);
         st_hash_u64(&h, n->inputs[i].node->key.lo);

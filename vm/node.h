@@ -160,6 +160,11 @@ typedef struct st_node_type {
      * when the same inputs and parameters give different output, so that no
      * stale result is served from the cache. */
     int version;
+    /* Optional: the file the node reads that no parameter names (its shipped
+     * model when the model parameter is empty), 0 and its path; its size and
+     * time enter the result key as an ST_FILE_IN parameter's do, so that a
+     * retrained model is never answered from the cache. */
+    int (*implicit_file)(const st_params *p, char *path, size_t size);
     /* Checks that involve several parameters: st_fail(ctx, ...) or ST_OK. */
     int (*check)(st_ctx *ctx, const st_params *p);
     /* Offline: whole values in, one value out (a record when there are several outputs). */

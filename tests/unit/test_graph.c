@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int n_runs;
 
@@ -151,6 +153,57 @@ static void test_versions(void)
     unsetenv("STRATA_CACHE_DIR");
 }
 
+/* A node reading a file no parameter names (a shipped model): its identity
+ * is in the key, so a retrained model is never answered from the cache. */
+static char implicit_path[64];
+static int implicit_file(const st_params *p, char *path, size_t size)
+{
+    (void)p;
+    snprintf(path, size, "%s", implicit_path);
+    return 0;
+}
+static const st_node_type implicit_v1 = {
+    .name = "implicit",
+    .doc = "a node reading a file no parameter names",
+    .inputs = (const st_port[]){{NULL}},
+    .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
+    .params = frames_param,
+    .version = 1,
+    .implicit_file = implicit_file,
+    .run = make_run,
+};
+
+static st_key key_of(const st_node_type *type)
+{
+    st_graph *g = st_graph_new();
+    st_node *n = st_graph_add(g, type, NULL, 0, NULL, 0, "v");
+    st_key key = n ? st_node_key(n) : (st_key){0, 0};
+    st_graph_free(g);
+    return key;
+}
+
+static void test_implicit_file(void)
+{
+    snprintf(implicit_path, sizeof implicit_path, "/tmp/strata-model-test-XXXXXX");
+    int fd = mkstemp(implicit_path);
+    if (fd < 0 || write(fd, "weights", 7) != 7) {
+        CHECK("implicit file", 0, "cannot make %s", implicit_path);
+        if (fd >= 0) close(fd);
+        return;
+    }
+    st_key a = key_of(&implicit_v1), same = key_of(&implicit_v1);
+    struct timespec later[2] = {{0, UTIME_OMIT}, {1000000000, 0}};
+    futimens(fd, later); /* as a retrained file would be */
+    if (write(fd, "more", 4) != 4) CHECK("implicit file grows", 0, "write failed");
+    close(fd);
+    st_key b = key_of(&implicit_v1);
+    CHECK("a node's implicit file (a shipped model) is in its key",
+          a.hi == same.hi && a.lo == same.lo && (a.hi != b.hi || a.lo != b.lo),
+          "same file: %s; changed file: %s", a.hi == same.hi ? "same key" : "other key",
+          a.hi != b.hi || a.lo != b.lo ? "other key" : "same key");
+    unlink(implicit_path);
+}
+
 void test_graph(void)
 {
     n_runs = 0;
@@ -236,4 +289,5 @@ void test_graph(void)
           st_graph_error(g));
     st_graph_free(g);
     test_versions();
+    test_implicit_file();
 }
