@@ -4,57 +4,11 @@
  * 0.29 s, librosa's 0.54 s); and the decoder alone on 10 minutes of
  * activations (meters 3 and 4), target < 1 s and < 200 MB. */
 #include "../../nodes/dsp/dbn.h"
-#include "../../vm/graph.h"
+#include "bench.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
-#include <time.h>
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_s(void) /* all threads of the process */
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static st_graph *g;
-
-static st_node *add(const char *type, st_node *in, int port, const st_arg *args, int n_args)
-{
-    st_ref ref = {in, port};
-    st_node *n = st_graph_add(g, st_registry_find(type), &ref, in ? 1 : 0, args, n_args, "bench");
-    if (!n) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return n;
-}
-
-static st_value *eval(st_node *n)
-{
-    st_value *v = st_graph_eval(g, (st_ref){n, -1});
-    if (!v) {
-        fprintf(stderr, "bench: %s\n", st_graph_error(g));
-        exit(1);
-    }
-    return v;
-}
-
-static long peak_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
-}
 
 int main(int argc, char **argv)
 {
@@ -72,7 +26,7 @@ int main(int argc, char **argv)
         act[2 * t] = (beat && !bar ? 0.7 : 0.0) + noise;
         act[2 * t + 1] = (bar ? 0.8 : 0.0) + noise;
     }
-    long before_kb = peak_kb();
+    double before_mb = bench_peak_mb();
     double best_dbn = 1e9, cpu_dbn = 1e9;
     st_dbn *models[2];
     for (int k = 0; k < 2; k++) {
@@ -82,14 +36,14 @@ int main(int argc, char **argv)
     }
     for (int r = 0; r < 3; r++) {
         st_dbn_result res;
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = bench_now_s(), c0 = bench_cpu_s();
         if (st_dbn_decode(models, 2, act, n, 0.05, 1, 2, &res)) return 1;
-        double t = now_s() - t0, c = cpu_s() - c0;
+        double t = bench_now_s() - t0, c = bench_cpu_s() - c0;
         if (t < best_dbn) best_dbn = t;
         if (c < cpu_dbn) cpu_dbn = c;
         st_dbn_result_free(&res);
     }
-    double dbn_mb = (peak_kb() - before_kb) / 1024.0;
+    double dbn_mb = bench_peak_mb() - before_mb;
     for (int k = 0; k < 2; k++)
         st_dbn_destroy(models[k]);
     free(act);
@@ -98,27 +52,24 @@ int main(int argc, char **argv)
     double best = 1e9, best_act = 1e9, cpu = 1e9;
     int64_t n_beats = 0;
     for (int r = 0; r < 3; r++) {
-        g = st_graph_new();
-        st_config *config = st_graph_config(g);
-        config->quiet = 1;
-        config->no_cache = 1;
+        st_graph_config(bench_graph(1))->no_cache = 1;
         st_arg song_args[] = {{.name = "bars", .num = 90}, {.name = "tempo", .num = 120}};
-        st_node *song = add("testsong", NULL, -1, song_args, 2);
-        st_value_unref(
-            eval(add("mono", song, 0, NULL, 0))); /* the song is made outside the timing */
-        double t0 = now_s();
-        st_value *a = eval(add("activations", song, 0, NULL, 0));
-        double t1 = now_s();
+        st_node *song = bench_add("testsong", NULL, -1, song_args, 2);
+        st_value_unref(bench_eval(
+            bench_add("mono", song, 0, NULL, 0))); /* the song is made outside the timing */
+        double t0 = bench_now_s();
+        st_value *a = bench_eval(bench_add("activations", song, 0, NULL, 0));
+        double t1 = bench_now_s();
         st_value_unref(a);
-        double c1 = cpu_s();
-        st_value *beats = eval(add("beats", song, 0, NULL, 0));
-        double t = now_s() - t1;
-        if (cpu_s() - c1 < cpu) cpu = cpu_s() - c1;
+        double c1 = bench_cpu_s();
+        st_value *beats = bench_eval(bench_add("beats", song, 0, NULL, 0));
+        double t = bench_now_s() - t1;
+        if (bench_cpu_s() - c1 < cpu) cpu = bench_cpu_s() - c1;
         n_beats = beats->u.events.n_events;
         st_value_unref(beats);
         if (t1 - t0 < best_act) best_act = t1 - t0;
         if (t < best) best = t;
-        st_graph_free(g);
+        bench_graph_done();
     }
     printf("%-58s %9s %9s %10s\n", "beat tracker (best of 3, 2 threads)", "wall s", "CPU s",
            "target");
@@ -129,7 +80,7 @@ int main(int argc, char **argv)
            cpu_dbn, "< 1 s");
     printf("%-58s %9.0f %10s\n", "  its memory, MB (peak growth)", dbn_mb, "< 200 MB");
     printf("beats found in the 180 s song: %lld; peak memory %.0f MB (whole process)\n",
-           (long long)n_beats, peak_kb() / 1024.0);
+           (long long)n_beats, bench_peak_mb());
     char path[4096];
     snprintf(path, sizeof path, "%s/bench_beats.json", out_dir);
     FILE *f = fopen(path, "w");
