@@ -16,7 +16,11 @@ spec:rpca { iterations = 3 }.masks:eval()
 -- second on a quiet machine (20 s of noise took 0.2 s, 60 s about 1 s)
 strata.signal { kind = "noise", seconds = 60, channels = 1 }:stft { n_fft = 2048, hop = 512 }:repet_sim {}:eval()
 EOF2
-if command -v script > /dev/null; then
+if ! command -v script > /dev/null; then
+    echo "skip progress on a terminal: no script(1) (bsdutils)"
+elif ! script -qec true /dev/null > /dev/null 2>&1; then
+    echo "skip progress on a terminal: script(1) cannot make a pseudo-terminal here (no /dev/pts)"
+else
     STRATA_PROGRESS_AFTER_S=0 timeout 120 script -qec "'$STRATA' --no-cache run '$dir/long.lua'" /dev/null > "$dir/tty.out" 2>&1
     bars=$(tr '\r' '\n' < "$dir/tty.out")
     ok "on a terminal: nmf's bar with its divergence" \
@@ -27,8 +31,6 @@ if command -v script > /dev/null; then
         "$(yes_if test -n "$(echo "$bars" | grep -E '^repet_sim +\[ *=== *\] +[0-9]+ s')")" "$(echo "$bars" | head -c 600)"
     STRATA_PROGRESS_AFTER_S=0 timeout 120 script -qec "'$STRATA' --quiet --no-cache run '$dir/long.lua'" /dev/null > "$dir/quiet.out" 2>&1
     ok "--quiet draws nothing on a terminal" "$(yes_if test ! -s "$dir/quiet.out")" "$(head -c 300 "$dir/quiet.out")"
-else
-    echo "skip progress on a terminal: no script(1) (bsdutils)"
 fi
 STRATA_PROGRESS_AFTER_S=0 "$STRATA" --no-cache run "$dir/long.lua" > "$dir/pipe.out" 2>&1
 ok "no bar when stderr is not a terminal" "$(yes_if test ! -s "$dir/pipe.out")" "$(head -c 300 "$dir/pipe.out")"

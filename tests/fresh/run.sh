@@ -102,6 +102,9 @@ for d in null:1:3 zero:1:5 full:1:7 random:1:8 urandom:1:9 tty:5:0; do
 done
 mount_in proc proc /proc && mount_in tmpfs tmpfs /dev/shm && mount_in sysfs sysfs /sys ||
     { echo "FAIL fresh: cannot mount /proc, /dev/shm, /sys in the root"; exit 1; }
+# pseudo-terminals, as on any machine (the progress tests draw on one): a
+# devpts of the root's own (a new instance since Linux 4.7), not the host's
+mount_in devpts devpts /dev/pts && { [ -e "$root/dev/ptmx" ] || ln -s pts/ptmx "$root/dev/ptmx"; }
 chroot "$root" useradd --create-home --shell /bin/sh newcomer || exit 1
 
 # the host's shared folder (the corpus is its corpus/): $FRESH_SHARED, else
