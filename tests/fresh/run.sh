@@ -56,7 +56,7 @@ mount_in() { # TYPE-OR-BIND SOURCE TARGET [OPTIONS]
         mount --bind "$2" "$root$3" || return 1
         [ -n "${4:-}" ] && mount -o remount,bind,"$4" "$root$3"
     else
-        mount -t "$1" "$2" "$root$3" || return 1
+        mount -t "$1" ${4:+-o "$4"} "$2" "$root$3" || return 1
     fi
     mounted="$root$3 $mounted" # unmounted in reverse order
 }
@@ -104,7 +104,7 @@ mount_in proc proc /proc && mount_in tmpfs tmpfs /dev/shm && mount_in sysfs sysf
     { echo "FAIL fresh: cannot mount /proc, /dev/shm, /sys in the root"; exit 1; }
 # pseudo-terminals, as on any machine (the progress tests draw on one): a
 # devpts of the root's own (a new instance since Linux 4.7), not the host's
-mount_in devpts devpts /dev/pts && { [ -e "$root/dev/ptmx" ] || ln -s pts/ptmx "$root/dev/ptmx"; }
+mount_in devpts devpts /dev/pts ptmxmode=0666,mode=0620 && { [ -e "$root/dev/ptmx" ] || ln -s pts/ptmx "$root/dev/ptmx"; }
 chroot "$root" useradd --create-home --shell /bin/sh newcomer || exit 1
 
 # the host's shared folder (the corpus is its corpus/): $FRESH_SHARED, else
