@@ -15,7 +15,7 @@ DESTDIR   ?=
 PKGS      := lua5.4 sndfile fftw3f fftw3 openblas jack samplerate libpng readline ncursesw
 DEB_PKGS  := build-essential pkg-config lua5.4 liblua5.4-dev libsndfile1-dev libfftw3-dev \
              libopenblas-dev libjack-jackd2-dev jackd2 libsamplerate0-dev libpng-dev \
-             libreadline-dev libncurses-dev
+             libreadline-dev libncurses-dev tmux
 
 # pkg-config runs when a recipe first needs its answer, not when make reads
 # this file: on a fresh machine the libraries are installed by then (every
