@@ -461,34 +461,6 @@ int st_program_get(const st_program *p, const st_node *node, const char *name, d
     return ST_ERR;
 }
 
-/* ---- live reloads ---- */
-
-int st_program_same_ends(const st_program *a, const st_program *b, char *error, size_t size)
-{
-    for (int outputs = 0; outputs < 2; outputs++) {
-        const char *what = outputs ? "outputs" : "inputs";
-        int n = st_program_n_ends(a, outputs);
-        if (n != st_program_n_ends(b, outputs)) {
-            snprintf(error, size, "the patch has %d jack_%s node%s, the running one %d",
-                     st_program_n_ends(b, outputs), outputs ? "out" : "in",
-                     st_program_n_ends(b, outputs) == 1 ? "" : "s", n);
-            return ST_ERR;
-        }
-        for (int i = 0; i < n; i++)
-            if (strcmp(st_program_end_prefix(a, outputs, i),
-                       st_program_end_prefix(b, outputs, i)) ||
-                st_program_end_channels(a, outputs, i) != st_program_end_channels(b, outputs, i)) {
-                snprintf(error, size, "%s %d is %s with %d channels, the running one %s with %d",
-                         what, i + 1, st_program_end_prefix(b, outputs, i),
-                         st_program_end_channels(b, outputs, i),
-                         st_program_end_prefix(a, outputs, i),
-                         st_program_end_channels(a, outputs, i));
-                return ST_ERR;
-            }
-    }
-    return ST_OK;
-}
-
 /* ---- running: real-time safe from here on ---- */
 
 static int same_key(st_key a, st_key b) { return a.hi == b.hi && a.lo == b.lo; }

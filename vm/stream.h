@@ -48,10 +48,7 @@ void st_program_set_clock(st_program *p, double beat, double frames_per_beat, in
  * value. ST_ERR when the node is not in the program or cannot change it. */
 int st_program_set(st_program *p, const st_node *node, const char *name, double value);
 
-/* Live reloads. ST_ERR, saying what differs, unless b has the ends (names
- * and channel counts, in order) of a: the JACK ports stay those of the
- * first program. */
-int st_program_same_ends(const st_program *a, const st_program *b, char *error, size_t size);
+/* Live reloads (vm/session.c compares the ends a program describes). */
 /* On the processing thread at the swap, real-time safe: each step of p with
  * a carry hook takes over the state of its counterpart in from (the same
  * node, else the same type playing the same input), once. */
