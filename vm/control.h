@@ -13,6 +13,10 @@
 
 #define ST_CONTROL_MAX     (1 << 20)
 #define ST_CONTROL_WAIT_MS 1000
+/* The longest NODE.PARAM a set request names (client and server agree). */
+#define ST_CONTROL_TARGET_MAX 511
+#define ST_CONTROL_STR(x)     #x
+#define ST_CONTROL_XSTR(x)    ST_CONTROL_STR(x)
 
 /* The socket's path for the JACK client name. ST_ERR with the reason. */
 int st_control_path(const char *name, char *path, size_t size, char *error, size_t error_size);

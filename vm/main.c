@@ -714,9 +714,9 @@ static int set_command(int argc, char **argv)
         fprintf(stderr, "strata set: VALUE must be a number, not '%s'\n", argv[1]);
         return EXIT_USAGE;
     }
-    char request[700];
+    char request[ST_CONTROL_TARGET_MAX + 64];
     int n = snprintf(request, sizeof request, "set\n%s %.17g", argv[0], value);
-    if (n < 0 || (size_t)n >= sizeof request) {
+    if (strlen(argv[0]) > ST_CONTROL_TARGET_MAX || n < 0 || (size_t)n >= sizeof request) {
         fprintf(stderr, "strata set: the name '%.40s...' is too long\n", argv[0]);
         return EXIT_USAGE;
     }

@@ -521,9 +521,10 @@ static int run_snippet(session *s, const char *code, size_t n, char *reply, size
  * gives a node (a global's name, usually). */
 static void set_param(session *s, const char *text, char *reply, size_t size)
 {
-    char target[512], extra[2];
+    char target[ST_CONTROL_TARGET_MAX + 1], extra[2];
     double value;
-    if (sscanf(text, " %511s %lf %1s", target, &value, extra) != 2) {
+    if (sscanf(text, " %" ST_CONTROL_XSTR(ST_CONTROL_TARGET_MAX) "s %lf %1s", target, &value,
+               extra) != 2) {
         snprintf(reply, size, "error: set wants NODE.PARAM VALUE (a number), not '%.200s'\n", text);
         return;
     }
