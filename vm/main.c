@@ -22,6 +22,7 @@
 #include <math.h>
 #include <lauxlib.h>
 #include <lualib.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,12 +658,19 @@ static int send_command(int argc, char **argv)
     const char *name = take_value(&argc, argv, "--name", NULL, &bad);
     if (bad) return EXIT_USAGE;
     if (argc != 1) {
-        fprintf(stderr, "strata send: needs one snippet or file (strata send 'LUA' | FILE | -)\n");
+        fprintf(stderr,
+                "strata send: needs one snippet or file (strata send 'LUA' | FILE.lua | -)\n");
         return EXIT_USAGE;
     }
-    /* a file (or - for standard input) sends its text; anything else is code */
+    /* a .lua file (or - for standard input) sends its text; anything else
+     * is code, even when a file of that name happens to be here */
     FILE *f = strcmp(argv[0], "-") == 0 ? stdin : NULL;
-    if (!f && strchr(argv[0], '\n') == NULL && access(argv[0], R_OK) == 0) f = fopen(argv[0], "r");
+    size_t arg_len = strlen(argv[0]);
+    if (!f && arg_len > 4 && strcmp(argv[0] + arg_len - 4, ".lua") == 0 && !strchr(argv[0], '\n') &&
+        !(f = fopen(argv[0], "r"))) {
+        fprintf(stderr, "strata send: cannot read '%s': %s\n", argv[0], strerror(errno));
+        return EXIT_WORK;
+    }
     size_t n = 4, cap = 1 << 16;
     char *request = malloc(cap);
     if (!request) return EXIT_WORK;
@@ -824,12 +832,12 @@ static const command commands[] = {
      "  --record F      record the output into the .wav file F\n"
      "  --name, --server, --no-connect, --start-server: as for strata live",
      board_command},
-    {"send", "'LUA' | FILE | - [--name N]",
+    {"send", "'LUA' | FILE.lua | - [--name N]",
      "run a Lua snippet in a running strata live\n"
      "The snippet runs in the live patch's state (its globals); an expression's values are\n"
      "printed. A snippet that makes a jack_out (replacing the output of that name) or\n"
-     "changes strata.transport swaps in the new program at the next bar. A file, or - for\n"
-     "standard input, sends its text.\n"
+     "changes strata.transport swaps in the new program at the next bar. A file ending in\n"
+     ".lua, or - for standard input, sends its text.\n"
      "  --name N        the strata live to reach (its --name; default strata)",
      send_command},
     {"set", "NODE.PARAM VALUE [--name N]",
