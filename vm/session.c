@@ -49,6 +49,7 @@ typedef struct {
     char report_what[300]; /* "reloaded NAME" or "snippet" */
     long reported_swap;
     char error[2048];
+    int exited; /* the last error was the patch's os.exit */
 } session;
 
 static volatile sig_atomic_t stop_signal;
@@ -78,19 +79,17 @@ static const char track_files[] =
     "  return loader, path\n"
     "end\n";
 
-static int playing; /* the first program plays: os.exit may not end the session */
-
-/* os.exit in a reloaded patch would end the session: it raises instead.
- * Before anything plays (the first run: a usage error) it exits. */
+/* os.exit would end the session from inside a Lua call, past its cleanup:
+ * it raises instead. In the first run (before anything plays: a usage
+ * error, a --help) the session then ends with that status and no message;
+ * in a reload, the old program plays on. */
 static int refuse_exit(lua_State *L)
 {
     int status =
         lua_isboolean(L, 1) ? (lua_toboolean(L, 1) ? 0 : 1) : (int)luaL_optinteger(L, 1, 0);
-    if (!playing) {
-        fflush(stdout);
-        exit(status);
-    }
-    lua_createtable(L, 0, 2);
+    lua_createtable(L, 0, 3);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "exit");
     lua_pushinteger(L, status);
     lua_setfield(L, -2, "status");
     lua_pushfstring(L, "the patch called os.exit(%d)", status);
@@ -103,7 +102,11 @@ static int refuse_exit(lua_State *L)
 static int take_error(session *s, lua_State *L)
 {
     int status = 1;
+    s->exited = 0;
     if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, "exit");
+        s->exited = lua_toboolean(L, -1);
+        lua_pop(L, 1);
         lua_getfield(L, -1, "status");
         if (lua_isinteger(L, -1)) status = (int)lua_tointeger(L, -1);
         lua_pop(L, 1);
@@ -112,7 +115,7 @@ static int take_error(session *s, lua_State *L)
     const char *message = lua_tostring(L, -1);
     snprintf(s->error, sizeof s->error, "%s",
              message ? message : "the patch raised an error that is not a string");
-    return status ? status : 1;
+    return status || s->exited ? status : 1;
 }
 
 static void watch_file(session *s, const char *path);
@@ -755,7 +758,8 @@ int st_session_run(const st_session_options *opt)
     int status;
     if (!(s->L = run_patch(s, NULL, &status))) {
         const char *e = s->error;
-        if (*e) fprintf(stderr, "%s%s\n", strncmp(e, "strata", 6) ? "strata: " : "", e);
+        if (*e && !s->exited)
+            fprintf(stderr, "%s%s\n", strncmp(e, "strata", 6) ? "strata: " : "", e);
         close_session(s);
         return status;
     }
@@ -799,7 +803,6 @@ int st_session_run(const st_session_options *opt)
         close_session(s);
         return 1;
     }
-    playing = 1;
     char error[1024];
     if (recorder) fprintf(stderr, "strata: recording to %s\n", opt->record);
     if (st_control_path(opt->live.client_name, s->socket_path, sizeof s->socket_path, error,

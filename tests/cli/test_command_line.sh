@@ -125,3 +125,11 @@ for m in patches/methods/*.lua; do
 done
 ok "doc/evaluation.md lists every compare method" "$(yes_if test -z "$missing")" \
     "add a line '  - \`NAME\`: what it does' to the list under strata compare in doc/evaluation.md for:$missing"
+
+# strata live's first run: os.exit ends the session with its status and no
+# message of its own (a patch's --help or usage error), before any JACK work
+printf 'print("usage: remix SONG")\nos.exit(3)\n' > "$dir/exit3.lua"
+out=$(timeout 20 "$STRATA" live "$dir/exit3.lua" --server strata-test-none 2>&1)
+status=$?
+ok "strata live: os.exit(3) in the first run exits 3 with only the patch's words" \
+    "$(yes_if test "$status:$out" = "3:usage: remix SONG")" "exit $status: '$out'"
