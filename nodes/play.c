@@ -17,6 +17,7 @@ static const st_param params[] = {
 typedef struct {
     st_value *audio; /* at the engine's rate */
     int64_t position;
+    int64_t start_frame; /* where it began: an edited start is not carried over */
     int loop;
     float scale;
 } play_state;
@@ -46,7 +47,7 @@ static int play_open(st_ctx *ctx, st_open *o, void **state)
     } else {
         s->audio = st_value_ref((st_value *)v);
     }
-    s->position = (int64_t)llround(st_num(o->params, "start") * ctx->rate_hz);
+    s->position = s->start_frame = (int64_t)llround(st_num(o->params, "start") * ctx->rate_hz);
     if (s->position >= s->audio->u.audio.n_frames) {
         play_close(s);
         return st_fail(ctx, "start = %g s is past the end of the audio",
@@ -83,6 +84,7 @@ static void play_carry(void *state, const void *from)
 {
     play_state *s = state;
     const play_state *old = from;
+    if (old->start_frame != s->start_frame) return; /* the user moved the start: begin there */
     s->position = old->position;
     if (s->position >= s->audio->u.audio.n_frames && s->loop)
         s->position %= s->audio->u.audio.n_frames;

@@ -50,7 +50,9 @@ void st_rows_median_run(st_rows_median *m, const float *const *rows, int n_rows,
  * (n_peaks - 1), -1 past each frame's count in n_neighbours. When the upper
  * triangle of the similarities (by blocks of 256 rows) fits in upper_bytes,
  * it is computed and kept, and each similarity is computed once instead of
- * twice (S[i][j] = S[j][i]: the same products summed in the same order). */
+ * twice. The two paths agree but for OpenBLAS's rounding (S[i][j] and S[j][i]
+ * are not summed in the same order), so near-ties may pick other neighbours
+ * when upper_bytes (the memory budget) changes which path runs. */
 int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, double min_distance,
                             float threshold, int n_peaks, int n_threads, double upper_bytes,
                             int32_t *neighbours, int *n_neighbours);
