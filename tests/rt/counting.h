@@ -20,6 +20,7 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
 /* Per thread: only what the processing thread does counts (a worker of an
  * earlier offline computation winding down is not the stream's doing). */
 #ifndef ST_RT_TLS
@@ -52,6 +53,13 @@ void *aligned_alloc(size_t align, size_t n)
 {
     if (counting) n_allocations++;
     return __libc_memalign(align, n);
+}
+/* freeing is as unsafe on the processing thread as allocating (the
+ * allocator's locks, returning pages to the system) */
+void free(void *p)
+{
+    if (counting && p) n_allocations++;
+    __libc_free(p);
 }
 int posix_memalign(void **p, size_t align, size_t n)
 {
