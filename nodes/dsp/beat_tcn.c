@@ -23,24 +23,6 @@ struct st_beat_tcn {
     float *x, *h, *tmp, *logits, *scratch;
 };
 
-static const st_tensor *need(const st_safetensors *s, const char *name, int n_dims,
-                             const int64_t *shape, char *error, size_t size)
-{
-    const st_tensor *t = st_safetensors_find(s, name);
-    if (!t) {
-        snprintf(error, size, "model has no tensor '%s'", name);
-        return NULL;
-    }
-    int ok = t->n_dims == n_dims;
-    for (int i = 0; ok && i < n_dims; i++)
-        ok = shape[i] < 0 || t->shape[i] == shape[i];
-    if (!ok) {
-        snprintf(error, size, "model tensor '%s' has an unexpected shape", name);
-        return NULL;
-    }
-    return t;
-}
-
 /* Copies conv prefix's weight and bias into *at, folds the batch norm bn (if
  * given) and fills c. */
 static int load_conv(const st_safetensors *s, const char *prefix, const char *bn, st_conv1d *c,
@@ -48,9 +30,11 @@ static int load_conv(const st_safetensors *s, const char *prefix, const char *bn
 {
     char name[128];
     snprintf(name, sizeof name, "%s.weight", prefix);
-    const st_tensor *w = need(s, name, 3, (int64_t[]){c->c_out, c->c_in, c->kernel}, error, size);
+    const st_tensor *w =
+        st_safetensors_need(s, name, 3, (int64_t[]){c->c_out, c->c_in, c->kernel}, error, size);
     snprintf(name, sizeof name, "%s.bias", prefix);
-    const st_tensor *b = w ? need(s, name, 1, (int64_t[]){c->c_out}, error, size) : NULL;
+    const st_tensor *b =
+        w ? st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size) : NULL;
     if (!w || !b) return -1;
     float *weight = *at, *bias = *at + w->n_elems;
     memcpy(weight, w->data, (size_t)w->n_elems * sizeof *weight);
@@ -61,7 +45,8 @@ static int load_conv(const st_safetensors *s, const char *prefix, const char *bn
         static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
         for (int i = 0; i < 4; i++) {
             snprintf(name, sizeof name, "%s.%s", bn, part[i]);
-            if (!(p[i] = need(s, name, 1, (int64_t[]){c->c_out}, error, size))) return -1;
+            if (!(p[i] = st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size)))
+                return -1;
         }
         st_fold_batch_norm(weight, bias, c->c_out, (size_t)c->c_in * c->kernel, p[0]->data,
                            p[1]->data, p[2]->data, p[3]->data, eps);

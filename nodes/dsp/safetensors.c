@@ -3,6 +3,7 @@
 #include "safetensors.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -464,4 +465,35 @@ const char *st_safetensors_meta(const st_safetensors *s, const char *key)
     for (int i = 0; i < s->n_meta; i++)
         if (strcmp(s->meta_key[i], key) == 0) return s->meta_value[i];
     return NULL;
+}
+
+const st_tensor *st_safetensors_need(const st_safetensors *s, const char *name, int n_dims,
+                                     const int64_t *shape, char *error, size_t size)
+{
+    const st_tensor *t = st_safetensors_find(s, name);
+    if (!t) {
+        snprintf(error, size, "model has no tensor '%s'", name);
+        return NULL;
+    }
+    int ok = t->n_dims == n_dims;
+    for (int i = 0; ok && i < n_dims; i++)
+        ok = shape[i] < 0 || t->shape[i] == shape[i];
+    if (!ok) {
+        char want[96] = "", got[96] = "";
+        for (int i = 0; i < n_dims; i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? " x " : "",
+                     (long long)(shape[i] < 0 ? 0 : shape[i]));
+        for (int i = 0; i < t->n_dims; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? " x " : "",
+                     (long long)t->shape[i]);
+        snprintf(error, size, "model tensor '%s' is %s, expected %s", name,
+                 t->n_dims ? got : "a scalar", want);
+        return NULL;
+    }
+    for (int64_t i = 0; i < t->n_elems; i++)
+        if (!isfinite(t->data[i])) {
+            snprintf(error, size, "model tensor '%s' holds a value that is not finite", name);
+            return NULL;
+        }
+    return t;
 }

@@ -42,6 +42,11 @@ void st_safetensors_free(st_safetensors *s);
 
 /* The tensor called name, or NULL. */
 const st_tensor *st_safetensors_find(const st_safetensors *s, const char *name);
+/* The tensor called name with n_dims dimensions of the given shape (a
+ * negative entry: any size) and finite values, or NULL with the reason
+ * (missing, its shape and the expected one, not finite) in error. */
+const st_tensor *st_safetensors_need(const st_safetensors *s, const char *name, int n_dims,
+                                     const int64_t *shape, char *error, size_t size);
 /* The metadata value of key, or NULL. */
 const char *st_safetensors_meta(const st_safetensors *s, const char *key);
 

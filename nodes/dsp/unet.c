@@ -116,37 +116,6 @@ static int parse_sources(const char *text, st_unet_info *info, char *error, size
 }
 
 /* ---- tensors */
-static const st_tensor *need(const st_safetensors *s, const char *name, int n_dims,
-                             const int64_t *shape, char *error, size_t size)
-{
-    const st_tensor *t = st_safetensors_find(s, name);
-    if (!t) {
-        snprintf(error, size, "model has no tensor '%s'", name);
-        return NULL;
-    }
-    int ok = t->n_dims == n_dims;
-    for (int i = 0; ok && i < n_dims; i++)
-        ok = t->shape[i] == shape[i];
-    if (!ok) {
-        char want[96] = "", got[96] = "";
-        for (int i = 0; i < n_dims; i++)
-            snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", i ? " x " : "",
-                     (long long)shape[i]);
-        for (int i = 0; i < t->n_dims; i++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", i ? " x " : "",
-                     (long long)t->shape[i]);
-        snprintf(error, size, "model tensor '%s' is %s, expected %s", name,
-                 t->n_dims ? got : "a scalar", want);
-        return NULL;
-    }
-    for (int64_t i = 0; i < t->n_elems; i++)
-        if (!isfinite(t->data[i])) {
-            snprintf(error, size, "model tensor '%s' holds a value that is not finite", name);
-            return NULL;
-        }
-    return t;
-}
-
 /* Copies layer `prefix` (weight, bias, and its batch norm when bn) to *at and fills c. */
 static int load_layer(const st_safetensors *s, const char *prefix, int bn, float eps, st_conv2d *c,
                       float **at, char *error, size_t size)
@@ -155,9 +124,10 @@ static int load_layer(const st_safetensors *s, const char *prefix, int bn, float
     int64_t shape[4] = {c->transposed ? c->c_in : c->c_out, c->transposed ? c->c_out : c->c_in,
                         KERNEL, KERNEL};
     snprintf(name, sizeof name, "%s.weight", prefix);
-    const st_tensor *w = need(s, name, 4, shape, error, size);
+    const st_tensor *w = st_safetensors_need(s, name, 4, shape, error, size);
     snprintf(name, sizeof name, "%s.bias", prefix);
-    const st_tensor *b = w ? need(s, name, 1, (int64_t[]){c->c_out}, error, size) : NULL;
+    const st_tensor *b =
+        w ? st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size) : NULL;
     if (!w || !b) return -1;
     float *weight = *at, *bias = *at + w->n_elems;
     memcpy(weight, w->data, (size_t)w->n_elems * sizeof *weight);
@@ -168,7 +138,8 @@ static int load_layer(const st_safetensors *s, const char *prefix, int bn, float
         const st_tensor *p[4];
         for (int i = 0; i < 4; i++) {
             snprintf(name, sizeof name, "%s.bn.%s", prefix, part[i]);
-            if (!(p[i] = need(s, name, 1, (int64_t[]){c->c_out}, error, size))) return -1;
+            if (!(p[i] = st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size)))
+                return -1;
         }
         for (int i = 0; i < c->c_out; i++)
             if (!(p[3]->data[i] >= 0)) {
