@@ -17,7 +17,8 @@ static const st_param params[] = {
 typedef struct {
     st_value *audio; /* at the engine's rate */
     int64_t position;
-    int64_t start_frame; /* where it began: an edited start is not carried over */
+    double start_s; /* where it began: an edited start is not carried over */
+    double rate_hz; /* the engine's: a carried position is scaled across a rate change */
     int loop;
     float scale;
 } play_state;
@@ -47,7 +48,9 @@ static int play_open(st_ctx *ctx, st_open *o, void **state)
     } else {
         s->audio = st_value_ref((st_value *)v);
     }
-    s->position = s->start_frame = (int64_t)llround(st_num(o->params, "start") * ctx->rate_hz);
+    s->start_s = st_num(o->params, "start");
+    s->rate_hz = ctx->rate_hz;
+    s->position = (int64_t)llround(s->start_s * ctx->rate_hz);
     if (s->position >= s->audio->u.audio.n_frames) {
         play_close(s);
         return st_fail(ctx, "start = %g s is past the end of the audio",
@@ -84,8 +87,10 @@ static void play_carry(void *state, const void *from)
 {
     play_state *s = state;
     const play_state *old = from;
-    if (old->start_frame != s->start_frame) return; /* the user moved the start: begin there */
-    s->position = old->position;
+    if (old->start_s != s->start_s) return; /* the user moved the start: begin there */
+    s->position = old->rate_hz == s->rate_hz
+                      ? old->position
+                      : (int64_t)llround((double)old->position * s->rate_hz / old->rate_hz);
     if (s->position >= s->audio->u.audio.n_frames && s->loop)
         s->position %= s->audio->u.audio.n_frames;
 }

@@ -47,8 +47,9 @@ typedef struct {
 struct st_live {
     jack_client_t *client;
     st_live_options opt;
-    double rate_hz;
-    int block;
+    /* written by JACK's notification thread, read by the audio and session threads */
+    _Atomic double rate_hz;
+    atomic_int block, latency;
     int n_in, n_out; /* ports */
     jack_port_t *in_port[MAX_PORTS], *out_port[MAX_PORTS];
     /* the callback's scratch: pointers only */
@@ -84,7 +85,6 @@ struct st_live {
     st_transport last_transport;
     long n_tickets;
     slot *owned[MAX_OWNED];
-    int latency;
 };
 
 static void slot_free(slot *s)

@@ -1,4 +1,4 @@
-/* The real-time checker's counters: allocations, mutex locks and I/O made
+/* The real-time checker's counters: allocations, locks and blocking waits, and I/O made
  * by the thread that sets `counting`, by interposing the functions (glibc's
  * own allocator underneath, the next definition for the rest). Definitions,
  * not declarations: include it in exactly one file of a program (the stream
@@ -10,9 +10,12 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* ---- counting allocator: forwards to glibc, counts while armed ---- */
@@ -69,8 +72,19 @@ int posix_memalign(void **p, size_t align, size_t n)
 }
 
 /* ---- counting locks and I/O: the same, through the next definition ---- */
+/* n_locks counts every call that can put the thread to sleep: mutexes,
+ * condition variables, semaphores and sleeps. */
 static volatile int n_locks, n_io;
 static int (*real_lock)(pthread_mutex_t *), (*real_trylock)(pthread_mutex_t *);
+static int (*real_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+static int (*real_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+static int (*real_sem_wait)(sem_t *), (*real_sem_timedwait)(sem_t *, const struct timespec *);
+static int (*real_nanosleep)(const struct timespec *, struct timespec *);
+static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
+static int (*real_usleep)(useconds_t);
+static unsigned (*real_sleep)(unsigned);
+static ssize_t (*real_send)(int, const void *, size_t, int), (*real_recv)(int, void *, size_t, int);
+static int (*real_fflush)(FILE *), (*real_fputc)(int, FILE *), (*real_putc)(int, FILE *);
 static ssize_t (*real_write)(int, const void *, size_t), (*real_read)(int, void *, size_t);
 static int (*real_open)(const char *, int, ...);
 static FILE *(*real_fopen)(const char *, const char *);
@@ -80,6 +94,14 @@ static int (*real_fputs)(const char *, FILE *);
 
 /* Found on first use (and once more before anything is counted: dlsym may allocate). */
 #define REAL(fn, name) (fn ? fn : (*(void **)&fn = dlsym(RTLD_NEXT, name), fn))
+/* glibc keeps an old ABI of the condition variables under the same names:
+ * ask for the current one by version (x86-64's; other ports take the default) */
+static void *real_cond(const char *name)
+{
+    void *fn = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+    return fn ? fn : dlsym(RTLD_NEXT, name);
+}
+#define REAL_COND(fn, name) (fn ? fn : (*(void **)&fn = real_cond(name), fn))
 
 static void resolve_real_functions(void);
 int pthread_mutex_lock(pthread_mutex_t *m)
@@ -91,6 +113,71 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     if (counting) n_locks++;
     return REAL(real_trylock, "pthread_mutex_trylock")(m);
+}
+int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    if (counting) n_locks++;
+    return REAL_COND(real_cond_wait, "pthread_cond_wait")(c, m);
+}
+int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *t)
+{
+    if (counting) n_locks++;
+    return REAL_COND(real_cond_timedwait, "pthread_cond_timedwait")(c, m, t);
+}
+int sem_wait(sem_t *s)
+{
+    if (counting) n_locks++;
+    return REAL(real_sem_wait, "sem_wait")(s);
+}
+int sem_timedwait(sem_t *s, const struct timespec *t)
+{
+    if (counting) n_locks++;
+    return REAL(real_sem_timedwait, "sem_timedwait")(s, t);
+}
+int nanosleep(const struct timespec *t, struct timespec *rest)
+{
+    if (counting) n_locks++;
+    return REAL(real_nanosleep, "nanosleep")(t, rest);
+}
+int clock_nanosleep(clockid_t clock, int flags, const struct timespec *t, struct timespec *rest)
+{
+    if (counting) n_locks++;
+    return REAL(real_clock_nanosleep, "clock_nanosleep")(clock, flags, t, rest);
+}
+int usleep(useconds_t us)
+{
+    if (counting) n_locks++;
+    return REAL(real_usleep, "usleep")(us);
+}
+unsigned sleep(unsigned s)
+{
+    if (counting) n_locks++;
+    return REAL(real_sleep, "sleep")(s);
+}
+ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+    if (counting) n_io++;
+    return REAL(real_send, "send")(fd, buf, n, flags);
+}
+ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+    if (counting) n_io++;
+    return REAL(real_recv, "recv")(fd, buf, n, flags);
+}
+int fflush(FILE *f)
+{
+    if (counting) n_io++;
+    return REAL(real_fflush, "fflush")(f);
+}
+int fputc(int ch, FILE *f)
+{
+    if (counting) n_io++;
+    return REAL(real_fputc, "fputc")(ch, f);
+}
+int putc(int ch, FILE *f)
+{
+    if (counting) n_io++;
+    return REAL(real_putc, "putc")(ch, f);
 }
 ssize_t write(int fd, const void *buf, size_t n)
 {
@@ -168,6 +255,20 @@ static void resolve_real_functions(void)
     if (f) fclose(f);
     int fd = open("/dev/null", O_RDONLY);
     if (fd >= 0) close(fd);
+    /* the waits, resolved without waiting */
+    REAL_COND(real_cond_wait, "pthread_cond_wait");
+    REAL_COND(real_cond_timedwait, "pthread_cond_timedwait");
+    REAL(real_sem_wait, "sem_wait");
+    REAL(real_sem_timedwait, "sem_timedwait");
+    REAL(real_nanosleep, "nanosleep");
+    REAL(real_clock_nanosleep, "clock_nanosleep");
+    REAL(real_usleep, "usleep");
+    REAL(real_sleep, "sleep");
+    REAL(real_send, "send");
+    REAL(real_recv, "recv");
+    REAL(real_fflush, "fflush");
+    REAL(real_fputc, "fputc");
+    REAL(real_putc, "putc");
 }
 
 #endif
