@@ -552,6 +552,30 @@ static int handle_unm(lua_State *L)
     return 1;
 }
 
+lua_State *st_lua_patch_state(lua_CFunction exit_fn, const st_config *config, const char *path,
+                              int argc, char *const *argv)
+{
+    lua_State *L = luaL_newstate();
+    if (!L) return NULL;
+    luaL_openlibs(L);
+    luaL_requiref(L, "strata", luaopen_strata, 1); /* also the global `strata` */
+    lua_pop(L, 1);
+    lua_getglobal(L, "os");
+    lua_pushcfunction(L, exit_fn);
+    lua_setfield(L, -2, "exit");
+    lua_pop(L, 1);
+    *st_graph_config(st_lua_graph(L)) = *config;
+    lua_createtable(L, argc, 1);
+    lua_pushstring(L, path);
+    lua_rawseti(L, -2, 0);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    lua_setglobal(L, "arg");
+    return L;
+}
+
 int st_lua_error_handler(lua_State *L)
 {
     if (lua_type(L, 1) == LUA_TSTRING) return 1;

@@ -21,6 +21,13 @@ int st_lua_ref_at(lua_State *L, int index, st_ref *ref);
  * was raised. */
 int st_lua_error_handler(lua_State *L);
 
+/* A new Lua state that runs a patch: the standard libraries, the `strata`
+ * module (also the global), os.exit replaced by exit_fn, config for its
+ * graph, and the global `arg` as lua.c makes it (arg[0] the patch's path,
+ * arg[1..argc] the arguments). NULL when out of memory. */
+lua_State *st_lua_patch_state(lua_CFunction exit_fn, const st_config *config, const char *path,
+                              int argc, char *const *argv);
+
 /* strata live: how h:set(name, value), loop:start(), stop(), mute() and
  * unmute() reach the playing programs. Without it they raise an error. 0,
  * or non-zero with the reason in error. */

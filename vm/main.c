@@ -369,28 +369,12 @@ static lua_State *start_patch(const char *path, const char *command, int argc, c
                               int *status)
 {
     *status = EXIT_WORK;
-    lua_State *L = luaL_newstate();
+    lua_State *L = st_lua_patch_state(patch_exit, &config, path, argc, argv);
     if (!L) {
         fprintf(stderr, "strata: out of memory\n");
         return NULL;
     }
-    luaL_openlibs(L);
-    luaL_requiref(L, "strata", luaopen_strata, 1); /* also the global `strata` */
-    lua_pop(L, 1);
-    lua_getglobal(L, "os");
-    lua_pushcfunction(L, patch_exit);
-    lua_setfield(L, -2, "exit");
-    lua_pop(L, 1);
     if (!command) commit_on_hand_on(L);
-    *st_graph_config(st_lua_graph(L)) = config;
-    lua_createtable(L, argc, 1);
-    lua_pushstring(L, path);
-    lua_rawseti(L, -2, 0);
-    for (int i = 0; i < argc; i++) {
-        lua_pushstring(L, argv[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setglobal(L, "arg");
     int lua_status = luaL_loadfile(L, path);
     if (lua_status == LUA_ERRSYNTAX && looks_like_audio(path)) {
         fprintf(stderr,

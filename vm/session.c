@@ -144,31 +144,15 @@ static int live_change(void *data, const st_node *node, const char *name, double
 static lua_State *run_patch(session *s, st_graph *previous, int *status)
 {
     const st_session_options *opt = s->opt;
-    lua_State *L = luaL_newstate();
+    lua_State *L = st_lua_patch_state(refuse_exit, &opt->config, opt->patch, opt->argc, opt->argv);
     *status = 1;
     if (!L) {
         snprintf(s->error, sizeof s->error, "out of memory");
         return NULL;
     }
-    luaL_openlibs(L);
-    luaL_requiref(L, "strata", luaopen_strata, 1);
-    lua_pop(L, 1);
-    lua_getglobal(L, "os");
-    lua_pushcfunction(L, refuse_exit);
-    lua_setfield(L, -2, "exit");
-    lua_pop(L, 1);
     st_graph *g = st_lua_graph(L);
-    *st_graph_config(g) = opt->config;
     st_graph_config(g)->newest_output_wins = 1;
     st_graph_reuse(g, previous);
-    lua_createtable(L, opt->argc, 1);
-    lua_pushstring(L, opt->patch);
-    lua_rawseti(L, -2, 0);
-    for (int i = 0; i < opt->argc; i++) {
-        lua_pushstring(L, opt->argv[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-    lua_setglobal(L, "arg");
     lua_newtable(L); /* the files read, at index 1 of the stack */
     if (luaL_loadstring(L, track_files) != LUA_OK) {
         take_error(s, L);
