@@ -641,6 +641,7 @@ static int module_stats(lua_State *L)
     set_integer(L, "disk_hits", s.disk_hits);
     set_integer(L, "disk_misses", s.disk_misses);
     set_integer(L, "disk_writes", s.disk_writes);
+    set_integer(L, "reused", s.reused); /* taken over from the playing graph by a live reload */
     return 1;
 }
 

@@ -4,6 +4,7 @@
 #   - a save swaps the new program in exactly on the bar boundary, with the
 #     equal-power crossfade's law sample for sample and the play position
 #     carried on (tests/jack/check_swap.lua)
+#   - a save takes over the offline results of the playing graph
 #   - failing saves (syntax, runtime, a node that cannot stream, new ports)
 #     print file:line: message and leave the output sample-identical
 #   - strata send and strata set; the control socket survives garbage,
@@ -98,6 +99,13 @@ else
         fi
     fi
 fi
+
+# the save recomputed nothing offline: the loaded tone was taken over
+taken=$(timeout 10 "$STRATA" send --name st "strata.stats().reused" 2>&1)
+case "$taken" in
+    [1-9]*) echo "ok a save takes over the playing graph's offline results (strata.stats().reused = $taken)" ;;
+    *) echo "FAIL a save takes over offline results: strata.stats().reused = '$taken'" ;;
+esac
 
 # 2. failing saves: one line each naming file and line; the output untouched
 n=$(reloads)
