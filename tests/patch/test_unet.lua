@@ -125,6 +125,7 @@ out, status = run(input .. " -o " .. dir .. "/out2 --model " .. dir .. "/a_trunc
 local lines = select(2, out:gsub("\n", "")) - 1
 t.check("strata vocals: a truncated model is one line and status 1",
   status == 1 and lines == 1 and out:match("^strata vocals: unet: parameter model: .*truncated"), out)
+t.check("strata vocals: a bad model leaves no output folder behind", not io.open(dir .. "/out2"))
 out, status = run(input .. " -o " .. dir .. "/out3 --masks soft")
 t.check("strata vocals: a bad --masks is a usage error", status == 2 and out:match("%-%-masks soft"), out)
 
