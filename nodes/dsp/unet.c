@@ -37,8 +37,9 @@ static size_t level_size(const st_unet *m, int i)
 }
 
 /* ---- metadata, strictly */
-static int meta_long(const st_safetensors *s, const char *key, long lo, long hi, long *out,
-                     char *error, size_t size)
+/* The metadata field `key` as a number in lo .. hi; whole: written as a whole number. */
+static int meta_number(const st_safetensors *s, const char *key, int whole, double lo, double hi,
+                       double *out, char *error, size_t size)
 {
     const char *text = st_safetensors_meta(s, key);
     char *end;
@@ -47,29 +48,10 @@ static int meta_long(const st_safetensors *s, const char *key, long lo, long hi,
         return -1;
     }
     errno = 0;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end || errno || v < lo || v > hi) {
-        snprintf(error, size, "model metadata '%s' = '%.40s' is not a whole number in %ld .. %ld",
-                 key, text, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-static int meta_double(const st_safetensors *s, const char *key, double lo, double hi, double *out,
-                       char *error, size_t size)
-{
-    const char *text = st_safetensors_meta(s, key);
-    char *end;
-    if (!text) {
-        snprintf(error, size, "model metadata has no '%s'", key);
-        return -1;
-    }
-    double v = strtod(text, &end);
-    if (end == text || *end || !(v >= lo && v <= hi)) {
-        snprintf(error, size, "model metadata '%s' = '%.40s' is not a number in %g .. %g", key,
-                 text, lo, hi);
+    double v = whole ? (double)strtol(text, &end, 10) : strtod(text, &end);
+    if (end == text || *end || (whole && errno) || !(v >= lo && v <= hi)) {
+        snprintf(error, size, "model metadata '%s' = '%.40s' is not %s in %g .. %g", key, text,
+                 whole ? "a whole number" : "a number", lo, hi);
         return -1;
     }
     *out = v;
@@ -189,17 +171,18 @@ static int configure(st_unet *m, const st_safetensors *s, double *eps, char *err
         snprintf(error, size, "model metadata 'window' must be 'hann'");
         return -1;
     }
-    long n_fft, hop, bins, frames;
-    double compress, slope;
-    if (meta_double(s, "rate_hz", 1000, 1e6, &info->rate_hz, error, size) ||
-        meta_long(s, "n_fft", 16, 65536, &n_fft, error, size) ||
-        meta_long(s, "hop", 1, 65536, &hop, error, size) ||
-        meta_long(s, "bins", 1, 65536 / 2 + 1, &bins, error, size) ||
-        meta_long(s, "frames", 1, 65536, &frames, error, size) ||
-        meta_double(s, "compress", 1e-3, 1e9, &compress, error, size) ||
-        meta_double(s, "batch_norm_eps", 1e-12, 1, eps, error, size) ||
-        meta_double(s, "leaky_slope", 0, 1, &slope, error, size))
+    double whole[4], compress, slope;
+    if (meta_number(s, "rate_hz", 0, 1000, 1e6, &info->rate_hz, error, size) ||
+        meta_number(s, "n_fft", 1, 16, 65536, &whole[0], error, size) ||
+        meta_number(s, "hop", 1, 1, 65536, &whole[1], error, size) ||
+        meta_number(s, "bins", 1, 1, 65536 / 2 + 1, &whole[2], error, size) ||
+        meta_number(s, "frames", 1, 1, 65536, &whole[3], error, size) ||
+        meta_number(s, "compress", 0, 1e-3, 1e9, &compress, error, size) ||
+        meta_number(s, "batch_norm_eps", 0, 1e-12, 1, eps, error, size) ||
+        meta_number(s, "leaky_slope", 0, 0, 1, &slope, error, size))
         return -1;
+    long n_fft = (long)whole[0], hop = (long)whole[1], bins = (long)whole[2],
+         frames = (long)whole[3];
     const char *widths = st_safetensors_meta(s, "widths"), *sources;
     sources = st_safetensors_meta(s, "sources");
     if (!widths || !sources) {
