@@ -170,17 +170,21 @@ train-beats: $(BIN)
 # (doc/unet.md): FluidSynth + FluidR3 accompaniment, voice-like GM leads and strata's own
 # sung-like voice, testsong songs; never the corpus. The data takes ~30 min, the training
 # about as long on one quiet core (seeds fixed, one torch thread).
+# The song generator changed after the first data folders were drawn: each folder is drawn
+# with the beats_songs.py it was made with (git show), so the run is the shipped one.
+UNET_SONGS_V1 := 21069b6
 train-unet: $(BIN)
 	@sh tools/deps.sh $(TRAIN_DEB_PKGS)
 	@mkdir -p build/train-unet
+	git show $(UNET_SONGS_V1):tools/train/beats_songs.py > build/train-unet/songs_v1.py
 	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data1 \
-	    --songs 21 --testsongs 0 --seed 20261206 --strata ./$(BIN)
+	    --songs 21 --testsongs 0 --seed 20261206 --strata ./$(BIN) --song-generator build/train-unet/songs_v1.py
 	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data2 \
-	    --songs 25 --testsongs 0 --seed 40261206 --strata ./$(BIN)
+	    --songs 25 --testsongs 0 --seed 40261206 --strata ./$(BIN) --song-generator build/train-unet/songs_v1.py
 	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/data3 \
 	    --songs 0 --testsongs 24 --seed 50261206 --strata ./$(BIN)
 	nice -n 10 /usr/bin/python3 tools/train/make_unet_data.py --out build/train-unet/val \
-	    --songs 10 --testsongs 2 --seed 30261206 --strata ./$(BIN) --wav
+	    --songs 10 --testsongs 2 --seed 30261206 --strata ./$(BIN) --wav --song-generator build/train-unet/songs_v1.py
 	nice -n 10 /usr/bin/python3 tools/train/unet.py --data build/train-unet/data1 \
 	    build/train-unet/data2 build/train-unet/data3 --val build/train-unet/val --val-songs 6 \
 	    --models models --widths 4,8,16,32,64,128 --frames 64 --batch 4 --lr 2e-3 \

@@ -7,6 +7,8 @@ export it for the `unet` node.
     unet.py --musdb ROOT ...      (MUSDB18 as WAV folders: ROOT/train/<track>/{mixture,vocals,
                                    drums,bass,other}.wav; vocals against the sum of the others)
     unet.py --fixture-only --models DIR    (only the small conformance fixture)
+    unet.py --init FILE --plateau N ...    (go on from an exported model; halve the rate after
+                                            N epochs without a better validation loss)
 
 Data folders come from make_unet_data.py (lead and accompaniment stems, mono, 44.1 kHz).
 Every example is made at training time from the stems: a crop of each, pitch shifted by
@@ -80,9 +82,12 @@ def compress(mag):
 
 
 # ---------------------------------------------------------------- data
-def load_folder(path):
+def load_folder(path, limit=0):
+    """The songs of a make_unet_data.py folder (the first `limit`, 0: all)."""
     out = []
     for name in sorted(os.listdir(path)):
+        if limit and len(out) == limit:
+            break
         if name.endswith('.npz'):
             z = np.load(os.path.join(path, name))
             out.append((z['lead'], z['accompaniment']))
@@ -294,8 +299,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--data', nargs='*', default=[])
     ap.add_argument('--musdb', default=None)
-    ap.add_argument('--val', default=None)
-    ap.add_argument('--val-songs', type=int, default=0, help='the first N songs of --val (0: all)')
+    ap.add_argument('--val', nargs='*', default=[])
+    ap.add_argument('--val-songs', type=int, nargs='*', default=[],
+                    help='the first N songs of each --val folder, in order (0: all)')
+    ap.add_argument('--init', default=None,
+                    help='start from this exported model (same widths) instead of random weights')
+    ap.add_argument('--plateau', type=int, default=0,
+                    help='halve the learning rate after this many epochs without a better validation '
+                         'loss (0: a constant rate)')
     ap.add_argument('--models', required=True)
     ap.add_argument('--widths', default='6,12,24,48,96,192')
     ap.add_argument('--bins', type=int, default=512)
@@ -325,22 +336,38 @@ def main():
         songs += load_musdb(args.musdb)
     if not songs:
         raise SystemExit('unet.py: no training songs (give --data or --musdb)')
-    val_songs = load_folder(args.val) if args.val else songs[::10]
-    if args.val_songs:
-        val_songs = val_songs[:args.val_songs]
+    val_songs = []
+    for k, d in enumerate(args.val):
+        n = args.val_songs[k] if k < len(args.val_songs) else 0
+        val_songs += load_folder(d, n)
+    if not args.val:
+        val_songs = songs[::10]
     widths = [int(w) for w in args.widths.split(',')]
     if args.bins % (1 << len(widths)) or args.frames % (1 << len(widths)):
         raise SystemExit('unet.py: bins and frames must be multiples of 2^depth')
     model = UNet(widths, 2, dropout=args.dropout)
+    if args.init:
+        load_exported(model, args.init)
     n_params = sum(p.numel() for p in model.parameters())
     train = Examples(songs, args.frames, args.bins)
     val = Examples(val_songs, args.frames, args.bins)
     vrng = np.random.default_rng(args.seed + 1)
     val_batches = [val.batch(vrng, 8, augment=False) for _ in range(12)]
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=args.plateau - 1,
+                                                       min_lr=args.lr / 16) if args.plateau else None
     print('%d songs (%.0f min), %d validation songs, %d parameters' % (
         len(songs), sum(len(s[0]) for s in songs) / RATE / 60, len(val_songs), n_params), flush=True)
     curve, best = [], math.inf
+    if args.init:  # the starting point is the one to beat
+        model.eval()
+        with torch.no_grad():
+            best = float(np.mean([float(loss_fn(model(compress(m)), m, t)) for m, t in val_batches]))
+        print('start: val %.5f' % best, flush=True)
+        curve.append({'epoch': 0, 'examples': 0, 'val_loss': best, 'minutes': 0.0})
+        export(model, os.path.join(args.models, 'unet.safetensors'), args.bins, args.frames,
+               ['vocals', 'accompaniment'], {'parameters': n_params, 'epochs': 0, 'init': args.init,
+                                             'val_loss': '%.5f' % best, 'seed': args.seed})
     t0 = time.time()
     epoch = 0
     while True:
@@ -358,15 +385,19 @@ def main():
         with torch.no_grad():
             v = float(np.mean([float(loss_fn(model(compress(m)), m, t)) for m, t in val_batches]))
         elapsed = (time.time() - t0) / 60
+        lr = opt.param_groups[0]['lr']
         curve.append({'epoch': epoch, 'examples': epoch * args.steps_per_epoch * args.batch,
-                      'train_loss': float(np.mean(losses)), 'val_loss': v, 'minutes': elapsed})
-        print('epoch %d train %.5f val %.5f %.1f min' % (epoch, np.mean(losses), v, elapsed), flush=True)
+                      'train_loss': float(np.mean(losses)), 'val_loss': v, 'minutes': elapsed, 'lr': lr})
+        print('epoch %d train %.5f val %.5f lr %.2g %.1f min' % (epoch, np.mean(losses), v, lr, elapsed),
+              flush=True)
+        if sched:
+            sched.step(v)
         if v < best:
             best = v
             export(model, os.path.join(args.models, 'unet.safetensors'), args.bins, args.frames,
                    ['vocals', 'accompaniment'],
                    {'parameters': n_params, 'epochs': epoch, 'val_loss': '%.5f' % v, 'seed': args.seed,
-                    'songs': len(songs), 'minutes': '%.1f' % elapsed})
+                    'songs': len(songs), 'minutes': '%.1f' % elapsed, 'init': args.init or 'random'})
         if args.log:
             with open(args.log, 'w') as f:
                 json.dump({'parameters': n_params, 'songs': len(songs), 'validation_songs': len(val_songs),
@@ -374,15 +405,18 @@ def main():
         if epoch >= args.epochs or elapsed > args.max_minutes:
             print('stopping: %.1f minutes' % elapsed, flush=True)
             break
-    # the shipped model's own fixture: one validation patch and the best model's masks
+    write_io_fixture(args.models, widths, val, args.seed)
+
+
+def write_io_fixture(models_dir, widths, val, seed):
+    """The shipped model's own fixture: one validation patch and the best model's masks."""
     model = UNet(widths, 2)
-    best_file = os.path.join(args.models, 'unet.safetensors')
-    load_exported(model, best_file)
+    load_exported(model, os.path.join(models_dir, 'unet.safetensors'))
     model.eval()
-    mix, _ = val.batch(np.random.default_rng(args.seed + 2), 1, augment=False)
+    mix, _ = val.batch(np.random.default_rng(seed + 2), 1, augment=False)
     with torch.no_grad():
         masks = model(compress(mix))[0].numpy()
-    write_safetensors(os.path.join(args.models, 'unet_io.safetensors'),
+    write_safetensors(os.path.join(models_dir, 'unet_io.safetensors'),
                       {'magnitude': mix[0].numpy(), 'masks': masks},
                       {'what': 'magnitude (bins x frames) of a validation patch and the masks '
                                '(sources x bins x frames) PyTorch computes with unet.safetensors'})
