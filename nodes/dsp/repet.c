@@ -2,6 +2,7 @@
 #include "median.h"
 #include "fft.h"
 
+#include "../../vm/alloc.h"
 #include "../../vm/parallel.h"
 #include "lapack.h"
 #include "median.h"
@@ -239,12 +240,14 @@ static float quantile_of(float *v, int n, double q)
 /* ---- medians across rows ----
  * Batcher's odd-even merge sort as a network (comparators reaching past n
  * dropped, as if padded with +inf), pruned to the comparators that the
- * middle outputs depend on, applied to vectors of 8 floats: eight bins are
- * sorted in step, with no branch on the data. About a thousand min/max per
- * eight medians of 100 values, many times fewer cycles than a quickselect. */
-typedef float v8f __attribute__((vector_size(32)));
-typedef int v8i __attribute__((vector_size(32)));
-#define SELECT(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
+ * middle outputs depend on, applied to vectors of LANES floats: that many
+ * bins are sorted in step, with no branch on the data. About a thousand
+ * min/max per LANES medians of 100 values, many times fewer cycles than a
+ * quickselect. */
+#define LANES ST_REPET_LANES /* one cache line of floats: one AVX-512 step */
+typedef float vf __attribute__((vector_size(4 * LANES)));
+typedef int vi __attribute__((vector_size(4 * LANES)));
+#define SELECT(mask, a, b) ((vf)(((vi)(a) & (mask)) | ((vi)(b) & ~(mask))))
 
 /* Owns its buffers. */
 struct st_rows_median {
@@ -255,7 +258,7 @@ struct st_rows_median {
     double quantile;      /* 0.5: the median */
     int lo, hi;           /* the order statistics it reads, for n rows */
     float frac;
-    v8f *v;
+    vf *v;
 };
 
 /* Writes the comparators of the network for n in order (when pairs is not
@@ -286,7 +289,7 @@ st_rows_median *st_rows_median_new(int max_rows)
     m->quantile = 0.5;
     m->pairs = malloc(((size_t)network(max_rows, NULL) + 1) * sizeof *m->pairs);
     m->needed = malloc((size_t)max_rows);
-    m->v = aligned_alloc(32, (size_t)max_rows * sizeof *m->v);
+    m->v = aligned_alloc(sizeof *m->v, (size_t)max_rows * sizeof *m->v);
     if (!m->pairs || !m->needed || !m->v) {
         st_rows_median_free(m);
         return NULL;
@@ -335,36 +338,41 @@ static void plan(st_rows_median *m, int n)
     m->n = n;
 }
 
-__attribute__((target_clones("avx2", "default"))) static void
-apply_network(v8f *v, const uint16_t (*pairs)[2], int n_pairs)
+__attribute__((target_clones("avx512f", "avx2", "default"))) static void
+apply_network(vf *v, const uint16_t (*pairs)[2], int n_pairs)
 {
     for (int c = 0; c < n_pairs; c++) {
-        v8f a = v[pairs[c][0]], b = v[pairs[c][1]];
-        v8i less = a < b;
+        vf a = v[pairs[c][0]], b = v[pairs[c][1]];
+        vi less = a < b;
         v[pairs[c][0]] = SELECT(less, a, b);
         v[pairs[c][1]] = SELECT(less, b, a);
     }
 }
 
+#define PREFETCH_AHEAD 4 /* groups of LANES bins */
+
 void st_rows_median_run(st_rows_median *m, const float *const *rows, int n_rows, int n_bins,
                         float *out)
 {
     if (n_rows != m->n) plan(m, n_rows);
-    v8f *v = m->v;
-    for (int k = 0; k < n_bins; k += 8) {
-        int lanes = n_bins - k < 8 ? n_bins - k : 8;
+    vf *v = m->v;
+    for (int k = 0; k < n_bins; k += LANES) {
+        int lanes = n_bins - k < LANES ? n_bins - k : LANES;
         for (int i = 0; i < n_rows; i++) {
-            if (lanes == 8) {
+            /* rows are far apart and too many for the hardware to follow */
+            if (k + PREFETCH_AHEAD * LANES < n_bins)
+                __builtin_prefetch(rows[i] + k + PREFETCH_AHEAD * LANES);
+            if (lanes == LANES) {
                 memcpy(&v[i], rows[i] + k, sizeof v[i]);
             } else {
-                v8f x = {0};
+                vf x = {0};
                 for (int l = 0; l < lanes; l++)
                     x[l] = rows[i][k + l];
                 v[i] = x;
             }
         }
         apply_network(v, (const uint16_t(*)[2])m->pairs, m->n_pairs);
-        v8f med;
+        vf med;
         if (m->quantile == 0.5) /* numpy's median, to the last bit */
             med = n_rows % 2 ? v[n_rows / 2] : (v[n_rows / 2 - 1] + v[n_rows / 2]) * 0.5f;
         else
@@ -547,31 +555,93 @@ int st_repet_cutoff_bin(double hz, double rate_hz, int n_fft)
  * maxima keep each pick to a scan of N / 64 values. Returns the count. */
 #define CHUNK 64
 
-static int find_peaks(float *r, int64_t n, double d, float threshold, int n_peaks, float *chunk_max,
-                      int32_t *peaks)
+/* r[0..n) rescaled to [0, 1] (minus lo, over hi - lo) and cut at threshold,
+ * in place, each CHUNK's maximum kept; LANES at a time (the min, max and
+ * arithmetic are exact, so the order does not change a bit). Returns 0 for a
+ * row of equal values (a silent frame: nothing resembles it). */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static int
+rescale_row(float *r, int64_t n, float threshold, float *chunk_max)
 {
-    float lo = r[0], hi = r[0];
-    for (int64_t i = 1; i < n; i++) {
+    const int64_t n_whole = n / CHUNK * CHUNK;
+    vf lo_v, hi_v;
+    for (int l = 0; l < LANES; l++)
+        lo_v[l] = hi_v[l] = r[0];
+    int64_t i = 0;
+    for (; i + LANES <= n; i += LANES) {
+        vf x;
+        memcpy(&x, r + i, sizeof x);
+        lo_v = SELECT(x < lo_v, x, lo_v);
+        hi_v = SELECT(x > hi_v, x, hi_v);
+    }
+    float lo = lo_v[0], hi = hi_v[0];
+    for (int l = 1; l < LANES; l++) {
+        lo = lo_v[l] < lo ? lo_v[l] : lo;
+        hi = hi_v[l] > hi ? hi_v[l] : hi;
+    }
+    for (; i < n; i++) {
         lo = r[i] < lo ? r[i] : lo;
         hi = r[i] > hi ? r[i] : hi;
     }
-    if (!(hi > lo)) return 0; /* a silent frame: nothing resembles it */
+    if (!(hi > lo)) return 0;
     const float span = hi - lo;
-    const int64_t n_chunks = (n + CHUNK - 1) / CHUNK;
-    for (int64_t c = 0; c < n_chunks; c++) {
-        float m = 0;
-        for (int64_t i = c * CHUNK; i < n && i < (c + 1) * CHUNK; i++) {
-            float x = (r[i] - lo) / span;
-            r[i] = x >= threshold ? x : 0.0f;
-            m = r[i] > m ? r[i] : m;
+    const vf zero = {0};
+    for (int64_t c = 0; c * CHUNK < n_whole; c++) {
+        vf m = zero;
+        for (int64_t j = c * CHUNK; j < (c + 1) * CHUNK; j += LANES) {
+            vf x;
+            memcpy(&x, r + j, sizeof x);
+            x = (x - lo) / span;
+            x = SELECT(x >= threshold, x, zero);
+            memcpy(r + j, &x, sizeof x);
+            m = SELECT(x > m, x, m);
         }
-        chunk_max[c] = m;
+        float best = 0;
+        for (int l = 0; l < LANES; l++)
+            best = m[l] > best ? m[l] : best;
+        chunk_max[c] = best;
     }
+    if (n_whole < n) {
+        float best = 0;
+        for (int64_t j = n_whole; j < n; j++) {
+            float x = (r[j] - lo) / span;
+            r[j] = x >= threshold ? x : 0.0f;
+            best = r[j] > best ? r[j] : best;
+        }
+        chunk_max[n_whole / CHUNK] = best;
+    }
+    return 1;
+}
+
+/* The first chunk holding the largest maximum (maxima are >= +0). */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static int64_t
+best_chunk(const float *chunk_max, int64_t n_chunks)
+{
+    vf best_v = {0};
+    int64_t c = 0;
+    for (; c + LANES <= n_chunks; c += LANES) {
+        vf x;
+        memcpy(&x, chunk_max + c, sizeof x);
+        best_v = SELECT(x > best_v, x, best_v);
+    }
+    float best = 0;
+    for (int l = 0; l < LANES; l++)
+        best = best_v[l] > best ? best_v[l] : best;
+    for (; c < n_chunks; c++)
+        best = chunk_max[c] > best ? chunk_max[c] : best;
+    c = 0;
+    while (chunk_max[c] != best)
+        c++;
+    return c;
+}
+
+static int find_peaks(float *r, int64_t n, double d, float threshold, int n_peaks, float *chunk_max,
+                      int32_t *peaks)
+{
+    if (!rescale_row(r, n, threshold, chunk_max)) return 0;
+    const int64_t n_chunks = (n + CHUNK - 1) / CHUNK;
     int count = 0;
     while (count < n_peaks) {
-        int64_t best_c = 0;
-        for (int64_t c = 1; c < n_chunks; c++)
-            if (chunk_max[c] > chunk_max[best_c]) best_c = c;
+        int64_t best_c = best_chunk(chunk_max, n_chunks);
         if (!(chunk_max[best_c] > 0)) break;
         int64_t at = best_c * CHUNK;
         for (int64_t i = at + 1; i < n && i < (best_c + 1) * CHUNK; i++)
@@ -653,6 +723,8 @@ static void upper_range(void *ctx, int64_t begin, int64_t end)
     }
 }
 
+#define TILE 32 /* floats: a square of them is 4 kB */
+
 /* The m whole rows of similarities of row block b (frames from t0): one
  * sgemm with every frame, or, on the symmetric path, the block's own upper
  * rows and, before them, the earlier blocks' tiles transposed (S[i][j] =
@@ -672,9 +744,21 @@ static void block_similarities(const sim_job *job, int64_t b, int64_t t0, int m,
         int me = block_rows(job, e, &u0);
         const float *tile = job->upper[e] + (t0 - u0);
         const size_t stride = (size_t)(n - u0);
-        for (int r = 0; r < me; r++)
-            for (int i = 0; i < m; i++)
-                rows[(size_t)i * (size_t)n + (size_t)(u0 + r)] = tile[(size_t)r * stride + i];
+        /* by squares of TILE x TILE through a buffer in L1: a plain
+         * transpose reads or writes a row apart at every step */
+        for (int i0 = 0; i0 < m; i0 += TILE)
+            for (int r0 = 0; r0 < me; r0 += TILE) {
+                int ni = m - i0 < TILE ? m - i0 : TILE, nr = me - r0 < TILE ? me - r0 : TILE;
+                float square[TILE][TILE];
+                for (int r = 0; r < nr; r++)
+                    memcpy(square[r], tile + (size_t)(r0 + r) * stride + (size_t)i0,
+                           (size_t)ni * sizeof **square);
+                for (int i = 0; i < ni; i++) {
+                    float *out = rows + (size_t)(i0 + i) * (size_t)n + (size_t)(u0 + r0);
+                    for (int r = 0; r < nr; r++)
+                        out[r] = square[r][i];
+                }
+            }
     }
     for (int i = 0; i < m; i++)
         memcpy(rows + (size_t)i * (size_t)n + t0, job->upper[b] + (size_t)i * (size_t)(n - t0),
@@ -686,7 +770,7 @@ static void rows_range(void *ctx, int64_t begin, int64_t end)
 {
     sim_job *job = ctx;
     const int64_t n = job->n_frames;
-    float *rows = malloc((size_t)job->block * (size_t)n * sizeof *rows);
+    float *rows = st_zalloc((size_t)job->block * (size_t)n * sizeof *rows);
     float *chunk_max = malloc((size_t)(n / CHUNK + 1) * sizeof *chunk_max);
     int32_t *peaks = malloc((size_t)job->n_peaks * sizeof *peaks);
     if (!rows || !chunk_max || !peaks) {
@@ -700,7 +784,7 @@ static void rows_range(void *ctx, int64_t begin, int64_t end)
         pick_rows(job, rows, t0, m, chunk_max, peaks);
     }
 done:
-    free(rows);
+    st_zfree(rows);
     free(chunk_max);
     free(peaks);
 }
@@ -717,25 +801,27 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
     double need = 0; /* the upper triangle, by blocks of 256 rows */
     for (int64_t b = 0; b < n_upper; b++)
         need += (double)256 * (double)(n_frames - b * 256) * sizeof(float);
+    /* one block in huge pages: in 4 kB pages, faulting 500 MB in costs more
+     * than the products that fill it */
+    float *triangle = NULL;
     if (n_upper >= 2 && need <= upper_bytes &&
-        (job.upper = calloc((size_t)n_upper, sizeof *job.upper))) {
-        int ok = 1;
-        for (int64_t b = 0; b < n_upper && ok; b++) {
+        (job.upper = calloc((size_t)n_upper, sizeof *job.upper)) &&
+        (triangle = st_zalloc((size_t)need))) {
+        float *at = triangle;
+        for (int64_t b = 0; b < n_upper; b++) {
             int64_t t0;
             int m = block_rows(&job, b, &t0);
-            ok = (job.upper[b] = malloc((size_t)m * (size_t)(n_frames - t0) * sizeof(float))) !=
-                 NULL;
+            job.upper[b] = at;
+            at += (size_t)m * (size_t)(n_frames - t0);
         }
-        if (ok) {
-            st_parallel_for(n_threads, n_upper, upper_range, &job);
-            st_parallel_for(n_threads, n_upper, rows_range, &job);
-        }
-        for (int64_t b = 0; b < n_upper; b++)
-            free(job.upper[b]);
+        st_parallel_for(n_threads, n_upper, upper_range, &job);
+        st_parallel_for(n_threads, n_upper, rows_range, &job);
+        st_zfree(triangle);
         free(job.upper);
-        if (ok) return job.failed ? -1 : 0;
-        job.upper = NULL; /* no memory for it: by blocks of whole rows */
+        return job.failed ? -1 : 0;
     }
+    free(job.upper); /* no memory for it: by blocks of whole rows */
+    job.upper = NULL;
     /* Each call packs the whole matrix again: the fewer calls the better, up to
      * 64 MB of similarities per thread (1024 rows of a 180 s song). */
     int64_t rows = ((int64_t)1 << 24) / (n_frames > 0 ? n_frames : 1);

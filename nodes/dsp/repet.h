@@ -30,9 +30,11 @@ int64_t st_repeating_period(const double *beat, int64_t n_lags, int64_t min_lag,
  * even count) of v[0..n), n >= 1; reorders v. */
 float st_repet_median(float *v, int n);
 
-/* Medians of each bin over a few rows (frames of n_bins values), eight bins
- * at a time: out[k] = median of rows[i][k]. Scratch for one thread: create
- * once for at most max_rows rows (<= 65535; may fail), reuse, free. */
+/* Medians of each bin over a few rows (frames of n_bins values),
+ * ST_REPET_LANES bins at a time: out[k] = median of rows[i][k]. Scratch for
+ * one thread: create once for at most max_rows rows (<= 65535; may fail),
+ * reuse, free. A change of n_rows plans the network again (no allocation). */
+#define ST_REPET_LANES 16
 typedef struct st_rows_median st_rows_median;
 st_rows_median *st_rows_median_new(int max_rows);
 void st_rows_median_free(st_rows_median *m);
