@@ -36,6 +36,16 @@ static const st_param params[] = {
             "activation transience) beside the MFCCs"},
     {"weight", ST_P_NUMBER, .def = 1, .min = 0, .max = 100,
      .doc = "joint: weight of the activation features against the timbre features"},
+    {"timbre", ST_P_STRING, .def_str = "mfcc", .choices = "mfcc|shift",
+     .doc = "timbre and joint: how templates are compared: MFCCs (nussl), or shift: 1 - the best "
+            "cosine of two templates on a log-frequency axis over pitch shifts of up to `shift` "
+            "semitones (notes of one instrument are shifts of one another)"},
+    {"shift", ST_P_INT, .def = 24, .min = 0, .max = 96,
+     .doc = "timbre = \"shift\": the largest pitch shift compared, in semitones"},
+    {"weighting", ST_P_STRING, .def_str = "none", .choices = "none|energy",
+     .doc = "timbre, activation, joint: how much each component counts in k-means: equally, or "
+            "by the energy of its model |W_k|^2 |H_k|^2 (a loud component put in the wrong source "
+            "costs more than a faint one)"},
     {"seed", ST_P_INT, .def = 0, .min = 0, .max = 2147483647, .doc = "seed of k-means' starts"},
     {NULL}};
 
@@ -108,20 +118,40 @@ static int oracle_groups(st_ctx *ctx, st_value *const *refs, int n_refs, const f
     return ST_OK;
 }
 
+/* The energy of each component's model, |W_k|^2 |H_k|^2. */
+static void component_energy(const float *W, const float *H, int rank, int n_bins, int64_t n_cols,
+                             double *energy)
+{
+    for (int k = 0; k < rank; k++) {
+        double sw = 0, sh = 0;
+        for (int b = 0; b < n_bins; b++)
+            sw += (double)W[(size_t)k * n_bins + b] * W[(size_t)k * n_bins + b];
+        for (int64_t j = 0; j < n_cols; j++)
+            sh += (double)H[(size_t)j * rank + k] * H[(size_t)j * rank + k];
+        energy[k] = sw * sh;
+    }
+}
+
 static int blind_groups(st_ctx *ctx, const st_params *p, const float *W, const float *H, int rank,
                         int n_bins, int64_t n_cols, int n_sources, int *group)
 {
     const int method = st_choice(p, "method"); /* 0 timbre, 1 activation, 2 joint */
-    const int n_mfcc = method != 1 ? st_int(p, "n_mfcc") : 0;
+    const int shift = method != 1 && st_choice(p, "timbre") == 1;
+    const int n_mfcc = method != 1 && !shift ? st_int(p, "n_mfcc") : 0;
     const int64_t n_act = method != 0 ? n_cols : 0;
     const int n_desc = method != 1 && st_num(p, "descriptors") > 0 ? 3 : 0;
     const int64_t dim = n_mfcc + n_desc + n_act;
+    const uint64_t seed = (uint64_t)st_int(p, "seed");
     double desc[3 * 1024];
     double *timbre = malloc(sizeof(double) * (size_t)rank * (n_mfcc ? n_mfcc : 1));
     double *act = malloc(sizeof(double) * (size_t)rank * (n_act ? n_act : 1));
-    double *x = malloc(sizeof(double) * (size_t)rank * dim);
-    if (!timbre || !act || !x) {
-        free(timbre), free(act), free(x);
+    double *x = malloc(sizeof(double) * (size_t)rank * (dim ? dim : 1));
+    double *d2 = malloc(sizeof(double) * (size_t)rank * rank);
+    double *d2_shift = malloc(sizeof(double) * (size_t)rank * rank);
+    double *embedded = malloc(sizeof(double) * (size_t)rank * rank);
+    double *energy = malloc(sizeof(double) * rank);
+    if (!timbre || !act || !x || !d2 || !d2_shift || !embedded || !energy) {
+        free(timbre), free(act), free(x), free(d2), free(d2_shift), free(embedded), free(energy);
         return st_fail(ctx, "out of memory");
     }
     if (n_mfcc) {
@@ -146,9 +176,30 @@ static int blind_groups(st_ctx *ctx, const st_params *p, const float *W, const f
         for (int64_t j = 0; j < n_act; j++)
             x[(size_t)k * dim + n_mfcc + n_desc + j] = act[(size_t)k * n_act + j] * a_weight;
     }
-    int status = st_kmeans(x, rank, (int)dim, n_sources, 20, (uint64_t)st_int(p, "seed"), group);
-    free(timbre), free(act), free(x);
-    return status ? st_fail(ctx, "out of memory") : ST_OK;
+    const double *weight = NULL;
+    if (st_choice(p, "weighting") == 1) {
+        component_energy(W, H, rank, n_bins, n_cols, energy);
+        weight = energy;
+    }
+    int status;
+    if (shift) {
+        /* the pitch-blind distances are not Euclidean in any features: they are
+         * added (as 2 (1 - cosine), on the footing of the activation part's
+         * 2 (1 - correlation)) to the others' squared distances, and k-means runs
+         * on points placed at those distances */
+        st_squared_distances(x, rank, (int)dim, d2);
+        st_shift_distances(W, rank, n_bins, st_num(p, "rate"), 2 * st_int(p, "shift"), d2_shift);
+        for (size_t i = 0; i < (size_t)rank * rank; i++)
+            d2[i] += 2 * d2_shift[i];
+        status = st_embed_distances(d2, rank, embedded);
+        if (status == 0)
+            status = st_kmeans_weighted(embedded, weight, rank, rank, n_sources, 20, seed, group);
+    } else
+        status = st_kmeans_weighted(x, weight, rank, (int)dim, n_sources, 20, seed, group);
+    free(timbre), free(act), free(x), free(d2), free(d2_shift), free(embedded), free(energy);
+    return status == -2 ? st_fail(ctx, "the eigensolver failed on the component distances")
+           : status     ? st_fail(ctx, "out of memory")
+                        : ST_OK;
 }
 
 /* Soft: the components' non-negative features (columns) factorised with
@@ -289,15 +340,17 @@ const st_node_type st_node_nmf_group = {
     .name = "nmf_group",
     .doc = "Group the components of an nmf result into sources and make a Wiener mask per source "
            "from the grouped models (masks sum to one). Blind: k-means on the templates' MFCCs "
-           "(timbre), on the smoothed activations (activation: correlation over time), or on "
-           "both (joint); oracle: each component to the source whose ideal ratio mask holds most "
+           "or pitch-blind log-frequency shapes (timbre), on the smoothed activations "
+           "(activation: correlation over time), or on both (joint); oracle: each component to the "
+           "source whose ideal ratio mask holds most "
            "of its energy, from the reference magnitudes given after the model (for evaluation "
            "only). Gives masks (mask, channel, time, freq), ready for resynth, and groups: the "
            "source (from 1) of each component.",
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {"groups", ST_ARRAY}, {NULL}},
     .params = params,
-    .version = 2, /* 2: soft grouping on the vectorised NMF passes */
+    .version =
+        3, /* 2: soft grouping on the vectorised NMF passes; 3: timbre = "shift", weighting */
     .variadic = 1,
     .run = nmf_group_run,
 };

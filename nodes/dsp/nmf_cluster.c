@@ -1,5 +1,6 @@
 #include "nmf_cluster.h"
 
+#include "lapack.h"
 #include "rng.h"
 
 #include <float.h>
@@ -187,22 +188,35 @@ static double dist2(const double *a, const double *b, int dim)
 static double uniform(uint64_t *state) { return st_rng_uniform(state); }
 
 /* One k-means run; returns its inertia. */
-static double kmeans_once(const double *x, int n, int dim, int k, uint64_t *state, double *centre,
-                          double *nearest, int *label, int *count)
+static double kmeans_once(const double *x, const double *weight, int n, int dim, int k,
+                          uint64_t *state, double *centre, double *nearest, int *label, int *count,
+                          double *mass)
 {
     /* k-means++: each next start drawn with probability proportional to its squared distance */
-    int first = (int)(uniform(state) * n);
+    int first = n - 1;
+    if (weight) { /* the first start drawn in proportion to the weights */
+        double total = 0, pick;
+        for (int i = 0; i < n; i++)
+            total += weight[i];
+        pick = uniform(state) * total;
+        for (int i = 0; i < n; i++)
+            if ((pick -= weight[i]) <= 0) {
+                first = i;
+                break;
+            }
+    } else
+        first = (int)(uniform(state) * n);
     memcpy(centre, x + (size_t)(first < n ? first : n - 1) * dim, sizeof(double) * dim);
     for (int i = 0; i < n; i++)
         nearest[i] = dist2(x + (size_t)i * dim, centre, dim);
     for (int c = 1; c < k; c++) {
         double total = 0;
         for (int i = 0; i < n; i++)
-            total += nearest[i];
+            total += nearest[i] * (weight ? weight[i] : 1);
         double pick = uniform(state) * total;
         int chosen = n - 1;
         for (int i = 0; i < n; i++) {
-            pick -= nearest[i];
+            pick -= nearest[i] * (weight ? weight[i] : 1);
             if (pick <= 0) {
                 chosen = i;
                 break;
@@ -227,7 +241,7 @@ static double kmeans_once(const double *x, int n, int dim, int k, uint64_t *stat
             moved |= iter == 0 || label[i] != best;
             label[i] = best;
             nearest[i] = bd;
-            inertia += bd;
+            inertia += bd * (weight ? weight[i] : 1);
         }
         /* an empty cluster takes the point farthest from its own centre */
         memset(count, 0, sizeof(int) * k);
@@ -246,32 +260,137 @@ static double kmeans_once(const double *x, int n, int dim, int k, uint64_t *stat
         }
         if (!moved) break;
         memset(centre, 0, sizeof(double) * k * dim);
-        for (int i = 0; i < n; i++)
+        memset(mass, 0, sizeof(double) * k);
+        for (int i = 0; i < n; i++) {
+            const double w = weight ? weight[i] : 1;
+            mass[label[i]] += w;
             for (int d = 0; d < dim; d++)
-                centre[(size_t)label[i] * dim + d] += x[(size_t)i * dim + d];
+                centre[(size_t)label[i] * dim + d] += w * x[(size_t)i * dim + d];
+        }
         for (int c = 0; c < k; c++)
             for (int d = 0; d < dim; d++)
-                centre[(size_t)c * dim + d] /= count[c] ? count[c] : 1;
+                centre[(size_t)c * dim + d] /= mass[c] > 0 ? mass[c] : 1;
     }
     return inertia;
 }
 
 int st_kmeans(const double *x, int n, int dim, int k, int n_init, uint64_t seed, int *labels)
 {
+    return st_kmeans_weighted(x, NULL, n, dim, k, n_init, seed, labels);
+}
+
+int st_kmeans_weighted(const double *x, const double *weight, int n, int dim, int k, int n_init,
+                       uint64_t seed, int *labels)
+{
     if (k > n) k = n;
     double *centre = malloc(sizeof(double) * (size_t)k * dim);
     double *nearest = malloc(sizeof(double) * (size_t)n);
     int *label = malloc(sizeof(int) * (size_t)n), *count = malloc(sizeof(int) * (size_t)k);
-    int status = centre && nearest && label && count ? 0 : -1;
+    double *mass = malloc(sizeof(double) * (size_t)k);
+    int status = centre && nearest && label && count && mass ? 0 : -1;
     uint64_t state = st_rng_seed(seed, 2);
     double best = INFINITY;
     for (int run = 0; status == 0 && run < n_init; run++) {
-        double inertia = kmeans_once(x, n, dim, k, &state, centre, nearest, label, count);
+        double inertia =
+            kmeans_once(x, weight, n, dim, k, &state, centre, nearest, label, count, mass);
         if (inertia < best) {
             best = inertia;
             memcpy(labels, label, sizeof(int) * (size_t)n);
         }
     }
-    free(centre), free(nearest), free(label), free(count);
+    free(centre), free(nearest), free(label), free(count), free(mass);
     return status;
+}
+
+/* Eigenvectors of the symmetric n x n matrix a (overwritten with them,
+ * column j for the j-th smallest eigenvalue w[j]). 0, -1 or -2 as below. */
+static int eigen(double *a, int n, double *w)
+{
+    int lwork = -1, liwork = -1, iwork_query, info;
+    double work_query;
+    dsyevd_("V", "U", &n, a, &n, w, &work_query, &lwork, &iwork_query, &liwork, &info);
+    if (info) return -2;
+    lwork = (int)work_query, liwork = iwork_query;
+    double *work = malloc(sizeof(double) * lwork);
+    int *iwork = malloc(sizeof(int) * liwork);
+    int status = work && iwork ? 0 : -1;
+    if (status == 0) {
+        dsyevd_("V", "U", &n, a, &n, w, work, &lwork, iwork, &liwork, &info);
+        if (info) status = -2;
+    }
+    free(work), free(iwork);
+    return status;
+}
+
+int st_embed_distances(const double *d2, int n, double *out)
+{
+    double *b = malloc(sizeof(double) * (size_t)n * n), *w = malloc(sizeof(double) * n);
+    double *mean = calloc(n, sizeof(double));
+    int status = b && w && mean ? 0 : -1;
+    double all = 0;
+    for (int i = 0; status == 0 && i < n; i++) {
+        for (int j = 0; j < n; j++)
+            mean[i] += d2[(size_t)i * n + j] / n;
+        all += mean[i] / n;
+    }
+    /* classical scaling: B = -1/2 J D2 J, coordinates = eigenvectors times sqrt(eigenvalue) */
+    for (int i = 0; status == 0 && i < n; i++)
+        for (int j = 0; j < n; j++)
+            b[(size_t)i * n + j] = -0.5 * (d2[(size_t)i * n + j] - mean[i] - mean[j] + all);
+    if (status == 0) status = eigen(b, n, w);
+    for (int i = 0; status == 0 && i < n; i++)
+        for (int c = 0; c < n; c++)
+            out[(size_t)i * n + c] = w[c] > 0 ? b[(size_t)c * n + i] * sqrt(w[c]) : 0;
+    free(b), free(w), free(mean);
+    return status;
+}
+
+void st_squared_distances(const double *x, int n, int dim, double *d2)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            d2[(size_t)i * n + j] = dist2(x + (size_t)i * dim, x + (size_t)j * dim, dim);
+}
+
+void st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, int max_shift,
+                        double *d2)
+{
+    /* log-frequency templates: 24 bins per octave from 40 Hz up to 16 kHz, each the
+     * linear spectrum interpolated at its centre, compressed (square root) and unit norm */
+    const int per_octave = 24;
+    const double f_lo = 40, f_hi = fmin(16000, rate_hz / 2 * 0.95);
+    const int n_log = (int)floor(per_octave * log2(f_hi / f_lo)) + 1;
+    double *L = malloc(sizeof(double) * (size_t)rank * n_log);
+    if (!L) {
+        for (size_t i = 0; i < (size_t)rank * rank; i++)
+            d2[i] = 0;
+        return;
+    }
+    for (int k = 0; k < rank; k++) {
+        const float *w = W + (size_t)k * n_bins;
+        double norm = 0;
+        for (int m = 0; m < n_log; m++) {
+            double pos = f_lo * pow(2, (double)m / per_octave) / (rate_hz / 2) * (n_bins - 1);
+            int b = (int)pos;
+            double frac = pos - b, v = b + 1 < n_bins ? w[b] * (1 - frac) + w[b + 1] * frac : w[b];
+            L[(size_t)k * n_log + m] = sqrt(fmax(v, 0));
+            norm += v;
+        }
+        norm = norm > 0 ? 1 / sqrt(norm) : 0;
+        for (int m = 0; m < n_log; m++)
+            L[(size_t)k * n_log + m] *= norm;
+    }
+    /* 1 - the best cosine over shifts of up to max_shift bins either way */
+    for (int i = 0; i < rank; i++)
+        for (int j = i; j < rank; j++) {
+            double best = 0;
+            for (int s = -max_shift; s <= max_shift; s++) {
+                double c = 0;
+                for (int m = s > 0 ? 0 : -s; m < n_log && m + s < n_log; m++)
+                    c += L[(size_t)i * n_log + m] * L[(size_t)j * n_log + m + s];
+                if (c > best) best = c;
+            }
+            d2[(size_t)i * rank + j] = d2[(size_t)j * rank + i] = i == j ? 0 : 1 - best;
+        }
+    free(L);
 }

@@ -47,4 +47,25 @@ void st_soft_features(const float *W, const float *H, int rank, int n_bins, int6
  * Returns 0, or -1 when memory is short. */
 int st_kmeans(const double *x, int n, int dim, int k, int n_init, uint64_t seed, int *labels);
 
+/* The same with a weight per point (NULL: all 1): k-means++ draws in
+ * proportion to weight x squared distance, centres are weighted means and
+ * the inertia is weighted. */
+int st_kmeans_weighted(const double *x, const double *weight, int n, int dim, int k, int n_init,
+                       uint64_t seed, int *labels);
+
+/* Points whose Euclidean distances are d2 (classical scaling; the negative
+ * part of a non-Euclidean d2 is dropped): out n x n. Returns 0, -1 when memory is short, -2 when
+ * the eigensolver fails. */
+int st_embed_distances(const double *d2, int n, double *out);
+
+/* Squared Euclidean distances of the rows of x (n x dim): d2 n x n. */
+void st_squared_distances(const double *x, int n, int dim, double *d2);
+
+/* Pitch-blind timbre distances of templates W (rank x n_bins): each on a
+ * log-frequency axis (24 bins per octave), and 1 - the largest cosine of two
+ * templates over shifts of up to max_shift bins: notes of one instrument
+ * are near shifts of one another, whatever their pitch. d2: rank x rank. */
+void st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, int max_shift,
+                        double *d2);
+
 #endif

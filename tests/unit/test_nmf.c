@@ -5,6 +5,7 @@
 #include "check.h"
 
 #include "../../nodes/dsp/nmf.h"
+#include "../../nodes/dsp/nmf_cluster.h"
 #include "../../nodes/dsp/nndsvd.h"
 #include "../../nodes/dsp/rng.h"
 #include "../../nodes/dsp/rpca.h"
@@ -229,9 +230,68 @@ static void rpca_case(void)
     free(a), free(b), free(l0), free(s0), free(m), free(l), free(sp);
 }
 
+/* A harmonic template: partials of f0_hz with amplitudes decaying as
+ * 1/h^decay, each a peak a bin wide, on 1025 bins at 44.1 kHz. */
+static void comb(float *w, double f0_hz, double decay)
+{
+    for (int b = 0; b < 1025; b++) {
+        double hz = 22050.0 * b / 1024, x = 0;
+        for (int h = 1; h * f0_hz < 16000; h++) {
+            double d = (hz - h * f0_hz) / 21.5;
+            x += exp(-d * d) / pow(h, decay);
+        }
+        w[b] = (float)x;
+    }
+}
+
+/* The grouping helpers: pitch-blind distances, weighted k-means, placing
+ * points at given distances. */
+static void grouping_cases(void)
+{
+    float *w = malloc(sizeof(float) * 4 * 1025);
+    double d2[16];
+    comb(w, 220, 1);                           /* a note */
+    comb(w + 1025, 220 * pow(2, 5 / 12.0), 1); /* the same instrument a fourth higher */
+    comb(w + 2050, 220, 3);                    /* another instrument on the first note */
+    for (int b = 0; b < 1025; b++)             /* a noise band, as a hi-hat */
+        w[3075 + b] = b > 300 && b < 800 ? 1.0f : 0.0f;
+    st_shift_distances(w, 4, 1025, 44100, 48, d2);
+    printf("# shift distances: fourth %.3f, other timbre %.3f, noise %.3f\n", d2[1], d2[2], d2[3]);
+    CHECK("shift distances: a transposed note is near its original",
+          d2[1] < 0.1 && d2[1] < d2[2] / 2 && d2[1] < d2[3] / 2, "%.3f (others %.3f, %.3f)", d2[1],
+          d2[2], d2[3]);
+    CHECK("shift distances: symmetric with a zero diagonal", d2[4] == d2[1] && d2[0] == 0, "%g %g",
+          d2[4], d2[0]);
+    /* on the line 0 2 3 5, k-means pairs (0 2)(3 5); with 3 a hundred times
+     * heavier its centre holds 2 and 5, and 0 stands alone */
+    const double x[4] = {0, 2, 3, 5}, weight[4] = {1, 1, 100, 1};
+    int plain[4], heavy[4];
+    st_kmeans_weighted(x, NULL, 4, 1, 2, 5, 1, plain);
+    st_kmeans_weighted(x, weight, 4, 1, 2, 5, 1, heavy);
+    CHECK("k-means: unweighted pairs the points", plain[0] == plain[1] && plain[2] == plain[3],
+          "%d %d %d %d", plain[0], plain[1], plain[2], plain[3]);
+    CHECK("k-means: a heavy point pulls its neighbours",
+          heavy[1] == heavy[2] && heavy[2] == heavy[3] && heavy[0] != heavy[1], "%d %d %d %d",
+          heavy[0], heavy[1], heavy[2], heavy[3]);
+    /* classical scaling puts points back at their distances */
+    double p[5 * 3], pd[25], e[25], ed[25], worst = 0;
+    uint64_t state = st_rng_seed(3, 0);
+    for (int i = 0; i < 15; i++)
+        p[i] = st_gaussian(&state);
+    st_squared_distances(p, 5, 3, pd);
+    int status = st_embed_distances(pd, 5, e);
+    st_squared_distances(e, 5, 5, ed);
+    for (int i = 0; i < 25; i++)
+        worst = fmax(worst, fabs(ed[i] - pd[i]));
+    CHECK("embedding: points at the given distances", status == 0 && worst < 1e-9, "%d, %.2e",
+          status, worst);
+    free(w);
+}
+
 void test_nmf(void)
 {
     rpca_case();
+    grouping_cases();
     const char *root = getenv("STRATA_CORPUS");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/conformance/sklearn_nmf", root ? root : "../shared/corpus");
