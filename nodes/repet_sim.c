@@ -32,24 +32,43 @@ static const st_param params[] = {
             "model per channel; the similarities always come from the mean magnitude)"},
     {NULL}};
 
-/* Rows of the channels' mean magnitude scaled to norm 1 (0 for silence). */
-static void unit_rows(const st_spectrum *s, float *unit)
+/* Rows of the channels' mean magnitude scaled to norm 1 (0 for silence);
+ * items are frames. A mono spectrum's magnitudes are already in unit. */
+typedef struct {
+    const st_spectrum *s;
+    float *unit;
+} unit_job;
+
+static void unit_range(void *ctx, int64_t begin, int64_t end)
 {
+    unit_job *job = ctx;
+    const st_spectrum *s = job->s;
     const size_t n_bins = (size_t)s->n_bins, plane = (size_t)s->n_frames * n_bins;
-    for (int64_t t = 0; t < s->n_frames; t++) {
-        float *u = unit + (size_t)t * n_bins;
+    for (int64_t t = begin; t < end; t++) {
+        float *u = job->unit + (size_t)t * n_bins;
+        if (s->n_channels > 1)
+            for (size_t k = 0; k < n_bins; k++) {
+                double m = 0;
+                for (int c = 0; c < s->n_channels; c++)
+                    m += cabsf(s->data[(size_t)c * plane + (size_t)t * n_bins + k]);
+                u[k] = (float)(m / s->n_channels);
+            }
         double norm = 0;
-        for (size_t k = 0; k < n_bins; k++) {
-            double m = 0;
-            for (int c = 0; c < s->n_channels; c++)
-                m += cabsf(s->data[(size_t)c * plane + (size_t)t * n_bins + k]);
-            u[k] = (float)(m / s->n_channels);
+        for (size_t k = 0; k < n_bins; k++)
             norm += (double)u[k] * u[k];
-        }
         float scale = norm > 0 ? (float)(1.0 / sqrt(norm)) : 0.0f;
         for (size_t k = 0; k < n_bins; k++)
             u[k] *= scale;
     }
+}
+
+static void unit_rows(const st_spectrum *s, int n_threads, float *unit)
+{
+    if (s->n_channels == 1) /* cabsf's values, to the bit */
+        st_repet_magnitudes(s->data, 1, (size_t)s->n_frames * (size_t)s->n_bins, 0, n_threads,
+                            unit);
+    unit_job job = {s, unit};
+    st_parallel_for(n_threads, s->n_frames, unit_range, &job);
 }
 
 typedef struct {
@@ -120,7 +139,7 @@ static int repet_sim_run(st_ctx *ctx, st_value *const *in, int n_in, const st_pa
     /* the unit rows live in the mask's memory until the model needs it */
     float *mask = fields[2]->u.array.data;
     float *unit = shared || s->n_channels == 1 ? mask : (float *)fields[0]->u.spectrum.data;
-    unit_rows(s, unit);
+    unit_rows(s, ctx->n_threads, unit);
     double min_distance = st_num(p, "min_distance") * s->rate_hz / s->hop_samples;
     /* up to 1 GiB (a song of about 4 minutes at hop 512 and 44.1 kHz) for the
      * upper triangle of the similarities, which halves the multiply-adds */
