@@ -3,6 +3,12 @@
 --   [--max-period S] [--hard] [--filename T] [--format F] [--subtype S]
 local strata = require "strata"
 
+-- The longest period searched when --max-period is not given: nussl's 8 s for the faithful
+-- methods; 12 s for refine, strata's best, since a four-bar phrase in 4/4 is longer than 8 s
+-- below 120 BPM (12 s at 80 BPM) and a song that repeats by four bars then loses its period
+-- (generated songs at 85-115 BPM: about 0 dB with 8 s, 13 dB with 12 s; doc/quality.md).
+local default_max_period = { repet = 8, refine = 12, adaptive = 8 }
+
 -- each method: the spectrum and the options in, the node's record out
 local methods = {
   repet = function(spec, opt)
@@ -39,7 +45,8 @@ local opt = strata.args {
         "inputs: DIR/NAME/background.wav ...); prints the repeating period (repet, refine).\n" ..
         "Methods (doc/repet.md):\n" ..
         "  repet     REPET as nussl 1.1.9's Repet: one period, found in the beat spectrum\n" ..
-        "  refine    repet, then one pass of kernel backfitting (Wiener masks; strata's best)\n" ..
+        "  refine    repet, then one pass of kernel backfitting (Wiener masks; strata's best),\n" ..
+        "            periods up to 12 s (four bars at 80 BPM) unless --max-period says otherwise\n" ..
         "  adaptive  a period per 10 s segment (REPET-Python's adaptive REPET)\n" ..
         "  sim       REPET-SIM as nussl's RepetSim: each frame's model from the frames most like it\n" ..
         "  online    online REPET-SIM (REPET-Python's simonline, 10 s of past frames; what\n" ..
@@ -53,7 +60,7 @@ local opt = strata.args {
     { "method", "repet", "repet, refine, adaptive, sim, online or 2dft" },
     { "period", 0, "the repeating period in seconds (0: found in the beat spectrum)" },
     { "min-period", 0.8, "shortest period searched, in seconds" },
-    { "max-period", 8, "longest period searched, in seconds (at most a third of the song)" },
+    { "max-period", 0, "longest period searched, in seconds, at most a third of the song (0: 12 s for refine, else nussl's 8 s)" },
     { "high-pass", 100, "below this frequency (Hz) everything is background" },
     { "hard", false, "binary masks instead of soft ones" },
     { "n-fft", 0, "STFT frame length (0: nussl's choice for the rate)" },
@@ -64,6 +71,7 @@ local command = opt.command
 if not methods[opt.method] and opt.method ~= "online" then
   strata.usage_error(command, string.format("--method %s is not one of: %s", opt.method, names))
 end
+if opt.max_period == 0 then opt.max_period = default_max_period[opt.method] end
 local paths = strata.output_paths(opt, opt.input, { "background", "foreground" })
 
 for i, input in ipairs(opt.input) do

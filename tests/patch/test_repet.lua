@@ -87,6 +87,23 @@ said = p:read("a")
 p:close()
 t.check("strata repet: unknown method is one line and fails", said:match("^strata repet: %-%-method nope") and
   not said:match("status 0"), said)
+
+-- the longest period searched by default: nussl's 8 s for repet, 12 s for refine; a song at
+-- 85 BPM whose chords repeat every four bars (11.29 s) gets its phrase only from refine
+strata.testsong { bars = 13, tempo = 85, seed = 5 }.mixture:save(dir .. "/slow.wav")
+local function period_of(options)
+  local q = io.popen(string.format("'%s' repet '%s/slow.wav' -o '%s/slow' %s 2>&1", strata_bin, dir, dir, options))
+  local out = q:read("a")
+  q:close()
+  return tonumber(out:match("period (%d+%.%d+) s")), out
+end
+local four_bars = 4 * 4 * 60 / 85
+local got, out = period_of("--method refine")
+t.check("strata repet --method refine: periods up to 12 s by default", got and math.abs(got - four_bars) < 0.05, out)
+got, out = period_of("--method repet")
+t.check("strata repet --method repet: nussl's 8 s by default", got and got <= 8, out)
+got, out = period_of("--method refine --max-period 8")
+t.check("strata repet --method refine --max-period 8 is obeyed", got and got <= 8, out)
 os.execute("rm -rf '" .. dir .. "'")
 
 -- REPET-SIM: repeating frames at least min_distance apart and never the frame itself,
