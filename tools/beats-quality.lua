@@ -1,9 +1,11 @@
--- strata run tools/beats-quality.lua [CORPUS]: the beat tracker's figures for doc/beats.md.
+-- strata run tools/beats-quality.lua [CORPUS [MODEL]]: the beat tracker's figures for doc/beats.md
+-- (MODEL: a beats_tcn.safetensors to try; none or "": the installed one).
 -- Every item of CORPUS/downbeat (real recordings, human annotations) and the separation items
 -- with an exact beats.txt, tracked with the default settings (meter not told), scored as
 -- mir_eval does (F-measure within 70 ms; untrimmed, and trimmed: beats before 5 s ignored).
 local strata = require "strata"
-local root = arg[1] or os.getenv("STRATA_CORPUS") or "../shared/corpus"
+local root = (arg[1] ~= nil and arg[1] ~= "") and arg[1] or os.getenv("STRATA_CORPUS") or "../shared/corpus"
+local model = arg[2] or ""
 local items = {
   { "downbeat/ballroom_Media-105901.flac", "downbeat/ballroom_Media-105901.beats", "ballroom waltz", 3 },
   { "downbeat/gtzan_country.00000.flac", "downbeat/gtzan_country.00000.beats", "gtzan country", 4 },
@@ -21,7 +23,7 @@ local sums = { real = { 0, 0, 0, 0, 0 }, sep = { 0, 0, 0, 0, 0 } }
 for _, it in ipairs(items) do
   local ref = strata.load_beats(root .. "/" .. it[2])
   local t0 = strata.now()
-  local est = strata.load(root .. "/" .. it[1]):beats()
+  local est = strata.load(root .. "/" .. it[1]):beats { model = model }
   local _, labels = est:samples()
   local seconds = strata.now() - t0
   local meter = 0

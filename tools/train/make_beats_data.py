@@ -89,6 +89,20 @@ def save(out, k, x, beats, desc, rng, index):
     index.append(dict(file='%04d.npz' % k, frames=int(len(feats)), **desc))
 
 
+def render(notes, programs, soundfont, reverb, chorus, tmp):
+    """A song (beats_songs.make_song) rendered by FluidSynth: mono float32 at 44.1 kHz."""
+    mid, wav = os.path.join(tmp, 'song.mid'), os.path.join(tmp, 'song.wav')
+    songs.write_midi(mid, notes, programs)
+    subprocess.run(['fluidsynth', '-ni', '-q', '-g', '0.6', '-r', str(bf.RATE),
+                    '-o', 'synth.polyphony=64',
+                    '-R', '1' if reverb else '0', '-C', '1' if chorus else '0',
+                    '-O', 's16', '-T', 'wav', '-F', wav, soundfont, mid],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    x, rate = read_wav(wav)
+    assert rate == bf.RATE
+    return x
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -104,16 +118,8 @@ def main():
         for k in range(args.songs):
             seed = args.seed + k
             notes, programs, beats, desc = songs.make_song(seed, duration_s=float(rng.uniform(22, 34)))
-            mid, wav = os.path.join(tmp, 'song.mid'), os.path.join(tmp, 'song.wav')
-            songs.write_midi(mid, notes, programs)
             reverb, chorus = rng.random() < 0.5, rng.random() < 0.3
-            subprocess.run(['fluidsynth', '-ni', '-q', '-g', '0.6', '-r', str(bf.RATE),
-                            '-o', 'synth.polyphony=64',
-                            '-R', '1' if reverb else '0', '-C', '1' if chorus else '0',
-                            '-O', 's16', '-T', 'wav', '-F', wav, SOUNDFONT, mid],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            x, rate = read_wav(wav)
-            assert rate == bf.RATE
+            x = render(notes, programs, SOUNDFONT, reverb, chorus, tmp)
             desc['source'] = 'fluidsynth'
             save(args.out, k, x, beats, desc, rng, index)
             print('song %d/%d %s %.0f BPM %s' % (k + 1, args.songs, desc['meter'], desc['bpm'], desc['tempo']),

@@ -5,12 +5,19 @@ a signal, its features from beats_features.py, and PyTorch's activations),
 which make test compares with the C front end and forward pass.
 
     train_beats.py --data DIR [DIR...] --models DIR [--epochs N] [--max-minutes M] [--seed S] [--log FILE]
+                   [--negatives N] [--tempo-weight W]
 
 The network (run in C by nodes/activations.c through nodes/dsp/nn.c):
   features (n_bands x time) -> conv1d k3 -> BN -> ELU
   -> per dilation d in 1, 2, ..., 256: x + Dropout(ELU(BN(conv1d k5 dilation d)(x)))
   -> conv1d k1 -> softmax over (no beat, beat, downbeat)
 Non-causal ('same') padding; about 20 s of receptive field at 100 frames/s.
+
+Training only (not exported, not run in C): a tempo head as in Boeck & Davies (2019), the mean
+of the last hidden layer over the crop -> dense -> softmax over 300 tempo classes (1 BPM each),
+trained on the crop's tempo; it makes the shared layers represent the beat period, which the
+bar (several periods long) is built on. And clips without a beat (beats_negatives.py) trained
+with "no beat" in every frame.
 """
 import argparse
 import json
@@ -26,11 +33,13 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import beats_features as bf  # noqa: E402
+import beats_negatives  # noqa: E402
 
 DILATIONS = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 CHANNELS = 44
 KERNEL = 5
 FPS = 100
+N_TEMPI = 300  # tempo classes of the training-only tempo head: 0..299 BPM
 
 
 class TCN(nn.Module):
@@ -43,12 +52,20 @@ class TCN(nn.Module):
         self.bns = nn.ModuleList(nn.BatchNorm1d(channels) for _ in dilations)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Conv1d(channels, 3, 1)
+        self.tempo = nn.Linear(channels, N_TEMPI)  # training only: not exported
 
-    def forward(self, x):  # x: batch x bands x time -> logits batch x 3 x time
+    def hidden(self, x):
         h = nn.functional.elu(self.inp_bn(self.inp(x)))
         for conv, bn in zip(self.convs, self.bns):
             h = h + self.drop(nn.functional.elu(bn(conv(h))))
-        return self.out(h)
+        return h
+
+    def forward(self, x):  # x: batch x bands x time -> logits batch x 3 x time
+        return self.out(self.hidden(x))
+
+    def forward_with_tempo(self, x):  # and tempo logits batch x N_TEMPI
+        h = self.hidden(x)
+        return self.out(h), self.tempo(self.drop(h.mean(dim=2)))
 
 
 def targets(n_frames, times, positions):
@@ -62,6 +79,32 @@ def targets(n_frames, times, positions):
                 t[cls, f + df] = max(t[cls, f + df], w)
     t[0] = np.clip(1.0 - t[1] - t[2], 0.0, 1.0)
     return t
+
+
+def tempo_target(y):
+    """Soft tempo class target (N_TEMPI) of a crop's frame targets: 60 / median beat interval,
+    the class 1, its neighbours 0.5 and 0.25 (as Boeck & Davies); zeros (no loss) when the crop
+    has fewer than three beats."""
+    t = np.zeros(N_TEMPI, dtype=np.float32)
+    frames = np.flatnonzero(np.maximum(y[1], y[2]) >= 1.0)
+    if len(frames) < 3:
+        return t
+    bpm = int(round(60.0 * FPS / np.median(np.diff(frames))))
+    for d, w in ((-2, 0.25), (-1, 0.5), (0, 1.0), (1, 0.5), (2, 0.25)):
+        if 0 <= bpm + d < N_TEMPI:
+            t[bpm + d] = w
+    return t / t.sum()
+
+
+def negatives(n, seed, duration_s=25.0):
+    """n clips without a beat (beats_negatives.py), augmented as the songs are, as (x, y, item)."""
+    import make_beats_data  # its augmentation (gain, tilt, band limits, reverb, noise)
+    out, rng = [], np.random.default_rng(seed)
+    for k in range(n):
+        sig, kind = beats_negatives.make_clip(seed + k, duration_s)
+        x = bf.features(make_beats_data.augment(sig, rng)).astype(np.float16).astype(np.float32).T
+        out.append((x, targets(x.shape[1], [], []), {'source': 'negative', 'kind': kind}))
+    return out
 
 
 def load(data_dirs):
@@ -127,11 +170,20 @@ def batches(songs, rng, crop, batch, band_limit_p=0.0):
                 x = band_limit(x, rng)
             xs.append(x)
             ys.append(y)
-        yield torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+        yield torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys)), \
+            torch.from_numpy(np.stack([tempo_target(y) for y in ys]))
 
 
 def soft_ce(logits, target):
     return -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+
+
+def tempo_ce(logits, target):
+    """Mean over the crops that have a tempo (the others' targets are all zero)."""
+    has = target.sum(dim=1) > 0
+    if not bool(has.any()):
+        return logits.sum() * 0.0
+    return -(target[has] * torch.log_softmax(logits[has], dim=1)).sum(dim=1).mean()
 
 
 def evaluate(model, songs):
@@ -167,7 +219,8 @@ def write_safetensors(path, tensors, metadata):
 
 
 def export(model, path, n_bands, extra):
-    sd = {k: v.detach().numpy() for k, v in model.state_dict().items() if not k.endswith('num_batches_tracked')}
+    sd = {k: v.detach().numpy() for k, v in model.state_dict().items()
+          if not k.endswith('num_batches_tracked') and not k.startswith('tempo.')}
     meta = {'format': 'strata beats tcn 1', 'dilations': ','.join(map(str, DILATIONS)),
             'kernel': str(KERNEL), 'n_bands': str(n_bands), 'fps': str(FPS),
             'batch_norm_eps': str(model.inp_bn.eps), 'outputs': 'softmax: no beat, beat, downbeat'}
@@ -220,11 +273,18 @@ def main():
                          'reproduces a run that --max-minutes stopped')
     ap.add_argument('--band-limit', type=float, default=0.15,
                     help='share of crops band-limited on the fly as if recorded at 8-32 kHz')
+    ap.add_argument('--negatives', type=int, default=0,
+                    help='clips without a beat (beats_negatives.py) added to the songs')
+    ap.add_argument('--tempo-weight', type=float, default=0.0,
+                    help='weight of the training-only tempo head\'s loss (0: no tempo head)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
     songs = load(args.data)
+    if args.negatives:
+        songs += negatives(args.negatives, args.seed + 7)
+        print('%d clips without a beat added' % args.negatives, flush=True)
     n_bands = songs[0][0].shape[0]
     val_idx = set(range(0, len(songs), 10))  # every tenth song held out
     train = [s for k, s in enumerate(songs) if k not in val_idx]
@@ -233,7 +293,7 @@ def main():
     if args.init:
         state = read_safetensors(args.init)
         for k, v in model.state_dict().items():
-            if k.endswith('num_batches_tracked'):
+            if k.endswith('num_batches_tracked') or k.startswith('tempo.'):
                 state[k] = v
         model.load_state_dict(state)
         print('starting from %s' % args.init, flush=True)
@@ -244,19 +304,28 @@ def main():
     t0 = time.time()
     print('%d training songs, %d held out, %d parameters' % (len(train), len(val), n_params), flush=True)
     for epoch in range(args.epochs):
-        losses = []
-        for x, y in batches(train, rng, args.crop, args.batch, args.band_limit):
+        losses, tempo_losses = [], []
+        for x, y, tempo in batches(train, rng, args.crop, args.batch, args.band_limit):
             opt.zero_grad()
-            loss = soft_ce(model(x), y)
-            loss.backward()
+            if args.tempo_weight:
+                logits, tempo_logits = model.forward_with_tempo(x)
+                loss = soft_ce(logits, y)
+                tempo_loss = tempo_ce(tempo_logits, tempo)
+                (loss + args.tempo_weight * tempo_loss).backward()
+                tempo_losses.append(float(tempo_loss))
+            else:
+                loss = soft_ce(model(x), y)
+                loss.backward()
             opt.step()
             losses.append(float(loss))
         sched.step()
         v = evaluate(model, val)
         elapsed = time.time() - t0
+        tl = float(np.mean(tempo_losses)) if tempo_losses else 0.0
         curve.append({'epoch': epoch + 1, 'train_loss': float(np.mean(losses)), 'val_loss': v,
-                      'minutes': elapsed / 60})
-        print('epoch %d train %.4f val %.4f %.1f min' % (epoch + 1, np.mean(losses), v, elapsed / 60), flush=True)
+                      'tempo_loss': tl, 'minutes': elapsed / 60})
+        print('epoch %d train %.4f val %.4f tempo %.3f %.1f min' % (epoch + 1, np.mean(losses), v, tl, elapsed / 60),
+              flush=True)
         if v < best:
             best = v
             best_state = {k: t.clone() for k, t in model.state_dict().items()}
@@ -272,7 +341,8 @@ def main():
     export(model, os.path.join(args.models, 'beats_tcn.safetensors'), n_bands,
            {'parameters': str(n_params), 'epochs': str(len(curve)), 'best_val_loss': '%.5f' % best,
             'seed': str(args.seed), 'songs': str(len(songs)),
-            'init': os.path.basename(args.init) if args.init else 'random'})
+            'init': os.path.basename(args.init) if args.init else 'random',
+            'negatives': str(args.negatives), 'tempo_weight': str(args.tempo_weight), 'crop': str(args.crop)})
     sig = fixture_signal()
     feats = bf.features(sig)
     with torch.no_grad():
