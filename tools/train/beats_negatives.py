@@ -125,10 +125,10 @@ def quiet(rng, n):
     return 0.05 * hum + 0.02 * coloured_noise(rng, n, 'pink')
 
 
-def make_clip(seed, duration_s):
-    """(mono float32 signal at 44.1 kHz, its kind)."""
+def make_clip(seed, duration_s, kinds=KINDS):
+    """(mono float32 signal at 44.1 kHz, its kind): the kinds in turn, by seed."""
     rng = np.random.default_rng(seed)
-    kind = KINDS[seed % len(KINDS)]
+    kind = kinds[seed % len(kinds)]
     n = int(duration_s * RATE)
     y = {'sweep': sweep, 'pad': pad, 'noise': noise, 'speech': speech, 'quiet': quiet}[kind](rng, n)
     if kind != 'noise' and rng.random() < 0.3:  # and some background noise

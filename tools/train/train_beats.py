@@ -96,12 +96,13 @@ def tempo_target(y):
     return t / t.sum()
 
 
-def negatives(n, seed, duration_s=25.0):
-    """n clips without a beat (beats_negatives.py), augmented as the songs are, as (x, y, item)."""
+def negatives(n, seed, kinds, duration_s=25.0):
+    """n clips without a beat (beats_negatives.py) of the given kinds, augmented as the songs are,
+    as (x, y, item)."""
     import make_beats_data  # its augmentation (gain, tilt, band limits, reverb, noise)
     out, rng = [], np.random.default_rng(seed)
     for k in range(n):
-        sig, kind = beats_negatives.make_clip(seed + k, duration_s)
+        sig, kind = beats_negatives.make_clip(seed + k, duration_s, kinds)
         x = bf.features(make_beats_data.augment(sig, rng)).astype(np.float16).astype(np.float32).T
         out.append((x, targets(x.shape[1], [], []), {'source': 'negative', 'kind': kind}))
     return out
@@ -275,6 +276,8 @@ def main():
                     help='share of crops band-limited on the fly as if recorded at 8-32 kHz')
     ap.add_argument('--negatives', type=int, default=0,
                     help='clips without a beat (beats_negatives.py) added to the songs')
+    ap.add_argument('--negative-kinds', default=','.join(beats_negatives.KINDS),
+                    help='which kinds of clips without a beat (%s)' % ','.join(beats_negatives.KINDS))
     ap.add_argument('--tempo-weight', type=float, default=0.0,
                     help='weight of the training-only tempo head\'s loss (0: no tempo head)')
     args = ap.parse_args()
@@ -283,7 +286,7 @@ def main():
     rng = np.random.default_rng(args.seed)
     songs = load(args.data)
     if args.negatives:
-        songs += negatives(args.negatives, args.seed + 7)
+        songs += negatives(args.negatives, args.seed + 7, args.negative_kinds.split(','))
         print('%d clips without a beat added' % args.negatives, flush=True)
     n_bands = songs[0][0].shape[0]
     val_idx = set(range(0, len(songs), 10))  # every tenth song held out
@@ -342,7 +345,7 @@ def main():
            {'parameters': str(n_params), 'epochs': str(len(curve)), 'best_val_loss': '%.5f' % best,
             'seed': str(args.seed), 'songs': str(len(songs)),
             'init': os.path.basename(args.init) if args.init else 'random',
-            'negatives': str(args.negatives), 'tempo_weight': str(args.tempo_weight), 'crop': str(args.crop)})
+            'negatives': str(args.negatives), 'negative_kinds': args.negative_kinds, 'tempo_weight': str(args.tempo_weight), 'crop': str(args.crop)})
     sig = fixture_signal()
     feats = bf.features(sig)
     with torch.no_grad():
