@@ -17,6 +17,9 @@ static const st_param params[] = {
             "to the mixture); unmixer: the Unmixer's soft mask Y_k^p / (Y_k^p + X^p) against "
             "the mixture's magnitude X (the mean over channels)"},
     {"power", ST_P_NUMBER, .def = 2, .min = 0.1, .max = 10, .doc = "mask exponent p"},
+    {"period", ST_P_INT, .def = 1, .min = 1, .max = 8,
+     .doc = "slices in a loop's cycle (loops' period): each tile holds that many phases one "
+            "after the other, and slice b uses phase b mod period"},
     {NULL}};
 
 static float power_of(float v, float p) { return p == 2.0f ? v * v : powf(v, p); }
@@ -30,8 +33,12 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
     if (tiles->n_axes != 3 || act->n_axes != 2 || act->shape[1] != tiles->shape[0])
         return st_fail(ctx, "tiles (loop x freq x time) and activation (bar x loop) must be loops' "
                             "outputs");
-    const int n_loops = (int)tiles->shape[0];
-    const int64_t n_bins = tiles->shape[1], n_time = tiles->shape[2], n_bars = act->shape[0];
+    const int n_loops = (int)tiles->shape[0], period = st_int(p, "period");
+    if (tiles->shape[2] % period)
+        return st_fail(ctx, "period = %d does not divide the tiles' %lld time cells", period,
+                       (long long)tiles->shape[2]);
+    const int64_t n_bins = tiles->shape[1], n_time = tiles->shape[2] / period,
+                  n_bars = act->shape[0];
     const int64_t n_frames = s->n_frames;
     if (n_bins != s->n_bins)
         return st_fail(ctx, "the tiles have %lld bins, the spectrum %d", (long long)n_bins,
@@ -66,12 +73,14 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
         for (int c = 0; status == ST_OK && c < s->n_channels; c++) {
             for (int64_t t = 0; t < n_frames; t++) {
                 const int64_t b = (int64_t)map->data[2 * t], j = (int64_t)map->data[2 * t + 1];
+                const int64_t phase = b % period;
                 const float complex *mix = s->data + (size_t)t * n_bins; /* channel 0, frame t */
                 for (int64_t f = 0; f < n_bins; f++) {
                     float y = 0, reference = 0;
                     for (int l = 0; l < n_loops; l++) {
-                        float v = tiles->data[((size_t)l * n_bins + f) * n_time + j] *
-                                  act->data[b * n_loops + l];
+                        float v =
+                            tiles->data[(((size_t)l * n_bins + f) * period + phase) * n_time + j] *
+                            act->data[b * n_loops + l];
                         if (l == k) y = v;
                         if (wiener) reference += power_of(v, power);
                     }

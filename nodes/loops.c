@@ -30,8 +30,16 @@ static const st_param params[] = {
     {"loops", ST_P_INT, .def = 0, .min = 0, .max = 256,
      .doc = "loop types to return; 0: the model's, joined where their activations correlate "
             "above join_above"},
+    {"group", ST_P_STRING, .def_str = "correlation", .choices = "correlation|energy",
+     .doc = "how loop types are joined: correlation (average linkage on the correlation of "
+            "their activations) or energy (the pair whose joining loses the least of the "
+            "model's energy when the group must play as one loop, one activation; with period > "
+            "1, one template per phase)"},
     {"join_above", ST_P_NUMBER, .def = 0.9, .min = -1, .max = 1,
      .doc = "with loops = 0: join loop types whose activations correlate above this"},
+    {"join_below", ST_P_NUMBER, .def = 0.01, .min = 0, .max = 1,
+     .doc = "with loops = 0 and group = energy: join loop types while a joining loses less than "
+            "this part of the model's energy"},
     {"purify", ST_P_BOOL, .def = 1,
      .doc = "the Unmixer's purification: an NMF of the core's loop mode (always done when "
             "loop types are joined)"},
@@ -42,6 +50,10 @@ static const st_param params[] = {
     {"refine", ST_P_INT, .def = 0, .min = 0, .max = 100000,
      .doc = "KL updates that free each loop's template from the shared sound and rhythm "
             "templates (0: off, the Tucker model as it is)"},
+    {"period", ST_P_INT, .def = 1, .min = 1, .max = 8,
+     .doc = "slices in a loop's cycle: a loop longer than the slice (a two-bar drone in one-bar "
+            "slices) keeps one template per phase (slice b is in phase b mod period) and one "
+            "activation; its tile is the whole cycle"},
     {"bars_per_loop", ST_P_INT, .def = 1, .min = 1, .max = 64,
      .doc = "bars in each loop's best instance"},
     {NULL}};
@@ -92,6 +104,8 @@ static int read_tucker(st_ctx *ctx, const st_value *record, const st_array *cube
     m->sound = w->data, m->rhythm = h->data, m->layout = d->data, m->core = core->data;
     return ST_OK;
 }
+
+static int templates(const tucker *m, const float *core, int n_loops, float *lt);
 
 /* ---- 1. grouping by activation ---- */
 
@@ -162,6 +176,129 @@ static int group_by_activation(const float *d, int64_t n_bars, int rank, int n_g
     }
     free(col), free(r), free(size);
     return next;
+}
+
+/* The largest eigenvalue of A = G_L[S] G_D[S] (both Gram matrices positive
+ * semi-definite, so its eigenvalues are real and non-negative), by power
+ * iteration: the energy of the best one-activation model of the group. */
+static double top_eigenvalue(const double *gl, const double *gd, int rank, const int *members,
+                             int n, double *v, double *w)
+{
+    for (int i = 0; i < n; i++)
+        v[i] = 1.0;
+    double lambda = 0;
+    for (int it = 0; it < 500; it++) {
+        double norm = 0;
+        for (int i = 0; i < n; i++) { /* w = G_D v */
+            w[i] = 0;
+            for (int j = 0; j < n; j++)
+                w[i] += gd[members[i] * rank + members[j]] * v[j];
+        }
+        for (int i = 0; i < n; i++) { /* v' = G_L w */
+            double s = 0;
+            for (int j = 0; j < n; j++)
+                s += gl[members[i] * rank + members[j]] * w[j];
+            norm += s * s;
+            w[n + i] = s;
+        }
+        norm = sqrt(norm);
+        double vnorm = 0;
+        for (int i = 0; i < n; i++)
+            vnorm += v[i] * v[i];
+        double next = norm / sqrt(vnorm);
+        if (norm <= 0) return 0;
+        for (int i = 0; i < n; i++)
+            v[i] = w[n + i] / norm;
+        if (fabs(next - lambda) <= 1e-12 * next) return next;
+        lambda = next;
+    }
+    return lambda;
+}
+
+/* What the model loses when the loop types in S must play as one loop: the
+ * group's part of the model, L_S D_S^T (cells x bars), is replaced, in the
+ * bars of each phase of the loop's cycle (bar b is in phase b mod period), by
+ * its best rank-one approximation (one template per phase, one activation).
+ * The energy there is tr(G_L G_D) over S, of which the rank-one part keeps the
+ * largest eigenvalue of G_L[S] G_D[S]; gd holds one G_D per phase. */
+static double group_loss(const double *gl, const double *gd, int rank, int period,
+                         const int *members, int n, double *scratch)
+{
+    double lost = 0;
+    for (int p = 0; p < period; p++) {
+        const double *g = gd + (size_t)p * rank * rank;
+        double total = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+                total += gl[members[i] * rank + members[j]] * g[members[i] * rank + members[j]];
+        lost += fmax(0, total - top_eigenvalue(gl, g, rank, members, n, scratch, scratch + n));
+    }
+    return lost;
+}
+
+/* Joins loop types, the pair that costs the model the least energy first,
+ * until n_groups remain (or, with n_groups = 0, while a joining loses less
+ * than join_below of the model's energy). lt: cells x rank templates of every
+ * type. Writes group[k] in 0..n-1 (numbered by first member), returns n. */
+static int group_by_energy(const float *lt, const float *d, int64_t n_cells, int64_t n_bars,
+                           int rank, int period, int n_groups, double join_below, int *group)
+{
+    double *gl = calloc((size_t)rank * rank, sizeof *gl);
+    double *gd = calloc((size_t)period * rank * rank, sizeof *gd);
+    double *loss = calloc((size_t)rank, sizeof *loss);
+    int *members = malloc((size_t)rank * sizeof *members),
+        *alive = malloc((size_t)rank * sizeof *alive);
+    double *scratch = malloc((size_t)3 * rank * sizeof *scratch);
+    float *gram = malloc((size_t)rank * rank * sizeof *gram);
+    int n = -1;
+    if (!gl || !gd || !loss || !members || !alive || !scratch || !gram) goto done;
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, rank, (int)n_cells, 1, lt, rank, 0, gram,
+                rank);
+    for (int i = 0; i < rank; i++)
+        for (int j = i; j < rank; j++)
+            gl[i * rank + j] = gl[j * rank + i] = gram[i * rank + j];
+    for (int i = 0; i < rank; i++)
+        for (int j = 0; j < rank; j++)
+            for (int64_t b = 0; b < n_bars; b++)
+                gd[(b % period) * rank * rank + i * rank + j] +=
+                    (double)d[b * rank + i] * d[b * rank + j];
+    double energy = 0;
+    for (int i = 0; i < period * rank * rank; i++)
+        energy += gl[i % (rank * rank)] * gd[i];
+    for (int k = 0; k < rank; k++)
+        group[k] = k, alive[k] = 1, loss[k] = 0;
+    n = rank;
+    while (n > 1 && (n_groups == 0 || n > n_groups)) {
+        int bi = -1, bj = -1;
+        double best = HUGE_VAL;
+        for (int i = 0; i < rank; i++)
+            for (int j = i + 1; j < rank; j++) {
+                if (!alive[i] || !alive[j]) continue;
+                int m = 0;
+                for (int k = 0; k < rank; k++)
+                    if (group[k] == i || group[k] == j) members[m++] = k;
+                double cost =
+                    group_loss(gl, gd, rank, period, members, m, scratch) - loss[i] - loss[j];
+                if (cost < best) best = cost, bi = i, bj = j;
+            }
+        if (n_groups == 0 && best > join_below * energy) break;
+        for (int k = 0; k < rank; k++)
+            if (group[k] == bj) group[k] = bi;
+        alive[bj] = 0, loss[bi] += loss[bj] + best;
+        n--;
+    }
+    int *name = alive; /* reused: group representative -> group number */
+    for (int k = 0; k < rank; k++)
+        name[k] = -1;
+    int next = 0;
+    for (int k = 0; k < rank; k++) {
+        if (name[group[k]] < 0) name[group[k]] = next++;
+        group[k] = name[group[k]];
+    }
+    n = next;
+done:
+    free(gl), free(gd), free(loss), free(members), free(alive), free(scratch), free(gram);
+    return n;
 }
 
 /* ---- 2. purification: unfold(C) (rank x M) ~ P (rank x K) R (K x M) ---- */
@@ -477,10 +614,22 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (wanted > m.rank_bar)
         return st_fail(ctx, "loops = %d: the model has %d loop types (rank_bar); ask ntd for more",
                        wanted, m.rank_bar);
+    const int period = st_int(p, "period");
+    if (period > m.n_bars)
+        return st_fail(ctx, "period = %d: more than the cube's %lld slices", period,
+                       (long long)m.n_bars);
     int *group = malloc((size_t)m.rank_bar * sizeof *group);
     if (!group) return st_fail(ctx, "out of memory");
-    int n_loops =
-        group_by_activation(m.layout, m.n_bars, m.rank_bar, wanted, st_num(p, "join_above"), group);
+    int n_loops = -1;
+    if (st_choice(p, "group") == 1) {
+        float *all = malloc((size_t)m.n_cells * m.rank_bar * sizeof *all);
+        if (all && templates(&m, m.core, m.rank_bar, all) == ST_OK)
+            n_loops = group_by_energy(all, m.layout, m.n_cells, m.n_bars, m.rank_bar, period,
+                                      wanted, st_num(p, "join_below"), group);
+        free(all);
+    } else
+        n_loops = group_by_activation(m.layout, m.n_bars, m.rank_bar, wanted,
+                                      st_num(p, "join_above"), group);
     if (n_loops < 1) {
         free(group);
         return st_fail(ctx, "out of memory");
@@ -507,25 +656,45 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
             status = st_fail(ctx, "out of memory");
         memcpy(d, do_purify ? pure.layout : m.layout, (size_t)m.n_bars * n_loops * sizeof *d);
     }
+    /* The phases of each loop's cycle: component k * period + q is loop k's
+     * template in the bars of phase q (b mod period); its activation is zero
+     * in the other bars, and multiplicative updates keep it so. */
+    const int n_comp = n_loops * period;
+    float *lc = malloc((size_t)m.n_cells * n_comp * sizeof *lc);
+    float *e = calloc((size_t)m.n_bars * n_comp, sizeof *e);
+    double *share_comp = malloc((size_t)m.n_bars * n_comp * sizeof *share_comp);
+    if (status == ST_OK && !(lc && e && share_comp)) status = st_fail(ctx, "out of memory");
+    if (status == ST_OK) {
+        for (int64_t i = 0; i < m.n_cells; i++)
+            for (int c = 0; c < n_comp; c++)
+                lc[i * n_comp + c] = lt[i * n_loops + c / period];
+        for (int64_t b = 0; b < m.n_bars; b++)
+            for (int k = 0; k < n_loops; k++)
+                e[b * n_comp + k * period + b % period] = d[b * n_loops + k];
+    }
     if (status == ST_OK && st_int(p, "refine") > 0)
-        status = refine(ctx, cube->data, m.n_cells, m.n_bars, n_loops, lt, d, st_int(p, "refine"));
-    /* each loop's activation peaks at 1; its template carries the level */
-    for (int k = 0; status == ST_OK && k < n_loops; k++) {
+        status = refine(ctx, cube->data, m.n_cells, m.n_bars, n_comp, lc, e, st_int(p, "refine"));
+    /* each phase's activation peaks at 1; its template carries the level */
+    for (int c = 0; status == ST_OK && c < n_comp; c++) {
         float top = 0;
         for (int64_t b = 0; b < m.n_bars; b++)
-            top = fmaxf(top, d[b * n_loops + k]);
+            top = fmaxf(top, e[b * n_comp + c]);
         if (top <= 0) continue;
         for (int64_t b = 0; b < m.n_bars; b++)
-            d[b * n_loops + k] /= top;
+            e[b * n_comp + c] /= top;
         for (int64_t i = 0; i < m.n_cells; i++)
-            lt[i * n_loops + k] *= top;
+            lc[i * n_comp + c] *= top;
     }
+    if (status == ST_OK)
+        for (int64_t b = 0; b < m.n_bars; b++)
+            for (int k = 0; k < n_loops; k++)
+                d[b * n_loops + k] = e[b * n_comp + k * period + b % period];
     if (status == ST_OK) {
         static const char *const act_axes[] = {"bar", "loop"};
         static const char *const inst_axes[] = {"loop", "field"};
         static const char *const tile_axes[] = {"loop", "freq", "time"};
         int64_t act_shape[2] = {m.n_bars, n_loops}, inst_shape[2] = {n_loops, 2},
-                tile_shape[3] = {n_loops, m.n_bins, m.n_time};
+                tile_shape[3] = {n_loops, m.n_bins, m.n_time * period};
         activation = st_array_new(2, act_shape, act_axes);
         share_v = st_array_new(2, act_shape, act_axes);
         instance = st_array_new(2, inst_shape, inst_axes);
@@ -534,19 +703,28 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     }
     if (status == ST_OK) {
         st_progress(ctx, 0.9);
-        if (shares(cube->data, lt, d, m.n_cells, m.n_bars, n_loops, share))
+        if (shares(cube->data, lc, e, m.n_cells, m.n_bars, n_comp, share_comp))
             status = st_fail(ctx, "out of memory");
+        for (int64_t b = 0; status == ST_OK && b < m.n_bars; b++)
+            for (int k = 0; k < n_loops; k++)
+                share[b * n_loops + k] = share_comp[b * n_comp + k * period + b % period];
         for (int64_t i = 0; status == ST_OK && i < m.n_bars * n_loops; i++) {
             activation->u.array.data[i] = d[i];
             share_v->u.array.data[i] = (float)share[i];
         }
+        /* an instance is whole cycles: any period consecutive bars loop seamlessly */
+        int run_bars = (st_int(p, "bars_per_loop") + period - 1) / period * period;
         for (int k = 0; status == ST_OK && k < n_loops; k++) {
-            if (best_instance(share, d, grid->data, m.n_bars, n_loops, k,
-                              st_int(p, "bars_per_loop"), &instance->u.array.data[2 * k],
-                              &instance->u.array.data[2 * k + 1]))
+            if (best_instance(share, d, grid->data, m.n_bars, n_loops, k, run_bars,
+                              &instance->u.array.data[2 * k], &instance->u.array.data[2 * k + 1]))
                 status = st_fail(ctx, "out of memory");
-            for (int64_t i = 0; i < m.n_cells; i++)
-                tiles->u.array.data[(size_t)k * m.n_cells + i] = lt[i * n_loops + k];
+            /* the tile: the loop's phases one after the other, its whole cycle */
+            float *tile = tiles->u.array.data + (size_t)k * m.n_cells * period;
+            for (int64_t f = 0; f < m.n_bins; f++)
+                for (int q = 0; q < period; q++)
+                    for (int64_t t = 0; t < m.n_time; t++)
+                        tile[(f * period + q) * m.n_time + t] =
+                            lc[(f * m.n_time + t) * n_comp + k * period + q];
         }
         st_value *fields[4] = {activation, share_v, instance, tiles};
         if (status == ST_OK && !(*out = st_record_of_outputs(&st_node_loops, fields)))
@@ -555,7 +733,7 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     st_value_unref(activation), st_value_unref(share_v);
     st_value_unref(instance), st_value_unref(tiles);
     free(pure.core), free(pure.layout);
-    free(group), free(lt), free(d), free(share);
+    free(group), free(lt), free(d), free(share), free(lc), free(e), free(share_comp);
     return status;
 }
 

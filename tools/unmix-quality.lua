@@ -76,7 +76,7 @@ local function shifted(s, ms)
 end
 
 local function one(s, shift)
-  local o = { loops = #s.names }
+  local o = { loops = #s.names, print = os.getenv("SHOW_LAYOUT") and print }
   for k, v in pairs(opts) do o[k] = v end
   if o.ranks and type(o.ranks) == "string" then o.ranks = { table.unpack(split(o.ranks)) }
     for i = 1, #o.ranks do o.ranks[i] = tonumber(o.ranks[i]) end end

@@ -11,9 +11,9 @@ local M = {
 -- 500 iterations, one loop type per stem, the soft mask against the mixture, power 2 as the
 -- corpus's peer figures were made).
 M.presets = {
-  strata = { bars_per_unit = 0, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
+  strata = { bars_per_unit = 0, period = 1, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
              sparsity = 0.1, refine = 25, mask = "wiener", power = 2 },
-  smith2018 = { bars_per_unit = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
+  smith2018 = { bars_per_unit = 1, period = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
                 sparsity = 0, refine = 0, mask = "unmixer", power = 2 },
 }
 
@@ -37,6 +37,15 @@ function M.loop_length(similarity, n_bars, loops)
   return 1
 end
 
+-- The loops' cycle in slices: 2 when the song is more alike two slices apart than one (a loop
+-- longer than the slice, such as a two-bar drone in one-bar slices or a four-bar progression in
+-- two-bar slices, repeats at two slices but not at one) and each phase keeps at least four
+-- slices, else 1.
+function M.cycle(similarity, n_slices)
+  if n_slices >= 8 and similarity[2] > similarity[1] then return 2 end
+  return 1
+end
+
 -- build(strata, audio, downbeats, o): the graph of one run.
 --   audio: the song (any channels; the model sees the mean of its channels' magnitudes, the stems
 --          keep its channels)
@@ -44,7 +53,8 @@ end
 --   o: loops (0: chosen from the song), ranks {F, T, L} (0: the preset's), preset, iterations,
 --      seed, mask, power, purify, sparsity, refine, bars_per_loop, bars_per_unit (0: chosen),
 --      align, n_fft, hop, print, regrid (the downbeats are a tracker's beats: check the bar
---      length and phase against the song's repetition, bar_grid)
+--      length and phase against the song's repetition, bar_grid), group (correlation|energy),
+--      period (slices in a loop's cycle; 0: chosen)
 -- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
 -- stems (a list of K audio), n_loops, ranks, n_bars, grid (bar_grid's record when regrid).
 function M.build(strata, audio, downbeats, o)
@@ -71,6 +81,12 @@ function M.build(strata, audio, downbeats, o)
   end
   if unit > 1 then cut = spec:cube(downbeats, { align = o.align or "pad", bars_per_unit = unit }) end
   local shape = cut.cube:eval().shape
+  -- the cycle: loops longer than the slice keep one template per phase (period 0: chosen)
+  local period = pick("period")
+  if period == 0 then
+    period = M.cycle(cut.similarity:samples(), shape[3])
+    if period > 1 then say(o, string.format("unmix: loops repeat every %d slices; one template per phase", period)) end
+  end
   local n_bins, n_time, n_bars = shape[1], shape[2], shape[3]
   if loops > n_bars then
     error(string.format("unmix: --loops %d is more than the song's %d bars", loops, n_bars), 0)
@@ -94,14 +110,14 @@ function M.build(strata, audio, downbeats, o)
   local model = strata.ntd(cut.cube, { rank_freq = ranks[1], rank_time = ranks[2], rank_bar = ranks[3],
     iterations = pick("iterations"), tol = pick("tol"), init = o.seed and o.seed > 0 and "random" or "svd",
     seed = o.seed or 0 })
-  local purify = pick("purify")
-  local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = purify,
-    sparsity = pick("sparsity"), refine = pick("refine"), bars_per_loop = o.bars_per_loop or 1 })
+  local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = pick("purify"),
+    sparsity = pick("sparsity"), refine = pick("refine"), bars_per_loop = o.bars_per_loop or 1,
+    group = o.group, period = period })
   local n_loops = parts.activation:eval().shape[2]
   local stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
-    { mask = pick("mask"), power = pick("power") })
+    { mask = pick("mask"), power = pick("power"), period = period })
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
-           n_bars = n_bars, bars_per_unit = unit, grid = grid }
+           n_bars = n_bars, bars_per_unit = unit, period = period, grid = grid }
 end
 
 -- The downbeats strata finds itself: the beat tracker (its network on the audio, madmom's
@@ -134,7 +150,7 @@ function M.write(strata, run, where, extra, save)
   local instance = run.loops.instance:samples()
   local K, B = run.n_loops, run.n_bars
   local t0 = strata.now()
-  local layout = { bars = {}, loops = {}, ranks = run.ranks, bars_per_unit = run.bars_per_unit }
+  local layout = { bars = {}, loops = {}, ranks = run.ranks, bars_per_unit = run.bars_per_unit, period = run.period }
   for k, v in pairs(extra or {}) do layout[k] = v end
   local started = layout.started
   layout.started = nil

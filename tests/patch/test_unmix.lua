@@ -59,6 +59,38 @@ for seed = 1, 4 do
 end
 t.check("one-bar slices when two would leave too few", method.loop_length({ 0.4, 0.5 }, 16, 5) == 1)
 
+-- loops longer than the slice (period 2): in one-bar slices the two-bar lead riff keeps a template
+-- per phase; each tile holds the whole cycle, the Wiener stems still add up to the mixture, and
+-- each phase's activation peaks at 1
+local phased = method.build(strata, song.mixture, song.beats,
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, bars_per_unit = 1, period = 2 })
+local tiles_shape = phased.loops.tiles:eval().shape
+t.check("period 2: a tile holds both phases of the cycle",
+  tiles_shape[3] == 2 * phased.cube.cube:eval().shape[2], table.concat(tiles_shape, " x "))
+local phased_total = phased.stems[1] + phased.stems[2] + phased.stems[3] + phased.stems[4]
+err = (phased_total - song.mixture):eval().peak
+t.check("period 2: the stems add up to the mixture", err < 1e-4, err)
+local pa, peaks_ok = phased.loops.activation:samples(), true
+for k = 1, 4 do
+  for q = 0, 1 do
+    local top = 0
+    for b = q, 15, 2 do top = math.max(top, pa[b * 4 + k]) end
+    peaks_ok = peaks_ok and (top == 0 or math.abs(top - 1) < 1e-6)
+  end
+end
+t.check("period 2: each phase's activation peaks at 1", peaks_ok)
+local pinst = phased.loops.instance:samples()
+t.check("period 2: an instance is a whole cycle", pinst[2] == 2 and pinst[8] == 2, pinst[2])
+t.check("a cycle of two slices when the song repeats more at two than at one",
+  method.cycle({ 0.8, 0.88 }, 16) == 2 and method.cycle({ 0.88, 0.8 }, 16) == 1 and method.cycle({ 0.8, 0.88 }, 6) == 1)
+
+-- grouping by energy: exactly K loops, the drums still found
+local by_energy = method.build(strata, song.mixture, song.beats,
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = "energy" })
+scores = strata.bsseval(strata.list(refs), by_energy.stems)
+t.check("grouping by energy: 4 loops, the drum loop above 8 dB",
+  by_energy.n_loops == 4 and scores.sdr:samples()[1] > 8, string.format("%.2f dB", scores.sdr:samples()[1]))
+
 -- the command: files, a loop of whole bars, layout.json
 local dir = t.tmpdir()
 local beats = dir .. "/beats.txt"
