@@ -144,9 +144,16 @@ static int repet_sim_run(st_ctx *ctx, st_value *const *in, int n_in, const st_pa
     /* up to 1 GiB (a song of about 4 minutes at hop 512 and 44.1 kHz) for the
      * upper triangle of the similarities, which halves the multiply-adds */
     double upper_bytes = fmin(1024.0 * 1024.0 * 1024.0, st_memory_budget());
+    /* the triangle borrows the two spectra's memory, written only at the end
+     * (the background's holds the unit rows when there are several channels) */
+    const size_t spectrum_floats = 2 * plane * (size_t)s->n_channels;
+    const int both = unit == mask;
+    st_repet_spare spare = {
+        {(float *)fields[1]->u.spectrum.data, both ? (float *)fields[0]->u.spectrum.data : NULL},
+        {spectrum_floats, both ? spectrum_floats : 0}};
     if (st_repet_sim_neighbours(unit, n_frames, n_bins, min_distance,
                                 (float)st_num(p, "similarity_threshold"), n_peaks, ctx->n_threads,
-                                upper_bytes, neighbours, counts))
+                                upper_bytes, &spare, neighbours, counts))
         goto oom;
     float *nb = fields[3]->u.array.data;
     for (size_t i = 0; i < (size_t)n_frames * (size_t)width; i++)

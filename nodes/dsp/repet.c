@@ -832,7 +832,7 @@ done:
 
 int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, double min_distance,
                             float threshold, int n_peaks, int n_threads, double upper_bytes,
-                            int32_t *neighbours, int *n_neighbours)
+                            const st_repet_spare *spare, int32_t *neighbours, int *n_neighbours)
 {
     sim_job job = {unit,      n_frames,   n_bins,       n_peaks, 256, min_distance,
                    threshold, neighbours, n_neighbours, NULL,    0};
@@ -842,24 +842,41 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
     double need = 0; /* the upper triangle, by blocks of 256 rows */
     for (int64_t b = 0; b < n_upper; b++)
         need += (double)256 * (double)(n_frames - b * 256) * sizeof(float);
-    /* one block in huge pages: in 4 kB pages, faulting 500 MB in costs more
-     * than the products that fill it */
+    /* The blocks go into the memory lent while it lasts (outputs not written
+     * yet: their pages are faulted in once, not twice), the rest into one
+     * block of huge pages (in 4 kB pages, faulting 500 MB in costs more than
+     * the products that fill it). */
     float *triangle = NULL;
     if (n_upper >= 2 && need <= upper_bytes &&
-        (job.upper = calloc((size_t)n_upper, sizeof *job.upper)) &&
-        (triangle = st_zalloc((size_t)need))) {
-        float *at = triangle;
+        (job.upper = calloc((size_t)n_upper, sizeof *job.upper))) {
+        size_t rest = 0, used[2] = {0, 0};
         for (int64_t b = 0; b < n_upper; b++) {
             int64_t t0;
-            int m = block_rows(&job, b, &t0);
-            job.upper[b] = at;
-            at += (size_t)m * (size_t)(n_frames - t0);
+            size_t size = (size_t)block_rows(&job, b, &t0) * (size_t)(n_frames - t0);
+            int region = 0; /* the first with room */
+            while (spare && region < 2 && used[region] + size > spare->n_floats[region])
+                region++;
+            if (spare && region < 2) {
+                job.upper[b] = spare->at[region] + used[region];
+                used[region] += size;
+            } else {
+                rest += size;
+            }
         }
-        st_parallel_for(n_threads, n_upper, upper_range, &job);
-        st_parallel_for(n_threads, n_upper, rows_range, &job);
-        st_zfree(triangle);
-        free(job.upper);
-        return job.failed ? -1 : 0;
+        if (rest == 0 || (triangle = st_zalloc(rest * sizeof(float)))) {
+            float *at = triangle;
+            for (int64_t b = 0; b < n_upper; b++)
+                if (!job.upper[b]) {
+                    int64_t t0;
+                    job.upper[b] = at;
+                    at += (size_t)block_rows(&job, b, &t0) * (size_t)(n_frames - t0);
+                }
+            st_parallel_for(n_threads, n_upper, upper_range, &job);
+            st_parallel_for(n_threads, n_upper, rows_range, &job);
+            st_zfree(triangle);
+            free(job.upper);
+            return job.failed ? -1 : 0;
+        }
     }
     free(job.upper); /* no memory for it: by blocks of whole rows */
     job.upper = NULL;

@@ -54,10 +54,16 @@ void st_rows_median_run(st_rows_median *m, const float *const *rows, int n_rows,
  * it is computed and kept, and each similarity is computed once instead of
  * twice. The two paths agree but for OpenBLAS's rounding (S[i][j] and S[j][i]
  * are not summed in the same order), so near-ties may pick other neighbours
- * when upper_bytes (the memory budget) changes which path runs. */
+ * when upper_bytes (the memory budget) changes which path runs. spare (or
+ * NULL): up to two stretches of memory the caller lends for the triangle
+ * (outputs not written yet); what does not fit is allocated. */
+typedef struct {
+    float *at[2];
+    size_t n_floats[2];
+} st_repet_spare;
 int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, double min_distance,
                             float threshold, int n_peaks, int n_threads, double upper_bytes,
-                            int32_t *neighbours, int *n_neighbours);
+                            const st_repet_spare *spare, int32_t *neighbours, int *n_neighbours);
 
 /* The repeating model of REPET over one period: model[j][k] = the median of
  * mag[s * period + j][k] over the segments s that exist (the last segment may
