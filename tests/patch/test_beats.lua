@@ -73,11 +73,15 @@ for _, case in ipairs { { 3, 96, 44100, 0.8 }, { 4, 132, 44100, 0.6 }, { 4, 110,
     m.downbeat_f_measure:number())
   if case[1] == 3 then t.check(what .. ": meter", top(labels) == 3, top(labels)) end
 end
--- no steady beat: silence, noise, a sweep; and a 2 s clip still works or says nothing
-for _, kind in ipairs { "silence", "noise", "chirp" } do
+-- no steady beat: silence, noise, a sweep, a held tone and a held chord; and a 2 s clip still works
+-- or says nothing
+for _, kind in ipairs { "silence", "noise", "chirp", "sine" } do
   local n = #strata.signal { kind = kind, seconds = 8, freq = 100, freq_end = 8000 }:beats():samples()
   t.check("beats: no beats in " .. kind, n == 0, n)
 end
+local chord = strata.signal { kind = "sine", seconds = 10, freq = 220 } + strata.signal { kind = "sine", seconds = 10,
+  freq = 277.2 } + strata.signal { kind = "sine", seconds = 10, freq = 329.6 }
+t.check("beats: no beats in a held chord", #chord:beats():samples() == 0, #chord:beats():samples())
 local clip = strata.testsong { tempo = 120, bars = 1, seed = 5 }.mixture
 local n = #clip:beats():samples()
 t.check("beats: a 2 s clip gives at most its 4 beats", n <= 5, n)
