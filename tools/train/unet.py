@@ -192,6 +192,23 @@ def loss_fn(masks, mix, targets):
     return (masks * mix[:, None] / scale - targets / scale).abs().mean()
 
 
+def validate(model, batches):
+    """The mean loss over the validation batches, and the SDR (dB, mean over the sources) of the
+    magnitudes the node would give (ratio masks, power 2), summed over all the patches: like a
+    song's SDR, loud patches weigh more (the per-patch scaled loss weighs every patch alike)."""
+    model.eval()
+    losses, err, energy = [], 0.0, 0.0
+    with torch.no_grad():
+        for mix, targets in batches:
+            masks = model(compress(mix))
+            losses.append(float(loss_fn(masks, mix, targets)))
+            p = masks ** 2
+            est = p / (p.sum(dim=1, keepdim=True) + 1e-10) * mix[:, None]
+            err = err + ((targets - est) ** 2).sum(dim=(0, 2, 3)).double()
+            energy = energy + (targets ** 2).sum(dim=(0, 2, 3)).double()
+    return float(np.mean(losses)), float(torch.mean(10 * torch.log10(energy / (err + 1e-20))))
+
+
 # ---------------------------------------------------------------- export
 def write_safetensors(path, tensors, meta):
     header, offset, blobs = {}, 0, []
@@ -304,6 +321,13 @@ def main():
                     help='the first N songs of each --val folder, in order (0: all)')
     ap.add_argument('--init', default=None,
                     help='start from this exported model (same widths) instead of random weights')
+    ap.add_argument('--select', choices=['loss', 'sdr'], default='loss',
+                    help='keep the epoch with the lowest validation loss, or the highest validation '
+                         'SDR of the magnitudes (what the node gives: ratio masks)')
+    ap.add_argument('--val-batches', type=int, default=12, help='validation batches of 8 patches')
+    ap.add_argument('--warmup', type=float, default=0,
+                    help='epochs over which the learning rate rises linearly from 0 (a fresh Adam on '
+                         'a trained model: its first full-size steps undo the model)')
     ap.add_argument('--plateau', type=int, default=0,
                     help='halve the learning rate after this many epochs without a better validation '
                          'loss (0: a constant rate)')
@@ -352,22 +376,27 @@ def main():
     train = Examples(songs, args.frames, args.bins)
     val = Examples(val_songs, args.frames, args.bins)
     vrng = np.random.default_rng(args.seed + 1)
-    val_batches = [val.batch(vrng, 8, augment=False) for _ in range(12)]
+    val_batches = [val.batch(vrng, 8, augment=False) for _ in range(args.val_batches)]
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=args.plateau - 1,
+    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='max', factor=0.5, patience=args.plateau - 1,
                                                        min_lr=args.lr / 16) if args.plateau else None
     print('%d songs (%.0f min), %d validation songs, %d parameters' % (
         len(songs), sum(len(s[0]) for s in songs) / RATE / 60, len(val_songs), n_params), flush=True)
-    curve, best = [], math.inf
+    curve, best = [], -math.inf  # best: the selection score (higher is better)
+
+    def score(v, sdr):
+        return sdr if args.select == 'sdr' else -v
+
     if args.init:  # the starting point is the one to beat
-        model.eval()
-        with torch.no_grad():
-            best = float(np.mean([float(loss_fn(model(compress(m)), m, t)) for m, t in val_batches]))
-        print('start: val %.5f' % best, flush=True)
-        curve.append({'epoch': 0, 'examples': 0, 'val_loss': best, 'minutes': 0.0})
+        v, sdr = validate(model, val_batches)
+        best = score(v, sdr)
+        print('start: val %.5f sdr %.3f' % (v, sdr), flush=True)
+        curve.append({'epoch': 0, 'examples': 0, 'val_loss': v, 'val_sdr': sdr, 'minutes': 0.0})
         export(model, os.path.join(args.models, 'unet.safetensors'), args.bins, args.frames,
                ['vocals', 'accompaniment'], {'parameters': n_params, 'epochs': 0, 'init': args.init,
-                                             'val_loss': '%.5f' % best, 'seed': args.seed})
+                                             'val_loss': '%.5f' % v, 'val_sdr': '%.3f' % sdr,
+                                             'seed': args.seed})
+    step = 0
     t0 = time.time()
     epoch = 0
     while True:
@@ -375,33 +404,38 @@ def main():
         model.train()
         losses = []
         for _ in range(args.steps_per_epoch):
+            step += 1
+            if args.warmup:
+                for g in opt.param_groups:
+                    if step <= args.warmup * args.steps_per_epoch:
+                        g['lr'] = args.lr * step / (args.warmup * args.steps_per_epoch)
             mix, targets = train.batch(rng, args.batch)
             opt.zero_grad()
             loss = loss_fn(model(compress(mix)), mix, targets)
             loss.backward()
             opt.step()
             losses.append(float(loss))
-        model.eval()
-        with torch.no_grad():
-            v = float(np.mean([float(loss_fn(model(compress(m)), m, t)) for m, t in val_batches]))
+        v, sdr = validate(model, val_batches)
         elapsed = (time.time() - t0) / 60
         lr = opt.param_groups[0]['lr']
         curve.append({'epoch': epoch, 'examples': epoch * args.steps_per_epoch * args.batch,
-                      'train_loss': float(np.mean(losses)), 'val_loss': v, 'minutes': elapsed, 'lr': lr})
-        print('epoch %d train %.5f val %.5f lr %.2g %.1f min' % (epoch, np.mean(losses), v, lr, elapsed),
-              flush=True)
-        if sched:
-            sched.step(v)
-        if v < best:
-            best = v
+                      'train_loss': float(np.mean(losses)), 'val_loss': v, 'val_sdr': sdr,
+                      'minutes': elapsed, 'lr': lr})
+        print('epoch %d train %.5f val %.5f sdr %.3f lr %.2g %.1f min' % (
+            epoch, np.mean(losses), v, sdr, lr, elapsed), flush=True)
+        if sched and epoch > args.warmup:
+            sched.step(score(v, sdr))
+        if score(v, sdr) > best:
+            best = score(v, sdr)
             export(model, os.path.join(args.models, 'unet.safetensors'), args.bins, args.frames,
                    ['vocals', 'accompaniment'],
-                   {'parameters': n_params, 'epochs': epoch, 'val_loss': '%.5f' % v, 'seed': args.seed,
+                   {'parameters': n_params, 'epochs': epoch, 'val_loss': '%.5f' % v,
+                    'val_sdr': '%.3f' % sdr, 'seed': args.seed,
                     'songs': len(songs), 'minutes': '%.1f' % elapsed, 'init': args.init or 'random'})
         if args.log:
             with open(args.log, 'w') as f:
                 json.dump({'parameters': n_params, 'songs': len(songs), 'validation_songs': len(val_songs),
-                           'curve': curve, 'best_val_loss': best}, f, indent=1)
+                           'curve': curve, 'select': args.select, 'best_score': best}, f, indent=1)
         if epoch >= args.epochs or elapsed > args.max_minutes:
             print('stopping: %.1f minutes' % elapsed, flush=True)
             break
