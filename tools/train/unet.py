@@ -192,6 +192,22 @@ def loss_fn(masks, mix, targets):
     return (masks * mix[:, None] / scale - targets / scale).abs().mean()
 
 
+def ratio_masks(masks, power=2.0):
+    """The masks the node applies by default (masks = "ratio"): p_i^power / sum_j p_j^power."""
+    p = masks ** power
+    return p / (p.sum(dim=1, keepdim=True) + 1e-10)
+
+
+def loss_ratio(masks, mix, targets):
+    """L1 between the ratio-masked mixture (what the node gives) and each true stem's magnitude,
+    scaled by the batch's mean magnitude: loud patches weigh more, as in a song's SDR."""
+    scale = mix.mean() + 1e-8
+    return (ratio_masks(masks) * mix[:, None] / scale - targets / scale).abs().mean()
+
+
+LOSSES = {'masks': loss_fn, 'ratio': loss_ratio}
+
+
 def validate(model, batches):
     """The mean loss over the validation batches, and the SDR (dB, mean over the sources) of the
     magnitudes the node would give (ratio masks, power 2), summed over all the patches: like a
@@ -202,8 +218,7 @@ def validate(model, batches):
         for mix, targets in batches:
             masks = model(compress(mix))
             losses.append(float(loss_fn(masks, mix, targets)))
-            p = masks ** 2
-            est = p / (p.sum(dim=1, keepdim=True) + 1e-10) * mix[:, None]
+            est = ratio_masks(masks) * mix[:, None]
             err = err + ((targets - est) ** 2).sum(dim=(0, 2, 3)).double()
             energy = energy + (targets ** 2).sum(dim=(0, 2, 3)).double()
     return float(np.mean(losses)), float(torch.mean(10 * torch.log10(energy / (err + 1e-20))))
@@ -321,6 +336,9 @@ def main():
                     help='the first N songs of each --val folder, in order (0: all)')
     ap.add_argument('--init', default=None,
                     help='start from this exported model (same widths) instead of random weights')
+    ap.add_argument('--loss', choices=sorted(LOSSES), default='masks',
+                    help="masks: the paper's L1 on each sigmoid-masked magnitude, per patch scaled; "
+                         "ratio: L1 on the ratio-masked magnitudes the node gives, batch scaled")
     ap.add_argument('--select', choices=['loss', 'sdr'], default='loss',
                     help='keep the epoch with the lowest validation loss, or the highest validation '
                          'SDR of the magnitudes (what the node gives: ratio masks)')
@@ -411,7 +429,7 @@ def main():
                         g['lr'] = args.lr * step / (args.warmup * args.steps_per_epoch)
             mix, targets = train.batch(rng, args.batch)
             opt.zero_grad()
-            loss = loss_fn(model(compress(mix)), mix, targets)
+            loss = LOSSES[args.loss](model(compress(mix)), mix, targets)
             loss.backward()
             opt.step()
             losses.append(float(loss))
