@@ -22,9 +22,11 @@ static const st_param params[] = {
     {"overlap", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 0.875,
      .doc = "fraction of a patch shared with the next; the overlaps are cross-faded"},
     {"masks", ST_P_STRING, .def_str = "ratio", .choices = "ratio|raw",
-     .doc = "ratio: m_i = p_i^power / sum_j p_j^power, the masks sum to one (Spleeter's "
-            "combination); raw: the network's sigmoid outputs"},
-    {"power", ST_P_NUMBER, .def = 2, .min = 0.1, .max = 100, .doc = "exponent of the ratio masks"},
+     .doc = "ratio: m_i = p_i^power / sum_j p_j^power, the masks sum to one; raw: the "
+            "network's sigmoid outputs"},
+    {"power", ST_P_NUMBER, .def = 1, .min = 0.1, .max = 100,
+     .doc = "exponent of the ratio masks (1, chosen on generated validation songs: +0.15 to "
+            "+0.26 dB over Spleeter's 2)"},
     {NULL}};
 
 extern const st_node_type st_node_unet;
@@ -203,7 +205,7 @@ const st_node_type st_node_unet = {
     .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {NULL}},
     .params = params,
-    .version = 1,
+    .version = 2,                   /* 2: ratio masks' default power 1 (was 2) */
     .implicit_file = shipped_model, /* a retrained default model changes the key */
     .slow = 1,
     .run = unet_run,
