@@ -1,25 +1,28 @@
 -- strata nmf: separate K sources by non-negative matrix factorization, components grouped blind
--- strata nmf IN... -o DIR --sources K [--rank R] [--beta B] [--group joint|timbre|activation] [--iterations N]
+-- strata nmf IN... -o DIR --sources K [--rank R] [--beta B] [--group joint|timbre|activation|shift] [--iterations N]
 --   [--components] [--filename T] [--format F] [--subtype S]
 local strata = require "strata"
 
 local opt = strata.args {
-  usage = "IN... -o DIR --sources K [--rank R] [--beta B] [--group joint|timbre|activation] [--iterations N]\n" ..
+  usage = "IN... -o DIR --sources K [--rank R] [--beta B] [--group joint|timbre|activation|shift] [--iterations N]\n" ..
           "       [--components] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Split each IN into K sources, source_1.wav ... source_K.wav in DIR (created if needed), by NMF\n" ..
         "of its magnitude spectrogram (multiplicative updates as scikit-learn's NMF(solver='mu')),\n" ..
         "the components grouped blind into sources by k-means on their timbre (MFCCs of the\n" ..
-        "templates), their activation envelopes, or both (joint), and Wiener masks from the grouped\n" ..
-        "models on the mixture's phase. Channels share the templates; rate and channels are kept.\n" ..
-        "--components also writes each component as components/component_N.wav. With several\n" ..
-        "inputs each gets a folder of its own: DIR/NAME/source_1.wav.",
+        "templates), their activation envelopes, or both (joint); or on pitch-blind timbre (shift:\n" ..
+        "templates compared at their best pitch shift, k-means weighted by energy; better for songs\n" ..
+        "of one drum kit and pitched instruments, worse for loops that enter and leave). Wiener\n" ..
+        "masks from the grouped models, on the mixture's phase. Channels share the templates; rate\n" ..
+        "and channels are kept. --components also writes each component as\n" ..
+        "components/component_N.wav. With several inputs each gets a folder of its own:\n" ..
+        "DIR/NAME/source_1.wav.",
   positional = { { "input", "the audio files to split", many = true } },
   writes = "audio",
   options = {
     { "sources", 2, "number of sources K" },
     { "rank", 0, "NMF components (0: 8 per source)" },
     { "beta", 1, "beta-divergence: 2 Euclidean, 1 Kullback-Leibler, 0 Itakura-Saito" },
-    { "group", "joint", "grouping of the components: joint, timbre or activation" },
+    { "group", "joint", "grouping of the components: joint, timbre, activation or shift" },
     { "iterations", 200, "NMF iterations at most" },
     { "tol", 1e-4, "NMF stopping tolerance (0: all iterations)" },
     { "power", 2, "Wiener mask exponent" },
@@ -31,9 +34,9 @@ local opt = strata.args {
   },
 }
 local command = opt.command
-local groups = { joint = true, timbre = true, activation = true }
+local groups = { joint = true, timbre = true, activation = true, shift = true }
 if not groups[opt.group] then
-  strata.usage_error(command, string.format("--group must be joint, timbre or activation, not '%s'", opt.group))
+  strata.usage_error(command, string.format("--group must be joint, timbre, activation or shift, not '%s'", opt.group))
 end
 if opt.sources < 1 or opt.sources ~= math.floor(opt.sources) then
   strata.usage_error(command, string.format("--sources must be a whole number of at least 1, not %s", opt.sources))
@@ -51,9 +54,11 @@ for i, input in ipairs(opt.input) do
   local model = spec:magnitude():nmf { rank = rank, beta = opt.beta, iterations = opt.iterations,
                                        tol = opt.tol, seed = opt.seed, floor = opt.beta <= 0 and 1e-6 or 0 }
   local rate = song:eval().rate
+  local shift = opt.group == "shift"
   local grouped = strata.nmf_group(model, {
-    sources = opt.sources, method = opt.group, power = opt.power, rate = rate, seed = opt.seed,
-    smooth = math.max(1, math.floor(opt.smooth * rate / opt.hop + 0.5)),
+    sources = opt.sources, method = shift and "timbre" or opt.group, power = opt.power, rate = rate,
+    seed = opt.seed, smooth = math.max(1, math.floor(opt.smooth * rate / opt.hop + 0.5)),
+    timbre = shift and "shift" or "mfcc", weighting = shift and "energy" or "none",
   })
   local out = strata.resynth(spec, grouped.masks)
   for k = 1, opt.sources do strata.write_audio(opt, out[k], paths[i]["source_" .. k]) end
