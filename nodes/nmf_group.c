@@ -188,10 +188,11 @@ static int blind_groups(st_ctx *ctx, const st_params *p, const float *W, const f
          * 2 (1 - correlation)) to the others' squared distances, and k-means runs
          * on points placed at those distances */
         st_squared_distances(x, rank, (int)dim, d2);
-        st_shift_distances(W, rank, n_bins, st_num(p, "rate"), 2 * st_int(p, "shift"), d2_shift);
-        for (size_t i = 0; i < (size_t)rank * rank; i++)
+        status = st_shift_distances(W, rank, n_bins, st_num(p, "rate"), 2 * st_int(p, "shift"),
+                                    d2_shift);
+        for (size_t i = 0; status == 0 && i < (size_t)rank * rank; i++)
             d2[i] += 2 * d2_shift[i];
-        status = st_embed_distances(d2, rank, embedded);
+        if (status == 0) status = st_embed_distances(d2, rank, embedded);
         if (status == 0)
             status = st_kmeans_weighted(embedded, weight, rank, rank, n_sources, 20, seed, group);
     } else
@@ -349,8 +350,8 @@ const st_node_type st_node_nmf_group = {
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {"groups", ST_ARRAY}, {NULL}},
     .params = params,
-    .version =
-        3, /* 2: soft grouping on the vectorised NMF passes; 3: timbre = "shift", weighting */
+    /* 2: soft grouping on the vectorised NMF passes; 3: timbre = "shift", weighting */
+    .version = 3,
     .variadic = 1,
     .run = nmf_group_run,
 };

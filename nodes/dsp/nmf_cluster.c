@@ -352,8 +352,8 @@ void st_squared_distances(const double *x, int n, int dim, double *d2)
             d2[(size_t)i * n + j] = dist2(x + (size_t)i * dim, x + (size_t)j * dim, dim);
 }
 
-void st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, int max_shift,
-                        double *d2)
+int st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, int max_shift,
+                       double *d2)
 {
     /* log-frequency templates: 24 bins per octave from 40 Hz up to 16 kHz, each the
      * linear spectrum interpolated at its centre, compressed (square root) and unit norm */
@@ -361,11 +361,7 @@ void st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, in
     const double f_lo = 40, f_hi = fmin(16000, rate_hz / 2 * 0.95);
     const int n_log = (int)floor(per_octave * log2(f_hi / f_lo)) + 1;
     double *L = malloc(sizeof(double) * (size_t)rank * n_log);
-    if (!L) {
-        for (size_t i = 0; i < (size_t)rank * rank; i++)
-            d2[i] = 0;
-        return;
-    }
+    if (!L) return -1;
     for (int k = 0; k < rank; k++) {
         const float *w = W + (size_t)k * n_bins;
         double norm = 0;
@@ -393,4 +389,5 @@ void st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, in
             d2[(size_t)i * rank + j] = d2[(size_t)j * rank + i] = i == j ? 0 : 1 - best;
         }
     free(L);
+    return 0;
 }

@@ -64,8 +64,9 @@ void st_squared_distances(const double *x, int n, int dim, double *d2);
 /* Pitch-blind timbre distances of templates W (rank x n_bins): each on a
  * log-frequency axis (24 bins per octave), and 1 - the largest cosine of two
  * templates over shifts of up to max_shift bins: notes of one instrument
- * are near shifts of one another, whatever their pitch. d2: rank x rank. */
-void st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, int max_shift,
-                        double *d2);
+ * are near shifts of one another, whatever their pitch. d2: rank x rank.
+ * Returns 0, or -1 when memory is short. */
+int st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, int max_shift,
+                       double *d2);
 
 #endif
