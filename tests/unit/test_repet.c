@@ -11,6 +11,20 @@
 #include <math.h>
 #include <stdlib.h>
 
+/* Frames whose neighbour lists (and counts) differ between two runs. */
+static int64_t frames_differ(const int32_t *nb_a, const int *count_a, const int32_t *nb_b,
+                             const int *count_b, int64_t n_frames, int width)
+{
+    int64_t differ = 0;
+    for (int64_t t = 0; t < n_frames; t++) {
+        int same = count_a[t] == count_b[t];
+        for (int j = 0; j < width; j++)
+            same &= nb_a[t * width + j] == nb_b[t * width + j];
+        differ += !same;
+    }
+    return differ;
+}
+
 void test_repet(void)
 {
     const int64_t n_frames = 700;
@@ -40,13 +54,7 @@ void test_repet(void)
                                     nb_sym, count_sym);
     int b = st_repet_sim_neighbours(unit, n_frames, n_bins, 8.6, 0.0f, n_peaks, 2, 0, NULL, nb_rows,
                                     count_rows);
-    int64_t differ = 0;
-    for (int64_t t = 0; t < n_frames; t++) {
-        int same = count_sym[t] == count_rows[t];
-        for (int j = 0; j < width; j++)
-            same &= nb_sym[t * width + j] == nb_rows[t * width + j];
-        differ += !same;
-    }
+    int64_t differ = frames_differ(nb_sym, count_sym, nb_rows, count_rows, n_frames, width);
     CHECK("repet_sim neighbours: the symmetric path picks as the path by whole rows",
           a == 0 && b == 0 && differ <= n_frames / 100, "status %d %d, %lld of %lld frames differ",
           a, b, (long long)differ, (long long)n_frames);
@@ -59,13 +67,7 @@ void test_repet(void)
     int c = spare_memory ? st_repet_sim_neighbours(unit, n_frames, n_bins, 8.6, 0.0f, n_peaks, 2,
                                                    1e12, &spare, nb_rows, count_rows)
                          : -1;
-    int64_t moved = 0;
-    for (int64_t t = 0; t < n_frames; t++) {
-        int same = count_sym[t] == count_rows[t];
-        for (int j = 0; j < width; j++)
-            same &= nb_sym[t * width + j] == nb_rows[t * width + j];
-        moved += !same;
-    }
+    int64_t moved = frames_differ(nb_sym, count_sym, nb_rows, count_rows, n_frames, width);
     CHECK("repet_sim neighbours: the triangle in lent memory picks the same frames",
           c == 0 && moved == 0, "status %d, %lld frames differ", c, (long long)moved);
     free(spare_memory);
