@@ -19,6 +19,7 @@
  */
 #include "../vm/node.h"
 #include "../vm/parallel.h"
+#include "dsp/loop_groups.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -53,7 +54,7 @@ static const st_param params[] = {
     {"period", ST_P_INT, .def = 1, .min = 1, .max = 8,
      .doc = "slices in a loop's cycle: a loop longer than the slice (a two-bar drone in one-bar "
             "slices) keeps one template per phase (slice b is in phase b mod period) and one "
-            "activation; its tile is the whole cycle"},
+            "activation; its tile is the whole cycle (needs refine > 0)"},
     {"bars_per_loop", ST_P_INT, .def = 1, .min = 1, .max = 64,
      .doc = "bars in each loop's best instance"},
     {NULL}};
@@ -176,129 +177,6 @@ static int group_by_activation(const float *d, int64_t n_bars, int rank, int n_g
     }
     free(col), free(r), free(size);
     return next;
-}
-
-/* The largest eigenvalue of A = G_L[S] G_D[S] (both Gram matrices positive
- * semi-definite, so its eigenvalues are real and non-negative), by power
- * iteration: the energy of the best one-activation model of the group. */
-static double top_eigenvalue(const double *gl, const double *gd, int rank, const int *members,
-                             int n, double *v, double *w)
-{
-    for (int i = 0; i < n; i++)
-        v[i] = 1.0;
-    double lambda = 0;
-    for (int it = 0; it < 500; it++) {
-        double norm = 0;
-        for (int i = 0; i < n; i++) { /* w = G_D v */
-            w[i] = 0;
-            for (int j = 0; j < n; j++)
-                w[i] += gd[members[i] * rank + members[j]] * v[j];
-        }
-        for (int i = 0; i < n; i++) { /* v' = G_L w */
-            double s = 0;
-            for (int j = 0; j < n; j++)
-                s += gl[members[i] * rank + members[j]] * w[j];
-            norm += s * s;
-            w[n + i] = s;
-        }
-        norm = sqrt(norm);
-        double vnorm = 0;
-        for (int i = 0; i < n; i++)
-            vnorm += v[i] * v[i];
-        double next = norm / sqrt(vnorm);
-        if (norm <= 0) return 0;
-        for (int i = 0; i < n; i++)
-            v[i] = w[n + i] / norm;
-        if (fabs(next - lambda) <= 1e-12 * next) return next;
-        lambda = next;
-    }
-    return lambda;
-}
-
-/* What the model loses when the loop types in S must play as one loop: the
- * group's part of the model, L_S D_S^T (cells x bars), is replaced, in the
- * bars of each phase of the loop's cycle (bar b is in phase b mod period), by
- * its best rank-one approximation (one template per phase, one activation).
- * The energy there is tr(G_L G_D) over S, of which the rank-one part keeps the
- * largest eigenvalue of G_L[S] G_D[S]; gd holds one G_D per phase. */
-static double group_loss(const double *gl, const double *gd, int rank, int period,
-                         const int *members, int n, double *scratch)
-{
-    double lost = 0;
-    for (int p = 0; p < period; p++) {
-        const double *g = gd + (size_t)p * rank * rank;
-        double total = 0;
-        for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
-                total += gl[members[i] * rank + members[j]] * g[members[i] * rank + members[j]];
-        lost += fmax(0, total - top_eigenvalue(gl, g, rank, members, n, scratch, scratch + n));
-    }
-    return lost;
-}
-
-/* Joins loop types, the pair that costs the model the least energy first,
- * until n_groups remain (or, with n_groups = 0, while a joining loses less
- * than join_below of the model's energy). lt: cells x rank templates of every
- * type. Writes group[k] in 0..n-1 (numbered by first member), returns n. */
-static int group_by_energy(const float *lt, const float *d, int64_t n_cells, int64_t n_bars,
-                           int rank, int period, int n_groups, double join_below, int *group)
-{
-    double *gl = calloc((size_t)rank * rank, sizeof *gl);
-    double *gd = calloc((size_t)period * rank * rank, sizeof *gd);
-    double *loss = calloc((size_t)rank, sizeof *loss);
-    int *members = malloc((size_t)rank * sizeof *members),
-        *alive = malloc((size_t)rank * sizeof *alive);
-    double *scratch = malloc((size_t)3 * rank * sizeof *scratch);
-    float *gram = malloc((size_t)rank * rank * sizeof *gram);
-    int n = -1;
-    if (!gl || !gd || !loss || !members || !alive || !scratch || !gram) goto done;
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, rank, (int)n_cells, 1, lt, rank, 0, gram,
-                rank);
-    for (int i = 0; i < rank; i++)
-        for (int j = i; j < rank; j++)
-            gl[i * rank + j] = gl[j * rank + i] = gram[i * rank + j];
-    for (int i = 0; i < rank; i++)
-        for (int j = 0; j < rank; j++)
-            for (int64_t b = 0; b < n_bars; b++)
-                gd[(b % period) * rank * rank + i * rank + j] +=
-                    (double)d[b * rank + i] * d[b * rank + j];
-    double energy = 0;
-    for (int i = 0; i < period * rank * rank; i++)
-        energy += gl[i % (rank * rank)] * gd[i];
-    for (int k = 0; k < rank; k++)
-        group[k] = k, alive[k] = 1, loss[k] = 0;
-    n = rank;
-    while (n > 1 && (n_groups == 0 || n > n_groups)) {
-        int bi = -1, bj = -1;
-        double best = HUGE_VAL;
-        for (int i = 0; i < rank; i++)
-            for (int j = i + 1; j < rank; j++) {
-                if (!alive[i] || !alive[j]) continue;
-                int m = 0;
-                for (int k = 0; k < rank; k++)
-                    if (group[k] == i || group[k] == j) members[m++] = k;
-                double cost =
-                    group_loss(gl, gd, rank, period, members, m, scratch) - loss[i] - loss[j];
-                if (cost < best) best = cost, bi = i, bj = j;
-            }
-        if (n_groups == 0 && best > join_below * energy) break;
-        for (int k = 0; k < rank; k++)
-            if (group[k] == bj) group[k] = bi;
-        alive[bj] = 0, loss[bi] += loss[bj] + best;
-        n--;
-    }
-    int *name = alive; /* reused: group representative -> group number */
-    for (int k = 0; k < rank; k++)
-        name[k] = -1;
-    int next = 0;
-    for (int k = 0; k < rank; k++) {
-        if (name[group[k]] < 0) name[group[k]] = next++;
-        group[k] = name[group[k]];
-    }
-    n = next;
-done:
-    free(gl), free(gd), free(loss), free(members), free(alive), free(scratch), free(gram);
-    return n;
 }
 
 /* ---- 2. purification: unfold(C) (rank x M) ~ P (rank x K) R (K x M) ---- */
@@ -618,14 +496,20 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (period > m.n_bars)
         return st_fail(ctx, "period = %d: more than the cube's %lld slices", period,
                        (long long)m.n_bars);
+    /* the phases start as copies of the loop's template: only refine fits them apart */
+    if (period > 1 && st_int(p, "refine") == 0)
+        return st_fail(ctx,
+                       "period = %d needs refine > 0 (the refinement fits one template per "
+                       "phase; without it every phase would be the same template)",
+                       period);
     int *group = malloc((size_t)m.rank_bar * sizeof *group);
     if (!group) return st_fail(ctx, "out of memory");
     int n_loops = -1;
     if (st_choice(p, "group") == 1) {
         float *all = malloc((size_t)m.n_cells * m.rank_bar * sizeof *all);
         if (all && templates(&m, m.core, m.rank_bar, all) == ST_OK)
-            n_loops = group_by_energy(all, m.layout, m.n_cells, m.n_bars, m.rank_bar, period,
-                                      wanted, st_num(p, "join_below"), group);
+            n_loops = st_group_by_energy(all, m.layout, m.n_cells, m.n_bars, m.rank_bar, period,
+                                         wanted, st_num(p, "join_below"), group);
         free(all);
     } else
         n_loops = group_by_activation(m.layout, m.n_bars, m.rank_bar, wanted,

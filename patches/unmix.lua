@@ -47,7 +47,7 @@ end
 if opt.group ~= "correlation" and opt.group ~= "energy" then
   fail(string.format("--group is correlation or energy, not '%s'", opt.group))
 end
-if opt.period ~= math.floor(opt.period) or opt.period > 8 then
+if opt.period ~= math.floor(opt.period) or opt.period < -1 or opt.period > 8 then
   fail("--period wants a whole number up to 8 (0: chosen from the song)")
 end
 if opt.grid ~= "repetition" and opt.grid ~= "tracker" then

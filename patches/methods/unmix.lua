@@ -83,7 +83,9 @@ function M.build(strata, audio, downbeats, o)
   local shape = cut.cube:eval().shape
   -- the cycle: loops longer than the slice keep one template per phase (period 0: chosen)
   local period = pick("period")
-  if period == 0 then
+  if period == 0 and pick("refine") == 0 then
+    period = 1 -- the phases are fitted apart by the refinement only
+  elseif period == 0 then
     period = M.cycle(cut.similarity:samples(), shape[3])
     if period > 1 then say(o, string.format("unmix: loops repeat every %d slices; one template per phase", period)) end
   end

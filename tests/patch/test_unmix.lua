@@ -79,6 +79,23 @@ for k = 1, 4 do
   end
 end
 t.check("period 2: each phase's activation peaks at 1", peaks_ok)
+-- the phases are fitted apart: some loop's two phase templates differ (the riff's two bars), the
+-- tile being (loop, freq, cycle time)
+local tiles, least = phased.loops.tiles:samples(), 1
+local n_freq, cycle = tiles_shape[2], tiles_shape[3]
+for k = 0, 3 do
+  local ab, aa, bb = 0, 0, 0
+  for f = 0, n_freq - 1 do
+    for i = 1, cycle // 2 do
+      local base = (k * n_freq + f) * cycle
+      local a, b = tiles[base + i], tiles[base + cycle // 2 + i]
+      ab, aa, bb = ab + a * b, aa + a * a, bb + b * b
+    end
+  end
+  if aa > 0 and bb > 0 then least = math.min(least, ab / math.sqrt(aa * bb)) end
+end
+t.check("period 2: some loop's two phase templates differ (cosine below 0.9)", least < 0.9,
+  string.format("least cosine %.3f", least))
 local pinst = phased.loops.instance:samples()
 t.check("period 2: an instance is a whole cycle", pinst[2] == 2 and pinst[8] == 2, pinst[2])
 t.check("a cycle of two slices when the song repeats more at two than at one",

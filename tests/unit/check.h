@@ -36,5 +36,6 @@ void test_nn(void);
 void test_ntd(void);
 void test_unet(void);
 void test_repet(void);
+void test_loop_groups(void);
 
 #endif

@@ -14,5 +14,6 @@ int main(void)
     test_ntd();
     test_unet();
     test_repet();
+    test_loop_groups();
     return 0; /* failures are counted from the output */
 }
