@@ -161,12 +161,14 @@ end
 -- audio (strata.args with writes = "audio") puts each stem of each input:
 -- paths[i][stem]. A stem is a name ("harmonic", "loops/loop_01": {ext} is
 -- --format) or a file name with its own extension ("layout.json": {stem} is
--- "layout", {ext} "json"). It needs -o, refuses two outputs with one name (a
--- second song never silently overwrites the first) and makes the folders.
--- With i, only input i's paths (paths[i]) are given and its folders made:
--- for commands that learn their stems from the input (unmix's loops); the
--- names of every input still decide the template. i = 0 only checks the
--- names (before any work) and makes nothing.
+-- "layout", {ext} "json"). It needs -o and refuses two outputs with one name
+-- (a second song never silently overwrites the first), before any work; it
+-- makes no folder (strata.write_audio makes a file's folder once its audio
+-- is computed, so a failure leaves no empty folder behind). With i, only
+-- input i's paths (paths[i]) are given and its folders made: for commands
+-- that learn their stems from the input (unmix's loops) and write other
+-- files than audio; the names of every input still decide the template.
+-- i = 0 only checks the names (before any work).
 function strata.output_paths(opt, inputs, stems, only)
   local command = opt.command
   if opt.o == "" then fail(command, "missing -o DIR") end
@@ -192,9 +194,8 @@ function strata.output_paths(opt, inputs, stems, only)
     end
   end
   local folders = {}
-  for i = only or 1, only or #inputs do
-    if i == 0 then break end
-    for _, path in pairs(paths[i]) do folders[#folders + 1] = path:match("^(.*)/[^/]*$") end
+  if only and only > 0 then
+    for _, path in pairs(paths[only]) do folders[#folders + 1] = path:match("^(.*)/[^/]*$") end
   end
   table.sort(folders)
   for _, folder in ipairs(folders) do
@@ -205,10 +206,17 @@ function strata.output_paths(opt, inputs, stems, only)
   return paths
 end
 
--- strata.write_audio(opt, handle, path): saves one output of a command that
--- writes audio, in the --subtype asked (the format is the path's extension),
--- and says so ("wrote PATH", silent under --quiet).
+-- strata.write_audio(opt, handle, path): computes one output of a command
+-- that writes audio, makes its folder, saves it in the --subtype asked (the
+-- format is the path's extension) and says so ("wrote PATH", silent under
+-- --quiet).
 function strata.write_audio(opt, handle, path)
+  handle:eval() -- the work first: a failure leaves no empty folder
+  local folder = path:match("^(.*)/[^/]*$")
+  if folder then
+    local ok, err = strata.mkdir(folder)
+    if not ok then error(opt.command .. ": " .. err, 0) end
+  end
   handle:save { path, subtype = opt.subtype }
   strata.note("wrote %s", path)
 end

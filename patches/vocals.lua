@@ -26,8 +26,7 @@ if opt.masks ~= "ratio" and opt.masks ~= "raw" then
   strata.usage_error(opt.command, "--masks " .. opt.masks .. " is not ratio or raw")
 end
 local stems = { "vocals", "accompaniment" }
-strata.output_paths(opt, opt.input, stems, 0) -- names checked before any work; nothing made yet
-local paths -- made once the first input's masks exist: a bad model leaves no empty folder
+local paths = strata.output_paths(opt, opt.input, stems) -- names checked before any work
 for i, input in ipairs(opt.input) do
   local song = strata.load { path = input, rate = 44100 }
   if song:eval().peak == 0 then -- worth a line: both parts will be silent too
@@ -39,7 +38,6 @@ for i, input in ipairs(opt.input) do
   if n ~= 2 then
     error(string.format("%s: the model gives %d masks; vocals needs 2 (vocals, accompaniment)", opt.command, n), 0)
   end
-  paths = paths or strata.output_paths(opt, opt.input, stems)
   local parts = strata.resynth(spec, masks)
   for k, stem in ipairs(stems) do strata.write_audio(opt, parts[k], paths[i][stem]) end
 end

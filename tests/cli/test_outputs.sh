@@ -123,3 +123,13 @@ run "$STRATA" run "$dir/text.lua"
 ok "strata.write_file replaces keeping the mode; a missing folder is nil and the reason" \
     "$(yes_if test "$status" = 0 -a "$(cat "$dir/mode.txt")" = two -a "$(stat -c %a "$dir/mode.txt")" = 640 \
         -a -n "$(echo "$out" | grep "^nil	cannot write '$dir/no/such/x.txt'")")" "exit $status: $out"
+# a command that fails before its first output leaves no folder behind
+for name in hpss repet rpca nmf vocals; do
+    extra=
+    [ "$name" = nmf ] && extra="--sources 2"
+    # shellcheck disable=SC2086
+    run "$STRATA" "$name" "$dir/no-such-song.wav" -o "$dir/failed-$name" $extra
+    ok "strata $name: a missing input is one line, exit 1, and makes no folder" \
+        "$(yes_if test "$status" = 1 -a ! -e "$dir/failed-$name" -a "$(echo "$out" | grep -c '')" = 1)" \
+        "exit $status: $out; $(ls -d "$dir/failed-$name" 2>&1)"
+done
