@@ -44,13 +44,19 @@ for _, method in ipairs { "timbre", "activation", "joint", "soft" } do
   t.check("nmf_group " .. method .. ": both sources get components", seen[1] and seen[2] and #groups == 8,
     table.concat(groups, " "))
 end
--- pitch-blind timbre with energy-weighted k-means: the bass's notes are shifts of one another,
--- the drums' hits are not notes at all
+-- pitch-blind timbre with energy-weighted k-means runs through the node and gives every source
+-- components. Its distance is checked where it can fail (tests/unit/test_nmf.c: a note and the
+-- same note a fourth up are near, 0.025; 0.83 without the shift search). On this 8-component song
+-- its SDR is printed only: it groups 3 of 8 components unlike the oracle (4.5 dB, the MFCC
+-- default 6.3), and a grouping from zeroed distances scores about as well (4.1), so an SDR bound
+-- here would not tell a working feature from a broken one; doc/quality.md has its figures.
 local shift = strata.nmf_group(model, { sources = 2, method = "timbre", timbre = "shift", weighting = "energy" })
 local shifted = sdr_mean(two(strata.resynth(spec, shift.masks)))
 print(string.format("# nmf_group timbre = shift, weighting = energy %.2f dB", shifted))
-t.check("nmf_group shift timbre separates drums and bass", shifted > baseline + 3,
-  string.format("%.2f dB (mixture/2: %.2f)", shifted, baseline))
+local shift_seen = {}
+for _, s in ipairs(shift.groups:samples()) do shift_seen[s] = true end
+t.check("nmf_group shift timbre: both sources get components", shift_seen[1] and shift_seen[2],
+  table.concat(shift.groups:samples(), " "))
 local each = strata.nmf_group(model, { sources = 8, method = "none" }).groups:samples()
 t.check("nmf_group none: one source per component", each[1] == 1 and each[8] == 8, table.concat(each, " "))
 t.raises("nmf_group: oracle needs the references", function()
