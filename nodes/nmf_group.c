@@ -351,7 +351,7 @@ const st_node_type st_node_nmf_group = {
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {"groups", ST_ARRAY}, {NULL}},
     .params = params,
     /* 2: soft grouping on the vectorised NMF passes; 3: timbre = "shift", weighting */
-    .version = 3,
+    .version = 4,
     .variadic = 1,
     .run = nmf_group_run,
 };

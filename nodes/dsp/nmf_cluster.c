@@ -356,26 +356,45 @@ int st_shift_distances(const float *W, int rank, int n_bins, double rate_hz, int
                        double *d2)
 {
     /* log-frequency templates: 24 bins per octave from 40 Hz up to 16 kHz, each the
-     * linear spectrum interpolated at its centre, compressed (square root) and unit norm */
-    const int per_octave = 24;
-    const double f_lo = 40, f_hi = fmin(16000, rate_hz / 2 * 0.95);
+     * linear spectrum interpolated at its centre, blurred along log frequency,
+     * compressed (square root) and unit norm. The blur is what makes a transposition
+     * line up: a partial is a fixed number of Hz wide, so on the log axis it narrows
+     * as the note rises, and an octave up the unblurred peaks miss each other (the
+     * blur comes before the compression, which would otherwise widen every peak's
+     * skirt and bring other timbres closer too). */
+    const int per_octave = 24, radius = 4;
+    const double f_lo = 40, f_hi = fmin(16000, rate_hz / 2 * 0.95), sigma = 1.5;
     const int n_log = (int)floor(per_octave * log2(f_hi / f_lo)) + 1;
     double *L = malloc(sizeof(double) * (size_t)rank * n_log);
-    if (!L) return -1;
+    double *raw = malloc(sizeof(double) * (size_t)n_log);
+    if (!L || !raw) {
+        free(L), free(raw);
+        return -1;
+    }
+    double kernel[2 * 4 + 1];
+    for (int t = -radius; t <= radius; t++)
+        kernel[t + radius] = exp(-0.5 * t * t / (sigma * sigma));
     for (int k = 0; k < rank; k++) {
         const float *w = W + (size_t)k * n_bins;
-        double norm = 0;
         for (int m = 0; m < n_log; m++) {
             double pos = f_lo * pow(2, (double)m / per_octave) / (rate_hz / 2) * (n_bins - 1);
             int b = (int)pos;
             double frac = pos - b, v = b + 1 < n_bins ? w[b] * (1 - frac) + w[b + 1] * frac : w[b];
-            L[(size_t)k * n_log + m] = sqrt(fmax(v, 0));
-            norm += v;
+            raw[m] = fmax(v, 0);
+        }
+        double *l = L + (size_t)k * n_log, norm = 0;
+        for (int m = 0; m < n_log; m++) {
+            double x = 0;
+            for (int t = -radius; t <= radius; t++)
+                if (m + t >= 0 && m + t < n_log) x += kernel[t + radius] * raw[m + t];
+            l[m] = sqrt(x);
+            norm += x;
         }
         norm = norm > 0 ? 1 / sqrt(norm) : 0;
         for (int m = 0; m < n_log; m++)
-            L[(size_t)k * n_log + m] *= norm;
+            l[m] *= norm;
     }
+    free(raw);
     /* 1 - the best cosine over shifts of up to max_shift bins either way */
     for (int i = 0; i < rank; i++)
         for (int j = i; j < rank; j++) {

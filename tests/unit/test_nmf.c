@@ -248,20 +248,23 @@ static void comb(float *w, double f0_hz, double decay)
  * points at given distances. */
 static void grouping_cases(void)
 {
-    float *w = malloc(sizeof(float) * 4 * 1025);
-    double d2[16];
+    float *w = malloc(sizeof(float) * 5 * 1025);
+    double d2[25];
     comb(w, 220, 1);                           /* a note */
     comb(w + 1025, 220 * pow(2, 5 / 12.0), 1); /* the same instrument a fourth higher */
     comb(w + 2050, 220, 3);                    /* another instrument on the first note */
     for (int b = 0; b < 1025; b++)             /* a noise band, as a hi-hat */
         w[3075 + b] = b > 300 && b < 800 ? 1.0f : 0.0f;
-    st_shift_distances(w, 4, 1025, 44100, 48, d2);
-    printf("# shift distances: fourth %.3f, other timbre %.3f, noise %.3f\n", d2[1], d2[2], d2[3]);
-    CHECK("shift distances: a transposed note is near its original",
-          d2[1] < 0.1 && d2[1] < d2[2] / 2 && d2[1] < d2[3] / 2, "%.3f (others %.3f, %.3f)", d2[1],
-          d2[2], d2[3]);
-    CHECK("shift distances: symmetric with a zero diagonal", d2[4] == d2[1] && d2[0] == 0, "%g %g",
-          d2[4], d2[0]);
+    comb(w + 4100, 440, 1); /* the same instrument an octave higher */
+    st_shift_distances(w, 5, 1025, 44100, 48, d2);
+    printf("# shift distances: fourth %.3f, octave %.3f, other timbre %.3f, noise %.3f\n", d2[1],
+           d2[4], d2[2], d2[3]);
+    CHECK("shift distances: a note a fourth and an octave up is near its original",
+          d2[1] < 0.1 && d2[4] < 0.1 && fmax(d2[1], d2[4]) < d2[2] / 2 &&
+              fmax(d2[1], d2[4]) < d2[3] / 2,
+          "fourth %.3f, octave %.3f (others %.3f, %.3f)", d2[1], d2[4], d2[2], d2[3]);
+    CHECK("shift distances: symmetric with a zero diagonal", d2[5] == d2[1] && d2[0] == 0, "%g %g",
+          d2[5], d2[0]);
     /* on the line 0 2 3 5, k-means pairs (0 2)(3 5); with 3 a hundred times
      * heavier its centre holds 2 and 5, and 0 stands alone */
     const double x[4] = {0, 2, 3, 5}, weight[4] = {1, 1, 100, 1};
