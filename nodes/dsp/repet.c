@@ -552,6 +552,17 @@ static void abs_of(const float _Complex *x, size_t n, float *mag)
     abs_run(x, n, mag);
 }
 
+int st_repet_abs_paths(const float _Complex *x, size_t n, float *plain, float *vector)
+{
+    abs_run(x, n, plain);
+    abs_of(x, n, vector);
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx512f");
+#else
+    return 0;
+#endif
+}
+
 static void mag_range(void *ctx, int64_t begin, int64_t end)
 {
     mag_job *job = ctx;
