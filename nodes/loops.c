@@ -166,17 +166,9 @@ static int group_by_activation(const float *d, int64_t n_bars, int rank, int n_g
         size[bi] += size[bj], size[bj] = 0;
         n--;
     }
-    /* number the groups 0..n-1 in the order of their first member */
-    int *name = size; /* reused: cluster representative -> group number */
-    for (int k = 0; k < rank; k++)
-        name[k] = -1;
-    int next = 0;
-    for (int k = 0; k < rank; k++) {
-        if (name[group[k]] < 0) name[group[k]] = next++;
-        group[k] = name[group[k]];
-    }
+    int numbered = st_number_groups(group, rank, size);
     free(col), free(r), free(size);
-    return next;
+    return numbered;
 }
 
 /* ---- 2. purification: unfold(C) (rank x M) ~ P (rank x K) R (K x M) ---- */

@@ -111,7 +111,15 @@ int st_group_by_energy(const float *lt, const float *d, int64_t n_cells, int64_t
         alive[bj] = 0, loss[bi] += loss[bj] + best;
         n--;
     }
-    int *name = alive; /* reused: group representative -> group number */
+    n = st_number_groups(group, rank, alive);
+done:
+    free(gl), free(gd), free(loss), free(members), free(alive), free(scratch), free(gram);
+    return n;
+}
+
+int st_number_groups(int *group, int rank, int *scratch)
+{
+    int *name = scratch; /* group representative -> group number */
     for (int k = 0; k < rank; k++)
         name[k] = -1;
     int next = 0;
@@ -119,8 +127,5 @@ int st_group_by_energy(const float *lt, const float *d, int64_t n_cells, int64_t
         if (name[group[k]] < 0) name[group[k]] = next++;
         group[k] = name[group[k]];
     }
-    n = next;
-done:
-    free(gl), free(gd), free(loss), free(members), free(alive), free(scratch), free(gram);
-    return n;
+    return next;
 }

@@ -15,4 +15,8 @@
 int st_group_by_energy(const float *lt, const float *d, int64_t n_cells, int64_t n_bars, int rank,
                        int period, int n_groups, double join_below, int *group);
 
+/* Renumbers group[k] (each a representative type in 0..rank-1) to 0..n-1 in
+ * the order of the groups' first members; returns n. scratch: rank ints. */
+int st_number_groups(int *group, int rank, int *scratch);
+
 #endif
