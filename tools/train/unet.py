@@ -192,9 +192,13 @@ def loss_fn(masks, mix, targets):
     return (masks * mix[:, None] / scale - targets / scale).abs().mean()
 
 
-def ratio_masks(masks, power=2.0):
-    """The masks the node applies by default (masks = "ratio"): p_i^power / sum_j p_j^power."""
-    p = masks ** power
+MASK_POWER = 1.0  # the node's default power (nodes/unet.c); --power changes it
+
+
+def ratio_masks(masks, power=None):
+    """The masks the node applies (masks = "ratio"): p_i^power / sum_j p_j^power, at the node's
+    default power unless told."""
+    p = masks ** (MASK_POWER if power is None else power)
     return p / (p.sum(dim=1, keepdim=True) + 1e-10)
 
 
@@ -210,7 +214,7 @@ LOSSES = {'masks': loss_fn, 'ratio': loss_ratio}
 
 def validate(model, batches):
     """The mean loss over the validation batches, and the SDR (dB, mean over the sources) of the
-    magnitudes the node would give (ratio masks, power 2), summed over all the patches: like a
+    magnitudes the node would give (ratio masks at --power), summed over all the patches: like a
     song's SDR, loud patches weigh more (the per-patch scaled loss weighs every patch alike)."""
     model.eval()
     losses, err, energy = [], 0.0, 0.0
@@ -339,6 +343,8 @@ def main():
     ap.add_argument('--loss', choices=sorted(LOSSES), default='masks',
                     help="masks: the paper's L1 on each sigmoid-masked magnitude, per patch scaled; "
                          "ratio: L1 on the ratio-masked magnitudes the node gives, batch scaled")
+    ap.add_argument('--power', type=float, default=1.0,
+                    help="the ratio masks' power for --loss ratio and the validation SDR (the node's default, 1)")
     ap.add_argument('--select', choices=['loss', 'sdr'], default='loss',
                     help='keep the epoch with the lowest validation loss, or the highest validation '
                          'SDR of the magnitudes (what the node gives: ratio masks)')
@@ -364,6 +370,8 @@ def main():
     ap.add_argument('--log', default=None)
     ap.add_argument('--fixture-only', action='store_true')
     args = ap.parse_args()
+    global MASK_POWER
+    MASK_POWER = args.power
     torch.set_num_threads(args.threads)
     os.makedirs(args.models, exist_ok=True)
     fixture(args.models, args.seed)
