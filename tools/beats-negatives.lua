@@ -6,7 +6,7 @@ local dir = assert(arg[1], "usage: strata run tools/beats-negatives.lua DIR [MOD
 local models = { table.unpack(arg, 2) }
 if #models == 0 then models = { "" } end
 local files = {}
-for name in io.popen("ls '" .. dir .. "'"):lines() do
+for _, name in ipairs(assert(strata.files(dir))) do
   if name:match("%.wav$") then files[#files + 1] = name end
 end
 print("| model | clips | clips with beats | beats found |")

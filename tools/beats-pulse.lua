@@ -31,7 +31,7 @@ end
 
 local function list(dir, pattern)
   local out = {}
-  for name in io.popen("ls '" .. dir .. "'"):lines() do
+  for _, name in ipairs(assert(strata.files(dir))) do
     if name:match(pattern) then out[#out + 1] = dir .. "/" .. name end
   end
   return out

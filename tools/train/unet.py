@@ -416,6 +416,8 @@ def main():
     if args.init:  # the starting point is the one to beat
         v, sdr = validate(model, val_batches)
         best = score(v, sdr)
+        if sched:  # --plateau counts epochs without beating the starting point too
+            sched.best = best
         print('start: val %.5f sdr %.3f' % (v, sdr), flush=True)
         curve.append({'epoch': 0, 'examples': 0, 'val_loss': v, 'val_sdr': sdr, 'minutes': 0.0})
         export(model, os.path.join(args.models, 'unet.safetensors'), args.bins, args.frames,
