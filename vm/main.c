@@ -563,14 +563,20 @@ static int render_command(int argc, char **argv)
     return status ? EXIT_WORK : 0;
 }
 
+/* The options strata live and strata board share: the JACK client and server. */
+static void take_jack_options(int *argc, char **argv, st_session_options *opt, int *bad)
+{
+    opt->live.client_name = take_value(argc, argv, "--name", NULL, bad);
+    opt->live.server_name = take_value(argc, argv, "--server", NULL, bad);
+    opt->live.no_connect = take_flag(argc, argv, "--no-connect");
+    opt->live.start_server = take_flag(argc, argv, "--start-server");
+}
+
 static int live_command(int argc, char **argv)
 {
     int bad = 0;
     st_session_options opt = {0};
-    opt.live.client_name = take_value(&argc, argv, "--name", NULL, &bad);
-    opt.live.server_name = take_value(&argc, argv, "--server", NULL, &bad);
-    opt.live.no_connect = take_flag(&argc, argv, "--no-connect");
-    opt.live.start_server = take_flag(&argc, argv, "--start-server");
+    take_jack_options(&argc, argv, &opt, &bad);
     opt.repl = take_flag(&argc, argv, "--repl");
     opt.record = take_value(&argc, argv, "--record", NULL, &bad);
     if (bad) return EXIT_USAGE;
@@ -590,10 +596,7 @@ static int board_command(int argc, char **argv)
 {
     int bad = 0;
     st_session_options opt = {0};
-    opt.live.client_name = take_value(&argc, argv, "--name", NULL, &bad);
-    opt.live.server_name = take_value(&argc, argv, "--server", NULL, &bad);
-    opt.live.no_connect = take_flag(&argc, argv, "--no-connect");
-    opt.live.start_server = take_flag(&argc, argv, "--start-server");
+    take_jack_options(&argc, argv, &opt, &bad);
     opt.record = take_value(&argc, argv, "--record", NULL, &bad);
     const char *bpm = take_value(&argc, argv, "--bpm", NULL, &bad);
     double x;
