@@ -13,6 +13,7 @@
 
 #include "../../vm/parallel.h"
 #include "lapack.h"
+#include "nmf_kl16.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -71,6 +72,9 @@ typedef struct {
     double div[MAX_THREADS][3];  /* per thread: partial divergence sums */
     /* what this pass does */
     int update_h, accumulate_w, divergence;
+    /* KL at rank 16 on an AVX-512 CPU: the fused kernel of nmf_kl16.c */
+    int kl16;
+    float *w_rows; /* W by rows, for the kernel */
 } pass_ctx;
 
 static int is_beta(double beta, double b) { return beta == b; }
@@ -214,12 +218,19 @@ ELEMENTWISE static void ratio_block(double beta, const float *restrict x, float 
     }
 }
 
+/* Entries of H below this become 0 (sklearn zeroes H after its update for
+ * beta <= 1, a transform's free factor only for beta < 1). */
+static float zero_below_h(const pass_ctx *c)
+{
+    return c->h_rules ? (c->beta <= 1 ? (float)DBL_EPSILON : 0)
+                      : (c->beta < 1 ? (float)DBL_EPSILON : 0);
+}
+
 /* The H update of one block from its numerator and denominator. */
 ELEMENTWISE static void update_h_block(const pass_ctx *c, float *h, float *num, float *den,
                                        int64_t n)
 {
-    const float zero_below = c->h_rules ? (c->beta <= 1 ? (float)DBL_EPSILON : 0)
-                                        : (c->beta < 1 ? (float)DBL_EPSILON : 0);
+    const float zero_below = zero_below_h(c);
     for (int64_t i = 0; i < n; i++) {
         float d = den[i];
         if (c->l1_H > 0) d += c->l1_H;
@@ -257,6 +268,23 @@ static void pass_range(void *ctx, int64_t t, int64_t t_end)
     const int euclid = is_beta(c->beta, 2), kl = is_beta(c->beta, 1);
     double *acc = c->divergence ? c->div[t] : NULL;
     unsigned mode = flush_denormals();
+    if (c->kl16) {
+        const st_nmf_kl16_pass p = {.V = c->V,
+                                    .F = F,
+                                    .W = c->W,
+                                    .w_rows = c->w_rows,
+                                    .H = c->H,
+                                    .w_sum = c->w_sum,
+                                    .l1_H = c->l1_H,
+                                    .l2_H = c->l2_H,
+                                    .zero_below = zero_below_h(c),
+                                    .update_h = c->update_h,
+                                    .accumulate_w = c->accumulate_w,
+                                    .divergence = c->divergence};
+        st_nmf_kl16_range(&p, begin, end, c->num_w[t], &c->div[t][0], c->scratch[t]);
+        restore_denormals(mode);
+        return;
+    }
     for (int64_t c0 = begin; c0 < end; c0 += BLOCK_COLS) {
         const int nb = (int)(end - c0 < BLOCK_COLS ? end - c0 : BLOCK_COLS);
         const float *x = c->V + (size_t)c0 * F;
@@ -485,6 +513,10 @@ static void update_w(pass_ctx *c, const st_nmf_options *o, float *hht)
 static void prepare_h(pass_ctx *c, float *w_sum, float *wtw)
 {
     const int F = c->F, K = c->K;
+    if (c->kl16)
+        for (int f = 0; f < F; f++)
+            for (int k = 0; k < K; k++)
+                c->w_rows[(size_t)f * K + k] = c->W[(size_t)k * F + f];
     if (is_beta(c->beta, 1)) {
         double s[1024];
         col_sums(c->W, F, K, s);
@@ -511,11 +543,41 @@ static int push_curve(st_nmf_result *r, int iteration, double value)
     return 0;
 }
 
+static int uses_kl16(const st_nmf_options *o, int rank)
+{
+    return is_beta(o->beta, 1) && rank <= 16 && !o->sgemm_only && st_nmf_kl16_available();
+}
+
+/* KL below rank 16 on the rank-16 kernel: W and H padded with zero
+ * components, which stay zero (their numerators are 0) and add exact zeros
+ * to every sum, so the real components see the same arithmetic. */
+static int fit_padded(const float *V, int F, int64_t N, float *W, float *H, int K,
+                      const st_nmf_options *o, st_nmf_result *r)
+{
+    float *w16 = calloc((size_t)F * 16, sizeof(float)),
+          *h16 = calloc((size_t)N * 16, sizeof(float));
+    int status = -1;
+    if (w16 && h16) {
+        memcpy(w16, W, (size_t)F * K * sizeof(float));
+        for (int64_t j = 0; j < N; j++)
+            memcpy(h16 + j * 16, H + j * K, (size_t)K * sizeof(float));
+        status = st_nmf_fit(V, F, N, w16, h16, 16, o, r);
+        if (status == 0) {
+            memcpy(W, w16, (size_t)F * K * sizeof(float));
+            for (int64_t j = 0; j < N; j++)
+                memcpy(H + j * K, h16 + j * 16, (size_t)K * sizeof(float));
+        }
+    }
+    free(w16), free(h16);
+    return status;
+}
+
 int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, int rank,
                const st_nmf_options *o, st_nmf_result *r)
 {
     memset(r, 0, sizeof *r);
     if (rank < 1 || rank > 1024 || n_rows < 1 || n_cols < 1) return -1;
+    if (rank < 16 && uses_kl16(o, rank)) return fit_padded(V, n_rows, n_cols, W, H, rank, o, r);
     const int F = n_rows, K = rank;
     const int64_t N = n_cols;
     int n_threads = o->n_threads < 1 ? 1 : o->n_threads > MAX_THREADS ? MAX_THREADS : o->n_threads;
@@ -535,12 +597,18 @@ int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, i
     c.gamma = o->beta < 1   ? (float)(1.0 / (2.0 - o->beta))
               : o->beta > 2 ? (float)(1.0 / (o->beta - 1.0))
                             : 1.0f;
+    c.kl16 = K == 16 && uses_kl16(o, K);
     const size_t fk = (size_t)F * K;
     float *small = calloc(3 * (size_t)K * K + K, sizeof(float));
     float *w_sum = small, *wtw = small + K, *hht = wtw + (size_t)K * K, *hht2 = hht + (size_t)K * K;
     int status = small ? 0 : -1;
+    if (c.kl16 && !(c.w_rows = calloc((size_t)st_nmf_kl16_rows_floats(F), sizeof(float))))
+        status = -1;
+    size_t scratch_floats = (2 * (size_t)F + 3 * (size_t)K) * BLOCK_COLS;
+    if (c.kl16 && (size_t)st_nmf_kl16_scratch_floats(F) > scratch_floats)
+        scratch_floats = (size_t)st_nmf_kl16_scratch_floats(F);
     for (int t = 0; status == 0 && t < n_threads; t++) {
-        c.scratch[t] = malloc((2 * (size_t)F + 3 * (size_t)K) * BLOCK_COLS * sizeof(float));
+        c.scratch[t] = malloc(scratch_floats * sizeof(float));
         c.num_w[t] = malloc(fk * sizeof(float));
         c.den_w[t] = calloc(fk, sizeof(float));
         if (!c.scratch[t] || !c.num_w[t] || !c.den_w[t]) status = -1;
@@ -605,6 +673,7 @@ int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, i
     for (int t = 0; t < n_threads; t++)
         free(c.scratch[t]), free(c.num_w[t]), free(c.den_w[t]);
     free(c.wtx);
+    free(c.w_rows);
     free(small);
     if (status) {
         free(r->curve), free(r->curve_iter);

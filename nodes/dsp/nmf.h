@@ -31,6 +31,7 @@ typedef struct {
     double l1_W, l2_W, l1_H, l2_H;
     int update_W, update_H; /* at least one; a lone free factor follows sklearn's transform */
     int n_threads;
+    int sgemm_only; /* 1: every product through cblas_sgemm, no fused kernel (to compare) */
     /* Called after every iteration with the latest known divergence; may be NULL. */
     void (*progress)(void *data, int iteration, int max_iter, double divergence);
     void *progress_data;
