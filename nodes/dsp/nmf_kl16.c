@@ -55,7 +55,7 @@ KERNEL static __mmask16 rows_mask(int F, int f0)
 }
 
 /* V / W H with exact zeros of W H read as EPSILON (masked-off lanes: 0 / EPSILON). */
-KERNEL static inline __m512 ratio(__m512 v, __m512 wh)
+KERNEL static __m512 ratio(__m512 v, __m512 wh)
 {
     const __mmask16 zero = _mm512_cmp_ps_mask(wh, _mm512_setzero_ps(), _CMP_EQ_OQ);
     return _mm512_div_ps(v, _mm512_mask_mov_ps(wh, zero, _mm512_set1_ps(ST_NMF_EPSILON)));
