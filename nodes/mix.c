@@ -30,8 +30,11 @@ static int mix_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *
         for (int c = 0; c < n_channels; c++) {
             const float *x = a->channel[a->n_channels == 1 ? 0 : c];
             float *y = v->u.audio.channel[c];
-            for (int64_t t = 0; t < a->n_frames; t++)
-                y[t] += x[t];
+            if (i == 0) /* written, not added to: no read of fresh pages (zero page, then a copy) */
+                memcpy(y, x, (size_t)a->n_frames * sizeof *y);
+            else
+                for (int64_t t = 0; t < a->n_frames; t++)
+                    y[t] += x[t];
         }
     }
     *out = v;

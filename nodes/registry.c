@@ -44,6 +44,7 @@
     X(uncube) \
     X(beat_spectrum) \
     X(repet) \
+    X(repet_mask) \
     X(nmf) \
     X(picture) \
     X(loops) \

@@ -85,6 +85,8 @@ int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads)
  * transformed twice, a small price for no locks. */
 typedef struct {
     const st_spectrum *s;
+    const float *mask; /* or NULL: bins are multiplied by it on the way (see st_istft_masked) */
+    int mask_shared;
     st_audio *a;
     const float *window;
     const float *synthesis;    /* window / n_fft: FFTW's inverse is unnormalised */
@@ -112,14 +114,28 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
         int64_t o1 = job->a->n_frames * (span + 1) / SPANS_PER_CHANNEL;
         if (o0 >= o1) continue;
         float *y = job->a->channel[c];
+        /* written before it is added to: a fresh page first read is mapped
+         * to the zero page and copied again at the first write */
+        memset(y + o0, 0, (size_t)(o1 - o0) * sizeof *y);
+        const float *mask =
+            job->mask
+                ? job->mask +
+                      (job->mask_shared ? 0 : (size_t)c * (size_t)s->n_frames * (size_t)s->n_bins)
+                : NULL;
         /* frames t with t*hop - pad < o1 and t*hop - pad + n_fft > o0 */
         int64_t t_first = (o0 + pad - n_fft) < 0 ? 0 : (o0 + pad - n_fft) / hop + 1;
         int64_t t_last = (o1 - 1 + pad) / hop;
         if (t_last > s->n_frames - 1) t_last = s->n_frames - 1;
         for (int64_t t = t_first; t <= t_last; t++) {
-            memcpy(bins,
-                   s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins,
-                   (size_t)s->n_bins * sizeof *bins);
+            const float complex *x =
+                s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins;
+            if (mask) {
+                const float *m = mask + (size_t)t * (size_t)s->n_bins;
+                for (int k = 0; k < s->n_bins; k++)
+                    bins[k] = x[k] * m[k];
+            } else {
+                memcpy(bins, x, (size_t)s->n_bins * sizeof *bins);
+            }
             st_fft_inverse(job->fft, bins, frame);
             int64_t start = t * hop - pad;
             int i0 = start < o0 ? (int)(o0 - start) : 0;
@@ -156,9 +172,15 @@ done:
 
 int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads)
 {
+    return st_istft_masked(s, NULL, 0, a, n_threads);
+}
+
+int st_istft_masked(const st_spectrum *s, const float *mask, int shared, st_audio *a, int n_threads)
+{
     float *window = malloc((2 * (size_t)s->n_fft + (size_t)s->hop_samples) * sizeof *window);
-    istft_job job = {s, a, window, window + s->n_fft, window + 2 * s->n_fft, st_fft_get(s->n_fft),
-                     0, 0};
+    istft_job job = {
+        s, mask, shared, a, window, window + s->n_fft, window + 2 * s->n_fft, st_fft_get(s->n_fft),
+        0, 0};
     if (!window || !job.fft) {
         free(window);
         return -1;

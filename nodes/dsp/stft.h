@@ -16,4 +16,10 @@ int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads);
 /* Fills a (n_channels x s->length_samples) from s. */
 int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads);
 
+/* The same of s times a real mask, bin by bin (mask as st_mask_apply takes
+ * it: one per channel, or one for all when shared), without making the
+ * masked spectrum: the same samples as st_istft_compute of it. */
+int st_istft_masked(const st_spectrum *s, const float *mask, int shared, st_audio *a,
+                    int n_threads);
+
 #endif

@@ -62,6 +62,34 @@ local one = ss:repet { shared = true }.mask:eval()
 t.check("stereo: a mask per channel", per.shape[1] == 2, per.shape[1])
 t.check("stereo shared: one mask", one.shape[1] == 1, one.shape[1])
 
+-- repet_mask: repet's mask, period and beat spectrum bit for bit, without the two spectra
+local function identical(a, b)
+  local x, y = a:samples(), b:samples()
+  if #x ~= #y then return false, string.format("%d values against %d", #x, #y) end
+  for i = 1, #x do
+    if x[i] ~= y[i] then return false, string.format("value %d: %.9g against %.9g", i, x[i], y[i]) end
+  end
+  return true, #x .. " values"
+end
+for _, case in ipairs {
+  { "default", spec, { min_period = 1.5, max_period = 8 } }, { "hard", spec, { mask = "hard" } },
+  { "refine", spec, { refine = 1 } }, { "adaptive", spec, { segment_s = 6 } },
+  { "stereo", ss, {} }, { "stereo shared", ss, { shared = true } },
+} do
+  local full, alone = case[2]:repet(case[3]), case[2]:repet_mask(case[3])
+  for _, field in ipairs { "mask", "period", "beat_spectrum" } do
+    t.check(string.format("repet_mask (%s): repet's %s, bit for bit", case[1], field),
+      identical(alone[field], full[field]))
+  end
+end
+-- resynth applies the mask inside the inverse: repet's background, sample for sample; the
+-- foreground as the mixture minus it is repet's to float rounding (strata repet's way)
+local rm = spec:repet_mask { min_period = 1.5, max_period = 8 }
+local bg_audio = strata.resynth(spec, rm.mask)[1]
+t.check("resynth of repet_mask's mask = istft of repet's background", identical(bg_audio, r.background:istft()))
+local off = (mix - bg_audio - r.foreground:istft()):eval().peak
+t.check("mixture - background = istft of repet's foreground", off < 1e-5, off)
+
 -- bad parameters fail at the line that made them
 t.raises("min above max", function() spec:repet { min_period = 5, max_period = 2 } end, "min_period = 5")
 t.raises("no period to search", function()
