@@ -40,7 +40,7 @@ const st_node_type st_node_activations = {
     .outputs = (const st_port[]){{"out", ST_ARRAY}, {NULL}},
     .params = params,
     .slow = 1,
-    .version = 2,
+    .version = 3,
     .implicit_file = st_beat_shipped_model, /* a retrained default model changes the key */
     .run = activations_run,
 };

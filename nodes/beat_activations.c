@@ -1,6 +1,8 @@
 /* Audio to beat activations: mono, 44.1 kHz, features, network. */
 #include "beat_activations.h"
 
+#include "../vm/alloc.h"
+
 #include "dsp/beat_tcn.h"
 #include "dsp/logspec.h"
 #include "dsp/resample.h"
@@ -56,14 +58,14 @@ int st_beat_activations(st_ctx *ctx, const char *param, const st_audio *a, const
         status = st_fail(ctx, "parameter %s: '%s' expects %d bands, the front end makes %d", param,
                          path, st_beat_tcn_n_bands(net), st_logspec_n_bands(spec));
     if (status == ST_OK) {
-        features = malloc((size_t)n * st_logspec_n_bands(spec) * sizeof *features);
+        features = st_zalloc((size_t)n * st_logspec_n_bands(spec) * sizeof *features);
         out = malloc((size_t)n * 2 * sizeof *out);
-        if (!features || !out || st_beat_tcn_plan(net, n) ||
+        if (!features || !out || st_beat_tcn_plan(net, n, ctx->n_threads) ||
             st_logspec_compute(spec, x->channel[0], x->n_frames, features, ctx->n_threads))
             status = st_fail(ctx, "out of memory (%lld frames)", (long long)n);
     }
     if (status == ST_OK) st_beat_tcn_run(net, features, n, out);
-    free(features);
+    st_zfree(features);
     st_logspec_destroy(spec);
     st_beat_tcn_destroy(net);
     st_value_unref(mono);

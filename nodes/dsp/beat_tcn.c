@@ -2,9 +2,14 @@
  * convolutions through nn.c. */
 #include "beat_tcn.h"
 
+#include "../../vm/alloc.h"
+#include "../../vm/parallel.h"
+#include "lapack.h"
 #include "model_path.h"
 #include "nn.h"
 #include "safetensors.h"
+
+#include <math.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,14 +18,18 @@
 
 #define MAX_BLOCKS 32
 
-/* Owns the weight copies and the buffers. */
+/* Owns the weight copies and the buffers (the large ones from st_zalloc:
+ * huge pages fault in at a fraction of the cost of small ones). */
 struct st_beat_tcn {
     int n_bands, channels, n_blocks, n_params;
     float elu_alpha;
     st_conv1d inp, block[MAX_BLOCKS], out;
     float *weights; /* every conv's weight and bias, one block */
     int64_t max_frames;
-    float *x, *h, *tmp, *logits, *scratch;
+    int n_threads;
+    float *x, *h, *h2; /* the input, bands x frames; the hidden layers, channels x frames */
+    float *scratch;    /* per thread: im2col columns, then one block of a layer's output */
+    size_t n_columns, per_thread;
 };
 
 /* Copies conv prefix's weight and bias into *at, folds the batch norm bn (if
@@ -140,53 +149,102 @@ void st_beat_tcn_destroy(st_beat_tcn *m)
 {
     if (!m) return;
     free(m->weights);
-    free(m->x);
-    free(m->h);
-    free(m->tmp);
-    free(m->logits);
-    free(m->scratch);
+    st_zfree(m->x);
+    st_zfree(m->h);
+    st_zfree(m->h2);
+    st_zfree(m->scratch);
     free(m);
 }
 
 int st_beat_tcn_n_bands(const st_beat_tcn *m) { return m->n_bands; }
 int st_beat_tcn_n_params(const st_beat_tcn *m) { return m->n_params; }
 
-int st_beat_tcn_plan(st_beat_tcn *m, int64_t max_frames)
+int st_beat_tcn_plan(st_beat_tcn *m, int64_t max_frames, int n_threads)
 {
-    if (max_frames <= m->max_frames) return 0;
-    size_t n = (size_t)max_frames, scratch = st_conv1d_scratch(&m->inp, max_frames);
+    if (n_threads < 1) n_threads = 1;
+    if (max_frames <= m->max_frames && n_threads <= m->n_threads) return 0;
+    size_t n = (size_t)max_frames, columns = st_conv1d_scratch(&m->inp, max_frames);
     for (int b = 0; b < m->n_blocks; b++)
-        if (st_conv1d_scratch(&m->block[b], max_frames) > scratch)
-            scratch = st_conv1d_scratch(&m->block[b], max_frames);
-    free(m->x), free(m->h), free(m->tmp), free(m->logits), free(m->scratch);
-    m->x = malloc(n * m->n_bands * sizeof *m->x);
-    m->h = malloc(n * m->channels * sizeof *m->h);
-    m->tmp = malloc(n * m->channels * sizeof *m->tmp);
-    m->logits = malloc(n * 3 * sizeof *m->logits);
-    m->scratch = malloc((scratch ? scratch : 1) * sizeof *m->scratch);
-    m->max_frames = m->x && m->h && m->tmp && m->logits && m->scratch ? max_frames : 0;
-    return m->max_frames ? 0 : -1;
+        if (st_conv1d_scratch(&m->block[b], max_frames) > columns)
+            columns = st_conv1d_scratch(&m->block[b], max_frames);
+    int widest = m->channels > 3 ? m->channels : 3;
+    st_zfree(m->x), st_zfree(m->h), st_zfree(m->h2), st_zfree(m->scratch);
+    m->n_columns = columns;
+    m->per_thread = columns + (size_t)widest * ST_CONV1D_BLOCK;
+    m->x = st_zalloc(n * m->n_bands * sizeof *m->x);
+    m->h = st_zalloc(n * m->channels * sizeof *m->h);
+    m->h2 = st_zalloc(n * m->channels * sizeof *m->h2);
+    m->scratch = st_zalloc((size_t)n_threads * m->per_thread * sizeof *m->scratch);
+    int ok = m->x && m->h && m->h2 && m->scratch;
+    m->max_frames = ok ? max_frames : 0;
+    m->n_threads = ok ? n_threads : 0;
+    return ok ? 0 : -1;
+}
+
+/* One layer over the frames, shared out by blocks among the threads: the
+ * input conv (h = ELU(conv x)), a residual block (h' = h + ELU(conv h)) or
+ * the output (softmax of conv h into the activations). */
+typedef struct {
+    const st_beat_tcn *m;
+    int layer; /* 0: input, 1 .. n_blocks: residual blocks, n_blocks + 1: output */
+    const float *in;
+    float *out, *act;
+    int64_t n_frames, n_chunks;
+    int n_threads;
+} layer_job;
+
+static float elu(float v, float alpha) { return v > 0.0f ? v : alpha * expm1f(v); }
+
+static void layer_range(void *ctx, int64_t begin, int64_t end)
+{
+    const layer_job *j = ctx;
+    const st_beat_tcn *m = j->m;
+    const st_conv1d *c = j->layer == 0             ? &m->inp
+                         : j->layer <= m->n_blocks ? &m->block[j->layer - 1]
+                                                   : &m->out;
+    size_t t = (size_t)j->n_frames;
+    for (int64_t k = begin; k < end; k++) { /* thread k: its share of the chunks */
+        float *columns = m->scratch + (size_t)k * m->per_thread, *y = columns + m->n_columns;
+        for (int64_t q = j->n_chunks * k / j->n_threads; q < j->n_chunks * (k + 1) / j->n_threads;
+             q++) {
+            int64_t first = q * ST_CONV1D_BLOCK;
+            int64_t n =
+                j->n_frames - first < ST_CONV1D_BLOCK ? j->n_frames - first : ST_CONV1D_BLOCK;
+            st_conv1d_forward_frames(c, j->in, j->n_frames, first, n, y, n, columns);
+            if (j->layer == 0) {
+                for (int o = 0; o < c->c_out; o++)
+                    for (int64_t i = 0; i < n; i++)
+                        j->out[o * t + first + i] = elu(y[o * n + i], m->elu_alpha);
+            } else if (j->layer <= m->n_blocks) {
+                for (int o = 0; o < c->c_out; o++)
+                    for (int64_t i = 0; i < n; i++)
+                        j->out[o * t + first + i] =
+                            j->in[o * t + first + i] + elu(y[o * n + i], m->elu_alpha);
+            } else {
+                st_softmax_channels(y, 3, n);
+                for (int64_t i = 0; i < n; i++) {
+                    j->act[2 * (first + i)] = y[n + i];
+                    j->act[2 * (first + i) + 1] = y[2 * n + i];
+                }
+            }
+        }
+    }
 }
 
 void st_beat_tcn_run(st_beat_tcn *m, const float *features, int64_t n_frames, float *act)
 {
-    size_t t = (size_t)n_frames, n = (size_t)m->channels * t;
+    size_t t = (size_t)n_frames;
     for (size_t f = 0; f < t; f++) /* frames x bands -> bands x frames */
         for (int b = 0; b < m->n_bands; b++)
             m->x[(size_t)b * t + f] = features[f * m->n_bands + b];
-    st_conv1d_forward(&m->inp, m->x, n_frames, m->h, m->scratch);
-    st_elu(m->h, n, m->elu_alpha);
-    for (int b = 0; b < m->n_blocks; b++) {
-        st_conv1d_forward(&m->block[b], m->h, n_frames, m->tmp, m->scratch);
-        st_elu(m->tmp, n, m->elu_alpha);
-        for (size_t i = 0; i < n; i++)
-            m->h[i] += m->tmp[i];
-    }
-    st_conv1d_forward(&m->out, m->h, n_frames, m->logits, m->scratch);
-    st_softmax_channels(m->logits, 3, n_frames);
-    for (size_t f = 0; f < t; f++) {
-        act[2 * f] = m->logits[t + f];
-        act[2 * f + 1] = m->logits[2 * t + f];
+    int64_t n_chunks = (n_frames + ST_CONV1D_BLOCK - 1) / ST_CONV1D_BLOCK;
+    int n_threads = m->n_threads < n_chunks ? m->n_threads : (int)n_chunks;
+    openblas_set_num_threads(1); /* the threads are ours: each takes a share of the frames */
+    layer_job j = {m, 0, m->x, m->h, act, n_frames, n_chunks, n_threads};
+    for (j.layer = 0; j.layer <= m->n_blocks + 1; j.layer++) {
+        st_parallel_for(n_threads, n_threads, layer_range, &j);
+        j.in = j.out; /* the next layer reads this one's output and writes the other buffer */
+        j.out = j.out == m->h ? m->h2 : m->h;
     }
 }
 

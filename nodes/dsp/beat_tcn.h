@@ -21,8 +21,9 @@ st_beat_tcn *st_beat_tcn_load(const char *path, char *error, size_t error_size);
 void st_beat_tcn_destroy(st_beat_tcn *m);
 int st_beat_tcn_n_bands(const st_beat_tcn *m);
 int st_beat_tcn_n_params(const st_beat_tcn *m);
-/* Sizes the buffers for up to max_frames. 0, or -1 when memory is short. */
-int st_beat_tcn_plan(st_beat_tcn *m, int64_t max_frames);
+/* Sizes the buffers for up to max_frames and n_threads threads (each takes
+ * a share of the frames of every layer). 0, or -1 when memory is short. */
+int st_beat_tcn_plan(st_beat_tcn *m, int64_t max_frames, int n_threads);
 /* features: n_frames x n_bands; act: n_frames x 2 (beat, downbeat). n_frames <= the plan's. */
 void st_beat_tcn_run(st_beat_tcn *m, const float *features, int64_t n_frames, float *act);
 

@@ -4,6 +4,7 @@
  * scores, come out identical). */
 #include "dbn.h"
 
+#include "../../vm/alloc.h"
 #include "../../vm/parallel.h"
 
 #include <float.h>
@@ -36,6 +37,7 @@ struct st_dbn {
     int *into, *lo, *hi;                       /* n_int + 1, n_int, n_int */
     double *log_p;
     double observation_lambda;
+    int vector; /* the AVX-512 loops (same results, chosen at run time) */
 };
 
 const char *st_dbn_config_error(const st_dbn_config *c)
@@ -213,6 +215,7 @@ st_dbn *st_dbn_create(const st_dbn_config *c)
             m->n_region[b * m->n_int + i] = r;
         }
     if (make_transitions(m, c->transition_lambda)) goto fail;
+    st_dbn_use_vector(m, 1);
     return m;
 fail:
     st_dbn_destroy(m);
@@ -290,7 +293,8 @@ static void shift_add(double *to, const double *from, int n, double d)
 }
 
 /* The largest last[j] + lp[j] + d over j = lo .. hi and the first j that
- * gives it (a strict > scan from lo, as madmom's; branch-free). */
+ * gives it (a strict > scan from lo, as madmom's; branch-free); -inf and 0
+ * when no sum exceeds -inf. */
 static double first_max(const double *last, const double *lp, double d, int lo, int hi, int *arg)
 {
     double best = -INFINITY;
@@ -304,15 +308,91 @@ static double first_max(const double *last, const double *lp, double d, int lo, 
     return best;
 }
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+/* The same two loops eight lanes at a time. Each sum is the scalar one; lane
+ * k keeps the first strict maximum of the sources j = lo + k (mod 8), and the
+ * first maximum of all is the smallest source among the lanes that hold the
+ * largest value. */
+__attribute__((target("avx512f"))) static void shift_add_avx512(double *to, const double *from,
+                                                                int n, double d)
+{
+    __m512d dd = _mm512_set1_pd(d);
+    int k = 0;
+    for (; k + 8 <= n; k += 8)
+        _mm512_storeu_pd(to + k, _mm512_add_pd(_mm512_loadu_pd(from + k), dd));
+    if (k < n) {
+        __mmask8 m = (__mmask8)((1u << (n - k)) - 1);
+        _mm512_mask_storeu_pd(to + k, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, from + k), dd));
+    }
+}
+
+__attribute__((target("avx512f"))) static double
+first_max_avx512(const double *last, const double *lp, double d, int lo, int hi, int *arg)
+{
+    __m512d best = _mm512_set1_pd(-INFINITY), dd = _mm512_set1_pd(d);
+    __m512i at = _mm512_setzero_si512();
+    __m512i j = _mm512_add_epi64(_mm512_set1_epi64(lo), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
+    for (int j0 = lo; j0 <= hi; j0 += 8) {
+        __mmask8 m = hi - j0 >= 7 ? 0xFF : (__mmask8)((1u << (hi - j0 + 1)) - 1);
+        __m512d v = _mm512_add_pd(
+            _mm512_add_pd(_mm512_maskz_loadu_pd(m, last + j0), _mm512_maskz_loadu_pd(m, lp + j0)),
+            dd);
+        __mmask8 greater = _mm512_mask_cmp_pd_mask(m, v, best, _CMP_GT_OQ);
+        best = _mm512_mask_mov_pd(best, greater, v);
+        at = _mm512_mask_mov_epi64(at, greater, j);
+        j = _mm512_add_epi64(j, _mm512_set1_epi64(8));
+    }
+    double top = _mm512_reduce_max_pd(best);
+    if (!(top > -INFINITY)) {
+        *arg = 0;
+        return -INFINITY;
+    }
+    __mmask8 holds = _mm512_cmp_pd_mask(best, _mm512_set1_pd(top), _CMP_EQ_OQ);
+    *arg = (int)_mm512_mask_reduce_min_epi64(holds, at);
+    return top;
+}
+#endif
+
+int st_dbn_first_max_paths(const double *last, const double *lp, double d, int lo, int hi,
+                           double best[2], int arg[2])
+{
+    best[0] = first_max(last, lp, d, lo, hi, &arg[0]);
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        best[1] = first_max_avx512(last, lp, d, lo, hi, &arg[1]);
+        return 1;
+    }
+#endif
+    best[1] = best[0], arg[1] = arg[0];
+    return 0;
+}
+
+int st_dbn_use_vector(st_dbn *m, int on)
+{
+#if defined(__x86_64__)
+    m->vector = on && __builtin_cpu_supports("avx512f");
+#else
+    (void)on;
+    m->vector = 0;
+#endif
+    return m->vector;
+}
+
+/* The loops of a frame: plain or vector. */
+typedef void shift_fn(double *, const double *, int, double);
+typedef double max_fn(const double *, const double *, double, int, int, int *);
+
 int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_t *path,
                    int64_t *n_path, double *log_prob)
 {
     int n_states = m->n_states, n_int = m->n_int, n_first = m->n_beats * m->n_int;
     double *prev = malloc((size_t)n_states * sizeof *prev);
     double *cur = malloc((size_t)n_states * sizeof *cur);
-    uint16_t *back = malloc((size_t)(n_frames > 0 ? n_frames : 1) * n_first * sizeof *back);
+    /* the back-pointers are the one large block (10 minutes: 29 MB): huge pages */
+    uint16_t *back = st_zalloc((size_t)(n_frames > 0 ? n_frames : 1) * n_first * sizeof *back);
     if (!prev || !cur || !back) {
-        free(prev), free(cur), free(back);
+        free(prev), free(cur), st_zfree(back);
         return -1;
     }
     double start = log(1.0 / n_states);
@@ -321,9 +401,14 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
     double other_scale = m->observation_lambda - 1.0;
     double *last = malloc((size_t)n_int * sizeof *last);
     if (!last) {
-        free(prev), free(cur), free(back);
+        free(prev), free(cur), st_zfree(back);
         return -1;
     }
+    shift_fn *shift = shift_add;
+    max_fn *best_in = first_max;
+#if defined(__x86_64__)
+    if (m->vector) shift = shift_add_avx512, best_in = first_max_avx512;
+#endif
     for (int64_t t = 0; t < n_frames; t++) {
         double beat = act[2 * t], down = act[2 * t + 1];
         double log_none, log_beat, log_down;
@@ -348,13 +433,13 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
                  * (sources ascending, the first of equals kept, as madmom) */
                 const double *lp = m->log_p + m->into[i] - m->lo[i];
                 int arg;
-                cur[s0] = first_max(last, lp, in_region, m->lo[i], m->hi[i], &arg);
+                cur[s0] = best_in(last, lp, in_region, m->lo[i], m->hi[i], &arg);
                 bp[b * n_int + i] = (uint16_t)arg;
                 /* the others follow their one predecessor with probability 1 (log 0) */
                 int r = m->n_region[b * n_int + i];
                 if (r < 1) r = 1;
-                shift_add(cur + s0 + 1, prev + s0, r - 1, in_region);
-                shift_add(cur + s0 + r, prev + s0 + r - 1, len - r, log_none);
+                shift(cur + s0 + 1, prev + s0, r - 1, in_region);
+                shift(cur + s0 + r, prev + s0 + r - 1, len - r, log_none);
             }
         }
         double *swap = prev;
@@ -380,7 +465,7 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
         }
         *n_path = n_frames;
     }
-    free(prev), free(cur), free(back), free(last);
+    free(prev), free(cur), st_zfree(back), free(last);
     return 0;
 }
 

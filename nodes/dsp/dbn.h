@@ -46,6 +46,16 @@ int st_dbn_n_states(const st_dbn *m);
 int st_dbn_n_intervals(const st_dbn *m);
 int st_dbn_interval(const st_dbn *m, int i); /* frames, ascending in i */
 int st_dbn_beats_per_bar(const st_dbn *m);
+/* The Viterbi's AVX-512 loops (on by default where the CPU has them; the
+ * same paths and log-probabilities, bit for bit, as the plain ones): off
+ * with on = 0, for tests. Whether they are used now. */
+int st_dbn_use_vector(st_dbn *m, int on);
+/* For tests: the largest last[j] + lp[j] + d over j = lo .. hi and the
+ * first j that gives it, by the plain loop (best[0], arg[0]) and the vector
+ * one (best[1], arg[1]; a copy of the plain one without AVX-512, and then
+ * the result is 0). */
+int st_dbn_first_max_paths(const double *last, const double *lp, double d, int lo, int hi,
+                           double best[2], int arg[2]);
 
 /* The Viterbi path through n_frames rows of activations act[2 t] (beat,
  * not downbeat) and act[2 t + 1] (downbeat); with one beat per bar only the

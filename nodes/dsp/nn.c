@@ -20,24 +20,58 @@ static int pointwise(const st_conv1d *c)
     return !c->transposed && c->kernel == 1 && c->stride == 1 && c->padding == 0;
 }
 
-/* Output frames per im2col block: the columns of a block stay in the cache and a
- * long input needs no scratch as large as itself. */
-#define CONV1D_BLOCK 1024
-
 size_t st_conv1d_scratch(const st_conv1d *c, int64_t t_in)
 {
     if (pointwise(c)) return 0;
     if (c->transposed) return (size_t)c->c_out * c->kernel * (size_t)t_in;
     int64_t t_out = st_conv1d_out(c, t_in);
-    return (size_t)c->c_in * c->kernel * (size_t)(t_out < CONV1D_BLOCK ? t_out : CONV1D_BLOCK);
+    return (size_t)c->c_in * c->kernel *
+           (size_t)(t_out < ST_CONV1D_BLOCK ? t_out : ST_CONV1D_BLOCK);
 }
 
-static void add_bias(float *y, const float *bias, int channels, int64_t n)
+static void add_bias(float *y, const float *bias, int channels, int64_t n, int64_t ld)
 {
     if (!bias) return;
     for (int o = 0; o < channels; o++)
         for (int64_t i = 0; i < n; i++)
-            y[(size_t)o * n + i] += bias[o];
+            y[(size_t)o * ld + i] += bias[o];
+}
+
+void st_conv1d_forward_frames(const st_conv1d *c, const float *x, int64_t t_in, int64_t first,
+                              int64_t n, float *y, int64_t ld, float *scratch)
+{
+    int k = c->kernel;
+    if (n <= 0) return;
+    if (pointwise(c)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->c_out, (int)n, c->c_in, 1.0f,
+                    c->weight, c->c_in, x + first, (int)t_in, 0.0f, y, (int)ld);
+        add_bias(y, c->bias, c->c_out, n, ld);
+        return;
+    }
+    /* im2col of the frames, then y in one sgemm */
+    for (int ci = 0; ci < c->c_in; ci++)
+        for (int j = 0; j < k; j++) {
+            float *col = scratch + ((size_t)ci * k + j) * n;
+            const float *in = x + (size_t)ci * t_in;
+            int64_t offset = first * c->stride + (int64_t)j * c->dilation - c->padding;
+            if (c->stride == 1) { /* zeros, one contiguous run of the input, zeros */
+                int64_t lo = offset < 0 ? -offset : 0, hi = t_in - offset;
+                if (hi > n) hi = n;
+                if (lo > n) lo = n;
+                if (hi < lo) hi = lo;
+                memset(col, 0, (size_t)lo * sizeof *col);
+                if (hi > lo) memcpy(col + lo, in + lo + offset, (size_t)(hi - lo) * sizeof *col);
+                memset(col + hi, 0, (size_t)(n - hi) * sizeof *col);
+                continue;
+            }
+            for (int64_t o = 0; o < n; o++) {
+                int64_t at = o * c->stride + offset;
+                col[o] = at >= 0 && at < t_in ? in[at] : 0.0f;
+            }
+        }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->c_out, (int)n, c->c_in * k, 1.0f,
+                c->weight, c->c_in * k, scratch, (int)n, 0.0f, y, (int)ld);
+    add_bias(y, c->bias, c->c_out, n, ld);
 }
 
 void st_conv1d_forward(const st_conv1d *c, const float *x, int64_t t_in, float *y, float *scratch)
@@ -59,43 +93,19 @@ void st_conv1d_forward(const st_conv1d *c, const float *x, int64_t t_in, float *
                     if (at >= 0 && at < t_out) row[at] += col[i];
                 }
             }
-        add_bias(y, c->bias, c->c_out, t_out);
+        add_bias(y, c->bias, c->c_out, t_out, t_out);
         return;
     }
     if (pointwise(c)) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->c_out, (int)t_out, c->c_in, 1.0f,
-                    c->weight, c->c_in, x, (int)t_out, 0.0f, y, (int)t_out);
-        add_bias(y, c->bias, c->c_out, t_out);
+        st_conv1d_forward_frames(c, x, t_in, 0, t_out, y, t_out, scratch);
         return;
     }
-    /* im2col of a block of output frames, then its columns of y in one sgemm */
-    for (int64_t o0 = 0; o0 < t_out; o0 += CONV1D_BLOCK) {
-        int64_t n = t_out - o0 < CONV1D_BLOCK ? t_out - o0 : CONV1D_BLOCK;
-        for (int ci = 0; ci < c->c_in; ci++)
-            for (int j = 0; j < k; j++) {
-                float *col = scratch + ((size_t)ci * k + j) * n;
-                const float *in = x + (size_t)ci * t_in;
-                int64_t offset = o0 * c->stride + (int64_t)j * c->dilation - c->padding;
-                if (c->stride == 1) { /* zeros, one contiguous run of the input, zeros */
-                    int64_t lo = offset < 0 ? -offset : 0, hi = t_in - offset;
-                    if (hi > n) hi = n;
-                    if (lo > n) lo = n;
-                    if (hi < lo) hi = lo;
-                    memset(col, 0, (size_t)lo * sizeof *col);
-                    if (hi > lo)
-                        memcpy(col + lo, in + lo + offset, (size_t)(hi - lo) * sizeof *col);
-                    memset(col + hi, 0, (size_t)(n - hi) * sizeof *col);
-                    continue;
-                }
-                for (int64_t o = 0; o < n; o++) {
-                    int64_t at = o * c->stride + offset;
-                    col[o] = at >= 0 && at < t_in ? in[at] : 0.0f;
-                }
-            }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->c_out, (int)n, c->c_in * k, 1.0f,
-                    c->weight, c->c_in * k, scratch, (int)n, 0.0f, y + o0, (int)t_out);
+    /* blocks of output frames: their columns stay in the cache, and a long input needs no
+     * scratch as large as itself */
+    for (int64_t o0 = 0; o0 < t_out; o0 += ST_CONV1D_BLOCK) {
+        int64_t n = t_out - o0 < ST_CONV1D_BLOCK ? t_out - o0 : ST_CONV1D_BLOCK;
+        st_conv1d_forward_frames(c, x, t_in, o0, n, y + o0, t_out, scratch);
     }
-    add_bias(y, c->bias, c->c_out, t_out);
 }
 
 static int64_t out_len(int64_t in, int k, int s, int d, int p, int transposed, int op)
@@ -146,7 +156,7 @@ void st_conv2d_forward(const st_conv2d *c, const float *x, int64_t h_in, int64_t
                         }
                     }
                 }
-        add_bias(y, c->bias, c->c_out, n_out);
+        add_bias(y, c->bias, c->c_out, n_out, n_out);
         return;
     }
     for (int ci = 0; ci < c->c_in; ci++)
@@ -165,7 +175,7 @@ void st_conv2d_forward(const st_conv2d *c, const float *x, int64_t h_in, int64_t
             }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, c->c_out, (int)n_out, c->c_in * taps,
                 1.0f, c->weight, c->c_in * taps, scratch, (int)n_out, 0.0f, y, (int)n_out);
-    add_bias(y, c->bias, c->c_out, n_out);
+    add_bias(y, c->bias, c->c_out, n_out, n_out);
 }
 
 void st_fold_batch_norm(float *weight, float *bias, int c_out, size_t per_out, const float *gamma,

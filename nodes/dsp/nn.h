@@ -30,6 +30,13 @@ typedef struct {
 int64_t st_conv1d_out(const st_conv1d *c, int64_t t_in);
 size_t st_conv1d_scratch(const st_conv1d *c, int64_t t_in); /* floats */
 void st_conv1d_forward(const st_conv1d *c, const float *x, int64_t t_in, float *y, float *scratch);
+/* Output frames per im2col block of st_conv1d_forward. */
+#define ST_CONV1D_BLOCK 1024
+/* Output frames first .. first + n - 1 (n <= ST_CONV1D_BLOCK) of a conv1d
+ * that is not transposed, into y (c_out rows of ld floats), the same numbers
+ * as st_conv1d_forward's: threads can share out the frames of one layer. */
+void st_conv1d_forward_frames(const st_conv1d *c, const float *x, int64_t t_in, int64_t first,
+                              int64_t n, float *y, int64_t ld, float *scratch);
 
 void st_conv2d_out(const st_conv2d *c, int64_t h_in, int64_t w_in, int64_t *h_out, int64_t *w_out);
 size_t st_conv2d_scratch(const st_conv2d *c, int64_t h_in, int64_t w_in); /* floats */

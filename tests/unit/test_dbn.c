@@ -6,6 +6,7 @@
 #include "check.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,8 +186,110 @@ static void check_case(const char *dir, const char *name, st_dbn *const *bars, i
     free(json);
 }
 
+/* The AVX-512 loops against the plain ones, bit for bit: paths and
+ * log-probabilities of the 3- and 4-beat models and the beat-only tracker,
+ * on a noisy pulse with a tempo change, on constant activations (every
+ * frame alike: ties between sources) and on all-zero activations (no finite
+ * way in, where the first source must be kept). Skips without AVX-512. */
+static void vector_paths_agree(void)
+{
+    enum { N = 3000 };
+    double *act = malloc(2 * N * sizeof *act);
+    uint32_t *plain = malloc(N * sizeof *plain), *vector = malloc(N * sizeof *vector);
+    st_dbn *m[3];
+    st_dbn_config c = st_dbn_defaults;
+    for (int k = 0; k < 3; k++) {
+        c.beats_per_bar = k < 2 ? 3 + k : 1;
+        c.n_tempi = k < 2 ? 60 : 0;
+        m[k] = st_dbn_create(&c);
+    }
+    if (!act || !plain || !vector || !m[0] || !m[1] || !m[2]) {
+        CHECK("dbn vector loops: setup", 0, "out of memory");
+        return;
+    }
+    if (!st_dbn_use_vector(m[0], 1)) {
+        printf("skip dbn vector loops: this CPU has no AVX-512\n");
+    } else {
+        int differ = 0;
+        unsigned seed = 7;
+        for (int kind = 0; kind < 3; kind++) {
+            for (int t = 0; t < N; t++) {
+                seed = seed * 1664525u + 1013904223u;
+                double noise = 0.05 * (seed >> 8) / 16777216.0;
+                int period = t < N / 2 ? 50 : 43, beat = t % period < 2, bar = t % (4 * period) < 2;
+                act[2 * t] = kind == 0 ? (beat && !bar ? 0.6 : 0.0) + noise : kind == 1 ? 0.3 : 0;
+                act[2 * t + 1] = kind == 0 ? (bar ? 0.7 : 0.0) + noise : kind == 1 ? 0.2 : 0;
+            }
+            for (int k = 0; k < 3; k++) {
+                int64_t n_plain = -1, n_vector = -1;
+                double lp_plain = 0, lp_vector = 1;
+                st_dbn_use_vector(m[k], 0);
+                int s1 = st_dbn_viterbi(m[k], act, N, plain, &n_plain, &lp_plain);
+                st_dbn_use_vector(m[k], 1);
+                int s2 = st_dbn_viterbi(m[k], act, N, vector, &n_vector, &lp_vector);
+                int64_t where = -1;
+                if (s1 || s2 || n_plain != n_vector ||
+                    memcmp(&lp_plain, &lp_vector, sizeof lp_plain) != 0 ||
+                    !same_path(plain, vector, n_plain, &where)) {
+                    printf("  activations %d, model %d: log-probability %.17g against %.17g, "
+                           "path differs at %lld\n",
+                           kind, k, lp_plain, lp_vector, (long long)where);
+                    differ++;
+                }
+            }
+        }
+        CHECK("dbn vector loops give the plain loops' paths and log-probabilities, bit for bit",
+              differ == 0, "%d of 9 decodings differ", differ);
+    }
+    for (int k = 0; k < 3; k++)
+        st_dbn_destroy(m[k]);
+    free(act), free(plain), free(vector);
+}
+
+/* The first maximum over a run of sources, plain and vector, on runs of 1 to
+ * 40 sources at every alignment, with ties (values drawn from four), -inf
+ * and NaN among them. */
+static void vector_first_max_agree(void)
+{
+    double last[64], lp[64];
+    static const double values[4] = {-3.5, -1.25, -1.25 - 0x1p-40, -INFINITY};
+    unsigned seed = 11;
+    int differ = 0, ties = 0, has_vector = 0;
+    for (int trial = 0; trial < 20000; trial++) {
+        int lo = trial % 9, hi = lo + (trial / 9) % 40;
+        for (int j = 0; j < 64; j++) {
+            seed = seed * 1664525u + 1013904223u;
+            last[j] = values[(seed >> 12) % 4];
+            lp[j] = (seed >> 20) % 7 == 0 ? NAN : (seed >> 24) % 3 ? -0.5 : -0.75;
+        }
+        if (trial % 97 == 0)
+            for (int j = 0; j < 64; j++)
+                last[j] = -INFINITY;
+        double best[2];
+        int arg[2];
+        has_vector = st_dbn_first_max_paths(last, lp, -0.125, lo, hi, best, arg);
+        int first = -1, count = 0;
+        for (int j = lo; j <= hi; j++)
+            if (best[0] > -INFINITY && last[j] + lp[j] - 0.125 == best[0])
+                count++, first = first < 0 ? j : first;
+        ties += count > 1;
+        if (arg[0] != arg[1] || memcmp(&best[0], &best[1], sizeof best[0]) != 0 ||
+            (count > 0 ? first != arg[0] : arg[0] != 0)) {
+            if (differ < 3)
+                printf("  lo %d hi %d: plain %g at %d, vector %g at %d, first %d\n", lo, hi,
+                       best[0], arg[0], best[1], arg[1], first);
+            differ++;
+        }
+    }
+    if (!has_vector) printf("skip dbn vector first maximum: this CPU has no AVX-512\n");
+    CHECK("dbn first maximum: the vector loop keeps the plain loop's first source, bit for bit",
+          differ == 0 && ties > 1000, "%d of 20000 runs differ (%d with ties)", differ, ties);
+}
+
 void test_dbn(void)
 {
+    vector_first_max_agree();
+    vector_paths_agree();
     const char *root = getenv("STRATA_CORPUS");
     char dir[1024];
     snprintf(dir, sizeof dir, "%s/conformance/madmom_dbn", root ? root : "../shared/corpus");

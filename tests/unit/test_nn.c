@@ -389,7 +389,7 @@ static void test_beat_model(void)
             CHECK("beat front end equals numpy's (log10 units, 1e-3)", d < 1e-3, "differs by %g",
                   d);
         }
-        if (st_beat_tcn_plan(net, features->shape[0]) == 0 && act->shape[0] == features->shape[0]) {
+        if (st_beat_tcn_plan(net, features->shape[0], 2) == 0 && act->shape[0] == features->shape[0]) {
             st_beat_tcn_run(net, features->data, features->shape[0], out);
             float d = max_diff(out, act->data, (size_t)act->n_elems);
             CHECK("beat TCN forward pass equals PyTorch's (1e-4)", d < 1e-4, "differs by %g", d);
