@@ -37,8 +37,16 @@ struct st_dbn {
     int *into, *lo, *hi;                       /* n_int + 1, n_int, n_int */
     double *log_p;
     double observation_lambda;
+    /* the same transitions by source, for the vector loops: row j holds
+     * log p(j -> i) for i = 0 .. n_pad - 1 (-inf where none), and reaches
+     * the blocks of eight destinations first_block[j] .. end_block[j] - 1 */
+    int n_pad, *first_block, *end_block;
+    double *by_source;
     int vector; /* the AVX-512 loops (same results, chosen at run time) */
 };
+
+/* Above this many tempi the by-source table (n_int x n_pad doubles) is not made. */
+#define MAX_VECTOR_INTERVALS 512
 
 const char *st_dbn_config_error(const st_dbn_config *c)
 {
@@ -178,6 +186,26 @@ static int make_transitions(st_dbn *m, double lambda)
     }
     m->into[n] = p;
     free(prob);
+    if (n > MAX_VECTOR_INTERVALS) return 0;
+    m->n_pad = (n + 7) / 8 * 8;
+    m->first_block = malloc((size_t)n * sizeof *m->first_block);
+    m->end_block = malloc((size_t)n * sizeof *m->end_block);
+    m->by_source = aligned_alloc(64, (size_t)n * m->n_pad * sizeof *m->by_source);
+    if (!m->first_block || !m->end_block || !m->by_source) return -1;
+    for (int j = 0; j < n; j++) {
+        int first = m->n_pad, last = -1;
+        for (int i = 0; i < m->n_pad; i++) {
+            int reaches = i < n && m->lo[i] <= j && j <= m->hi[i];
+            m->by_source[(size_t)j * m->n_pad + i] =
+                reaches ? m->log_p[m->into[i] + j - m->lo[i]] : -INFINITY;
+            if (reaches) {
+                if (i < first) first = i;
+                last = i;
+            }
+        }
+        m->first_block[j] = last < 0 ? 0 : first / 8;
+        m->end_block[j] = last < 0 ? 0 : last / 8 + 1;
+    }
     return 0;
 }
 
@@ -232,6 +260,9 @@ void st_dbn_destroy(st_dbn *m)
     free(m->lo);
     free(m->hi);
     free(m->log_p);
+    free(m->first_block);
+    free(m->end_block);
+    free(m->by_source);
     free(m);
 }
 
@@ -327,51 +358,75 @@ __attribute__((target("avx512f"))) static void shift_add_avx512(double *to, cons
     }
 }
 
-__attribute__((target("avx512f"))) static double
-first_max_avx512(const double *last, const double *lp, double d, int lo, int hi, int *arg)
+/* The best way into the first state of every tempo i: the largest
+ * last[j] + log p(j -> i) + d and the first source j that gives it, for
+ * eight destinations at a time. The sources are taken in ascending order and
+ * a lane moves only on a strict >, so each lane keeps the scalar scan's first
+ * maximum; each sum is the scalar one. best and arg hold n_pad values. */
+__attribute__((target("avx512f"))) static void entries_avx512(const st_dbn *m, const double *last,
+                                                              double d, double *best, int64_t *arg)
 {
-    __m512d best = _mm512_set1_pd(-INFINITY), dd = _mm512_set1_pd(d);
-    __m512i at = _mm512_setzero_si512();
-    __m512i j = _mm512_add_epi64(_mm512_set1_epi64(lo), _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0));
-    for (int j0 = lo; j0 <= hi; j0 += 8) {
-        __mmask8 m = hi - j0 >= 7 ? 0xFF : (__mmask8)((1u << (hi - j0 + 1)) - 1);
-        __m512d v = _mm512_add_pd(
-            _mm512_add_pd(_mm512_maskz_loadu_pd(m, last + j0), _mm512_maskz_loadu_pd(m, lp + j0)),
-            dd);
-        __mmask8 greater = _mm512_mask_cmp_pd_mask(m, v, best, _CMP_GT_OQ);
-        best = _mm512_mask_mov_pd(best, greater, v);
-        at = _mm512_mask_mov_epi64(at, greater, j);
-        j = _mm512_add_epi64(j, _mm512_set1_epi64(8));
+    __m512d dd = _mm512_set1_pd(d);
+    for (int i = 0; i < m->n_pad; i += 8) {
+        _mm512_store_pd(best + i, _mm512_set1_pd(-INFINITY));
+        _mm512_store_si512((void *)(arg + i), _mm512_setzero_si512());
     }
-    double top = _mm512_reduce_max_pd(best);
-    if (!(top > -INFINITY)) {
-        *arg = 0;
-        return -INFINITY;
+    for (int j = 0; j < m->n_int; j++) {
+        __m512d from = _mm512_set1_pd(last[j]);
+        __m512i source = _mm512_set1_epi64(j);
+        const double *row = m->by_source + (size_t)j * m->n_pad;
+        for (int k = m->first_block[j]; k < m->end_block[j]; k++) {
+            __m512d v = _mm512_add_pd(_mm512_add_pd(from, _mm512_load_pd(row + 8 * k)), dd);
+            __m512d held = _mm512_load_pd(best + 8 * k);
+            __mmask8 greater = _mm512_cmp_pd_mask(v, held, _CMP_GT_OQ);
+            _mm512_store_pd(best + 8 * k, _mm512_mask_mov_pd(held, greater, v));
+            _mm512_store_si512((void *)(arg + 8 * k),
+                               _mm512_mask_mov_epi64(_mm512_load_si512((const void *)(arg + 8 * k)),
+                                                     greater, source));
+        }
     }
-    __mmask8 holds = _mm512_cmp_pd_mask(best, _mm512_set1_pd(top), _CMP_EQ_OQ);
-    *arg = (int)_mm512_mask_reduce_min_epi64(holds, at);
-    return top;
 }
 #endif
 
-int st_dbn_first_max_paths(const double *last, const double *lp, double d, int lo, int hi,
-                           double best[2], int arg[2])
+/* The same by the plain loop, one destination at a time. */
+static void entries_plain(const st_dbn *m, const double *last, double d, double *best, int64_t *arg)
 {
-    best[0] = first_max(last, lp, d, lo, hi, &arg[0]);
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512f")) {
-        best[1] = first_max_avx512(last, lp, d, lo, hi, &arg[1]);
-        return 1;
+    for (int i = 0; i < m->n_int; i++) {
+        int at;
+        best[i] = first_max(last, m->log_p + m->into[i] - m->lo[i], d, m->lo[i], m->hi[i], &at);
+        arg[i] = at;
     }
+}
+
+double st_dbn_log_transition(const st_dbn *m, int from, int to)
+{
+    if (from < m->lo[to] || from > m->hi[to]) return -INFINITY;
+    return m->log_p[m->into[to] + from - m->lo[to]];
+}
+
+int st_dbn_entry_paths(st_dbn *m, const double *last, double d, double *best, int64_t *arg)
+{
+    int n = m->n_int, was = m->vector, vector = st_dbn_use_vector(m, 1);
+    entries_plain(m, last, d, best, arg);
+    double *vb = aligned_alloc(64, (size_t)(m->n_pad ? m->n_pad : 8) * sizeof *vb);
+    int64_t *va = aligned_alloc(64, (size_t)(m->n_pad ? m->n_pad : 8) * sizeof *va);
+    if (!vb || !va) vector = -1;
+#if defined(__x86_64__)
+    if (vector == 1) entries_avx512(m, last, d, vb, va);
 #endif
-    best[1] = best[0], arg[1] = arg[0];
-    return 0;
+    for (int i = 0; i < n; i++) {
+        best[n + i] = vector == 1 ? vb[i] : best[i];
+        arg[n + i] = vector == 1 ? va[i] : arg[i];
+    }
+    free(vb), free(va);
+    m->vector = was;
+    return vector;
 }
 
 int st_dbn_use_vector(st_dbn *m, int on)
 {
 #if defined(__x86_64__)
-    m->vector = on && __builtin_cpu_supports("avx512f");
+    m->vector = on && m->by_source && __builtin_cpu_supports("avx512f");
 #else
     (void)on;
     m->vector = 0;
@@ -381,7 +436,7 @@ int st_dbn_use_vector(st_dbn *m, int on)
 
 /* The loops of a frame: plain or vector. */
 typedef void shift_fn(double *, const double *, int, double);
-typedef double max_fn(const double *, const double *, double, int, int, int *);
+typedef void entries_fn(const st_dbn *, const double *, double, double *, int64_t *);
 
 int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_t *path,
                    int64_t *n_path, double *log_prob)
@@ -399,15 +454,18 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
     for (int s = 0; s < n_states; s++)
         prev[s] = start;
     double other_scale = m->observation_lambda - 1.0;
+    size_t n_entries = (size_t)(m->n_pad > n_int ? m->n_pad : n_int);
     double *last = malloc((size_t)n_int * sizeof *last);
-    if (!last) {
-        free(prev), free(cur), st_zfree(back);
+    double *entry = aligned_alloc(64, n_entries * sizeof *entry);
+    int64_t *source = aligned_alloc(64, n_entries * sizeof *source);
+    if (!last || !entry || !source) {
+        free(prev), free(cur), st_zfree(back), free(last), free(entry), free(source);
         return -1;
     }
     shift_fn *shift = shift_add;
-    max_fn *best_in = first_max;
+    entries_fn *entries = entries_plain;
 #if defined(__x86_64__)
-    if (m->vector) shift = shift_add_avx512, best_in = first_max_avx512;
+    if (m->vector) shift = shift_add_avx512, entries = entries_avx512;
 #endif
     for (int64_t t = 0; t < n_frames; t++) {
         double beat = act[2 * t], down = act[2 * t + 1];
@@ -427,14 +485,13 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
                 prev + (size_t)((b + m->n_beats - 1) % m->n_beats) * m->beat_states;
             for (int j = 0; j < n_int; j++)
                 last[j] = before[m->offset[j] + m->interval[j] - 1];
+            /* the first states: the best way in from the previous beat's last states
+             * (sources ascending, the first of equals kept, as madmom) */
+            entries(m, last, in_region, entry, source);
             for (int i = 0; i < n_int; i++) {
                 int s0 = b * m->beat_states + m->offset[i], len = m->interval[i];
-                /* the first state: the best way in from the previous beat's last states
-                 * (sources ascending, the first of equals kept, as madmom) */
-                const double *lp = m->log_p + m->into[i] - m->lo[i];
-                int arg;
-                cur[s0] = best_in(last, lp, in_region, m->lo[i], m->hi[i], &arg);
-                bp[b * n_int + i] = (uint16_t)arg;
+                cur[s0] = entry[i];
+                bp[b * n_int + i] = (uint16_t)source[i];
                 /* the others follow their one predecessor with probability 1 (log 0) */
                 int r = m->n_region[b * n_int + i];
                 if (r < 1) r = 1;
@@ -465,7 +522,7 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
         }
         *n_path = n_frames;
     }
-    free(prev), free(cur), st_zfree(back), free(last);
+    free(prev), free(cur), st_zfree(back), free(last), free(entry), free(source);
     return 0;
 }
 

@@ -50,12 +50,14 @@ int st_dbn_beats_per_bar(const st_dbn *m);
  * same paths and log-probabilities, bit for bit, as the plain ones): off
  * with on = 0, for tests. Whether they are used now. */
 int st_dbn_use_vector(st_dbn *m, int on);
-/* For tests: the largest last[j] + lp[j] + d over j = lo .. hi and the
- * first j that gives it, by the plain loop (best[0], arg[0]) and the vector
- * one (best[1], arg[1]; a copy of the plain one without AVX-512, and then
- * the result is 0). */
-int st_dbn_first_max_paths(const double *last, const double *lp, double d, int lo, int hi,
-                           double best[2], int arg[2]);
+/* log p(from -> to) between tempi at a beat boundary (-inf when none). */
+double st_dbn_log_transition(const st_dbn *m, int from, int to);
+/* For tests: the best way into the first state of every tempo i from the
+ * previous beat's last states (last[j] + log p(j -> i) + d, the first
+ * source j of the largest), by the plain loops into best[i], arg[i] and the
+ * vector ones into best[n + i], arg[n + i] (n tempi). 1 when the vector loops
+ * ran; 0 without AVX-512 (copies of the plain results); -1 out of memory. */
+int st_dbn_entry_paths(st_dbn *m, const double *last, double d, double *best, int64_t *arg);
 
 /* The Viterbi path through n_frames rows of activations act[2 t] (beat,
  * not downbeat) and act[2 t + 1] (downbeat); with one beat per bar only the

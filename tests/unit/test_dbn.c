@@ -246,49 +246,64 @@ static void vector_paths_agree(void)
     free(act), free(plain), free(vector);
 }
 
-/* The first maximum over a run of sources, plain and vector, on runs of 1 to
- * 40 sources at every alignment, with ties (values drawn from four), -inf
- * and NaN among them. */
-static void vector_first_max_agree(void)
+/* The ways into the first states, plain and vector, for the 3-beat model
+ * and the beat-only one: the previous beat's last states made so that many
+ * sources tie exactly for one destination (last[j] = K - log p(j -> i)), with
+ * -inf and NaN among them, or all -inf (no way in: the first source kept). */
+static void vector_entries_agree(void)
 {
-    double last[64], lp[64];
-    static const double values[4] = {-3.5, -1.25, -1.25 - 0x1p-40, -INFINITY};
+    st_dbn_config c = st_dbn_defaults;
+    st_dbn *m[2];
+    c.beats_per_bar = 3;
+    m[0] = st_dbn_create(&c);
+    c.beats_per_bar = 1, c.n_tempi = 0;
+    m[1] = st_dbn_create(&c);
+    int differ = 0, ties = 0, vector = 1, runs = 0;
     unsigned seed = 11;
-    int differ = 0, ties = 0, has_vector = 0;
-    for (int trial = 0; trial < 20000; trial++) {
-        int lo = trial % 9, hi = lo + (trial / 9) % 40;
-        for (int j = 0; j < 64; j++) {
-            seed = seed * 1664525u + 1013904223u;
-            last[j] = values[(seed >> 12) % 4];
-            lp[j] = (seed >> 20) % 7 == 0 ? NAN : (seed >> 24) % 3 ? -0.5 : -0.75;
+    for (int k = 0; k < 2 && m[0] && m[1]; k++) {
+        int n = st_dbn_n_intervals(m[k]);
+        double *last = malloc((size_t)n * sizeof *last),
+               *best = malloc(2 * (size_t)n * sizeof *best);
+        int64_t *arg = malloc(2 * (size_t)n * sizeof *arg);
+        for (int trial = 0; last && best && arg && trial < 400; trial++, runs++) {
+            int target = trial % n;
+            for (int j = 0; j < n; j++) {
+                seed = seed * 1664525u + 1013904223u;
+                double lp = st_dbn_log_transition(m[k], j, target);
+                last[j] = (seed >> 8) % 11 == 0   ? -INFINITY
+                          : (seed >> 8) % 23 == 1 ? NAN
+                          : lp > -INFINITY        ? -40.0 - lp
+                                                  : -41.0 - (seed >> 16) % 5;
+                if (trial % 50 == 49) last[j] = -INFINITY;
+            }
+            if (st_dbn_entry_paths(m[k], last, -0.25, best, arg) != 1) vector = 0;
+            int count = 0;
+            for (int j = 0; j < n; j++)
+                count += last[j] + st_dbn_log_transition(m[k], j, target) - 0.25 == best[target];
+            ties += count > 1;
+            for (int i = 0; i < n; i++)
+                if (arg[i] != arg[n + i] || memcmp(&best[i], &best[n + i], sizeof *best) != 0) {
+                    if (differ < 3)
+                        printf("  model %d, destination %d: plain %.17g from %lld, vector %.17g "
+                               "from %lld\n",
+                               k, i, best[i], (long long)arg[i], best[n + i],
+                               (long long)arg[n + i]);
+                    differ++;
+                }
         }
-        if (trial % 97 == 0)
-            for (int j = 0; j < 64; j++)
-                last[j] = -INFINITY;
-        double best[2];
-        int arg[2];
-        has_vector = st_dbn_first_max_paths(last, lp, -0.125, lo, hi, best, arg);
-        int first = -1, count = 0;
-        for (int j = lo; j <= hi; j++)
-            if (best[0] > -INFINITY && last[j] + lp[j] - 0.125 == best[0])
-                count++, first = first < 0 ? j : first;
-        ties += count > 1;
-        if (arg[0] != arg[1] || memcmp(&best[0], &best[1], sizeof best[0]) != 0 ||
-            (count > 0 ? first != arg[0] : arg[0] != 0)) {
-            if (differ < 3)
-                printf("  lo %d hi %d: plain %g at %d, vector %g at %d, first %d\n", lo, hi,
-                       best[0], arg[0], best[1], arg[1], first);
-            differ++;
-        }
+        free(last), free(best), free(arg);
     }
-    if (!has_vector) printf("skip dbn vector first maximum: this CPU has no AVX-512\n");
-    CHECK("dbn first maximum: the vector loop keeps the plain loop's first source, bit for bit",
-          differ == 0 && ties > 1000, "%d of 20000 runs differ (%d with ties)", differ, ties);
+    if (!vector) printf("skip dbn vector entries: this CPU has no AVX-512\n");
+    CHECK("dbn first states: the vector loops keep the plain loops' best source, bit for bit",
+          m[0] && m[1] && differ == 0 && (!vector || ties > runs / 2),
+          "%d destinations differ (%d of %d runs with ties)", differ, ties, runs);
+    st_dbn_destroy(m[0]);
+    st_dbn_destroy(m[1]);
 }
 
 void test_dbn(void)
 {
-    vector_first_max_agree();
+    vector_entries_agree();
     vector_paths_agree();
     const char *root = getenv("STRATA_CORPUS");
     char dir[1024];
