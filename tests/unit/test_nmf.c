@@ -292,58 +292,60 @@ static void grouping_cases(void)
     free(w);
 }
 
-/* The fused AVX-512 KL pass against the sgemm path on a shape with a bin
- * tail (45 = 2 x 16 + 13), partial tiles and groups (101 frames on 2
- * threads), at rank 16 and at rank 5 (padded to 16), with regularisation,
- * a fixed W and a fixed H, and divergence checks (tol > 0 but tiny). They
- * differ only in the order of the products' sums. */
+/* The fused AVX-512 KL pass against the sgemm path: bin tails (45 = 2 x 16
+ * + 13, 7, 300), partial tiles and groups of frames (101 on 2 threads, 3,
+ * 257), ranks 16, 12, 5 and 1 (below 16 padded), regularisation, a fixed W
+ * and a fixed H, the divergence checks of every 10th iteration. They differ only in
+ * the order of the products' sums. */
 static void kl16_case(void)
 {
     if (!st_nmf_kl16_available()) {
         printf("skip nmf fused KL kernel: this CPU has no AVX-512F\n");
         return;
     }
-    enum { BINS = 45, FRAMES = 101 };
     static const struct {
-        int rank, update_W, update_H;
+        int bins, frames, rank, update_W, update_H;
         double l1_H, l2_H;
         const char *label;
-    } cases[] = {{16, 1, 1, 0, 0, "rank 16"},
-                 {5, 1, 1, 0, 0, "rank 5"},
-                 {16, 1, 1, 0.01, 0.02, "rank 16, l1 and l2 on H"},
-                 {16, 0, 1, 0, 0, "rank 16, W fixed"},
-                 {12, 1, 0, 0, 0, "rank 12, H fixed"}};
-    uint64_t rng = st_rng_seed(16, 0);
-    float *v = malloc(sizeof(float) * BINS * FRAMES);
-    for (int i = 0; i < BINS * FRAMES; i++) {
-        double u = st_rng_uniform(&rng);
-        v[i] = (float)(u * u * u); /* some entries below EPSILON */
-    }
+    } cases[] = {{45, 101, 16, 1, 1, 0, 0, "45 x 101, rank 16"},
+                 {45, 101, 5, 1, 1, 0, 0, "45 x 101, rank 5"},
+                 {45, 101, 16, 1, 1, 0.01, 0.02, "45 x 101, rank 16, l1 and l2 on H"},
+                 {45, 101, 16, 0, 1, 0, 0, "45 x 101, rank 16, W fixed"},
+                 {45, 101, 12, 1, 0, 0, 0, "45 x 101, rank 12, H fixed"},
+                 {7, 3, 16, 1, 1, 0, 0, "7 x 3 (one partial chunk, tiny tiles)"},
+                 {16, 70, 1, 1, 1, 0, 0, "16 x 70, rank 1"},
+                 {300, 257, 16, 1, 1, 0, 0, "300 x 257, rank 16"}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        const int rank = cases[c].rank;
+        const int rank = cases[c].rank, bins = cases[c].bins, frames = cases[c].frames;
+        uint64_t rng = st_rng_seed(16, c);
+        float *v = malloc(sizeof(float) * bins * frames);
+        for (int i = 0; i < bins * frames; i++) {
+            double u = st_rng_uniform(&rng);
+            v[i] = (float)(u * u * u); /* some entries below EPSILON */
+        }
         float *w[2], *h[2];
         st_nmf_result r[2];
         uint64_t start = st_rng_seed(17, c);
         for (int m = 0; m < 2; m++) {
-            w[m] = malloc(sizeof(float) * BINS * rank),
-            h[m] = malloc(sizeof(float) * rank * FRAMES);
+            w[m] = malloc(sizeof(float) * bins * rank),
+            h[m] = malloc(sizeof(float) * rank * frames);
             uint64_t state = start;
-            for (int i = 0; i < BINS * rank; i++)
+            for (int i = 0; i < bins * rank; i++)
                 w[m][i] = (float)st_rng_uniform(&state);
-            for (int i = 0; i < rank * FRAMES; i++)
+            for (int i = 0; i < rank * frames; i++)
                 h[m][i] = (float)(0.1 * st_rng_uniform(&state));
             st_nmf_options o = {.beta = 1,
                                 .max_iter = 30,
-                                .tol = 1e-12,
+                                .tol = 0,
                                 .l1_H = cases[c].l1_H,
                                 .l2_H = cases[c].l2_H,
                                 .update_W = cases[c].update_W,
                                 .update_H = cases[c].update_H,
                                 .n_threads = 2,
                                 .sgemm_only = m};
-            st_nmf_fit(v, BINS, FRAMES, w[m], h[m], rank, &o, &r[m]);
+            st_nmf_fit(v, bins, frames, w[m], h[m], rank, &o, &r[m]);
         }
-        double dw = rel_dist(w[0], w[1], BINS * rank), dh = rel_dist(h[0], h[1], rank * FRAMES);
+        double dw = rel_dist(w[0], w[1], bins * rank), dh = rel_dist(h[0], h[1], rank * frames);
         double dd = 0;
         int same_curve = r[0].n_curve == r[1].n_curve && r[0].n_curve == 4;
         for (int i = 0; same_curve && i < r[0].n_curve; i++)
@@ -356,8 +358,8 @@ static void kl16_case(void)
               r[1].n_curve);
         for (int m = 0; m < 2; m++)
             free(w[m]), free(h[m]), free(r[m].curve), free(r[m].curve_iter);
+        free(v);
     }
-    free(v);
 }
 
 void test_nmf(void)
