@@ -7,6 +7,7 @@
  * the mixture spectrum as it is and the inverse is exact. */
 #include "../vm/budget.h"
 #include "../vm/node.h"
+#include "../vm/parallel.h"
 #include "bars.h"
 
 #include <math.h>
@@ -36,21 +37,37 @@ static int64_t first_frame_at(const st_spectrum *s, double time_s)
 
 enum { MAX_LAG = 8 };
 
-/* similarity[lag - 1]: mean over slices b of cos(X[:, :, b], X[:, :, b + lag]) */
-static int slice_similarity(const st_array *cube, float *similarity)
+/* similarity[lag - 1]: mean over slices b of cos(X[:, :, b], X[:, :, b + lag]).
+ * dot[b * (MAX_LAG + 1) + lag] = <X_b, X_{b+lag}> (lag 0 holds the squared
+ * norms), each summed over the cells in order; the slices b are split over
+ * threads, each thread reading every cell for its own sums. */
+typedef struct {
+    const st_array *cube;
+    double *dot;
+} similarity_job;
+
+static void slice_dots(void *ctx, int64_t begin, int64_t end)
 {
-    const int64_t n_cells = cube->shape[0] * cube->shape[1], n_bars = cube->shape[2];
+    const similarity_job *job = ctx;
+    const int64_t n_cells = job->cube->shape[0] * job->cube->shape[1], n_bars = job->cube->shape[2];
+    double *dot = job->dot;
+    for (int64_t i = 0; i < n_cells; i++) {
+        const float *x = job->cube->data + i * n_bars;
+        for (int64_t b = begin; b < end; b++)
+            for (int lag = 0; lag <= MAX_LAG && b + lag < n_bars; lag++)
+                dot[b * (MAX_LAG + 1) + lag] += (double)x[b] * x[b + lag];
+    }
+}
+
+static int slice_similarity(const st_array *cube, float *similarity, int n_threads)
+{
+    const int64_t n_bars = cube->shape[2];
     double *dot = calloc((size_t)(n_bars * (MAX_LAG + 1)), sizeof *dot);
     for (int lag = 0; lag < MAX_LAG; lag++)
         similarity[lag] = 0;
     if (!dot) return ST_ERR;
-    /* dot[b * (MAX_LAG + 1) + lag] = <X_b, X_{b+lag}>; lag 0 holds the squared norms */
-    for (int64_t i = 0; i < n_cells; i++) {
-        const float *x = cube->data + i * n_bars;
-        for (int64_t b = 0; b < n_bars; b++)
-            for (int lag = 0; lag <= MAX_LAG && b + lag < n_bars; lag++)
-                dot[b * (MAX_LAG + 1) + lag] += (double)x[b] * x[b + lag];
-    }
+    similarity_job job = {cube, dot};
+    st_parallel_for(n_threads, n_bars, slice_dots, &job);
     for (int lag = 1; lag <= MAX_LAG; lag++) {
         double total = 0;
         int64_t n = 0;
@@ -64,6 +81,86 @@ static int slice_similarity(const st_array *cube, float *similarity)
     }
     free(dot);
     return ST_OK;
+}
+
+/* The cells, a cache line of bars at a time: cells (k, pos, b..b+15) are
+ * adjacent in the cube, so each item reads the sixteen source frames (each
+ * contiguous) and writes whole lines; items are split over threads. */
+enum { BAR_GROUP = 16 };
+
+typedef struct {
+    const st_spectrum *s;
+    float *cell;
+    const int64_t *source; /* bar x position: the song frame of the cell, -1 for none */
+    int64_t n_time, n_bars;
+    float power;
+    int non_finite;
+} cells_job;
+
+/* |z| as glibc's cabsf computes it for finite z (the root of the sum of
+ * squares in double, rounded once), without the call; a non-finite z gives
+ * a non-finite result, whose message non_finite() makes with cabsf. */
+static inline float magnitude(float complex z)
+{
+    return (float)sqrt((double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z));
+}
+
+static void fill_cells(void *ctx, int64_t begin, int64_t end)
+{
+    cells_job *c = ctx;
+    const st_spectrum *s = c->s;
+    const int64_t n_bins = s->n_bins, n_time = c->n_time, n_bars = c->n_bars;
+    const size_t per_channel = (size_t)s->n_frames * (size_t)n_bins;
+    float *rows = malloc((size_t)BAR_GROUP * (size_t)n_bins * sizeof *rows);
+    if (!rows) {
+        __atomic_store_n(&c->non_finite, -1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t pos = item % n_time, b0 = item / n_time * BAR_GROUP;
+        const int64_t n = b0 + BAR_GROUP < n_bars ? BAR_GROUP : n_bars - b0;
+        for (int64_t i = 0; i < n; i++) {
+            float *row = rows + i * n_bins;
+            const int64_t t = c->source[(b0 + i) * n_time + pos];
+            if (t < 0) {
+                for (int64_t k = 0; k < n_bins; k++)
+                    row[k] = 0;
+                continue;
+            }
+            for (int64_t k = 0; k < n_bins; k++) {
+                float m = 0;
+                for (int ch = 0; ch < s->n_channels; ch++) /* cabsf, to the bit, inlined */
+                    m += magnitude(s->data[ch * per_channel + (size_t)t * n_bins + k]);
+                m /= s->n_channels;
+                if (!isfinite(m)) __atomic_store_n(&c->non_finite, 1, __ATOMIC_RELAXED);
+                row[k] = c->power == 1.0f ? m : powf(m, c->power);
+            }
+        }
+        for (int64_t k = 0; k < n_bins; k++) {
+            float *line = c->cell + ((size_t)k * n_time + (size_t)pos) * n_bars + b0;
+            for (int64_t i = 0; i < n; i++)
+                line[i] = rows[i * n_bins + k];
+        }
+    }
+    free(rows);
+}
+
+/* The message for the first non-finite magnitude, in frame order. */
+static int non_finite(st_ctx *ctx, const st_spectrum *s)
+{
+    const size_t per_channel = (size_t)s->n_frames * (size_t)s->n_bins;
+    for (int64_t t = 0; t < s->n_frames; t++)
+        for (int64_t k = 0; k < s->n_bins; k++) {
+            float m = 0;
+            for (int c = 0; c < s->n_channels; c++)
+                m += cabsf(s->data[c * per_channel + (size_t)t * s->n_bins + k]);
+            m /= s->n_channels;
+            if (!isfinite(m))
+                return st_fail(ctx, "the spectrum holds %s at frame %lld, bin %lld (%.3f s)",
+                               isnan(m) ? "NaN" : "an infinity", (long long)t, (long long)k,
+                               (double)t * s->hop_samples / s->rate_hz);
+        }
+    return ST_ERR;
 }
 
 static int cube_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
@@ -133,50 +230,44 @@ static int cube_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
         grid->u.array.data[2 * b] = (float)bars.start_s[b];
         grid->u.array.data[2 * b + 1] = (float)bars.end_s[b];
     }
-    /* the cells: a frame's magnitudes (mean over channels) to the power */
-    float *row = status == ST_OK ? malloc((size_t)n_bins * sizeof *row) : NULL;
-    if (status == ST_OK && !row) status = st_fail(ctx, "out of memory");
-    const size_t per_channel = (size_t)n_frames * (size_t)n_bins;
+    /* the cells: a frame's magnitudes (mean over channels) to the power; each
+     * cell's source frame first (warp: the cells p whose nearest source frame
+     * is j; a later frame wins, as if written in frame order) */
+    int64_t *source = status == ST_OK ? malloc((size_t)(n_bars * n_time) * sizeof *source) : NULL;
+    if (status == ST_OK && !source) status = st_fail(ctx, "out of memory");
+    for (int64_t i = 0; status == ST_OK && i < n_bars * n_time; i++)
+        source[i] = -1;
     for (int64_t t = 0; status == ST_OK && t < n_frames; t++) {
-        for (int64_t k = 0; k < n_bins; k++) {
-            float m = 0;
-            for (int c = 0; c < s->n_channels; c++)
-                m += cabsf(s->data[c * per_channel + (size_t)t * n_bins + k]);
-            m /= s->n_channels;
-            if (!isfinite(m)) {
-                status = st_fail(ctx, "the spectrum holds %s at frame %lld, bin %lld (%.3f s)",
-                                 isnan(m) ? "NaN" : "an infinity", (long long)t, (long long)k,
-                                 (double)t * s->hop_samples / s->rate_hz);
-                break;
-            }
-            row[k] = power == 1.0f ? m : powf(m, power);
+        const int b = bar_of[t];
+        const int64_t j = t - first[b];
+        int64_t p0 = j, p1 = j;
+        if (warp && length[b] >= 2) {
+            double r = (double)(n_time - 1) / (length[b] - 1);
+            p0 = (int64_t)ceil((j - 0.5) * r - 1e-9), p1 = (int64_t)floor((j + 0.5) * r - 1e-9);
+            if (p0 < 0) p0 = 0;
+            if (p1 > n_time - 1) p1 = n_time - 1;
         }
-        int b = bar_of[t];
-        int64_t j = t - first[b];
-        float *cell = cube ? cube->u.array.data : NULL;
-        if (!warp || length[b] < 2) {
-            for (int64_t k = 0; status == ST_OK && k < n_bins; k++)
-                cell[((size_t)k * n_time + (size_t)j) * n_bars + b] = row[k];
-            continue;
-        }
-        /* warp: cells p whose nearest source frame is j */
-        double r = (double)(n_time - 1) / (length[b] - 1);
-        int64_t p0 = (int64_t)ceil((j - 0.5) * r - 1e-9), p1 = (int64_t)floor((j + 0.5) * r - 1e-9);
-        if (p0 < 0) p0 = 0;
-        if (p1 > n_time - 1) p1 = n_time - 1;
-        for (int64_t pos = p0; status == ST_OK && pos <= p1; pos++)
-            for (int64_t k = 0; k < n_bins; k++)
-                cell[((size_t)k * n_time + (size_t)pos) * n_bars + b] = row[k];
+        for (int64_t pos = p0; pos <= p1; pos++)
+            source[b * n_time + pos] = t;
     }
+    if (status == ST_OK) {
+        cells_job job = {s, cube->u.array.data, source, n_time, n_bars, power, 0};
+        st_parallel_for(ctx->n_threads, (n_bars + BAR_GROUP - 1) / BAR_GROUP * n_time, fill_cells,
+                        &job);
+        if (job.non_finite < 0)
+            status = st_fail(ctx, "out of memory");
+        else if (job.non_finite)
+            status = non_finite(ctx, s);
+    }
+    free(source);
     /* how well slices repeat: mean cosine similarity of each slice with the one `lag` later */
     if (status == ST_OK) {
         static const char *const lag_axes[] = {"lag"};
         int64_t n_lags = MAX_LAG;
         if (!(similarity = st_array_new(1, &n_lags, lag_axes)) ||
-            slice_similarity(&cube->u.array, similarity->u.array.data))
+            slice_similarity(&cube->u.array, similarity->u.array.data, ctx->n_threads))
             status = st_fail(ctx, "out of memory");
     }
-    free(row);
     free(first);
     free(bar_of);
     st_bars_free(&bars);
