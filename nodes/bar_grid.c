@@ -8,6 +8,7 @@
  * grid's phase among the tracker's beats as the one whose bar lines fall where
  * the arrangement changes. doc/unmix.md says why each step is what it is. */
 #include "../vm/node.h"
+#include "../vm/parallel.h"
 #include "dsp/lapack.h"
 #include "dsp/repet.h"
 
@@ -221,6 +222,31 @@ static int phase_score(const double *cum, int64_t n, int n_bands, double period,
     return ST_OK;
 }
 
+/* The features of frames begin..end (see bar_grid_run), frames split over
+ * threads. |z| is cabsf's, to the bit for finite z, without the call. */
+typedef struct {
+    const st_spectrum *s;
+    float *y;
+    int n_bands;
+} features_job;
+
+static void features(void *ctx, int64_t begin, int64_t end)
+{
+    const features_job *j = ctx;
+    const st_spectrum *s = j->s;
+    const int64_t n_bins = s->n_bins;
+    const size_t per_channel = (size_t)s->n_frames * n_bins;
+    for (int64_t t = begin; t < end; t++)
+        for (int64_t k = 0; k < n_bins; k++) {
+            float m = 0;
+            for (int c = 0; c < s->n_channels; c++) {
+                float complex z = s->data[c * per_channel + (size_t)t * n_bins + k];
+                m += (float)sqrt((double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z));
+            }
+            j->y[t * j->n_bands + k / BAND] += sqrtf(m / s->n_channels);
+        }
+}
+
 static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
                         st_value **out)
 {
@@ -250,12 +276,9 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
     /* the features: the magnitude's square root (mean over channels), so
      * that quiet parts count as well as loud ones, summed over bands of BAND
      * bins (the repetition is in time; a finer frequency axis only costs) */
-    const size_t per_channel = (size_t)n * n_bins;
-    for (int64_t i = 0; status == ST_OK && i < n * n_bins; i++) {
-        float m = 0;
-        for (int c = 0; c < s->n_channels; c++)
-            m += cabsf(s->data[c * per_channel + i]);
-        y[(i / n_bins) * n_bands + (i % n_bins) / BAND] += sqrtf(m / s->n_channels);
+    if (status == ST_OK) {
+        features_job job = {s, y, n_bands};
+        st_parallel_for(ctx->n_threads, n, features, &job);
     }
     for (int64_t i = 0; status == ST_OK && i < n_beats; i++)
         t[i] = (e->time_s[i] - offset_s) / frame_s;

@@ -393,29 +393,52 @@ static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, 
 /* ---- 5. best instances ---- */
 
 /* share[b][k]: loop k's part of the energy of bar b's model plus what the
- * model leaves unexplained there. */
-static int shares(const float *x, const float *lt, const float *d, int64_t n_cells, int64_t n_bars,
-                  int n_loops, double *share)
+ * model leaves unexplained there. The residual of each bar is summed over
+ * the cells in order; the bars are split over threads, each reading every
+ * cell's row of bars (contiguous) for its own. */
+typedef struct {
+    const float *x, *lt, *d;
+    int64_t n_cells, n_bars;
+    int n_loops;
+    double *residual;
+} residual_job;
+
+static void bar_residuals(void *arg, int64_t begin, int64_t end)
 {
-    double *energy = calloc((size_t)n_loops, sizeof *energy);
+    const residual_job *j = arg;
+    const int n_loops = j->n_loops;
+    for (int64_t b = begin; b < end; b++)
+        j->residual[b] = 0;
+    for (int64_t i = 0; i < j->n_cells; i++) {
+        const float *l = j->lt + i * n_loops, *x = j->x + i * j->n_bars;
+        for (int64_t b = begin; b < end; b++) {
+            double model = 0;
+            for (int k = 0; k < n_loops; k++)
+                model += (double)l[k] * j->d[b * n_loops + k];
+            double e = x[b] - model;
+            j->residual[b] += e * e;
+        }
+    }
+}
+
+static int shares(const float *x, const float *lt, const float *d, int64_t n_cells, int64_t n_bars,
+                  int n_loops, int n_threads, double *share)
+{
+    double *energy = calloc((size_t)n_loops + (size_t)n_bars, sizeof *energy);
     if (!energy) return ST_ERR;
+    double *residual = energy + n_loops;
     for (int k = 0; k < n_loops; k++)
         for (int64_t i = 0; i < n_cells; i++)
             energy[k] += (double)lt[i * n_loops + k] * lt[i * n_loops + k];
+    residual_job job = {x, lt, d, n_cells, n_bars, n_loops, residual};
+    st_parallel_for(n_threads, n_bars, bar_residuals, &job);
     for (int64_t b = 0; b < n_bars; b++) {
-        double residual = 0, total = 0;
-        for (int64_t i = 0; i < n_cells; i++) {
-            double model = 0;
-            for (int k = 0; k < n_loops; k++)
-                model += (double)lt[i * n_loops + k] * d[b * n_loops + k];
-            double e = x[i * n_bars + b] - model;
-            residual += e * e;
-        }
+        double total = 0;
         for (int k = 0; k < n_loops; k++)
             total += energy[k] * d[b * n_loops + k] * d[b * n_loops + k];
         for (int k = 0; k < n_loops; k++)
             share[b * n_loops + k] =
-                energy[k] * d[b * n_loops + k] * d[b * n_loops + k] / (total + residual + 1e-30);
+                energy[k] * d[b * n_loops + k] * d[b * n_loops + k] / (total + residual[b] + 1e-30);
     }
     free(energy);
     return ST_OK;
@@ -579,7 +602,7 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     }
     if (status == ST_OK) {
         st_progress(ctx, 0.9);
-        if (shares(cube->data, lc, e, m.n_cells, m.n_bars, n_comp, share_comp))
+        if (shares(cube->data, lc, e, m.n_cells, m.n_bars, n_comp, ctx->n_threads, share_comp))
             status = st_fail(ctx, "out of memory");
         for (int64_t b = 0; status == ST_OK && b < m.n_bars; b++)
             for (int k = 0; k < n_loops; k++)
