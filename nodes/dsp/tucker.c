@@ -676,6 +676,29 @@ static double relative_error(fit *f)
     return sqrt(fmax(e2, 0) / f->xx);
 }
 
+/* Mode 0's numerator, P_(0) K_(0)^T with P = X x2 A2^T (I0 x I1 R2),
+ * for bins begin..end: each thread widens its rows of P to double (HALS
+ * drifts if this sum is float32) and multiplies them. Rows of a product do
+ * not depend on how the rows are split, so any number of threads gives the
+ * same numbers. */
+typedef struct {
+    const float *p;
+    double *pd;
+    const double *k;
+    double *num;
+    int64_t width, r0; /* I1 R2, R0 */
+} numerator_0;
+
+static void numerator_0_range(void *ctx, int64_t begin, int64_t end)
+{
+    const numerator_0 *j = ctx;
+    if (end <= begin) return;
+    widen(j->p + begin * j->width, (end - begin) * j->width, j->pd + begin * j->width);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(end - begin), (int)j->r0,
+                (int)j->width, 1.0, j->pd + begin * j->width, (int)j->width, j->k, (int)j->width,
+                0.0, j->num + begin * j->r0, (int)j->r0);
+}
+
 static int iterate(fit *f)
 {
     st_tucker *t = f->t;
@@ -685,11 +708,10 @@ static int iterate(fit *f)
     /* mode 0: X_(0) B = (X x2 A2^T)_(0) K_(0)^T with K = G x1 A1 (R0, I1, R2),
      * one product where Y_0 = X x2 A2^T x1 A1^T would take one per bin */
     if (!fixed[0]) {
-        int64_t dp[N] = {dim[0], dim[1] * rk[2], 1};
-        mode_product_f(x, dim, 2, f->af[2], rk[2], 1, f->p, f->n_threads);
         mode_product_d(t->core, rk, 1, t->factor[1], dim[1], 0, f->k);
-        widen(f->p, product(dp, N), f->pd); /* HALS drifts if this sum is float32 */
-        mode_product_d(f->pd, dp, 1, f->k, rk[0], 0, f->num);
+        mode_product_f(x, dim, 2, f->af[2], rk[2], 1, f->p, f->n_threads);
+        numerator_0 job = {f->p, f->pd, f->k, f->num, dim[1] * rk[2], rk[0]};
+        st_parallel_for(f->n_threads, dim[0], numerator_0_range, &job);
         update_factor(f, 0);
     }
     /* mode 1: Y_1 = (X x0 A0^T) x2 A2^T */
