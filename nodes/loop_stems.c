@@ -3,7 +3,6 @@
  * loops' templates and activations (one at a time, never a stack of them),
  * so a long song needs the memory of one mask, not of every loop's. */
 #include "../vm/node.h"
-#include "../vm/parallel.h"
 #include "dsp/masks.h"
 #include "dsp/stft.h"
 
@@ -24,69 +23,52 @@ static const st_param params[] = {
 
 static float power_of(float v, float p) { return p == 2.0f ? v * v : powf(v, p); }
 
-/* One loop's masked spectrum, one channel, frames split over threads. The
+/* One loop's masked frames, made as the inverse STFT asks for them (from
+ * several threads): nothing of the song's size is held but the stem. The
  * tiles are read transposed (loop x phase x time x freq), so that a frame's
- * cells are contiguous; each cell's sums run over the loops in order, as
- * the mask's definition reads. */
+ * cells are contiguous; each cell's sum runs over the loops in order, as the
+ * mask's definition reads. */
 typedef struct {
     const st_spectrum *s;
     const float *tiles; /* loop x phase x time x freq */
     const float *act;   /* bar x loop */
     const float *map;   /* frame x {bar, position} */
-    int n_loops, period, loop, channel, wiener;
+    int n_loops, period, loop, wiener;
     float power;
     int64_t n_time;
-    float complex *out; /* one channel */
-    int failed;
 } mask_job;
 
-static void mask_frames(void *ctx, int64_t begin, int64_t end)
+static void masked_frame(void *ctx, int c, int64_t t, float complex *bins)
 {
-    mask_job *m = ctx;
+    const mask_job *m = ctx;
     const st_spectrum *s = m->s;
     const int64_t n_bins = s->n_bins;
     const int n_loops = m->n_loops;
     const size_t per_channel = (size_t)s->n_frames * (size_t)n_bins;
-    float *row = malloc((size_t)n_bins * 2 * sizeof *row), *reference = row + n_bins;
-    if (!row) {
-        __atomic_store_n(&m->failed, 1, __ATOMIC_RELAXED);
-        return;
-    }
-    for (int64_t t = begin; t < end; t++) {
-        const int64_t b = (int64_t)m->map[2 * t], j = (int64_t)m->map[2 * t + 1];
-        const int64_t phase = b % m->period;
-        const float complex *mix = s->data + (size_t)t * n_bins; /* channel 0, frame t */
-        const float *own = NULL;
-        float own_weight = 0;
-        for (int64_t f = 0; f < n_bins; f++)
-            reference[f] = 0;
-        for (int l = 0; l < n_loops; l++) {
-            const float *tile =
-                m->tiles + (((size_t)l * m->period + phase) * m->n_time + j) * n_bins;
-            const float weight = m->act[b * n_loops + l];
-            if (l == m->loop) own = tile, own_weight = weight;
-            if (m->wiener)
-                for (int64_t f = 0; f < n_bins; f++)
-                    reference[f] += power_of(tile[f] * weight, m->power);
-        }
-        for (int64_t f = 0; f < n_bins; f++) {
-            const float y = own[f] * own_weight;
-            if (m->wiener) {
-                row[f] =
-                    reference[f] > FLT_MIN ? power_of(y, m->power) / reference[f] : 1.0f / n_loops;
-                continue;
-            }
+    const int64_t b = (int64_t)m->map[2 * t], j = (int64_t)m->map[2 * t + 1];
+    const int64_t phase = b % m->period;
+    const float complex *mix = s->data + (size_t)t * n_bins; /* channel 0, frame t */
+    const float *act = m->act + b * n_loops;
+    const size_t stride = (size_t)m->period * m->n_time * n_bins; /* one loop's tiles */
+    const float *tiles = m->tiles + ((size_t)phase * m->n_time + j) * n_bins;
+    const float *own = tiles + (size_t)m->loop * stride;
+    const float own_weight = act[m->loop];
+    for (int64_t f = 0; f < n_bins; f++) {
+        const float y = own[f] * own_weight;
+        float mask;
+        if (m->wiener) {
+            float reference = 0;
+            for (int l = 0; l < n_loops; l++)
+                reference += power_of(tiles[l * stride + f] * act[l], m->power);
+            mask = reference > FLT_MIN ? power_of(y, m->power) / reference : 1.0f / n_loops;
+        } else {
             float x = 0;
             for (int d = 0; d < s->n_channels; d++) /* X: the mean magnitude */
                 x += cabsf(mix[d * per_channel + f]);
-            row[f] = st_softmask(y, x / s->n_channels, m->power, 0);
+            mask = st_softmask(y, x / s->n_channels, m->power, 0);
         }
-        const float complex *x = mix + (size_t)m->channel * per_channel;
-        float complex *out_row = m->out + (size_t)t * n_bins;
-        for (int64_t f = 0; f < n_bins; f++)
-            out_row[f] = x[f] * row[f];
+        bins[f] = mix[(size_t)c * per_channel + f] * mask;
     }
-    free(row);
 }
 
 static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
@@ -120,14 +102,11 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
                            "bars of %lld frames)",
                            (long long)t, b, j, (long long)n_bars, (long long)n_time);
     }
-    /* One loop and one channel at a time, the mask made frame by frame as it
-     * is applied: memory holds one channel's masked spectrum, and the inverse
-     * is written straight into the stem. */
+    /* One loop at a time, its mask made frame by frame as the inverse needs
+     * it, the inverse written straight into the stem. */
     float *transposed = malloc((size_t)tiles->n_elems * sizeof *transposed);
-    st_value *masked = st_spectrum_new(s->n_fft, s->hop_samples, s->n_frames, 1, s->window,
-                                       s->center, s->rate_hz, s->length_samples);
     st_value *audio[256] = {0};
-    int status = transposed && masked ? ST_OK : st_fail(ctx, "out of memory");
+    int status = transposed ? ST_OK : st_fail(ctx, "out of memory");
     for (int l = 0; status == ST_OK && l < n_loops; l++)
         for (int64_t f = 0; f < n_bins; f++)
             for (int64_t i = 0; i < period * n_time; i++) /* (phase, time) of loop l */
@@ -140,31 +119,23 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
                     n_loops,
                     period,
                     0,
-                    0,
                     st_choice(p, "mask") == 0,
                     (float)st_num(p, "power"),
-                    n_time,
-                    status == ST_OK ? masked->u.spectrum.data : NULL,
-                    0};
+                    n_time};
     for (int k = 0; status == ST_OK && k < n_loops; k++) {
         if (!(audio[k] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz))) {
             status = st_fail(ctx, "out of memory");
             break;
         }
-        for (int c = 0; status == ST_OK && c < s->n_channels; c++) {
-            job.loop = k, job.channel = c;
-            st_parallel_for(ctx->n_threads, n_frames, mask_frames, &job);
-            st_audio channel = {1, s->length_samples, s->rate_hz, &audio[k]->u.audio.channel[c]};
-            if (job.failed || st_istft_compute(&masked->u.spectrum, &channel, ctx->n_threads))
-                status = st_fail(ctx, "out of memory");
-        }
+        job.loop = k;
+        if (st_istft_compute_frames(s, masked_frame, &job, &audio[k]->u.audio, ctx->n_threads))
+            status = st_fail(ctx, "out of memory");
         st_progress(ctx, (double)(k + 1) / n_loops);
     }
     if (status == ST_OK && !(*out = st_record_new(n_loops, NULL, audio)))
         status = st_fail(ctx, "out of memory");
     for (int k = 0; k < n_loops; k++)
         st_value_unref(audio[k]);
-    st_value_unref(masked);
     free(transposed);
     return status;
 }

@@ -87,6 +87,8 @@ typedef struct {
     const st_spectrum *s;
     const float *mask; /* or NULL: bins are multiplied by it on the way (see st_istft_masked) */
     int mask_shared;
+    st_istft_frame_fn frame; /* or NULL: frames made by it (see st_istft_compute_frames) */
+    void *frame_ctx;
     st_audio *a;
     const float *window;
     const float *synthesis;    /* window / n_fft: FFTW's inverse is unnormalised */
@@ -129,7 +131,9 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
         for (int64_t t = t_first; t <= t_last; t++) {
             const float complex *x =
                 s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins;
-            if (mask) {
+            if (job->frame) { /* x is not read: the frame comes from job->frame */
+                job->frame(job->frame_ctx, c, t, bins);
+            } else if (mask) {
                 const float *m = mask + (size_t)t * (size_t)s->n_bins;
                 for (int k = 0; k < s->n_bins; k++)
                     bins[k] = x[k] * m[k];
@@ -175,13 +179,29 @@ int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads)
     return st_istft_masked(s, NULL, 0, a, n_threads);
 }
 
+static int istft_run(istft_job *job, int n_threads);
+
 int st_istft_masked(const st_spectrum *s, const float *mask, int shared, st_audio *a, int n_threads)
 {
+    istft_job job = {.s = s, .mask = mask, .mask_shared = shared, .a = a};
+    return istft_run(&job, n_threads);
+}
+
+int st_istft_compute_frames(const st_spectrum *shape, st_istft_frame_fn frame, void *ctx,
+                            st_audio *a, int n_threads)
+{
+    istft_job job = {.s = shape, .frame = frame, .frame_ctx = ctx, .a = a};
+    return istft_run(&job, n_threads);
+}
+
+/* job holds the spectrum, its mask or frame maker and the output */
+static int istft_run(istft_job *job, int n_threads)
+{
+    const st_spectrum *s = job->s;
     float *window = malloc((2 * (size_t)s->n_fft + (size_t)s->hop_samples) * sizeof *window);
-    istft_job job = {
-        s, mask, shared, a, window, window + s->n_fft, window + 2 * s->n_fft, st_fft_get(s->n_fft),
-        0, 0};
-    if (!window || !job.fft) {
+    job->window = window, job->synthesis = window + s->n_fft;
+    job->periodic_sum = window + 2 * s->n_fft, job->fft = st_fft_get(s->n_fft);
+    if (!window || !job->fft) {
         free(window);
         return -1;
     }
@@ -198,7 +218,7 @@ int st_istft_masked(const st_spectrum *s, const float *mask, int shared, st_audi
         }
         window[2 * s->n_fft + r] = sum;
     }
-    st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, istft_range, &job);
+    st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, istft_range, job);
     free(window);
-    return job.failed ? -1 : 0;
+    return job->failed ? -1 : 0;
 }

@@ -22,4 +22,14 @@ int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads);
 int st_istft_masked(const st_spectrum *s, const float *mask, int shared, st_audio *a,
                     int n_threads);
 
+/* The same with the frames made on demand: frame(ctx, c, t, bins) writes
+ * the n_bins values of frame t of channel c (c < a's channels) into bins.
+ * It is called from several threads at once, once or twice per frame (a
+ * frame that straddles two threads' spans is made by both); shape gives the
+ * framing (its data is not read). For masks that are cheaper to make than
+ * to hold (loop_stems makes each loop's from the loops' model). */
+typedef void (*st_istft_frame_fn)(void *ctx, int channel, int64_t t, float _Complex *bins);
+int st_istft_compute_frames(const st_spectrum *shape, st_istft_frame_fn frame, void *ctx,
+                            st_audio *a, int n_threads);
+
 #endif
