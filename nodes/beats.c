@@ -190,6 +190,7 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (status == ST_OK && st_dbn_decode(models, n_meters, act, n_frames, st_num(p, "threshold"),
                                          st_int(p, "correct"), ctx->n_threads, &r))
         status = st_fail(ctx, "out of memory (decoding %lld frames)", (long long)n_frames);
+    if (status == ST_OK && r.n_beats == 1) r.n_beats = 0; /* one beat is no steady beat */
     if (status == ST_OK && r.n_beats) { /* too weak a pulse under the beats: no steady beat */
         double strength = pulse_strength(act, &r);
         if (strength < 0) {
@@ -232,13 +233,14 @@ const st_node_type st_node_beats = {
            "strata's network on the input audio (`activations = \"tcn\"`), from an input "
            "activations array (time x 2), or from a file (`activations = FILE`). Gives events "
            "labelled with the position in the bar (1 = downbeat); none when nothing crosses the "
-           "threshold or the pulse under the beats is both weaker than `min_strength` and stands "
+           "threshold, when a single beat is decoded, or when the pulse under the beats is both "
+           "weaker than `min_strength` and stands "
            "out less than `min_contrast` (no steady beat).",
     .inputs = (const st_port[]){{"in", ST_ANY}, {NULL}},
     .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
     .params = params,
     .slow = 1,
-    .version = 3,
+    .version = 4,
     .implicit_file = st_beat_shipped_model, /* a retrained default model changes the key */
     .check = beats_check,
     .run = beats_run,

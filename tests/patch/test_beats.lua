@@ -117,4 +117,11 @@ for _ = 1, 300 do quiet:write("0.01 0.01\n") end
 quiet:close()
 local n = #anchor:beats { activations = dir .. "/quiet.txt" }:samples()
 t.check("beats: activations below the threshold give no beats", n == 0, n)
+-- one isolated blip decodes to a single beat, which is no steady beat (as strata beats says),
+-- whatever the pulse rule's thresholds
+local blip = io.open(dir .. "/blip.txt", "w")
+for i = 1, 300 do blip:write(i == 151 and "0.02 0.9\n" or "0.01 0.01\n") end
+blip:close()
+n = #anchor:beats { activations = dir .. "/blip.txt", min_strength = 0, min_contrast = 0 }:samples()
+t.check("beats: a single decoded beat gives no beats", n == 0, n)
 os.execute("rm -rf '" .. dir .. "'")

@@ -135,3 +135,29 @@ def make_clip(seed, duration_s, kinds=KINDS):
         y = y / (np.std(y) + 1e-12) + rng.uniform(0.01, 0.2) * coloured_noise(rng, n, 'pink')
     y = y / (np.max(np.abs(y)) + 1e-12) * 10 ** (rng.uniform(-24, -1) / 20)
     return y.astype(np.float32), kind
+
+
+if __name__ == '__main__':
+    # Clips for measuring, not training: python3 tools/train/beats_negatives.py --out DIR
+    # [--seed 90000] [--clips 15] [--seconds 20] writes KIND_SEED.wav (16-bit). Training runs
+    # draw their clips from seeds near their own --seed (20261205 + 7 by default); keep these
+    # seeds away from them.
+    import argparse
+    import os
+    import wave
+
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--seed', type=int, default=90000)
+    ap.add_argument('--clips', type=int, default=15)
+    ap.add_argument('--seconds', type=float, default=20.0)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for k in range(args.clips):
+        sig, kind = make_clip(args.seed + k, args.seconds)
+        pcm = np.trunc(np.clip(sig, -1.0, 1.0) * 32767.0).astype('<i2')  # as soundfile writes it
+        with wave.open(os.path.join(args.out, '%s_%d.wav' % (kind, args.seed + k)), 'wb') as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(RATE)
+            w.writeframes(pcm.tobytes())
