@@ -42,6 +42,11 @@ struct st_dbn {
      * the blocks of eight destinations first_block[j] .. end_block[j] - 1 */
     int n_pad, *first_block, *end_block;
     double *by_source;
+    /* for the vector shifts: bit j of region_bits[b * n_chunks + q] says whether state
+     * 1 + 8 q + j of beat b lies in its beat region (its predecessor's score gets the region's
+     * observation); the first state of each tempo, shifted into as well, is overwritten */
+    int n_chunks;
+    uint8_t *region_bits;
     int vector; /* the AVX-512 loops (same results, chosen at run time) */
 };
 
@@ -243,6 +248,19 @@ st_dbn *st_dbn_create(const st_dbn_config *c)
             m->n_region[b * m->n_int + i] = r;
         }
     if (make_transitions(m, c->transition_lambda)) goto fail;
+    if (m->by_source) {
+        m->n_chunks = (m->beat_states - 1 + 7) / 8;
+        m->region_bits = calloc((size_t)m->n_beats * m->n_chunks + 1, 1);
+        if (!m->region_bits) goto fail;
+        for (int b = 0; b < m->n_beats; b++)
+            for (int i = 0; i < m->n_int; i++) {
+                int r = m->n_region[b * m->n_int + i];
+                for (int k = 1; k < (r < 1 ? 1 : r); k++) {
+                    int q = (m->offset[i] + k - 1) / 8, j = (m->offset[i] + k - 1) % 8;
+                    m->region_bits[b * m->n_chunks + q] |= (uint8_t)(1u << j);
+                }
+            }
+    }
     st_dbn_use_vector(m, 1);
     return m;
 fail:
@@ -263,6 +281,7 @@ void st_dbn_destroy(st_dbn *m)
     free(m->first_block);
     free(m->end_block);
     free(m->by_source);
+    free(m->region_bits);
     free(m);
 }
 
@@ -345,16 +364,28 @@ static double first_max(const double *last, const double *lp, double d, int lo, 
  * k keeps the first strict maximum of the sources j = lo + k (mod 8), and the
  * first maximum of all is the smallest source among the lanes that hold the
  * largest value. */
-__attribute__((target("avx512f"))) static void shift_add_avx512(double *to, const double *from,
-                                                                int n, double d)
+/* Every state of beat b but the first of the beat follows its predecessor:
+ * cur[s + 1] = prev[s] + the observation of s + 1 (in_region or log_none, by
+ * region_bits), eight at a time over the whole beat. The sums are the plain
+ * loops'; the first states of the tempi get a value here that the ways in
+ * then replace. */
+__attribute__((target("avx512f"))) static void shift_beat_avx512(const st_dbn *m, int b,
+                                                                 const double *prev, double *cur,
+                                                                 double in_region, double log_none)
 {
-    __m512d dd = _mm512_set1_pd(d);
-    int k = 0;
-    for (; k + 8 <= n; k += 8)
-        _mm512_storeu_pd(to + k, _mm512_add_pd(_mm512_loadu_pd(from + k), dd));
+    __m512d region = _mm512_set1_pd(in_region), none = _mm512_set1_pd(log_none);
+    const double *from = prev + (size_t)b * m->beat_states;
+    double *to = cur + (size_t)b * m->beat_states + 1;
+    const uint8_t *bits = m->region_bits + (size_t)b * m->n_chunks;
+    int n = m->beat_states - 1, k = 0;
+    for (int q = 0; k + 8 <= n; q++, k += 8)
+        _mm512_storeu_pd(to + k, _mm512_add_pd(_mm512_loadu_pd(from + k),
+                                               _mm512_mask_blend_pd(bits[q], none, region)));
     if (k < n) {
-        __mmask8 m = (__mmask8)((1u << (n - k)) - 1);
-        _mm512_mask_storeu_pd(to + k, m, _mm512_add_pd(_mm512_maskz_loadu_pd(m, from + k), dd));
+        __mmask8 tail = (__mmask8)((1u << (n - k)) - 1);
+        __m512d obs = _mm512_mask_blend_pd(bits[k / 8], none, region);
+        _mm512_mask_storeu_pd(to + k, tail,
+                              _mm512_add_pd(_mm512_maskz_loadu_pd(tail, from + k), obs));
     }
 }
 
@@ -434,8 +465,7 @@ int st_dbn_use_vector(st_dbn *m, int on)
     return m->vector;
 }
 
-/* The loops of a frame: plain or vector. */
-typedef void shift_fn(double *, const double *, int, double);
+/* The ways into the first states: plain or vector. */
 typedef void entries_fn(const st_dbn *, const double *, double, double *, int64_t *);
 
 int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_t *path,
@@ -462,10 +492,9 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
         free(prev), free(cur), st_zfree(back), free(last), free(entry), free(source);
         return -1;
     }
-    shift_fn *shift = shift_add;
     entries_fn *entries = entries_plain;
 #if defined(__x86_64__)
-    if (m->vector) shift = shift_add_avx512, entries = entries_avx512;
+    if (m->vector) entries = entries_avx512;
 #endif
     for (int64_t t = 0; t < n_frames; t++) {
         double beat = act[2 * t], down = act[2 * t + 1];
@@ -488,15 +517,19 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
             /* the first states: the best way in from the previous beat's last states
              * (sources ascending, the first of equals kept, as madmom) */
             entries(m, last, in_region, entry, source);
+#if defined(__x86_64__)
+            if (m->vector) shift_beat_avx512(m, b, prev, cur, in_region, log_none);
+#endif
             for (int i = 0; i < n_int; i++) {
                 int s0 = b * m->beat_states + m->offset[i], len = m->interval[i];
                 cur[s0] = entry[i];
                 bp[b * n_int + i] = (uint16_t)source[i];
+                if (m->vector) continue; /* shifted above */
                 /* the others follow their one predecessor with probability 1 (log 0) */
                 int r = m->n_region[b * n_int + i];
                 if (r < 1) r = 1;
-                shift(cur + s0 + 1, prev + s0, r - 1, in_region);
-                shift(cur + s0 + r, prev + s0 + r - 1, len - r, log_none);
+                shift_add(cur + s0 + 1, prev + s0, r - 1, in_region);
+                shift_add(cur + s0 + r, prev + s0 + r - 1, len - r, log_none);
             }
         }
         double *swap = prev;
