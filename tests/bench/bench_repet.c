@@ -19,6 +19,8 @@ static void eval(st_node *n) { st_value_unref(bench_eval(n)); }
  * less than wall time. The song is made once and saved (song_path); each run
  * loads it into a new graph. */
 static double cpu_of_best, user_min;
+/* The least CPU seconds (both threads, kernel included) of a whole run. */
+static double total_cpu_min;
 /* The best time of each stage over the runs: STFT, the two ISTFTs. */
 static double stft_min, istft_min;
 
@@ -50,7 +52,7 @@ static double time_command(int runs, double *method_s)
 {
     double best = 1e9;
     *method_s = 1e9;
-    user_min = stft_min = istft_min = 1e9;
+    user_min = stft_min = istft_min = total_cpu_min = 1e9;
     for (int r = 0; r < runs; r++) {
         bench_graph(1);
         st_arg load_args[] = {{.name = "path", .is_string = 1, .str = song_path}};
@@ -59,7 +61,7 @@ static double time_command(int runs, double *method_s)
         st_arg fft[] = {{.name = "n_fft", .num = 2048},
                         {.name = "hop", .num = 512},
                         {.name = "window", .is_string = 1, .str = "sqrt_hann"}};
-        double t0 = bench_now_s();
+        double t0 = bench_now_s(), c0 = bench_cpu_s();
         st_node *spec = bench_add("stft", mix, -1, fft, 3);
         eval(spec);
         double t1 = bench_now_s(), c1 = bench_cpu_s(), u1 = user_s();
@@ -76,6 +78,7 @@ static double time_command(int runs, double *method_s)
         eval(background);
         eval(bench_add_refs("mix", minus, 2, NULL, 0));
         double t3 = bench_now_s(), t = t3 - t0;
+        if (bench_cpu_s() - c0 < total_cpu_min) total_cpu_min = bench_cpu_s() - c0;
         if (t1 - t0 < stft_min) stft_min = t1 - t0;
         if (t3 - t2 < istft_min) istft_min = t3 - t2;
         if (t < best) best = t;
@@ -92,14 +95,14 @@ static double time_method(const char *method, int runs, double *method_s)
 {
     double best = 1e9;
     *method_s = 1e9;
-    user_min = stft_min = istft_min = 1e9;
+    user_min = stft_min = istft_min = total_cpu_min = 1e9;
     for (int r = 0; r < runs; r++) {
         bench_graph(1);
         st_arg load_args[] = {{.name = "path", .is_string = 1, .str = song_path}};
         st_node *mix = bench_add("load", NULL, -1, load_args, 1);
         eval(mix);
         st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
-        double t0 = bench_now_s();
+        double t0 = bench_now_s(), c0 = bench_cpu_s();
         st_node *spec = bench_add("stft", mix, -1, fft, 2);
         eval(spec);
         double t1 = bench_now_s(), c1 = bench_cpu_s(), u1 = user_s();
@@ -110,6 +113,7 @@ static double time_method(const char *method, int runs, double *method_s)
         eval(bench_add("istft", parts, 0, NULL, 0));
         eval(bench_add("istft", parts, 1, NULL, 0));
         double t3 = bench_now_s(), t = t3 - t0;
+        if (bench_cpu_s() - c0 < total_cpu_min) total_cpu_min = bench_cpu_s() - c0;
         if (t1 - t0 < stft_min) stft_min = t1 - t0;
         if (t3 - t2 < istft_min) istft_min = t3 - t2;
         if (t < best) best = t;
@@ -162,15 +166,17 @@ int main(int argc, char **argv)
     make_song(out_dir);
     double repet_only = 0, repet = 0, repet_cpu = 0, sim_only = 0, sim = 0, sim_cpu = 0, online = 0;
     double repet_user = 0, sim_user = 0, repet_stft = 0, repet_istft = 0;
-    double node = 0, node_only = 0, node_istft = 0;
+    double node = 0, node_only = 0, node_istft = 0, repet_total_cpu = 0, node_total_cpu = 0;
     if (!*only || !strcmp(only, "repet")) {
         repet = time_command(*only ? 5 : 3, &repet_only);
         repet_cpu = cpu_of_best;
         repet_user = user_min;
         repet_stft = stft_min;
         repet_istft = istft_min;
+        repet_total_cpu = total_cpu_min;
         node = time_method("repet", *only ? 5 : 3, &node_only);
         node_istft = istft_min;
+        node_total_cpu = total_cpu_min;
     }
     if (!*only || !strcmp(only, "sim")) {
         sim = time_method("repet_sim", *only ? 2 : 1, &sim_only);
@@ -189,6 +195,8 @@ int main(int argc, char **argv)
            "  of which the STFT / resynth + song - background", repet_stft, repet_istft);
     printf("%-52s %9.3f   (node %.3f s, two ISTFTs %.3f s)\n",
            "repet node (both spectra) + 2 ISTFTs, same STFT", node, node_only, node_istft);
+    printf("%-52s %9.3f / %.3f (least of the runs each)\n",
+           "  CPU s of a whole run: strata repet's / the node's", repet_total_cpu, node_total_cpu);
     printf("%-52s %9.3f %10s %10s %8.0fx\n", "repet_sim: STFT + repet_sim + 2 ISTFTs", sim, "< 4 s",
            "74 s", 74 / sim);
     printf("%-52s %9.3f   (%.3f CPU s; least user CPU %.3f s)\n",
