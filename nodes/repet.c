@@ -1,5 +1,6 @@
 /* repet: the repeating background of a spectrum by the median of
  * period-long segments (Rafii & Pardo 2012), as nussl 1.1.9's Repet. */
+#include "../vm/alloc.h"
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 #include "dsp/repet.h"
@@ -165,8 +166,8 @@ static int repet_compute(st_ctx *ctx, const st_value *input, const st_params *p,
     int64_t mask_shape[3] = {n_models, n_frames, n_bins};
     static const char *const mask_axes[] = {"channel", "time", "freq"};
     double *beat = malloc((size_t)n_frames * sizeof *beat);
-    float *model = NULL, *scratch = NULL;
-    int64_t *periods = NULL; /* adaptive: one per frame */
+    float *model = NULL, *scratch = NULL; /* scratch: st_zalloc's huge pages */
+    int64_t *periods = NULL;              /* adaptive: one per frame */
     if (spectra) {
         fields[0] = st_spectrum_like(s);
         fields[1] = st_spectrum_like(s);
@@ -185,7 +186,7 @@ static int repet_compute(st_ctx *ctx, const st_value *input, const st_params *p,
     /* no scratch for the magnitudes: they sit in the mask's memory (one pass,
      * made into the mask row by row) or in the foreground's (twice their
      * size) until the masks are applied; repet_mask has no foreground */
-    if (!one_pass && !spectra && !(scratch = malloc((size_t)n_models * plane * sizeof *scratch)))
+    if (!one_pass && !spectra && !(scratch = st_zalloc((size_t)n_models * plane * sizeof *scratch)))
         goto oom;
     float *mag = one_pass ? mask : spectra ? (float *)fields[1]->u.spectrum.data : scratch;
 
@@ -275,7 +276,7 @@ done:
         st_value_unref(fields[i]);
     free(beat);
     free(model);
-    free(scratch);
+    st_zfree(scratch);
     free(periods);
     return status;
 }

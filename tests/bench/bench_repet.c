@@ -13,15 +13,15 @@
 /* Evaluates a node of the bench's graph, the value dropped. */
 static void eval(st_node *n) { st_value_unref(bench_eval(n)); }
 
-/* Best of `runs` wall times of: STFT, the method, both ISTFTs; *method_s
- * gets the best time of the method alone, cpu_of_best the CPU seconds (both
+/* time_road gives the best of `runs` wall times of a whole road; *method_s
+ * gets the best time of its node alone, cpu_of_best the CPU seconds (both
  * threads) of the method in that run: a figure a loaded machine inflates
  * less than wall time. The song is made once and saved (song_path); each run
  * loads it into a new graph. */
 static double cpu_of_best, user_min;
 /* The least CPU seconds (both threads, kernel included) of a whole run. */
 static double total_cpu_min;
-/* The best time of each stage over the runs: STFT, the two ISTFTs. */
+/* The best time of each stage over the runs: STFT, what follows the node. */
 static double stft_min, istft_min;
 
 /* User CPU seconds of the process (both threads): without the kernel's
@@ -45,10 +45,12 @@ static void make_song(const char *out_dir)
     bench_graph_done();
 }
 
-/* What `strata repet` runs (patches/repet.lua): STFT (sqrt-Hann), repet_mask, resynth (the
- * mask applied inside the inverse), the foreground as the song minus the background: the
- * same stages as time_method with repet_mask and resynth standing for repet and the ISTFTs. */
-static double time_command(int runs, double *method_s)
+/* One run of a road from the loaded song to both signals. The method road:
+ * STFT, the node (repet, repet_sim), an ISTFT of each of its two spectra.
+ * The command road, what `strata repet` runs (patches/repet.lua): STFT,
+ * repet_mask, resynth (the mask applied inside the inverse), the song minus
+ * the background. Both STFTs are sqrt-Hann 2048/512, as strata repet's. */
+static double time_road(const char *method, int command, int runs, double *method_s)
 {
     double best = 1e9;
     *method_s = 1e9;
@@ -65,53 +67,24 @@ static double time_command(int runs, double *method_s)
         st_node *spec = bench_add("stft", mix, -1, fft, 3);
         eval(spec);
         double t1 = bench_now_s(), c1 = bench_cpu_s(), u1 = user_s();
-        st_node *parts = bench_add("repet_mask", spec, -1, NULL, 0);
+        st_node *parts = bench_add(command ? "repet_mask" : method, spec, -1, NULL, 0);
         eval(parts);
         double t2 = bench_now_s(), c2 = bench_cpu_s(), u2 = user_s();
         if (u2 - u1 < user_min) user_min = u2 - u1;
-        st_ref masked[2] = {{spec, -1}, {parts, 0}};
-        st_node *background = bench_add("item", bench_add_refs("resynth", masked, 2, NULL, 0), -1,
-                                        (st_arg[]){{.name = "index", .num = 1}}, 1);
-        st_ref minus[2] = {
-            {mix, -1},
-            {bench_add("gain", background, -1, (st_arg[]){{.name = "factor", .num = -1}}, 1), -1}};
-        eval(background);
-        eval(bench_add_refs("mix", minus, 2, NULL, 0));
-        double t3 = bench_now_s(), t = t3 - t0;
-        if (bench_cpu_s() - c0 < total_cpu_min) total_cpu_min = bench_cpu_s() - c0;
-        if (t1 - t0 < stft_min) stft_min = t1 - t0;
-        if (t3 - t2 < istft_min) istft_min = t3 - t2;
-        if (t < best) best = t;
-        if (t2 - t1 < *method_s) {
-            *method_s = t2 - t1;
-            cpu_of_best = c2 - c1;
+        if (command) {
+            st_ref masked[2] = {{spec, -1}, {parts, 0}};
+            st_node *background = bench_add("item", bench_add_refs("resynth", masked, 2, NULL, 0),
+                                            -1, (st_arg[]){{.name = "index", .num = 1}}, 1);
+            st_ref minus[2] = {
+                {mix, -1},
+                {bench_add("gain", background, -1, (st_arg[]){{.name = "factor", .num = -1}}, 1),
+                 -1}};
+            eval(background);
+            eval(bench_add_refs("mix", minus, 2, NULL, 0));
+        } else {
+            eval(bench_add("istft", parts, 0, NULL, 0));
+            eval(bench_add("istft", parts, 1, NULL, 0));
         }
-        bench_graph_done();
-    }
-    return best;
-}
-
-static double time_method(const char *method, int runs, double *method_s)
-{
-    double best = 1e9;
-    *method_s = 1e9;
-    user_min = stft_min = istft_min = total_cpu_min = 1e9;
-    for (int r = 0; r < runs; r++) {
-        bench_graph(1);
-        st_arg load_args[] = {{.name = "path", .is_string = 1, .str = song_path}};
-        st_node *mix = bench_add("load", NULL, -1, load_args, 1);
-        eval(mix);
-        st_arg fft[] = {{.name = "n_fft", .num = 2048}, {.name = "hop", .num = 512}};
-        double t0 = bench_now_s(), c0 = bench_cpu_s();
-        st_node *spec = bench_add("stft", mix, -1, fft, 2);
-        eval(spec);
-        double t1 = bench_now_s(), c1 = bench_cpu_s(), u1 = user_s();
-        st_node *parts = bench_add(method, spec, -1, NULL, 0);
-        eval(parts);
-        double t2 = bench_now_s(), c2 = bench_cpu_s(), u2 = user_s();
-        if (u2 - u1 < user_min) user_min = u2 - u1;
-        eval(bench_add("istft", parts, 0, NULL, 0));
-        eval(bench_add("istft", parts, 1, NULL, 0));
         double t3 = bench_now_s(), t = t3 - t0;
         if (bench_cpu_s() - c0 < total_cpu_min) total_cpu_min = bench_cpu_s() - c0;
         if (t1 - t0 < stft_min) stft_min = t1 - t0;
@@ -168,18 +141,18 @@ int main(int argc, char **argv)
     double repet_user = 0, sim_user = 0, repet_stft = 0, repet_istft = 0;
     double node = 0, node_only = 0, node_istft = 0, repet_total_cpu = 0, node_total_cpu = 0;
     if (!*only || !strcmp(only, "repet")) {
-        repet = time_command(*only ? 5 : 3, &repet_only);
+        repet = time_road("repet", 1, *only ? 5 : 3, &repet_only);
         repet_cpu = cpu_of_best;
         repet_user = user_min;
         repet_stft = stft_min;
         repet_istft = istft_min;
         repet_total_cpu = total_cpu_min;
-        node = time_method("repet", *only ? 5 : 3, &node_only);
+        node = time_road("repet", 0, *only ? 5 : 3, &node_only);
         node_istft = istft_min;
         node_total_cpu = total_cpu_min;
     }
     if (!*only || !strcmp(only, "sim")) {
-        sim = time_method("repet_sim", *only ? 2 : 1, &sim_only);
+        sim = time_road("repet_sim", 0, *only ? 2 : 1, &sim_only);
         sim_cpu = cpu_of_best;
         sim_user = user_min;
     }
