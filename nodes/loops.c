@@ -311,6 +311,39 @@ typedef struct {
     int failed;
 } refine_job;
 
+/* q <- x / (q + 1e-9), element by element: the refinement's bulk of work,
+ * eight lanes at a time where the CPU has AVX (IEEE division per lane: the
+ * same numbers as the plain loop). */
+static void ratio_plain(float *q, const float *x, int64_t n)
+{
+    for (int64_t e = 0; e < n; e++)
+        q[e] = x[e] / (q[e] + 1e-9f);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx"))) static void ratio_avx(float *q, const float *x, int64_t n)
+{
+    const __m256 eps = _mm256_set1_ps(1e-9f);
+    int64_t e = 0;
+    for (; e + 8 <= n; e += 8)
+        _mm256_storeu_ps(q + e, _mm256_div_ps(_mm256_loadu_ps(x + e),
+                                              _mm256_add_ps(_mm256_loadu_ps(q + e), eps)));
+    ratio_plain(q + e, x + e, n - e);
+}
+#endif
+
+static void ratio(float *q, const float *x, int64_t n)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx")) {
+        ratio_avx(q, x, n);
+        return;
+    }
+#endif
+    ratio_plain(q, x, n);
+}
+
 static void refine_chunk(void *arg, int64_t begin, int64_t end)
 {
     refine_job *j = arg;
@@ -333,8 +366,7 @@ static void refine_chunk(void *arg, int64_t begin, int64_t end)
             const float *x = j->x + i0 * n_bars;
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, (int)n_bars, n_loops, 1, l,
                         n_loops, j->d, n_loops, 0, q, (int)n_bars);
-            for (int64_t e = 0; e < (int64_t)m * n_bars; e++)
-                q[e] = x[e] / (q[e] + 1e-9f);
+            ratio(q, x, (int64_t)m * n_bars);
             if (partial) { /* D's numerator: Q^T L */
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)n_bars, n_loops, m, 1, q,
                             (int)n_bars, l, n_loops, 1, partial, n_loops);
