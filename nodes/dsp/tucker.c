@@ -457,7 +457,6 @@ typedef struct {
     double *gram[N];      /* A_n^T A_n */
     float *p, *q;         /* X x2 A2^T (I0,I1,R2); G x0 A0 (I0,R1,R2) for the residual */
     double *k;            /* G x1 A1 (R0,I1,R2) */
-    double *pd;           /* X x2 A2^T in double */
     float *t0, *u, *v;    /* X x0 A0^T (R0,I1,I2); x2 A2^T (R0,I1,R2); x1 A1^T (R0,R1,I2) */
     double *y;            /* the mode being updated: Y_n in double */
     double *num, *den;    /* I_n x R_n (the largest n) */
@@ -473,8 +472,7 @@ static void fit_free(fit *f)
     for (int n = 0; n < N; n++)
         free(f->af[n]), free(f->gram[n]);
     free(f->p), free(f->q), free(f->t0), free(f->u), free(f->v), free(f->y), free(f->num);
-    free(f->k), free(f->pd), free(f->den), free(f->btb), free(f->s), free(f->s2), free(f->proj),
-        free(f->full);
+    free(f->k), free(f->den), free(f->btb), free(f->s), free(f->s2), free(f->proj), free(f->full);
 }
 
 static int fit_alloc(fit *f)
@@ -493,7 +491,6 @@ static int fit_alloc(fit *f)
     f->p = malloc(sizeof(float) * (size_t)(dim[0] * dim[1] * rk[2]));
     f->q = malloc(sizeof(float) * (size_t)(dim[0] * rk[1] * rk[2]));
     f->k = malloc(sizeof(double) * (size_t)(rk[0] * dim[1] * rk[2]));
-    f->pd = malloc(sizeof(double) * (size_t)(dim[0] * dim[1] * rk[2]));
     f->t0 = malloc(sizeof(float) * (size_t)(rk[0] * dim[1] * dim[2]));
     f->u = malloc(sizeof(float) * (size_t)(rk[0] * dim[1] * rk[2]));
     f->v = malloc(sizeof(float) * (size_t)(rk[0] * rk[1] * dim[2]));
@@ -504,8 +501,8 @@ static int fit_alloc(fit *f)
     f->s = malloc(sizeof(double) * (size_t)core);
     f->s2 = malloc(sizeof(double) * (size_t)core);
     f->proj = malloc(sizeof(double) * (size_t)core);
-    return f->p && f->q && f->k && f->pd && f->t0 && f->u && f->v && f->y && f->num && f->den &&
-                   f->btb && f->s && f->s2 && f->proj
+    return f->p && f->q && f->k && f->t0 && f->u && f->v && f->y && f->num && f->den && f->btb &&
+                   f->s && f->s2 && f->proj
                ? 0
                : -1;
 }
@@ -676,27 +673,36 @@ static double relative_error(fit *f)
     return sqrt(fmax(e2, 0) / f->xx);
 }
 
-/* Mode 0's numerator, P_(0) K_(0)^T with P = X x2 A2^T (I0 x I1 R2),
- * for bins begin..end: each thread widens its rows of P to double (HALS
- * drifts if this sum is float32) and multiplies them. Rows of a product do
- * not depend on how the rows are split, so any number of threads gives the
- * same numbers. */
+/* Mode 0's numerator, P_(0) K_(0)^T with P = X x2 A2^T (I0 x I1 R2), for
+ * bins begin..end: each thread widens its rows of P to double (HALS drifts
+ * if this sum is float32) a block at a time, into a buffer that stays in
+ * cache, and multiplies them. Rows of a product do not depend on how the
+ * rows are split, so the numbers are those of one product of all rows. */
+enum { NUMERATOR_ROWS = 32 };
+
 typedef struct {
     const float *p;
-    double *pd;
     const double *k;
     double *num;
     int64_t width, r0; /* I1 R2, R0 */
+    int failed;
 } numerator_0;
 
 static void numerator_0_range(void *ctx, int64_t begin, int64_t end)
 {
-    const numerator_0 *j = ctx;
-    if (end <= begin) return;
-    widen(j->p + begin * j->width, (end - begin) * j->width, j->pd + begin * j->width);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)(end - begin), (int)j->r0,
-                (int)j->width, 1.0, j->pd + begin * j->width, (int)j->width, j->k, (int)j->width,
-                0.0, j->num + begin * j->r0, (int)j->r0);
+    numerator_0 *j = ctx;
+    double *rows = malloc(sizeof(double) * (size_t)(NUMERATOR_ROWS * j->width));
+    if (!rows) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t r = begin; r < end; r += NUMERATOR_ROWS) {
+        const int64_t n = end - r < NUMERATOR_ROWS ? end - r : NUMERATOR_ROWS;
+        widen(j->p + r * j->width, n * j->width, rows);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)j->r0, (int)j->width, 1.0,
+                    rows, (int)j->width, j->k, (int)j->width, 0.0, j->num + r * j->r0, (int)j->r0);
+    }
+    free(rows);
 }
 
 static int iterate(fit *f)
@@ -710,8 +716,9 @@ static int iterate(fit *f)
     if (!fixed[0]) {
         mode_product_d(t->core, rk, 1, t->factor[1], dim[1], 0, f->k);
         mode_product_f(x, dim, 2, f->af[2], rk[2], 1, f->p, f->n_threads);
-        numerator_0 job = {f->p, f->pd, f->k, f->num, dim[1] * rk[2], rk[0]};
+        numerator_0 job = {f->p, f->k, f->num, dim[1] * rk[2], rk[0], 0};
         st_parallel_for(f->n_threads, dim[0], numerator_0_range, &job);
+        if (job.failed) return -1;
         update_factor(f, 0);
     }
     /* mode 1: Y_1 = (X x0 A0^T) x2 A2^T */
