@@ -10,6 +10,7 @@
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 #include "dsp/lapack.h"
+#include "dsp/magnitude.h"
 #include "dsp/repet.h"
 
 #include <cblas.h>
@@ -223,28 +224,37 @@ static int phase_score(const double *cum, int64_t n, int n_bands, double period,
 }
 
 /* The features of frames begin..end (see bar_grid_run), frames split over
- * threads. |z| is cabsf's, to the bit for finite z, without the call. */
+ * threads; |z| is cabsf's, without the call. */
 typedef struct {
     const st_spectrum *s;
     float *y;
     int n_bands;
+    int failed;
 } features_job;
 
 static void features(void *ctx, int64_t begin, int64_t end)
 {
-    const features_job *j = ctx;
+    features_job *j = ctx;
     const st_spectrum *s = j->s;
     const int64_t n_bins = s->n_bins;
     const size_t per_channel = (size_t)s->n_frames * n_bins;
-    for (int64_t t = begin; t < end; t++)
-        for (int64_t k = 0; k < n_bins; k++) {
-            float m = 0;
-            for (int c = 0; c < s->n_channels; c++) {
-                float complex z = s->data[c * per_channel + (size_t)t * n_bins + k];
-                m += (float)sqrt((double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z));
-            }
-            j->y[t * j->n_bands + k / BAND] += sqrtf(m / s->n_channels);
+    float *m = malloc(2 * (size_t)n_bins * sizeof *m), *mag = m + n_bins;
+    if (!m) {
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    for (int64_t t = begin; t < end; t++) {
+        for (int64_t k = 0; k < n_bins; k++)
+            m[k] = 0;
+        for (int c = 0; c < s->n_channels; c++) {
+            st_magnitudes(s->data + c * per_channel + (size_t)t * n_bins, n_bins, mag);
+            for (int64_t k = 0; k < n_bins; k++)
+                m[k] += mag[k];
         }
+        for (int64_t k = 0; k < n_bins; k++)
+            j->y[t * j->n_bands + k / BAND] += sqrtf(m[k] / s->n_channels);
+    }
+    free(m);
 }
 
 static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
@@ -277,8 +287,9 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
      * that quiet parts count as well as loud ones, summed over bands of BAND
      * bins (the repetition is in time; a finer frequency axis only costs) */
     if (status == ST_OK) {
-        features_job job = {s, y, n_bands};
+        features_job job = {s, y, n_bands, 0};
         st_parallel_for(ctx->n_threads, n, features, &job);
+        if (job.failed) status = st_fail(ctx, "out of memory");
     }
     for (int64_t i = 0; status == ST_OK && i < n_beats; i++)
         t[i] = (e->time_s[i] - offset_s) / frame_s;

@@ -9,6 +9,7 @@
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 #include "bars.h"
+#include "dsp/magnitude.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -97,41 +98,34 @@ typedef struct {
     int non_finite;
 } cells_job;
 
-/* |z| as glibc's cabsf computes it for finite z (the root of the sum of
- * squares in double, rounded once), without the call; a non-finite z gives
- * a non-finite result, whose message non_finite() makes with cabsf. */
-static inline float magnitude(float complex z)
-{
-    return (float)sqrt((double)crealf(z) * crealf(z) + (double)cimagf(z) * cimagf(z));
-}
-
 static void fill_cells(void *ctx, int64_t begin, int64_t end)
 {
     cells_job *c = ctx;
     const st_spectrum *s = c->s;
     const int64_t n_bins = s->n_bins, n_time = c->n_time, n_bars = c->n_bars;
     const size_t per_channel = (size_t)s->n_frames * (size_t)n_bins;
-    float *rows = malloc((size_t)BAR_GROUP * (size_t)n_bins * sizeof *rows);
+    float *rows = malloc(((size_t)BAR_GROUP + 1) * (size_t)n_bins * sizeof *rows);
     if (!rows) {
         __atomic_store_n(&c->non_finite, -1, __ATOMIC_RELAXED);
         return;
     }
+    float *mag = rows + (size_t)BAR_GROUP * n_bins;
     for (int64_t item = begin; item < end; item++) {
         const int64_t pos = item % n_time, b0 = item / n_time * BAR_GROUP;
         const int64_t n = b0 + BAR_GROUP < n_bars ? BAR_GROUP : n_bars - b0;
         for (int64_t i = 0; i < n; i++) {
             float *row = rows + i * n_bins;
             const int64_t t = c->source[(b0 + i) * n_time + pos];
-            if (t < 0) {
+            for (int64_t k = 0; k < n_bins; k++)
+                row[k] = 0;
+            if (t < 0) continue;
+            for (int ch = 0; ch < s->n_channels; ch++) { /* cabsf's, without the call */
+                st_magnitudes(s->data + ch * per_channel + (size_t)t * n_bins, n_bins, mag);
                 for (int64_t k = 0; k < n_bins; k++)
-                    row[k] = 0;
-                continue;
+                    row[k] += mag[k];
             }
             for (int64_t k = 0; k < n_bins; k++) {
-                float m = 0;
-                for (int ch = 0; ch < s->n_channels; ch++) /* cabsf, to the bit, inlined */
-                    m += magnitude(s->data[ch * per_channel + (size_t)t * n_bins + k]);
-                m /= s->n_channels;
+                const float m = row[k] / s->n_channels;
                 if (!isfinite(m)) __atomic_store_n(&c->non_finite, 1, __ATOMIC_RELAXED);
                 row[k] = c->power == 1.0f ? m : powf(m, c->power);
             }

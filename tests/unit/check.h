@@ -37,5 +37,6 @@ void test_ntd(void);
 void test_unet(void);
 void test_repet(void);
 void test_loop_groups(void);
+void test_magnitude(void);
 
 #endif

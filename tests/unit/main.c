@@ -15,5 +15,6 @@ int main(void)
     test_unet();
     test_repet();
     test_loop_groups();
+    test_magnitude();
     return 0; /* failures are counted from the output */
 }

@@ -1,0 +1,51 @@
+/* st_magnitudes equals glibc's cabsf to the bit on finite values (random
+ * bit patterns: tiny, subnormal, huge, and a length that leaves a tail for
+ * the plain loop), and gives a non-finite magnitude for a non-finite value.
+ * cube and bar_grid use it where they used cabsf. */
+#include "../../nodes/dsp/magnitude.h"
+#include "check.h"
+
+#include <complex.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+void test_magnitude(void)
+{
+    enum { N = (1 << 16) + 3 };
+    float complex *x = malloc(sizeof *x * N);
+    float *mag = malloc(sizeof *mag * N);
+    if (!x || !mag) {
+        CHECK("magnitudes: memory", 0, "out of memory");
+        free(x), free(mag);
+        return;
+    }
+    uint32_t state = 2024;
+    for (size_t i = 0; i < N; i++) {
+        float part[2];
+        for (int k = 0; k < 2; k++) {
+            do {
+                state = state * 1664525u + 1013904223u;
+                uint32_t bits = state ^ (state >> 13) * 2654435761u;
+                memcpy(&part[k], &bits, sizeof bits);
+            } while (!isfinite(part[k]));
+        }
+        x[i] = part[0] + part[1] * (float complex)I;
+    }
+    x[7] = 0, x[8] = 3.0f - 4.0f * I; /* 0 and 5 exactly */
+    st_magnitudes(x, N, mag);
+    size_t differ = 0;
+    for (size_t i = 0; i < N; i++) {
+        float want = cabsf(x[i]);
+        differ += memcmp(&want, &mag[i], sizeof want) != 0;
+    }
+    CHECK("magnitudes: equal to cabsf to the bit on finite values", differ == 0 && mag[8] == 5.0f,
+          "%zu of %d differ", differ, N);
+    x[1] = INFINITY, x[2] = NAN, x[5] = 1.0f + NAN * I;
+    st_magnitudes(x, 6, mag);
+    CHECK("magnitudes: a non-finite value gives a non-finite magnitude",
+          !isfinite(mag[1]) && !isfinite(mag[2]) && !isfinite(mag[5]) && isfinite(mag[0]),
+          "%g %g %g", mag[1], mag[2], mag[5]);
+    free(x), free(mag);
+}
