@@ -484,7 +484,7 @@ int st_dbn_viterbi(const st_dbn *m, const double *act, int64_t n_frames, uint32_
     for (int s = 0; s < n_states; s++)
         prev[s] = start;
     double other_scale = m->observation_lambda - 1.0;
-    size_t n_entries = (size_t)(m->n_pad > n_int ? m->n_pad : n_int);
+    size_t n_entries = (size_t)(n_int + 7) / 8 * 8; /* aligned_alloc: a multiple of 64 bytes */
     double *last = malloc((size_t)n_int * sizeof *last);
     double *entry = aligned_alloc(64, n_entries * sizeof *entry);
     int64_t *source = aligned_alloc(64, n_entries * sizeof *source);
