@@ -524,9 +524,10 @@ static int handle_sub(lua_State *L)
     if (!to_handle(L, 1) || !to_handle(L, 2))
         return luaL_error(L, "only handles subtract; to scale, multiply by a number");
     lua_settop(L, 2);
-    push_gain(L, 2, -1.0);
-    lua_remove(L, 2);
-    return call_node(L, "mix", 2);
+    lua_newtable(L);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "subtract");
+    return call_node(L, "mix", 3);
 }
 
 static int handle_mul(lua_State *L)

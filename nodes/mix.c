@@ -1,4 +1,4 @@
-/* mix: the sum of several audio values. */
+/* mix: the sum of several audio values, or the first less the others. */
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 
@@ -8,11 +8,14 @@
 typedef struct {
     st_value *const *in;
     int n_in;
+    int subtract; /* inputs after the first are subtracted */
     st_audio *y;
 } mix_job;
 
 /* Samples [begin, end) of the output channels laid end to end: each sample
- * is the sum of the inputs in their order, as one loop over them would add. */
+ * is the sum of the inputs in their order, as one loop over them would add.
+ * Subtracting is exact: a - b is a + (-b) to the bit, so `a - b` gives what
+ * `a + b * -1` gave, without the negated copy. */
 static void mix_range(void *ctx, int64_t begin, int64_t end)
 {
     const mix_job *job = ctx;
@@ -27,6 +30,9 @@ static void mix_range(void *ctx, int64_t begin, int64_t end)
             int64_t stop = t1 < a->n_frames ? t1 : a->n_frames;
             if (k == 0) /* written, not added to: no read of fresh pages (zero page, then a copy) */
                 memcpy(y + t0, x + t0, (size_t)(stop > t0 ? stop - t0 : 0) * sizeof *y);
+            else if (job->subtract)
+                for (int64_t t = t0; t < stop; t++)
+                    y[t] -= x[t];
             else
                 for (int64_t t = t0; t < stop; t++)
                     y[t] += x[t];
@@ -37,7 +43,6 @@ static void mix_range(void *ctx, int64_t begin, int64_t end)
 
 static int mix_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
-    (void)p;
     int n_channels = 1;
     int64_t n_frames = 0;
     double rate = in[0]->u.audio.rate_hz;
@@ -56,7 +61,7 @@ static int mix_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *
     }
     st_value *v = st_audio_new(n_channels, n_frames, rate);
     if (!v) return st_fail(ctx, "out of memory");
-    mix_job job = {in, n_in, &v->u.audio};
+    mix_job job = {in, n_in, st_int(p, "subtract"), &v->u.audio};
     /* both cores: a song's samples are tens of MB of fresh pages */
     st_parallel_for(ctx->n_threads, (int64_t)n_channels * n_frames, mix_range, &job);
     *out = v;
@@ -66,6 +71,7 @@ static int mix_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *
 /* Owned by the program: which input channel feeds each output channel. */
 typedef struct {
     int n_in, n_channels;
+    int subtract;
     int in_channels[256];
 } mix_state;
 
@@ -76,6 +82,7 @@ static int mix_open(st_ctx *ctx, st_open *o, void **state)
     mix_state *m = calloc(1, sizeof *m);
     if (!m) return st_fail(ctx, "out of memory");
     m->n_in = o->n_in;
+    m->subtract = st_int(o->params, "subtract");
     for (int i = 0; i < o->n_in; i++) {
         int n = o->in[i].n_channels;
         if (n != 1 && m->n_channels > 1 && n != m->n_channels) {
@@ -100,8 +107,12 @@ static void mix_process(void *state, const st_block *const *in, st_block *out, i
         memset(y, 0, (size_t)n * sizeof *y);
         for (int i = 0; i < m->n_in; i++) {
             const float *x = in[i]->channel[m->in_channels[i] == 1 ? 0 : c];
-            for (int t = 0; t < n; t++)
-                y[t] += x[t];
+            if (i > 0 && m->subtract)
+                for (int t = 0; t < n; t++)
+                    y[t] -= x[t];
+            else
+                for (int t = 0; t < n; t++)
+                    y[t] += x[t];
         }
     }
     out->n_frames = n;
@@ -109,11 +120,15 @@ static void mix_process(void *state, const st_block *const *in, st_block *out, i
 
 const st_node_type st_node_mix = {
     .name = "mix",
-    .doc = "Sum audio values sample by sample. Rates must agree; a mono input is added to every "
-           "channel; shorter inputs are padded with silence. `a + b` in a patch makes one.",
+    .doc = "Sum audio values sample by sample (or, with subtract, the first less the others). "
+           "Rates must agree; a mono input is added to every channel; shorter inputs are padded "
+           "with silence. `a + b` in a patch makes one, `a - b` one with subtract.",
     .inputs = (const st_port[]){{"in", ST_AUDIO}, {NULL}},
     .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
-    .params = (const st_param[]){{NULL}},
+    .params = (const st_param[]){{"subtract", ST_P_BOOL, .def = 0,
+                                  .doc = "subtract the inputs after the first from it: exactly "
+                                         "a + (-b), to the bit"},
+                                 {NULL}},
     .variadic = 1,
     .run = mix_run,
     .open = mix_open,

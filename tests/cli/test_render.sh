@@ -44,6 +44,17 @@ print(d < 1e-5 and "ok latency compensation keeps a + istft(stft(a)) aligned" or
 EOF2
 "$STRATA" run "$dir/check2.lua" || echo "FAIL check2.lua did not run"
 
+# a - b streams too (mix with subtract): a - a / 2 is a / 2 to the bit
+printf 'local strata = require "strata"\nlocal a = strata.load(arg[1]):play()\nlocal d = a - a * 0.5\nd:jack_out()\n' > "$dir/sub.lua"
+"$STRATA" --quiet render "$dir/sub.lua" "$dir/src.wav" -o "$dir/sub.wav" --seconds 2 --block 100
+cat > "$dir/check3.lua" <<EOF2
+local strata = require "strata"
+local half = strata.load("$dir/src.wav"):slice { duration = 2 } * 0.5
+local d = (strata.load("$dir/sub.wav") - half):eval().peak
+print(d == 0 and "ok streamed a - b equals the offline difference" or ("FAIL streamed a - b: max difference " .. d))
+EOF2
+"$STRATA" run "$dir/check3.lua" || echo "FAIL check3.lua did not run"
+
 # looping play and a live input that hears silence in a render
 cat > "$dir/loop.lua" <<'EOF2'
 local strata = require "strata"

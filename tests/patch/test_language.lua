@@ -21,6 +21,9 @@ check("peak of a sine", t.near(facts.peak, 0.5, 1e-3), facts.peak)
 local sum = (a + b):eval()
 check("a + b mixes and pads", sum.frames == 22050 and sum.channels == 2, sum.description)
 check("a - a is silent", (a - a):eval().peak == 0, (a - a):eval().peak)
+check("a - b is a + b * -1 to the bit, in one mix node",
+  ((a - b) - (a + b * -1)):eval().peak == 0 and ((a - b) - (a + b)):eval().peak > 0.1
+  and tostring(a - b):match("strata.handle%(mix"), tostring(a - b))
 check("a * 0.5 halves", t.near((a * 0.5):eval().peak, 0.25, 1e-3), (a * 0.5):eval().peak)
 check("0.5 * a halves too", t.near((0.5 * a):eval().peak, 0.25, 1e-3), (0.5 * a):eval().peak)
 check("-a + a is silent", (-a + a):eval().peak == 0, "not silent")
