@@ -318,6 +318,16 @@ static void push_facts(lua_State *L, const st_value *v)
     }
 }
 
+/* h:compute(): the value now, without eval's facts (their peak and rms read
+ * every sample: tens of ms for a song); gives the handle back. */
+static int handle_compute(lua_State *L)
+{
+    handle *h = luaL_checkudata(L, 1, HANDLE);
+    st_value_unref(force(L, h->ref));
+    lua_settop(L, 1);
+    return 1;
+}
+
 static int handle_eval(lua_State *L)
 {
     handle *h = luaL_checkudata(L, 1, HANDLE);
@@ -447,11 +457,17 @@ static int handle_stop(lua_State *L) { return live_set(L, "playing", 0); }
 static int handle_mute(lua_State *L) { return live_set(L, "muted", 1); }
 static int handle_unmute(lua_State *L) { return live_set(L, "muted", 0); }
 
-static const luaL_Reg handle_methods[] = {{"eval", handle_eval},     {"samples", handle_samples},
-                                          {"number", handle_number}, {"type", handle_type},
-                                          {"set", handle_set},       {"start", handle_start},
-                                          {"stop", handle_stop},     {"mute", handle_mute},
-                                          {"unmute", handle_unmute}, {NULL, NULL}};
+static const luaL_Reg handle_methods[] = {{"eval", handle_eval},
+                                          {"compute", handle_compute},
+                                          {"samples", handle_samples},
+                                          {"number", handle_number},
+                                          {"type", handle_type},
+                                          {"set", handle_set},
+                                          {"start", handle_start},
+                                          {"stop", handle_stop},
+                                          {"mute", handle_mute},
+                                          {"unmute", handle_unmute},
+                                          {NULL, NULL}};
 
 static int call_node(lua_State *L, const char *name, int n_args);
 

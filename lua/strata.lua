@@ -211,7 +211,7 @@ end
 -- format is the path's extension) and says so ("wrote PATH", silent under
 -- --quiet).
 function strata.write_audio(opt, handle, path)
-  handle:eval() -- the work first: a failure leaves no empty folder
+  handle:compute() -- the work first: a failure leaves no empty folder
   local folder = path:match("^(.*)/[^/]*$")
   if folder then
     local ok, err = strata.mkdir(folder)

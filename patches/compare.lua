@@ -59,7 +59,7 @@ for name in opt.methods:gmatch("[^,]+") do
   local method = chunk()
   local t0 = strata.now()
   local estimates = method.separate(strata, mixture, refs, { mixture = opt.mixture })
-  for _, e in ipairs(estimates) do e:eval() end
+  for _, e in ipairs(estimates) do e:compute() end
   local seconds = strata.now() - t0
   if #estimates ~= #refs then
     error(string.format("%s: method %s gave %d estimates for %d references", command, name, #estimates, #refs), 0)

@@ -107,8 +107,8 @@ for i, input in ipairs(opt.input) do
       period = opt.period >= 0 and opt.period or nil, group = opt.group,
       align = opt.align, print = print, regrid = regrid,
     })
-    r.model.core:eval()
-    r.loops.activation:eval()
+    r.model.core:compute()
+    r.loops.activation:compute()
     return r
   end)
   local name = #opt.input > 1 and input .. ": " or ""

@@ -24,6 +24,14 @@ check("a - a is silent", (a - a):eval().peak == 0, (a - a):eval().peak)
 check("a - b is a + b * -1 to the bit, in one mix node",
   ((a - b) - (a + b * -1)):eval().peak == 0 and ((a - b) - (a + b)):eval().peak > 0.1
   and tostring(a - b):match("strata.handle%(mix"), tostring(a - b))
+local quiet = strata.signal { kind = "sine", seconds = 0.3, freq = 220 } * 0.25
+local runs = strata.stats().runs
+check("compute runs the graph and gives the handle back",
+  quiet:compute() == quiet and strata.stats().runs > runs and t.near(quiet:eval().peak, 0.125, 1e-3),
+  strata.stats().runs)
+raises("compute raises the node's error with the patch line", function()
+  return strata.signal { seconds = 0.1 }:slice { start = 5 }:compute()
+end, "test_language.lua:%d+: slice: start = 5 s is past the end")
 check("a * 0.5 halves", t.near((a * 0.5):eval().peak, 0.25, 1e-3), (a * 0.5):eval().peak)
 check("0.5 * a halves too", t.near((0.5 * a):eval().peak, 0.25, 1e-3), (0.5 * a):eval().peak)
 check("-a + a is silent", (-a + a):eval().peak == 0, "not silent")
