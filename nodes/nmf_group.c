@@ -351,7 +351,8 @@ const st_node_type st_node_nmf_group = {
     .outputs = (const st_port[]){{"masks", ST_ARRAY}, {"groups", ST_ARRAY}, {NULL}},
     .params = params,
     /* 2: soft grouping on the vectorised NMF passes; 3: timbre = "shift", weighting;
-     * 5: KL up to rank 16 by the fused AVX-512 pass (last digits differ) */
+     * 4: shift distances on blurred templates; 5: KL up to rank 16 by the fused
+     * AVX-512 pass (last digits differ) */
     .version = 5,
     .variadic = 1,
     .run = nmf_group_run,

@@ -25,6 +25,14 @@ static int stft_check(st_ctx *ctx, const st_params *p)
     if (st_int(p, "hop") > st_int(p, "n_fft"))
         return st_fail(ctx, "parameter hop = %d is larger than n_fft = %d", st_int(p, "hop"),
                        st_int(p, "n_fft"));
+    /* hann and sqrt_hann are zero at a frame's first sample: without overlap the
+     * squared windows sum to zero there and istft cannot give those samples back */
+    if (st_int(p, "hop") == st_int(p, "n_fft") && st_choice(p, "window") != 2)
+        return st_fail(ctx,
+                       "hop = n_fft = %d with window = \"%s\": frames that do not overlap meet at "
+                       "the window's zeros, so the inverse cannot be exact (use a smaller hop, or "
+                       "window = \"hamming\")",
+                       st_int(p, "n_fft"), st_str(p, "window"));
     return ST_OK;
 }
 

@@ -12,7 +12,7 @@ local default_max_period = { repet = 8, refine = 12, adaptive = 8 }
 -- repet, refine and adaptive make the background mask alone (repet_mask: the repet node's mask
 -- bit for bit, without its two masked spectra); resynth applies it frame by frame inside the
 -- inverse STFT and the foreground is the song minus the background, in the time domain (exact:
--- the inverse STFT is, so background + foreground = the song to the sample). 254 MB of fresh
+-- the inverse STFT is, so background + foreground = the song to float rounding). 254 MB of fresh
 -- pages and one inverse STFT fewer for 180 s of mono (doc/repet.md).
 local mask_methods = {
   repet = function(spec, opt)

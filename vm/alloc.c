@@ -2,11 +2,25 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #define HUGE_PAGE ((size_t)2 << 20)
 #define LARGE     ((size_t)1 << 20)
 #define HEADER    64 /* keeps the data 64-byte aligned */
+
+/* Under AddressSanitizer every block comes from the heap, so that its
+ * redzones catch an overrun of the large buffers too (mmap has none). */
+#if defined(__SANITIZE_ADDRESS__)
+#define HEAP_ONLY 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HEAP_ONLY 1
+#endif
+#endif
+#ifndef HEAP_ONLY
+#define HEAP_ONLY 0
+#endif
 
 /* A header before the data says how the block was made. */
 typedef struct {
@@ -15,9 +29,12 @@ typedef struct {
 
 void *st_zalloc(size_t bytes)
 {
-    if (bytes < LARGE) {
-        char *p = calloc(1, bytes + HEADER);
+    if (bytes < LARGE || HEAP_ONLY) {
+        /* a multiple of the alignment, as aligned_alloc asks */
+        size_t size = (bytes + HEADER + HEADER - 1) / HEADER * HEADER;
+        char *p = aligned_alloc(HEADER, size);
         if (!p) return NULL;
+        memset(p, 0, size);
         ((block_header *)p)->mapped = 0;
         return p + HEADER;
     }

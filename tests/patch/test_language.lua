@@ -78,6 +78,10 @@ raises("type error names the line", function() strata.magnitude(a) end,
 raises("unknown parameter", function() a:stft { n_ffft = 512 } end, "unknown parameter 'n_ffft'")
 raises("parameter type", function() a:stft { n_fft = "big" } end, "n_fft must be an integer, not the string \"big\"")
 raises("boolean parameter", function() a:stft { center = 1 } end, "center must be a boolean")
+raises("hop = n_fft with hann (not invertible)", function() a:stft { n_fft = 512, hop = 512 } end,
+  "hop = n_fft = 512 with window = \"hann\": frames that do not overlap")
+check("hop = n_fft with hamming is allowed",
+  a:stft { n_fft = 512, hop = 512, window = "hamming" }:eval().frames > 0, "refused")
 raises("hop larger than n_fft", function() a:stft { n_fft = 512, hop = 1024 } end, "hop = 1024 is larger than n_fft = 512")
 raises("adding a number", function() return a + 1 end, "only handles add")
 raises("evaluation error names the node's line", function() a:slice { start = 5 }:eval() end,

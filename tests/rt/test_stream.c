@@ -75,11 +75,13 @@ typedef struct {
     const char *node, *param; /* param NULL: every case of the node */
     const char *name;
     double value;
+    const char *str; /* a string setting instead of value */
 } companion;
 
 static const companion companions[] = {
-    {"hpss", NULL, "lookahead", 0},  /* output from the first frame on, whatever the kernel */
-    {"stft", "hop", "n_fft", 65536}, /* hop at its max needs a frame that long */
+    {"hpss", NULL, "lookahead", 0, NULL},  /* output from the first frame on, whatever the kernel */
+    {"stft", "hop", "n_fft", 65536, NULL}, /* hop at its max needs a frame that long, */
+    {"stft", "hop", "window", 0, "hamming"}, /* and a window without zeros at its ends */
 };
 
 /* Parameters that have no streaming meaning: open refuses them by design. */
@@ -109,7 +111,10 @@ static int run_case(const st_node_type *t, const char *param, double value, int 
         if (!strcmp(companions[i].node, t->name) &&
             (!companions[i].param || (param && !strcmp(companions[i].param, param))) &&
             (!param || strcmp(companions[i].name, param)))
-            args[n_args++] = (st_arg){.name = companions[i].name, .num = companions[i].value};
+            args[n_args++] = (st_arg){.name = companions[i].name,
+                                      .num = companions[i].value,
+                                      .is_string = companions[i].str != NULL,
+                                      .str = companions[i].str};
     if (param) args[n_args++] = (st_arg){.name = param, .num = value};
     g = st_graph_new();
     st_arg sig[] = {{.name = "kind", .is_string = 1, .str = "noise"},
