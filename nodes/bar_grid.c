@@ -244,15 +244,10 @@ static void features(void *ctx, int64_t begin, int64_t end)
         return;
     }
     for (int64_t t = begin; t < end; t++) {
+        st_channel_mean_magnitudes(s->data + (size_t)t * n_bins, per_channel, s->n_channels, n_bins,
+                                   m, mag);
         for (int64_t k = 0; k < n_bins; k++)
-            m[k] = 0;
-        for (int c = 0; c < s->n_channels; c++) {
-            st_magnitudes(s->data + c * per_channel + (size_t)t * n_bins, n_bins, mag);
-            for (int64_t k = 0; k < n_bins; k++)
-                m[k] += mag[k];
-        }
-        for (int64_t k = 0; k < n_bins; k++)
-            j->y[t * j->n_bands + k / BAND] += sqrtf(m[k] / s->n_channels);
+            j->y[t * j->n_bands + k / BAND] += sqrtf(m[k]);
     }
     free(m);
 }

@@ -116,16 +116,15 @@ static void fill_cells(void *ctx, int64_t begin, int64_t end)
         for (int64_t i = 0; i < n; i++) {
             float *row = rows + i * n_bins;
             const int64_t t = c->source[(b0 + i) * n_time + pos];
-            for (int64_t k = 0; k < n_bins; k++)
-                row[k] = 0;
-            if (t < 0) continue;
-            for (int ch = 0; ch < s->n_channels; ch++) { /* cabsf's, without the call */
-                st_magnitudes(s->data + ch * per_channel + (size_t)t * n_bins, n_bins, mag);
+            if (t < 0) {
                 for (int64_t k = 0; k < n_bins; k++)
-                    row[k] += mag[k];
+                    row[k] = 0;
+                continue;
             }
+            st_channel_mean_magnitudes(s->data + (size_t)t * n_bins, per_channel, s->n_channels,
+                                       n_bins, row, mag);
             for (int64_t k = 0; k < n_bins; k++) {
-                const float m = row[k] / s->n_channels;
+                const float m = row[k];
                 if (!isfinite(m)) __atomic_store_n(&c->non_finite, 1, __ATOMIC_RELAXED);
                 row[k] = c->power == 1.0f ? m : powf(m, c->power);
             }

@@ -322,8 +322,8 @@ const st_node_type st_node_repet_mask = {
            "time x freq, bit for bit), period and beat spectrum, with the same parameters. For "
            "patches that invert the mask with resynth, which applies it frame by frame and never "
            "makes a masked spectrum, and take the foreground as the mixture minus the background "
-           "in the time domain (exact, since the inverse STFT is): strata repet does, and so "
-           "makes 254 MB fewer fresh pages and one inverse STFT fewer for 180 s of mono.",
+           "in the time domain (exact, since the inverse STFT is), as strata repet does: fewer "
+           "fresh pages and one inverse STFT fewer (doc/repet.md has the figures).",
     .inputs = (const st_port[]){{"in", ST_SPECTRUM}, {NULL}},
     .outputs =
         (const st_port[]){

@@ -1,11 +1,11 @@
 #include "repet.h"
 #include "median.h"
 #include "fft.h"
+#include "magnitude.h"
 
 #include "../../vm/alloc.h"
 #include "../../vm/parallel.h"
 #include "lapack.h"
-#include "median.h"
 
 #include <cblas.h>
 
@@ -509,67 +509,13 @@ typedef struct {
     float *mag;
 } mag_job;
 
-/* |x[i]| as glibc's cabsf computes it, to the bit, without its call: the
- * root of the sum of squares in double. */
-static void abs_run(const float _Complex *x, size_t n, float *mag)
-{
-    for (size_t i = 0; i < n; i++)
-        mag[i] =
-            (float)sqrt((double)crealf(x[i]) * crealf(x[i]) + (double)cimagf(x[i]) * cimagf(x[i]));
-}
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-/* The same eight at a time: the squares and sum are exact or rounded once as
- * above, the root and the conversion to float rounded as the scalar ones. */
-__attribute__((target("avx512f"))) static void abs_run_avx512(const float _Complex *x, size_t n,
-                                                              float *mag)
-{
-    const __m512i even = _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi64(15, 13, 11, 9, 7, 5, 3, 1);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m512 z = _mm512_loadu_ps((const float *)(x + i)); /* re, im, re, im, ... */
-        __m512d a = _mm512_cvtps_pd(_mm512_castps512_ps256(z));
-        __m512d b =
-            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(z), 1)));
-        __m512d re = _mm512_permutex2var_pd(a, even, b), im = _mm512_permutex2var_pd(a, odd, b);
-        __m512d p = _mm512_add_pd(_mm512_mul_pd(re, re), _mm512_mul_pd(im, im));
-        _mm256_storeu_ps(mag + i, _mm512_cvtpd_ps(_mm512_sqrt_pd(p)));
-    }
-    abs_run(x + i, n - i, mag + i);
-}
-#endif
-
-static void abs_of(const float _Complex *x, size_t n, float *mag)
-{
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512f")) {
-        abs_run_avx512(x, n, mag);
-        return;
-    }
-#endif
-    abs_run(x, n, mag);
-}
-
-int st_repet_abs_paths(const float _Complex *x, size_t n, float *plain, float *vector)
-{
-    abs_run(x, n, plain);
-    abs_of(x, n, vector);
-#if defined(__x86_64__)
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
 static void mag_range(void *ctx, int64_t begin, int64_t end)
 {
     mag_job *job = ctx;
     if (!job->shared) {
         for (int c = 0; c < job->n_channels; c++) {
             size_t at = (size_t)c * job->plane + (size_t)begin;
-            abs_of(job->x + at, (size_t)(end - begin), job->mag + at);
+            st_magnitudes(job->x + at, end - begin, job->mag + at);
         }
         return;
     }

@@ -109,11 +109,6 @@ void st_repet_soft_mask(const float *model, int64_t model_rows, const float *mag
 void st_repet_magnitudes(const float _Complex *x, int n_channels, size_t plane, int shared,
                          int n_threads, float *mag);
 
-/* For the tests: |x| by the plain loop into plain and by the vector path
- * this CPU would take into vector; 1 when there is a vector path (AVX-512),
- * 0 when the plain loop is all (vector then holds its result too). */
-int st_repet_abs_paths(const float _Complex *x, size_t n, float *plain, float *vector);
-
 /* The bin nearest to hz (the first of two equally near), as nussl's high-pass. */
 int st_repet_cutoff_bin(double hz, double rate_hz, int n_fft);
 

@@ -1,13 +1,15 @@
-/* st_magnitudes equals glibc's cabsf to the bit on finite values (random
- * bit patterns: tiny, subnormal, huge, and a length that leaves a tail for
- * the plain loop), and gives a non-finite magnitude for a non-finite value.
- * cube and bar_grid use it where they used cabsf. */
+/* Every path of st_magnitudes (plain, AVX, AVX-512: those this CPU has)
+ * equals glibc's cabsf to the bit on finite values (random bit patterns:
+ * tiny, subnormal, huge, and a length that leaves a tail for the plain
+ * loop), and a non-finite value gives a non-finite magnitude. cube,
+ * bar_grid, repet and repet_sim use it where they used cabsf. */
 #include "../../nodes/dsp/magnitude.h"
 #include "check.h"
 
 #include <complex.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,14 +36,23 @@ void test_magnitude(void)
         x[i] = part[0] + part[1] * (float complex)I;
     }
     x[7] = 0, x[8] = 3.0f - 4.0f * I; /* 0 and 5 exactly */
-    st_magnitudes(x, N, mag);
-    size_t differ = 0;
-    for (size_t i = 0; i < N; i++) {
-        float want = cabsf(x[i]);
-        differ += memcmp(&want, &mag[i], sizeof want) != 0;
+    static const char *const paths[] = {"plain", "AVX", "AVX-512"};
+    for (int path = ST_MAGNITUDES_PLAIN; path <= ST_MAGNITUDES_AVX512; path++) {
+        char name[96];
+        snprintf(name, sizeof name, "magnitudes, %s: equal to cabsf to the bit on finite values",
+                 paths[path]);
+        memset(mag, 0, sizeof *mag * N);
+        if (st_magnitudes_path(path, x, N, mag) != 0) {
+            printf("skip %s: this CPU has no %s\n", name, paths[path]);
+            continue;
+        }
+        size_t differ = 0;
+        for (size_t i = 0; i < N; i++) {
+            float want = cabsf(x[i]);
+            differ += memcmp(&want, &mag[i], sizeof want) != 0;
+        }
+        CHECK(name, differ == 0 && mag[8] == 5.0f, "%zu of %d differ", differ, N);
     }
-    CHECK("magnitudes: equal to cabsf to the bit on finite values", differ == 0 && mag[8] == 5.0f,
-          "%zu of %d differ", differ, N);
     x[1] = INFINITY, x[2] = NAN, x[5] = 1.0f + NAN * I;
     st_magnitudes(x, 6, mag);
     CHECK("magnitudes: a non-finite value gives a non-finite magnitude",

@@ -29,43 +29,8 @@ static int64_t frames_differ(const int32_t *nb_a, const int *count_a, const int3
     return differ;
 }
 
-/* The vector magnitudes equal the plain loop's to the bit, on random bit
- * patterns (every finite float: tiny, subnormal, huge) and a length that
- * leaves a tail for the plain loop. Only where the CPU has the vector path:
- * elsewhere the plain loop is all there is. */
-static void abs_paths_agree(void)
-{
-    enum { N = 1 << 16 };
-    float _Complex *x = malloc(sizeof *x * (N + 5));
-    float *plain = malloc(sizeof *plain * (N + 5)), *vector = malloc(sizeof *vector * (N + 5));
-    uint32_t state = 12345;
-    for (size_t i = 0; i < N + 5; i++) {
-        float part[2];
-        for (int k = 0; k < 2; k++) {
-            do {
-                state = state * 1664525u + 1013904223u;
-                uint32_t bits = state ^ (state >> 13) * 2654435761u;
-                memcpy(&part[k], &bits, sizeof bits);
-            } while (!isfinite(part[k]));
-        }
-        x[i] = part[0] + part[1] * (float _Complex)I;
-    }
-    int has_vector = st_repet_abs_paths(x, N + 5, plain, vector);
-    if (!has_vector) {
-        printf("skip repet magnitudes: this CPU has no AVX-512, the plain loop is all there is\n");
-    } else {
-        size_t differ = 0;
-        for (size_t i = 0; i < N + 5; i++)
-            differ += memcmp(&plain[i], &vector[i], sizeof *plain) != 0;
-        CHECK("repet magnitudes: the AVX-512 path equals the plain loop to the bit", differ == 0,
-              "%zu of %d differ", differ, N + 5);
-    }
-    free(x), free(plain), free(vector);
-}
-
 void test_repet(void)
 {
-    abs_paths_agree();
     const int64_t n_frames = 700;
     const int n_bins = 67, n_peaks = 40, width = n_peaks - 1;
     float *unit = malloc((size_t)n_frames * n_bins * sizeof *unit);
