@@ -248,6 +248,40 @@ void st_beat_tcn_run(st_beat_tcn *m, const float *features, int64_t n_frames, fl
     }
 }
 
+int st_beat_tcn_run_plain(const st_beat_tcn *m, const float *features, int64_t n_frames, float *act)
+{
+    size_t t = (size_t)n_frames, columns = st_conv1d_scratch(&m->inp, n_frames);
+    for (int b = 0; b < m->n_blocks; b++)
+        if (st_conv1d_scratch(&m->block[b], n_frames) > columns)
+            columns = st_conv1d_scratch(&m->block[b], n_frames);
+    int widest = m->channels > 3 ? m->channels : 3;
+    float *x = malloc(t * m->n_bands * sizeof *x), *h = malloc(t * widest * sizeof *h),
+          *y = malloc(t * widest * sizeof *y), *scratch = malloc(columns * sizeof *scratch);
+    if (!x || !h || !y || !scratch) {
+        free(x), free(h), free(y), free(scratch);
+        return -1;
+    }
+    for (size_t f = 0; f < t; f++)
+        for (int b = 0; b < m->n_bands; b++)
+            x[(size_t)b * t + f] = features[f * m->n_bands + b];
+    st_conv1d_forward(&m->inp, x, n_frames, h, scratch);
+    st_elu(h, t * m->channels, m->elu_alpha);
+    for (int b = 0; b < m->n_blocks; b++) {
+        st_conv1d_forward(&m->block[b], h, n_frames, y, scratch);
+        st_elu(y, t * m->channels, m->elu_alpha);
+        for (size_t i = 0; i < t * m->channels; i++)
+            h[i] += y[i];
+    }
+    st_conv1d_forward(&m->out, h, n_frames, y, scratch);
+    st_softmax_channels(y, 3, n_frames);
+    for (size_t f = 0; f < t; f++) {
+        act[2 * f] = y[t + f];
+        act[2 * f + 1] = y[2 * t + f];
+    }
+    free(x), free(h), free(y), free(scratch);
+    return 0;
+}
+
 int st_beat_tcn_default_path(char *path, size_t size)
 {
     return st_model_default_path("beats_tcn.safetensors", path, size);

@@ -27,6 +27,12 @@ int st_beat_tcn_plan(st_beat_tcn *m, int64_t max_frames, int n_threads);
 /* features: n_frames x n_bands; act: n_frames x 2 (beat, downbeat). n_frames <= the plan's. */
 void st_beat_tcn_run(st_beat_tcn *m, const float *features, int64_t n_frames, float *act);
 
+/* The same network computed layer by layer over the whole length, on one
+ * thread with buffers of its own (allocates): the reference that tests hold
+ * st_beat_tcn_run's blocks and threads to. 0, or -1 when memory is short. */
+int st_beat_tcn_run_plain(const st_beat_tcn *m, const float *features, int64_t n_frames,
+                          float *act);
+
 /* The default model file: $STRATA_MODELS/beats_tcn.safetensors, else models/ beside the
  * executable, else ../share/strata/models from it (an install), else ../models from it (a
  * build in a subfolder of the source tree, such as build-san/). 0, or -1. */

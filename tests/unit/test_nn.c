@@ -401,8 +401,47 @@ static void test_beat_model(void)
     st_safetensors_free(fx);
 }
 
+/* The network in blocks of ST_CONV1D_BLOCK frames over two threads must be
+ * the layer-by-layer network: features of 2.6 blocks, so that the two
+ * threads meet inside a layer and the last block is partial. */
+static void test_beat_model_blocks(void)
+{
+    const char *dir = getenv("STRATA_MODELS");
+    char model[1024], error[512];
+    snprintf(model, sizeof model, "%s/beats_tcn.safetensors", dir ? dir : "models");
+    st_beat_tcn *net = st_beat_tcn_load(model, error, sizeof error);
+    CHECK("beat model loads for the block test", net, "%s", error);
+    if (!net) return;
+    const int64_t n = 2 * ST_CONV1D_BLOCK + 613;
+    size_t n_features = (size_t)n * st_beat_tcn_n_bands(net);
+    float *features = malloc(n_features * sizeof *features),
+          *plain = malloc((size_t)n * 2 * sizeof *plain),
+          *one = malloc((size_t)n * 2 * sizeof *one), *two = malloc((size_t)n * 2 * sizeof *two);
+    uint32_t state = 12345;
+    for (size_t i = 0; i < n_features; i++) { /* log(1 + x)-like values, 0 .. 3 */
+        state = state * 1664525u + 1013904223u;
+        features[i] = 3.0f * (float)(state >> 8) / 16777216.0f;
+    }
+    int ok = st_beat_tcn_run_plain(net, features, n, plain) == 0;
+    ok = ok && st_beat_tcn_plan(net, n, 1) == 0;
+    if (ok) st_beat_tcn_run(net, features, n, one);
+    ok = ok && st_beat_tcn_plan(net, n, 2) == 0;
+    if (ok) st_beat_tcn_run(net, features, n, two);
+    CHECK("beat TCN: blocks and threads planned", ok, "out of memory");
+    if (ok) {
+        float d = max_diff(one, plain, (size_t)n * 2);
+        CHECK("beat TCN in blocks equals the layer-by-layer network (1e-6)", d < 1e-6,
+              "differs by %g", d);
+        CHECK("beat TCN: two threads give one thread's numbers to the bit",
+              memcmp(one, two, (size_t)n * 2 * sizeof *one) == 0, "they differ");
+    }
+    free(features), free(plain), free(one), free(two);
+    st_beat_tcn_destroy(net);
+}
+
 void test_nn(void)
 {
+    test_beat_model_blocks();
     test_layers();
     test_safetensors();
     test_beat_model();
