@@ -3,6 +3,7 @@
  * loops' templates and activations (one at a time, never a stack of them),
  * so a long song needs the memory of one mask, not of every loop's. */
 #include "../vm/node.h"
+#include "../vm/simd.h"
 #include "dsp/masks.h"
 #include "dsp/stft.h"
 
@@ -89,7 +90,7 @@ static void masked_frame(void *ctx, int c, int64_t t, float complex *bins)
     const float own_weight = act[m->loop];
     int64_t f = 0;
 #if defined(__x86_64__)
-    if (m->wiener && m->power == 2.0f && __builtin_cpu_supports("avx"))
+    if (m->wiener && m->power == 2.0f && st_simd_allows(ST_SIMD_AVX))
         f = wiener2_avx(tiles, stride, act, n_loops, own, own_weight, mix + (size_t)c * per_channel,
                         n_bins, bins);
 #endif

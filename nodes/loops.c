@@ -19,6 +19,7 @@
  */
 #include "../vm/node.h"
 #include "../vm/parallel.h"
+#include "../vm/simd.h"
 #include "dsp/loop_groups.h"
 
 #include <cblas.h>
@@ -336,7 +337,7 @@ __attribute__((target("avx"))) static void ratio_avx(float *q, const float *x, i
 static void ratio(float *q, const float *x, int64_t n)
 {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx")) {
+    if (st_simd_allows(ST_SIMD_AVX)) {
         ratio_avx(q, x, n);
         return;
     }

@@ -5,6 +5,7 @@
 #include "cache.h"
 #include "hash.h"
 #include "progress.h"
+#include "simd.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -168,6 +169,8 @@ static void hash_node(st_node *n)
     st_hash_init(&h);
     st_hash_str(&h, n->type->name);
     st_hash_u64(&h, (uint64_t)(int64_t)n->type->version);
+    if (st_simd_cap_name())
+        st_hash_str(&h, st_simd_cap_name()); /* capped loops may round otherwise */
     int n_params = st_param_count(n->type->params);
     for (int i = 0; i < n_params; i++) {
         const st_param *d = &n->type->params[i];

@@ -6,6 +6,7 @@
 
 #include "../../vm/alloc.h"
 #include "../../vm/parallel.h"
+#include "../../vm/simd.h"
 
 #include <float.h>
 #include <math.h>
@@ -457,7 +458,7 @@ int st_dbn_entry_paths(st_dbn *m, const double *last, double d, double *best, in
 int st_dbn_use_vector(st_dbn *m, int on)
 {
 #if defined(__x86_64__)
-    m->vector = on && m->by_source && __builtin_cpu_supports("avx512f");
+    m->vector = on && m->by_source && st_simd_allows(ST_SIMD_AVX512);
 #else
     (void)on;
     m->vector = 0;

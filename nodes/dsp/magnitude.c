@@ -1,5 +1,7 @@
 #include "magnitude.h"
 
+#include "../../vm/simd.h"
+
 #include <complex.h>
 #include <math.h>
 
@@ -72,11 +74,11 @@ int st_magnitudes_path(int path, const float complex *x, int64_t n, float *mag)
         return 0;
 #if defined(__x86_64__)
     case ST_MAGNITUDES_AVX:
-        if (!__builtin_cpu_supports("avx")) return -1;
+        if (!st_simd_allows(ST_SIMD_AVX)) return -1;
         magnitudes_avx(x, n, mag);
         return 0;
     case ST_MAGNITUDES_AVX512:
-        if (!__builtin_cpu_supports("avx512f")) return -1;
+        if (!st_simd_allows(ST_SIMD_AVX512)) return -1;
         magnitudes_avx512(x, n, mag);
         return 0;
 #endif

@@ -20,6 +20,7 @@
  */
 #include "nmf_kl16.h"
 
+#include "../../vm/simd.h"
 #include "nmf.h"
 
 #include <string.h>
@@ -291,7 +292,7 @@ __attribute__((target("avx512f"))) static void range_avx512(const st_nmf_kl16_pa
     *divergence += s;
 }
 
-int st_nmf_kl16_available(void) { return __builtin_cpu_supports("avx512f"); }
+int st_nmf_kl16_available(void) { return st_simd_allows(ST_SIMD_AVX512); }
 
 void st_nmf_kl16_range(const st_nmf_kl16_pass *p, int64_t begin, int64_t end, float *num_w,
                        double *divergence, float *scratch)
