@@ -15,4 +15,14 @@ int st_simd_allows(st_simd level);
  * differently (NMF's fused pass does). An unknown value caps at "plain". */
 const char *st_simd_cap_name(void);
 
+/* Copies of a function compiled for wider vector units, one picked when the
+ * program loads (GCC and clang on x86-64); elsewhere the one plain copy. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define ST_CLONES_AVX512_AVX2 __attribute__((target_clones("avx512f", "avx2", "default")))
+#define ST_CLONES_AVX2        __attribute__((target_clones("avx2", "default")))
+#else
+#define ST_CLONES_AVX512_AVX2
+#define ST_CLONES_AVX2
+#endif
+
 #endif

@@ -3,6 +3,7 @@
 #include "logspec.h"
 
 #include "../../vm/parallel.h"
+#include "../../vm/simd.h"
 #include "fft.h"
 
 #include <math.h>
@@ -101,8 +102,7 @@ typedef struct {
 
 typedef float floats16 __attribute__((vector_size(64)));
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
-frames(void *ctx, int64_t begin, int64_t end)
+ST_CLONES_AVX512_AVX2 static void frames(void *ctx, int64_t begin, int64_t end)
 {
     job *j = ctx;
     const st_logspec *s = j->s;

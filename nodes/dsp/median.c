@@ -1,5 +1,7 @@
 #include "median.h"
 
+#include "../../vm/simd.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,8 +91,7 @@ float st_select_kth(float *a, int n, int k)
  * most one place, so the new median is m, the largest value below it or the
  * smallest above it; all three are found for every lane at once with
  * branch-free vector operations. No sort per element. */
-__attribute__((target_clones("avx2", "default"))) static void
-slide(const v8f *ext, int n, int k, v8f *y, v8f *w, const v8f *first)
+ST_CLONES_AVX2 static void slide(const v8f *ext, int n, int k, v8f *y, v8f *w, const v8f *first)
 {
     const int rank = k / 2;
     const v8i vrank = {rank, rank, rank, rank, rank, rank, rank, rank};

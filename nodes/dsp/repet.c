@@ -5,6 +5,7 @@
 
 #include "../../vm/alloc.h"
 #include "../../vm/parallel.h"
+#include "../../vm/simd.h"
 #include "lapack.h"
 
 #include <cblas.h>
@@ -338,8 +339,7 @@ static void plan(st_rows_median *m, int n)
     m->n = n;
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
-apply_network(vf *v, const uint16_t (*pairs)[2], int n_pairs)
+ST_CLONES_AVX512_AVX2 static void apply_network(vf *v, const uint16_t (*pairs)[2], int n_pairs)
 {
     for (int c = 0; c < n_pairs; c++) {
         vf a = v[pairs[c][0]], b = v[pairs[c][1]];
@@ -557,8 +557,7 @@ int st_repet_cutoff_bin(double hz, double rate_hz, int n_fft)
  * in place, each CHUNK's maximum kept; LANES at a time (the min, max and
  * arithmetic are exact, so the order does not change a bit). Returns 0 for a
  * row of equal values (a silent frame: nothing resembles it). */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static int
-rescale_row(float *r, int64_t n, float threshold, float *chunk_max)
+ST_CLONES_AVX512_AVX2 static int rescale_row(float *r, int64_t n, float threshold, float *chunk_max)
 {
     const int64_t n_whole = n / CHUNK * CHUNK;
     vf lo_v, hi_v;
@@ -611,8 +610,7 @@ rescale_row(float *r, int64_t n, float threshold, float *chunk_max)
 }
 
 /* The first chunk holding the largest maximum (maxima are >= +0). */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static int64_t
-best_chunk(const float *chunk_max, int64_t n_chunks)
+ST_CLONES_AVX512_AVX2 static int64_t best_chunk(const float *chunk_max, int64_t n_chunks)
 {
     vf best_v = {0};
     int64_t c = 0;
