@@ -67,6 +67,7 @@ extern const st_node_type st_node_loops;
 typedef struct {
     int64_t n_bins, n_time, n_bars, n_cells; /* n_cells = n_bins * n_time */
     int rank_freq, rank_time, rank_bar;
+    int phases; /* 1, or the cycle model's period: C is rank_freq x rank_time x phases x rank_bar */
     const float *sound, *rhythm, *layout, *core; /* W, H, D, C as ntd gives them */
 } tucker;
 
@@ -84,7 +85,9 @@ static const st_array *field_array(st_ctx *ctx, const st_value *record, const ch
 
 static int read_tucker(st_ctx *ctx, const st_value *record, const st_array *cube, tucker *m)
 {
-    const st_array *core = field_array(ctx, record, "core", 3);
+    const st_value *c = st_record_get(record, "core");
+    const int cycles = c && c->type == ST_ARRAY && c->u.array.n_axes == 4;
+    const st_array *core = field_array(ctx, record, "core", cycles ? 4 : 3);
     const st_array *w = core ? field_array(ctx, record, "sound", 2) : NULL;
     const st_array *h = w ? field_array(ctx, record, "rhythm", 2) : NULL;
     const st_array *d = h ? field_array(ctx, record, "layout", 2) : NULL;
@@ -93,7 +96,7 @@ static int read_tucker(st_ctx *ctx, const st_value *record, const st_array *cube
     m->n_bins = cube->shape[0], m->n_time = cube->shape[1], m->n_bars = cube->shape[2];
     m->n_cells = m->n_bins * m->n_time;
     m->rank_freq = (int)core->shape[0], m->rank_time = (int)core->shape[1],
-    m->rank_bar = (int)core->shape[2];
+    m->phases = cycles ? (int)core->shape[2] : 1, m->rank_bar = (int)core->shape[cycles ? 3 : 2];
     if (w->shape[0] != m->n_bins || w->shape[1] != m->rank_freq || h->shape[0] != m->n_time ||
         h->shape[1] != m->rank_time || d->shape[0] != m->n_bars || d->shape[1] != m->rank_bar)
         return st_fail(ctx,
@@ -183,7 +186,7 @@ typedef struct {
 static int purify(const tucker *m, const int *group, int n_loops, int iterations, double sparsity,
                   purified *out)
 {
-    const int rank = m->rank_bar, n = m->rank_freq * m->rank_time, k_n = n_loops;
+    const int rank = m->rank_bar, n = m->rank_freq * m->rank_time * m->phases, k_n = n_loops;
     double *x = malloc((size_t)rank * n * sizeof *x), *p = malloc((size_t)rank * k_n * sizeof *p);
     double *r = malloc((size_t)k_n * n * sizeof *r), *num = malloc((size_t)k_n * n * sizeof *num);
     double *ptp = malloc((size_t)k_n * k_n * sizeof *ptp),
@@ -544,8 +547,19 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (period > m.n_bars)
         return st_fail(ctx, "period = %d: more than the cube's %lld slices", period,
                        (long long)m.n_bars);
-    /* the phases start as copies of the loop's template: only refine fits them apart */
-    if (period > 1 && st_int(p, "refine") == 0)
+    if (m.phases > 1 && period != m.phases)
+        return st_fail(ctx,
+                       "period = %d, but the model is ntd's cycle model with %d phases: give "
+                       "loops the model's period",
+                       period, m.phases);
+    if (m.phases > 1 && st_choice(p, "group") == 1)
+        return st_fail(ctx,
+                       "group = \"energy\" takes a model of one template per loop type, "
+                       "not ntd's cycle model (period %d)",
+                       m.phases);
+    /* the phases start as copies of the loop's template: only refine fits them apart
+     * (ntd's cycle model has a template per phase already) */
+    if (period > 1 && m.phases == 1 && st_int(p, "refine") == 0)
         return st_fail(ctx,
                        "period = %d needs refine > 0 (the refinement fits one template per "
                        "phase; without it every phase would be the same template)",
@@ -573,7 +587,7 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     purified pure = {0};
     const int do_purify = st_int(p, "purify") || n_loops < m.rank_bar;
     st_value *activation = NULL, *instance = NULL, *tiles = NULL, *share_v = NULL;
-    float *lt = malloc((size_t)m.n_cells * n_loops * sizeof *lt);
+    float *lt = malloc((size_t)m.n_cells * n_loops * m.phases * sizeof *lt);
     float *d = malloc((size_t)m.n_bars * n_loops * sizeof *d);
     double *share = malloc((size_t)m.n_bars * n_loops * sizeof *share);
     int status = lt && d && share ? ST_OK : st_fail(ctx, "out of memory");
@@ -584,7 +598,7 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     }
     st_progress(ctx, 0.1);
     if (status == ST_OK) {
-        if (templates(&m, do_purify ? pure.core : m.core, n_loops, lt))
+        if (templates(&m, do_purify ? pure.core : m.core, n_loops * m.phases, lt))
             status = st_fail(ctx, "out of memory");
         memcpy(d, do_purify ? pure.layout : m.layout, (size_t)m.n_bars * n_loops * sizeof *d);
     }
@@ -599,7 +613,9 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (status == ST_OK) {
         for (int64_t i = 0; i < m.n_cells; i++)
             for (int c = 0; c < n_comp; c++)
-                lc[i * n_comp + c] = lt[i * n_loops + c / period];
+                lc[i * n_comp + c] = m.phases > 1 /* the model's phase c % period */
+                                         ? lt[i * n_comp + (c % period) * n_loops + c / period]
+                                         : lt[i * n_loops + c / period];
         for (int64_t b = 0; b < m.n_bars; b++)
             for (int k = 0; k < n_loops; k++)
                 e[b * n_comp + k * period + b % period] = d[b * n_loops + k];

@@ -2,6 +2,7 @@
  * bar x bar), as TensorLy 0.9's non_negative_tucker (MU) and
  * non_negative_tucker_hals. The numerics are in dsp/tucker.c. */
 #include "../vm/node.h"
+#include "dsp/cycle_tucker.h"
 #include "dsp/tucker.h"
 
 #include <math.h>
@@ -43,12 +44,28 @@ static const st_param params[] = {
      .doc = "keep `sound` as initialised (TensorLy's fixed_modes; both algorithms)"},
     {"fix_rhythm", ST_P_BOOL, .def = 0, .doc = "keep `rhythm` as initialised"},
     {"fix_layout", ST_P_BOOL, .def = 0, .doc = "keep `layout` as initialised"},
+    {"period", ST_P_INT, .def = 1, .min = 1, .max = 8,
+     .doc = "slices in a loop type's cycle: above 1, the cycle model, in which each loop type "
+            "owns a whole cycle (one template per phase, slice b in phase b mod period, and one "
+            "activation per cycle); the core is then rank_freq x rank_time x period x rank_bar "
+            "and `layout` gives each slice its cycle's activation (mu only; see doc/ntd.md)"},
     {NULL}};
 
 static int ntd_check(st_ctx *ctx, const st_params *p)
 {
     static const char *const names[] = {"sparsity_sound", "sparsity_rhythm", "sparsity_layout",
                                         "sparsity_core"};
+    const int period = st_int(p, "period");
+    if (period > 1 && st_choice(p, "algorithm") != ST_TUCKER_MU)
+        return st_fail(ctx, "period = %d (the cycle model) needs algorithm = \"mu\"", period);
+    if (period > 1 && st_choice(p, "init") == 2)
+        return st_fail(ctx,
+                       "period = %d (the cycle model) starts from init = \"svd\" or "
+                       "\"random\", not \"given\"",
+                       period);
+    if (period > 1 &&
+        (st_int(p, "fix_sound") || st_int(p, "fix_rhythm") || st_int(p, "fix_layout")))
+        return st_fail(ctx, "period = %d (the cycle model) fixes no factor (fix_*)", period);
     if (st_choice(p, "algorithm") == ST_TUCKER_MU)
         for (int i = 0; i < 4; i++)
             if (st_num(p, names[i]) != 0)
@@ -125,6 +142,53 @@ static st_value *array_of(int n_axes, const int64_t *shape, const char *const *a
 
 extern const st_node_type st_node_ntd;
 
+/* The cycle model (dsp/cycle_tucker.h), started from t (the SVD start of
+ * the three-way model) or from its own seeded random start. */
+static int cycle_run(st_ctx *ctx, const st_array *cube, const st_tucker *t, const st_params *p,
+                     const st_tucker_options *o, double *errors, st_value **out)
+{
+    const int period = st_int(p, "period");
+    st_cycle_tucker *m = st_cycle_tucker_new(cube->shape, period, t->rank);
+    double *layout = m ? malloc(sizeof(double) * (size_t)(m->n_bars * m->rank[2])) : NULL;
+    st_value *fields[5] = {0};
+    int status = m && layout ? ST_OK : st_fail(ctx, "out of memory");
+    if (status == ST_OK) {
+        if (st_choice(p, "init") == 1)
+            st_cycle_tucker_init_random(m, (uint64_t)st_int(p, "seed"));
+        else if (st_cycle_tucker_init_from(m, cube->data, t, ctx->n_threads))
+            status = st_fail(ctx, "out of memory");
+    }
+    int done = -1;
+    if (status == ST_OK &&
+        (done = st_cycle_tucker_fit(m, cube->data, o->max_iterations, o->tol, ctx->n_threads,
+                                    o->progress, o->progress_data, errors)) < 0)
+        status = st_fail(ctx, "out of memory");
+    if (status == ST_OK) {
+        const int rank_bar = m->rank[2];
+        for (int64_t b = 0; b < m->n_bars; b++) /* each slice: its cycle's activation */
+            for (int l = 0; l < rank_bar; l++)
+                layout[b * rank_bar + l] = m->cycle[(b / period) * rank_bar + l];
+        static const char *const core_axes[] = {"rank_freq", "rank_time", "phase", "rank_bar"};
+        static const char *const error_axes[] = {"iteration"};
+        int64_t core_shape[4] = {m->rank[0], m->rank[1], period, rank_bar}, n_done = done;
+        const double *data[3] = {m->sound, m->rhythm, layout};
+        fields[0] = array_of(4, core_shape, core_axes, m->core);
+        for (int k = 0; k < ST_TUCKER_MODES; k++) {
+            const char *axes[2] = {cube->axis[k][0] ? cube->axis[k] : mode_names[k], "rank"};
+            int64_t shape[2] = {cube->shape[k], m->rank[k]};
+            fields[1 + k] = array_of(2, shape, axes, data[k]);
+        }
+        fields[4] = array_of(1, &n_done, error_axes, errors);
+        if (!(*out = st_record_of_outputs(&st_node_ntd, fields)))
+            status = st_fail(ctx, "out of memory");
+    }
+    for (int i = 0; i < 5; i++)
+        st_value_unref(fields[i]);
+    free(layout);
+    st_cycle_tucker_free(m);
+    return status;
+}
+
 static int ntd_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     const st_array *cube = &in[0]->u.array;
@@ -156,6 +220,10 @@ static int ntd_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *
                            "non-negative (a magnitude)",
                            isnan(cube->data[i]) ? "NaN" : "a negative or infinite value",
                            (long long)i);
+    const int period = st_int(p, "period");
+    if (period > cube->shape[2])
+        return st_fail(ctx, "period = %d exceeds the cube's %lld bars", period,
+                       (long long)cube->shape[2]);
     st_tucker_options o = {
         .algorithm = st_choice(p, "algorithm"),
         .max_iterations = st_int(p, "iterations"),
@@ -195,6 +263,10 @@ static int ntd_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *
             goto end;
         }
     }
+    if (period > 1) {
+        status = cycle_run(ctx, cube, t, p, &o, errors, out);
+        goto end;
+    }
     if ((done = st_tucker_fit(t, cube->data, &o, errors)) < 0) {
         status = st_fail(ctx, "out of memory");
         goto end;
@@ -226,7 +298,9 @@ const st_node_type st_node_ntd = {
            "(algorithm = \"mu\") or non_negative_tucker_hals (\"hals\"). Gives the core "
            "(rank_freq x rank_time x rank_bar), sound (bins x rank_freq), rhythm (frames x "
            "rank_time), layout (bars x rank_bar) and errors (the relative Frobenius error "
-           "||cube - model|| / ||cube|| after each iteration). See doc/ntd.md.",
+           "||cube - model|| / ||cube|| after each iteration). With period > 1, the cycle model: "
+           "each loop type owns a cycle of `period` slices (a template per phase, one "
+           "activation per cycle), and the core gets a phase axis. See doc/ntd.md.",
     .inputs = (const st_port[]){{"cube", ST_ARRAY}, {NULL}},
     .outputs = (const st_port[]){{"core", ST_ARRAY},
                                  {"sound", ST_ARRAY},

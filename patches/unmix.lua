@@ -9,7 +9,7 @@ local method = dofile(here .. "/methods/unmix.lua")
 local opt = strata.args {
   usage = "IN... -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]\n" ..
           "       [--mask unmixer|wiener] [--iterations N] [--seed S] [--preset strata|smith2018]\n" ..
-          "       [--grid repetition|tracker] [--period N] [--group correlation|energy] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
+          "       [--grid repetition|tracker] [--period N] [--group correlation|energy] [--model tucker|cycle] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Find the loops a song is built from and where each plays (the Unmixer, Smith, Kawasaki &\n" ..
         "Goto 2019; Smith & Goto 2018): cut the song's spectrogram at its downbeats into a cube\n" ..
         "(frequency x time in bar x bar), model it with a non-negative Tucker decomposition, and\n" ..
@@ -37,6 +37,7 @@ local opt = strata.args {
     { "grid", "repetition", "the tracker's bars: repetition (checked against the song's, bar_grid) or tracker" },
     { "period", -1, "slices in a loop's cycle: one template per phase (0: 1 or 2, chosen from the song; -1: the preset's, 1)" },
     { "group", "correlation", "how loop types are joined: correlation (of their activations) or energy (least lost)" },
+    { "model", "tucker", "tucker (a loop type is one slice's template) or cycle (a loop type owns a cycle of --period slices: a template per phase, one activation per cycle; period chosen from the song unless given)" },
   },
 }
 local command = opt.command
@@ -47,6 +48,10 @@ end
 if opt.group ~= "correlation" and opt.group ~= "energy" then
   fail(string.format("--group is correlation or energy, not '%s'", opt.group))
 end
+if opt.model ~= "tucker" and opt.model ~= "cycle" then
+  fail(string.format("--model is tucker or cycle, not '%s'", opt.model))
+end
+if opt.model == "cycle" and opt.group == "energy" then fail("--group energy takes --model tucker") end
 if opt.period ~= math.floor(opt.period) or opt.period < -1 or opt.period > 8 then
   fail("--period wants a whole number up to 8 (0: chosen from the song)")
 end
@@ -104,7 +109,7 @@ for i, input in ipairs(opt.input) do
       iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
       refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
       bars_per_unit = opt.bars_per_unit >= 0 and opt.bars_per_unit or nil,
-      period = opt.period >= 0 and opt.period or nil, group = opt.group,
+      period = opt.period >= 0 and opt.period or nil, group = opt.group, model = opt.model,
       align = opt.align, print = print, regrid = regrid,
     })
     r.model.core:compute()

@@ -11,9 +11,9 @@ local M = {
 -- 500 iterations, one loop type per stem, the soft mask against the mixture, power 2 as the
 -- corpus's peer figures were made).
 M.presets = {
-  strata = { bars_per_unit = 0, period = 1, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
+  strata = { model = "tucker", bars_per_unit = 0, period = 1, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
              sparsity = 0.1, refine = 25, mask = "wiener", power = 2 },
-  smith2018 = { bars_per_unit = 1, period = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
+  smith2018 = { model = "tucker", bars_per_unit = 1, period = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
                 sparsity = 0, refine = 0, mask = "unmixer", power = 2 },
 }
 
@@ -54,7 +54,8 @@ end
 --      seed, mask, power, purify, sparsity, refine, bars_per_loop, bars_per_unit (0: chosen),
 --      align, n_fft, hop, print, regrid (the downbeats are a tracker's beats: check the bar
 --      length and phase against the song's repetition, bar_grid), group (correlation|energy),
---      period (slices in a loop's cycle; 0: chosen)
+--      period (slices in a loop's cycle; 0: chosen), model ("tucker" or "cycle": ntd's cycle model,
+--      whose period is chosen unless given)
 -- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
 -- stems (a list of K audio), n_loops, ranks, n_bars, grid (bar_grid's record when regrid).
 function M.build(strata, audio, downbeats, o)
@@ -81,9 +82,17 @@ function M.build(strata, audio, downbeats, o)
   end
   if unit > 1 then cut = spec:cube(downbeats, { align = o.align or "pad", bars_per_unit = unit }) end
   local shape = cut.cube:eval().shape
+  -- the model: "tucker" (a loop type is one slice's template), or "cycle" (ntd's cycle model: a
+  -- loop type owns a whole cycle of `period` slices, one template per phase, one activation per
+  -- cycle; its period is chosen from the song unless given)
+  local kind = pick("model")
+  if kind ~= "tucker" and kind ~= "cycle" then
+    error(string.format("unmix: no model '%s' (have: tucker, cycle)", tostring(kind)), 0)
+  end
   -- the cycle: loops longer than the slice keep one template per phase (period 0: chosen)
   local period = pick("period")
-  if period == 0 and pick("refine") == 0 then
+  if kind == "cycle" and o.period == nil then period = 0 end
+  if period == 0 and pick("refine") == 0 and kind == "tucker" then
     period = 1 -- the phases are fitted apart by the refinement only
   elseif period == 0 then
     period = M.cycle(cut.similarity:samples(), shape[3])
@@ -111,7 +120,7 @@ function M.build(strata, audio, downbeats, o)
   end
   local model = strata.ntd(cut.cube, { rank_freq = ranks[1], rank_time = ranks[2], rank_bar = ranks[3],
     iterations = pick("iterations"), tol = pick("tol"), init = o.seed and o.seed > 0 and "random" or "svd",
-    seed = o.seed or 0 })
+    seed = o.seed or 0, period = kind == "cycle" and period or 1 })
   local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = pick("purify"),
     sparsity = pick("sparsity"), refine = pick("refine"), bars_per_loop = o.bars_per_loop or 1,
     group = o.group, period = period })
@@ -119,7 +128,7 @@ function M.build(strata, audio, downbeats, o)
   local stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
     { mask = pick("mask"), power = pick("power"), period = period })
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
-           n_bars = n_bars, bars_per_unit = unit, period = period, grid = grid }
+           n_bars = n_bars, bars_per_unit = unit, period = period, grid = grid, kind = kind }
 end
 
 -- The downbeats strata finds itself: the beat tracker (its network on the audio, madmom's

@@ -101,6 +101,47 @@ t.check("period 2: an instance is a whole cycle", pinst[2] == 2 and pinst[8] == 
 t.check("a cycle of two slices when the song repeats more at two than at one",
   method.cycle({ 0.8, 0.88 }, 16) == 2 and method.cycle({ 0.88, 0.8 }, 16) == 1 and method.cycle({ 0.8, 0.88 }, 6) == 1)
 
+-- ntd's cycle model (period 2): a loop type owns a two-slice cycle, one template per phase and one
+-- activation per cycle; its error never increases; the loops and stems built on it keep the
+-- cycle, and the Wiener stems still add up to the mixture
+local cut1 = song.mixture:stft { n_fft = 2048, hop = 512 }:cube(song.beats)
+local cyc = strata.ntd(cut1.cube, { rank_freq = 8, rank_time = 8, rank_bar = 4, iterations = 40, tol = 0,
+  period = 2 })
+local core_shape, errs = cyc.core:eval().shape, cyc.errors:samples()
+t.check("cycle model: the core is sound x rhythm x phase x loop type",
+  #core_shape == 4 and core_shape[3] == 2 and core_shape[4] == 4, table.concat(core_shape, " x "))
+local rises = 0
+for i = 2, #errs do if errs[i] > errs[i - 1] * (1 + 1e-6) then rises = rises + 1 end end
+t.check("cycle model: the error never increases", #errs == 40 and rises == 0 and errs[40] < errs[1],
+  string.format("%d iterations, %d rises, %.4f -> %.4f", #errs, rises, errs[1], errs[#errs]))
+local lay, tied = cyc.layout:samples(), true
+for b = 0, 14, 2 do
+  for l = 1, 4 do tied = tied and lay[b * 4 + l] == lay[(b + 1) * 4 + l] end
+end
+t.check("cycle model: both slices of a cycle have the cycle's activation", tied)
+local cycled = method.build(strata, song.mixture, song.beats,
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, bars_per_unit = 1, model = "cycle" })
+t.check("--model cycle chooses the song's cycle (two bars here)", cycled.period == 2, cycled.period)
+local cycled_total = cycled.stems[1] + cycled.stems[2] + cycled.stems[3] + cycled.stems[4]
+err = (cycled_total - song.mixture):eval().peak
+t.check("cycle model: the stems add up to the mixture", err < 1e-4, err)
+t.check("cycle model: a tile holds both phases of the cycle",
+  cycled.loops.tiles:eval().shape[3] == 2 * cycled.cube.cube:eval().shape[2])
+scores = strata.bsseval(strata.list(refs), cycled.stems)
+t.check("cycle model: the drum loop above 8 dB", scores.sdr:samples()[1] > 8,
+  string.format("%.2f dB", scores.sdr:samples()[1]))
+local ok_unrefined = pcall(function()
+  return strata.loops(cyc, cut1.cube, cut1.bars, { loops = 2, refine = 0, period = 2 }).activation:eval()
+end)
+t.check("cycle model: loops without refinement (the phases are the model's)", ok_unrefined)
+local ok_mismatch, why = pcall(function()
+  return strata.loops(cyc, cut1.cube, cut1.bars, { loops = 2, refine = 5 }).activation:eval()
+end)
+t.check("cycle model: loops with another period is refused, naming it",
+  not ok_mismatch and tostring(why):match("period = 1"), why)
+local ok_hals, why_hals = pcall(function() return strata.ntd(cut1.cube, { period = 2, algorithm = "hals" }) end)
+t.check("cycle model: hals is refused", not ok_hals and tostring(why_hals):match("needs algorithm"), why_hals)
+
 -- grouping by energy: exactly K loops, the drums still found
 local by_energy = method.build(strata, song.mixture, song.beats,
   { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = "energy" })
@@ -156,6 +197,8 @@ f:write("0 1\n1 1\n99 1\n")
 f:close()
 out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --downbeats '%s'", dir, dir, late))
 t.check("downbeats beyond the end are refused", status ~= 0 and out:match("beyond the end"), out)
+out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --model sections --downbeats '%s'", dir, dir, beats))
+t.check("an unknown --model is refused in one line", status ~= 0 and out:match("%-%-model is tucker or cycle"), out)
 out, status = unmix(string.format("'%s/song.wav' --downbeats '%s'", dir, beats))
 t.check("no -o is refused", status ~= 0 and out:match("missing %-o"), out)
 os.execute("rm -rf '" .. dir .. "'")

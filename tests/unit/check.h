@@ -38,5 +38,6 @@ void test_unet(void);
 void test_repet(void);
 void test_loop_groups(void);
 void test_magnitude(void);
+void test_cycle_tucker(void);
 
 #endif

@@ -16,5 +16,6 @@ int main(void)
     test_repet();
     test_loop_groups();
     test_magnitude();
+    test_cycle_tucker();
     return 0; /* failures are counted from the output */
 }
