@@ -53,7 +53,7 @@ static int cycle_fit(const float *x, const st_tucker *start, int period, int ite
 void test_cycle_tucker(void)
 {
     float *x = malloc(sizeof(float) * F * T * B);
-    double tucker_errors[40], cycle_errors[40];
+    double tucker_errors[200], cycle_errors[200]; /* room for the longest fit below */
     st_tucker *t = NULL;
     cube_of_loops(x, 0.6, 1);
     int ok = x && svd_start(&t, x, 3) == 0;
