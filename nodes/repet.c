@@ -161,7 +161,16 @@ static int repet_compute(st_ctx *ctx, const st_value *input, const st_params *p,
     const size_t plane = (size_t)n_frames * (size_t)n_bins;
     st_value *fields[5] = {0};
     int status = ST_ERR;
-    int64_t lag_shape[1] = {n_frames}, one[1] = {1};
+    /* the longest period searched, in frames: repet_mask makes the beat
+     * spectrum up to it alone (its FFTs half as long for a song of 24 s and
+     * more at the default 8 s); repet makes every lag, as nussl */
+    const double duration = (double)s->length_samples / s->rate_hz;
+    const int64_t max_lag =
+        frames_of(fmin(st_num(p, "max_period"), duration / 3), s->hop_samples, s->rate_hz);
+    const int64_t n_lags = spectra || max_lag + 1 > n_frames ? n_frames
+                           : max_lag < 1                     ? 1
+                                                             : max_lag + 1;
+    int64_t lag_shape[1] = {n_lags}, one[1] = {1};
     static const char *const lag_axes[] = {"lag"}, *const period_axes[] = {"period"};
     int64_t mask_shape[3] = {n_models, n_frames, n_bins};
     static const char *const mask_axes[] = {"channel", "time", "freq"};
@@ -191,21 +200,18 @@ static int repet_compute(st_ctx *ctx, const st_value *input, const st_params *p,
     float *mag = one_pass ? mask : spectra ? (float *)fields[1]->u.spectrum.data : scratch;
 
     /* the beat spectrum, from the power averaged over channels */
-    if (st_beat_spectrum_of_spectrum(s->data, s->n_channels, n_frames, n_bins, ctx->n_threads,
-                                     beat))
+    if (st_beat_spectrum_of_spectrum(s->data, s->n_channels, n_frames, n_bins, n_lags,
+                                     ctx->n_threads, beat))
         goto oom;
-    for (int64_t l = 0; l < n_frames; l++)
+    for (int64_t l = 0; l < n_lags; l++)
         fields[4]->u.array.data[l] = (float)beat[l];
 
     int64_t period;
     if (st_num(p, "period") > 0) {
         period = frames_of(st_num(p, "period"), s->hop_samples, s->rate_hz);
     } else {
-        double duration = (double)s->length_samples / s->rate_hz;
-        double max_s = fmin(st_num(p, "max_period"), duration / 3);
         int64_t lo = frames_of(st_num(p, "min_period"), s->hop_samples, s->rate_hz);
-        int64_t hi = frames_of(max_s, s->hop_samples, s->rate_hz);
-        period = st_repeating_period(beat, n_frames, lo, hi);
+        period = st_repeating_period(beat, n_lags, lo, max_lag);
         if (period < 0) {
             st_fail(ctx,
                     "no period to search between min_period = %g s and max_period = %g s (a "
@@ -319,7 +325,9 @@ const st_node_type st_node_repet = {
 const st_node_type st_node_repet_mask = {
     .name = "repet_mask",
     .doc = "The repet node without its two masked spectra: the same background mask (channel x "
-           "time x freq, bit for bit), period and beat spectrum, with the same parameters. For "
+           "time x freq, bit for bit) and period, with the same parameters, and the beat spectrum "
+           "over the lags searched alone (0 to max_period, capped at a third of the duration: "
+           "repet's values there to rounding, from FFTs as short as those lags allow). For "
            "patches that invert the mask with resynth, which applies it frame by frame and never "
            "makes a masked spectrum, and take the foreground as the mixture minus the background "
            "in the time domain (exact, since the inverse STFT is), as strata repet does: fewer "

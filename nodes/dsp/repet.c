@@ -150,11 +150,16 @@ done:
     fftw_free(y);
 }
 
-static int beat_spectrum(beat_job *job, int n_threads, double *beat)
+/* Lags [0, n_lags): through FFTs of the power of two at least n_frames +
+ * n_lags - 1 (2 n_frames for all lags, as nussl), where the circular
+ * autocorrelation of the zero-padded series is the linear one at those lags
+ * (its wrapped part starts at lag n_fft - n_frames + 1). */
+static int beat_spectrum(beat_job *job, int64_t n_lags, int n_threads, double *beat)
 {
     const int64_t n = job->n_frames;
-    if (n < 1) return 0;
-    job->n_fft = fft_size_at_least(2 * n);
+    if (n < 1 || n_lags < 1) return 0;
+    if (n_lags > n) n_lags = n;
+    job->n_fft = fft_size_at_least(n_lags == n ? 2 * n : n + n_lags - 1);
     fftw_plan inverse;
     if (get_plans(job->n_fft, &job->forward, &inverse)) return -1;
     const int n_half = job->n_fft / 2 + 1;
@@ -174,7 +179,7 @@ static int beat_spectrum(beat_job *job, int n_threads, double *beat)
         total[f] = s;
     }
     fftw_execute_dft_c2r(inverse, total, acf);
-    for (int64_t l = 0; l < n; l++)
+    for (int64_t l = 0; l < n_lags; l++)
         beat[l] = acf[l] / job->n_fft / (double)(n - l) / job->n_bins;
     status = 0;
 done:
@@ -189,14 +194,14 @@ int st_beat_spectrum(const float *power, int n_channels, int64_t n_frames, int n
 {
     beat_job job = {
         .power = power, .n_channels = n_channels, .n_bins = n_bins, .n_frames = n_frames};
-    return beat_spectrum(&job, n_threads, beat);
+    return beat_spectrum(&job, n_frames, n_threads, beat);
 }
 
 int st_beat_spectrum_of_spectrum(const float _Complex *x, int n_channels, int64_t n_frames,
-                                 int n_bins, int n_threads, double *beat)
+                                 int n_bins, int64_t n_lags, int n_threads, double *beat)
 {
     beat_job job = {.frames = x, .n_channels = n_channels, .n_bins = n_bins, .n_frames = n_frames};
-    return beat_spectrum(&job, n_threads, beat);
+    return beat_spectrum(&job, n_lags, n_threads, beat);
 }
 
 int64_t st_repeating_period(const double *beat, int64_t n_lags, int64_t min_lag, int64_t max_lag)

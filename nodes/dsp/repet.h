@@ -18,9 +18,12 @@ int st_beat_spectrum(const float *power, int n_channels, int64_t n_frames, int n
                      int n_threads, double *beat);
 
 /* The same from complex frames (bin k of frame t of channel c at
- * ((c * n_frames) + t) * n_bins + k): the power is |X|^2 averaged over channels. */
+ * ((c * n_frames) + t) * n_bins + k): the power is |X|^2 averaged over
+ * channels. Only lags [0, n_lags) are made (n_lags = n_frames: all, the
+ * numbers of st_beat_spectrum): a shorter FFT, of at least n_frames + n_lags
+ * - 1 points, gives them; they differ from the whole spectrum's by rounding. */
 int st_beat_spectrum_of_spectrum(const float _Complex *x, int n_channels, int64_t n_frames,
-                                 int n_bins, int n_threads, double *beat);
+                                 int n_bins, int64_t n_lags, int n_threads, double *beat);
 
 /* The lag in [min_lag, max_lag] (clipped to the spectrum) where beat is
  * largest, the first of equals; -1 when the range holds no lag. */
