@@ -1,13 +1,13 @@
 -- strata repet: separate the repeating background from the foreground (REPET family, as nussl)
--- strata repet IN... -o DIR [--method repet|refine|adaptive|sim|online|2dft] [--period S] [--min-period S]
+-- strata repet IN... -o DIR [--method repet|refine|pitch|adaptive|sim|online|2dft] [--period S] [--min-period S]
 --   [--max-period S] [--hard] [--filename T] [--format F] [--subtype S]
 local strata = require "strata"
 
 -- The longest period searched when --max-period is not given: nussl's 8 s for the faithful
--- methods; 12 s for refine, strata's best, since a four-bar phrase in 4/4 is longer than 8 s
+-- methods; 12 s for refine and pitch, strata's best, since a four-bar phrase in 4/4 is longer than 8 s
 -- below 120 BPM (12 s at 80 BPM) and a song that repeats by four bars then loses its period
 -- (generated songs at 85-115 BPM: about 0 dB with 8 s, 13 dB with 12 s; doc/quality.md).
-local default_max_period = { repet = 8, refine = 12, adaptive = 8 }
+local default_max_period = { repet = 8, refine = 12, pitch = 12, adaptive = 8 }
 
 -- repet, refine and adaptive make the background mask alone (repet_mask: the repet node's mask
 -- bit for bit, without its two masked spectra); resynth applies it frame by frame inside the
@@ -39,21 +39,29 @@ local methods = {
   sim = function(spec, opt)
     return spec:repet_sim { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
   end,
+  pitch = function(spec, opt)
+    return spec:repet_pitch {
+      period = opt.period, min_period = opt.min_period, max_period = opt.max_period,
+      high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft",
+    }
+  end,
   ["2dft"] = function(spec, opt)
     return spec:ft2d { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
   end,
 }
-local names = "repet, refine, adaptive, sim, online, 2dft"
+local names = "repet, refine, pitch, adaptive, sim, online, 2dft"
 local opt = strata.args {
   usage = "IN... -o DIR [--method M] [--period S] [--min-period S] [--max-period S] [--hard]\n" ..
           "       [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Split each IN into its repeating background and its non-repeating foreground (a voice, a\n" ..
         "lead): DIR/background.wav and DIR/foreground.wav, DIR created if need be (several\n" ..
-        "inputs: DIR/NAME/background.wav ...); prints the repeating period (repet, refine).\n" ..
+        "inputs: DIR/NAME/background.wav ...); prints the repeating period (repet, refine, pitch).\n" ..
         "Methods (doc/repet.md):\n" ..
         "  repet     REPET as nussl 1.1.9's Repet: one period, found in the beat spectrum\n" ..
-        "  refine    repet, then one pass of kernel backfitting (Wiener masks; strata's best),\n" ..
-        "            periods up to 12 s (four bars at 80 BPM) unless --max-period says otherwise\n" ..
+        "  refine    repet, then one pass of kernel backfitting (Wiener masks), periods up to\n" ..
+        "            12 s (four bars at 80 BPM) unless --max-period says otherwise\n" ..
+        "  pitch     refine, then the lead's pitch keeps its harmonics out of the repeating\n" ..
+        "            model (strata's best; periods up to 12 s, as refine)\n" ..
         "  adaptive  a period per 10 s segment (REPET-Python's adaptive REPET)\n" ..
         "  sim       REPET-SIM as nussl's RepetSim: each frame's model from the frames most like it\n" ..
         "  online    online REPET-SIM (REPET-Python's simonline, 10 s of past frames; what\n" ..
@@ -64,10 +72,10 @@ local opt = strata.args {
   positional = { { "input", "the audio files to split", many = true } },
   writes = "audio",
   options = {
-    { "method", "repet", "repet, refine, adaptive, sim, online or 2dft" },
+    { "method", "repet", "repet, refine, pitch, adaptive, sim, online or 2dft" },
     { "period", 0, "the repeating period in seconds (0: found in the beat spectrum)" },
     { "min-period", 0.8, "shortest period searched, in seconds" },
-    { "max-period", 0, "longest period searched, in seconds, at most a third of the song (0: 12 s for refine, else nussl's 8 s)" },
+    { "max-period", 0, "longest period searched, in seconds, at most a third of the song (0: 12 s for refine and pitch, else nussl's 8 s)" },
     { "high-pass", 100, "below this frequency (Hz) everything is background" },
     { "hard", false, "binary masks instead of soft ones" },
     { "n-fft", 0, "STFT frame length (0: nussl's choice for the rate)" },
@@ -101,7 +109,7 @@ for i, input in ipairs(opt.input) do
   end
   strata.write_audio(opt, background, paths[i].background)
   strata.write_audio(opt, foreground, paths[i].foreground)
-  if opt.method == "repet" or opt.method == "refine" then
+  if opt.method == "repet" or opt.method == "refine" or opt.method == "pitch" then
     local period = parts.period:number()
     print(string.format("%speriod %.3f s (%d frames of %d samples)", #opt.input > 1 and input .. ": " or "", period,
       math.floor(period * rate / hop + 0.5), hop))
