@@ -36,6 +36,15 @@ DRUM_KITS = [0, 0, 0, 8, 16, 24, 25, 32, 40]  # standard, room, power, electroni
 KICK, SNARE, HAT_CLOSED, HAT_PEDAL, HAT_OPEN, CRASH, RIDE, TOM_LO, TOM_MID, TOM_HI, SIDE_STICK, \
     CLAP, TAMBOURINE, SHAKER, COWBELL = 36, 38, 42, 44, 46, 49, 51, 45, 47, 50, 37, 39, 54, 70, 56
 
+# Generator 2: how a song's loudness relates to its bar (shares of songs). 'down': one accent on
+# beat 1 in every part, as all of generator 1's songs; 'flat': no beat louder or longer than
+# another, so only what real music marks bars with is left (chords and the bass's root change on
+# bar lines, phrases, crashes, layers entering); 'half': beats 1 and 3 of a bar of 4 equally loud
+# (the kick on 3 as hard as on 1), the half-bar symmetry of most popular music.
+ACCENTS = {'down': 0.3, 'flat': 0.4, 'half': 0.3}
+LOOPS = 0.3  # share of generator 2's songs made of loops: steady tempo, quantised, every 1, 2 or 4
+# bars the same notes (drawn once per position in the loop), layers entering on bar lines
+
 # Drum grooves: per style, a function (beat position 1.., beats per bar, subdivisions) -> hits
 # (subdivision, drum, velocity). The kick on beat 1 is the bar's strongest hit in most of them.
 STYLES_BY_METER = {
@@ -76,15 +85,17 @@ def progression(rng, length):
     return degrees
 
 
-def drum_hits(style, pos, bpb, subdiv, rng, down_accent):
-    """Hits (subdivision index, drum, velocity) for one beat of a groove."""
+def drum_hits(style, pos, bpb, subdiv, rng, accent, strong, even=False):
+    """Hits (subdivision index, drum, velocity) for one beat of a groove. accent: the song's accent
+    on this beat (velocity steps); strong: whether the beat carries it; even: the kick on 3 of a bar
+    of 4 as loud as the kick on 1 (generator 2's songs whose loudness does not mark the bar)."""
     h = []
     sub = list(range(subdiv))
     if subdiv == 3:  # 6/8 and 12/8: kick on 1 (and softer on 3 of 12/8), backbeat, eighth-note hats
         if pos == 1:
-            h.append((0, KICK, 100 + down_accent))
+            h.append((0, KICK, 100 + accent))
         elif bpb == 4 and pos == 3:
-            h.append((0, KICK, 78))
+            h.append((0, KICK, (100 + accent) if even else 78))
         if (bpb == 2 and pos == 2) or (bpb == 4 and pos in (2, 4)):
             h.append((0, SNARE, 92))
         if rng.random() < 0.15:
@@ -94,26 +105,26 @@ def drum_hits(style, pos, bpb, subdiv, rng, down_accent):
         return h
     if style in ('march', 'polka'):
         if pos == 1:
-            h.append((0, KICK, 100 + down_accent))
+            h.append((0, KICK, 100 + accent))
         else:
             h.append((0, SNARE, 85))
         h.append((1, SNARE if style == 'march' else HAT_CLOSED, 55))
         return h
     if style in ('waltz', 'ballad3'):
         if pos == 1:
-            h.append((0, KICK, 100 + down_accent))
+            h.append((0, KICK, 100 + accent))
         else:
             h.append((0, SNARE if style == 'waltz' else SIDE_STICK, 70))
-        h.append((0, HAT_CLOSED, 70 if pos == 1 else 55))
+        h.append((0, HAT_CLOSED, 70 if strong else 55))
         if style == 'ballad3':
             h.append((1, HAT_CLOSED, 45))
         return h
     if style == 'jazz_waltz':
-        h.append((0, RIDE, 80 if pos == 1 else 62))
+        h.append((0, RIDE, 80 if strong else 62))
         if pos == 3:
             h.append((1, RIDE, 55))
         if pos == 1:
-            h.append((0, KICK, 70 + down_accent))
+            h.append((0, KICK, 70 + accent))
         if pos in (2, 3):
             h.append((0, HAT_PEDAL, 55))
         return h
@@ -124,28 +135,28 @@ def drum_hits(style, pos, bpb, subdiv, rng, down_accent):
             h.append((1, ride, 55))
             h.append((0, HAT_PEDAL if style == 'swing' else SNARE, 70 if style == 'swing' else 92))
         if style == 'swing':
-            h.append((0, KICK, 40 + (20 + down_accent if pos == 1 else 0)))
+            h.append((0, KICK, 40 + (20 + accent if strong else 0)))
             if rng.random() < 0.25:
                 h.append((int(rng.integers(0, 2)), SNARE, 45))
         else:
             if pos == 1:
-                h.append((0, KICK, 100 + down_accent))
+                h.append((0, KICK, 100 + accent))
             elif pos == 3:
-                h.append((0, KICK, 80))
+                h.append((0, KICK, (100 + accent) if even else 80))
             h.append((1, ride, 50))
         return h
     if style == 'disco':
-        h.append((0, KICK, 96 + (down_accent if pos == 1 else 0)))
+        h.append((0, KICK, 96 + accent))
         h.append((1, HAT_OPEN, 70))
         if pos in (2, 4):
             h.append((0, CLAP if rng.random() < 0.5 else SNARE, 90))
         return h
     # rock, pop, ballad, funk: kick on 1 (strongest), a varied kick on or around 3, backbeat
     if pos == 1:
-        h.append((0, KICK, 102 + down_accent))
+        h.append((0, KICK, 102 + accent))
     if bpb == 4 and pos == 3:
         if style == 'rock':
-            h.append((0, KICK, 86))
+            h.append((0, KICK, (102 + accent) if even else 86))
         elif style == 'pop':
             h.append((1, KICK, 80))  # "2 and" would be on beat 2's off-beat: put it before 3
         elif style == 'funk' and rng.random() < 0.6:
@@ -159,18 +170,34 @@ def drum_hits(style, pos, bpb, subdiv, rng, down_accent):
     if style == 'funk' and rng.random() < 0.3:
         h.append((1, SNARE, 45))  # ghost note
     for s in sub:
-        h.append((s, HAT_CLOSED, (74 if s == 0 else 56) + (8 if pos == 1 and s == 0 else 0)))
+        h.append((s, HAT_CLOSED, (74 if s == 0 else 56) + (8 if strong and s == 0 else 0)))
     return h
 
 
-def make_song(seed, duration_s=30.0):
+def make_song(seed, duration_s=30.0, generator=1):
     """Notes (time s, duration s, channel, program, pitch, velocity), beats (time s, position),
-    and a description."""
+    and a description. generator 1: the songs of sessions 1-4 (every song's bar is also marked by
+    loudness: one accent on beat 1 in every part); 2: the same songs where only some are (see
+    ACCENTS), and some are loops (see LOOPS). Generator 2 draws its choices from a second random
+    stream, so generator 1's songs stay what they were."""
     rng = np.random.default_rng(seed)
     meter, beats_per_bar, subdiv = METERS[rng.choice(len(METERS), p=METER_WEIGHTS)]
     lo, hi = (60, 200) if subdiv == 2 else (50, 130)
     bpm0 = math.exp(rng.uniform(math.log(lo), math.log(hi)))
     bpm_at, tempo_kind = tempo_curve(rng, bpm0)
+    accent_mode, loop_bars, entries = 'down', 0, {}
+    if generator >= 2:
+        rng2 = np.random.default_rng([seed, 2])
+        accent_mode = str(rng2.choice(list(ACCENTS), p=list(ACCENTS.values())))
+        if rng2.random() < LOOPS:
+            loop_bars = int(rng2.choice([1, 2, 4]))
+            bpm_at, tempo_kind = (lambda t: bpm0), 'steady'  # loops run on a clock
+            for part in ('drums', 'bass', 'chords', 'lead'):  # layers come and go on bar lines
+                first = int(rng2.choice([0, 0, 2, 4, 8]))
+                last = first + int(rng2.choice([4, 8])) if rng2.random() < 0.25 else 10 ** 6
+                entries[part] = (first, last)
+            keep = str(rng2.choice(['drums', 'bass', 'chords']))  # one layer plays throughout
+            entries[keep] = (0, 10 ** 6)
     if subdiv == 2:
         names, weights = STYLES_BY_METER[beats_per_bar]
         style = str(rng.choice(names, p=weights))
@@ -222,14 +249,31 @@ def make_song(seed, duration_s=30.0):
         bass_style = 'root_fifth'
     chord_style = str(rng.choice(['block', 'pad', 'arpeggio', 'offbeat', 'strum', 'oompah', 'comp']))
     down_accent = float(rng.uniform(0, 22))
+    if loop_bars:
+        jitter = 0.0  # loops are quantised
+    even = accent_mode != 'down'
+    song_accent = 0.0 if accent_mode == 'flat' else down_accent
+
+    def strong(pos):
+        """Whether beat pos carries the song's accent."""
+        if accent_mode == 'down':
+            return pos == 1
+        return accent_mode == 'half' and beats_per_bar == 4 and pos in (1, 3)
+
+    def playing(part, bar):
+        first, last = entries.get(part, (0, 10 ** 6))
+        return first <= bar < last
     crash_on_phrase = rng.random() < 0.75
     fill_prob = rng.uniform(0.3, 0.9)
     lead_density = rng.uniform(0.35, 0.85)
 
+    cur = [rng]  # the random stream of the beat at hand (a loop's: the same each time round)
+
     def add(time, length, channel, pitch, velocity):
-        time += rng.normal(0.0, jitter) if jitter else 0.0
+        r = cur[0]
+        time += r.normal(0.0, jitter) if jitter else 0.0
         notes.append((max(time, 0.0), max(length, 0.03), channel, int(pitch),
-                      int(np.clip(velocity + rng.normal(0, 6), 15, 127))))
+                      int(np.clip(velocity + r.normal(0, 6), 15, 127))))
 
     def chord_of(degree):
         return [48 + key + scale[(degree + i) % 7] + 12 * ((degree + i) // 7) for i in (0, 2, 4)]
@@ -243,6 +287,13 @@ def make_song(seed, duration_s=30.0):
     for k, (bt, pos) in enumerate(beats):
         if pos == 1 and k > 0:
             bar += 1
+        rng = np.random.default_rng([seed, 3, bar % loop_bars if bar >= 0 else 99, pos]) if loop_bars else rng
+        cur[0] = rng
+        loud = strong(pos)
+        a = down_accent if loud else 0.0
+
+        def lv(loud_velocity, soft_velocity):
+            return loud_velocity + a if loud else soft_velocity
         ibi = beat_t[k + 1] - bt
         bar_in_prog = max(bar, 0) % len(prog)
         degree = prog[bar_in_prog]
@@ -254,7 +305,7 @@ def make_song(seed, duration_s=30.0):
         down = pos == 1
         phrase_start = down and bar % phrase_bars == 0
         phrase_end = bar % phrase_bars == phrase_bars - 1 and pos == beats_per_bar
-        drums_on = has_drums and bar not in no_drum_bars and bar >= 0
+        drums_on = has_drums and bar not in no_drum_bars and bar >= 0 and playing('drums', bar)
         if bar < 0:  # the pickup: a melodic anacrusis and a lead-in on the drums
             if has_lead or not has_drums:
                 add(bt, ibi * 0.8, 2, 60 + key + scale[(pos + 3) % 7], 70)
@@ -269,27 +320,27 @@ def make_song(seed, duration_s=30.0):
                     add(bt + ibi * j / n_hits, 0.1, 9, [TOM_HI, TOM_MID, TOM_LO, SNARE][j % 4],
                         78 + 5 * j)
             else:
-                for s, drum, vel in drum_hits(style, pos, beats_per_bar, subdiv, rng, down_accent):
+                for s, drum, vel in drum_hits(style, pos, beats_per_bar, subdiv, rng, a, loud, even):
                     add(sub_time(k, s), 0.2, 9, drum, vel)
             if phrase_start and crash_on_phrase:
                 add(bt, 1.0, 9, CRASH, 92)
         elif has_drums and bar + 1 not in no_drum_bars and phrase_end and bar >= 0:
             add(bt + ibi / 2, 0.1, 9, SNARE, 80)  # a lead-in hit before the drums come back
         # bass: the root on the downbeat
-        if has_bass and bar >= 0:
+        if has_bass and bar >= 0 and playing('bass', bar):
             if bass_style == 'pedal':
                 if down:
-                    add(bt, ibi * beats_per_bar * 0.95, 0, root, 95 + down_accent)
+                    add(bt, ibi * beats_per_bar * 0.95, 0, root, lv(95, 78))
             elif bass_style == 'roots':
-                add(bt, ibi * 0.85, 0, root, (96 + down_accent) if down else 78)
+                add(bt, ibi * 0.85, 0, root, lv(96, 78))
             elif bass_style == 'root_fifth':
                 if down:
-                    add(bt, ibi * 0.8, 0, root, 96 + down_accent)
+                    add(bt, ibi * 0.8, 0, root, lv(96, 76))
                 elif subdiv == 3 or beats_per_bar == 2 or pos == 3 or (beats_per_bar == 3 and style != 'waltz'):
                     add(bt, ibi * 0.7, 0, root + 7 - (12 if rng.random() < 0.3 else 0), 76)
             elif bass_style == 'syncopated':
                 if down:
-                    add(bt, ibi * 0.6, 0, root, 98 + down_accent)
+                    add(bt, ibi * 0.6, 0, root, lv(98, 72))
                 if subdiv == 2:
                     if rng.random() < 0.5:
                         add(sub_time(k, 1), ibi * 0.3, 0, root + (12 if rng.random() < 0.3 else 0), 72)
@@ -305,34 +356,34 @@ def make_song(seed, duration_s=30.0):
                     p = target + int(rng.choice([-1, 1, -2, 2]))
                 else:
                     p = 36 + key + scale[(degree + int(rng.choice([1, 2, 4, 5]))) % 7]
-                add(bt, ibi * 0.9, 0, p, (92 + down_accent) if down else 80)
+                add(bt, ibi * 0.9, 0, p, lv(92, 80))
         # chords: they change on the bar line
-        if has_chords and bar >= 0:
+        if has_chords and bar >= 0 and playing('chords', bar):
             if chord_style == 'pad':
                 if down or (split_bars and bar % 2 == 1 and pos == 3):
                     span = beats_per_bar if not (split_bars and bar % 2 == 1) else 2
                     for p in chord:
-                        add(bt, ibi * span * 0.97, 1, p, 62 + down_accent * 0.5)
+                        add(bt, ibi * span * 0.97, 1, p, 62 + song_accent * 0.5)
             elif chord_style == 'arpeggio':
                 for s in range(subdiv):
                     idx = ((pos - 1) * subdiv + s) % 4
-                    add(sub_time(k, s), ibi / subdiv, 1, (chord + [chord[0] + 12])[idx], 66 + (10 if down and s == 0 else 0))
+                    add(sub_time(k, s), ibi / subdiv, 1, (chord + [chord[0] + 12])[idx], 66 + (10 if loud and s == 0 else 0))
             elif chord_style == 'offbeat' and subdiv == 2:
                 for p in chord:
                     add(sub_time(k, 1), ibi * 0.3, 1, p, 70)
                 if down:
                     for p in chord:
-                        add(bt, ibi * 0.4, 1, p - 12, 76 + down_accent * 0.5)
+                        add(bt, ibi * 0.4, 1, p - 12, 76 + song_accent * 0.5)
             elif chord_style == 'oompah':
                 if down:
-                    add(bt, ibi * 0.8, 1, root + 12, 88 + down_accent)
+                    add(bt, ibi * 0.8, 1, root + 12, lv(88, 70))
                 else:
                     for p in chord:
                         add(bt, ibi * 0.5, 1, p + 12, 64)
             elif chord_style == 'comp':
                 if down and rng.random() < 0.7:
                     for p in chord:
-                        add(bt, ibi * 1.5, 1, p, 74 + down_accent * 0.5)
+                        add(bt, ibi * 1.5, 1, p, 74 + song_accent * 0.5)
                 if rng.random() < 0.35:
                     s = int(rng.integers(0, subdiv))
                     for p in chord:
@@ -342,13 +393,13 @@ def make_song(seed, duration_s=30.0):
                     if s == 0 or rng.random() < 0.5:
                         for j, p in enumerate(chord if s == 0 else chord[::-1]):
                             add(sub_time(k, s) + 0.012 * j, ibi / subdiv * 0.9, 1, p,
-                                (80 + down_accent) if (down and s == 0) else (68 if s == 0 else 56))
+                                (80 + a) if (loud and s == 0) else (68 if s == 0 else 56))
             else:  # block chords on beats, the downbeat's longer and louder
                 if beats_per_bar != 3 or down or rng.random() < 0.5:
                     for p in chord:
-                        add(bt, ibi * (0.9 if not down else 1.6), 1, p, (80 + down_accent) if down else 66)
+                        add(bt, ibi * (0.9 if not loud else 1.6), 1, p, (80 + a) if loud else 66)
         # melody: phrases that start at a bar line and end on a long note
-        if has_lead and bar >= 0:
+        if has_lead and bar >= 0 and playing('lead', bar):
             if phrase_lead is None and down and bar % 2 == 0 and rng.random() < 0.8:
                 phrase_lead = (bar, int(rng.choice([2, 4])))
             if phrase_lead is not None:
@@ -372,11 +423,13 @@ def make_song(seed, duration_s=30.0):
                                 pitch = 60 + key + scale[deg % 7] + 12 * (deg // 7)
                             prev_pitch = pitch
                             add(sub_time(k, s), ibi / subdiv * rng.uniform(0.7, 1.6), 2, pitch,
-                                70 + (down_accent * 0.5 + 8 if down and s == 0 else 0))
+                                70 + (a * 0.5 + 8 if loud and s == 0 else 0))
     desc = dict(seed=seed, meter=meter, beats_per_bar=beats_per_bar, bpm=round(bpm0, 1),
                 tempo=str(tempo_kind), style=style, swing=bool(swing), pickup=pickup,
                 drums=bool(has_drums), drumless_bars=len(no_drum_bars), bass=bass_style,
                 chords=chord_style, programs=programs)
+    if generator >= 2:
+        desc.update(generator=generator, accent=accent_mode, loop_bars=loop_bars)
     return notes, programs, np.array(beats), desc
 
 

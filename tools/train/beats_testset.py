@@ -3,7 +3,7 @@
 beats_songs.py from seeds no training set uses, rendered by FluidSynth with one or more
 soundfonts, augmented as the training songs are (make_beats_data.augment).
 
-    beats_testset.py --out DIR [--songs N] [--seed S] [--soundfont SF2 ...]
+    beats_testset.py --out DIR [--songs N] [--seed S] [--soundfont SF2 ...] [--generator G]
 
 Writes DIR/NAME_NNN.wav (16-bit, 44.1 kHz, mono), DIR/NAME_NNN.beats (time<TAB>position, the
 corpus's format) for each soundfont NAME, and DIR/index.json. tools/beats-heldout.lua scores a
@@ -41,6 +41,7 @@ def main():
     ap.add_argument('--songs', type=int, default=12)
     ap.add_argument('--seed', type=int, default=90261205)
     ap.add_argument('--soundfont', nargs='+', default=SOUNDFONTS)
+    ap.add_argument('--generator', type=int, default=1, help='beats_songs.make_song\'s generator (1 or 2)')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     index = []
@@ -49,7 +50,8 @@ def main():
             name = os.path.splitext(os.path.basename(sf))[0]
             rng = np.random.default_rng(args.seed)
             for k in range(args.songs):
-                notes, programs, beats, desc = songs.make_song(args.seed + k, duration_s=float(rng.uniform(22, 34)))
+                notes, programs, beats, desc = songs.make_song(args.seed + k, duration_s=float(rng.uniform(22, 34)),
+                                                               generator=args.generator)
                 reverb, chorus = rng.random() < 0.5, rng.random() < 0.3
                 x = mbd.augment(mbd.render(notes, programs, sf, reverb, chorus, tmp), rng)
                 base = '%s_%03d' % (name, k)

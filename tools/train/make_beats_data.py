@@ -110,6 +110,8 @@ def main():
     ap.add_argument('--testsongs', type=int, default=40)
     ap.add_argument('--seed', type=int, default=20261205)
     ap.add_argument('--strata', default='./strata')
+    ap.add_argument('--generator', type=int, default=1,
+                    help='beats_songs.make_song\'s generator: 1 (sessions 1-4), 2 (loudness not always on the bar, loops)')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     index = []
@@ -117,7 +119,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for k in range(args.songs):
             seed = args.seed + k
-            notes, programs, beats, desc = songs.make_song(seed, duration_s=float(rng.uniform(22, 34)))
+            notes, programs, beats, desc = songs.make_song(seed, duration_s=float(rng.uniform(22, 34)),
+                                                           generator=args.generator)
             reverb, chorus = rng.random() < 0.5, rng.random() < 0.3
             x = render(notes, programs, SOUNDFONT, reverb, chorus, tmp)
             desc['source'] = 'fluidsynth'

@@ -5,7 +5,7 @@ a signal, its features from beats_features.py, and PyTorch's activations),
 which make test compares with the C front end and forward pass.
 
     train_beats.py --data DIR [DIR...] --models DIR [--epochs N] [--max-minutes M] [--seed S] [--log FILE]
-                   [--negatives N] [--tempo-weight W]
+                   [--negatives N] [--tempo-weight W] [--downbeat-weight W]
 
 The network (run in C by nodes/activations.c through nodes/dsp/nn.c):
   features (n_bands x time) -> conv1d k3 -> BN -> ELU
@@ -179,6 +179,19 @@ def soft_ce(logits, target):
     return -(target * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
 
 
+def downbeat_ce(logits, target):
+    """At the beats (frames whose beat + downbeat target is at least 0.5): which kind of beat it is,
+    as a two-way choice between the downbeat and beat classes, weighted by how much of a beat the
+    frame is. log d - log b is what the decoder weighs at a beat to place the bar; in the plain
+    three-class loss that choice is a few per cent of the frames' weight, beside "beat or no beat"."""
+    w = target[:, 1] + target[:, 2]
+    mask = (w >= 0.5).to(logits.dtype) * w
+    z = logits[:, 2] - logits[:, 1]
+    p = target[:, 2] / w.clamp(min=1e-6)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(z, p, reduction='none')
+    return (bce * mask).sum() / mask.sum().clamp(min=1e-6)
+
+
 def tempo_ce(logits, target):
     """Mean over the crops that have a tempo (the others' targets are all zero)."""
     has = target.sum(dim=1) > 0
@@ -188,15 +201,20 @@ def tempo_ce(logits, target):
 
 
 def evaluate(model, songs):
+    """Held-out loss per frame, and the downbeat-or-beat loss at the beats (downbeat_ce)."""
     model.eval()
-    total, frames = 0.0, 0
+    total, frames, down, beats = 0.0, 0, 0.0, 0.0
     with torch.no_grad():
         for x, y, _ in songs:
             logits = model(torch.from_numpy(x)[None])
-            total += float(soft_ce(logits, torch.from_numpy(y)[None])) * x.shape[1]
+            target = torch.from_numpy(y)[None]
+            total += float(soft_ce(logits, target)) * x.shape[1]
             frames += x.shape[1]
+            w = float(((target[:, 1] + target[:, 2]) >= 0.5).to(torch.float32).mul(target[:, 1] + target[:, 2]).sum())
+            down += float(downbeat_ce(logits, target)) * w
+            beats += w
     model.train()
-    return total / frames
+    return total / frames, down / max(beats, 1e-6)
 
 
 def write_safetensors(path, tensors, metadata):
@@ -278,6 +296,8 @@ def main():
                     help='clips without a beat (beats_negatives.py) added to the songs')
     ap.add_argument('--negative-kinds', default=','.join(beats_negatives.KINDS),
                     help='which kinds of clips without a beat (%s)' % ','.join(beats_negatives.KINDS))
+    ap.add_argument('--downbeat-weight', type=float, default=0.0,
+                    help='weight of an extra loss at the beats: downbeat or beat (0: none)')
     ap.add_argument('--tempo-weight', type=float, default=0.0,
                     help='weight of the training-only tempo head\'s loss (0: no tempo head)')
     args = ap.parse_args()
@@ -307,30 +327,38 @@ def main():
     t0 = time.time()
     print('%d training songs, %d held out, %d parameters' % (len(train), len(val), n_params), flush=True)
     for epoch in range(args.epochs):
-        losses, tempo_losses = [], []
+        losses, tempo_losses, down_losses = [], [], []
         for x, y, tempo in batches(train, rng, args.crop, args.batch, args.band_limit):
             opt.zero_grad()
             if args.tempo_weight:
                 logits, tempo_logits = model.forward_with_tempo(x)
                 loss = soft_ce(logits, y)
                 tempo_loss = tempo_ce(tempo_logits, tempo)
-                (loss + args.tempo_weight * tempo_loss).backward()
+                total = loss + args.tempo_weight * tempo_loss
                 tempo_losses.append(float(tempo_loss))
             else:
-                loss = soft_ce(model(x), y)
-                loss.backward()
+                logits = model(x)
+                loss = soft_ce(logits, y)
+                total = loss
+            if args.downbeat_weight:
+                down_loss = downbeat_ce(logits, y)
+                total = total + args.downbeat_weight * down_loss
+                down_losses.append(float(down_loss))
+            total.backward()
             opt.step()
             losses.append(float(loss))
         sched.step()
-        v = evaluate(model, val)
+        v, v_down = evaluate(model, val)
         elapsed = time.time() - t0
         tl = float(np.mean(tempo_losses)) if tempo_losses else 0.0
+        dl = float(np.mean(down_losses)) if down_losses else 0.0
         curve.append({'epoch': epoch + 1, 'train_loss': float(np.mean(losses)), 'val_loss': v,
-                      'tempo_loss': tl, 'minutes': elapsed / 60})
-        print('epoch %d train %.4f val %.4f tempo %.3f %.1f min' % (epoch + 1, np.mean(losses), v, tl, elapsed / 60),
-              flush=True)
-        if v < best:
-            best = v
+                      'val_downbeat_loss': v_down, 'downbeat_loss': dl, 'tempo_loss': tl, 'minutes': elapsed / 60})
+        print('epoch %d train %.4f val %.4f downbeat %.3f val downbeat %.3f tempo %.3f %.1f min' % (
+            epoch + 1, np.mean(losses), v, dl, v_down, tl, elapsed / 60), flush=True)
+        score = v + args.downbeat_weight * v_down  # the objective trained, on the held-out songs
+        if score < best:
+            best = score
             best_state = {k: t.clone() for k, t in model.state_dict().items()}
         if args.stop_after and epoch + 1 >= args.stop_after:
             print('stopping after %d epochs, as asked' % (epoch + 1), flush=True)
@@ -345,7 +373,8 @@ def main():
            {'parameters': str(n_params), 'epochs': str(len(curve)), 'best_val_loss': '%.5f' % best,
             'seed': str(args.seed), 'songs': str(len(songs)),
             'init': os.path.basename(args.init) if args.init else 'random',
-            'negatives': str(args.negatives), 'negative_kinds': args.negative_kinds, 'tempo_weight': str(args.tempo_weight), 'crop': str(args.crop)})
+            'negatives': str(args.negatives), 'negative_kinds': args.negative_kinds, 'tempo_weight': str(args.tempo_weight), 'crop': str(args.crop),
+            'downbeat_weight': str(args.downbeat_weight)})
     sig = fixture_signal()
     feats = bf.features(sig)
     with torch.no_grad():
