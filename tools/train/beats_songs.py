@@ -42,6 +42,10 @@ KICK, SNARE, HAT_CLOSED, HAT_PEDAL, HAT_OPEN, CRASH, RIDE, TOM_LO, TOM_MID, TOM_
 # bar lines, phrases, crashes, layers entering); 'half': beats 1 and 3 of a bar of 4 equally loud
 # (the kick on 3 as hard as on 1), the half-bar symmetry of most popular music.
 ACCENTS = {'down': 0.3, 'flat': 0.4, 'half': 0.3}
+HARMONY_ONLY = 0.6  # generator 3: share of the 'flat' songs whose parts are also struck alike on
+# every beat (a kick on 1 and 3 alike, block, strummed or arpeggiated chords and the bass's root on
+# every beat, no crash or fill): only the chords and the bass changing on bar lines, and the
+# melody's phrases, mark the bar, as in much real music (pop songs whose kick, chords and bass repeat every half bar)
 LOOPS = 0.3  # share of generator 2's songs made of loops: steady tempo, quantised, every 1, 2 or 4
 # bars the same notes (drawn once per position in the loop), layers entering on bar lines
 
@@ -178,8 +182,9 @@ def make_song(seed, duration_s=30.0, generator=1):
     """Notes (time s, duration s, channel, program, pitch, velocity), beats (time s, position),
     and a description. generator 1: the songs of sessions 1-4 (every song's bar is also marked by
     loudness: one accent on beat 1 in every part); 2: the same songs where only some are (see
-    ACCENTS), and some are loops (see LOOPS). Generator 2 draws its choices from a second random
-    stream, so generator 1's songs stay what they were."""
+    ACCENTS), and some are loops (see LOOPS); 3: as 2, and some songs whose bar only the harmony
+    marks (HARMONY_ONLY). Generators 2 and 3 draw their choices from other random streams, so
+    generator 1's songs stay what they were, and generator 2's."""
     rng = np.random.default_rng(seed)
     meter, beats_per_bar, subdiv = METERS[rng.choice(len(METERS), p=METER_WEIGHTS)]
     lo, hi = (60, 200) if subdiv == 2 else (50, 130)
@@ -266,6 +271,16 @@ def make_song(seed, duration_s=30.0, generator=1):
     crash_on_phrase = rng.random() < 0.75
     fill_prob = rng.uniform(0.3, 0.9)
     lead_density = rng.uniform(0.35, 0.85)
+    harmony_only = generator >= 3 and accent_mode == 'flat' and \
+        np.random.default_rng([seed, 4]).random() < HARMONY_ONLY
+    if harmony_only:  # every part struck alike on every beat: the bar is in the pitches alone
+        if beats_per_bar == 4 and subdiv == 2 and style in ('pop', 'funk', 'ballad'):
+            style = 'rock'  # with even=True its kick on 3 is its kick on 1
+        if bass_style not in ('roots', 'walking'):
+            bass_style = 'roots'
+        if chord_style not in ('block', 'strum', 'arpeggio'):
+            chord_style = 'block'
+        crash_on_phrase, fill_prob = False, 0.0
 
     cur = [rng]  # the random stream of the beat at hand (a loop's: the same each time round)
 
@@ -429,7 +444,7 @@ def make_song(seed, duration_s=30.0, generator=1):
                 drums=bool(has_drums), drumless_bars=len(no_drum_bars), bass=bass_style,
                 chords=chord_style, programs=programs)
     if generator >= 2:
-        desc.update(generator=generator, accent=accent_mode, loop_bars=loop_bars)
+        desc.update(generator=generator, accent=accent_mode, loop_bars=loop_bars, harmony_only=bool(harmony_only))
     return notes, programs, np.array(beats), desc
 
 
