@@ -49,6 +49,14 @@ static const st_param params[] = {
             "owns a whole cycle (one template per phase, slice b in phase b mod period, and one "
             "activation per cycle); the core is then rank_freq x rank_time x period x rank_bar "
             "and `layout` gives each slice its cycle's activation (mu only; see doc/ntd.md)"},
+    {"stagger", ST_P_BOOL, .def = 0,
+     .doc = "with period > 1: loop type l's cycles start at the slices b with (b + l) mod period "
+            "= 0, so that a loop that starts or stops at any slice has types whose cycles line "
+            "up with it (each slice still uses the template of phase b mod period)"},
+    {"slice_types", ST_P_INT, .def = 0, .min = 0, .max = 65536,
+     .doc = "with period > 1: the last this many loop types own one slice instead of a cycle "
+            "(one template for every phase, an activation per slice), so that the model chooses "
+            "loop by loop between a one-slice loop and a whole cycle"},
     {NULL}};
 
 static int ntd_check(st_ctx *ctx, const st_params *p)
@@ -148,7 +156,11 @@ static int cycle_run(st_ctx *ctx, const st_array *cube, const st_tucker *t, cons
                      const st_tucker_options *o, double *errors, st_value **out)
 {
     const int period = st_int(p, "period");
-    st_cycle_tucker *m = st_cycle_tucker_new(cube->shape, period, t->rank);
+    if (st_int(p, "slice_types") > t->rank[2])
+        return st_fail(ctx, "slice_types = %d exceeds rank_bar = %d", st_int(p, "slice_types"),
+                       t->rank[2]);
+    st_cycle_tucker *m = st_cycle_tucker_new(cube->shape, period, st_int(p, "stagger"),
+                                             st_int(p, "slice_types"), t->rank);
     double *layout = m ? malloc(sizeof(double) * (size_t)(m->n_bars * m->rank[2])) : NULL;
     st_value *fields[5] = {0};
     int status = m && layout ? ST_OK : st_fail(ctx, "out of memory");
@@ -167,7 +179,7 @@ static int cycle_run(st_ctx *ctx, const st_array *cube, const st_tucker *t, cons
         const int rank_bar = m->rank[2];
         for (int64_t b = 0; b < m->n_bars; b++) /* each slice: its cycle's activation */
             for (int l = 0; l < rank_bar; l++)
-                layout[b * rank_bar + l] = m->cycle[(b / period) * rank_bar + l];
+                layout[b * rank_bar + l] = m->cycle[st_cycle_of(m, b, l) * rank_bar + l];
         static const char *const core_axes[] = {"rank_freq", "rank_time", "phase", "rank_bar"};
         static const char *const error_axes[] = {"iteration"};
         int64_t core_shape[4] = {m->rank[0], m->rank[1], period, rank_bar}, n_done = done;

@@ -35,16 +35,20 @@
 /* TensorLy's epsilon = 10e-12, as dsp/tucker.c clips with */
 static const double clip_floor = 10e-12;
 
-st_cycle_tucker *st_cycle_tucker_new(const int64_t shape[3], int period, const int rank[3])
+st_cycle_tucker *st_cycle_tucker_new(const int64_t shape[3], int period, int stagger,
+                                     int slice_types, const int rank[3])
 {
     if (shape[0] < 1 || shape[1] < 1 || shape[2] < 1 || period < 1 || rank[0] < 1 || rank[1] < 1 ||
-        rank[2] < 1)
+        rank[2] < 1 || slice_types < 0 || slice_types > rank[2])
         return NULL;
     st_cycle_tucker *m = calloc(1, sizeof *m);
     if (!m) return NULL;
     m->n_bins = shape[0], m->n_time = shape[1], m->n_bars = shape[2];
     m->period = period;
-    m->n_cycles = (shape[2] + period - 1) / period;
+    m->stagger = stagger && period > 1;
+    m->slice_types = period > 1 ? slice_types : 0;
+    m->n_cycles = (shape[2] - 1 + (m->stagger ? period - 1 : 0)) / period + 1;
+    if (m->slice_types > 0) m->n_cycles = shape[2];
     for (int k = 0; k < 3; k++)
         m->rank[k] = rank[k];
     m->sound = calloc((size_t)(m->n_bins * rank[0]), sizeof(double));
@@ -99,6 +103,7 @@ typedef struct {
     double *wtw, *hth; /* W^T W, H^T H */
     double *k, *tmp;   /* rank x rank scratch */
     double *num, *den; /* the largest block's size */
+    double *a;         /* 2 x rank[2]: one slice's activations or sums, per type */
     double xx;         /* ||X||^2 */
 } fit;
 
@@ -106,7 +111,7 @@ static void fit_free(fit *f)
 {
     free(f->wf), free(f->hf), free(f->mt), free(f->numw), free(f->p), free(f->pd);
     free(f->s), free(f->z), free(f->v), free(f->wtw), free(f->hth), free(f->k), free(f->tmp);
-    free(f->num), free(f->den);
+    free(f->num), free(f->den), free(f->a);
 }
 
 static int fit_alloc(fit *f)
@@ -133,8 +138,9 @@ static int fit_alloc(fit *f)
     f->tmp = malloc(sizeof(double) * (size_t)(r0 * r1));
     f->num = malloc(sizeof(double) * (size_t)big);
     f->den = malloc(sizeof(double) * (size_t)big);
+    f->a = malloc(sizeof(double) * 2 * (size_t)m->rank[2]);
     return f->wf && f->hf && f->mt && f->numw && f->p && f->pd && f->s && f->z && f->v && f->wtw &&
-                   f->hth && f->k && f->tmp && f->num && f->den
+                   f->hth && f->k && f->tmp && f->num && f->den && f->a
                ? 0
                : -1;
 }
@@ -185,8 +191,10 @@ static void make_s(fit *f)
     const st_cycle_tucker *m = f->m;
     const int64_t rr = (int64_t)m->rank[0] * m->rank[1];
     const int P = m->period, L = m->rank[2];
+    double *a = f->a;
     for (int64_t b = 0; b < m->n_bars; b++) {
-        const double *a = m->cycle + (b / P) * L;
+        for (int l = 0; l < L; l++)
+            a[l] = m->cycle[st_cycle_of(m, b, l) * L + l];
         const int64_t q = b % P;
         for (int64_t ij = 0; ij < rr; ij++) {
             const double *g = m->core + (ij * P + q) * L;
@@ -299,17 +307,40 @@ static void update_cycle(fit *f)
     const int64_t rr = (int64_t)m->rank[0] * m->rank[1], n = m->n_cycles * L;
     memset(f->num, 0, sizeof(double) * (size_t)n);
     memset(f->den, 0, sizeof(double) * (size_t)n);
+    double *zg = f->a, *vg = f->a + L; /* slice b's sums, per type */
     for (int64_t b = 0; b < m->n_bars; b++) {
-        double *num = f->num + (b / P) * L, *den = f->den + (b / P) * L;
         const int64_t q = b % P;
+        for (int l = 0; l < L; l++)
+            zg[l] = vg[l] = 0;
         for (int64_t ij = 0; ij < rr; ij++) {
             const double z = f->z[b * rr + ij], v = f->v[b * rr + ij];
             const double *g = m->core + (ij * P + q) * L;
             for (int l = 0; l < L; l++)
-                num[l] += z * g[l], den[l] += v * g[l];
+                zg[l] += z * g[l], vg[l] += v * g[l];
+        }
+        for (int l = 0; l < L; l++) {
+            const int64_t c = st_cycle_of(m, b, l);
+            f->num[c * L + l] += zg[l], f->den[c * L + l] += vg[l];
         }
     }
     multiply(m->cycle, f->num, f->den, n);
+}
+
+/* A slice type's phases are one template: its numerator and denominator are
+ * summed over the phases (the gradient of a shared value), so that one
+ * factor multiplies every phase and they stay equal. */
+static void tie_phases(const st_cycle_tucker *m, double *num, double *den)
+{
+    const int P = m->period, L = m->rank[2];
+    const int64_t rr = (int64_t)m->rank[0] * m->rank[1];
+    for (int64_t ij = 0; ij < rr; ij++)
+        for (int l = L - m->slice_types; l < L; l++) {
+            double sn = 0, sd = 0;
+            for (int q = 0; q < P; q++)
+                sn += num[(ij * P + q) * L + l], sd += den[(ij * P + q) * L + l];
+            for (int q = 0; q < P; q++)
+                num[(ij * P + q) * L + l] = sn, den[(ij * P + q) * L + l] = sd;
+        }
 }
 
 static void update_core(fit *f)
@@ -319,8 +350,10 @@ static void update_core(fit *f)
     const int64_t rr = (int64_t)m->rank[0] * m->rank[1], n = core_size(m);
     memset(f->num, 0, sizeof(double) * (size_t)n);
     memset(f->den, 0, sizeof(double) * (size_t)n);
+    double *a = f->a;
     for (int64_t b = 0; b < m->n_bars; b++) {
-        const double *a = m->cycle + (b / P) * L;
+        for (int l = 0; l < L; l++)
+            a[l] = m->cycle[st_cycle_of(m, b, l) * L + l];
         const int64_t q = b % P;
         for (int64_t ij = 0; ij < rr; ij++) {
             const double z = f->z[b * rr + ij], v = f->v[b * rr + ij];
@@ -329,6 +362,7 @@ static void update_core(fit *f)
                 num[l] += a[l] * z, den[l] += a[l] * v;
         }
     }
+    tie_phases(m, f->num, f->den);
     multiply(m->core, f->num, f->den, n);
 }
 
@@ -356,17 +390,19 @@ int st_cycle_tucker_init_from(st_cycle_tucker *m, const float *x, const st_tucke
     const int P = m->period, L = m->rank[2];
     memcpy(m->sound, t->factor[0], sizeof(double) * (size_t)(m->n_bins * m->rank[0]));
     memcpy(m->rhythm, t->factor[1], sizeof(double) * (size_t)(m->n_time * m->rank[1]));
-    for (int64_t c = 0; c < m->n_cycles; c++) {
-        const int64_t first = c * P, last = first + P < m->n_bars ? first + P : m->n_bars;
-        for (int l = 0; l < L; l++) {
-            double sum = 0;
-            for (int64_t b = first; b < last; b++)
-                sum += t->factor[2][b * L + l];
-            m->cycle[c * L + l] = sum / (double)(last - first);
-        }
-    }
     fit f = {.m = m, .x = x, .n_threads = n_threads > 0 ? n_threads : 1};
     int status = fit_alloc(&f);
+    if (!status) { /* each cycle's activation: the mean of its slices' (f.num counts them) */
+        memset(m->cycle, 0, sizeof(double) * (size_t)(m->n_cycles * L));
+        memset(f.num, 0, sizeof(double) * (size_t)(m->n_cycles * L));
+        for (int64_t b = 0; b < m->n_bars; b++)
+            for (int l = 0; l < L; l++) {
+                const int64_t c = st_cycle_of(m, b, l);
+                m->cycle[c * L + l] += t->factor[2][b * L + l], f.num[c * L + l] += 1;
+            }
+        for (int64_t i = 0; i < m->n_cycles * L; i++)
+            if (f.num[i] > 0) m->cycle[i] /= f.num[i];
+    }
     if (!status) {
         start(&f);
         make_p(&f);
@@ -375,13 +411,17 @@ int st_cycle_tucker_init_from(st_cycle_tucker *m, const float *x, const st_tucke
         const int64_t rr = (int64_t)m->rank[0] * m->rank[1];
         memset(m->core, 0, sizeof(double) * (size_t)core_size(m));
         for (int64_t b = 0; b < m->n_bars; b++) {
-            const double *a = m->cycle + (b / P) * L;
+            double *a = f.a;
+            for (int l = 0; l < L; l++)
+                a[l] = m->cycle[st_cycle_of(m, b, l) * L + l];
             for (int64_t ij = 0; ij < rr; ij++) {
                 double *g = m->core + (ij * P + b % P) * L;
                 for (int l = 0; l < L; l++)
                     g[l] += a[l] * f.z[b * rr + ij];
             }
         }
+        /* a slice type's template is the same in every phase: its projection is summed */
+        tie_phases(m, m->core, f.den);
     }
     fit_free(&f);
     return status;

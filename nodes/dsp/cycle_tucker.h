@@ -10,6 +10,19 @@
  * for every phase), fitted on the three-way cube as it is (a last cycle with
  * fewer than P slices simply has fewer terms). With P = 1 it is the Tucker
  * model of dsp/tucker.h, and its updates are the same.
+ *
+ * Staggered cycles (stagger = 1): loop type l's cycles start at the slices b
+ * with (b + l) mod P = 0 instead of at b mod P = 0, so that for a loop that
+ * starts or stops at any slice some types' cycles line up with it; slice b
+ * is then in type l's cycle c_l(b) = (b + l mod P) / P, and still uses the
+ * template of phase b mod P. With stagger = 0 every type's cycles start at
+ * slice 0.
+ *
+ * Slice types (slice_types = n): the last n loop types own one slice
+ * instead of a cycle: an activation per slice and one template for every
+ * phase (the core's phases of such a type are one value, updated as one).
+ * The model can then choose, loop by loop, between a loop of one slice that
+ * may start anywhere and a loop of a whole cycle.
  */
 #ifndef ST_CYCLE_TUCKER_H
 #define ST_CYCLE_TUCKER_H
@@ -22,16 +35,26 @@
 typedef struct {
     int64_t n_bins, n_time, n_bars; /* the cube: freq x time x slice */
     int period;                     /* P: slices in a cycle */
-    int64_t n_cycles;               /* ceil(n_bars / P) */
+    int stagger;                    /* 1: type l's cycles start at slices -l mod P */
+    int slice_types;                /* the last this many types own one slice, not a cycle */
+    int64_t n_cycles;               /* the most cycles any type has */
     int rank[3];                    /* sound, rhythm, loop types */
     double *sound;                  /* n_bins x rank[0]: W */
     double *rhythm;                 /* n_time x rank[1]: H */
-    double *cycle;                  /* n_cycles x rank[2]: A */
+    double *cycle;                  /* n_cycles x rank[2]: A[c, l], type l's c-th cycle */
     double *core;                   /* rank[0] x rank[1] x P x rank[2]: G */
 } st_cycle_tucker;
 
 /* A zeroed model; NULL when memory is short or a size is not positive. */
-st_cycle_tucker *st_cycle_tucker_new(const int64_t shape[3], int period, const int rank[3]);
+st_cycle_tucker *st_cycle_tucker_new(const int64_t shape[3], int period, int stagger,
+                                     int slice_types, const int rank[3]);
+
+/* The cycle of loop type l that slice b is in. */
+static inline int64_t st_cycle_of(const st_cycle_tucker *m, int64_t b, int l)
+{
+    if (l >= m->rank[2] - m->slice_types) return b;
+    return (b + (m->stagger ? l % m->period : 0)) / m->period;
+}
 void st_cycle_tucker_free(st_cycle_tucker *m);
 
 /* The start from a three-way Tucker start t of the same cube and ranks (its

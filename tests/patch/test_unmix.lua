@@ -119,6 +119,13 @@ for b = 0, 14, 2 do
   for l = 1, 4 do tied = tied and lay[b * 4 + l] == lay[(b + 1) * 4 + l] end
 end
 t.check("cycle model: both slices of a cycle have the cycle's activation", tied)
+local staggered = strata.ntd(cut1.cube, { rank_freq = 8, rank_time = 8, rank_bar = 4, iterations = 20, tol = 0,
+  period = 2, stagger = true }).layout:samples()
+local even_tied, odd_tied = true, true -- types 0 and 2 pair slices (0,1), (2,3)...; types 1 and 3 (1,2), (3,4)...
+for b = 0, 14, 2 do even_tied = even_tied and staggered[b * 4 + 1] == staggered[(b + 1) * 4 + 1] end
+for b = 1, 13, 2 do odd_tied = odd_tied and staggered[b * 4 + 2] == staggered[(b + 1) * 4 + 2] end
+t.check("cycle model, staggered: each type's cycles start at its own offset",
+  even_tied and odd_tied and staggered[0 * 4 + 2] ~= staggered[1 * 4 + 2])
 local cycled = method.build(strata, song.mixture, song.beats,
   { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, bars_per_unit = 1, model = "cycle" })
 t.check("--model cycle chooses the song's cycle (two bars here)", cycled.period == 2, cycled.period)
