@@ -2,6 +2,7 @@
 #include "simd.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,10 +16,15 @@ static void read_cap(void)
     static const char *const names[] = {"plain", "avx", "avx512"};
     const char *v = getenv("STRATA_SIMD");
     if (!v || !v[0]) return;
-    cap = ST_SIMD_PLAIN; /* an unknown name is taken as the safest */
-    cap_name = names[0];
     for (int i = 0; i < 3; i++)
-        if (strcmp(v, names[i]) == 0) cap = (st_simd)i, cap_name = names[i];
+        if (strcmp(v, names[i]) == 0) {
+            cap = (st_simd)i, cap_name = names[i];
+            return;
+        }
+    cap = ST_SIMD_PLAIN; /* an unknown name is taken as the safest, and said */
+    cap_name = names[0];
+    fprintf(stderr,
+            "strata: warning: STRATA_SIMD = '%s' is not plain, avx or avx512; taking plain\n", v);
 }
 
 int st_simd_allows(st_simd level)

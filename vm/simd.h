@@ -12,7 +12,7 @@ typedef enum { ST_SIMD_PLAIN = 0, ST_SIMD_AVX = 1, ST_SIMD_AVX512 = 2 } st_simd;
 int st_simd_allows(st_simd level);
 /* The cap's name when $STRATA_SIMD sets one ("plain", "avx", "avx512"), else
  * NULL. A cached result's key includes it, since capped loops may round
- * differently (NMF's fused pass does). An unknown value caps at "plain". */
+ * differently (NMF's fused pass does). An unknown value caps at "plain", with a warning. */
 const char *st_simd_cap_name(void);
 
 /* Copies of a function compiled for wider vector units, one picked when the

@@ -43,3 +43,9 @@ ok "a capped run keys its cached results apart" "$(yes_if test "$before" -gt 0 -
 STRATA_SIMD=plain "$STRATA" --quiet beats "$dir/song.wav" -o "$dir/c3.txt" > /dev/null 2>&1
 ok "and finds them again" "$(yes_if test "$(find "$STRATA_CACHE_DIR" -type f | wc -l)" -eq "$after")" \
     "the cache grew again"
+
+# a misspelt cap is said, in one line, and taken as plain
+run env STRATA_SIMD=AVX512 "$STRATA" --quiet --no-cache beats "$dir/song.wav" -o "$dir/c4.txt"
+ok "an unknown STRATA_SIMD is one warning and caps at plain" \
+    "$(yes_if test "$status" -eq 0 -a "$(echo "$out" | grep -c "STRATA_SIMD = 'AVX512' is not plain, avx or avx512; taking plain")" -eq 1)" \
+    "status $status: $out"

@@ -43,7 +43,7 @@ void test_magnitude(void)
                  paths[path]);
         memset(mag, 0, sizeof *mag * N);
         if (st_magnitudes_path(path, x, N, mag) != 0) {
-            printf("skip %s: this CPU has no %s\n", name, paths[path]);
+            printf("skip %s: %s not allowed here (the CPU or STRATA_SIMD)\n", name, paths[path]);
             continue;
         }
         size_t differ = 0;

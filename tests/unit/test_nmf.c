@@ -300,7 +300,7 @@ static void grouping_cases(void)
 static void kl16_case(void)
 {
     if (!st_nmf_kl16_available()) {
-        printf("skip nmf fused KL kernel: this CPU has no AVX-512F\n");
+        printf("skip nmf fused KL kernel: AVX-512F not allowed here (the CPU or STRATA_SIMD)\n");
         return;
     }
     static const struct {
