@@ -55,7 +55,8 @@ static const st_param params[] = {
     {"period", ST_P_INT, .def = 1, .min = 1, .max = 8,
      .doc = "slices in a loop's cycle: a loop longer than the slice (a two-bar drone in one-bar "
             "slices) keeps one template per phase (slice b is in phase b mod period) and one "
-            "activation; its tile is the whole cycle (needs refine > 0)"},
+            "activation; its tile is the whole cycle (needs refine > 0, unless the model is "
+            "ntd's cycle model, whose period it must equal)"},
     {"bars_per_loop", ST_P_INT, .def = 1, .min = 1, .max = 64,
      .doc = "bars in each loop's best instance"},
     {NULL}};
@@ -687,7 +688,8 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
 
 const st_node_type st_node_loops = {
     .name = "loops",
-    .doc = "The loop types of a Tucker model of a song (ntd's record and the cube it modelled), "
+    .doc = "The loop types of a Tucker model of a song (ntd's record, three-way or its cycle "
+           "model, and the cube it modelled), "
            "placed in the song: loop k is W C[:,:,k] H^T in bar b with weight D[b,k]. Joins loop "
            "types whose activations move together (to `loops` of them), purifies the recipes "
            "as the Unmixer does (an NMF of the core's loop mode with an L1 penalty), optionally "
