@@ -4,7 +4,7 @@
 -- longest bar decoded) is the song's (2/4 and 6/8 count as 4 and 12/8 read as 2 x 2: madmom's
 -- default meters 3,4 give bars of 4 for them). Default settings, meter not told. MODEL: a
 -- beats_tcn.safetensors ("" or none: the installed one). Generator 2's sets (beats_testset.py --generator 2)
--- are also scored by accent (down, flat, half) and loops.
+-- are also scored by accent (down, flat, half), harmony-only songs (generator 3) and loops.
 local strata = require "strata"
 local dir = assert(arg[1], "usage: strata run tools/beats-heldout.lua DIR [MODEL ...]")
 local models = { table.unpack(arg, 2) }
@@ -33,7 +33,8 @@ for _, model in ipairs(models) do
     s[3] = s[3] + ((meter == expected[song.beats_per_bar]) and 1 or 0)
     s[4] = s[4] + 1
     if song.accent then -- generator 2's songs: also by how loudness relates to the bar
-      local key = "accent " .. song.accent .. (song.loop_bars > 0 and ", loop" or "")
+      local key = "accent " .. song.accent .. (song.harmony_only and ", harmony only" or "")
+        .. (song.loop_bars > 0 and ", loop" or "")
       local g = sums[key]
       if not g then
         g = { 0, 0, 0, 0 }
