@@ -4,6 +4,7 @@
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 #include "dsp/repet.h"
+#include "repet_period.h"
 #include "spectral.h"
 
 #include <math.h>
@@ -44,20 +45,6 @@ static const st_param params[] = {
             "model per channel; the period always comes from the mean power)"},
     {NULL}};
 
-static int repet_check(st_ctx *ctx, const st_params *p)
-{
-    if (st_num(p, "period") == 0 && st_num(p, "min_period") > st_num(p, "max_period"))
-        return st_fail(ctx, "parameter min_period = %g s is above max_period = %g s",
-                       st_num(p, "min_period"), st_num(p, "max_period"));
-    return ST_OK;
-}
-
-/* nussl's seconds to frames: ceil(s / (hop / rate)). */
-static int64_t frames_of(double seconds, int hop_samples, double rate_hz)
-{
-    return (int64_t)ceil(seconds / ((double)hop_samples / rate_hz));
-}
-
 /* Adaptive REPET: the period of each segment_s-long stretch (centred on
  * frames `step` apart, step half the length) from its own beat spectrum, in
  * [min_period, max_period] capped at a third of the stretch; each frame takes
@@ -70,8 +57,8 @@ static int segment_periods(const st_spectrum *s, const st_params *p, double *scr
     if (len < 3) len = 3;
     if (len > n_frames) len = n_frames;
     int64_t step = len / 2 > 0 ? len / 2 : 1;
-    int64_t lo = frames_of(st_num(p, "min_period"), s->hop_samples, s->rate_hz);
-    int64_t hi = frames_of(st_num(p, "max_period"), s->hop_samples, s->rate_hz);
+    int64_t lo = st_repet_frames(s, st_num(p, "min_period"));
+    int64_t hi = st_repet_frames(s, st_num(p, "max_period"));
     float *power = malloc((size_t)n_frames * (size_t)n_bins * sizeof *power);
     if (!power) return -1;
     const size_t plane = (size_t)n_frames * (size_t)n_bins;
@@ -164,12 +151,7 @@ static int repet_compute(st_ctx *ctx, const st_value *input, const st_params *p,
     /* the longest period searched, in frames: repet_mask makes the beat
      * spectrum up to it alone (its FFTs half as long for a song of 24 s and
      * more at the default 8 s); repet makes every lag, as nussl */
-    const double duration = (double)s->length_samples / s->rate_hz;
-    const int64_t max_lag =
-        frames_of(fmin(st_num(p, "max_period"), duration / 3), s->hop_samples, s->rate_hz);
-    const int64_t n_lags = spectra || max_lag + 1 > n_frames ? n_frames
-                           : max_lag < 1                     ? 1
-                                                             : max_lag + 1;
+    const int64_t n_lags = spectra ? n_frames : st_repet_n_lags(s, p);
     int64_t lag_shape[1] = {n_lags}, one[1] = {1};
     static const char *const lag_axes[] = {"lag"}, *const period_axes[] = {"period"};
     int64_t mask_shape[3] = {n_models, n_frames, n_bins};
@@ -206,21 +188,8 @@ static int repet_compute(st_ctx *ctx, const st_value *input, const st_params *p,
     for (int64_t l = 0; l < n_lags; l++)
         fields[4]->u.array.data[l] = (float)beat[l];
 
-    int64_t period;
-    if (st_num(p, "period") > 0) {
-        period = frames_of(st_num(p, "period"), s->hop_samples, s->rate_hz);
-    } else {
-        int64_t lo = frames_of(st_num(p, "min_period"), s->hop_samples, s->rate_hz);
-        period = st_repeating_period(beat, n_lags, lo, max_lag);
-        if (period < 0) {
-            st_fail(ctx,
-                    "no period to search between min_period = %g s and max_period = %g s (a "
-                    "third of the %.2f s duration caps it) in %lld frames",
-                    st_num(p, "min_period"), st_num(p, "max_period"), duration,
-                    (long long)n_frames);
-            goto done;
-        }
-    }
+    const int64_t period = st_repet_period(ctx, s, p, beat, n_lags);
+    if (period < 0) goto done;
     fields[3]->u.array.data[0] = (float)((double)period * s->hop_samples / s->rate_hz);
     if (adaptive) {
         periods = malloc((size_t)n_frames * sizeof *periods);
@@ -318,7 +287,7 @@ const st_node_type st_node_repet = {
                                  {"beat_spectrum", ST_ARRAY},
                                  {NULL}},
     .params = params,
-    .check = repet_check,
+    .check = st_repet_check_periods,
     .run = repet_run,
 };
 
@@ -337,6 +306,6 @@ const st_node_type st_node_repet_mask = {
         (const st_port[]){
             {"mask", ST_ARRAY}, {"period", ST_ARRAY}, {"beat_spectrum", ST_ARRAY}, {NULL}},
     .params = params,
-    .check = repet_check,
+    .check = st_repet_check_periods,
     .run = repet_mask_run,
 };

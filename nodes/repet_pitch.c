@@ -4,6 +4,7 @@
 #include "../vm/parallel.h"
 #include "dsp/pitch.h"
 #include "dsp/repet.h"
+#include "repet_period.h"
 #include "spectral.h"
 
 #include <math.h>
@@ -47,18 +48,11 @@ static const st_param params[] = {
 
 static int repet_pitch_check(st_ctx *ctx, const st_params *p)
 {
-    if (st_num(p, "period") == 0 && st_num(p, "min_period") > st_num(p, "max_period"))
-        return st_fail(ctx, "parameter min_period = %g s is above max_period = %g s",
-                       st_num(p, "min_period"), st_num(p, "max_period"));
+    if (st_repet_check_periods(ctx, p)) return ST_ERR;
     if (st_num(p, "fmin_hz") > st_num(p, "fmax_hz"))
         return st_fail(ctx, "parameter fmin_hz = %g is above fmax_hz = %g", st_num(p, "fmin_hz"),
                        st_num(p, "fmax_hz"));
     return ST_OK;
-}
-
-static int64_t frames_of(double seconds, int hop_samples, double rate_hz)
-{
-    return (int64_t)ceil(seconds / ((double)hop_samples / rate_hz));
 }
 
 /* The period model from the frames the lead leaves free: model[j][k] is the
@@ -185,27 +179,12 @@ static int repet_pitch_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
     for (int i = 0; i < 5; i++)
         if (!fields[i]) goto oom;
     if (!beat || !mag) goto oom;
-    if (st_beat_spectrum_of_spectrum(s->data, n_channels, n_frames, n_bins, n_frames,
-                                     ctx->n_threads, beat))
+    const int64_t n_lags = st_repet_n_lags(s, p); /* the lags searched alone */
+    if (st_beat_spectrum_of_spectrum(s->data, n_channels, n_frames, n_bins, n_lags, ctx->n_threads,
+                                     beat))
         goto oom;
-    int64_t period;
-    if (st_num(p, "period") > 0) {
-        period = frames_of(st_num(p, "period"), s->hop_samples, s->rate_hz);
-    } else {
-        double duration = (double)s->length_samples / s->rate_hz;
-        double max_s = fmin(st_num(p, "max_period"), duration / 3);
-        int64_t lo = frames_of(st_num(p, "min_period"), s->hop_samples, s->rate_hz);
-        int64_t hi = frames_of(max_s, s->hop_samples, s->rate_hz);
-        period = st_repeating_period(beat, n_frames, lo, hi);
-        if (period < 0) {
-            st_fail(ctx,
-                    "no period to search between min_period = %g s and max_period = %g s (a "
-                    "third of the %.2f s duration caps it) in %lld frames",
-                    st_num(p, "min_period"), st_num(p, "max_period"), duration,
-                    (long long)n_frames);
-            goto done;
-        }
-    }
+    const int64_t period = st_repet_period(ctx, s, p, beat, n_lags);
+    if (period < 0) goto done;
     fields[3]->u.array.data[0] = (float)((double)period * s->hop_samples / s->rate_hz);
     st_repet_magnitudes(s->data, n_channels, plane, 0, ctx->n_threads, mag);
     const int cutoff = st_repet_cutoff_bin(st_num(p, "high_pass_hz"), s->rate_hz, s->n_fft);
