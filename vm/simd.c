@@ -36,9 +36,9 @@ int st_simd_allows(st_simd level)
     case ST_SIMD_PLAIN:
         return 1;
     case ST_SIMD_AVX:
-        return __builtin_cpu_supports("avx");
+        return __builtin_cpu_supports("avx") != 0;
     case ST_SIMD_AVX512:
-        return __builtin_cpu_supports("avx512f");
+        return __builtin_cpu_supports("avx512f") != 0;
     }
     return 0;
 #else

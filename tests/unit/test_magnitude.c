@@ -4,6 +4,8 @@
  * loop), and a non-finite value gives a non-finite magnitude. cube,
  * bar_grid, repet and repet_sim use it where they used cabsf. */
 #include "../../nodes/dsp/magnitude.h"
+#include "../../nodes/dsp/nmf_kl16.h"
+#include "../../vm/simd.h"
 #include "check.h"
 
 #include <complex.h>
@@ -13,8 +15,39 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The cap itself (vm/simd.h): with STRATA_SIMD=plain (as CI runs these tests
+ * a second time) no vector path may be taken; without a cap, every one the
+ * CPU has. Either way a cap that stopped working would fail here. */
+static void test_simd_cap(void)
+{
+    const char *cap = getenv("STRATA_SIMD");
+    float complex x[4] = {3.0f + 4.0f * I};
+    float mag[4];
+    if (cap && strcmp(cap, "plain") == 0) {
+        CHECK("simd: STRATA_SIMD=plain allows no vector loops",
+              !st_simd_allows(ST_SIMD_AVX) && !st_simd_allows(ST_SIMD_AVX512) &&
+                  st_magnitudes_path(ST_MAGNITUDES_AVX, x, 4, mag) == -1 &&
+                  st_magnitudes_path(ST_MAGNITUDES_AVX512, x, 4, mag) == -1 &&
+                  !st_nmf_kl16_available() && st_simd_allows(ST_SIMD_PLAIN),
+              "a vector path is still allowed");
+    } else if (!cap || !cap[0]) {
+#if defined(__x86_64__)
+        int avx = __builtin_cpu_supports("avx") != 0,
+            avx512 = __builtin_cpu_supports("avx512f") != 0;
+#else
+        int avx = 0, avx512 = 0;
+#endif
+        CHECK("simd: without STRATA_SIMD, the vector loops this CPU has are allowed",
+              st_simd_allows(ST_SIMD_AVX) == avx && st_simd_allows(ST_SIMD_AVX512) == avx512 &&
+                  st_simd_cap_name() == NULL,
+              "avx %d/%d, avx512 %d/%d", st_simd_allows(ST_SIMD_AVX), avx,
+              st_simd_allows(ST_SIMD_AVX512), avx512);
+    }
+}
+
 void test_magnitude(void)
 {
+    test_simd_cap();
     enum { N = (1 << 16) + 3 };
     float complex *x = malloc(sizeof *x * N);
     float *mag = malloc(sizeof *mag * N);
