@@ -294,9 +294,10 @@ const st_node_type st_node_repet = {
 const st_node_type st_node_repet_mask = {
     .name = "repet_mask",
     .doc = "The repet node without its two masked spectra: the same background mask (channel x "
-           "time x freq, bit for bit) and period, with the same parameters, and the beat spectrum "
-           "over the lags searched alone (0 to max_period, capped at a third of the duration: "
-           "repet's values there to rounding, from FFTs as short as those lags allow). For "
+           "time x freq) and period, with the same parameters, and the beat spectrum over the "
+           "lags searched alone (0 to max_period, capped at a third of the duration: repet's "
+           "values there to rounding, from FFTs as short as those lags allow; so the period, and "
+           "then the mask bit for bit, are repet's unless two lags tie to rounding). For "
            "patches that invert the mask with resynth, which applies it frame by frame and never "
            "makes a masked spectrum, and take the foreground as the mixture minus the background "
            "in the time domain (exact, since the inverse STFT is), as strata repet does: fewer "

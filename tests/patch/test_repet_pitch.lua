@@ -22,6 +22,15 @@ t.check("repet_pitch: lead above repet's refine", got[1] > before[1] + 0.3, stri
 t.check("repet_pitch: rest above repet's refine", got[2] > before[2] + 0.3, string.format("%.2f against %.2f", got[2], before[2]))
 t.check("repet_pitch: mean SDR above 11.5 dB", (got[1] + got[2]) / 2 > 11.5, (got[1] + got[2]) / 2)
 
+-- its first step is repet's refine: with no lead ever marked (voicing 1), the mask is that one
+do
+  local none = spec:repet_pitch { voicing = 1 }.mask:samples()
+  local refine = spec:repet { refine = 1, max_period = 12 }.mask:samples()
+  local worst = #none == #refine and 0 or math.huge
+  for i = 1, math.min(#none, #refine) do worst = math.max(worst, math.abs(none[i] - refine[i])) end
+  t.check("repet_pitch with no lead marked is repet's refine, bit for bit", worst == 0, worst)
+end
+
 local m = r.mask:eval()
 local lo, hi = math.huge, -math.huge
 for _, v in ipairs(r.mask:samples()) do lo, hi = math.min(lo, v), math.max(hi, v) end
