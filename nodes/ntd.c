@@ -71,6 +71,12 @@ static int ntd_check(st_ctx *ctx, const st_params *p)
                        "period = %d (the cycle model) starts from init = \"svd\" or "
                        "\"random\", not \"given\"",
                        period);
+    if (period == 1 && (st_int(p, "stagger") || st_int(p, "slice_types") > 0))
+        return st_fail(ctx, "%s acts only with period > 1 (the cycle model)",
+                       st_int(p, "stagger") ? "stagger" : "slice_types");
+    if (st_int(p, "slice_types") > st_int(p, "rank_bar"))
+        return st_fail(ctx, "slice_types = %d exceeds rank_bar = %d", st_int(p, "slice_types"),
+                       st_int(p, "rank_bar"));
     if (period > 1 &&
         (st_int(p, "fix_sound") || st_int(p, "fix_rhythm") || st_int(p, "fix_layout")))
         return st_fail(ctx, "period = %d (the cycle model) fixes no factor (fix_*)", period);

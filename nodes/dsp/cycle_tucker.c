@@ -328,7 +328,8 @@ static void update_cycle(fit *f)
 
 /* A slice type's phases are one template: its numerator and denominator are
  * summed over the phases (the gradient of a shared value), so that one
- * factor multiplies every phase and they stay equal. */
+ * factor multiplies every phase and they stay equal. den may be NULL (the
+ * start's projection has none). */
 static void tie_phases(const st_cycle_tucker *m, double *num, double *den)
 {
     const int P = m->period, L = m->rank[2];
@@ -336,10 +337,14 @@ static void tie_phases(const st_cycle_tucker *m, double *num, double *den)
     for (int64_t ij = 0; ij < rr; ij++)
         for (int l = L - m->slice_types; l < L; l++) {
             double sn = 0, sd = 0;
-            for (int q = 0; q < P; q++)
-                sn += num[(ij * P + q) * L + l], sd += den[(ij * P + q) * L + l];
-            for (int q = 0; q < P; q++)
-                num[(ij * P + q) * L + l] = sn, den[(ij * P + q) * L + l] = sd;
+            for (int q = 0; q < P; q++) {
+                sn += num[(ij * P + q) * L + l];
+                if (den) sd += den[(ij * P + q) * L + l];
+            }
+            for (int q = 0; q < P; q++) {
+                num[(ij * P + q) * L + l] = sn;
+                if (den) den[(ij * P + q) * L + l] = sd;
+            }
         }
 }
 
@@ -421,7 +426,7 @@ int st_cycle_tucker_init_from(st_cycle_tucker *m, const float *x, const st_tucke
             }
         }
         /* a slice type's template is the same in every phase: its projection is summed */
-        tie_phases(m, m->core, f.den);
+        tie_phases(m, m->core, NULL);
     }
     fit_free(&f);
     return status;

@@ -129,7 +129,9 @@ function M.build(strata, audio, downbeats, o)
   local stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
     { mask = pick("mask"), power = pick("power"), period = period })
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
-           n_bars = n_bars, bars_per_unit = unit, period = period, grid = grid, kind = kind }
+           n_bars = n_bars, bars_per_unit = unit, period = period, grid = grid, kind = kind,
+           stagger = kind == "cycle" and o.stagger or nil,
+           slice_types = kind == "cycle" and period > 1 and o.slice_types or nil }
 end
 
 -- The downbeats strata finds itself: the beat tracker (its network on the audio, madmom's
@@ -162,7 +164,8 @@ function M.write(strata, run, where, extra, save)
   local instance = run.loops.instance:samples()
   local K, B = run.n_loops, run.n_bars
   local t0 = strata.now()
-  local layout = { bars = {}, loops = {}, ranks = run.ranks, bars_per_unit = run.bars_per_unit, period = run.period }
+  local layout = { bars = {}, loops = {}, ranks = run.ranks, bars_per_unit = run.bars_per_unit, period = run.period,
+                   model = run.kind, stagger = run.stagger, slice_types = run.slice_types }
   for k, v in pairs(extra or {}) do layout[k] = v end
   local started = layout.started
   layout.started = nil

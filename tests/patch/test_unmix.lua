@@ -137,10 +137,44 @@ t.check("cycle model: a tile holds both phases of the cycle",
 scores = strata.bsseval(strata.list(refs), cycled.stems)
 t.check("cycle model: the drum loop above 8 dB", scores.sdr:samples()[1] > 8,
   string.format("%.2f dB", scores.sdr:samples()[1]))
-local ok_unrefined = pcall(function()
-  return strata.loops(cyc, cut1.cube, cut1.bars, { loops = 2, refine = 0, period = 2 }).activation:eval()
-end)
-t.check("cycle model: loops without refinement (the phases are the model's)", ok_unrefined)
+-- without purification or refinement each tile phase is the model's: loop k's phase q is
+-- W G[:, :, q, k] H^T times the peak of k's activation over the slices in phase q
+do
+  local unrefined = strata.loops(cyc, cut1.cube, cut1.bars, { loops = 4, purify = false, refine = 0, period = 2 })
+  local W, H, G, D = cyc.sound:samples(), cyc.rhythm:samples(), cyc.core:samples(), cyc.layout:samples()
+  local tiles = unrefined.tiles:samples()
+  local shape = cut1.cube:eval().shape
+  local F, T, B, R0, R1, L, P = shape[1], shape[2], shape[3], 8, 8, 4, 2
+  local worst = 0
+  for k = 0, L - 1 do
+    for q = 0, P - 1 do
+      local peak = 0
+      for b = q, B - 1, P do peak = math.max(peak, D[b * L + k + 1]) end
+      for _, ft in ipairs { { 10, 5 }, { 100, 50 }, { 300, T - 1 }, { F - 1, 3 } } do
+        local f, t0 = ft[1], ft[2]
+        local want = 0
+        for i = 0, R0 - 1 do
+          for j = 0, R1 - 1 do
+            want = want + W[f * R0 + i + 1] * G[((i * R1 + j) * P + q) * L + k + 1] * H[t0 * R1 + j + 1]
+          end
+        end
+        want = want * peak
+        local got = tiles[k * F * T * P + (f * P + q) * T + t0 + 1]
+        worst = math.max(worst, math.abs(got - want) / math.max(math.abs(want), 1e-20))
+      end
+    end
+  end
+  t.check("cycle model: loops without refinement take each phase's template from the model", worst < 1e-5,
+    worst)
+end
+for _, bad in ipairs { { { stagger = true }, "stagger acts only with period > 1" },
+                       { { slice_types = 1 }, "slice_types acts only with period > 1" },
+                       { { period = 2, slice_types = 5 }, "slice_types = 5 exceeds rank_bar = 4" } } do
+  local o = { rank_freq = 8, rank_time = 8, rank_bar = 4, iterations = 2 }
+  for k, v in pairs(bad[1]) do o[k] = v end
+  local ok, msg = pcall(function() return strata.ntd(cut1.cube, o).core:eval() end)
+  t.check("ntd refuses: " .. bad[2], not ok and tostring(msg):find(bad[2], 1, true) ~= nil, tostring(msg))
+end
 local ok_mismatch, why = pcall(function()
   return strata.loops(cyc, cut1.cube, cut1.bars, { loops = 2, refine = 5 }).activation:eval()
 end)
