@@ -120,7 +120,7 @@ function M.build(strata, audio, downbeats, o)
   end
   local model = strata.ntd(cut.cube, { rank_freq = ranks[1], rank_time = ranks[2], rank_bar = ranks[3],
     iterations = pick("iterations"), tol = pick("tol"), init = o.seed and o.seed > 0 and "random" or "svd",
-    seed = o.seed or 0, period = kind == "cycle" and period or 1, stagger = kind == "cycle" and o.stagger or false,
+    seed = o.seed or 0, period = kind == "cycle" and period or 1, stagger = kind == "cycle" and period > 1 and o.stagger or false,
     slice_types = kind == "cycle" and period > 1 and o.slice_types or 0 })
   local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = pick("purify"),
     sparsity = pick("sparsity"), refine = pick("refine"), bars_per_loop = o.bars_per_loop or 1,
@@ -130,7 +130,7 @@ function M.build(strata, audio, downbeats, o)
     { mask = pick("mask"), power = pick("power"), period = period })
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
            n_bars = n_bars, bars_per_unit = unit, period = period, grid = grid, kind = kind,
-           stagger = kind == "cycle" and o.stagger or nil,
+           stagger = kind == "cycle" and period > 1 and o.stagger or nil,
            slice_types = kind == "cycle" and period > 1 and o.slice_types or nil }
 end
 

@@ -129,6 +129,15 @@ t.check("cycle model, staggered: each type's cycles start at its own offset",
 local cycled = method.build(strata, song.mixture, song.beats,
   { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, bars_per_unit = 1, model = "cycle" })
 t.check("--model cycle chooses the song's cycle (two bars here)", cycled.period == 2, cycled.period)
+local built, one_bar = pcall(function()
+  local run = method.build(strata, song.mixture, song.beats,
+    { loops = 4, ranks = { 16, 16, 8 }, iterations = 5, refine = 0, bars_per_unit = 1, model = "cycle", period = 1,
+      stagger = true })
+  run.model.core:eval()
+  return run
+end)
+t.check("--model cycle with a one-slice cycle drops stagger, which cannot act there",
+  built and one_bar.period == 1 and one_bar.stagger == nil, tostring(one_bar))
 local cycled_total = cycled.stems[1] + cycled.stems[2] + cycled.stems[3] + cycled.stems[4]
 err = (cycled_total - song.mixture):eval().peak
 t.check("cycle model: the stems add up to the mixture", err < 1e-4, err)
