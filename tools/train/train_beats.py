@@ -323,7 +323,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
-    curve, best, best_state = [], math.inf, None
+    curve, best, best_val, best_state = [], math.inf, math.inf, None
     t0 = time.time()
     print('%d training songs, %d held out, %d parameters' % (len(train), len(val), n_params), flush=True)
     for epoch in range(args.epochs):
@@ -358,7 +358,7 @@ def main():
             epoch + 1, np.mean(losses), v, dl, v_down, tl, elapsed / 60), flush=True)
         score = v + args.downbeat_weight * v_down  # the objective trained, on the held-out songs
         if score < best:
-            best = score
+            best, best_val = score, v
             best_state = {k: t.clone() for k, t in model.state_dict().items()}
         if args.stop_after and epoch + 1 >= args.stop_after:
             print('stopping after %d epochs, as asked' % (epoch + 1), flush=True)
@@ -370,11 +370,13 @@ def main():
     model.eval()
     os.makedirs(args.models, exist_ok=True)
     export(model, os.path.join(args.models, 'beats_tcn.safetensors'), n_bands,
-           {'parameters': str(n_params), 'epochs': str(len(curve)), 'best_val_loss': '%.5f' % best,
+           {'parameters': str(n_params), 'epochs': str(len(curve)), 'best_val_loss': '%.5f' % best_val,
             'seed': str(args.seed), 'songs': str(len(songs)),
             'init': os.path.basename(args.init) if args.init else 'random',
             'negatives': str(args.negatives), 'negative_kinds': args.negative_kinds, 'tempo_weight': str(args.tempo_weight), 'crop': str(args.crop),
-            'downbeat_weight': str(args.downbeat_weight)})
+            'downbeat_weight': str(args.downbeat_weight),
+            # the weighted objective that chose the epoch, where it is not the held-out loss alone
+            **({'best_objective': '%.5f' % best} if args.downbeat_weight > 0 else {})})
     sig = fixture_signal()
     feats = bf.features(sig)
     with torch.no_grad():
@@ -387,7 +389,7 @@ def main():
     if args.log:
         with open(args.log, 'w') as f:
             json.dump({'parameters': n_params, 'songs': len(songs), 'held_out': len(val), 'curve': curve,
-                       'best_val_loss': best, 'minutes': (time.time() - t0) / 60}, f, indent=1)
+                       'best_val_loss': best_val, 'best_objective': best, 'minutes': (time.time() - t0) / 60}, f, indent=1)
 
 
 if __name__ == '__main__':
