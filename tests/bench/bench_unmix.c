@@ -60,6 +60,8 @@ int main(int argc, char **argv)
     char *given[] = {strata,        "--quiet", "unmix",   song, "-o", out,
                      "--downbeats", beats,     "--loops", "4",  NULL};
     char *tracked[] = {strata, "--quiet", "unmix", song, "-o", out, "--loops", "4", NULL};
+    char *cycle[] = {strata,    "--quiet", "unmix",   song,    "-o", out,
+                     "--loops", "4",       "--model", "cycle", NULL};
     struct {
         const char *name, *key;
         char *const *argv;
@@ -69,6 +71,7 @@ int main(int argc, char **argv)
          0},
         {"strata unmix, 180 s, its own tracker + bar_grid (no --downbeats)", "unmix_180s_tracked",
          tracked, 1e9, 0, 0},
+        {"the same with --model cycle (ntd's cycle model)", "unmix_180s_cycle", cycle, 1e9, 0, 0},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
         for (int r = 0; r < 3; r++) {
