@@ -3,6 +3,7 @@
 #include "../vm/alloc.h"
 #include "../vm/node.h"
 #include "../vm/parallel.h"
+#include "dsp/masks.h"
 #include "dsp/repet.h"
 #include "repet_period.h"
 #include "spectral.h"
@@ -117,9 +118,7 @@ static void split_range(void *ctx, int64_t begin, int64_t end)
             const float *row =
                 job->model + ((size_t)c * (size_t)job->rows + (size_t)(t % job->rows)) * n_bins;
             st_repet_soft_mask_row(row, m, s->n_bins, 1e-16f, job->cutoff_bin, m);
-            if (job->threshold >= 0)
-                for (size_t k = 0; k < n_bins; k++)
-                    m[k] = m[k] >= job->threshold ? 1.0f : 0.0f;
+            if (job->threshold >= 0) st_mask_harden(m, n_bins, job->threshold);
         }
         if (!job->background) continue; /* repet_mask: the mask alone */
         for (int c = 0; c < s->n_channels; c++) {
@@ -233,9 +232,7 @@ static int repet_compute(st_ctx *ctx, const st_value *input, const st_params *p,
                          spectra ? fields[1]->u.spectrum.data : NULL};
         st_parallel_for(ctx->n_threads, n_frames, split_range, &job);
     } else {
-        if (threshold >= 0)
-            for (size_t i = 0; i < plane * (size_t)n_models; i++)
-                mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
+        if (threshold >= 0) st_mask_harden(mask, plane * (size_t)n_models, threshold);
         if (spectra)
             st_mask_split(s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data,
                           ctx->n_threads);

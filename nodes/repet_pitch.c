@@ -3,6 +3,7 @@
 #include "../vm/node.h"
 #include "../vm/parallel.h"
 #include "dsp/pitch.h"
+#include "dsp/masks.h"
 #include "dsp/repet.h"
 #include "repet_period.h"
 #include "spectral.h"
@@ -194,12 +195,9 @@ static int repet_pitch_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
                          fields[2]->u.array.data + (size_t)c * plane,
                          fields[4]->u.array.data + (size_t)c * (size_t)n_frames))
             goto oom;
-    if (st_choice(p, "mask") == 1) {
-        const float threshold = (float)st_num(p, "threshold");
-        float *mask = fields[2]->u.array.data;
-        for (size_t i = 0; i < (size_t)n_channels * plane; i++)
-            mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
-    }
+    if (st_choice(p, "mask") == 1)
+        st_mask_harden(fields[2]->u.array.data, (size_t)n_channels * plane,
+                       (float)st_num(p, "threshold"));
     st_mask_split(s, fields[2]->u.array.data, 0, fields[0]->u.spectrum.data,
                   fields[1]->u.spectrum.data, ctx->n_threads);
     *out = st_record_of_outputs(&st_node_repet_pitch, fields);

@@ -3,6 +3,7 @@
 #include "../vm/budget.h"
 #include "../vm/node.h"
 #include "../vm/parallel.h"
+#include "dsp/masks.h"
 #include "dsp/repet.h"
 #include "spectral.h"
 
@@ -169,11 +170,8 @@ static int repet_sim_run(st_ctx *ctx, st_value *const *in, int n_in, const st_pa
     for (int c = 0; c < n_models; c++)
         st_repet_soft_mask(mask + (size_t)c * plane, n_frames, mag + (size_t)c * plane, n_frames,
                            n_bins, 1e-16f, cutoff, ctx->n_threads, mask + (size_t)c * plane);
-    if (st_choice(p, "mask") == 1) {
-        const float threshold = (float)st_num(p, "threshold");
-        for (size_t i = 0; i < plane * (size_t)n_models; i++)
-            mask[i] = mask[i] >= threshold ? 1.0f : 0.0f;
-    }
+    if (st_choice(p, "mask") == 1)
+        st_mask_harden(mask, plane * (size_t)n_models, (float)st_num(p, "threshold"));
     st_mask_split(s, mask, shared, fields[0]->u.spectrum.data, fields[1]->u.spectrum.data,
                   ctx->n_threads);
     *out = st_record_of_outputs(&st_node_repet_sim, fields);

@@ -185,6 +185,14 @@ static void product_with_x(fit *f, int which)
 
 /* ---- slice-sized pieces ---- */
 
+/* a[l]: loop type l's activation in slice b (its cycle's, or the slice's own) */
+static void slice_activations(const st_cycle_tucker *m, int64_t b, double *a)
+{
+    const int L = m->rank[2];
+    for (int l = 0; l < L; l++)
+        a[l] = m->cycle[st_cycle_of(m, b, l) * L + l];
+}
+
 /* S_b = sum_l A[c(b), l] G[:, :, q(b), l] for every slice */
 static void make_s(fit *f)
 {
@@ -193,8 +201,7 @@ static void make_s(fit *f)
     const int P = m->period, L = m->rank[2];
     double *a = f->a;
     for (int64_t b = 0; b < m->n_bars; b++) {
-        for (int l = 0; l < L; l++)
-            a[l] = m->cycle[st_cycle_of(m, b, l) * L + l];
+        slice_activations(m, b, a);
         const int64_t q = b % P;
         for (int64_t ij = 0; ij < rr; ij++) {
             const double *g = m->core + (ij * P + q) * L;
@@ -357,8 +364,7 @@ static void update_core(fit *f)
     memset(f->den, 0, sizeof(double) * (size_t)n);
     double *a = f->a;
     for (int64_t b = 0; b < m->n_bars; b++) {
-        for (int l = 0; l < L; l++)
-            a[l] = m->cycle[st_cycle_of(m, b, l) * L + l];
+        slice_activations(m, b, a);
         const int64_t q = b % P;
         for (int64_t ij = 0; ij < rr; ij++) {
             const double z = f->z[b * rr + ij], v = f->v[b * rr + ij];
@@ -417,8 +423,7 @@ int st_cycle_tucker_init_from(st_cycle_tucker *m, const float *x, const st_tucke
         memset(m->core, 0, sizeof(double) * (size_t)core_size(m));
         for (int64_t b = 0; b < m->n_bars; b++) {
             double *a = f.a;
-            for (int l = 0; l < L; l++)
-                a[l] = m->cycle[st_cycle_of(m, b, l) * L + l];
+            slice_activations(m, b, a);
             for (int64_t ij = 0; ij < rr; ij++) {
                 double *g = m->core + (ij * P + b % P) * L;
                 for (int l = 0; l < L; l++)
