@@ -45,6 +45,7 @@
     X(beat_spectrum) \
     X(repet) \
     X(repet_mask) \
+    X(repet_audio) \
     X(repet_pitch) \
     X(nmf) \
     X(picture) \

@@ -9,18 +9,15 @@ local strata = require "strata"
 -- (generated songs at 85-115 BPM: about 0 dB with 8 s, 13 dB with 12 s; doc/quality.md).
 local default_max_period = { repet = 8, refine = 12, pitch = 12, adaptive = 8 }
 
--- repet, refine and adaptive make the background mask alone (repet_mask: the repet node's mask
+-- repet goes from the song to both signals in one node (repet_audio: stft, repet_mask, resynth and
+-- the song minus the background, the same samples, without holding the spectrum or the mask: 190 MB
+-- of fresh pages fewer for 180 s of mono; doc/repet.md).
+-- refine and adaptive make the background mask alone (repet_mask: the repet node's mask
 -- bit for bit, without its two masked spectra); resynth applies it frame by frame inside the
 -- inverse STFT and the foreground is the song minus the background, in the time domain (exact:
 -- the inverse STFT is, so background + foreground = the song to float rounding). 254 MB of fresh
 -- pages and one inverse STFT fewer for 180 s of mono (doc/repet.md).
 local mask_methods = {
-  repet = function(spec, opt)
-    return spec:repet_mask {
-      period = opt.period, min_period = opt.min_period, max_period = opt.max_period,
-      high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft",
-    }
-  end,
   refine = function(spec, opt)
     return spec:repet_mask {
       period = opt.period, min_period = opt.min_period, max_period = opt.max_period,
@@ -83,7 +80,8 @@ local opt = strata.args {
   },
 }
 local command = opt.command
-if not mask_methods[opt.method] and not methods[opt.method] and opt.method ~= "online" then
+if not mask_methods[opt.method] and not methods[opt.method] and opt.method ~= "online"
+    and opt.method ~= "repet" then
   strata.usage_error(command, string.format("--method %s is not one of: %s", opt.method, names))
 end
 if opt.max_period == 0 then opt.max_period = default_max_period[opt.method] end
@@ -96,7 +94,14 @@ for i, input in ipairs(opt.input) do
   local hop = opt.hop > 0 and opt.hop or n_fft // 4
   local spec = song:stft { n_fft = n_fft, hop = hop, window = "sqrt_hann" }
   local parts, background, foreground
-  if opt.method == "online" then
+  if opt.method == "repet" then
+    parts = song:repet_audio {
+      n_fft = n_fft, hop = hop, window = "sqrt_hann",
+      period = opt.period, min_period = opt.min_period, max_period = opt.max_period,
+      high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft",
+    }
+    background, foreground = parts.background, parts.foreground
+  elseif opt.method == "online" then
     parts = song:repet_online { high_pass_hz = opt.high_pass, mask = opt.hard and "hard" or "soft" }
     background, foreground = parts.background, parts.foreground
   elseif mask_methods[opt.method] then

@@ -78,6 +78,7 @@ static int fft_size_at_least(int64_t n)
 typedef struct {
     const float *power;           /* or NULL */
     const float _Complex *frames; /* or NULL */
+    const float *mag;             /* or NULL: the power is its square */
     int n_channels, n_bins, n_fft;
     int64_t n_frames;
     fftw_plan forward;
@@ -114,9 +115,10 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
                     /* a frame apart is a page apart: no hardware prefetch */
                     if (t + AHEAD < n_frames) {
                         size_t next = at + AHEAD * (size_t)job->n_bins;
-                        if (job->power) {
-                            __builtin_prefetch(job->power + next);
-                            __builtin_prefetch(job->power + next + BLOCK - 1);
+                        if (job->power || job->mag) {
+                            const float *v = job->power ? job->power : job->mag;
+                            __builtin_prefetch(v + next);
+                            __builtin_prefetch(v + next + BLOCK - 1);
                         } else {
                             __builtin_prefetch(job->frames + next);
                             __builtin_prefetch(job->frames + next + BLOCK - 1);
@@ -125,6 +127,9 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
                     if (job->power) {
                         for (int b = 0; b < nb; b++)
                             p[b] += job->power[at + b];
+                    } else if (job->mag) {
+                        for (int b = 0; b < nb; b++)
+                            p[b] += (double)job->mag[at + b] * job->mag[at + b];
                     } else {
                         for (int b = 0; b < nb; b++) {
                             double re = crealf(job->frames[at + b]),
@@ -201,6 +206,13 @@ int st_beat_spectrum_of_spectrum(const float _Complex *x, int n_channels, int64_
                                  int n_bins, int64_t n_lags, int n_threads, double *beat)
 {
     beat_job job = {.frames = x, .n_channels = n_channels, .n_bins = n_bins, .n_frames = n_frames};
+    return beat_spectrum(&job, n_lags, n_threads, beat);
+}
+
+int st_beat_spectrum_of_magnitudes(const float *mag, int n_channels, int64_t n_frames, int n_bins,
+                                   int64_t n_lags, int n_threads, double *beat)
+{
+    beat_job job = {.mag = mag, .n_channels = n_channels, .n_bins = n_bins, .n_frames = n_frames};
     return beat_spectrum(&job, n_lags, n_threads, beat);
 }
 

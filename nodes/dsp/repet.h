@@ -25,6 +25,12 @@ int st_beat_spectrum(const float *power, int n_channels, int64_t n_frames, int n
 int st_beat_spectrum_of_spectrum(const float _Complex *x, int n_channels, int64_t n_frames,
                                  int n_bins, int64_t n_lags, int n_threads, double *beat);
 
+/* The same from magnitudes (laid out as those frames), the power their
+ * square in double: |X|^2 to float rounding of |X|, so within about 1e-7
+ * relative of the values from the complex frames. */
+int st_beat_spectrum_of_magnitudes(const float *mag, int n_channels, int64_t n_frames, int n_bins,
+                                   int64_t n_lags, int n_threads, double *beat);
+
 /* The lag in [min_lag, max_lag] (clipped to the spectrum) where beat is
  * largest, the first of equals; -1 when the range holds no lag. */
 int64_t st_repeating_period(const double *beat, int64_t n_lags, int64_t min_lag, int64_t max_lag);

@@ -2,6 +2,7 @@
 
 #include "../../vm/parallel.h"
 #include "fft.h"
+#include "magnitude.h"
 #include "window.h"
 
 #include <float.h>
@@ -22,10 +23,28 @@ int64_t st_stft_n_frames(int64_t length, int n_fft, int hop_samples, int center)
 typedef struct {
     const st_audio *a;
     st_spectrum *s;
+    float *mag; /* or NULL: |X| of each frame instead of X (st_stft_magnitudes) */
     const float *window;
     const st_fft *fft;
     int failed;
 } stft_job;
+
+/* Frame t of x (length samples) windowed into frame: the one framing of the
+ * forward transform, so that a frame made again later (st_istft_filtered) is
+ * the same bits. */
+static void window_frame(const float *x, int64_t length, int64_t start, const float *window,
+                         int n_fft, float *frame)
+{
+    if (start >= 0 && start + n_fft <= length) {
+        for (int i = 0; i < n_fft; i++)
+            frame[i] = x[start + i] * window[i];
+    } else {
+        for (int i = 0; i < n_fft; i++) {
+            int64_t j = start + i;
+            frame[i] = j >= 0 && j < length ? x[j] * window[i] : 0.0f;
+        }
+    }
+}
 
 static void stft_range(void *ctx, int64_t begin, int64_t end)
 {
@@ -45,19 +64,13 @@ static void stft_range(void *ctx, int64_t begin, int64_t end)
         const float *x = job->a->channel[c];
         const int64_t length = job->a->n_frames;
         for (int64_t t = t0; t < t1; t++) {
-            int64_t start = t * s->hop_samples - pad;
-            if (start >= 0 && start + n_fft <= length) {
-                for (int i = 0; i < n_fft; i++)
-                    frame[i] = x[start + i] * job->window[i];
-            } else {
-                for (int i = 0; i < n_fft; i++) {
-                    int64_t j = start + i;
-                    frame[i] = j >= 0 && j < length ? x[j] * job->window[i] : 0.0f;
-                }
-            }
+            window_frame(x, length, t * s->hop_samples - pad, job->window, n_fft, frame);
             st_fft_forward(job->fft, frame, bins);
-            memcpy(s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins,
-                   bins, (size_t)s->n_bins * sizeof *bins);
+            size_t at = ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins;
+            if (job->mag)
+                st_magnitudes(bins, s->n_bins, job->mag + at);
+            else
+                memcpy(s->data + at, bins, (size_t)s->n_bins * sizeof *bins);
         }
     }
 done:
@@ -65,10 +78,10 @@ done:
     st_fft_free(bins);
 }
 
-int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads)
+static int stft_run(const st_audio *a, st_spectrum *s, float *mag, int n_threads)
 {
     float *window = malloc((size_t)s->n_fft * sizeof *window);
-    stft_job job = {a, s, window, st_fft_get(s->n_fft), 0};
+    stft_job job = {a, s, mag, window, st_fft_get(s->n_fft), 0};
     if (!window || !job.fft) {
         free(window);
         return -1;
@@ -77,6 +90,17 @@ int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads)
     st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, stft_range, &job);
     free(window);
     return job.failed ? -1 : 0;
+}
+
+int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads)
+{
+    return stft_run(a, s, NULL, n_threads);
+}
+
+int st_stft_magnitudes(const st_audio *a, const st_spectrum *shape, float *mag, int n_threads)
+{
+    st_spectrum s = *shape;
+    return stft_run(a, &s, mag, n_threads);
 }
 
 /* The inverse splits the output, not the frames: each item owns a span of
@@ -89,6 +113,9 @@ typedef struct {
     int mask_shared;
     st_istft_frame_fn frame; /* or NULL: frames made by it (see st_istft_compute_frames) */
     void *frame_ctx;
+    const st_audio *in;       /* or NULL: frames are its forward STFT's, then filtered */
+    st_stft_filter_fn filter; /* (see st_istft_filtered) */
+    st_audio *rest;           /* or NULL: in minus the output, sample by sample */
     st_audio *a;
     const float *window;
     const float *synthesis;    /* window / n_fft: FFTW's inverse is unnormalised */
@@ -129,16 +156,22 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
         int64_t t_last = (o1 - 1 + pad) / hop;
         if (t_last > s->n_frames - 1) t_last = s->n_frames - 1;
         for (int64_t t = t_first; t <= t_last; t++) {
-            const float complex *x =
-                s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins;
-            if (job->frame) { /* x is not read: the frame comes from job->frame */
+            /* (s->data is not read when the frames are made: it may be NULL) */
+            const size_t at = ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins;
+            if (job->in) { /* the frame made again from the audio */
+                window_frame(job->in->channel[c], job->in->n_frames, t * hop - pad, job->window,
+                             n_fft, frame);
+                st_fft_forward(job->fft, frame, bins);
+                job->filter(job->frame_ctx, c, t, bins, frame);
+            } else if (job->frame) { /* the frame comes from job->frame */
                 job->frame(job->frame_ctx, c, t, bins);
             } else if (mask) {
+                const float complex *x = s->data + at;
                 const float *m = mask + (size_t)t * (size_t)s->n_bins;
                 for (int k = 0; k < s->n_bins; k++)
                     bins[k] = x[k] * m[k];
             } else {
-                memcpy(bins, x, (size_t)s->n_bins * sizeof *bins);
+                memcpy(bins, s->data + at, (size_t)s->n_bins * sizeof *bins);
             }
             st_fft_inverse(job->fft, bins, frame);
             int64_t start = t * hop - pad;
@@ -168,6 +201,12 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             }
             if (sum > FLT_MIN) y[j] /= sum;
         }
+        if (job->rest) { /* as mix's subtract: the same bits as in - out there */
+            const float *x = job->in->channel[c];
+            float *r = job->rest->channel[c];
+            for (int64_t j = o0; j < o1; j++)
+                r[j] = x[j] - y[j];
+        }
     }
 done:
     st_fft_free(frame);
@@ -191,6 +230,14 @@ int st_istft_compute_frames(const st_spectrum *shape, st_istft_frame_fn frame, v
                             st_audio *a, int n_threads)
 {
     istft_job job = {.s = shape, .frame = frame, .frame_ctx = ctx, .a = a};
+    return istft_run(&job, n_threads);
+}
+
+int st_istft_filtered(const st_spectrum *shape, const st_audio *in, st_stft_filter_fn filter,
+                      void *ctx, st_audio *out, st_audio *rest, int n_threads)
+{
+    istft_job job = {
+        .s = shape, .in = in, .filter = filter, .frame_ctx = ctx, .rest = rest, .a = out};
     return istft_run(&job, n_threads);
 }
 

@@ -13,6 +13,11 @@ int64_t st_stft_n_frames(int64_t length, int n_fft, int hop_samples, int center)
 /* Fills s (already shaped) from the channels of a. ST_OK or ST_ERR (memory). */
 int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads);
 
+/* |X| of the frames st_stft_compute would make (the same bits as
+ * st_magnitudes of them), for shape's framing (its data is not read), without
+ * holding the complex frames: mag is laid out as shape's data would be. */
+int st_stft_magnitudes(const st_audio *a, const st_spectrum *shape, float *mag, int n_threads);
+
 /* Fills a (n_channels x s->length_samples) from s. */
 int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads);
 
@@ -31,5 +36,18 @@ int st_istft_masked(const st_spectrum *s, const float *mask, int shared, st_audi
 typedef void (*st_istft_frame_fn)(void *ctx, int channel, int64_t t, float _Complex *bins);
 int st_istft_compute_frames(const st_spectrum *shape, st_istft_frame_fn frame, void *ctx,
                             st_audio *a, int n_threads);
+
+/* The inverse of in's STFT filtered frame by frame, without holding the
+ * spectrum: each frame is made again from in as st_stft_compute makes it (the
+ * same bits), filter(ctx, c, t, bins, scratch) changes its n_bins values in
+ * place (scratch: n_fft floats of its own to use), and the frames are
+ * inverted as st_istft_compute inverts them; shape gives the framing and
+ * length (its data is not read). Called from several threads, once or twice
+ * per frame. rest (or NULL) gets in minus out, sample by sample. Two passes
+ * over the song instead of a spectrum four times its size in memory. */
+typedef void (*st_stft_filter_fn)(void *ctx, int channel, int64_t t, float _Complex *bins,
+                                  float *scratch);
+int st_istft_filtered(const st_spectrum *shape, const st_audio *in, st_stft_filter_fn filter,
+                      void *ctx, st_audio *out, st_audio *rest, int n_threads);
 
 #endif

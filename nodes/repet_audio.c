@@ -1,0 +1,189 @@
+/* repet_audio: REPET from the song straight to its background and
+ * foreground audio, holding only the magnitudes and the period's model:
+ * what stft, repet_mask, resynth and the song minus the background give,
+ * without the spectrum or the mask in memory (each frame is made again,
+ * masked and inverted in one step). */
+#include "../vm/alloc.h"
+#include "../vm/budget.h"
+#include "../vm/node.h"
+#include "dsp/magnitude.h"
+#include "dsp/masks.h"
+#include "dsp/repet.h"
+#include "dsp/stft.h"
+#include "repet_period.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const st_param params[] = {
+    {"period", ST_P_NUMBER, .def = 0, .min = 0, .max = 3600,
+     .doc = "the repeating period in seconds; 0 finds it in the beat spectrum"},
+    {"min_period", ST_P_NUMBER, .def = 0.8, .min = 0, .max = 3600,
+     .doc = "shortest period searched, in seconds"},
+    {"max_period", ST_P_NUMBER, .def = 8, .min = 0, .max = 3600,
+     .doc = "longest period searched, in seconds (capped at a third of the duration)"},
+    {"high_pass_hz", ST_P_NUMBER, .def = 100, .min = 0, .max = 100000,
+     .doc = "bins below the one nearest this frequency go to the background"},
+    {"mask", ST_P_STRING, .def_str = "soft", .choices = "soft|hard",
+     .doc = "soft: (min(model, |X|) + eps) / (|X| + eps), eps 1e-16; hard: 1 where that is at "
+            "least threshold"},
+    {"threshold", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
+     .doc = "hard masks: the soft value from which a bin is background"},
+    {"quantile", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
+     .doc = "the model is this quantile of the segments (0.5: the median, nussl's)"},
+    {"n_fft", ST_P_INT, .def = 2048, .min = 16, .max = 65536,
+     .doc = "STFT frame length in samples (the window is as long)"},
+    {"hop", ST_P_INT, .def = 0, .min = 0, .max = 65536,
+     .doc = "samples between frames; 0 means n_fft / 4"},
+    {"window", ST_P_STRING, .def_str = "sqrt_hann", .choices = "hann|sqrt_hann|hamming",
+     .doc = "analysis window (periodic; sqrt_hann is nussl's)"},
+    {"center", ST_P_BOOL, .def = 1,
+     .doc = "pad n_fft / 2 zeros at both ends so that frame t is centred on sample t * hop"},
+    {NULL}};
+
+static int repet_audio_check(st_ctx *ctx, const st_params *p)
+{
+    if (st_int(p, "hop") > st_int(p, "n_fft"))
+        return st_fail(ctx, "parameter hop = %d is larger than n_fft = %d", st_int(p, "hop"),
+                       st_int(p, "n_fft"));
+    return st_repet_check_periods(ctx, p);
+}
+
+/* What each frame's background needs: the period's model and the mask's
+ * settings. */
+typedef struct {
+    const float *model; /* n_channels x rows x n_bins */
+    int64_t rows;
+    int n_bins, cutoff_bin;
+    float threshold; /* < 0: soft */
+} background_job;
+
+/* Frame t of channel c times its background mask, made from |X| and the
+ * model's row t mod period as repet_mask makes it (the same bits). */
+static void background_frame(void *ctx, int c, int64_t t, float _Complex *bins, float *scratch)
+{
+    const background_job *job = ctx;
+    const size_t n_bins = (size_t)job->n_bins;
+    const float *row =
+        job->model + ((size_t)c * (size_t)job->rows + (size_t)(t % job->rows)) * n_bins;
+    st_magnitudes(bins, job->n_bins, scratch);
+    st_repet_soft_mask_row(row, scratch, job->n_bins, 1e-16f, job->cutoff_bin, scratch);
+    if (job->threshold >= 0) st_mask_harden(scratch, n_bins, job->threshold);
+    for (size_t k = 0; k < n_bins; k++)
+        bins[k] *= scratch[k];
+}
+
+static int repet_audio_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p,
+                           st_value **out)
+{
+    extern const st_node_type st_node_repet_audio;
+    (void)n_in;
+    const st_audio *a = &in[0]->u.audio;
+    const int n_fft = st_int(p, "n_fft"), center = st_int(p, "center");
+    const int hop = st_int(p, "hop") ? st_int(p, "hop") : n_fft / 4;
+    const int64_t n_frames = st_stft_n_frames(a->n_frames, n_fft, hop, center);
+    if (n_frames < 1)
+        return st_fail(ctx,
+                       "the audio (%lld samples) is shorter than n_fft = %d with center = false",
+                       (long long)a->n_frames, n_fft);
+    /* the framing, without data: nothing here holds the complex frames */
+    const st_spectrum shape = {.n_fft = n_fft,
+                               .hop_samples = hop,
+                               .n_bins = n_fft / 2 + 1,
+                               .n_frames = n_frames,
+                               .n_channels = a->n_channels,
+                               .window = (st_window)st_choice(p, "window"),
+                               .center = center,
+                               .rate_hz = a->rate_hz,
+                               .length_samples = a->n_frames};
+    const int n_bins = shape.n_bins;
+    const size_t plane = (size_t)n_frames * (size_t)n_bins;
+    char what[160];
+    snprintf(what, sizeof what, "the magnitudes (hop = %d with n_fft = %d: %lld frames)", hop,
+             n_fft, (long long)n_frames);
+    if (st_memory_check(ctx, (double)plane * a->n_channels * sizeof(float), what, "raise hop"))
+        return ST_ERR;
+
+    const int n_outputs = st_port_count(st_node_repet_audio.outputs);
+    st_value *fields[4] = {0};
+    int status = ST_ERR;
+    const int64_t n_lags = st_repet_n_lags(&shape, p);
+    int64_t lag_shape[1] = {n_lags}, one[1] = {1};
+    static const char *const lag_axes[] = {"lag"}, *const period_axes[] = {"period"};
+    double *beat = malloc((size_t)n_frames * sizeof *beat);
+    float *mag = st_zalloc((size_t)a->n_channels * plane * sizeof *mag), *model = NULL;
+    fields[2] = st_array_new(1, one, period_axes);
+    fields[3] = st_array_new(1, lag_shape, lag_axes);
+    if (!beat || !mag || !fields[2] || !fields[3]) goto oom;
+    if (st_stft_magnitudes(a, &shape, mag, ctx->n_threads)) goto oom;
+
+    /* the beat spectrum over the lags searched, from the power averaged over channels */
+    if (st_beat_spectrum_of_magnitudes(mag, a->n_channels, n_frames, n_bins, n_lags, ctx->n_threads,
+                                       beat))
+        goto oom;
+    for (int64_t l = 0; l < n_lags; l++)
+        fields[3]->u.array.data[l] = (float)beat[l];
+    const int64_t period = st_repet_period(ctx, &shape, p, beat, n_lags);
+    if (period < 0) goto done;
+    fields[2]->u.array.data[0] = (float)((double)period * hop / a->rate_hz);
+
+    /* each channel's model over one period: all the inverse needs of the magnitudes */
+    const int64_t rows = period < n_frames ? period : n_frames;
+    model = malloc((size_t)a->n_channels * (size_t)rows * (size_t)n_bins * sizeof *model);
+    if (!model) goto oom;
+    for (int c = 0; c < a->n_channels; c++)
+        if (st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period,
+                                  st_num(p, "quantile"), ctx->n_threads,
+                                  model + (size_t)c * (size_t)rows * (size_t)n_bins))
+            goto oom;
+    st_zfree(mag); /* before the outputs: the peak is the larger of the two, not their sum */
+    mag = NULL;
+
+    st_progress(ctx, 0.5);
+    background_job job = {model, rows, n_bins,
+                          st_repet_cutoff_bin(st_num(p, "high_pass_hz"), a->rate_hz, n_fft),
+                          st_choice(p, "mask") == 1 ? (float)st_num(p, "threshold") : -1.0f};
+    fields[0] = st_audio_new(a->n_channels, a->n_frames, a->rate_hz);
+    fields[1] = st_audio_new(a->n_channels, a->n_frames, a->rate_hz);
+    if (!fields[0] || !fields[1] ||
+        st_istft_filtered(&shape, a, background_frame, &job, &fields[0]->u.audio,
+                          &fields[1]->u.audio, ctx->n_threads))
+        goto oom;
+    *out = st_record_of_outputs(&st_node_repet_audio, fields);
+    status = *out ? ST_OK : st_fail(ctx, "out of memory");
+    goto done;
+oom:
+    status = st_fail(ctx, "out of memory for %lld frames x %d bins", (long long)n_frames, n_bins);
+done:
+    for (int i = 0; i < n_outputs; i++)
+        st_value_unref(fields[i]);
+    free(beat);
+    st_zfree(mag);
+    free(model);
+    return status;
+}
+
+const st_node_type st_node_repet_audio = {
+    .name = "repet_audio",
+    .doc = "REPET (as the repet node, one model per channel) from audio straight to audio: the "
+           "STFT (n_fft, hop, window, center as the stft node's, nussl's sqrt-Hann by default), "
+           "repet_mask's period and mask, the background inverted with the mixture's phase and "
+           "the foreground as the song minus the background. The same samples as stft, "
+           "repet_mask, resynth and `song - background` (what `strata repet` ran before), with "
+           "the same period unless two lags of the beat spectrum tie to rounding (here it comes "
+           "from the magnitudes, squared), but the spectrum and the mask are never held: only the "
+           "magnitudes, until the period's model is made, then each frame is computed again, "
+           "masked and inverted (a forward FFT costs less than the fresh pages of a spectrum). "
+           "Outputs the background and foreground audio, the period in seconds and the beat "
+           "spectrum over the lags searched (0 to max_period, capped at a third of the "
+           "duration). For the mask itself, backfitting or adaptive periods, use repet_mask.",
+    .inputs = (const st_port[]){{"in", ST_AUDIO}, {NULL}},
+    .outputs = (const st_port[]){{"background", ST_AUDIO},
+                                 {"foreground", ST_AUDIO},
+                                 {"period", ST_ARRAY},
+                                 {"beat_spectrum", ST_ARRAY},
+                                 {NULL}},
+    .params = params,
+    .check = repet_audio_check,
+    .run = repet_audio_run,
+};
