@@ -15,7 +15,8 @@ static int activations_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
     (void)n_in;
     float *act;
     int64_t n_frames;
-    if (st_beat_activations(ctx, "model", &in[0]->u.audio, st_str(p, "model"), &act, &n_frames))
+    if (st_beat_activations(ctx, "model", &in[0]->u.audio, st_str(p, "model"), &act, &n_frames,
+                            NULL))
         return ST_ERR;
     int64_t shape[2] = {n_frames, 2};
     const char *axes[2] = {"time", "class"};

@@ -12,8 +12,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The bands folded to 12 pitch classes, frame by frame: *chroma, or NULL when
+ * memory is short. */
+static float *fold_chroma(const st_logspec *spec, const float *features, int64_t n_frames)
+{
+    int n_bands = st_logspec_n_bands(spec), pitch_class[256];
+    for (int b = 0; b < n_bands && b < 256; b++) {
+        double f = st_logspec_band_hz(spec, b);
+        pitch_class[b] = -1;
+        if (f >= ST_BEAT_CHROMA_MIN_HZ && f <= ST_BEAT_CHROMA_MAX_HZ) {
+            long midi = lround(69.0 + 12.0 * log2(f / 440.0));
+            pitch_class[b] = (int)(midi % 12);
+        }
+    }
+    float *chroma = calloc((size_t)(n_frames > 0 ? n_frames : 1) * 12, sizeof *chroma);
+    if (!chroma) return NULL;
+    for (int64_t t = 0; t < n_frames; t++) {
+        const float *row = features + (size_t)t * n_bands;
+        float *c = chroma + (size_t)t * 12;
+        for (int b = 0; b < n_bands && b < 256; b++)
+            if (pitch_class[b] >= 0) c[pitch_class[b]] += row[b];
+    }
+    return chroma;
+}
+
 int st_beat_activations(st_ctx *ctx, const char *param, const st_audio *a, const char *model,
-                        float **act, int64_t *n_frames)
+                        float **act, int64_t *n_frames, float **chroma)
 {
     char path[4096], error[512];
     if (model[0])
@@ -65,6 +89,9 @@ int st_beat_activations(st_ctx *ctx, const char *param, const st_audio *a, const
             status = st_fail(ctx, "out of memory (%lld frames)", (long long)n);
     }
     if (status == ST_OK) st_beat_tcn_run(net, features, n, out);
+    float *folded = NULL;
+    if (status == ST_OK && chroma && !(folded = fold_chroma(spec, features, n)))
+        status = st_fail(ctx, "out of memory (%lld frames)", (long long)n);
     st_zfree(features);
     st_logspec_destroy(spec);
     st_beat_tcn_destroy(net);
@@ -75,6 +102,7 @@ int st_beat_activations(st_ctx *ctx, const char *param, const st_audio *a, const
     }
     *act = out;
     *n_frames = n;
+    if (chroma) *chroma = folded;
     return ST_OK;
 }
 

@@ -3,6 +3,7 @@
 #include "../vm/node.h"
 #include "activations_file.h"
 #include "beat_activations.h"
+#include "dsp/bar_phase.h"
 #include "dsp/dbn.h"
 
 #include <errno.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 
 #define MAX_METERS 8
+/* chosen on held-out generated songs (doc/beats.md, "Sixth session") */
+#define HARMONY_DEFAULT 6
 
 static const st_param params[] = {
     {"activations", ST_P_STRING, .def_str = "tcn", .flags = ST_FILE_IN,
@@ -42,6 +45,13 @@ static const st_param params[] = {
     {"min_contrast", ST_P_NUMBER, .def = 6, .min = 0, .max = 1e6,
      .doc = "a weaker pulse still counts when it stands out: the activation at the beats (as for "
             "min_strength) is at least this many times the mean activation over all frames"},
+    {"harmony", ST_P_NUMBER, .def = HARMONY_DEFAULT, .min = 0, .max = 1000,
+     .doc = "how much the bar's phase trusts harmonic change (chords change at bar lines): "
+            "after decoding, the downbeat is put on the beat of the bar whose beats score "
+            "highest by the decoder's downbeat evidence plus this weight times the chord "
+            "change into them (log-probability per bar and per standard deviation of the "
+            "change; doc/beats.md); 0: the decoder's bar. Needs the audio: not used with "
+            "activations from a file or an array"},
     {NULL}};
 
 /* The meters in "2,3,4"; their number, or -1 after st_fail. */
@@ -144,11 +154,32 @@ static double pulse_strength(const double *act, const st_dbn_result *r)
     return sum / (double)keep;
 }
 
+/* The bar's phase chosen again with harmonic change (dsp/bar_phase.h): every
+ * beat's number turned by the rotation that scores best. 0, or -1 when
+ * memory is short. */
+static int turn_bar(st_dbn_result *r, int beats_per_bar, const float *chroma, int64_t n_frames,
+                    double weight)
+{
+    double *z = malloc((size_t)r->n_beats * sizeof *z);
+    if (!z || st_bar_phase_harmonic_change(chroma, n_frames, r->frame, r->n_beats, z)) {
+        free(z);
+        return -1;
+    }
+    int turn = st_bar_phase_rotation(r->beat_number, r->downbeat_evidence, z, r->n_beats,
+                                     beats_per_bar, weight);
+    free(z);
+    if (turn < 0) return -1;
+    for (int64_t k = 0; k < r->n_beats; k++)
+        r->beat_number[k] = (r->beat_number[k] - 1 + turn) % beats_per_bar + 1;
+    return 0;
+}
+
 static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
 {
     (void)n_in;
     const char *file = st_str(p, "activations");
     double *act = NULL;
+    float *chroma = NULL; /* when the network runs here and harmony is asked for */
     int64_t n_frames = 0;
     int status;
     if (strcmp(file, "tcn") != 0) {
@@ -157,8 +188,8 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
         status = array_activations(ctx, &in[0]->u.array, &act, &n_frames);
     } else if (in[0]->type == ST_AUDIO) {
         float *a;
-        status =
-            st_beat_activations(ctx, "model", &in[0]->u.audio, st_str(p, "model"), &a, &n_frames);
+        status = st_beat_activations(ctx, "model", &in[0]->u.audio, st_str(p, "model"), &a,
+                                     &n_frames, st_num(p, "harmony") > 0 ? &chroma : NULL);
         if (status == ST_OK) {
             if ((act = malloc((size_t)(2 * n_frames + 1) * sizeof *act)))
                 for (int64_t k = 0; k < 2 * n_frames; k++)
@@ -179,6 +210,7 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     int n_meters = parse_meters(ctx, st_str(p, "meters"), meters);
     if (n_meters < 0) {
         free(act);
+        free(chroma);
         return ST_ERR;
     }
     st_dbn *models[MAX_METERS] = {0};
@@ -191,6 +223,12 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
                                          st_int(p, "correct"), ctx->n_threads, &r))
         status = st_fail(ctx, "out of memory (decoding %lld frames)", (long long)n_frames);
     if (status == ST_OK && r.n_beats == 1) r.n_beats = 0; /* one beat is no steady beat */
+    if (status == ST_OK && r.n_beats && chroma &&
+        turn_bar(&r, st_dbn_beats_per_bar(models[r.winner]), chroma, n_frames,
+                 st_num(p, "harmony"))) {
+        st_dbn_result_free(&r);
+        status = st_fail(ctx, "out of memory");
+    }
     if (status == ST_OK && r.n_beats) { /* too weak a pulse under the beats: no steady beat */
         double strength = pulse_strength(act, &r);
         if (strength < 0) {
@@ -222,6 +260,7 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     for (int k = 0; k < n_meters; k++)
         st_dbn_destroy(models[k]);
     free(act);
+    free(chroma);
     return status;
 }
 
@@ -231,7 +270,11 @@ const st_node_type st_node_beats = {
            "decoded exactly) on beat and downbeat activations at `fps` frames per second, one "
            "model per meter in `meters`, the most probable kept. The activations come from "
            "strata's network on the input audio (`activations = \"tcn\"`), from an input "
-           "activations array (time x 2), or from a file (`activations = FILE`). Gives events "
+           "activations array (time x 2), or from a file (`activations = FILE`). When the "
+           "network runs on the input audio, the bar's phase (which decoded beat is the "
+           "downbeat) is then chosen again by the decoder's downbeat evidence plus `harmony` "
+           "times the chord change into each beat (chords change at bar lines); the beats and "
+           "the meter stay the decoder's. Gives events "
            "labelled with the position in the bar (1 = downbeat); none when nothing crosses the "
            "threshold, when a single beat is decoded, or when the pulse under the beats is both "
            "weaker than `min_strength` and stands "
@@ -240,7 +283,7 @@ const st_node_type st_node_beats = {
     .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
     .params = params,
     .slow = 1,
-    .version = 4,
+    .version = 5,
     .implicit_file = st_beat_shipped_model, /* a retrained default model changes the key */
     .check = beats_check,
     .run = beats_run,

@@ -21,6 +21,7 @@ local opt = strata.args {
     { "activations", "", "decode this activation file (madmom's text format) for IN" },
     { "min-bpm", 55, "slowest tempo" },
     { "max-bpm", 215, "fastest tempo" },
+    { "harmony", "", "how much the bar's phase trusts chord changes (the beats node's harmony; 0: off; empty: its default)" },
     { "json", false, "print one JSON object (tempo, meter, beats) instead of text" },
     { "eval", "", "score the beats against this reference beat file (mir_eval conventions)" },
   },
@@ -31,11 +32,18 @@ if not meters:match("^%s*%d+%s*[%d,%s]*$") then
   strata.usage_error(command, string.format("--meter wants a number, a list such as 3,4, or auto, not '%s'", opt.meter))
 end
 local out_path = opt.o ~= "" and opt.o or opt.output
+local harmony = nil
+if opt.harmony ~= "" then
+  harmony = tonumber(opt.harmony)
+  if not harmony or harmony < 0 then
+    strata.usage_error(command, string.format("--harmony wants a number >= 0, not '%s'", opt.harmony))
+  end
+end
 
 local song = strata.load(opt.input)
 song:eval() -- a missing or unreadable IN is reported as such
 local est = song:beats { activations = opt.activations ~= "" and opt.activations or "tcn", meters = meters,
-  min_bpm = opt.min_bpm, max_bpm = opt.max_bpm }
+  min_bpm = opt.min_bpm, max_bpm = opt.max_bpm, harmony = harmony }
 local times, positions = est:samples()
 if #times < 2 then
   io.stderr:write(string.format("%s: %s: no steady beat found\n", command, opt.input))

@@ -17,7 +17,7 @@ for _, model in ipairs(models) do
   local sums, order, groups = {}, {}, {}
   for _, song in ipairs(index) do
     local ref = strata.load_beats(dir .. "/" .. song.file .. ".beats")
-    local est = strata.load(dir .. "/" .. song.file .. ".wav"):beats { model = model }
+    local est = strata.load(dir .. "/" .. song.file .. ".wav"):beats { model = model, harmony = tonumber(os.getenv("STRATA_BEATS_HARMONY") or "") }
     local _, labels = est:samples()
     local meter = 0
     for _, l in ipairs(labels) do meter = math.max(meter, l) end

@@ -23,7 +23,7 @@ local sums = { real = { 0, 0, 0, 0, 0 }, sep = { 0, 0, 0, 0, 0 } }
 for _, it in ipairs(items) do
   local ref = strata.load_beats(root .. "/" .. it[2])
   local t0 = strata.now()
-  local est = strata.load(root .. "/" .. it[1]):beats { model = model }
+  local est = strata.load(root .. "/" .. it[1]):beats { model = model, harmony = tonumber(os.getenv("STRATA_BEATS_HARMONY") or "") }
   local _, labels = est:samples()
   local seconds = strata.now() - t0
   local meter = 0

@@ -582,7 +582,7 @@ static void decode_models(void *ctx, int64_t begin, int64_t end)
 }
 
 /* Appends a beat; 0, or -1 when memory is short. */
-static int push_beat(st_dbn_result *r, int64_t *cap, int64_t frame, int number)
+static int push_beat(st_dbn_result *r, int64_t *cap, int64_t frame, int number, double evidence)
 {
     if (r->n_beats == *cap) {
         int64_t n = *cap ? 2 * *cap : 64;
@@ -590,12 +590,24 @@ static int push_beat(st_dbn_result *r, int64_t *cap, int64_t frame, int number)
         if (f) r->frame = f;
         int *b = realloc(r->beat_number, (size_t)n * sizeof *b);
         if (b) r->beat_number = b;
-        if (!f || !b) return -1;
+        double *e = realloc(r->downbeat_evidence, (size_t)n * sizeof *e);
+        if (e) r->downbeat_evidence = e;
+        if (!f || !b || !e) return -1;
         *cap = n;
     }
     r->frame[r->n_beats] = frame;
+    r->downbeat_evidence[r->n_beats] = evidence;
     r->beat_number[r->n_beats++] = number;
     return 0;
+}
+
+/* log(downbeat) - log(beat) summed over frames [from, to) of a. */
+static double downbeat_evidence(const double *a, int64_t from, int64_t to)
+{
+    double sum = 0.0;
+    for (int64_t t = from; t < to; t++)
+        sum += log(fmax(a[2 * t + 1], 1e-30)) - log(fmax(a[2 * t], 1e-30));
+    return sum;
 }
 
 int st_dbn_decode(st_dbn *const *models, int n_models, const double *act, int64_t n_frames,
@@ -669,12 +681,18 @@ int st_dbn_decode(st_dbn *const *models, int n_models, const double *act, int64_
                         if (a[u] > a[arg]) arg = u;
                     peak = arg / 2;
                 }
-                status = push_beat(out, &cap, peak + first, st_dbn_beat_number(m, path[peak]));
+                status = push_beat(out, &cap, peak + first, st_dbn_beat_number(m, path[peak]),
+                                   downbeat_evidence(a, left, t));
             }
         } else {
             for (int64_t t = 1; t < n && !status; t++)
-                if (st_dbn_beat_number(m, path[t]) != st_dbn_beat_number(m, path[t - 1]))
-                    status = push_beat(out, &cap, t + first, st_dbn_beat_number(m, path[t]));
+                if (st_dbn_beat_number(m, path[t]) != st_dbn_beat_number(m, path[t - 1])) {
+                    int64_t end = t; /* the beat region that starts the beat */
+                    while (end < n && st_dbn_region(m, path[end]))
+                        end++;
+                    status = push_beat(out, &cap, t + first, st_dbn_beat_number(m, path[t]),
+                                       downbeat_evidence(a, t, end));
+                }
         }
     }
     for (int k = 0; paths && k < n_models; k++)
@@ -689,6 +707,7 @@ void st_dbn_result_free(st_dbn_result *r)
 {
     free(r->frame);
     free(r->beat_number);
+    free(r->downbeat_evidence);
     free(r->log_prob);
     memset(r, 0, sizeof *r);
     r->winner = -1;

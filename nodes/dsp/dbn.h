@@ -79,8 +79,15 @@ int st_dbn_state_interval(const st_dbn *m, uint32_t state);
 /* What the processor decodes: beats with their number in the bar. */
 typedef struct {
     int64_t n_beats;
-    int64_t *frame;      /* frame index in the whole activation sequence */
-    int *beat_number;    /* 1 = downbeat */
+    int64_t *frame;   /* frame index in the whole activation sequence */
+    int *beat_number; /* 1 = downbeat */
+    /* per beat: the sum over its beat-region frames of log(downbeat) -
+     * log(beat) (activations floored at 1e-30), which is how much the path's
+     * log-probability changes when that beat is made a downbeat or stops being
+     * one: turning the bar (every beat's number moved by the same amount mod
+     * beats_per_bar) changes the log-probability by the sum of the new
+     * downbeats' evidence minus the old ones' (dsp/bar_phase.h) */
+    double *downbeat_evidence;
     int winner;          /* index of the model that won, -1 when no beats */
     double *log_prob;    /* one per model (-inf for a model not run) */
     int64_t first_frame; /* first frame kept by the threshold */

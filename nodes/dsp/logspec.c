@@ -21,6 +21,7 @@ struct st_logspec {
     float window[ST_LOGSPEC_N_FFT];
     int n_bands;
     int *first_bin, *n_taps; /* per band */
+    int *centre_bin;         /* per band */
     float *taps;             /* band b's weights at taps + b * max_taps */
     int max_taps;
 };
@@ -48,8 +49,9 @@ st_logspec *st_logspec_create(void)
         if (bins[j + 2] - bins[j] > s->max_taps) s->max_taps = bins[j + 2] - bins[j];
     s->first_bin = malloc((size_t)s->n_bands * sizeof *s->first_bin);
     s->n_taps = malloc((size_t)s->n_bands * sizeof *s->n_taps);
+    s->centre_bin = malloc((size_t)s->n_bands * sizeof *s->centre_bin);
     s->taps = calloc((size_t)s->n_bands * s->max_taps, sizeof *s->taps);
-    if (!s->fft || !s->first_bin || !s->n_taps || !s->taps) {
+    if (!s->fft || !s->first_bin || !s->n_taps || !s->centre_bin || !s->taps) {
         st_logspec_destroy(s);
         return NULL;
     }
@@ -57,6 +59,7 @@ st_logspec *st_logspec_create(void)
         int start = bins[j], centre = bins[j + 1], stop = bins[j + 2];
         float *w = s->taps + (size_t)j * s->max_taps;
         s->first_bin[j] = start;
+        s->centre_bin[j] = centre;
         if (stop - start < 2) { /* too narrow for a triangle: one bin */
             s->n_taps[j] = 1;
             w[0] = 1.0f;
@@ -80,11 +83,17 @@ void st_logspec_destroy(st_logspec *s)
     if (!s) return;
     free(s->first_bin);
     free(s->n_taps);
+    free(s->centre_bin);
     free(s->taps);
     free(s);
 }
 
 int st_logspec_n_bands(const st_logspec *s) { return s->n_bands; }
+
+double st_logspec_band_hz(const st_logspec *s, int band)
+{
+    return (double)s->centre_bin[band] * ST_LOGSPEC_RATE_HZ / ST_LOGSPEC_N_FFT;
+}
 
 int64_t st_logspec_n_frames(int64_t n_samples)
 {

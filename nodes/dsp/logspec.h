@@ -23,6 +23,8 @@ typedef struct st_logspec st_logspec;
 st_logspec *st_logspec_create(void);
 void st_logspec_destroy(st_logspec *s);
 int st_logspec_n_bands(const st_logspec *s);
+/* The centre frequency of a band (its filter's peak bin), in Hz. */
+double st_logspec_band_hz(const st_logspec *s, int band);
 int64_t st_logspec_n_frames(int64_t n_samples);
 /* out: n_frames x n_bands (frame-major). 0, or -1 when memory is short. */
 int st_logspec_compute(const st_logspec *s, const float *mono, int64_t n_samples, float *out,
