@@ -16,6 +16,21 @@ int64_t st_stft_n_frames(int64_t length, int n_fft, int hop_samples, int center)
     return 1 + (padded - n_fft) / hop_samples;
 }
 
+/* Four floats at a time (SSE, every x86-64) where the loops below are
+ * plain element-wise arithmetic, which GCC's -O2 leaves scalar: the same
+ * operations on each element, so the same bits. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int v4i __attribute__((vector_size(16)));
+#define V                  4
+#define SELECT(mask, a, b) ((v4f)(((v4i)(a) & (mask)) | ((v4i)(b) & ~(mask))))
+static inline v4f load4(const float *p)
+{
+    v4f v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void store4(float *p, v4f v) { memcpy(p, &v, sizeof v); }
+
 /* Work is split into (channel, span of frames) items so that mono audio
  * uses every thread too. */
 #define SPANS_PER_CHANNEL 8
@@ -36,7 +51,10 @@ static void window_frame(const float *x, int64_t length, int64_t start, const fl
                          int n_fft, float *frame)
 {
     if (start >= 0 && start + n_fft <= length) {
-        for (int i = 0; i < n_fft; i++)
+        int i = 0;
+        for (; i + V <= n_fft; i += V)
+            store4(frame + i, load4(x + start + i) * load4(window + i));
+        for (; i < n_fft; i++)
             frame[i] = x[start + i] * window[i];
     } else {
         for (int i = 0; i < n_fft; i++) {
@@ -118,8 +136,9 @@ typedef struct {
     st_audio *rest;           /* or NULL: in minus the output, sample by sample */
     st_audio *a;
     const float *window;
-    const float *synthesis;    /* window / n_fft: FFTW's inverse is unnormalised */
-    const float *periodic_sum; /* hop: the window-square sum where all frames cover */
+    const float *synthesis; /* window / n_fft: FFTW's inverse is unnormalised */
+    const float
+        *periodic_sum; /* hop (+ V, repeating): the window-square sum where all frames cover */
     const st_fft *fft;
     int64_t padded_length;
     int failed;
@@ -177,8 +196,12 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             int64_t start = t * hop - pad;
             int i0 = start < o0 ? (int)(o0 - start) : 0;
             int i1 = start + n_fft > o1 ? (int)(o1 - start) : n_fft;
-            for (int i = i0; i < i1; i++)
-                y[start + i] += frame[i] * job->synthesis[i];
+            float *out = y + start;
+            int i = i0;
+            for (; i + V <= i1; i += V)
+                store4(out + i, load4(out + i) + load4(frame + i) * load4(job->synthesis + i));
+            for (; i < i1; i++)
+                out[i] += frame[i] * job->synthesis[i];
         }
         /* divide by the sum of squared windows where it is not tiny; where
          * every covering frame exists the sum depends on p mod hop only and
@@ -187,6 +210,13 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
         int residue = (int)((o0 + pad) % hop); /* p mod hop, kept without dividing */
         for (int64_t j = o0; j < o1; j++, residue = residue + 1 == hop ? 0 : residue + 1) {
             int64_t p = j + pad; /* index in the padded signal */
+            /* V interior samples at once (the table runs V past hop) */
+            while (p >= interior_lo && p + V - 1 <= interior_hi && j + V <= o1) {
+                v4f sum = load4(job->periodic_sum + residue), v = load4(y + j);
+                store4(y + j, SELECT(sum > FLT_MIN, v / sum, v));
+                j += V, p += V, residue = (residue + V) % hop;
+            }
+            if (j >= o1) break;
             float sum;
             if (p >= interior_lo && p <= interior_hi) {
                 sum = job->periodic_sum[residue];
@@ -204,7 +234,10 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
         if (job->rest) { /* as mix's subtract: the same bits as in - out there */
             const float *x = job->in->channel[c];
             float *r = job->rest->channel[c];
-            for (int64_t j = o0; j < o1; j++)
+            int64_t j = o0;
+            for (; j + V <= o1; j += V)
+                store4(r + j, load4(x + j) - load4(y + j));
+            for (; j < o1; j++)
                 r[j] = x[j] - y[j];
         }
     }
@@ -245,7 +278,7 @@ int st_istft_filtered(const st_spectrum *shape, const st_audio *in, st_stft_filt
 static int istft_run(istft_job *job, int n_threads)
 {
     const st_spectrum *s = job->s;
-    float *window = malloc((2 * (size_t)s->n_fft + (size_t)s->hop_samples) * sizeof *window);
+    float *window = malloc((2 * (size_t)s->n_fft + (size_t)s->hop_samples + V) * sizeof *window);
     job->window = window, job->synthesis = window + s->n_fft;
     job->periodic_sum = window + 2 * s->n_fft, job->fft = st_fft_get(s->n_fft);
     if (!window || !job->fft) {
@@ -265,6 +298,8 @@ static int istft_run(istft_job *job, int n_threads)
         }
         window[2 * s->n_fft + r] = sum;
     }
+    for (int r = s->hop_samples; r < s->hop_samples + V; r++) /* read V at a time */
+        window[2 * s->n_fft + r] = window[2 * s->n_fft + r % s->hop_samples];
     st_parallel_for(n_threads, (int64_t)s->n_channels * SPANS_PER_CHANNEL, istft_range, job);
     free(window);
     return job->failed ? -1 : 0;
