@@ -122,11 +122,15 @@ static int repet_audio_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
                                .rate_hz = a->rate_hz,
                                .length_samples = a->n_frames};
     const int n_bins = shape.n_bins;
-    const size_t plane = (size_t)n_frames * (size_t)n_bins;
+    /* magnitudes in blocks of bins (dsp/repet.h): read in order by the beat
+     * spectrum and the model, never a frame apart */
+    const int n_blocks = (n_bins + ST_REPET_BLOCK - 1) / ST_REPET_BLOCK;
+    const size_t block_floats = ST_REPET_BLOCK * (size_t)n_frames;
+    const size_t blocked = (size_t)n_blocks * block_floats; /* a channel's */
     char what[160];
     snprintf(what, sizeof what, "the magnitudes (hop = %d with n_fft = %d: %lld frames)", hop,
              n_fft, (long long)n_frames);
-    if (st_memory_check(ctx, (double)plane * a->n_channels * sizeof(float), what, "raise hop"))
+    if (st_memory_check(ctx, (double)blocked * a->n_channels * sizeof(float), what, "raise hop"))
         return ST_ERR;
 
     const int n_outputs = st_port_count(st_node_repet_audio.outputs);
@@ -136,15 +140,32 @@ static int repet_audio_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
     int64_t lag_shape[1] = {n_lags}, one[1] = {1};
     static const char *const lag_axes[] = {"lag"}, *const period_axes[] = {"period"};
     double *beat = malloc((size_t)n_frames * sizeof *beat);
-    float *mag = st_zalloc((size_t)a->n_channels * plane * sizeof *mag), *model = NULL;
+    /* The magnitudes' blocks lie in two regions, the first just large enough
+     * for the background's samples (whole blocks), the second the rest: once
+     * the model is made the two become the outputs (st_audio_adopt), whose
+     * pages are then already there instead of new ones the kernel zeroes. */
+    const int n_all = a->n_channels * n_blocks;
+    const size_t samples = (size_t)a->n_channels * (size_t)(a->n_frames ? a->n_frames : 1);
+    int n_first = (int)((samples + block_floats - 1) / block_floats);
+    n_first = n_first < n_all ? n_first : n_all;
+    float *region[2] = {st_zalloc((size_t)n_first * block_floats * sizeof(float)),
+                        n_all > n_first
+                            ? st_zalloc((size_t)(n_all - n_first) * block_floats * sizeof(float))
+                            : NULL};
+    float **blocks = malloc((size_t)n_all * sizeof *blocks), *model = NULL;
     fields[2] = st_array_new(1, one, period_axes);
     fields[3] = st_array_new(1, lag_shape, lag_axes);
-    if (!beat || !mag || !fields[2] || !fields[3]) goto oom;
-    if (st_stft_magnitudes(a, &shape, mag, ctx->n_threads)) goto oom;
+    if (!beat || !region[0] || (n_all > n_first && !region[1]) || !blocks || !fields[2] ||
+        !fields[3])
+        goto oom;
+    for (int i = 0; i < n_all; i++)
+        blocks[i] = i < n_first ? region[0] + (size_t)i * block_floats
+                                : region[1] + (size_t)(i - n_first) * block_floats;
+    if (st_stft_magnitudes(a, &shape, ST_REPET_BLOCK, blocks, ctx->n_threads)) goto oom;
 
     /* the beat spectrum over the lags searched, from the power averaged over channels */
-    if (st_beat_spectrum_of_magnitudes(mag, a->n_channels, n_frames, n_bins, n_lags, ctx->n_threads,
-                                       beat))
+    if (st_beat_spectrum_of_magnitudes((const float *const *)blocks, a->n_channels, n_frames,
+                                       n_bins, n_lags, ctx->n_threads, beat))
         goto oom;
     for (int64_t l = 0; l < n_lags; l++)
         fields[3]->u.array.data[l] = (float)beat[l];
@@ -157,19 +178,26 @@ static int repet_audio_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
     model = malloc((size_t)a->n_channels * (size_t)rows * (size_t)n_bins * sizeof *model);
     if (!model) goto oom;
     for (int c = 0; c < a->n_channels; c++)
-        if (st_repet_period_model(mag + (size_t)c * plane, n_frames, n_bins, period,
-                                  st_num(p, "quantile"), ctx->n_threads,
-                                  model + (size_t)c * (size_t)rows * (size_t)n_bins))
+        if (st_repet_period_model_blocks((const float *const *)blocks + c * n_blocks, n_frames,
+                                         n_bins, period, st_num(p, "quantile"), ctx->n_threads,
+                                         model + (size_t)c * (size_t)rows * (size_t)n_bins))
             goto oom;
-    st_zfree(mag); /* before the outputs: the peak is the larger of the two, not their sum */
-    mag = NULL;
 
     st_progress(ctx, 0.5);
     background_job job = {model, rows, n_bins,
                           st_repet_cutoff_bin(st_num(p, "high_pass_hz"), a->rate_hz, n_fft),
                           st_choice(p, "mask") == 1 ? (float)st_num(p, "threshold") : -1.0f};
-    fields[0] = st_audio_new(a->n_channels, a->n_frames, a->rate_hz);
-    fields[1] = st_audio_new(a->n_channels, a->n_frames, a->rate_hz);
+    /* the magnitudes are dead: their regions hold the outputs (every sample
+     * is written), a region too small for them (another hop) is freed */
+    for (int i = 0; i < 2; i++) {
+        const size_t floats = (size_t)(i ? n_all - n_first : n_first) * block_floats;
+        if (region[i] && floats >= samples &&
+            (fields[i] = st_audio_adopt(a->n_channels, a->n_frames, a->rate_hz, region[i])))
+            region[i] = NULL;
+        st_zfree(region[i]);
+        region[i] = NULL;
+        if (!fields[i]) fields[i] = st_audio_new(a->n_channels, a->n_frames, a->rate_hz);
+    }
     if (!fields[0] || !fields[1] ||
         st_istft_filtered(&shape, a, background_frame, &job, &fields[0]->u.audio,
                           &fields[1]->u.audio, ctx->n_threads))
@@ -183,7 +211,9 @@ done:
     for (int i = 0; i < n_outputs; i++)
         st_value_unref(fields[i]);
     free(beat);
-    st_zfree(mag);
+    st_zfree(region[0]);
+    st_zfree(region[1]);
+    free(blocks);
     free(model);
     return status;
 }

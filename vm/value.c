@@ -92,7 +92,8 @@ void st_value_unref(st_value *v)
     if (v && __atomic_sub_fetch(&v->refs, 1, __ATOMIC_ACQ_REL) == 0) value_free(v);
 }
 
-st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz)
+/* An audio value over block (NULL: a new zeroed one), which it owns on success. */
+static st_value *audio_over(int n_channels, int64_t n_frames, double rate_hz, float *block)
 {
     if (n_channels < 1 || n_frames < 0 ||
         (uint64_t)n_frames > SIZE_MAX / sizeof(float) / (uint64_t)n_channels)
@@ -104,16 +105,27 @@ st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz)
     a->n_frames = n_frames;
     a->rate_hz = rate_hz;
     a->channel = calloc((size_t)n_channels, sizeof *a->channel);
-    float *block =
-        st_zalloc((size_t)n_channels * (size_t)(n_frames ? n_frames : 1) * sizeof *block);
+    const int fresh = !block;
+    if (fresh)
+        block = st_zalloc((size_t)n_channels * (size_t)(n_frames ? n_frames : 1) * sizeof *block);
     if (!a->channel || !block) {
-        st_zfree(block);
+        if (fresh) st_zfree(block);
         value_free(v);
         return NULL;
     }
     for (int c = 0; c < n_channels; c++)
         a->channel[c] = block + (size_t)c * (size_t)n_frames;
     return v;
+}
+
+st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz)
+{
+    return audio_over(n_channels, n_frames, rate_hz, NULL);
+}
+
+st_value *st_audio_adopt(int n_channels, int64_t n_frames, double rate_hz, float *block)
+{
+    return block ? audio_over(n_channels, n_frames, rate_hz, block) : NULL;
 }
 
 st_value *st_spectrum_new(int n_fft, int hop_samples, int64_t n_frames, int n_channels,

@@ -90,6 +90,12 @@ void st_value_unref(st_value *v);
 
 /* Constructors return NULL when memory is short. */
 st_value *st_audio_new(int n_channels, int64_t n_frames, double rate_hz);
+/* An audio value over memory the caller made with st_zalloc (at least
+ * n_channels x max(n_frames, 1) floats), not zeroed: the caller writes every
+ * sample. The value owns block on success; on NULL the caller still does.
+ * For nodes whose scratch is dead when their output is written: the output
+ * reuses its pages instead of new ones the kernel must zero. */
+st_value *st_audio_adopt(int n_channels, int64_t n_frames, double rate_hz, float *block);
 st_value *st_spectrum_new(int n_fft, int hop_samples, int64_t n_frames, int n_channels,
                           st_window window, int center, double rate_hz, int64_t length_samples);
 /* A zeroed spectrum with the shape and provenance of s (for masked copies). */

@@ -78,7 +78,8 @@ static int fft_size_at_least(int64_t n)
 typedef struct {
     const float *power;           /* or NULL */
     const float _Complex *frames; /* or NULL */
-    const float *mag;             /* or NULL: the power is its square */
+    const float *const *blocks;   /* or NULL: magnitudes in blocks of BLOCK bins
+                                   * (ST_REPET_BLOCK), the power their square */
     int n_channels, n_bins, n_fft;
     int64_t n_frames;
     fftw_plan forward;
@@ -106,8 +107,31 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
         double *sum = job->sums + (size_t)item * (size_t)n_half;
         int k0 = (int)((int64_t)job->n_bins * item / job->n_items);
         int k1 = (int)((int64_t)job->n_bins * (item + 1) / job->n_items);
+        if (job->blocks) { /* whole blocks of the layout */
+            const int64_t n_blocks = (job->n_bins + BLOCK - 1) / BLOCK;
+            k0 = (int)(BLOCK * (n_blocks * item / job->n_items));
+            k1 = (int)(BLOCK * (n_blocks * (item + 1) / job->n_items));
+            k1 = k1 < job->n_bins ? k1 : job->n_bins;
+        }
         for (int kb = k0; kb < k1; kb += BLOCK) {
             int nb = k1 - kb < BLOCK ? k1 - kb : BLOCK;
+            if (job->blocks) { /* each block's series is contiguous: read in order */
+                const int n_blocks = (job->n_bins + BLOCK - 1) / BLOCK;
+                for (int64_t t = 0; t < n_frames; t++) {
+                    double p[BLOCK];
+                    for (int c = 0; c < job->n_channels; c++) {
+                        const float *m = job->blocks[c * n_blocks + kb / BLOCK] + (size_t)t * BLOCK;
+                        for (int b = 0; b < nb; b++) {
+                            double v = (double)m[b] * m[b];
+                            p[b] = c ? p[b] + v : v; /* 0 + v is v */
+                        }
+                    }
+                    for (int b = 0; b < nb; b++)
+                        x[(size_t)b * job->n_fft + t] =
+                            job->n_channels > 1 ? p[b] / job->n_channels : p[b];
+                }
+                goto transform;
+            }
             for (int64_t t = 0; t < n_frames; t++) {
                 double p[BLOCK] = {0};
                 for (int c = 0; c < job->n_channels; c++) {
@@ -115,10 +139,9 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
                     /* a frame apart is a page apart: no hardware prefetch */
                     if (t + AHEAD < n_frames) {
                         size_t next = at + AHEAD * (size_t)job->n_bins;
-                        if (job->power || job->mag) {
-                            const float *v = job->power ? job->power : job->mag;
-                            __builtin_prefetch(v + next);
-                            __builtin_prefetch(v + next + BLOCK - 1);
+                        if (job->power) {
+                            __builtin_prefetch(job->power + next);
+                            __builtin_prefetch(job->power + next + BLOCK - 1);
                         } else {
                             __builtin_prefetch(job->frames + next);
                             __builtin_prefetch(job->frames + next + BLOCK - 1);
@@ -127,9 +150,6 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
                     if (job->power) {
                         for (int b = 0; b < nb; b++)
                             p[b] += job->power[at + b];
-                    } else if (job->mag) {
-                        for (int b = 0; b < nb; b++)
-                            p[b] += (double)job->mag[at + b] * job->mag[at + b];
                     } else {
                         for (int b = 0; b < nb; b++) {
                             double re = crealf(job->frames[at + b]),
@@ -141,6 +161,7 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
                 for (int b = 0; b < nb; b++)
                     x[(size_t)b * job->n_fft + t] = p[b] / job->n_channels;
             }
+        transform:
             for (int b = 0; b < nb; b++) {
                 double *xb = x + (size_t)b * job->n_fft;
                 memset(xb + n_frames, 0, (size_t)(job->n_fft - n_frames) * sizeof *xb);
@@ -209,10 +230,13 @@ int st_beat_spectrum_of_spectrum(const float _Complex *x, int n_channels, int64_
     return beat_spectrum(&job, n_lags, n_threads, beat);
 }
 
-int st_beat_spectrum_of_magnitudes(const float *mag, int n_channels, int64_t n_frames, int n_bins,
-                                   int64_t n_lags, int n_threads, double *beat)
+_Static_assert(BLOCK == ST_REPET_BLOCK, "the beat spectrum gathers the layout's blocks");
+
+int st_beat_spectrum_of_magnitudes(const float *const *blocks, int n_channels, int64_t n_frames,
+                                   int n_bins, int64_t n_lags, int n_threads, double *beat)
 {
-    beat_job job = {.mag = mag, .n_channels = n_channels, .n_bins = n_bins, .n_frames = n_frames};
+    beat_job job = {
+        .blocks = blocks, .n_channels = n_channels, .n_bins = n_bins, .n_frames = n_frames};
     return beat_spectrum(&job, n_lags, n_threads, beat);
 }
 
@@ -403,6 +427,7 @@ void st_rows_median_run(st_rows_median *m, const float *const *rows, int n_rows,
 
 typedef struct {
     const float *mag;
+    const float *const *blocks; /* period_blocks_range's magnitudes */
     int64_t n_frames;
     int n_bins;
     int64_t period;
@@ -454,9 +479,61 @@ done:
 int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_t period,
                           double quantile, int n_threads, float *model)
 {
-    model_job job = {mag, n_frames, n_bins, period, NULL, 0, quantile, model, 0};
+    model_job job = {mag, NULL, n_frames, n_bins, period, NULL, 0, quantile, model, 0};
     int64_t n_items = period < n_frames ? period : n_frames;
     st_parallel_for(n_threads, n_items, period_range, &job);
+    return job.failed ? -1 : 0;
+}
+
+/* The same from magnitudes in blocks of ST_REPET_BLOCK bins: items are
+ * blocks, and each block's frames at j + s period, for every j in turn, are
+ * read from one contiguous stretch (the segments' streams in order). */
+static void period_blocks_range(void *ctx, int64_t begin, int64_t end)
+{
+    model_job *job = ctx;
+    const int64_t n_segments = (job->n_frames + job->period - 1) / job->period;
+    const int64_t rows_made = job->period < job->n_frames ? job->period : job->n_frames;
+    const float **rows = malloc((size_t)n_segments * sizeof *rows);
+    float *v = malloc((size_t)n_segments * sizeof *v);
+    st_rows_median *median = n_segments <= 4096 ? st_rows_median_new((int)n_segments) : NULL;
+    if (!rows || !v || (n_segments <= 4096 && !median)) {
+        job->failed = 1;
+        goto done;
+    }
+    if (median) st_rows_median_set_quantile(median, job->quantile);
+    for (int64_t kb = begin; kb < end; kb++) {
+        const float *block = job->blocks[kb];
+        const int k0 = (int)kb * ST_REPET_BLOCK;
+        const int width = job->n_bins - k0 < ST_REPET_BLOCK ? job->n_bins - k0 : ST_REPET_BLOCK;
+        for (int64_t j = 0; j < rows_made; j++) {
+            int n = 0;
+            for (int64_t t = j; t < job->n_frames; t += job->period)
+                rows[n++] = block + (size_t)t * ST_REPET_BLOCK;
+            float *out = job->model + (size_t)j * (size_t)job->n_bins + (size_t)k0;
+            if (median) {
+                st_rows_median_run(median, rows, n, width, out);
+            } else {
+                for (int b = 0; b < width; b++) {
+                    for (int i = 0; i < n; i++)
+                        v[i] = rows[i][b];
+                    out[b] = quantile_of(v, n, job->quantile);
+                }
+            }
+        }
+    }
+done:
+    free(rows);
+    free(v);
+    st_rows_median_free(median);
+}
+
+int st_repet_period_model_blocks(const float *const *blocks, int64_t n_frames, int n_bins,
+                                 int64_t period, double quantile, int n_threads, float *model)
+{
+    _Static_assert(ST_REPET_BLOCK == ST_REPET_LANES, "a block is one pass of the lane medians");
+    model_job job = {NULL, blocks, n_frames, n_bins, period, NULL, 0, quantile, model, 0};
+    st_parallel_for(n_threads, (n_bins + ST_REPET_BLOCK - 1) / ST_REPET_BLOCK, period_blocks_range,
+                    &job);
     return job.failed ? -1 : 0;
 }
 
@@ -489,7 +566,7 @@ done:
 int st_repet_adaptive_model(const float *mag, int64_t n_frames, int n_bins, const int64_t *period,
                             int order, int n_threads, float *model)
 {
-    model_job job = {mag, n_frames, n_bins, 0, period, order, 0.5, model, 0};
+    model_job job = {mag, NULL, n_frames, n_bins, 0, period, order, 0.5, model, 0};
     st_parallel_for(n_threads, n_frames, adaptive_range, &job);
     return job.failed ? -1 : 0;
 }

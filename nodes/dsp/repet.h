@@ -25,11 +25,18 @@ int st_beat_spectrum(const float *power, int n_channels, int64_t n_frames, int n
 int st_beat_spectrum_of_spectrum(const float _Complex *x, int n_channels, int64_t n_frames,
                                  int n_bins, int64_t n_lags, int n_threads, double *beat);
 
-/* The same from magnitudes (laid out as those frames), the power their
- * square in double: |X|^2 to float rounding of |X|, so within about 1e-7
- * relative of the values from the complex frames. */
-int st_beat_spectrum_of_magnitudes(const float *mag, int n_channels, int64_t n_frames, int n_bins,
-                                   int64_t n_lags, int n_threads, double *beat);
+/* Magnitudes in blocks of ST_REPET_BLOCK bins, each block's time series
+ * contiguous (what st_stft_magnitudes writes with that block): bin k of frame
+ * t of channel c is blocks[c * n_blocks + k / B][t * B + k % B], with
+ * n_blocks = ceil(n_bins / B). The beat spectrum and REPET's model read
+ * them in order instead of a frame (a page) apart. */
+#define ST_REPET_BLOCK 16
+
+/* The beat spectrum (lags [0, n_lags), as st_beat_spectrum_of_spectrum) from
+ * such blocks, the power their square in double: |X|^2 to float rounding of
+ * |X|, so within about 1e-7 relative of the values from the complex frames. */
+int st_beat_spectrum_of_magnitudes(const float *const *blocks, int n_channels, int64_t n_frames,
+                                   int n_bins, int64_t n_lags, int n_threads, double *beat);
 
 /* The lag in [min_lag, max_lag] (clipped to the spectrum) where beat is
  * largest, the first of equals; -1 when the range holds no lag. */
@@ -81,6 +88,11 @@ int st_repet_sim_neighbours(const float *unit, int64_t n_frames, int n_bins, dou
  * model holds more of the mixture. */
 int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_t period,
                           double quantile, int n_threads, float *model);
+
+/* The same from magnitudes in blocks (ST_REPET_BLOCK above; one channel's
+ * n_blocks), model frame-major as above: the same values, bit for bit. */
+int st_repet_period_model_blocks(const float *const *blocks, int64_t n_frames, int n_bins,
+                                 int64_t period, double quantile, int n_threads, float *model);
 
 /* The adaptive model: frame t takes the median of the frames t + i * period[t]
  * for i in [-(order-1)/2, order/2] that exist (REPET-Python's adaptive REPET). */

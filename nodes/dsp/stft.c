@@ -38,7 +38,8 @@ static inline void store4(float *p, v4f v) { memcpy(p, &v, sizeof v); }
 typedef struct {
     const st_audio *a;
     st_spectrum *s;
-    float *mag; /* or NULL: |X| of each frame instead of X (st_stft_magnitudes) */
+    float *const *blocks; /* or NULL: |X| of each frame instead of X (st_stft_magnitudes) */
+    int block;
     const float *window;
     const st_fft *fft;
     int failed;
@@ -84,11 +85,16 @@ static void stft_range(void *ctx, int64_t begin, int64_t end)
         for (int64_t t = t0; t < t1; t++) {
             window_frame(x, length, t * s->hop_samples - pad, job->window, n_fft, frame);
             st_fft_forward(job->fft, frame, bins);
-            size_t at = ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins;
-            if (job->mag)
-                st_magnitudes(bins, s->n_bins, job->mag + at);
-            else
-                memcpy(s->data + at, bins, (size_t)s->n_bins * sizeof *bins);
+            if (job->blocks) { /* frame is free again: the magnitudes go through it */
+                const int b = job->block, n_blocks = (s->n_bins + b - 1) / b;
+                st_magnitudes(bins, s->n_bins, frame);
+                for (int k = 0; k < s->n_bins; k += b)
+                    memcpy(job->blocks[c * n_blocks + k / b] + (size_t)t * (size_t)b, frame + k,
+                           (size_t)(s->n_bins - k < b ? s->n_bins - k : b) * sizeof *frame);
+            } else {
+                memcpy(s->data + ((size_t)c * (size_t)s->n_frames + (size_t)t) * (size_t)s->n_bins,
+                       bins, (size_t)s->n_bins * sizeof *bins);
+            }
         }
     }
 done:
@@ -96,10 +102,11 @@ done:
     st_fft_free(bins);
 }
 
-static int stft_run(const st_audio *a, st_spectrum *s, float *mag, int n_threads)
+static int stft_run(const st_audio *a, st_spectrum *s, float *const *blocks, int block,
+                    int n_threads)
 {
     float *window = malloc((size_t)s->n_fft * sizeof *window);
-    stft_job job = {a, s, mag, window, st_fft_get(s->n_fft), 0};
+    stft_job job = {a, s, blocks, block, window, st_fft_get(s->n_fft), 0};
     if (!window || !job.fft) {
         free(window);
         return -1;
@@ -112,13 +119,14 @@ static int stft_run(const st_audio *a, st_spectrum *s, float *mag, int n_threads
 
 int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads)
 {
-    return stft_run(a, s, NULL, n_threads);
+    return stft_run(a, s, NULL, 0, n_threads);
 }
 
-int st_stft_magnitudes(const st_audio *a, const st_spectrum *shape, float *mag, int n_threads)
+int st_stft_magnitudes(const st_audio *a, const st_spectrum *shape, int block, float *const *blocks,
+                       int n_threads)
 {
     st_spectrum s = *shape;
-    return stft_run(a, &s, mag, n_threads);
+    return stft_run(a, &s, blocks, block, n_threads);
 }
 
 /* The inverse splits the output, not the frames: each item owns a span of

@@ -15,8 +15,12 @@ int st_stft_compute(const st_audio *a, st_spectrum *s, int n_threads);
 
 /* |X| of the frames st_stft_compute would make (the same bits as
  * st_magnitudes of them), for shape's framing (its data is not read), without
- * holding the complex frames: mag is laid out as shape's data would be. */
-int st_stft_magnitudes(const st_audio *a, const st_spectrum *shape, float *mag, int n_threads);
+ * holding the complex frames, in blocks of `block` bins whose time series
+ * are contiguous: bin k of frame t of channel c is blocks[c * n_blocks + k /
+ * block][t * block + k % block], n_blocks = ceil(n_bins / block) (each block
+ * n_frames x block floats; the last block's spare lanes are not written). */
+int st_stft_magnitudes(const st_audio *a, const st_spectrum *shape, int block, float *const *blocks,
+                       int n_threads);
 
 /* Fills a (n_channels x s->length_samples) from s. */
 int st_istft_compute(const st_spectrum *s, st_audio *a, int n_threads);
