@@ -25,9 +25,10 @@
 /* Double-precision plans are made once per size, under a lock (FFTW's
  * planner is not thread safe: the one planner lock of fft.h), with FFTW_ESTIMATE: they run once per
  * bin. */
-#define MAX_PLANS 16
-#define BLOCK     16 /* bins gathered together (see beat_range) */
-#define AHEAD     8  /* frames prefetched ahead when gathering a block's bins */
+#define MAX_PLANS  16
+#define BLOCK      16 /* bins gathered together (see beat_range) */
+#define AHEAD      8  /* frames prefetched ahead when gathering a block's bins */
+#define STRIDE_PAD 8  /* doubles (64 bytes: the FFT's input keeps its alignment) */
 static struct {
     int n;
     fftw_plan forward, inverse;
@@ -97,7 +98,10 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
     const int n_half = job->n_fft / 2 + 1;
     const int64_t n_frames = job->n_frames;
     const size_t plane = (size_t)n_frames * (size_t)job->n_bins;
-    double *x = fftw_alloc_real((size_t)job->n_fft * BLOCK);
+    /* magnitudes' blocks: each bin's series STRIDE_PAD doubles longer than the
+     * FFT, since 16 series exactly n_fft doubles apart share cache sets */
+    const size_t stride = (size_t)job->n_fft + (job->blocks ? STRIDE_PAD : 0);
+    double *x = fftw_alloc_real(stride * BLOCK);
     fftw_complex *y = fftw_alloc_complex((size_t)n_half);
     if (!x || !y) {
         job->failed = 1;
@@ -127,7 +131,7 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
                         }
                     }
                     for (int b = 0; b < nb; b++)
-                        x[(size_t)b * job->n_fft + t] =
+                        x[(size_t)b * stride + (size_t)t] =
                             job->n_channels > 1 ? p[b] / job->n_channels : p[b];
                 }
                 goto transform;
@@ -163,7 +167,7 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
             }
         transform:
             for (int b = 0; b < nb; b++) {
-                double *xb = x + (size_t)b * job->n_fft;
+                double *xb = x + (size_t)b * stride;
                 memset(xb + n_frames, 0, (size_t)(job->n_fft - n_frames) * sizeof *xb);
                 fftw_execute_dft_r2c(job->forward, xb, y);
                 for (int f = 0; f < n_half; f++)
