@@ -5,6 +5,7 @@
 -- default meters 3,4 give bars of 4 for them). Default settings, meter not told. MODEL: a
 -- beats_tcn.safetensors ("" or none: the installed one). Generator 2's sets (beats_testset.py --generator 2)
 -- are also scored by accent (down, flat, half), harmony-only songs (generator 3) and loops.
+-- $STRATA_BEATS_HARMONY, when set, is the beats node's harmony weight (doc/beats.md).
 local strata = require "strata"
 local dir = assert(arg[1], "usage: strata run tools/beats-heldout.lua DIR [MODEL ...]")
 local models = { table.unpack(arg, 2) }

@@ -3,6 +3,7 @@
 -- Every item of CORPUS/downbeat (real recordings, human annotations) and the separation items
 -- with an exact beats.txt, tracked with the default settings (meter not told), scored as
 -- mir_eval does (F-measure within 70 ms; untrimmed, and trimmed: beats before 5 s ignored).
+-- $STRATA_BEATS_HARMONY, when set, is the beats node's harmony weight (doc/beats.md).
 local strata = require "strata"
 local root = (arg[1] ~= nil and arg[1] ~= "") and arg[1] or os.getenv("STRATA_CORPUS") or "../shared/corpus"
 local model = arg[2] or ""
