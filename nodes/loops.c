@@ -21,6 +21,8 @@
 #include "../vm/parallel.h"
 #include "../vm/simd.h"
 #include "dsp/loop_groups.h"
+#include "dsp/loop_parts.h"
+#include "dsp/sound_groups.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -32,13 +34,16 @@ static const st_param params[] = {
     {"loops", ST_P_INT, .def = 0, .min = 0, .max = 256,
      .doc = "loop types to return; 0: the model's, joined where their activations correlate "
             "above join_above"},
-    {"group", ST_P_STRING, .def_str = "correlation", .choices = "correlation|energy",
+    {"group", ST_P_STRING, .def_str = "correlation", .choices = "correlation|energy|sound",
      .doc = "how loop types are joined: correlation (average linkage on the correlation of "
-            "their activations) or energy (the pair whose joining loses the least of the "
+            "their activations), energy (the pair whose joining loses the least of the "
             "model's energy when the group must play as one loop, one activation; with period > "
-            "1, one template per phase)"},
+            "1, one template per phase) or sound (average linkage on how alike their spectral "
+            "envelopes are, times the part of their activity spent apart: types that take turns "
+            "with one sound are one instrument's variations, types that play together two parts)"},
     {"join_above", ST_P_NUMBER, .def = 0.9, .min = -1, .max = 1,
-     .doc = "with loops = 0: join loop types whose activations correlate above this"},
+     .doc = "with loops = 0: join loop types whose activations correlate above this (group = "
+            "sound: whose likeness is above it)"},
     {"join_below", ST_P_NUMBER, .def = 0.01, .min = 0, .max = 1,
      .doc = "with loops = 0 and group = energy: join loop types while a joining loses less than "
             "this part of the model's energy"},
@@ -52,6 +57,14 @@ static const st_param params[] = {
     {"refine", ST_P_INT, .def = 0, .min = 0, .max = 100000,
      .doc = "KL updates that free each loop's template from the shared sound and rhythm "
             "templates (0: off, the Tucker model as it is)"},
+    {"parts", ST_P_INT, .def = 0, .min = 0, .max = 256,
+     .doc = "0: group the model's loop types; J: first re-factorise the slices' content in the "
+            "core's space into J parts (activations in [0, 1], an L1 weight on their recipes, "
+            "so that an instrument heard in several sections is one part, not part of several "
+            "recipes), then group the parts"},
+    {"parts_sparsity", ST_P_NUMBER, .def = 0.1, .min = 0, .max = 100,
+     .doc = "with parts: L1 weight on the parts' recipes, relative to the slices' mean content "
+            "times the number of slices"},
     {"period", ST_P_INT, .def = 1, .min = 1, .max = 8,
      .doc = "slices in a loop's cycle: a loop longer than the slice (a two-bar drone in one-bar "
             "slices) keeps one template per phase (slice b is in phase b mod period) and one "
@@ -526,6 +539,180 @@ static int best_instance(const double *share, const float *d, const float *bar_s
     return ST_OK;
 }
 
+/* ---- parts: loops that are groups of parts ----
+ * With parts = J, the model's loop mode is first re-factorised into J parts
+ * (dsp/loop_parts.c), each part keeps its own template and activation
+ * (refined as the loops are), and the parts are joined into loops by `group`
+ * without purification: a loop is the sum of its parts, so a bass line whose
+ * two halves are two parts that take turns is one loop with both halves. The
+ * stems are made from the parts (part_tiles, part_activation) and summed by
+ * part_loop; activation, share, instance and tiles describe the loops. */
+
+static st_value *identity_parts(int n)
+{
+    static const char *const axes[] = {"part"};
+    int64_t shape[1] = {n};
+    st_value *v = st_array_new(1, shape, axes);
+    for (int k = 0; v && k < n; k++)
+        v->u.array.data[k] = (float)k;
+    return v;
+}
+
+static int parts_run(st_ctx *ctx, tucker *m, const st_array *cube, const st_array *grid,
+                     const st_params *p, st_value **out)
+{
+    const int n_parts = st_int(p, "parts"), wanted = st_int(p, "loops");
+    const int n_cols = m->rank_freq * m->rank_time, choice = st_choice(p, "group");
+    if (m->phases > 1)
+        return st_fail(ctx,
+                       "parts = %d takes a model of one template per loop type, not ntd's "
+                       "cycle model",
+                       n_parts);
+    if (st_int(p, "period") > 1)
+        return st_fail(ctx,
+                       "parts = %d: a loop's parts are its variations; period = %d cannot "
+                       "be used with them",
+                       n_parts, st_int(p, "period"));
+    if (wanted > n_parts) return st_fail(ctx, "loops = %d: more than parts = %d", wanted, n_parts);
+    const int64_t n_cells = m->n_cells, n_bars = m->n_bars;
+    float *core = malloc((size_t)n_cols * n_parts * sizeof *core);
+    float *e = malloc((size_t)n_bars * n_parts * sizeof *e);
+    float *lc = malloc((size_t)n_cells * n_parts * sizeof *lc);
+    int *group = malloc((size_t)n_parts * sizeof *group);
+    double *gram = malloc((size_t)n_parts * n_parts * sizeof *gram);
+    double *share_part = malloc((size_t)n_bars * n_parts * sizeof *share_part);
+    float *d = NULL;
+    double *share = NULL;
+    st_value *activation = NULL, *share_v = NULL, *instance = NULL, *tiles = NULL;
+    st_value *part_tiles = NULL, *part_activation = NULL, *part_loop = NULL;
+    int n_loops = 0;
+    int status = core && e && lc && group && gram && share_part ? ST_OK : ST_ERR;
+    /* 1. the parts, and their templates */
+    if (status == ST_OK)
+        status = st_loop_parts(m->core, m->layout, n_cols, n_bars, m->rank_bar, n_parts,
+                               st_num(p, "parts_sparsity"), 10, 1000, core, e)
+                     ? ST_ERR
+                     : ST_OK;
+    if (status == ST_OK) {
+        m->core = core, m->layout = e, m->rank_bar = n_parts;
+        status = templates(m, core, n_parts, lc);
+    }
+    if (status != ST_OK) status = st_fail(ctx, "out of memory");
+    st_progress(ctx, 0.1);
+    /* 2. each part's own template, fitted with its activation */
+    if (status == ST_OK && st_int(p, "refine") > 0)
+        status = refine(ctx, cube->data, n_cells, n_bars, n_parts, lc, e, st_int(p, "refine"));
+    for (int j = 0; status == ST_OK && j < n_parts; j++) { /* activation peak 1 */
+        float top = 0;
+        for (int64_t b = 0; b < n_bars; b++)
+            top = fmaxf(top, e[b * n_parts + j]);
+        if (top <= 0) continue;
+        for (int64_t b = 0; b < n_bars; b++)
+            e[b * n_parts + j] /= top;
+        for (int64_t i = 0; i < n_cells; i++)
+            lc[i * n_parts + j] *= top;
+    }
+    /* 3. parts joined into loops */
+    if (status == ST_OK) {
+        n_loops = choice == 1   ? st_group_by_energy(lc, e, n_cells, n_bars, n_parts, 1, wanted,
+                                                     st_num(p, "join_below"), group)
+                  : choice == 2 ? st_group_by_sound(lc, e, m->n_bins, m->n_time, n_bars, n_parts,
+                                                    wanted, st_num(p, "join_above"), group)
+                                : group_by_activation(e, n_bars, n_parts, wanted,
+                                                      st_num(p, "join_above"), group);
+        if (n_loops < 1) status = st_fail(ctx, "out of memory");
+    }
+    if (status == ST_OK) {
+        d = malloc((size_t)n_bars * n_loops * sizeof *d);
+        share = calloc((size_t)n_bars * n_loops, sizeof *share);
+        static const char *const act_axes[] = {"bar", "loop"}, *const inst_axes[] = {"loop",
+                                                                                     "field"};
+        static const char *const tile_axes[] = {"loop", "freq", "time"};
+        static const char *const part_act_axes[] = {"bar", "part"};
+        static const char *const part_tile_axes[] = {"part", "freq", "time"};
+        int64_t act_shape[2] = {n_bars, n_loops}, inst_shape[2] = {n_loops, 2},
+                tile_shape[3] = {n_loops, m->n_bins, m->n_time},
+                part_act_shape[2] = {n_bars, n_parts},
+                part_tile_shape[3] = {n_parts, m->n_bins, m->n_time};
+        activation = st_array_new(2, act_shape, act_axes);
+        share_v = st_array_new(2, act_shape, act_axes);
+        instance = st_array_new(2, inst_shape, inst_axes);
+        tiles = st_array_new(3, tile_shape, tile_axes);
+        part_activation = st_array_new(2, part_act_shape, part_act_axes);
+        part_tiles = st_array_new(3, part_tile_shape, part_tile_axes);
+        part_loop = identity_parts(n_parts);
+        if (!d || !share || !activation || !share_v || !instance || !tiles || !part_activation ||
+            !part_tiles || !part_loop)
+            status = st_fail(ctx, "out of memory");
+    }
+    /* 4. a loop's level in a slice: the norm of its parts' sum there, peak 1 */
+    if (status == ST_OK) {
+        for (int i = 0; i < n_parts; i++)
+            for (int j = 0; j < n_parts; j++) {
+                double s = 0;
+                for (int64_t c = 0; c < n_cells; c++)
+                    s += (double)lc[c * n_parts + i] * lc[c * n_parts + j];
+                gram[i * n_parts + j] = s;
+            }
+        for (int g = 0; g < n_loops; g++) {
+            double peak = 0;
+            int64_t peak_bar = 0;
+            for (int64_t b = 0; b < n_bars; b++) {
+                double energy = 0;
+                for (int i = 0; i < n_parts; i++)
+                    for (int j = 0; group[i] == g && j < n_parts; j++)
+                        if (group[j] == g)
+                            energy += (double)e[b * n_parts + i] * e[b * n_parts + j] *
+                                      gram[i * n_parts + j];
+                d[b * n_loops + g] = (float)sqrt(fmax(0, energy));
+                if (d[b * n_loops + g] > peak) peak = d[b * n_loops + g], peak_bar = b;
+            }
+            for (int64_t b = 0; peak > 0 && b < n_bars; b++)
+                d[b * n_loops + g] = (float)(d[b * n_loops + g] / peak);
+            /* the tile: the loop at its peak, the sum of its parts there */
+            float *tile = tiles->u.array.data + (size_t)g * n_cells;
+            for (int64_t c = 0; c < n_cells; c++) {
+                double s = 0;
+                for (int j = 0; j < n_parts; j++)
+                    if (group[j] == g) s += (double)lc[c * n_parts + j] * e[peak_bar * n_parts + j];
+                tile[c] = (float)s;
+            }
+        }
+        if (shares(cube->data, lc, e, n_cells, n_bars, n_parts, ctx->n_threads, share_part))
+            status = st_fail(ctx, "out of memory");
+    }
+    if (status == ST_OK) {
+        st_progress(ctx, 0.9);
+        for (int64_t b = 0; b < n_bars; b++)
+            for (int j = 0; j < n_parts; j++)
+                share[b * n_loops + group[j]] += share_part[b * n_parts + j];
+        for (int64_t i = 0; i < n_bars * n_loops; i++) {
+            activation->u.array.data[i] = d[i];
+            share_v->u.array.data[i] = (float)share[i];
+        }
+        for (int64_t i = 0; i < n_bars * n_parts; i++)
+            part_activation->u.array.data[i] = e[i];
+        for (int j = 0; j < n_parts; j++) {
+            part_loop->u.array.data[j] = (float)group[j];
+            for (int64_t c = 0; c < n_cells; c++)
+                part_tiles->u.array.data[(size_t)j * n_cells + c] = lc[c * n_parts + j];
+        }
+        for (int g = 0; status == ST_OK && g < n_loops; g++)
+            if (best_instance(share, d, grid->data, n_bars, n_loops, g, st_int(p, "bars_per_loop"),
+                              &instance->u.array.data[2 * g], &instance->u.array.data[2 * g + 1]))
+                status = st_fail(ctx, "out of memory");
+        st_value *fields[7] = {activation, share_v,         instance, tiles,
+                               part_tiles, part_activation, part_loop};
+        if (status == ST_OK && !(*out = st_record_of_outputs(&st_node_loops, fields)))
+            status = st_fail(ctx, "out of memory");
+    }
+    st_value_unref(activation), st_value_unref(share_v), st_value_unref(instance);
+    st_value_unref(tiles), st_value_unref(part_tiles), st_value_unref(part_activation);
+    st_value_unref(part_loop);
+    free(core), free(e), free(lc), free(group), free(gram), free(share_part), free(d), free(share);
+    return status;
+}
+
 /* ---- the node ---- */
 
 static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params *p, st_value **out)
@@ -553,11 +740,11 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
                        "period = %d, but the model is ntd's cycle model with %d phases: give "
                        "loops the model's period",
                        period, m.phases);
-    if (m.phases > 1 && st_choice(p, "group") == 1)
+    if (m.phases > 1 && st_choice(p, "group") >= 1)
         return st_fail(ctx,
-                       "group = \"energy\" takes a model of one template per loop type, "
+                       "group = \"%s\" takes a model of one template per loop type, "
                        "not ntd's cycle model (period %d)",
-                       m.phases);
+                       st_str(p, "group"), m.phases);
     /* the phases start as copies of the loop's template: only refine fits them apart
      * (ntd's cycle model has a template per phase already) */
     if (period > 1 && m.phases == 1 && st_int(p, "refine") == 0)
@@ -565,25 +752,26 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
                        "period = %d needs refine > 0 (the refinement fits one template per "
                        "phase; without it every phase would be the same template)",
                        period);
+    if (st_int(p, "parts") > 0) return parts_run(ctx, &m, cube, grid, p, out);
     int *group = malloc((size_t)m.rank_bar * sizeof *group);
     if (!group) return st_fail(ctx, "out of memory");
     int n_loops = -1;
-    if (st_choice(p, "group") == 1) {
+    if (st_choice(p, "group") >= 1) {
         float *all = malloc((size_t)m.n_cells * m.rank_bar * sizeof *all);
         if (all && templates(&m, m.core, m.rank_bar, all) == ST_OK)
-            n_loops = st_group_by_energy(all, m.layout, m.n_cells, m.n_bars, m.rank_bar, period,
-                                         wanted, st_num(p, "join_below"), group);
+            n_loops = st_choice(p, "group") == 1
+                          ? st_group_by_energy(all, m.layout, m.n_cells, m.n_bars, m.rank_bar,
+                                               period, wanted, st_num(p, "join_below"), group)
+                          : st_group_by_sound(all, m.layout, m.n_bins, m.n_time, m.n_bars,
+                                              m.rank_bar, wanted, st_num(p, "join_above"), group);
         free(all);
     } else
         n_loops = group_by_activation(m.layout, m.n_bars, m.rank_bar, wanted,
                                       st_num(p, "join_above"), group);
-    if (n_loops < 1) {
+    if (n_loops < 1 || n_loops > 256) {
         free(group);
-        return st_fail(ctx, "out of memory");
-    }
-    if (n_loops > 256) {
-        free(group);
-        return st_fail(ctx, "%d loop types: at most 256", n_loops);
+        return n_loops < 1 ? st_fail(ctx, "out of memory")
+                           : st_fail(ctx, "%d loop types: at most 256", n_loops);
     }
     purified pure = {0};
     const int do_purify = st_int(p, "purify") || n_loops < m.rank_bar;
@@ -675,9 +863,13 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
                         tile[(f * period + q) * m.n_time + t] =
                             lc[(f * m.n_time + t) * n_comp + k * period + q];
         }
-        st_value *fields[4] = {activation, share_v, instance, tiles};
+        /* each loop is its own part */
+        st_value *part_loop = status == ST_OK ? identity_parts(n_loops) : NULL;
+        if (status == ST_OK && !part_loop) status = st_fail(ctx, "out of memory");
+        st_value *fields[7] = {activation, share_v, instance, tiles, tiles, activation, part_loop};
         if (status == ST_OK && !(*out = st_record_of_outputs(&st_node_loops, fields)))
             status = st_fail(ctx, "out of memory");
+        st_value_unref(part_loop);
     }
     st_value_unref(activation), st_value_unref(share_v);
     st_value_unref(instance), st_value_unref(tiles);
@@ -704,6 +896,9 @@ const st_node_type st_node_loops = {
                                  {"share", ST_ARRAY},
                                  {"instance", ST_ARRAY},
                                  {"tiles", ST_ARRAY},
+                                 {"part_tiles", ST_ARRAY},
+                                 {"part_activation", ST_ARRAY},
+                                 {"part_loop", ST_ARRAY},
                                  {NULL}},
     .params = params,
     .slow = 0,

@@ -9,7 +9,7 @@ local method = dofile(here .. "/methods/unmix.lua")
 local opt = strata.args {
   usage = "IN... -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]\n" ..
           "       [--mask unmixer|wiener] [--iterations N] [--seed S] [--preset strata|smith2018]\n" ..
-          "       [--grid repetition|tracker] [--period N] [--group correlation|energy] [--model tucker|cycle] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
+          "       [--grid repetition|tracker] [--period N] [--group correlation|energy|sound] [--model tucker|cycle|parts] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Find the loops a song is built from and where each plays (the Unmixer, Smith, Kawasaki &\n" ..
         "Goto 2019; Smith & Goto 2018): cut the song's spectrogram at its downbeats into a cube\n" ..
         "(frequency x time in bar x bar), model it with a non-negative Tucker decomposition, and\n" ..
@@ -36,8 +36,8 @@ local opt = strata.args {
     { "align", "pad", "bars of unequal length: pad (zeros at the end) or warp" },
     { "grid", "repetition", "the tracker's bars: repetition (checked against the song's, bar_grid) or tracker" },
     { "period", -1, "slices in a loop's cycle: one template per phase (0: 1 or 2, chosen from the song; -1: the preset's, 1)" },
-    { "group", "correlation", "how loop types are joined: correlation (of their activations) or energy (least lost)" },
-    { "model", "tucker", "tucker (a loop type is one slice's template) or cycle (a loop type owns a cycle of --period slices: a template per phase, one activation per cycle; period chosen from the song unless given)" },
+    { "group", "", "how loop types are joined: correlation (of their activations; the default), energy (least lost) or sound (alike envelopes, spent apart; --model parts' default)" },
+    { "model", "tucker", "tucker (a loop type is one slice's template) cycle (a loop type owns a cycle of --period slices: a template per phase, one activation per cycle; period chosen from the song unless given) or parts (the loop types re-factorised into parts, each loop a sum of parts; one-bar slices unless --bars-per-unit)" },
   },
 }
 local command = opt.command
@@ -45,13 +45,16 @@ local function fail(message) strata.usage_error(command, message) end
 if opt.mask ~= "" and opt.mask ~= "wiener" and opt.mask ~= "unmixer" then
   fail(string.format("--mask is unmixer or wiener, not '%s'", opt.mask))
 end
-if opt.group ~= "correlation" and opt.group ~= "energy" then
-  fail(string.format("--group is correlation or energy, not '%s'", opt.group))
+if opt.group ~= "" and opt.group ~= "correlation" and opt.group ~= "energy" and opt.group ~= "sound" then
+  fail(string.format("--group is correlation, energy or sound, not '%s'", opt.group))
 end
-if opt.model ~= "tucker" and opt.model ~= "cycle" then
-  fail(string.format("--model is tucker or cycle, not '%s'", opt.model))
+if opt.model ~= "tucker" and opt.model ~= "cycle" and opt.model ~= "parts" then
+  fail(string.format("--model is tucker, cycle or parts, not '%s'", opt.model))
 end
-if opt.model == "cycle" and opt.group == "energy" then fail("--group energy takes --model tucker") end
+if opt.model == "cycle" and opt.group ~= "" and opt.group ~= "correlation" then
+  fail("--group " .. opt.group .. " takes --model tucker or parts")
+end
+if opt.model == "parts" and opt.period > 1 then fail("--model parts takes no --period: a loop's variations are its parts") end
 if opt.period ~= math.floor(opt.period) or opt.period < -1 or opt.period > 8 then
   fail("--period wants a whole number up to 8 (0: chosen from the song)")
 end
@@ -109,7 +112,7 @@ for i, input in ipairs(opt.input) do
       iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
       refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
       bars_per_unit = opt.bars_per_unit >= 0 and opt.bars_per_unit or nil,
-      period = opt.period >= 0 and opt.period or nil, group = opt.group, model = opt.model,
+      period = opt.period >= 0 and opt.period or nil, group = opt.group ~= "" and opt.group or nil, model = opt.model,
       align = opt.align, print = print, regrid = regrid,
     })
     r.model.core:compute()

@@ -53,9 +53,10 @@ end
 --   o: loops (0: chosen from the song), ranks {F, T, L} (0: the preset's), preset, iterations,
 --      seed, mask, power, purify, sparsity, refine, bars_per_loop, bars_per_unit (0: chosen),
 --      align, n_fft, hop, print, regrid (the downbeats are a tracker's beats: check the bar
---      length and phase against the song's repetition, bar_grid), group (correlation|energy),
---      period (slices in a loop's cycle; 0: chosen), model ("tucker" or "cycle": ntd's cycle model,
---      whose period is chosen unless given)
+--      length and phase against the song's repetition, bar_grid), group (correlation|energy|sound;
+--      the parts model's default: sound), parts (with model "parts": how many; default the loop
+--      types' rank), period (slices in a loop's cycle; 0: chosen), model ("tucker", "cycle": ntd's cycle model,
+--      whose period is chosen unless given, or "parts")
 -- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
 -- stems (a list of K audio), n_loops, ranks, n_bars, grid (bar_grid's record when regrid).
 function M.build(strata, audio, downbeats, o)
@@ -74,24 +75,27 @@ function M.build(strata, audio, downbeats, o)
   end
   local cut = spec:cube(downbeats, { align = o.align or "pad" })
   local loops = o.loops or 0
-  -- the slice: one bar, or the loop length the song repeats at (bars_per_unit 0: chosen)
-  local unit = o.bars_per_unit or preset.bars_per_unit
+  -- the model: "tucker" (a loop type is one slice's template), "cycle" (ntd's cycle model: a
+  -- loop type owns a whole cycle of `period` slices, one template per phase, one activation per
+  -- cycle; its period is chosen from the song unless given) or "parts" (the Tucker model's loop
+  -- types re-factorised into parts, each loop a sum of parts that sound alike and take turns)
+  local kind = pick("model")
+  if kind ~= "tucker" and kind ~= "cycle" and kind ~= "parts" then
+    error(string.format("unmix: no model '%s' (have: tucker, cycle, parts)", tostring(kind)), 0)
+  end
+  -- the slice: one bar, or the loop length the song repeats at (bars_per_unit 0: chosen). The
+  -- parts model takes one bar: a loop longer than a bar is parts that take turns, which it joins
+  local unit = o.bars_per_unit or (kind == "parts" and 1) or preset.bars_per_unit
   if unit == 0 then
     unit = M.loop_length(cut.similarity:samples(), cut.cube:eval().shape[3], loops)
     if unit > 1 then say(o, string.format("unmix: the song repeats every %d bars; slices of %d bars", unit, unit)) end
   end
   if unit > 1 then cut = spec:cube(downbeats, { align = o.align or "pad", bars_per_unit = unit }) end
   local shape = cut.cube:eval().shape
-  -- the model: "tucker" (a loop type is one slice's template), or "cycle" (ntd's cycle model: a
-  -- loop type owns a whole cycle of `period` slices, one template per phase, one activation per
-  -- cycle; its period is chosen from the song unless given)
-  local kind = pick("model")
-  if kind ~= "tucker" and kind ~= "cycle" then
-    error(string.format("unmix: no model '%s' (have: tucker, cycle)", tostring(kind)), 0)
-  end
   -- the cycle: loops longer than the slice keep one template per phase (period 0: chosen)
   local period = pick("period")
   if kind == "cycle" and o.period == nil then period = 0 end
+  if kind == "parts" and period == 0 then period = 1 end -- a loop's variations are its parts
   if period == 0 and pick("refine") == 0 and kind == "tucker" then
     period = 1 -- the phases are fitted apart by the refinement only
   elseif period == 0 then
@@ -124,10 +128,23 @@ function M.build(strata, audio, downbeats, o)
     slice_types = kind == "cycle" and period > 1 and o.slice_types or 0 })
   local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = pick("purify"),
     sparsity = pick("sparsity"), refine = pick("refine"), bars_per_loop = o.bars_per_loop or 1,
-    group = o.group, period = period })
+    group = o.group or (kind == "parts" and "sound" or nil), period = period,
+    parts = kind == "parts" and (o.parts or ranks[3]) or 0 })
   local n_loops = parts.activation:eval().shape[2]
-  local stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
-    { mask = pick("mask"), power = pick("power"), period = period })
+  local stems
+  if kind == "parts" then -- each loop is a sum of parts: the parts' stems (their masks), summed by loop
+    local of, part_stems = parts.part_loop:samples(), strata.loop_stems(spec, parts.part_tiles,
+      parts.part_activation, cut.frames, { mask = pick("mask"), power = pick("power") })
+    local sum = {}
+    for j = 1, #of do
+      local k = math.tointeger(of[j]) + 1
+      sum[k] = sum[k] and sum[k] + part_stems[j] or part_stems[j]
+    end
+    stems = strata.list(sum)
+  else
+    stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
+      { mask = pick("mask"), power = pick("power"), period = period })
+  end
   return { cube = cut, model = model, loops = parts, stems = stems, n_loops = n_loops, ranks = ranks,
            n_bars = n_bars, bars_per_unit = unit, period = period, grid = grid, kind = kind,
            stagger = kind == "cycle" and period > 1 and o.stagger or nil,

@@ -199,6 +199,57 @@ scores = strata.bsseval(strata.list(refs), by_energy.stems)
 t.check("grouping by energy: 4 loops, the drum loop above 8 dB",
   by_energy.n_loops == 4 and scores.sdr:samples()[1] > 8, string.format("%.2f dB", scores.sdr:samples()[1]))
 
+-- grouping by sound, and parts: exactly K loops, stems that add up to the mixture, the drums found
+local by_sound = method.build(strata, song.mixture, song.beats,
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = "sound" })
+scores = strata.bsseval(strata.list(refs), by_sound.stems)
+t.check("grouping by sound: 4 loops, the drum loop above 8 dB",
+  by_sound.n_loops == 4 and scores.sdr:samples()[1] > 8, string.format("%.2f dB", scores.sdr:samples()[1]))
+local by_parts = method.build(strata, song.mixture, song.beats,
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, model = "parts" })
+scores = strata.bsseval(strata.list(refs), by_parts.stems)
+local parts_total = by_parts.stems[1] + by_parts.stems[2] + by_parts.stems[3] + by_parts.stems[4]
+err = (parts_total - song.mixture):eval().peak
+t.check("parts: 4 loops whose stems add up to the mixture, the drum loop above 8 dB",
+  by_parts.n_loops == 4 and err < 1e-4 and scores.sdr:samples()[1] > 8,
+  string.format("%d loops, error %g, %.2f dB", by_parts.n_loops, err, scores.sdr:samples()[1]))
+-- every loop has a part; a loop's activation peaks at 1 and is the norm of its parts' sum
+local part_of, loop_has = by_parts.loops.part_loop:samples(), {}
+for j = 1, #part_of do loop_has[math.tointeger(part_of[j]) + 1] = true end
+t.check("parts: 8 parts, every one of the 4 loops made of some",
+  #part_of == 8 and loop_has[1] and loop_has[2] and loop_has[3] and loop_has[4], #part_of)
+local pa, pt = by_parts.loops.part_activation:samples(), by_parts.loops.part_tiles:samples()
+local la, n_cells = by_parts.loops.activation:samples(), #pt // 8
+local n_slices, worst = #pa // 8, 0
+for k = 1, 4 do
+  local level, peak = {}, 0
+  for b = 1, n_slices do
+    local e = 0
+    for c = 1, n_cells, 7 do -- every 7th cell: the loop's sum there, against its activation
+      local v = 0
+      for j = 1, 8 do
+        if math.tointeger(part_of[j]) + 1 == k then v = v + pt[(j - 1) * n_cells + c] * pa[(b - 1) * 8 + j] end
+      end
+      e = e + v * v
+    end
+    level[b] = math.sqrt(e)
+    peak = math.max(peak, level[b])
+  end
+  for b = 1, n_slices do worst = math.max(worst, math.abs(level[b] / peak - la[(b - 1) * 4 + k])) end
+end
+t.check("parts: each loop's activation is the level of its parts' sum, peak 1", worst < 0.05, worst)
+for _, bad in ipairs {
+  { function() return strata.loops(cyc, cut1.cube, cut1.bars, { loops = 2, period = 2, refine = 5, parts = 4 }) end,
+    "parts = 4 takes a model of one template per loop type" },
+  { function() return strata.loops(by_parts.model, by_parts.cube.cube, by_parts.cube.bars, { loops = 5, parts = 4 }) end,
+    "loops = 5: more than parts = 4" },
+  { function() return strata.loops(cyc, cut1.cube, cut1.bars, { loops = 2, period = 2, refine = 5, group = "sound" }) end,
+    "group = \"sound\" takes a model of one template per loop type" },
+} do
+  local ok, msg = pcall(function() return bad[1]().activation:eval() end)
+  t.check("loops refuses: " .. bad[2], not ok and tostring(msg):find(bad[2], 1, true) ~= nil, tostring(msg))
+end
+
 -- the command: files, a loop of whole bars, layout.json
 local dir = t.tmpdir()
 local beats = dir .. "/beats.txt"
@@ -248,7 +299,9 @@ f:close()
 out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --downbeats '%s'", dir, dir, late))
 t.check("downbeats beyond the end are refused", status ~= 0 and out:match("beyond the end"), out)
 out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --model sections --downbeats '%s'", dir, dir, beats))
-t.check("an unknown --model is refused in one line", status ~= 0 and out:match("%-%-model is tucker or cycle"), out)
+t.check("an unknown --model is refused in one line", status ~= 0 and out:match("%-%-model is tucker, cycle or parts"), out)
+out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --model parts --period 2 --downbeats '%s'", dir, dir, beats))
+t.check("--model parts with --period is refused in one line", status ~= 0 and out:match("takes no %-%-period"), out)
 out, status = unmix(string.format("'%s/song.wav' --downbeats '%s'", dir, beats))
 t.check("no -o is refused", status ~= 0 and out:match("missing %-o"), out)
 os.execute("rm -rf '" .. dir .. "'")

@@ -39,5 +39,6 @@ void test_repet(void);
 void test_loop_groups(void);
 void test_magnitude(void);
 void test_cycle_tucker(void);
+void test_loop_parts(void);
 
 #endif

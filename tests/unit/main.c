@@ -17,5 +17,6 @@ int main(void)
     test_loop_groups();
     test_magnitude();
     test_cycle_tucker();
+    test_loop_parts();
     return 0; /* failures are counted from the output */
 }

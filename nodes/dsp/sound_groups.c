@@ -1,0 +1,136 @@
+/* Joining the loop types of a Tucker model by what they are (loops' group =
+ * "sound"). Numerics only: the loops node calls it.
+ *
+ * With more loop types than instruments, the model splits instruments in two
+ * ways: one instrument's variations (a bass line's two halves, a drone's odd
+ * and even bars) become types that take turns, and a section's parts played
+ * together become one type that stands for several. Correlation of the
+ * activations joins types that play together and never joins types that take
+ * turns, which is the bar-recipe outcome. Here two types are alike when they
+ * sound alike (their spectral envelopes over log-spaced bands) and seldom play
+ * at the same time (two types that always play together are two parts: one
+ * type would have explained them otherwise). */
+#include "sound_groups.h"
+
+#include "loop_groups.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* Bands of half an octave, from bin 2 (about 43 Hz at 2048 points and 44.1
+ * kHz) to the last bin; bins 0 and 1 join the first band. */
+static int band_of(int64_t bin)
+{
+    if (bin < 2) return 0;
+    return (int)floor(2.0 * log2((double)bin / 2.0));
+}
+
+/* envelope[k][band]: the square root of the energy of type k's template in
+ * each band, over the whole time axis, scaled to unit length. */
+static void envelopes(const float *lt, int64_t n_bins, int64_t n_time, int rank, int n_bands,
+                      double *env)
+{
+    for (int i = 0; i < rank * n_bands; i++)
+        env[i] = 0;
+    for (int64_t f = 0; f < n_bins; f++) {
+        const int band = band_of(f);
+        for (int64_t t = 0; t < n_time; t++) {
+            const float *l = lt + (f * n_time + t) * rank;
+            for (int k = 0; k < rank; k++)
+                env[k * n_bands + band] += (double)l[k] * l[k];
+        }
+    }
+    for (int k = 0; k < rank; k++) {
+        double norm = 0;
+        for (int j = 0; j < n_bands; j++)
+            norm += env[k * n_bands + j] = sqrt(env[k * n_bands + j]);
+        norm = 0;
+        for (int j = 0; j < n_bands; j++)
+            norm += env[k * n_bands + j] * env[k * n_bands + j];
+        norm = sqrt(norm);
+        for (int j = 0; norm > 0 && j < n_bands; j++)
+            env[k * n_bands + j] /= norm;
+    }
+}
+
+/* How much of the less active type's activity happens together with the
+ * other's: sum_b min(a_i, a_j) / min(sum a_i, sum a_j), activations scaled
+ * to peak 1. 0: they take turns; 1: one never plays without the other. */
+static double together(const float *d, int64_t n_bars, int rank, int i, int j, const double *peak)
+{
+    double both = 0, si = 0, sj = 0;
+    for (int64_t b = 0; b < n_bars; b++) {
+        const double a = peak[i] > 0 ? d[b * rank + i] / peak[i] : 0;
+        const double c = peak[j] > 0 ? d[b * rank + j] / peak[j] : 0;
+        both += fmin(a, c), si += a, sj += c;
+    }
+    const double less = fmin(si, sj);
+    return less > 0 ? both / less : 0;
+}
+
+/* The correlation of two types' activations: near 1 when they always play
+ * together at the same level (one sound the model split in two). */
+static double correlation(const float *d, int64_t n_bars, int rank, int i, int j)
+{
+    double mi = 0, mj = 0, sij = 0, sii = 0, sjj = 0;
+    for (int64_t b = 0; b < n_bars; b++)
+        mi += d[b * rank + i] / (double)n_bars, mj += d[b * rank + j] / (double)n_bars;
+    for (int64_t b = 0; b < n_bars; b++) {
+        const double a = d[b * rank + i] - mi, c = d[b * rank + j] - mj;
+        sij += a * c, sii += a * a, sjj += c * c;
+    }
+    return sii > 0 && sjj > 0 ? sij / sqrt(sii * sjj) : 0;
+}
+
+int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n_time,
+                      int64_t n_bars, int rank, int n_groups, double join_above, int *group)
+{
+    const int n_bands = band_of(n_bins - 1) + 1;
+    double *env = malloc((size_t)rank * n_bands * sizeof *env);
+    double *s = malloc((size_t)rank * rank * sizeof *s);
+    double *peak = malloc((size_t)rank * sizeof *peak);
+    int *size = malloc((size_t)rank * sizeof *size);
+    int n = -1;
+    if (!env || !s || !peak || !size) goto done;
+    envelopes(lt, n_bins, n_time, rank, n_bands, env);
+    for (int k = 0; k < rank; k++) {
+        peak[k] = 0;
+        for (int64_t b = 0; b < n_bars; b++)
+            peak[k] = fmax(peak[k], d[b * rank + k]);
+        group[k] = k, size[k] = 1;
+    }
+    /* alike: the envelopes' cosine, times the part of their activity spent apart */
+    for (int i = 0; i < rank; i++)
+        for (int j = 0; j < rank; j++) {
+            double cosine = 0;
+            for (int b = 0; b < n_bands; b++)
+                cosine += env[i * n_bands + b] * env[j * n_bands + b];
+            s[i * rank + j] = cosine * fmax(1 - together(d, n_bars, rank, i, j, peak),
+                                            correlation(d, n_bars, rank, i, j));
+        }
+    /* average linkage, as the grouping by correlation */
+    n = rank;
+    while (n > 1 && (n_groups == 0 || n > n_groups)) {
+        int bi = -1, bj = -1;
+        double best = -2;
+        for (int i = 0; i < rank; i++)
+            for (int j = i + 1; j < rank; j++)
+                if (size[i] && size[j] && s[i * rank + j] > best)
+                    best = s[i * rank + j], bi = i, bj = j;
+        if (n_groups == 0 && best <= join_above) break;
+        for (int k = 0; k < rank; k++) { /* join bj into bi */
+            if (k == bi || !size[k]) continue;
+            const double joined =
+                (s[bi * rank + k] * size[bi] + s[bj * rank + k] * size[bj]) / (size[bi] + size[bj]);
+            s[bi * rank + k] = s[k * rank + bi] = joined;
+        }
+        for (int k = 0; k < rank; k++)
+            if (group[k] == bj) group[k] = bi;
+        size[bi] += size[bj], size[bj] = 0;
+        n--;
+    }
+    n = st_number_groups(group, rank, size);
+done:
+    free(env), free(s), free(peak), free(size);
+    return n;
+}

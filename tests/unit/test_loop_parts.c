@@ -1,0 +1,126 @@
+/* st_loop_parts and st_group_by_sound on small models whose answer is known:
+ * a model of bar recipes (one loop type per combination of parts) comes back
+ * as its parts; types that take turns with one sound, or that always play
+ * together with one sound, are joined before types that partly overlap. */
+#include "../../nodes/dsp/loop_parts.h"
+#include "../../nodes/dsp/sound_groups.h"
+#include "check.h"
+
+#include <math.h>
+
+enum { N_COLS = 12, N_PARTS = 4, N_SLICES = 8 };
+
+static const double planted[N_PARTS][N_COLS] = {
+    {3, 2, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0},
+    {0, 1, 3, 2, 1, 0, 0, 0, 0, 0, 0, 0},
+    {0, 0, 0, 0, 1, 3, 2, 1, 0, 0, 0, 1},
+    {1, 0, 0, 0, 0, 0, 0, 1, 3, 2, 1, 0},
+};
+/* which parts play in each slice: eight different combinations */
+static const int plays[N_SLICES][N_PARTS] = {{1, 0, 0, 0}, {1, 1, 0, 0}, {1, 1, 1, 0},
+                                             {0, 1, 1, 1}, {0, 0, 1, 1}, {1, 0, 0, 1},
+                                             {0, 1, 0, 1}, {1, 0, 1, 0}};
+
+static double cosine(const double *a, const float *b, int stride, int n)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (int i = 0; i < n; i++)
+        ab += a[i] * b[i * stride], aa += a[i] * a[i], bb += (double)b[i * stride] * b[i * stride];
+    return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0;
+}
+
+static void test_parts(void)
+{
+    /* the recipe model: each slice's whole mixture is one loop type, at twice its level, played
+     * at half; slice b is type 3b mod 8 (so the layout is not the identity) */
+    float core[N_COLS * N_SLICES], layout[N_SLICES * N_SLICES];
+    for (int c = 0; c < N_COLS; c++)
+        for (int s = 0; s < N_SLICES; s++) {
+            const int b = 3 * s % N_SLICES; /* 3 x 3 = 1 mod 8: type s is slice 3s's */
+            double sum = 0;
+            for (int j = 0; j < N_PARTS; j++)
+                sum += plays[b][j] * planted[j][c];
+            core[c * N_SLICES + s] = (float)(2 * sum);
+        }
+    for (int b = 0; b < N_SLICES; b++)
+        for (int s = 0; s < N_SLICES; s++)
+            layout[b * N_SLICES + s] = s == 3 * b % N_SLICES ? 0.5f : 0.0f;
+    float parts_core[N_COLS * N_PARTS], parts_layout[N_SLICES * N_PARTS];
+    int status = st_loop_parts(core, layout, N_COLS, N_SLICES, N_SLICES, N_PARTS, 0.01, 10, 3000,
+                               parts_core, parts_layout);
+    /* each planted part is one found part (cosine near 1), played where it plays */
+    double worst_cosine = 1, worst_activation = 0;
+    int matched = 0;
+    for (int j = 0; j < N_PARTS; j++) {
+        int best = -1;
+        double top = -1;
+        for (int f = 0; f < N_PARTS; f++) {
+            const double c = cosine(planted[j], parts_core + f, N_PARTS, N_COLS);
+            if (c > top) top = c, best = f;
+        }
+        matched |= 1 << best;
+        worst_cosine = fmin(worst_cosine, top);
+        double peak = 0;
+        for (int b = 0; b < N_SLICES; b++)
+            peak = fmax(peak, parts_layout[b * N_PARTS + best]);
+        for (int b = 0; b < N_SLICES; b++)
+            worst_activation =
+                fmax(worst_activation, fabs(parts_layout[b * N_PARTS + best] / peak - plays[b][j]));
+    }
+    CHECK("parts: a model of bar recipes comes back as its parts",
+          status == 0 && matched == (1 << N_PARTS) - 1 && worst_cosine > 0.99,
+          "status %d, matched %x, worst cosine %.4f", status, matched, worst_cosine);
+    CHECK("parts: each part plays in the slices it was planted in", worst_activation < 0.1,
+          "largest activation error %.3f", worst_activation);
+}
+
+/* templates of n_bins x 1 cells; low sounds at bins 2..5, high at 30..60 */
+enum { N_BINS = 64, N_BARS = 8 };
+
+static void fill_sound(float *lt, int rank, int k, int low)
+{
+    for (int f = 0; f < N_BINS; f++) {
+        const int on = low ? f >= 2 && f <= 5 : f >= 30 && f <= 60;
+        lt[f * rank + k] = on ? 1.0f + 0.1f * (f % 3) : 0.0f;
+    }
+}
+
+static void test_sound(void)
+{
+    /* 0, 1: low, take turns (bars 0-3, 4-7); 2, 3: high, always together, 3 at twice 2's level */
+    float lt[N_BINS * 4], d[N_BARS * 4];
+    for (int k = 0; k < 4; k++)
+        fill_sound(lt, 4, k, k < 2);
+    for (int b = 0; b < N_BARS; b++) {
+        d[b * 4 + 0] = b < 4, d[b * 4 + 1] = b >= 4;
+        d[b * 4 + 2] = b % 2 == 0, d[b * 4 + 3] = 2.0f * (b % 2 == 0);
+    }
+    int group[4];
+    int n = st_group_by_sound(lt, d, N_BINS, 1, N_BARS, 4, 0, 0.6, group);
+    CHECK("sound grouping joins one sound's turns, and one sound split in two",
+          n == 2 && group[0] == group[1] && group[2] == group[3] && group[0] != group[2],
+          "n %d, groups %d %d %d %d", n, group[0], group[1], group[2], group[3]);
+    /* three low types: 0 in bars 0-3, 1 in bars 4-7, 2 in bars 2-5 (half with each) */
+    float lt3[N_BINS * 3], d3[N_BARS * 3];
+    for (int k = 0; k < 3; k++)
+        fill_sound(lt3, 3, k, 1);
+    for (int b = 0; b < N_BARS; b++)
+        d3[b * 3 + 0] = b < 4, d3[b * 3 + 1] = b >= 4, d3[b * 3 + 2] = b >= 2 && b <= 5;
+    n = st_group_by_sound(lt3, d3, N_BINS, 1, N_BARS, 3, 0, 0.6, group);
+    CHECK("sound grouping keeps apart a type that plays partly with the others",
+          n == 2 && group[0] == group[1] && group[2] != group[0], "n %d, groups %d %d %d", n,
+          group[0], group[1], group[2]);
+    /* low and high taking turns: no band in common */
+    float lt2[N_BINS * 2], d2[N_BARS * 2];
+    fill_sound(lt2, 2, 0, 1), fill_sound(lt2, 2, 1, 0);
+    for (int b = 0; b < N_BARS; b++)
+        d2[b * 2 + 0] = b < 4, d2[b * 2 + 1] = b >= 4;
+    n = st_group_by_sound(lt2, d2, N_BINS, 1, N_BARS, 2, 0, 0.6, group);
+    CHECK("sound grouping does not join two sounds that take turns", n == 2, "n %d", n);
+}
+
+void test_loop_parts(void)
+{
+    test_parts();
+    test_sound();
+}
