@@ -227,8 +227,9 @@ const st_node_type st_node_repet_audio = {
            "repet_mask, resynth and `song - background` (what `strata repet` ran before), with "
            "the same period unless two lags of the beat spectrum tie to rounding (here it comes "
            "from the magnitudes, squared), but the spectrum and the mask are never held: only the "
-           "magnitudes, until the period's model is made, then each frame is computed again, "
-           "masked and inverted (a forward FFT costs less than the fresh pages of a spectrum). "
+           "magnitudes (in blocks of 16 bins, read in order), until the period's model is made; "
+           "then each frame is computed again, masked and inverted (a forward FFT costs less "
+           "than the fresh pages of a spectrum), and the outputs reuse the magnitudes' memory. "
            "Outputs the background and foreground audio, the period in seconds and the beat "
            "spectrum over the lags searched (0 to max_period, capped at a third of the "
            "duration). For the mask itself, backfitting or adaptive periods, use repet_mask.",

@@ -150,13 +150,26 @@ int main(int argc, char **argv)
 {
     const char *out_dir = argc > 1 ? argv[1] : ".";
     /* a second argument runs one part alone (for profiling): repet, sim or online;
-     * command: strata repet's graph alone, 10 runs */
+     * command: strata repet's graph alone, 10 runs; compare: it and the old road, alternated */
     const char *only = argc > 2 ? argv[2] : "";
     make_song(out_dir);
     double repet_only = 0, repet = 0, repet_cpu = 0, sim_only = 0, sim = 0, sim_cpu = 0, online = 0;
     double repet_user = 0, sim_user = 0, repet_stft = 0, repet_istft = 0;
     double node = 0, node_only = 0, node_istft = 0, repet_total_cpu = 0, node_total_cpu = 0;
     double command = 0, command_cpu = 0, command_user = 0, command_total_cpu = 0, unused;
+    if (!strcmp(only, "compare")) { /* the two roads alternated, one run each, 10 times */
+        double wall[2] = {1e9, 1e9}, cpu[2] = {1e9, 1e9};
+        for (int r = 0; r < 10; r++)
+            for (int road = 0; road < 2; road++) {
+                double w = time_road("repet", road ? 1 : 2, 1, &unused);
+                wall[road] = w < wall[road] ? w : wall[road];
+                cpu[road] = total_cpu_min < cpu[road] ? total_cpu_min : cpu[road];
+            }
+        printf("repet_audio: least %.3f s wall, %.3f CPU s; the old road: %.3f s, %.3f CPU s; "
+               "ratios %.2f, %.2f\n",
+               wall[0], cpu[0], wall[1], cpu[1], wall[0] / wall[1], cpu[0] / cpu[1]);
+        return 0;
+    }
     if (!strcmp(only, "command")) {
         double best = time_road("repet", 2, 10, &unused);
         printf("repet_audio road: best %.3f s wall, least %.3f CPU s (user %.3f)\n", best,
