@@ -2,6 +2,7 @@
  * madmom_dbn, made with madmom master 27f032e): state counts, each meter's
  * Viterbi log-probability and path, the decoded (time, beat number) files
  * byte for byte, and the beat-only tracker. Skips when the corpus is absent. */
+#include "../../nodes/dsp/bar_phase.h"
 #include "../../nodes/dsp/dbn.h"
 #include "check.h"
 
@@ -126,6 +127,26 @@ static void check_case(const char *dir, const char *name, st_dbn *const *bars, i
     CHECK(label,
           status == 0 && r.winner >= 0 && st_dbn_beats_per_bar(bars[r.winner]) == want_winner,
           "winner %d, expected %d beats per bar", r.winner, want_winner);
+    /* turning the bar is another path of the same model: its log-probability differs by the
+     * new downbeats' evidence minus the old ones', so the decoded bar has the most (the bar
+     * phase stage's premise: weight 0 keeps the decoder's bar) */
+    if (status == 0 && r.n_beats > 0) {
+        int n_bar = st_dbn_beats_per_bar(bars[r.winner]), most = 1;
+        double sum[16] = {0};
+        for (int64_t b = 0; b < r.n_beats; b++)
+            sum[(n_bar - (r.beat_number[b] - 1)) % n_bar] += r.downbeat_evidence[b];
+        for (int k = 1; k < n_bar; k++)
+            if (sum[k] > sum[0] + 1e-9) most = 0;
+        double *zero = calloc((size_t)r.n_beats, sizeof *zero);
+        snprintf(label, sizeof label, "dbn %s: the decoded bar has the most downbeat evidence",
+                 name);
+        CHECK(label,
+              most && zero &&
+                  st_bar_phase_rotation(r.beat_number, r.downbeat_evidence, zero, r.n_beats, n_bar,
+                                        0.0) == 0,
+              "evidence of the turns %.3f %.3f %.3f", sum[0], sum[1], sum[2]);
+        free(zero);
+    }
     if (status == 0) st_dbn_result_free(&r);
     free(text);
     free(want_text);
