@@ -20,6 +20,10 @@ static const st_param params[] = {
     {"period", ST_P_INT, .def = 1, .min = 1, .max = 8,
      .doc = "slices in a loop's cycle (loops' period): each tile holds that many phases one "
             "after the other, and slice b uses phase b mod period"},
+    {"groups", ST_P_STRING, .def_str = "",
+     .doc = "the stem each tile belongs to, comma-separated from 0 (loops' part_loop, e.g. "
+            "\"0,0,1,2\": tiles 0 and 1 make stem 0, whose mask is the sum of theirs); empty: "
+            "a stem per tile"},
     {NULL}};
 
 static float power_of(float v, float p) { return p == 2.0f ? v * v : powf(v, p); }
@@ -37,6 +41,7 @@ typedef struct {
     int n_loops, period, loop, wiener;
     float power;
     int64_t n_time;
+    const int *group; /* NULL, or each tile's stem: stem `loop` is its tiles' sum */
 } mask_job;
 
 #if defined(__x86_64__)
@@ -73,6 +78,39 @@ wiener2_avx(const float *tiles, size_t stride, const float *act, int n_loops, co
 }
 #endif
 
+/* A stem made of several tiles (groups): its Wiener mask is the sum of its
+ * tiles' masks; its soft mask is that of the sum of its tiles' models. */
+static void grouped_frame(const mask_job *m, const float complex *mix, const float *act,
+                          const float *tiles, size_t stride, int c, size_t per_channel,
+                          float complex *bins)
+{
+    const st_spectrum *s = m->s;
+    for (int64_t f = 0; f < s->n_bins; f++) {
+        float mask, own = 0, reference = 0;
+        for (int l = 0; l < m->n_loops; l++) {
+            const float y = tiles[l * stride + f] * act[l];
+            if (m->wiener) {
+                const float v = power_of(y, m->power);
+                reference += v;
+                if (m->group[l] == m->loop) own += v;
+            } else if (m->group[l] == m->loop)
+                own += y;
+        }
+        if (m->wiener) {
+            int members = 0;
+            for (int l = 0; l < m->n_loops; l++)
+                members += m->group[l] == m->loop;
+            mask = reference > FLT_MIN ? own / reference : (float)members / m->n_loops;
+        } else {
+            float x = 0;
+            for (int d = 0; d < s->n_channels; d++) /* X: the mean magnitude */
+                x += cabsf(mix[d * per_channel + f]);
+            mask = st_softmask(own, x / s->n_channels, m->power, 0);
+        }
+        bins[f] = mix[(size_t)c * per_channel + f] * mask;
+    }
+}
+
 static void masked_frame(void *ctx, int c, int64_t t, float complex *bins)
 {
     const mask_job *m = ctx;
@@ -89,6 +127,10 @@ static void masked_frame(void *ctx, int c, int64_t t, float complex *bins)
     const float *own = tiles + (size_t)m->loop * stride;
     const float own_weight = act[m->loop];
     int64_t f = 0;
+    if (m->group) { /* a stem of several tiles: the sum of their masks */
+        grouped_frame(m, mix, act, tiles, stride, c, per_channel, bins);
+        return;
+    }
 #if defined(__x86_64__)
     if (m->wiener && m->power == 2.0f && st_simd_allows(ST_SIMD_AVX))
         f = wiener2_avx(tiles, stride, act, n_loops, own, own_weight, mix + (size_t)c * per_channel,
@@ -143,6 +185,34 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
                            "bars of %lld frames)",
                            (long long)t, b, j, (long long)n_bars, (long long)n_time);
     }
+    /* groups: the stem of each tile */
+    int group[256], n_stems = n_loops;
+    const char *text = st_str(p, "groups");
+    if (text[0]) {
+        n_stems = 0;
+        int n = 0;
+        for (const char *c = text; *c;) {
+            char *end;
+            long g = strtol(c, &end, 10);
+            if (end == c || g < 0 || g >= n_loops || n >= n_loops || (*end && *end != ','))
+                return st_fail(ctx,
+                               "groups = \"%s\": a stem number from 0 to %d for each of the %d "
+                               "tiles, comma-separated",
+                               text, n_loops - 1, n_loops);
+            group[n++] = (int)g;
+            if (g + 1 > n_stems) n_stems = (int)g + 1;
+            c = *end ? end + 1 : end;
+        }
+        int used[256] = {0};
+        for (int l = 0; l < n; l++)
+            used[group[l]] = 1;
+        for (int g = 0; g < n_stems; g++)
+            if (n != n_loops || !used[g])
+                return st_fail(ctx,
+                               "groups = \"%s\": %d numbers for %d tiles, every stem from 0 "
+                               "to the largest with a tile",
+                               text, n, n_loops);
+    }
     /* One loop at a time, its mask made frame by frame as the inverse needs
      * it, the inverse written straight into the stem. */
     float *transposed = malloc((size_t)tiles->n_elems * sizeof *transposed);
@@ -162,8 +232,9 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
                     0,
                     st_choice(p, "mask") == 0,
                     (float)st_num(p, "power"),
-                    n_time};
-    for (int k = 0; status == ST_OK && k < n_loops; k++) {
+                    n_time,
+                    text[0] ? group : NULL};
+    for (int k = 0; status == ST_OK && k < n_stems; k++) {
         if (!(audio[k] = st_audio_new(s->n_channels, s->length_samples, s->rate_hz))) {
             status = st_fail(ctx, "out of memory");
             break;
@@ -171,11 +242,11 @@ static int loop_stems_run(st_ctx *ctx, st_value *const *in, int n_in, const st_p
         job.loop = k;
         if (st_istft_compute_frames(s, masked_frame, &job, &audio[k]->u.audio, ctx->n_threads))
             status = st_fail(ctx, "out of memory");
-        st_progress(ctx, (double)(k + 1) / n_loops);
+        st_progress(ctx, (double)(k + 1) / n_stems);
     }
-    if (status == ST_OK && !(*out = st_record_new(n_loops, NULL, audio)))
+    if (status == ST_OK && !(*out = st_record_new(n_stems, NULL, audio)))
         status = st_fail(ctx, "out of memory");
-    for (int k = 0; k < n_loops; k++)
+    for (int k = 0; k < n_stems; k++)
         st_value_unref(audio[k]);
     free(transposed);
     return status;
@@ -185,7 +256,8 @@ const st_node_type st_node_loop_stems = {
     .name = "loop_stems",
     .doc = "Each loop over the whole song (loops' tiles and activation, placed by cube's frames "
            "map): the mixture spectrum through the loop's mask, inverted with the mixture's "
-           "phase, every channel through the one mask. A list of audio, one per loop. The masks "
+           "phase, every channel through the one mask. A list of audio, one per loop (or per "
+           "group of tiles, `groups`). The masks "
            "are made one at a time from the model, so memory holds one mask, not a stack.",
     .inputs = (const st_port[]){{"spectrum", ST_SPECTRUM},
                                 {"tiles", ST_ARRAY},

@@ -132,15 +132,11 @@ function M.build(strata, audio, downbeats, o)
     parts = kind == "parts" and (o.parts or ranks[3]) or 0 })
   local n_loops = parts.activation:eval().shape[2]
   local stems
-  if kind == "parts" then -- each loop is a sum of parts: the parts' stems (their masks), summed by loop
-    local of, part_stems = parts.part_loop:samples(), strata.loop_stems(spec, parts.part_tiles,
-      parts.part_activation, cut.frames, { mask = pick("mask"), power = pick("power") })
-    local sum = {}
-    for j = 1, #of do
-      local k = math.tointeger(of[j]) + 1
-      sum[k] = sum[k] and sum[k] + part_stems[j] or part_stems[j]
-    end
-    stems = strata.list(sum)
+  if kind == "parts" then -- each loop is a sum of parts: its mask the sum of its parts' masks
+    local of = {}
+    for j, k in ipairs(parts.part_loop:samples()) do of[j] = string.format("%d", k) end
+    stems = strata.loop_stems(spec, parts.part_tiles, parts.part_activation, cut.frames,
+      { mask = pick("mask"), power = pick("power"), groups = table.concat(of, ",") })
   else
     stems = strata.loop_stems(spec, parts.tiles, parts.activation, cut.frames,
       { mask = pick("mask"), power = pick("power"), period = period })

@@ -238,6 +238,26 @@ for k = 1, 4 do
   for b = 1, n_slices do worst = math.max(worst, math.abs(level[b] / peak - la[(b - 1) * 4 + k])) end
 end
 t.check("parts: each loop's activation is the level of its parts' sum, peak 1", worst < 0.05, worst)
+-- a loop's stem is its parts' stems summed: loop_stems' groups against the parts' own stems
+local parts_spec = song.mixture:stft { n_fft = 2048, hop = 512 }
+local each = strata.loop_stems(parts_spec, by_parts.loops.part_tiles, by_parts.loops.part_activation,
+  by_parts.cube.frames)
+local summed, worst_sum = {}, 0
+for j = 1, #part_of do
+  local k = math.tointeger(part_of[j]) + 1
+  summed[k] = summed[k] and summed[k] + each[j] or each[j]
+end
+for k = 1, 4 do worst_sum = math.max(worst_sum, (summed[k] - by_parts.stems[k]):eval().peak) end
+t.check("parts: a loop's stem is the sum of its parts' stems (groups in loop_stems)", worst_sum < 1e-5,
+  worst_sum)
+for _, groups in ipairs { "0,1", "0,0,1,1,2,2,3,9", "0,0,1,1,3,3,3,3", "0,0,1,1,2,2,3,x" } do
+  local ok, msg = pcall(function()
+    return strata.loop_stems(parts_spec, by_parts.loops.part_tiles, by_parts.loops.part_activation,
+      by_parts.cube.frames, { groups = groups })[1]:eval()
+  end)
+  t.check("loop_stems refuses groups = " .. groups, not ok and tostring(msg):find("groups = ", 1, true) ~= nil,
+    tostring(msg))
+end
 for _, bad in ipairs {
   { function() return strata.loops(cyc, cut1.cube, cut1.bars, { loops = 2, period = 2, refine = 5, parts = 4 }) end,
     "parts = 4 takes a model of one template per loop type" },
