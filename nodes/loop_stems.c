@@ -78,6 +78,16 @@ wiener2_avx(const float *tiles, size_t stride, const float *act, int n_loops, co
 }
 #endif
 
+/* X: the mixture's magnitude at bin f, the mean over channels */
+static float mean_magnitude(const st_spectrum *s, const float complex *mix, size_t per_channel,
+                            int64_t f)
+{
+    float x = 0;
+    for (int d = 0; d < s->n_channels; d++)
+        x += cabsf(mix[d * per_channel + f]);
+    return x / s->n_channels;
+}
+
 /* A stem made of several tiles (groups): its Wiener mask is the sum of its
  * tiles' masks; its soft mask is that of the sum of its tiles' models. */
 static void grouped_frame(const mask_job *m, const float complex *mix, const float *act,
@@ -102,10 +112,7 @@ static void grouped_frame(const mask_job *m, const float complex *mix, const flo
                 members += m->group[l] == m->loop;
             mask = reference > FLT_MIN ? own / reference : (float)members / m->n_loops;
         } else {
-            float x = 0;
-            for (int d = 0; d < s->n_channels; d++) /* X: the mean magnitude */
-                x += cabsf(mix[d * per_channel + f]);
-            mask = st_softmask(own, x / s->n_channels, m->power, 0);
+            mask = st_softmask(own, mean_magnitude(s, mix, per_channel, f), m->power, 0);
         }
         bins[f] = mix[(size_t)c * per_channel + f] * mask;
     }
@@ -145,10 +152,7 @@ static void masked_frame(void *ctx, int c, int64_t t, float complex *bins)
                 reference += power_of(tiles[l * stride + f] * act[l], m->power);
             mask = reference > FLT_MIN ? power_of(y, m->power) / reference : 1.0f / n_loops;
         } else {
-            float x = 0;
-            for (int d = 0; d < s->n_channels; d++) /* X: the mean magnitude */
-                x += cabsf(mix[d * per_channel + f]);
-            mask = st_softmask(y, x / s->n_channels, m->power, 0);
+            mask = st_softmask(y, mean_magnitude(s, mix, per_channel, f), m->power, 0);
         }
         bins[f] = mix[(size_t)c * per_channel + f] * mask;
     }

@@ -155,36 +155,13 @@ static int group_by_activation(const float *d, int64_t n_bars, int rank, int n_g
         free(col), free(r), free(size);
         return -1;
     }
-    for (int k = 0; k < rank; k++) {
+    for (int k = 0; k < rank; k++)
         for (int64_t b = 0; b < n_bars; b++)
             col[k * n_bars + b] = d[b * rank + k];
-        group[k] = k, size[k] = 1;
-    }
     for (int i = 0; i < rank; i++)
         for (int j = 0; j < rank; j++)
             r[i * rank + j] = correlation(col + i * n_bars, col + j * n_bars, n_bars);
-    /* clusters are named by a member; r between clusters is the mean over pairs */
-    int n = rank;
-    while (n > 1 && (n_groups == 0 || n > n_groups)) {
-        int bi = -1, bj = -1;
-        double best = -2;
-        for (int i = 0; i < rank; i++)
-            for (int j = i + 1; j < rank; j++)
-                if (size[i] && size[j] && r[i * rank + j] > best)
-                    best = r[i * rank + j], bi = i, bj = j;
-        if (n_groups == 0 && best <= join_above) break;
-        for (int k = 0; k < rank; k++) { /* join bj into bi */
-            if (k == bi || !size[k]) continue;
-            double joined =
-                (r[bi * rank + k] * size[bi] + r[bj * rank + k] * size[bj]) / (size[bi] + size[bj]);
-            r[bi * rank + k] = r[k * rank + bi] = joined;
-        }
-        for (int k = 0; k < rank; k++)
-            if (group[k] == bj) group[k] = bi;
-        size[bi] += size[bj], size[bj] = 0;
-        n--;
-    }
-    int numbered = st_number_groups(group, rank, size);
+    int numbered = st_average_linkage(r, rank, n_groups, join_above, group, size);
     free(col), free(r), free(size);
     return numbered;
 }
@@ -440,6 +417,22 @@ static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, 
     return status;
 }
 
+/* Each component's activation (bars x n) peaks at 1; its template (cells x n)
+ * carries the level. */
+static void peak_one(float *act, float *lt, int64_t n_bars, int64_t n_cells, int n)
+{
+    for (int c = 0; c < n; c++) {
+        float top = 0;
+        for (int64_t b = 0; b < n_bars; b++)
+            top = fmaxf(top, act[b * n + c]);
+        if (top <= 0) continue;
+        for (int64_t b = 0; b < n_bars; b++)
+            act[b * n + c] /= top;
+        for (int64_t i = 0; i < n_cells; i++)
+            lt[i * n + c] *= top;
+    }
+}
+
 /* ---- 5. best instances ---- */
 
 /* share[b][k]: loop k's part of the energy of bar b's model plus what the
@@ -602,16 +595,7 @@ static int parts_run(st_ctx *ctx, tucker *m, const st_array *cube, const st_arra
     /* 2. each part's own template, fitted with its activation */
     if (status == ST_OK && st_int(p, "refine") > 0)
         status = refine(ctx, cube->data, n_cells, n_bars, n_parts, lc, e, st_int(p, "refine"));
-    for (int j = 0; status == ST_OK && j < n_parts; j++) { /* activation peak 1 */
-        float top = 0;
-        for (int64_t b = 0; b < n_bars; b++)
-            top = fmaxf(top, e[b * n_parts + j]);
-        if (top <= 0) continue;
-        for (int64_t b = 0; b < n_bars; b++)
-            e[b * n_parts + j] /= top;
-        for (int64_t i = 0; i < n_cells; i++)
-            lc[i * n_parts + j] *= top;
-    }
+    if (status == ST_OK) peak_one(e, lc, n_bars, n_cells, n_parts);
     /* 3. parts joined into loops */
     if (status == ST_OK) {
         n_loops = choice == 1   ? st_group_by_energy(lc, e, n_cells, n_bars, n_parts, 1, wanted,
@@ -812,16 +796,7 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     if (status == ST_OK && st_int(p, "refine") > 0)
         status = refine(ctx, cube->data, m.n_cells, m.n_bars, n_comp, lc, e, st_int(p, "refine"));
     /* each phase's activation peaks at 1; its template carries the level */
-    for (int c = 0; status == ST_OK && c < n_comp; c++) {
-        float top = 0;
-        for (int64_t b = 0; b < m.n_bars; b++)
-            top = fmaxf(top, e[b * n_comp + c]);
-        if (top <= 0) continue;
-        for (int64_t b = 0; b < m.n_bars; b++)
-            e[b * n_comp + c] /= top;
-        for (int64_t i = 0; i < m.n_cells; i++)
-            lc[i * n_comp + c] *= top;
-    }
+    if (status == ST_OK) peak_one(e, lc, m.n_bars, m.n_cells, n_comp);
     if (status == ST_OK)
         for (int64_t b = 0; b < m.n_bars; b++)
             for (int k = 0; k < n_loops; k++)

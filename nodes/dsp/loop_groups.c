@@ -117,6 +117,35 @@ done:
     return n;
 }
 
+int st_average_linkage(double *alike, int rank, int n_groups, double join_above, int *group,
+                       int *size)
+{
+    for (int k = 0; k < rank; k++)
+        group[k] = k, size[k] = 1;
+    /* clusters are named by a member; likeness between clusters is the mean over pairs */
+    int n = rank;
+    while (n > 1 && (n_groups == 0 || n > n_groups)) {
+        int bi = -1, bj = -1;
+        double best = -2;
+        for (int i = 0; i < rank; i++)
+            for (int j = i + 1; j < rank; j++)
+                if (size[i] && size[j] && alike[i * rank + j] > best)
+                    best = alike[i * rank + j], bi = i, bj = j;
+        if (n_groups == 0 && best <= join_above) break;
+        for (int k = 0; k < rank; k++) { /* join bj into bi */
+            if (k == bi || !size[k]) continue;
+            double joined = (alike[bi * rank + k] * size[bi] + alike[bj * rank + k] * size[bj]) /
+                            (size[bi] + size[bj]);
+            alike[bi * rank + k] = alike[k * rank + bi] = joined;
+        }
+        for (int k = 0; k < rank; k++)
+            if (group[k] == bj) group[k] = bi;
+        size[bi] += size[bj], size[bj] = 0;
+        n--;
+    }
+    return st_number_groups(group, rank, size);
+}
+
 int st_number_groups(int *group, int rank, int *scratch)
 {
     int *name = scratch; /* group representative -> group number */

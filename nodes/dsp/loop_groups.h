@@ -15,6 +15,14 @@
 int st_group_by_energy(const float *lt, const float *d, int64_t n_cells, int64_t n_bars, int rank,
                        int period, int n_groups, double join_below, int *group);
 
+/* Average-linkage clustering on a likeness matrix (rank x rank, symmetric;
+ * overwritten): joins the most alike pair until n_groups remain (or, with
+ * n_groups = 0, while the most alike pair is above join_above). Writes
+ * group[k] in 0..n-1 (numbered by first member); returns n. size: rank ints
+ * of scratch. */
+int st_average_linkage(double *alike, int rank, int n_groups, double join_above, int *group,
+                       int *size);
+
 /* Renumbers group[k] (each a representative type in 0..rank-1) to 0..n-1 in
  * the order of the groups' first members; returns n. scratch: rank ints. */
 int st_number_groups(int *group, int rank, int *scratch);

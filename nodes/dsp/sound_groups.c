@@ -97,7 +97,6 @@ int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n
         peak[k] = 0;
         for (int64_t b = 0; b < n_bars; b++)
             peak[k] = fmax(peak[k], d[b * rank + k]);
-        group[k] = k, size[k] = 1;
     }
     /* alike: the envelopes' cosine, times the part of their activity spent apart */
     for (int i = 0; i < rank; i++)
@@ -108,28 +107,7 @@ int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n
             s[i * rank + j] = cosine * fmax(1 - together(d, n_bars, rank, i, j, peak),
                                             correlation(d, n_bars, rank, i, j));
         }
-    /* average linkage, as the grouping by correlation */
-    n = rank;
-    while (n > 1 && (n_groups == 0 || n > n_groups)) {
-        int bi = -1, bj = -1;
-        double best = -2;
-        for (int i = 0; i < rank; i++)
-            for (int j = i + 1; j < rank; j++)
-                if (size[i] && size[j] && s[i * rank + j] > best)
-                    best = s[i * rank + j], bi = i, bj = j;
-        if (n_groups == 0 && best <= join_above) break;
-        for (int k = 0; k < rank; k++) { /* join bj into bi */
-            if (k == bi || !size[k]) continue;
-            const double joined =
-                (s[bi * rank + k] * size[bi] + s[bj * rank + k] * size[bj]) / (size[bi] + size[bj]);
-            s[bi * rank + k] = s[k * rank + bi] = joined;
-        }
-        for (int k = 0; k < rank; k++)
-            if (group[k] == bj) group[k] = bi;
-        size[bi] += size[bj], size[bj] = 0;
-        n--;
-    }
-    n = st_number_groups(group, rank, size);
+    n = st_average_linkage(s, rank, n_groups, join_above, group, size);
 done:
     free(env), free(s), free(peak), free(size);
     return n;
