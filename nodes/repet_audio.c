@@ -140,27 +140,33 @@ static int repet_audio_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
     int64_t lag_shape[1] = {n_lags}, one[1] = {1};
     static const char *const lag_axes[] = {"lag"}, *const period_axes[] = {"period"};
     double *beat = malloc((size_t)n_frames * sizeof *beat);
-    /* The magnitudes' blocks lie in two regions, the first just large enough
-     * for the background's samples (whole blocks), the second the rest: once
-     * the model is made the two become the outputs (st_audio_adopt), whose
-     * pages are then already there instead of new ones the kernel zeroes. */
+    /* The magnitudes' blocks lie in up to three regions: the first two each
+     * just large enough for one output's samples (whole blocks), the third the
+     * rest. Once the model is made the first two become the outputs
+     * (st_audio_adopt), whose pages are then already there instead of new ones
+     * the kernel zeroes; the third is freed, so that an output never keeps
+     * more than its own size (at small hops the magnitudes are several times
+     * the song). */
     const int n_all = a->n_channels * n_blocks;
     const size_t samples = (size_t)a->n_channels * (size_t)(a->n_frames ? a->n_frames : 1);
-    int n_first = (int)((samples + block_floats - 1) / block_floats);
-    n_first = n_first < n_all ? n_first : n_all;
-    float *region[2] = {st_zalloc((size_t)n_first * block_floats * sizeof(float)),
-                        n_all > n_first
-                            ? st_zalloc((size_t)(n_all - n_first) * block_floats * sizeof(float))
-                            : NULL};
+    const int n_per_output = (int)((samples + block_floats - 1) / block_floats);
+    int n_region[3];
+    n_region[0] = n_per_output < n_all ? n_per_output : n_all;
+    n_region[1] = n_per_output < n_all - n_region[0] ? n_per_output : n_all - n_region[0];
+    n_region[2] = n_all - n_region[0] - n_region[1];
+    float *region[3] = {0};
+    int regions_made = 1;
+    for (int r = 0; r < 3; r++)
+        if (n_region[r] &&
+            !(region[r] = st_zalloc((size_t)n_region[r] * block_floats * sizeof(float))))
+            regions_made = 0;
     float **blocks = malloc((size_t)n_all * sizeof *blocks), *model = NULL;
     fields[2] = st_array_new(1, one, period_axes);
     fields[3] = st_array_new(1, lag_shape, lag_axes);
-    if (!beat || !region[0] || (n_all > n_first && !region[1]) || !blocks || !fields[2] ||
-        !fields[3])
-        goto oom;
-    for (int i = 0; i < n_all; i++)
-        blocks[i] = i < n_first ? region[0] + (size_t)i * block_floats
-                                : region[1] + (size_t)(i - n_first) * block_floats;
+    if (!beat || !regions_made || !blocks || !fields[2] || !fields[3]) goto oom;
+    for (int r = 0, i = 0; r < 3; r++)
+        for (int k = 0; k < n_region[r]; k++, i++)
+            blocks[i] = region[r] + (size_t)k * block_floats;
     if (st_stft_magnitudes(a, &shape, ST_REPET_BLOCK, blocks, ctx->n_threads)) goto oom;
 
     /* the beat spectrum over the lags searched, from the power averaged over channels */
@@ -187,16 +193,19 @@ static int repet_audio_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
     background_job job = {model, rows, n_bins,
                           st_repet_cutoff_bin(st_num(p, "high_pass_hz"), a->rate_hz, n_fft),
                           st_choice(p, "mask") == 1 ? (float)st_num(p, "threshold") : -1.0f};
-    /* the magnitudes are dead: their regions hold the outputs (every sample
-     * is written), a region too small for them (another hop) is freed */
+    /* the magnitudes are dead: the first two regions hold the outputs (every
+     * sample is written); a region too small for them (another hop) and the
+     * rest are freed */
     for (int i = 0; i < 2; i++) {
-        const size_t floats = (size_t)(i ? n_all - n_first : n_first) * block_floats;
+        const size_t floats = (size_t)n_region[i] * block_floats;
         if (region[i] && floats >= samples &&
             (fields[i] = st_audio_adopt(a->n_channels, a->n_frames, a->rate_hz, region[i])))
             region[i] = NULL;
-        st_zfree(region[i]);
-        region[i] = NULL;
         if (!fields[i]) fields[i] = st_audio_new(a->n_channels, a->n_frames, a->rate_hz);
+    }
+    for (int r = 0; r < 3; r++) {
+        st_zfree(region[r]);
+        region[r] = NULL;
     }
     if (!fields[0] || !fields[1] ||
         st_istft_filtered(&shape, a, background_frame, &job, &fields[0]->u.audio,
@@ -211,8 +220,8 @@ done:
     for (int i = 0; i < n_outputs; i++)
         st_value_unref(fields[i]);
     free(beat);
-    st_zfree(region[0]);
-    st_zfree(region[1]);
+    for (int r = 0; r < 3; r++)
+        st_zfree(region[r]);
     free(blocks);
     free(model);
     return status;

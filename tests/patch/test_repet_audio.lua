@@ -24,6 +24,7 @@ end
 
 local song = strata.testsong { bars = 12, tempo = 120, seed = 3 }
 local mono = song.mixture
+local short = strata.testsong { bars = 4, tempo = 120, seed = 5 }.mixture
 local stereo = strata.merge { song.lead + song.drums, song.bass + song.chords + song.drums }
 for _, case in ipairs {
   { "default", mono, {}, { min_period = 1.5, max_period = 8 } },
@@ -33,6 +34,15 @@ for _, case in ipairs {
   { "n_fft 1024, hop 300, hamming, not centred", mono,
     { n_fft = 1024, hop = 300, window = "hamming", center = false }, {} },
   { "stereo", stereo, {}, {} },
+  -- the block layout's edges: one whole block of 16 bins, one partial block,
+  -- magnitudes eight times the song (three regions: the rest is freed), and a
+  -- period of two frames (more segments than the model's fast path takes)
+  { "n_fft 30: 16 bins, one block", short, { n_fft = 30, hop = 15 }, { period = 1 } },
+  { "n_fft 16: 9 bins, a partial block", short, { n_fft = 16, hop = 8 }, { period = 1 } },
+  { "hop n_fft / 16", short,
+    { n_fft = 1024, hop = 64 }, { min_period = 0.5, max_period = 2 } },
+  { "period of two frames", short,
+    { n_fft = 128, hop = 32 }, { period = 64 / 44100, quantile = 0.3 } },
 } do
   local name, song, framing, options = case[1], case[2], case[3], case[4]
   local stft = { n_fft = framing.n_fft or 2048, hop = framing.hop or 512,
