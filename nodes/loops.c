@@ -712,7 +712,8 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
         if (!isfinite(cube->data[i]))
             return st_fail(ctx, "cube: element %lld is %g", (long long)i, cube->data[i]);
     int wanted = st_int(p, "loops");
-    if (wanted > m.rank_bar)
+    /* with parts, the loops are joined parts: parts_run checks against their count */
+    if (wanted > m.rank_bar && st_int(p, "parts") == 0)
         return st_fail(ctx, "loops = %d: the model has %d loop types (rank_bar); ask ntd for more",
                        wanted, m.rank_bar);
     const int period = st_int(p, "period");

@@ -127,10 +127,13 @@ int st_average_linkage(double *alike, int rank, int n_groups, double join_above,
     while (n > 1 && (n_groups == 0 || n > n_groups)) {
         int bi = -1, bj = -1;
         double best = -2;
+        /* a NaN likeness (a model with NaN in it) counts as -1, the least a
+         * likeness can be, so that a pair is always found */
         for (int i = 0; i < rank; i++)
-            for (int j = i + 1; j < rank; j++)
-                if (size[i] && size[j] && alike[i * rank + j] > best)
-                    best = alike[i * rank + j], bi = i, bj = j;
+            for (int j = i + 1; j < rank; j++) {
+                const double s = isnan(alike[i * rank + j]) ? -1 : alike[i * rank + j];
+                if (size[i] && size[j] && s > best) best = s, bi = i, bj = j;
+            }
         if (n_groups == 0 && best <= join_above) break;
         for (int k = 0; k < rank; k++) { /* join bj into bi */
             if (k == bi || !size[k]) continue;

@@ -41,10 +41,9 @@ static void envelopes(const float *lt, int64_t n_bins, int64_t n_time, int rank,
         }
     }
     for (int k = 0; k < rank; k++) {
-        double norm = 0;
         for (int j = 0; j < n_bands; j++)
-            norm += env[k * n_bands + j] = sqrt(env[k * n_bands + j]);
-        norm = 0;
+            env[k * n_bands + j] = sqrt(env[k * n_bands + j]);
+        double norm = 0;
         for (int j = 0; j < n_bands; j++)
             norm += env[k * n_bands + j] * env[k * n_bands + j];
         norm = sqrt(norm);

@@ -250,6 +250,10 @@ end
 for k = 1, 4 do worst_sum = math.max(worst_sum, (summed[k] - by_parts.stems[k]):eval().peak) end
 t.check("parts: a loop's stem is the sum of its parts' stems (groups in loop_stems)", worst_sum < 1e-5,
   worst_sum)
+-- with parts, loops may outnumber the model's loop types (rank_bar 8 here): the parts are joined
+local many = strata.loops(by_parts.model, by_parts.cube.cube, by_parts.cube.bars, { loops = 10, parts = 12 })
+local ok_many, n_many = pcall(function() return many.activation:eval().shape[2] end)
+t.check("parts: 10 loops from 12 parts of a model of 8 loop types", ok_many and n_many == 10, tostring(n_many))
 for _, groups in ipairs { "0,1", "0,0,1,1,2,2,3,9", "0,0,1,1,3,3,3,3", "0,0,1,1,2,2,3,x" } do
   local ok, msg = pcall(function()
     return strata.loop_stems(parts_spec, by_parts.loops.part_tiles, by_parts.loops.part_activation,
