@@ -14,21 +14,7 @@
 #include <string.h>
 
 static const st_param params[] = {
-    {"period", ST_P_NUMBER, .def = 0, .min = 0, .max = 3600,
-     .doc = "the repeating period in seconds; 0 finds it in the beat spectrum"},
-    {"min_period", ST_P_NUMBER, .def = 0.8, .min = 0, .max = 3600,
-     .doc = "shortest period searched, in seconds"},
-    {"max_period", ST_P_NUMBER, .def = 8, .min = 0, .max = 3600,
-     .doc = "longest period searched, in seconds (capped at a third of the duration)"},
-    {"high_pass_hz", ST_P_NUMBER, .def = 100, .min = 0, .max = 100000,
-     .doc = "bins below the one nearest this frequency go to the background"},
-    {"mask", ST_P_STRING, .def_str = "soft", .choices = "soft|hard",
-     .doc = "soft: (min(model, |X|) + eps) / (|X| + eps), eps 1e-16; hard: 1 where that is at "
-            "least threshold"},
-    {"threshold", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
-     .doc = "hard masks: the soft value from which a bin is background"},
-    {"quantile", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
-     .doc = "the model is this quantile of the segments (0.5: the median, nussl's)"},
+    ST_REPET_PARAMS,
     {"segment_s", ST_P_NUMBER, .def = 0, .min = 0, .max = 3600,
      .doc = "adaptive REPET (REPET-Python's adaptive): a period per segment of this length "
             "(hop half of it), each frame's model the median of the frames order/2 periods "

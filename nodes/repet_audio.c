@@ -9,28 +9,16 @@
 #include "dsp/magnitude.h"
 #include "dsp/repet.h"
 #include "dsp/stft.h"
+#include "dsp/vec4.h"
 #include "repet_period.h"
+#include "stft_framing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const st_param params[] = {
-    {"period", ST_P_NUMBER, .def = 0, .min = 0, .max = 3600,
-     .doc = "the repeating period in seconds; 0 finds it in the beat spectrum"},
-    {"min_period", ST_P_NUMBER, .def = 0.8, .min = 0, .max = 3600,
-     .doc = "shortest period searched, in seconds"},
-    {"max_period", ST_P_NUMBER, .def = 8, .min = 0, .max = 3600,
-     .doc = "longest period searched, in seconds (capped at a third of the duration)"},
-    {"high_pass_hz", ST_P_NUMBER, .def = 100, .min = 0, .max = 100000,
-     .doc = "bins below the one nearest this frequency go to the background"},
-    {"mask", ST_P_STRING, .def_str = "soft", .choices = "soft|hard",
-     .doc = "soft: (min(model, |X|) + eps) / (|X| + eps), eps 1e-16; hard: 1 where that is at "
-            "least threshold"},
-    {"threshold", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
-     .doc = "hard masks: the soft value from which a bin is background"},
-    {"quantile", ST_P_NUMBER, .def = 0.5, .min = 0, .max = 1,
-     .doc = "the model is this quantile of the segments (0.5: the median, nussl's)"},
+    ST_REPET_PARAMS,
     {"n_fft", ST_P_INT, .def = 2048, .min = 16, .max = 65536,
      .doc = "STFT frame length in samples (the window is as long)"},
     {"hop", ST_P_INT, .def = 0, .min = 0, .max = 65536,
@@ -43,9 +31,7 @@ static const st_param params[] = {
 
 static int repet_audio_check(st_ctx *ctx, const st_params *p)
 {
-    if (st_int(p, "hop") > st_int(p, "n_fft"))
-        return st_fail(ctx, "parameter hop = %d is larger than n_fft = %d", st_int(p, "hop"),
-                       st_int(p, "n_fft"));
+    if (st_stft_check_framing(ctx, p)) return ST_ERR;
     return st_repet_check_periods(ctx, p);
 }
 
@@ -57,10 +43,6 @@ typedef struct {
     int n_bins, cutoff_bin;
     float threshold; /* < 0: soft */
 } background_job;
-
-typedef float v4f __attribute__((vector_size(16)));
-typedef int v4i __attribute__((vector_size(16)));
-#define SELECT(mask, a, b) ((v4f)(((v4i)(a) & (mask)) | ((v4i)(b) & ~(mask))))
 
 /* Frame t of channel c times its background mask, made from |X| and the
  * model's row t mod period as repet_mask makes it (st_repet_soft_mask_row,
@@ -78,17 +60,11 @@ static void background_frame(void *ctx, int c, int64_t t, float _Complex *bins, 
     st_magnitudes(bins, n_bins, scratch);
     int k = job->cutoff_bin < n_bins ? job->cutoff_bin : n_bins;
     for (; k + 4 <= n_bins; k += 4) {
-        v4f model, mag, b0, b1;
-        memcpy(&model, row + k, sizeof model);
-        memcpy(&mag, scratch + k, sizeof mag);
-        v4f m = (SELECT(model < mag, model, mag) + eps) / (mag + eps);
-        if (threshold >= 0) m = SELECT(m >= threshold, one, zero);
-        memcpy(&b0, x + 2 * k, sizeof b0);
-        memcpy(&b1, x + 2 * k + 4, sizeof b1);
-        b0 *= __builtin_shufflevector(m, m, 0, 0, 1, 1);
-        b1 *= __builtin_shufflevector(m, m, 2, 2, 3, 3);
-        memcpy(x + 2 * k, &b0, sizeof b0);
-        memcpy(x + 2 * k + 4, &b1, sizeof b1);
+        const v4f model = v4_load(row + k), mag = v4_load(scratch + k);
+        v4f m = (V4_SELECT(model < mag, model, mag) + eps) / (mag + eps);
+        if (threshold >= 0) m = V4_SELECT(m >= threshold, one, zero);
+        v4_store(x + 2 * k, v4_load(x + 2 * k) * __builtin_shufflevector(m, m, 0, 0, 1, 1));
+        v4_store(x + 2 * k + 4, v4_load(x + 2 * k + 4) * __builtin_shufflevector(m, m, 2, 2, 3, 3));
     }
     for (; k < n_bins; k++) {
         const float lo = row[k] < scratch[k] ? row[k] : scratch[k];

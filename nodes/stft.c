@@ -4,6 +4,7 @@
 #include "dsp/fft.h"
 #include "dsp/stft.h"
 #include "dsp/window.h"
+#include "stft_framing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static const st_param params[] = {
      .doc = "pad n_fft / 2 zeros at both ends so that frame t is centred on sample t * hop"},
     {NULL}};
 
-static int stft_check(st_ctx *ctx, const st_params *p)
+int st_stft_check_framing(st_ctx *ctx, const st_params *p)
 {
     if (st_int(p, "hop") > st_int(p, "n_fft"))
         return st_fail(ctx, "parameter hop = %d is larger than n_fft = %d", st_int(p, "hop"),
@@ -167,7 +168,7 @@ const st_node_type st_node_stft = {
     .inputs = (const st_port[]){{"in", ST_AUDIO}, {NULL}},
     .outputs = (const st_port[]){{"out", ST_SPECTRUM}, {NULL}},
     .params = params,
-    .check = stft_check,
+    .check = st_stft_check_framing,
     .run = stft_run,
     .open = stft_open,
     .process = stft_process,

@@ -1,4 +1,5 @@
 #include "stft.h"
+#include "vec4.h"
 
 #include "../../vm/parallel.h"
 #include "fft.h"
@@ -16,20 +17,9 @@ int64_t st_stft_n_frames(int64_t length, int n_fft, int hop_samples, int center)
     return 1 + (padded - n_fft) / hop_samples;
 }
 
-/* Four floats at a time (SSE, every x86-64) where the loops below are
- * plain element-wise arithmetic, which GCC's -O2 leaves scalar: the same
- * operations on each element, so the same bits. */
-typedef float v4f __attribute__((vector_size(16)));
-typedef int v4i __attribute__((vector_size(16)));
-#define V                  4
-#define SELECT(mask, a, b) ((v4f)(((v4i)(a) & (mask)) | ((v4i)(b) & ~(mask))))
-static inline v4f load4(const float *p)
-{
-    v4f v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-static inline void store4(float *p, v4f v) { memcpy(p, &v, sizeof v); }
+/* Four floats at a time (vec4.h) where the loops below are plain
+ * element-wise arithmetic: the same bits as scalar loops. */
+#define V 4
 
 /* Work is split into (channel, span of frames) items so that mono audio
  * uses every thread too. */
@@ -54,7 +44,7 @@ static void window_frame(const float *x, int64_t length, int64_t start, const fl
     if (start >= 0 && start + n_fft <= length) {
         int i = 0;
         for (; i + V <= n_fft; i += V)
-            store4(frame + i, load4(x + start + i) * load4(window + i));
+            v4_store(frame + i, v4_load(x + start + i) * v4_load(window + i));
         for (; i < n_fft; i++)
             frame[i] = x[start + i] * window[i];
     } else {
@@ -207,7 +197,8 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             float *out = y + start;
             int i = i0;
             for (; i + V <= i1; i += V)
-                store4(out + i, load4(out + i) + load4(frame + i) * load4(job->synthesis + i));
+                v4_store(out + i,
+                         v4_load(out + i) + v4_load(frame + i) * v4_load(job->synthesis + i));
             for (; i < i1; i++)
                 out[i] += frame[i] * job->synthesis[i];
         }
@@ -220,8 +211,8 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             int64_t p = j + pad; /* index in the padded signal */
             /* V interior samples at once (the table runs V past hop) */
             while (p >= interior_lo && p + V - 1 <= interior_hi && j + V <= o1) {
-                v4f sum = load4(job->periodic_sum + residue), v = load4(y + j);
-                store4(y + j, SELECT(sum > FLT_MIN, v / sum, v));
+                v4f sum = v4_load(job->periodic_sum + residue), v = v4_load(y + j);
+                v4_store(y + j, V4_SELECT(sum > FLT_MIN, v / sum, v));
                 j += V, p += V, residue = (residue + V) % hop;
             }
             if (j >= o1) break;
@@ -244,7 +235,7 @@ static void istft_range(void *ctx, int64_t begin, int64_t end)
             float *r = job->rest->channel[c];
             int64_t j = o0;
             for (; j + V <= o1; j += V)
-                store4(r + j, load4(x + j) - load4(y + j));
+                v4_store(r + j, v4_load(x + j) - v4_load(y + j));
             for (; j < o1; j++)
                 r[j] = x[j] - y[j];
         }

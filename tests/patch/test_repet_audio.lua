@@ -68,6 +68,9 @@ end
 
 -- bad parameters fail at the line that made them
 t.raises("hop above n_fft", function() mono:repet_audio { n_fft = 512, hop = 1024 } end, "hop = 1024")
+t.raises("frames that do not overlap, at the window's zeros", function()
+  mono:repet_audio { n_fft = 1024, hop = 1024 }
+end, "hop = n_fft = 1024")
 t.raises("min above max", function() mono:repet_audio { min_period = 5, max_period = 2 } end, "min_period = 5")
 t.raises("no period to search", function()
   strata.signal { seconds = 1 }:repet_audio { min_period = 2, max_period = 3 }:eval()
