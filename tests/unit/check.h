@@ -40,5 +40,6 @@ void test_loop_groups(void);
 void test_magnitude(void);
 void test_cycle_tucker(void);
 void test_loop_parts(void);
+void test_bar_phase(void);
 
 #endif

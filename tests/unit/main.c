@@ -18,5 +18,6 @@ int main(void)
     test_magnitude();
     test_cycle_tucker();
     test_loop_parts();
+    test_bar_phase();
     return 0; /* failures are counted from the output */
 }
