@@ -29,6 +29,7 @@
 #define BLOCK      16 /* bins gathered together (see beat_range) */
 #define AHEAD      8  /* frames prefetched ahead when gathering a block's bins */
 #define STRIDE_PAD 8  /* doubles (64 bytes: the FFT's input keeps its alignment) */
+#define GATHER     8  /* frames gathered together: a cache line of each series */
 static struct {
     int n;
     fftw_plan forward, inverse;
@@ -121,18 +122,28 @@ static void beat_range(void *ctx, int64_t begin, int64_t end)
             int nb = k1 - kb < BLOCK ? k1 - kb : BLOCK;
             if (job->blocks) { /* each block's series is contiguous: read in order */
                 const int n_blocks = (job->n_bins + BLOCK - 1) / BLOCK;
-                for (int64_t t = 0; t < n_frames; t++) {
-                    double p[BLOCK];
-                    for (int c = 0; c < job->n_channels; c++) {
-                        const float *m = job->blocks[c * n_blocks + kb / BLOCK] + (size_t)t * BLOCK;
-                        for (int b = 0; b < nb; b++) {
-                            double v = (double)m[b] * m[b];
-                            p[b] = c ? p[b] + v : v; /* 0 + v is v */
+                /* GATHER frames at a time, so that each series is written a
+                 * whole cache line (GATHER doubles) at once, not a double at a
+                 * time into BLOCK streams */
+                for (int64_t t0 = 0; t0 < n_frames; t0 += GATHER) {
+                    const int n_t = n_frames - t0 < GATHER ? (int)(n_frames - t0) : GATHER;
+                    double p[GATHER][BLOCK];
+                    for (int u = 0; u < n_t; u++)
+                        for (int c = 0; c < job->n_channels; c++) {
+                            const float *m =
+                                job->blocks[c * n_blocks + kb / BLOCK] + (size_t)(t0 + u) * BLOCK;
+                            for (int b = 0; b < BLOCK; b++) { /* past nb: unused padding bins */
+                                double v = (double)m[b] * m[b];
+                                p[u][b] = c ? p[u][b] + v : v; /* 0 + v is v */
+                            }
                         }
-                    }
+                    if (job->n_channels > 1)
+                        for (int u = 0; u < n_t; u++)
+                            for (int b = 0; b < BLOCK; b++)
+                                p[u][b] /= job->n_channels;
                     for (int b = 0; b < nb; b++)
-                        x[(size_t)b * stride + (size_t)t] =
-                            job->n_channels > 1 ? p[b] / job->n_channels : p[b];
+                        for (int u = 0; u < n_t; u++)
+                            x[(size_t)b * stride + (size_t)(t0 + u)] = p[u][b];
                 }
                 goto transform;
             }
