@@ -57,8 +57,9 @@ end
 --      the parts model's default: sound), parts (with model "parts": how many; default the loop
 --      types' rank), period (slices in a loop's cycle; 0: chosen), model ("tucker", "cycle": ntd's cycle model,
 --      whose period is chosen unless given, or "parts")
--- Returns a table of handles and facts: spec, cube (cube's record), model, loops (loops' record),
--- stems (a list of K audio), n_loops, ranks, n_bars, grid (bar_grid's record when regrid).
+-- Returns a table of handles and facts: cube (cube's record), model, loops (loops' record),
+-- stems (a list of K audio), n_loops, ranks, n_bars, bars_per_unit, period, grid (bar_grid's
+-- record when regrid), kind (the model), and stagger and slice_types for the cycle model.
 function M.build(strata, audio, downbeats, o)
   if not rawget(strata, "ntd") then error("unmix: this build has no ntd node (the loop model)", 0) end
   local preset = M.presets[o.preset or "strata"]

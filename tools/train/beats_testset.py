@@ -41,7 +41,7 @@ def main():
     ap.add_argument('--songs', type=int, default=12)
     ap.add_argument('--seed', type=int, default=90261205)
     ap.add_argument('--soundfont', nargs='+', default=SOUNDFONTS)
-    ap.add_argument('--generator', type=int, default=1, help='beats_songs.make_song\'s generator (1 or 2)')
+    ap.add_argument('--generator', type=int, default=1, help='beats_songs.make_song\'s generator (1, 2 or 3)')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     index = []
