@@ -95,6 +95,9 @@ static void grouped_frame(const mask_job *m, const float complex *mix, const flo
                           float complex *bins)
 {
     const st_spectrum *s = m->s;
+    int members = 0; /* the stem's tiles: its share where no tile sounds */
+    for (int l = 0; l < m->n_loops; l++)
+        members += m->group[l] == m->loop;
     for (int64_t f = 0; f < s->n_bins; f++) {
         float mask, own = 0, reference = 0;
         for (int l = 0; l < m->n_loops; l++) {
@@ -107,9 +110,6 @@ static void grouped_frame(const mask_job *m, const float complex *mix, const flo
                 own += y;
         }
         if (m->wiener) {
-            int members = 0;
-            for (int l = 0; l < m->n_loops; l++)
-                members += m->group[l] == m->loop;
             mask = reference > FLT_MIN ? own / reference : (float)members / m->n_loops;
         } else {
             mask = st_softmask(own, mean_magnitude(s, mix, per_channel, f), m->power, 0);

@@ -453,42 +453,63 @@ typedef struct {
     int failed;
 } model_job;
 
+/* One thread's scratch for the quantile over the segments at one position
+ * of the period: their rows, for the lane medians, or a quickselect per bin
+ * when there are too many segments for a network. */
+typedef struct {
+    const float **rows;
+    float *v;
+    st_rows_median *median; /* NULL: quickselect */
+} segment_scratch;
+
+static int segment_scratch_new(segment_scratch *s, int64_t n_segments, double quantile)
+{
+    s->rows = malloc((size_t)n_segments * sizeof *s->rows);
+    s->v = malloc((size_t)n_segments * sizeof *s->v);
+    s->median = n_segments <= 4096 ? st_rows_median_new((int)n_segments) : NULL;
+    if (!s->rows || !s->v || (n_segments <= 4096 && !s->median)) return -1;
+    if (s->median) st_rows_median_set_quantile(s->median, quantile);
+    return 0;
+}
+
+static void segment_scratch_free(segment_scratch *s)
+{
+    free(s->rows);
+    free(s->v);
+    st_rows_median_free(s->median);
+}
+
+/* out[b] = the quantile of rows[0..n)[b], for b < width */
+static void rows_quantile(segment_scratch *s, int n, int width, double quantile, float *out)
+{
+    if (s->median) {
+        st_rows_median_run(s->median, s->rows, n, width, out);
+        return;
+    }
+    for (int b = 0; b < width; b++) {
+        for (int i = 0; i < n; i++)
+            s->v[i] = s->rows[i][b];
+        out[b] = quantile_of(s->v, n, quantile);
+    }
+}
+
 /* REPET: items are positions j in the period; the segments' frames at j
  * give each bin's values. */
 static void period_range(void *ctx, int64_t begin, int64_t end)
 {
     model_job *job = ctx;
-    const int64_t n_segments = (job->n_frames + job->period - 1) / job->period;
-    const size_t n_bins = (size_t)job->n_bins;
-    /* the segments' frames at position j: rows for the lane medians, or a
-     * quickselect per bin when there are too many for a network */
-    const float **rows = malloc((size_t)n_segments * sizeof *rows);
-    float *v = malloc((size_t)n_segments * sizeof *v);
-    st_rows_median *median = n_segments <= 4096 ? st_rows_median_new((int)n_segments) : NULL;
-    if (!rows || !v || (n_segments <= 4096 && !median)) {
+    segment_scratch s;
+    if (segment_scratch_new(&s, (job->n_frames + job->period - 1) / job->period, job->quantile))
         job->failed = 1;
-        goto done;
-    }
-    if (median) st_rows_median_set_quantile(median, job->quantile);
-    for (int64_t j = begin; j < end; j++) {
-        int n = 0;
-        for (int64_t t = j; t < job->n_frames; t += job->period)
-            rows[n++] = job->mag + (size_t)t * n_bins;
-        float *out = job->model + (size_t)j * n_bins;
-        if (median) {
-            st_rows_median_run(median, rows, n, job->n_bins, out);
-        } else {
-            for (size_t k = 0; k < n_bins; k++) {
-                for (int i = 0; i < n; i++)
-                    v[i] = rows[i][k];
-                out[k] = quantile_of(v, n, job->quantile);
-            }
+    else
+        for (int64_t j = begin; j < end; j++) {
+            int n = 0;
+            for (int64_t t = j; t < job->n_frames; t += job->period)
+                s.rows[n++] = job->mag + (size_t)t * (size_t)job->n_bins;
+            rows_quantile(&s, n, job->n_bins, job->quantile,
+                          job->model + (size_t)j * (size_t)job->n_bins);
         }
-    }
-done:
-    free(rows);
-    free(v);
-    st_rows_median_free(median);
+    segment_scratch_free(&s);
 }
 
 int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_t period,
@@ -506,40 +527,24 @@ int st_repet_period_model(const float *mag, int64_t n_frames, int n_bins, int64_
 static void period_blocks_range(void *ctx, int64_t begin, int64_t end)
 {
     model_job *job = ctx;
-    const int64_t n_segments = (job->n_frames + job->period - 1) / job->period;
     const int64_t rows_made = job->period < job->n_frames ? job->period : job->n_frames;
-    const float **rows = malloc((size_t)n_segments * sizeof *rows);
-    float *v = malloc((size_t)n_segments * sizeof *v);
-    st_rows_median *median = n_segments <= 4096 ? st_rows_median_new((int)n_segments) : NULL;
-    if (!rows || !v || (n_segments <= 4096 && !median)) {
+    segment_scratch s;
+    if (segment_scratch_new(&s, (job->n_frames + job->period - 1) / job->period, job->quantile))
         job->failed = 1;
-        goto done;
-    }
-    if (median) st_rows_median_set_quantile(median, job->quantile);
-    for (int64_t kb = begin; kb < end; kb++) {
-        const float *block = job->blocks[kb];
-        const int k0 = (int)kb * ST_REPET_BLOCK;
-        const int width = job->n_bins - k0 < ST_REPET_BLOCK ? job->n_bins - k0 : ST_REPET_BLOCK;
-        for (int64_t j = 0; j < rows_made; j++) {
-            int n = 0;
-            for (int64_t t = j; t < job->n_frames; t += job->period)
-                rows[n++] = block + (size_t)t * ST_REPET_BLOCK;
-            float *out = job->model + (size_t)j * (size_t)job->n_bins + (size_t)k0;
-            if (median) {
-                st_rows_median_run(median, rows, n, width, out);
-            } else {
-                for (int b = 0; b < width; b++) {
-                    for (int i = 0; i < n; i++)
-                        v[i] = rows[i][b];
-                    out[b] = quantile_of(v, n, job->quantile);
-                }
+    else
+        for (int64_t kb = begin; kb < end; kb++) {
+            const float *block = job->blocks[kb];
+            const int k0 = (int)kb * ST_REPET_BLOCK;
+            const int width = job->n_bins - k0 < ST_REPET_BLOCK ? job->n_bins - k0 : ST_REPET_BLOCK;
+            for (int64_t j = 0; j < rows_made; j++) {
+                int n = 0;
+                for (int64_t t = j; t < job->n_frames; t += job->period)
+                    s.rows[n++] = block + (size_t)t * ST_REPET_BLOCK;
+                rows_quantile(&s, n, width, job->quantile,
+                              job->model + (size_t)j * (size_t)job->n_bins + (size_t)k0);
             }
         }
-    }
-done:
-    free(rows);
-    free(v);
-    st_rows_median_free(median);
+    segment_scratch_free(&s);
 }
 
 int st_repet_period_model_blocks(const float *const *blocks, int64_t n_frames, int n_bins,

@@ -135,8 +135,8 @@ typedef struct {
     st_audio *a;
     const float *window;
     const float *synthesis; /* window / n_fft: FFTW's inverse is unnormalised */
-    const float
-        *periodic_sum; /* hop (+ V, repeating): the window-square sum where all frames cover */
+    /* hop values (and V more, repeating): the window-square sum where all frames cover */
+    const float *periodic_sum;
     const st_fft *fft;
     int64_t padded_length;
     int failed;

@@ -40,4 +40,15 @@ end
 
 function harness.near(a, b, tol) return math.abs(a - b) <= tol end
 
+-- Whether two values' samples are the same floats, bit for bit, and why not
+-- (for check): the first value that differs, or how many agree.
+function harness.identical(a, b)
+  local x, y = a:samples(), b:samples()
+  if #x ~= #y then return false, string.format("%d values against %d", #x, #y) end
+  for i = 1, #x do
+    if x[i] ~= y[i] then return false, string.format("value %d: %.9g against %.9g", i, x[i], y[i]) end
+  end
+  return true, #x .. " values"
+end
+
 return harness

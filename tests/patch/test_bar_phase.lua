@@ -62,13 +62,15 @@ for i = 1, math.min(#t1, #t0) do
 end
 t.check("bar phase: same beat times, every label turned alike", same and turn ~= 0, tostring(turn))
 
--- harmony = 0 is the decoder's own bar: the same events as decoding the network's activations
-local t2, l2 = song:activations():beats():samples()
+-- the decoder's bar has the most downbeat evidence of every turn (dsp/bar_phase.h), so a
+-- vanishing weight keeps it: the stage at harmony 1e-9 gives the events of harmony = 0 (the
+-- decoder's own; this fails if the evidence summed the wrong frames)
+local t2, l2 = song:beats { harmony = 1e-9 }:samples()
 local equal = #t2 == #t0
 for i = 1, math.min(#t2, #t0) do
   if t2[i] ~= t0[i] or l2[i] ~= l0[i] then equal = false end
 end
-t.check("bar phase: harmony = 0 gives the decoder's beats and bar", equal, #t2 .. " / " .. #t0)
+t.check("bar phase: a vanishing weight keeps the decoder's beats and bar", equal, #t2 .. " / " .. #t0)
 
 t.raises("bar phase: harmony must not be negative", function() song:beats { harmony = -1 } end, "harmony")
 os.execute("rm -rf '" .. dir .. "'")

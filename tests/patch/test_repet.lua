@@ -63,14 +63,7 @@ t.check("stereo: a mask per channel", per.shape[1] == 2, per.shape[1])
 t.check("stereo shared: one mask", one.shape[1] == 1, one.shape[1])
 
 -- repet_mask: repet's mask, period and beat spectrum bit for bit, without the two spectra
-local function identical(a, b)
-  local x, y = a:samples(), b:samples()
-  if #x ~= #y then return false, string.format("%d values against %d", #x, #y) end
-  for i = 1, #x do
-    if x[i] ~= y[i] then return false, string.format("value %d: %.9g against %.9g", i, x[i], y[i]) end
-  end
-  return true, #x .. " values"
-end
+local identical = t.identical
 -- repet_mask's beat spectrum stops at the longest period searched (max_period, at most a
 -- third of the song, in frames as ceil(s * rate / hop)); its shorter FFT gives repet's
 -- values there to rounding (the doubles are the same to ~1e-15; float32 out)

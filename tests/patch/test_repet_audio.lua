@@ -6,14 +6,7 @@ package.path = "tests/patch/?.lua;" .. package.path
 local strata = require "strata"
 local t = require "harness"
 
-local function identical(a, b)
-  local x, y = a:samples(), b:samples()
-  if #x ~= #y then return false, string.format("%d values against %d", #x, #y) end
-  for i = 1, #x do
-    if x[i] ~= y[i] then return false, string.format("value %d: %.9g against %.9g", i, x[i], y[i]) end
-  end
-  return true, #x .. " values"
-end
+local identical = t.identical
 local function same_beat(a, b)
   local x, y = a:samples(), b:samples()
   if #x ~= #y then return false, string.format("%d lags against %d", #x, #y) end
