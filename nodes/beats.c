@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,7 +42,8 @@ static const st_param params[] = {
      .doc = "frames per second of the activations (the network's are 100)"},
     {"min_strength", ST_P_NUMBER, .def = 0.1, .min = 0, .max = 1,
      .doc = "no steady beat: when the mean activation (beat + downbeat) at the decoded beats, "
-            "their strongest tenth left out, is below this, no beats are given"},
+            "their strongest tenth left out, is below this, no beats are given (with correct = "
+            "false, the peak within 70 ms of each beat: uncorrected beats sit off the peak)"},
     {"min_contrast", ST_P_NUMBER, .def = 6, .min = 0, .max = 1e6,
      .doc = "a weaker pulse still counts when it stands out: the activation at the beats (as for "
             "min_strength) is at least this many times the mean activation over all frames"},
@@ -137,13 +139,23 @@ static int compare_double(const void *a, const void *b)
 /* The pulse under the decoded beats: the mean activation (beat + downbeat) at
  * the beats, the strongest tenth (at least one) left out, so that one
  * transient (a sound's abrupt end) does not make a steady beat of a signal
- * that has none. -1 when memory is short. */
-static double pulse_strength(const double *act, const st_dbn_result *r)
+ * that has none. A corrected beat sits on its region's activation peak; an
+ * uncorrected one (correct = false) sits where the decoder's beat starts,
+ * which may be a few frames off the peak, so there the peak within
+ * reach_frames either side is taken. -1 when memory is short. */
+static double pulse_strength(const double *act, int64_t n_frames, const st_dbn_result *r,
+                             int64_t reach_frames)
 {
     double *v = malloc((size_t)r->n_beats * sizeof *v);
     if (!v) return -1.0;
-    for (int64_t k = 0; k < r->n_beats; k++)
-        v[k] = act[2 * r->frame[k]] + act[2 * r->frame[k] + 1];
+    for (int64_t k = 0; k < r->n_beats; k++) {
+        int64_t from = r->frame[k] - reach_frames, to = r->frame[k] + reach_frames;
+        if (from < 0) from = 0;
+        if (to > n_frames - 1) to = n_frames - 1;
+        v[k] = 0.0;
+        for (int64_t t = from; t <= to; t++)
+            v[k] = fmax(v[k], act[2 * t] + act[2 * t + 1]);
+    }
     qsort(v, (size_t)r->n_beats, sizeof *v, compare_double);
     int64_t keep = r->n_beats - (r->n_beats + 9) / 10;
     if (keep < 1) keep = 1;
@@ -230,7 +242,9 @@ static int beats_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
         status = st_fail(ctx, "out of memory");
     }
     if (status == ST_OK && r.n_beats) { /* too weak a pulse under the beats: no steady beat */
-        double strength = pulse_strength(act, &r);
+        /* uncorrected beats: the peak within mir_eval's 70 ms of the beat */
+        int64_t reach = st_int(p, "correct") ? 0 : (int64_t)(0.07 * st_num(p, "fps"));
+        double strength = pulse_strength(act, n_frames, &r, reach);
         if (strength < 0) {
             st_dbn_result_free(&r);
             status = st_fail(ctx, "out of memory");
@@ -283,7 +297,7 @@ const st_node_type st_node_beats = {
     .outputs = (const st_port[]){{"out", ST_EVENTS}, {NULL}},
     .params = params,
     .slow = 1,
-    .version = 5,
+    .version = 6,                           /* 6: uncorrected beats measured at their peak */
     .implicit_file = st_beat_shipped_model, /* a retrained default model changes the key */
     .check = beats_check,
     .run = beats_run,
