@@ -1,4 +1,4 @@
--- strata unmix: the loops of a song and where they play (loop extraction, one stem per loop type)
+-- strata unmix: the loops of a song and where they play (loop extraction, one stem per loop)
 -- strata unmix IN... -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]
 --   [--mask unmixer|wiener] [--iterations N] [--seed S]: the loops of a song and where they play.
 local strata = require "strata"
@@ -9,10 +9,12 @@ local method = dofile(here .. "/methods/unmix.lua")
 local opt = strata.args {
   usage = "IN... -o DIR [--loops K] [--ranks F,T,L] [--bars-per-loop N] [--downbeats FILE]\n" ..
           "       [--mask unmixer|wiener] [--iterations N] [--seed S] [--preset strata|smith2018]\n" ..
-          "       [--grid repetition|tracker] [--period N] [--group correlation|energy|sound] [--model tucker|cycle|parts] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
+          "       [--grid repetition|tracker] [--period N] [--group correlation|energy|sound] [--model parts|tucker|cycle] [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Find the loops a song is built from and where each plays (the Unmixer, Smith, Kawasaki &\n" ..
         "Goto 2019; Smith & Goto 2018): cut the song's spectrogram at its downbeats into a cube\n" ..
-        "(frequency x time in bar x bar), model it with a non-negative Tucker decomposition, and\n" ..
+        "(frequency x time in bar x bar), model it with a non-negative Tucker decomposition,\n" ..
+        "re-factorise its loop types into parts and join parts that sound alike into loops\n" ..
+        "(--model parts, the default; --model tucker: one loop type per loop), and\n" ..
         "write into DIR (created): loops/loop_NN.wav (one seamless instance of each loop, cut at\n" ..
         "bar lines), stems/loop_NN.wav (each loop over the whole song, same channels and rate as\n" ..
         "IN), beats.txt (the bar starts used), layout.json (bars, each loop's activation per bar,\n" ..
@@ -26,7 +28,7 @@ local opt = strata.args {
     { "loops", 0, "exactly this many loop types (0: chosen from the song, printed)" },
     { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 16,16,2K; smith2018: 32,40,K)" },
     { "bars-per-loop", 1, "slices in each written loop" },
-    { "bars-per-unit", -1, "bars per slice of the cube (0: 1 or 2, chosen from the song; -1: the preset's)" },
+    { "bars-per-unit", -1, "bars per slice of the cube (0: 1 or 2, chosen from the song; -1: 1 with --model parts, else the preset's)" },
     { "downbeats", "", "a beat file (time and bar position per line; 1 = downbeat)" },
     { "mask", "", "unmixer (soft mask against the mixture) or wiener (masks sum to one)" },
     { "iterations", 0, "NTD iterations at most (0: the preset's)" },
@@ -35,9 +37,9 @@ local opt = strata.args {
     { "refine", -1, "KL refinement updates of the loop templates (-1: the preset's)" },
     { "align", "pad", "bars of unequal length: pad (zeros at the end) or warp" },
     { "grid", "repetition", "the tracker's bars: repetition (checked against the song's, bar_grid) or tracker" },
-    { "period", -1, "slices in a loop's cycle: one template per phase (0: 1 or 2, chosen from the song; -1: the preset's, 1)" },
-    { "group", "", "how loop types are joined: correlation (of their activations; the default), energy (least lost) or sound (alike envelopes, spent apart; --model parts' default)" },
-    { "model", "tucker", "tucker (a loop type is one slice's template) cycle (a loop type owns a cycle of --period slices: a template per phase, one activation per cycle; period chosen from the song unless given) or parts (the loop types re-factorised into parts, each loop a sum of parts; one-bar slices unless --bars-per-unit)" },
+    { "period", -1, "slices in a loop's cycle, with --model tucker or cycle: one template per phase (0: 1 or 2, chosen from the song; -1: the preset's, 1)" },
+    { "group", "", "how loop types (or parts) are joined: correlation (of their activations; --model tucker's default), energy (least lost) or sound (alike envelopes, spent apart; --model parts' default)" },
+    { "model", "", "parts (the default: the loop types re-factorised into parts, each loop a sum of parts that sound alike; one-bar slices unless --bars-per-unit), tucker (a loop type is one slice's template: the earlier default, and smith2018's) or cycle (a loop type owns a cycle of --period slices: a template per phase, one activation per cycle; period chosen from the song unless given)" },
   },
 }
 local command = opt.command
@@ -48,20 +50,23 @@ end
 if opt.group ~= "" and opt.group ~= "correlation" and opt.group ~= "energy" and opt.group ~= "sound" then
   fail(string.format("--group is correlation, energy or sound, not '%s'", opt.group))
 end
-if opt.model ~= "tucker" and opt.model ~= "cycle" and opt.model ~= "parts" then
-  fail(string.format("--model is tucker, cycle or parts, not '%s'", opt.model))
+if opt.model ~= "" and opt.model ~= "tucker" and opt.model ~= "cycle" and opt.model ~= "parts" then
+  fail(string.format("--model is parts, tucker or cycle, not '%s'", opt.model))
 end
-if opt.model == "cycle" and opt.group ~= "" and opt.group ~= "correlation" then
+if not method.presets[opt.preset] then fail(string.format("--preset is strata or smith2018, not '%s'", opt.preset)) end
+local model = opt.model ~= "" and opt.model or method.presets[opt.preset].model
+if model == "cycle" and opt.group ~= "" and opt.group ~= "correlation" then
   fail("--group " .. opt.group .. " takes --model tucker or parts")
 end
-if opt.model == "parts" and opt.period > 1 then fail("--model parts takes no --period: a loop's variations are its parts") end
+if model == "parts" and opt.period > 1 then
+  fail("--model parts (the default) takes no --period: a loop's variations are its parts; --model tucker takes it")
+end
 if opt.period ~= math.floor(opt.period) or opt.period < -1 or opt.period > 8 then
   fail("--period wants a whole number up to 8 (0: chosen from the song)")
 end
 if opt.grid ~= "repetition" and opt.grid ~= "tracker" then
   fail(string.format("--grid is repetition or tracker, not '%s'", opt.grid))
 end
-if not method.presets[opt.preset] then fail(string.format("--preset is strata or smith2018, not '%s'", opt.preset)) end
 if opt.loops < 0 or opt.loops ~= math.floor(opt.loops) then fail("--loops wants a whole number of loops") end
 if opt.bars_per_loop < 1 or opt.bars_per_loop ~= math.floor(opt.bars_per_loop) then
   fail("--bars-per-loop wants a whole number from 1")
@@ -112,7 +117,7 @@ for i, input in ipairs(opt.input) do
       iterations = opt.iterations > 0 and opt.iterations or nil, seed = opt.seed,
       refine = opt.refine >= 0 and opt.refine or nil, bars_per_loop = opt.bars_per_loop,
       bars_per_unit = opt.bars_per_unit >= 0 and opt.bars_per_unit or nil,
-      period = opt.period >= 0 and opt.period or nil, group = opt.group ~= "" and opt.group or nil, model = opt.model,
+      period = opt.period >= 0 and opt.period or nil, group = opt.group ~= "" and opt.group or nil, model = model,
       align = opt.align, print = print, regrid = regrid,
     })
     r.model.core:compute()

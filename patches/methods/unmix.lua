@@ -2,16 +2,19 @@
 -- joined and purified, masks, one stem per loop type. `strata unmix`, `strata demo` and
 -- `strata compare --methods unmix` all build their graph with build() below.
 local M = {
-  doc = "strata unmix: NTD loop extraction (K = the number of references; downbeats from beats.txt "
-    .. "beside the mixture, else the beats node)",
+  doc = "strata unmix: NTD loop extraction, loops as sums of parts (K = the number of references; "
+    .. "downbeats from beats.txt beside the mixture, else the beats node)",
 }
 
--- The configurations. "strata" is the default; "smith2018" is the published pipeline
+-- The configurations. "strata" is the default: the parts model (the Tucker model's loop types
+-- re-factorised into parts, parts joined into loops by sound; doc/unmix.md), with the Tucker
+-- model's settings (`model = "tucker"` under this preset is the default of sessions 1-6);
+-- "smith2018" is the published pipeline
 -- (Smith & Goto, ICASSP 2018, as loopextractor runs it: ranks 32/40/K, TensorLy MU for up to
 -- 500 iterations, one loop type per stem, the soft mask against the mixture, power 2 as the
 -- corpus's peer figures were made).
 M.presets = {
-  strata = { model = "tucker", bars_per_unit = 0, period = 1, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
+  strata = { model = "parts", bars_per_unit = 0, period = 1, ranks = { 16, 16, 0 }, types_per_loop = 2, iterations = 200, tol = 1e-4, purify = true,
              sparsity = 0.1, refine = 25, mask = "wiener", power = 2 },
   smith2018 = { model = "tucker", bars_per_unit = 1, period = 1, ranks = { 32, 40, 0 }, types_per_loop = 1, iterations = 500, tol = 1e-4, purify = false,
                 sparsity = 0, refine = 0, mask = "unmixer", power = 2 },
@@ -56,7 +59,8 @@ end
 --      length and phase against the song's repetition, bar_grid), group (correlation|energy|sound;
 --      the parts model's default: sound), parts (with model "parts": how many; default the loop
 --      types' rank), period (slices in a loop's cycle; 0: chosen), model ("tucker", "cycle": ntd's cycle model,
---      whose period is chosen unless given, or "parts")
+--      whose period is chosen unless given, or "parts"; default the preset's: parts for strata,
+--      tucker for smith2018)
 -- Returns a table of handles and facts: cube (cube's record), model, loops (loops' record),
 -- stems (a list of K audio), n_loops, ranks, n_bars, bars_per_unit, period, grid (bar_grid's
 -- record when regrid), kind (the model), and stagger and slice_types for the cycle model.

@@ -15,9 +15,10 @@ local method = dofile("patches/methods/unmix.lua")
 -- 0011111111110011, lead 0000001111111100
 local song = strata.testsong { bars = 16, tempo = 240, arrangement = "loops" }
 local names = { "drums", "bass", "chords", "lead" }
+-- the Tucker model (one loop type per slice's template; the default until the parts model)
 local run = method.build(strata, song.mixture, song.beats,
-  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30 })
-t.check("exactly the loops asked for", run.n_loops == 4, run.n_loops)
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, model = "tucker" })
+t.check("exactly the loops asked for", run.n_loops == 4 and run.kind == "tucker", run.n_loops)
 
 local refs = {}
 for i, n in ipairs(names) do refs[i] = song[n] end
@@ -63,7 +64,7 @@ t.check("one-bar slices when two would leave too few", method.loop_length({ 0.4,
 -- per phase; each tile holds the whole cycle, the Wiener stems still add up to the mixture, and
 -- each phase's activation peaks at 1
 local phased = method.build(strata, song.mixture, song.beats,
-  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, bars_per_unit = 1, period = 2 })
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, bars_per_unit = 1, period = 2, model = "tucker" })
 local tiles_shape = phased.loops.tiles:eval().shape
 t.check("period 2: a tile holds both phases of the cycle",
   tiles_shape[3] == 2 * phased.cube.cube:eval().shape[2], table.concat(tiles_shape, " x "))
@@ -194,19 +195,26 @@ t.check("cycle model: hals is refused", not ok_hals and tostring(why_hals):match
 
 -- grouping by energy: exactly K loops, the drums still found
 local by_energy = method.build(strata, song.mixture, song.beats,
-  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = "energy" })
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = "energy", model = "tucker" })
 scores = strata.bsseval(strata.list(refs), by_energy.stems)
 t.check("grouping by energy: 4 loops, the drum loop above 8 dB",
   by_energy.n_loops == 4 and scores.sdr:samples()[1] > 8, string.format("%.2f dB", scores.sdr:samples()[1]))
 
--- grouping by sound, and parts: exactly K loops, stems that add up to the mixture, the drums found
+-- grouping by sound (of the Tucker model's types), and parts (the default): exactly K loops, stems that add up to the mixture, the drums found
 local by_sound = method.build(strata, song.mixture, song.beats,
-  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = "sound" })
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = "sound", model = "tucker" })
 scores = strata.bsseval(strata.list(refs), by_sound.stems)
 t.check("grouping by sound: 4 loops, the drum loop above 8 dB",
   by_sound.n_loops == 4 and scores.sdr:samples()[1] > 8, string.format("%.2f dB", scores.sdr:samples()[1]))
 local by_parts = method.build(strata, song.mixture, song.beats,
-  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, model = "parts" })
+  { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30 })
+t.check("the default model is parts, in one-bar slices, grouped by sound",
+  by_parts.kind == "parts" and by_parts.bars_per_unit == 1 and by_parts.loops.part_loop ~= nil,
+  string.format("%s, %s bars per slice", tostring(by_parts.kind), tostring(by_parts.bars_per_unit)))
+local published = method.build(strata, song.mixture, song.beats, { loops = 4, iterations = 5, preset = "smith2018" })
+t.check("smith2018 keeps the published Tucker model: K loop types, ranks 32/40/K",
+  published.kind == "tucker" and published.ranks[1] == 32 and published.ranks[2] == 40 and published.ranks[3] == 4,
+  string.format("%s, ranks %s", tostring(published.kind), table.concat(published.ranks, ",")))
 scores = strata.bsseval(strata.list(refs), by_parts.stems)
 local parts_total = by_parts.stems[1] + by_parts.stems[2] + by_parts.stems[3] + by_parts.stems[4]
 err = (parts_total - song.mixture):eval().peak
@@ -297,6 +305,7 @@ local layout = lf and json.decode(lf:read("a"))
 if lf then lf:close() end
 t.check("layout.json: 3 loops, an activation per bar", layout and #layout.loops == 3 and #layout.bars == 16
   and #layout.loops[1].activation == 16, out)
+t.check("layout.json: the default model is parts", layout and layout.model == "parts", layout and layout.model)
 local files_ok = true
 for _, name in ipairs { "loops/loop_01.wav", "loops/loop_03.wav", "stems/loop_02.wav", "layout.png", "loops.png",
   "beats.txt" } do
@@ -323,9 +332,19 @@ f:close()
 out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --downbeats '%s'", dir, dir, late))
 t.check("downbeats beyond the end are refused", status ~= 0 and out:match("beyond the end"), out)
 out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --model sections --downbeats '%s'", dir, dir, beats))
-t.check("an unknown --model is refused in one line", status ~= 0 and out:match("%-%-model is tucker, cycle or parts"), out)
+t.check("an unknown --model is refused in one line", status ~= 0 and out:match("%-%-model is parts, tucker or cycle"), out)
 out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --model parts --period 2 --downbeats '%s'", dir, dir, beats))
 t.check("--model parts with --period is refused in one line", status ~= 0 and out:match("takes no %-%-period"), out)
+out, status = unmix(string.format("'%s/song.wav' -o '%s/bad' --period 2 --downbeats '%s'", dir, dir, beats))
+t.check("--period with the default model is refused in one line, naming --model tucker",
+  status ~= 0 and out:match("takes no %-%-period.*%-%-model tucker"), out)
+out, status = unmix(string.format("'%s/song.wav' -o '%s/tucker' --model tucker --loops 3 --iterations 20 --refine 5 " ..
+  "--downbeats '%s'", dir, dir, beats))
+lf = io.open(dir .. "/tucker/layout.json")
+layout = lf and json.decode(lf:read("a"))
+if lf then lf:close() end
+t.check("--model tucker runs the Tucker model", status == 0 and layout and layout.model == "tucker"
+  and #layout.loops == 3, out)
 out, status = unmix(string.format("'%s/song.wav' --downbeats '%s'", dir, beats))
 t.check("no -o is refused", status ~= 0 and out:match("missing %-o"), out)
 os.execute("rm -rf '" .. dir .. "'")
