@@ -6,7 +6,8 @@
  * an order that shares work: P = X x2 A2^T for mode 0, whose numerator is
  * P_(0) (G x1 A1)_(0)^T; T = X x0 A0^T, then T x2 A2^T for mode 1 and
  * T x1 A1^T for mode 2, which times A2^T is also the core's numerator
- * X x_all A^T. So an iteration reads X twice.
+ * X x_all A^T. MU makes P and T in one read of X, a slab of bins at a time
+ * (fused_mode_0); HALS reads X twice.
  *
  * Precision. The products that touch X (the only large operand) run in
  * float32 through cblas_sgemm: X and the factors are non-negative, so those
@@ -42,6 +43,9 @@ enum { N = ST_TUCKER_MODES };
 
 /* TensorLy's epsilon = 10e-12: numerators and denominators are clipped to it. */
 static const double clip_floor = 10e-12;
+
+/* MU's fused read of X (fused_mode_0): parts of the bins, and bins per slab */
+enum { FUSED_PARTS = 4, FUSED_BINS = 64 };
 
 /* ---- mode products ----
  * t (row-major, dims d) times op(a) along mode: out has d[mode] replaced by
@@ -275,16 +279,19 @@ static void gram_parts(void *ctx, int64_t begin, int64_t end)
     }
 }
 
-static int unfolding_gram(const float *x, const int64_t d[N], int mode, double *gd, int n_threads)
+/* Summed in n_parts parts (on up to n_threads threads): the sum depends on
+ * n_parts only, not on which thread made which part. */
+static int unfolding_gram(const float *x, const int64_t d[N], int mode, double *gd, int n_parts,
+                          int n_threads)
 {
-    gram_job j = {x, 1, d[mode], 1, n_threads, NULL};
+    gram_job j = {x, 1, d[mode], 1, n_parts, NULL};
     split(d, mode, &j.left, &j.right);
-    if (!(j.part = malloc(sizeof(float) * (size_t)(n_threads * j.in * j.in)))) return -1;
-    st_parallel_for(n_threads, n_threads, gram_parts, &j);
+    if (!(j.part = malloc(sizeof(float) * (size_t)(n_parts * j.in * j.in)))) return -1;
+    st_parallel_for(n_threads, n_parts, gram_parts, &j);
     for (int64_t i = 0; i < j.in; i++)
         for (int64_t k = i; k < j.in; k++) {
             double sum = 0;
-            for (int p = 0; p < n_threads; p++)
+            for (int p = 0; p < n_parts; p++)
                 sum += j.part[(p * j.in + i) * j.in + k];
             gd[i * j.in + k] = gd[k * j.in + i] = sum;
         }
@@ -324,18 +331,20 @@ static int leading_eigen(double *a, int n, int r, double *values, double *u)
     return status;
 }
 
-/* One factor of the SVD start: U from the Gram matrix, TensorLy's svd_flip
- * (each column positive at its largest |entry|), then make_svd_non_negative
+/* One factor of the SVD start: U from the Gram matrix gd (in x in, made
+ * here when NULL in n_parts parts; destroyed), TensorLy's svd_flip (each
+ * column positive at its largest |entry|), then make_svd_non_negative
  * (NNDSVDa), which needs the norms of the positive and negative parts of
- * each right singular vector v_j = unfold(X)^T u_j / s_j. */
+ * each right singular vector v_j = unfold(X)^T u_j / s_j. On one thread. */
 static int svd_factor(const float *x, const int64_t shape[N], int mode, int rank, double mean,
-                      double *factor, int n_threads, char *error, size_t error_size)
+                      double *factor, int n_parts, double *gram, char *error, size_t error_size)
 {
+    const int n_threads = 1;
     const int64_t in = shape[mode];
     int64_t dz[N] = {shape[0], shape[1], shape[2]};
     dz[mode] = rank;
     const int64_t nz = product(dz, N);
-    double *gd = malloc(sizeof(double) * (size_t)(in * in));
+    double *gd = gram ? gram : malloc(sizeof(double) * (size_t)(in * in));
     double *s = malloc(sizeof(double) * (size_t)rank),
            *u = malloc(sizeof(double) * (size_t)(in * rank));
     double *pos = calloc((size_t)rank, sizeof(double)), *neg = calloc((size_t)rank, sizeof(double));
@@ -346,7 +355,7 @@ static int svd_factor(const float *x, const int64_t shape[N], int mode, int rank
         snprintf(error, error_size, "out of memory");
         goto done;
     }
-    if (unfolding_gram(x, shape, mode, gd, n_threads)) {
+    if (!gram && unfolding_gram(x, shape, mode, gd, n_parts, n_threads)) {
         snprintf(error, error_size, "out of memory");
         goto done;
     }
@@ -409,8 +418,33 @@ static int svd_factor(const float *x, const int64_t shape[N], int mode, int rank
         if (factor[i] < DBL_EPSILON) factor[i] = mean;
     status = 0;
 done:
-    free(gd), free(s), free(u), free(pos), free(neg), free(uf), free(z);
+    if (!gram) free(gd);
+    free(s), free(u), free(pos), free(neg), free(uf), free(z);
     return status;
+}
+
+/* The factors of the SVD start on two threads. Mode 0's Gram matrix, by far
+ * the largest product of the start (I0^2 I1 I2 / 2 multiply-adds), is made
+ * first on every thread; then its eigenpairs (dsyevr on I0 x I0, one
+ * thread) run on one thread while the other makes modes 1 and 2. Every Gram
+ * matrix is summed in n_parts parts whatever the threads, so the start does
+ * not depend on the schedule. */
+typedef struct {
+    const float *x;
+    st_tucker *t;
+    double mean, *gram0;
+    int n_parts, status[N];
+    char error[N][200];
+} svd_job;
+
+static void svd_modes(void *ctx, int64_t begin, int64_t end)
+{
+    svd_job *j = ctx;
+    for (int64_t item = begin; item < end; item++)
+        for (int n = item ? 1 : 0; n < (item ? N : 1); n++)
+            j->status[n] =
+                svd_factor(j->x, j->t->shape, n, j->t->rank[n], j->mean, j->t->factor[n],
+                           j->n_parts, n ? NULL : j->gram0, j->error[n], sizeof j->error[n]);
 }
 
 int st_tucker_init_svd(st_tucker *t, const float *x, int n_threads, char *error, size_t error_size)
@@ -421,11 +455,21 @@ int st_tucker_init_svd(st_tucker *t, const float *x, int n_threads, char *error,
     double sum = 0;
     for (int64_t i = 0; i < n_elems; i++)
         sum += x[i];
-    const double mean = sum / (double)n_elems;
+    svd_job job = {.x = x, .t = t, .mean = sum / (double)n_elems, .n_parts = n_threads};
+    const int64_t i0 = t->shape[0];
+    if (!(job.gram0 = malloc(sizeof(double) * (size_t)(i0 * i0))) ||
+        unfolding_gram(x, t->shape, 0, job.gram0, n_threads, n_threads)) {
+        free(job.gram0);
+        snprintf(error, error_size, "out of memory");
+        return -1;
+    }
+    st_parallel_for(n_threads, 2, svd_modes, &job);
+    free(job.gram0);
     for (int n = 0; n < N; n++)
-        if (svd_factor(x, t->shape, n, t->rank[n], mean, t->factor[n], n_threads, error,
-                       error_size))
+        if (job.status[n]) {
+            snprintf(error, error_size, "%s", job.error[n]);
             return -1;
+        }
     float *af[N] = {0};
     int status = 0;
     for (int n = 0; n < N && !status; n++)
@@ -464,6 +508,7 @@ typedef struct {
     double *s, *s2;       /* core-sized scratch */
     double *proj;         /* X x_all A^T, core-sized */
     float *full;          /* the reconstruction, made only when the error is small */
+    float *t0_part;       /* FUSED_PARTS partial sums of X x0 A0^T (fused_mode_0) */
     double xx;            /* ||X||^2 */
 } fit;
 
@@ -473,6 +518,7 @@ static void fit_free(fit *f)
         free(f->af[n]), free(f->gram[n]);
     free(f->p), free(f->q), free(f->t0), free(f->u), free(f->v), free(f->y), free(f->num);
     free(f->k), free(f->den), free(f->btb), free(f->s), free(f->s2), free(f->proj), free(f->full);
+    free(f->t0_part);
 }
 
 static int fit_alloc(fit *f)
@@ -501,8 +547,9 @@ static int fit_alloc(fit *f)
     f->s = malloc(sizeof(double) * (size_t)core);
     f->s2 = malloc(sizeof(double) * (size_t)core);
     f->proj = malloc(sizeof(double) * (size_t)core);
+    f->t0_part = malloc(sizeof(float) * (size_t)(FUSED_PARTS * rk[0] * dim[1] * dim[2]));
     return f->p && f->q && f->k && f->t0 && f->u && f->v && f->y && f->num && f->den && f->btb &&
-                   f->s && f->s2 && f->proj
+                   f->s && f->s2 && f->proj && f->t0_part
                ? 0
                : -1;
 }
@@ -623,21 +670,38 @@ static int fista(fit *f, int n_iter_max, double sparsity)
     return 0;
 }
 
+/* B^T B of mode n's update into f->btb: B = (G x_{m != n} A_m)_(n)^T,
+ * so B^T B = G_(n) (G x_{m != n} A_m^T A_m)_(n)^T, rank-sized. */
+static void prepare_factor(fit *f, int n)
+{
+    core_times_grams(f, f->t->core, n, f->s);
+    unfold_dot(f->s, f->dr, f->t->core, f->dr[n], n, f->btb);
+}
+
+/* Kim & Choi's MU on rows of a (n_rows x r), from their numerator rows num;
+ * den is scratch for as many rows. Each row depends only on its own row of
+ * the numerator (and on B^T B), which is what lets mode 0 be updated a slab
+ * of bins at a time (fused_mode_0). */
+static void mu_rows(double *a, const double *num, const double *btb, int64_t n_rows, int64_t r,
+                    double *den)
+{
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n_rows, (int)r, (int)r, 1.0, a,
+                (int)r, btb, (int)r, 0.0, den, (int)r);
+    for (int64_t i = 0; i < n_rows * r; i++)
+        a[i] *= fmax(num[i], clip_floor) / fmax(den[i], clip_floor);
+}
+
 /* One factor: MU (Kim & Choi) or HALS, from f->num = X_(n) B. */
 static void update_factor(fit *f, int n)
 {
     st_tucker *t = f->t;
     const int64_t in = f->dx[n], r = f->dr[n];
-    core_times_grams(f, t->core, n, f->s);
-    unfold_dot(f->s, f->dr, t->core, r, n, f->btb); /* B^T B */
+    prepare_factor(f, n);
     double *a = t->factor[n];
     if (f->o->algorithm == ST_TUCKER_HALS) {
         hals_nnls(f->num, f->btb, a, in, (int)r, f->o->sparsity[n]);
     } else {
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)in, (int)r, (int)r, 1.0, a,
-                    (int)r, f->btb, (int)r, 0.0, f->den, (int)r);
-        for (int64_t i = 0; i < in * r; i++)
-            a[i] *= fmax(f->num[i], clip_floor) / fmax(f->den[i], clip_floor);
+        mu_rows(a, f->num, f->btb, in, r, f->den);
     }
     refresh(f, n);
 }
@@ -705,6 +769,93 @@ static void numerator_0_range(void *ctx, int64_t begin, int64_t end)
     free(rows);
 }
 
+/* MU's mode 0 and the first product of modes 1 and 2 in one read of X.
+ * Bin i0's row of the new A0 depends only on X's slice at bin i0 (its
+ * numerator is P_(0)'s row i0, with P = X x2 A2^T), so a slab of bins is
+ * read once: P for the slab, the slab's rows of A0 updated, then the slab's
+ * share of T0 = X x0 A0^T (a sum over bins) added, while the slab is still
+ * in cache. The bins are cut into FUSED_PARTS parts whose partial sums are
+ * added in a fixed order, so T0 does not depend on the number of threads.
+ * Slabs of FUSED_BINS bins: large enough that T0's partial (R0 x I1 I2) is
+ * read and written few times, small enough to stay in L2/L3 between the two
+ * products. */
+typedef struct {
+    fit *f;
+    int64_t width; /* I1 I2 */
+    int failed;
+} fused_job;
+
+static void fused_parts(void *ctx, int64_t begin, int64_t end)
+{
+    fused_job *j = ctx;
+    fit *f = j->f;
+    const int64_t i0 = f->dx[0], i1 = f->dx[1], i2 = f->dx[2], r0 = f->dr[0], r2 = f->dr[2];
+    const int64_t pw = i1 * r2; /* a row of P_(0) */
+    double *rows = malloc(sizeof(double) * (size_t)(NUMERATOR_ROWS * pw));
+    double *den = malloc(sizeof(double) * (size_t)(NUMERATOR_ROWS * r0));
+    if (!rows || !den) {
+        free(rows), free(den);
+        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    double *a0 = f->t->factor[0];
+    for (int64_t part = begin; part < end; part++) {
+        float *t0 = f->t0_part + part * r0 * j->width;
+        const int64_t b0 = i0 * part / FUSED_PARTS, b1 = i0 * (part + 1) / FUSED_PARTS;
+        if (b0 == b1) /* fewer bins than parts */
+            memset(t0, 0, sizeof(float) * (size_t)(r0 * j->width));
+        for (int64_t b = b0; b < b1; b += FUSED_BINS) {
+            const int64_t nb = b1 - b < FUSED_BINS ? b1 - b : FUSED_BINS;
+            const float *xs = f->x + b * j->width;
+            float *ps = f->p + b * pw;
+            /* P for the slab, transposed: A2^T (nb I1 x I2)^T, R2 x nb I1 */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)r2, (int)(nb * i1), (int)i2,
+                        1.0f, f->af[2], (int)r2, xs, (int)i2, 0.0f, ps, (int)(nb * i1));
+            for (int64_t r = b; r < b + nb; r += NUMERATOR_ROWS) {
+                const int64_t n = b + nb - r < NUMERATOR_ROWS ? b + nb - r : NUMERATOR_ROWS;
+                for (int64_t k = 0; k < r2; k++) /* rows of P_(0), in double */
+                    for (int64_t i = 0; i < n * i1; i++)
+                        rows[i * r2 + k] = ps[k * nb * i1 + (r - b) * i1 + i];
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)r0, (int)pw, 1.0,
+                            rows, (int)pw, f->k, (int)pw, 0.0, f->num + r * r0, (int)r0);
+                mu_rows(a0 + r * r0, f->num + r * r0, f->btb, n, r0, den);
+                narrow(a0 + r * r0, n * r0, f->af[0] + r * r0);
+            }
+            /* the slab's share of T0 = X x0 A0^T */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r0, (int)j->width, (int)nb,
+                        1.0f, f->af[0] + b * r0, (int)r0, xs, (int)j->width, b > b0 ? 1.0f : 0.0f,
+                        t0, (int)j->width);
+        }
+    }
+    free(rows), free(den);
+}
+
+/* T0 = the parts' sum, in part order, split over columns. */
+static void sum_parts(void *ctx, int64_t begin, int64_t end)
+{
+    fit *f = ctx;
+    const int64_t n = f->dr[0] * f->dx[1] * f->dx[2];
+    for (int64_t i = begin; i < end; i++) {
+        float sum = f->t0_part[i];
+        for (int p = 1; p < FUSED_PARTS; p++)
+            sum += f->t0_part[p * n + i];
+        f->t0[i] = sum;
+    }
+}
+
+static int fused_mode_0(fit *f)
+{
+    const int64_t *dim = f->dx, *rk = f->dr;
+    mode_product_d(f->t->core, rk, 1, f->t->factor[1], dim[1], 0, f->k);
+    prepare_factor(f, 0);
+    fused_job job = {f, dim[1] * dim[2], 0};
+    st_parallel_for(f->n_threads, FUSED_PARTS, fused_parts, &job);
+    if (job.failed) return -1;
+    st_parallel_for(f->n_threads, rk[0] * dim[1] * dim[2], sum_parts, f);
+    refresh(f, 0);
+    return 0;
+}
+
 static int iterate(fit *f)
 {
     st_tucker *t = f->t;
@@ -713,7 +864,10 @@ static int iterate(fit *f)
     const int *fixed = f->o->fixed;
     /* mode 0: X_(0) B = (X x2 A2^T)_(0) K_(0)^T with K = G x1 A1 (R0, I1, R2),
      * one product where Y_0 = X x2 A2^T x1 A1^T would take one per bin */
-    if (!fixed[0]) {
+    const int fused = !fixed[0] && f->o->algorithm == ST_TUCKER_MU;
+    if (fused) {
+        if (fused_mode_0(f)) return -1;
+    } else if (!fixed[0]) {
         mode_product_d(t->core, rk, 1, t->factor[1], dim[1], 0, f->k);
         mode_product_f(x, dim, 2, f->af[2], rk[2], 1, f->p, f->n_threads);
         numerator_0 job = {f->p, f->k, f->num, dim[1] * rk[2], rk[0], 0};
@@ -724,7 +878,7 @@ static int iterate(fit *f)
     /* mode 1: Y_1 = (X x0 A0^T) x2 A2^T */
     int64_t dt[N] = {rk[0], dim[1], dim[2]}, dy1[N] = {rk[0], dim[1], rk[2]},
             dy2[N] = {rk[0], rk[1], dim[2]};
-    mode_product_f(x, dim, 0, f->af[0], rk[0], 1, f->t0, f->n_threads);
+    if (!fused) mode_product_f(x, dim, 0, f->af[0], rk[0], 1, f->t0, f->n_threads);
     if (!fixed[1]) {
         mode_product_f(f->t0, dt, 2, f->af[2], rk[2], 1, f->u, f->n_threads);
         widen(f->u, product(dy1, N), f->y);

@@ -6,6 +6,7 @@
 #include "../../nodes/dsp/tucker.h"
 #include "bench.h"
 
+#include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,11 @@ int main(int argc, char **argv)
     printf("%-56s %9.3f %10s %10s %8.1fx\n", "  100 iterations", best_fit, "", "5.3 s",
            5.3 / best_fit);
     printf("%-56s %9.2f ms\n", "  per iteration", 1000 * best_fit / n_iterations);
+    /* OpenBLAS picks its kernels from the CPU, or from $OPENBLAS_CORETYPE:
+     * the figure depends on which (Haswell's are AVX2, SkylakeX's AVX-512) */
+    const char *coretype = getenv("OPENBLAS_CORETYPE");
+    printf("OpenBLAS kernels: %s (OPENBLAS_CORETYPE %s)\n", openblas_get_corename(),
+           coretype ? coretype : "unset");
     printf("final relative error %.6f; peak memory %.0f MB (whole process; %.0f MB before the NTD, "
            "the cube is %.0f MB)\n",
            final_error, peak, before_mb, 4.0 * shape[0] * shape[1] * shape[2] / 1048576.0);
@@ -84,8 +90,10 @@ int main(int argc, char **argv)
     if (f) {
         fprintf(f,
                 "{\"ntd_mu_total_s\": %.4f, \"svd_init_s\": %.4f, \"iterations_s\": %.4f, "
-                "\"per_iteration_ms\": %.3f, \"final_error\": %.6f, \"peak_mb\": %.0f}\n",
-                total, best_init, best_fit, 1000 * best_fit / n_iterations, final_error, peak);
+                "\"per_iteration_ms\": %.3f, \"final_error\": %.6f, \"peak_mb\": %.0f, "
+                "\"openblas_core\": \"%s\"}\n",
+                total, best_init, best_fit, 1000 * best_fit / n_iterations, final_error, peak,
+                openblas_get_corename());
         fclose(f);
     }
     free(errors);
