@@ -46,6 +46,18 @@ typedef struct {
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+/* bins f..f+7 = x's times their mask values (each value twice: re, im) */
+__attribute__((target("avx"))) static inline void store_masked(const float complex *x, __m256 mask,
+                                                               float complex *bins)
+{
+    __m256 lo = _mm256_unpacklo_ps(mask, mask), hi = _mm256_unpackhi_ps(mask, mask);
+    const float *in = (const float *)x;
+    float *out = (float *)bins;
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_loadu_ps(in), _mm256_permute2f128_ps(lo, hi, 0x20)));
+    _mm256_storeu_ps(out + 8,
+                     _mm256_mul_ps(_mm256_loadu_ps(in + 8), _mm256_permute2f128_ps(lo, hi, 0x31)));
+}
+
 /* masked_frame's Wiener mask of power 2, eight bins at a time (the same
  * operations per bin, so the same numbers); returns the bins done. */
 __attribute__((target("avx"))) static int64_t
@@ -65,14 +77,33 @@ wiener2_avx(const float *tiles, size_t stride, const float *act, int n_loops, co
         __m256 y = _mm256_mul_ps(_mm256_loadu_ps(own + f), w);
         __m256 mask = _mm256_blendv_ps(even, _mm256_div_ps(_mm256_mul_ps(y, y), reference),
                                        _mm256_cmp_ps(reference, tiny, _CMP_GT_OQ));
-        /* each mask value twice: (re, im) of bins f..f+3, then f+4..f+7 */
-        __m256 lo = _mm256_unpacklo_ps(mask, mask), hi = _mm256_unpackhi_ps(mask, mask);
-        const float *in = (const float *)(x + f);
-        float *out = (float *)(bins + f);
-        _mm256_storeu_ps(out,
-                         _mm256_mul_ps(_mm256_loadu_ps(in), _mm256_permute2f128_ps(lo, hi, 0x20)));
-        _mm256_storeu_ps(
-            out + 8, _mm256_mul_ps(_mm256_loadu_ps(in + 8), _mm256_permute2f128_ps(lo, hi, 0x31)));
+        store_masked(x + f, mask, bins + f);
+    }
+    return f;
+}
+
+/* grouped_frame's Wiener mask of power 2 (stem `stem`, the sum of its tiles'
+ * masks), eight bins at a time, the same operations per bin in the same
+ * order; share is the stem's mask where no tile sounds. Returns the bins done. */
+__attribute__((target("avx"))) static int64_t
+grouped_wiener2_avx(const float *tiles, size_t stride, const float *act, int n_loops,
+                    const int *group, int stem, float share, const float complex *x, int64_t n_bins,
+                    float complex *bins)
+{
+    const __m256 tiny = _mm256_set1_ps(FLT_MIN), even = _mm256_set1_ps(share);
+    int64_t f = 0;
+    for (; f + 8 <= n_bins; f += 8) {
+        __m256 reference = _mm256_setzero_ps(), own = _mm256_setzero_ps();
+        for (int l = 0; l < n_loops; l++) {
+            __m256 y =
+                _mm256_mul_ps(_mm256_loadu_ps(tiles + l * stride + f), _mm256_set1_ps(act[l]));
+            __m256 v = _mm256_mul_ps(y, y);
+            reference = _mm256_add_ps(reference, v);
+            if (group[l] == stem) own = _mm256_add_ps(own, v);
+        }
+        __m256 mask = _mm256_blendv_ps(even, _mm256_div_ps(own, reference),
+                                       _mm256_cmp_ps(reference, tiny, _CMP_GT_OQ));
+        store_masked(x + f, mask, bins + f);
     }
     return f;
 }
@@ -98,7 +129,14 @@ static void grouped_frame(const mask_job *m, const float complex *mix, const flo
     int members = 0; /* the stem's tiles: its share where no tile sounds */
     for (int l = 0; l < m->n_loops; l++)
         members += m->group[l] == m->loop;
-    for (int64_t f = 0; f < s->n_bins; f++) {
+    int64_t f = 0;
+#if defined(__x86_64__)
+    if (m->wiener && m->power == 2.0f && st_simd_allows(ST_SIMD_AVX))
+        f = grouped_wiener2_avx(tiles, stride, act, m->n_loops, m->group, m->loop,
+                                (float)members / m->n_loops, mix + (size_t)c * per_channel,
+                                s->n_bins, bins);
+#endif
+    for (; f < s->n_bins; f++) {
         float mask, own = 0, reference = 0;
         for (int l = 0; l < m->n_loops; l++) {
             const float y = tiles[l * stride + f] * act[l];
