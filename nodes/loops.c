@@ -39,8 +39,10 @@ static const st_param params[] = {
             "their activations), energy (the pair whose joining loses the least of the "
             "model's energy when the group must play as one loop, one activation; with period > "
             "1, one template per phase) or sound (average linkage on how alike their spectral "
-            "envelopes are, times the part of their activity spent apart: types that take turns "
-            "with one sound are one instrument's variations, types that play together two parts)"},
+            "envelopes are, times the part of their activity spent apart, or the cosine of their "
+            "templates, or of their activations, whichever is largest: types that take turns "
+            "with one sound are one instrument's variations, types that play together two parts "
+            "unless they hold the same cells of the bar or keep one level)"},
     {"join_above", ST_P_NUMBER, .def = 0.9, .min = -1, .max = 1,
      .doc = "with loops = 0: join loop types whose activations correlate above this (group = "
             "sound: whose likeness is above it)"},

@@ -9,11 +9,17 @@
  * turns, which is the bar-recipe outcome. Here two types are alike when they
  * sound alike (their spectral envelopes over log-spaced bands) and seldom play
  * at the same time (two types that always play together are two parts: one
- * type would have explained them otherwise). */
+ * type would have explained them otherwise), or, where they do play at the
+ * same time, when their templates hold the same cells of the bar (frequency
+ * and time in the bar): two parts that sound at once are told apart only by
+ * the cells they hold, so two that hold the same cells are one sound that the
+ * model split (a drum kit in two parts whose levels differ bar to bar), which
+ * the masks would share out at random. */
 #include "sound_groups.h"
 
 #include "loop_groups.h"
 
+#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -81,6 +87,20 @@ static double correlation(const float *d, int64_t n_bars, int rank, int i, int j
     return sii > 0 && sjj > 0 ? sij / sqrt(sii * sjj) : 0;
 }
 
+/* cosine[i * rank + j]: the cosine of types i and j's whole templates (every
+ * cell of the bar), from their Gram matrix. */
+static void template_cosines(const float *lt, int64_t n_cells, int rank, float *gram,
+                             double *cosine)
+{
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rank, rank, (int)n_cells, 1, lt, rank, lt,
+                rank, 0, gram, rank);
+    for (int i = 0; i < rank; i++)
+        for (int j = 0; j < rank; j++) {
+            const double norm = sqrt((double)gram[i * rank + i] * gram[j * rank + j]);
+            cosine[i * rank + j] = norm > 0 ? gram[i * rank + j] / norm : 0;
+        }
+}
+
 int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n_time,
                       int64_t n_bars, int rank, int n_groups, double join_above, int *group)
 {
@@ -88,26 +108,33 @@ int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n
     double *env = malloc((size_t)rank * n_bands * sizeof *env);
     double *s = malloc((size_t)rank * rank * sizeof *s);
     double *peak = malloc((size_t)rank * sizeof *peak);
+    double *cells = malloc((size_t)rank * rank * sizeof *cells);
+    float *gram = malloc((size_t)rank * rank * sizeof *gram);
     int *size = malloc((size_t)rank * sizeof *size);
     int n = -1;
-    if (!env || !s || !peak || !size) goto done;
+    if (!env || !s || !peak || !cells || !gram || !size) goto done;
+    template_cosines(lt, n_bins * n_time, rank, gram, cells);
     envelopes(lt, n_bins, n_time, rank, n_bands, env);
     for (int k = 0; k < rank; k++) {
         peak[k] = 0;
         for (int64_t b = 0; b < n_bars; b++)
             peak[k] = fmax(peak[k], d[b * rank + k]);
     }
-    /* alike: the envelopes' cosine, times the part of their activity spent apart */
+    /* alike: the envelopes' cosine, times the strongest sign of one instrument:
+     * the part of their activity spent apart (its variations take turns), the
+     * templates' cosine (playing together in the same cells: one sound split),
+     * or the activations' correlation (one sound at one level, split) */
     for (int i = 0; i < rank; i++)
         for (int j = 0; j < rank; j++) {
             double cosine = 0;
             for (int b = 0; b < n_bands; b++)
                 cosine += env[i * n_bands + b] * env[j * n_bands + b];
-            s[i * rank + j] = cosine * fmax(1 - together(d, n_bars, rank, i, j, peak),
-                                            correlation(d, n_bars, rank, i, j));
+            s[i * rank + j] =
+                cosine * fmax(fmax(1 - together(d, n_bars, rank, i, j, peak), cells[i * rank + j]),
+                              correlation(d, n_bars, rank, i, j));
         }
     n = st_average_linkage(s, rank, n_groups, join_above, group, size);
 done:
-    free(env), free(s), free(peak), free(size);
+    free(env), free(s), free(peak), free(cells), free(gram), free(size);
     return n;
 }

@@ -8,11 +8,14 @@
 /* Joins loop types, the most alike pair first (average linkage), until
  * n_groups remain (or, with n_groups = 0, while the most alike pair is above
  * join_above). Two types are alike by the cosine of their spectral envelopes
- * (half-octave bands of the template's energy) times the part of their
- * activity they spend apart (1 - together, together = sum_b min(a_i, a_j) /
- * min(sum a_i, sum a_j) with activations at peak 1): types that take turns
- * with the same sound are one instrument's variations; types that play
- * together are two parts. lt: (n_bins * n_time) x rank templates of every type
+ * (half-octave bands of the template's energy) times the strongest of: the
+ * part of their activity they spend apart (1 - together, together =
+ * sum_b min(a_i, a_j) / min(sum a_i, sum a_j) with activations at peak 1),
+ * the cosine of their whole templates (cells of frequency and time in the
+ * bar), and the correlation of their activations. Types that take turns with
+ * the same sound are one instrument's variations; types that play together
+ * are two parts, unless they hold the same cells (one sound split in two,
+ * which only the cells could tell apart) or keep one level. lt: (n_bins * n_time) x rank templates of every type
  * (row-major, cell f * n_time + t); d: n_bars x rank activations. Writes
  * group[k] in 0..n-1 (numbered by first member); returns n, or -1 when out of
  * memory. */

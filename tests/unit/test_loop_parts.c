@@ -86,6 +86,16 @@ static void fill_sound(float *lt, int rank, int k, int low)
     }
 }
 
+/* templates of n_bins x 2 cells (two halves of the bar): a low sound in one half */
+static void fill_halves(float *lt, int rank, int k, int half)
+{
+    for (int f = 0; f < N_BINS; f++)
+        for (int t = 0; t < 2; t++) {
+            const int on = f >= 2 && f <= 5 && t == half;
+            lt[(f * 2 + t) * rank + k] = on ? 1.0f + 0.1f * (f % 3) : 0.0f;
+        }
+}
+
 static void test_sound(void)
 {
     /* 0, 1: low, take turns (bars 0-3, 4-7); 2, 3: high, always together, 3 at twice 2's level */
@@ -101,16 +111,25 @@ static void test_sound(void)
     CHECK("sound grouping joins one sound's turns, and one sound split in two",
           n == 2 && group[0] == group[1] && group[2] == group[3] && group[0] != group[2],
           "n %d, groups %d %d %d %d", n, group[0], group[1], group[2], group[3]);
-    /* three low types: 0 in bars 0-3, 1 in bars 4-7, 2 in bars 2-5 (half with each) */
-    float lt3[N_BINS * 3], d3[N_BARS * 3];
-    for (int k = 0; k < 3; k++)
-        fill_sound(lt3, 3, k, 1);
+    /* three low types of two cells a bar (the bar's two halves): 0 in bars 0-3, 1 in
+     * bars 4-7, 2 in bars 2-5 (half with each); 2 in the other half of the bar */
+    float lt3[N_BINS * 2 * 3], d3[N_BARS * 3];
+    fill_halves(lt3, 3, 0, 0), fill_halves(lt3, 3, 1, 0), fill_halves(lt3, 3, 2, 1);
     for (int b = 0; b < N_BARS; b++)
         d3[b * 3 + 0] = b < 4, d3[b * 3 + 1] = b >= 4, d3[b * 3 + 2] = b >= 2 && b <= 5;
-    n = st_group_by_sound(lt3, d3, N_BINS, 1, N_BARS, 3, 0, 0.6, group);
-    CHECK("sound grouping keeps apart a type that plays partly with the others",
-          n == 2 && group[0] == group[1] && group[2] != group[0], "n %d, groups %d %d %d", n,
-          group[0], group[1], group[2]);
+    n = st_group_by_sound(lt3, d3, N_BINS, 2, N_BARS, 3, 0, 0.6, group);
+    CHECK(
+        "sound grouping keeps apart a type that plays partly with the others, elsewhere in the bar",
+        n == 2 && group[0] == group[1] && group[2] != group[0], "n %d, groups %d %d %d", n,
+        group[0], group[1], group[2]);
+    /* the same, 2 in the same cells as 0 and 1 at a level of its own each bar: one sound the
+     * model split (while they sound at once, only the cells they hold could tell them apart) */
+    fill_halves(lt3, 3, 2, 0);
+    for (int b = 0; b < N_BARS; b++)
+        d3[b * 3 + 2] = b >= 2 && b <= 5 ? 0.2f + 0.2f * (b % 3) : 0.0f;
+    n = st_group_by_sound(lt3, d3, N_BINS, 2, N_BARS, 3, 0, 0.6, group);
+    CHECK("sound grouping joins a type that plays with the others in the same cells", n == 1,
+          "n %d, groups %d %d %d", n, group[0], group[1], group[2]);
     /* low and high taking turns: no band in common */
     float lt2[N_BINS * 2], d2[N_BARS * 2];
     fill_sound(lt2, 2, 0, 1), fill_sound(lt2, 2, 1, 0);
