@@ -808,14 +808,12 @@ static void fused_parts(void *ctx, int64_t begin, int64_t end)
             const int64_t nb = b1 - b < FUSED_BINS ? b1 - b : FUSED_BINS;
             const float *xs = f->x + b * j->width;
             float *ps = f->p + b * pw;
-            /* P for the slab, transposed: A2^T (nb I1 x I2)^T, R2 x nb I1 */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasTrans, (int)r2, (int)(nb * i1), (int)i2,
-                        1.0f, f->af[2], (int)r2, xs, (int)i2, 0.0f, ps, (int)(nb * i1));
+            /* P's rows for the slab: (nb I1 x I2) A2 */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(nb * i1), (int)r2, (int)i2,
+                        1.0f, xs, (int)i2, f->af[2], (int)r2, 0.0f, ps, (int)r2);
             for (int64_t r = b; r < b + nb; r += NUMERATOR_ROWS) {
                 const int64_t n = b + nb - r < NUMERATOR_ROWS ? b + nb - r : NUMERATOR_ROWS;
-                for (int64_t k = 0; k < r2; k++) /* rows of P_(0), in double */
-                    for (int64_t i = 0; i < n * i1; i++)
-                        rows[i * r2 + k] = ps[k * nb * i1 + (r - b) * i1 + i];
+                widen(f->p + r * pw, n * pw, rows);
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)r0, (int)pw, 1.0,
                             rows, (int)pw, f->k, (int)pw, 0.0, f->num + r * r0, (int)r0);
                 mu_rows(a0 + r * r0, f->num + r * r0, f->btb, n, r0, den);
