@@ -47,6 +47,12 @@ static const double clip_floor = 10e-12;
 /* MU's fused read of X (fused_mode_0): parts of the bins, and bins per slab */
 enum { FUSED_PARTS = 4, FUSED_BINS = 64 };
 
+/* The SVD start's Gram matrices are summed in this many float parts, a
+ * number fixed apart from the thread count (as FUSED_PARTS), so that the
+ * start, and with it every result from init = "svd", is the same on any
+ * number of threads. */
+enum { GRAM_PARTS = 4 };
+
 /* ---- mode products ----
  * t (row-major, dims d) times op(a) along mode: out has d[mode] replaced by
  * j. op(a) = a^T with a stored d[mode] x j when trans, else a stored
@@ -455,10 +461,10 @@ int st_tucker_init_svd(st_tucker *t, const float *x, int n_threads, char *error,
     double sum = 0;
     for (int64_t i = 0; i < n_elems; i++)
         sum += x[i];
-    svd_job job = {.x = x, .t = t, .mean = sum / (double)n_elems, .n_parts = n_threads};
+    svd_job job = {.x = x, .t = t, .mean = sum / (double)n_elems, .n_parts = GRAM_PARTS};
     const int64_t i0 = t->shape[0];
     if (!(job.gram0 = malloc(sizeof(double) * (size_t)(i0 * i0))) ||
-        unfolding_gram(x, t->shape, 0, job.gram0, n_threads, n_threads)) {
+        unfolding_gram(x, t->shape, 0, job.gram0, GRAM_PARTS, n_threads)) {
         free(job.gram0);
         snprintf(error, error_size, "out of memory");
         return -1;

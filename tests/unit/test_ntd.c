@@ -273,15 +273,51 @@ static void naive_mu(const float *x, const int64_t *d, const int *r, double *g, 
     free(model);
 }
 
-static void mu_against_naive(const int64_t *shape, const int *rank, int n_iterations)
+/* A seeded non-negative cube with a few exact zeros (the caller frees it). */
+static float *small_cube(const int64_t *shape)
 {
     const int64_t n_x = shape[0] * shape[1] * shape[2];
     float *x = malloc(sizeof(float) * (size_t)n_x);
     uint64_t state = 12345;
-    for (int64_t i = 0; i < n_x; i++) { /* non-negative, a few exact zeros */
+    for (int64_t i = 0; i < n_x; i++) {
         state = state * 6364136223846793005u + 1442695040888963407u;
         x[i] = (state >> 40) % 7 == 0 ? 0.0f : (float)((state >> 33) % 1000) / 100.0f;
     }
+    return x;
+}
+
+/* The SVD start (what strata unmix uses) is the same, bit for bit, on 1, 2
+ * and 3 threads: its Gram matrices are summed in parts fixed apart from the
+ * thread count. */
+static void svd_start_on_threads(const int64_t *shape, const int *rank)
+{
+    float *x = small_cube(shape);
+    st_tucker *t[3];
+    char error[256] = "";
+    int status = 0;
+    for (int k = 0; k < 3; k++) {
+        t[k] = st_tucker_new(shape, rank);
+        status |= st_tucker_init_svd(t[k], x, k + 1, error, sizeof error);
+    }
+    int same = status == 0;
+    const int64_t n_core = (int64_t)rank[0] * rank[1] * rank[2];
+    for (int k = 1; k < 3 && same; k++) {
+        same &= !memcmp(t[k]->core, t[0]->core, sizeof(double) * (size_t)n_core);
+        for (int m = 0; m < 3; m++)
+            same &= !memcmp(t[k]->factor[m], t[0]->factor[m],
+                            sizeof(double) * (size_t)(shape[m] * rank[m]));
+    }
+    CHECK("ntd svd start: the same factors and core on 1, 2 and 3 threads", same, "%s",
+          status ? error : "they differ");
+    for (int k = 0; k < 3; k++)
+        st_tucker_free(t[k]);
+    free(x);
+}
+
+static void mu_against_naive(const int64_t *shape, const int *rank, int n_iterations)
+{
+    const int64_t n_x = shape[0] * shape[1] * shape[2];
+    float *x = small_cube(shape);
     double sum_xx = 0;
     for (int64_t i = 0; i < n_x; i++)
         sum_xx += (double)x[i] * x[i];
@@ -349,6 +385,7 @@ void test_ntd(void)
      * slab of each cut short */
     mu_against_naive((const int64_t[]){3, 5, 4}, (const int[]){2, 3, 2}, 12);
     mu_against_naive((const int64_t[]){700, 6, 5}, (const int[]){4, 3, 2}, 12);
+    svd_start_on_threads((const int64_t[]){700, 30, 20}, (const int[]){8, 6, 4});
 
     const char *root = getenv("STRATA_CORPUS");
     char dir[1024];
