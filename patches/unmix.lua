@@ -25,7 +25,7 @@ local opt = strata.args {
   positional = { { "input", "the songs", many = true } },
   writes = "audio",
   options = {
-    { "loops", 0, "exactly this many loop types (0: chosen from the song, printed)" },
+    { "loops", 0, "exactly this many loops (0: chosen from the song, printed)" },
     { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 16,16,2K; smith2018: 32,40,K)" },
     { "bars-per-loop", 1, "slices in each written loop" },
     { "bars-per-unit", -1, "bars per slice of the cube (0: 1 or 2, chosen from the song; -1: 1 with --model parts, else the preset's)" },
@@ -100,6 +100,12 @@ for i, input in ipairs(opt.input) do
     if not downbeats then
       error(command .. ": this build has no downbeat tracker yet; give the bars with --downbeats FILE", 0)
     end
+    -- silence, noise or a held sound: say so for this file, in one line, before the bars are sought
+    local n_beats = #downbeats:samples()
+    if n_beats < 6 then
+      error(string.format("%s: %s: no steady beat found (%d beats); give the bars with --downbeats FILE", command,
+        input, n_beats), 0)
+    end
     if opt.grid == "repetition" then source = source .. ", bar grid checked against the song's repetition" end
   end
   local regrid = opt.downbeats == "" and opt.grid == "repetition"
@@ -136,7 +142,9 @@ for i, input in ipairs(opt.input) do
     end
   end
   if opt.loops == 0 then
-    print(string.format("%s: %s%d loop types found in %d bars", command, name, run.n_loops, run.n_bars))
+    -- the parts model's loops are groups of parts, not the NTD's loop types (--ranks' L)
+    print(string.format("%s: %s%d %s found in %d bars", command, name, run.n_loops,
+      run.kind == "parts" and "loops" or "loop types", run.n_bars))
   end
 
   local stems = { table.unpack(files, 1, 4) }

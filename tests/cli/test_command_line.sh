@@ -116,6 +116,12 @@ printf 'local strata = require "strata"\nstrata.signal { kind = "silence", secon
 run "$STRATA" --quiet hpss "$dir/silent.wav" -o "$dir/s"
 ok "hpss warns, in one line, about a silent input" \
     "$(yes_if test "$status" = 0 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep "warning: '$dir/silent.wav' is silent")")" "exit $status: $out"
+# strata unmix on a song with no beat: one line naming the file and the way out, nothing written
+run "$STRATA" --quiet unmix "$dir/silent.wav" -o "$dir/u"
+ok "unmix on silence: one line naming the file, no steady beat, --downbeats; nothing written" \
+    "$(yes_if test "$status" != 0 -a "$(echo "$out" | grep -c '')" = 1 -a ! -e "$dir/u" -a \
+        -n "$(echo "$out" | grep -F "strata unmix: $dir/silent.wav: no steady beat found (0 beats); give the bars with --downbeats FILE")")" \
+    "exit $status: $out"
 
 # docs that are true: doc/evaluation.md names every method compare has
 missing=
