@@ -208,9 +208,18 @@ t.check("grouping by sound: 4 loops, the drum loop above 8 dB",
   by_sound.n_loops == 4 and scores.sdr:samples()[1] > 8, string.format("%.2f dB", scores.sdr:samples()[1]))
 local by_parts = method.build(strata, song.mixture, song.beats,
   { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30 })
-t.check("the default model is parts, in one-bar slices, grouped by sound",
+t.check("the default model is parts, in one-bar slices",
   by_parts.kind == "parts" and by_parts.bars_per_unit == 1 and by_parts.loops.part_loop ~= nil,
   string.format("%s, %s bars per slice", tostring(by_parts.kind), tostring(by_parts.bars_per_unit)))
+-- grouped by sound: its parts join as an explicit group = "sound" joins them, and on this song
+-- the grouping by activations joins them otherwise (so the first check could fail)
+local function grouped(how)
+  return method.build(strata, song.mixture, song.beats,
+    { loops = 4, ranks = { 16, 16, 8 }, iterations = 60, refine = 30, group = how }).loops.part_loop
+end
+t.check("the default model's parts are grouped by sound", t.identical(by_parts.loops.part_loop, grouped("sound")))
+t.check("grouping its parts by activations would join them otherwise",
+  not t.identical(by_parts.loops.part_loop, grouped("correlation")))
 local published = method.build(strata, song.mixture, song.beats, { loops = 4, iterations = 5, preset = "smith2018" })
 t.check("smith2018 keeps the published Tucker model: K loop types, ranks 32/40/K",
   published.kind == "tucker" and published.ranks[1] == 32 and published.ranks[2] == 40 and published.ranks[3] == 4,
