@@ -15,10 +15,9 @@
  * bar), and the correlation of their activations. Types that take turns with
  * the same sound are one instrument's variations; types that play together
  * are two parts, unless they hold the same cells (one sound split in two,
- * which only the cells could tell apart) or keep one level. lt: (n_bins * n_time) x rank templates of every type
- * (row-major, cell f * n_time + t); d: n_bars x rank activations. Writes
- * group[k] in 0..n-1 (numbered by first member); returns n, or -1 when out of
- * memory. */
+ * which only the cells could tell apart) or keep one level. lt: (n_bins * n_time) x rank templates
+ * of every type (row-major, cell f * n_time + t); d: n_bars x rank activations. Writes group[k] in
+ * 0..n-1 (numbered by first member); returns n, or -1 when out of memory. */
 int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n_time,
                       int64_t n_bars, int rank, int n_groups, double join_above, int *group);
 

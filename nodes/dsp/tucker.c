@@ -433,8 +433,11 @@ done:
  * the largest product of the start (I0^2 I1 I2 / 2 multiply-adds), is made
  * first on every thread; then its eigenpairs (dsyevr on I0 x I0, one
  * thread) run on one thread while the other makes modes 1 and 2. Every Gram
- * matrix is summed in n_parts parts whatever the threads, so the start does
- * not depend on the schedule. */
+ * matrix is summed in n_parts (GRAM_PARTS) parts whatever the threads, so
+ * the start does not depend on the schedule. Ownership: x and t are the
+ * caller's; gram0 is made and freed by st_tucker_init_svd (svd_factor's
+ * dsyevr overwrites it); status[n] and error[n] have one writer each, the
+ * thread that makes mode n. */
 typedef struct {
     const float *x;
     st_tucker *t;
@@ -553,9 +556,11 @@ static int fit_alloc(fit *f)
     f->s = malloc(sizeof(double) * (size_t)core);
     f->s2 = malloc(sizeof(double) * (size_t)core);
     f->proj = malloc(sizeof(double) * (size_t)core);
-    f->t0_part = malloc(sizeof(float) * (size_t)(FUSED_PARTS * rk[0] * dim[1] * dim[2]));
+    /* the fused read's partial sums: only MU with a free sound factor reads X that way */
+    const int fused = !f->o->fixed[0] && f->o->algorithm == ST_TUCKER_MU;
+    if (fused) f->t0_part = malloc(sizeof(float) * (size_t)(FUSED_PARTS * rk[0] * dim[1] * dim[2]));
     return f->p && f->q && f->k && f->t0 && f->u && f->v && f->y && f->num && f->den && f->btb &&
-                   f->s && f->s2 && f->proj && f->t0_part
+                   f->s && f->s2 && f->proj && (f->t0_part || !fused)
                ? 0
                : -1;
 }
