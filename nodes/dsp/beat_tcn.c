@@ -7,6 +7,7 @@
 #include "lapack.h"
 #include "model_path.h"
 #include "nn.h"
+#include "nn_weights.h"
 #include "safetensors.h"
 
 #include <math.h>
@@ -37,28 +38,15 @@ struct st_beat_tcn {
 static int load_conv(const st_safetensors *s, const char *prefix, const char *bn, st_conv1d *c,
                      float eps, float **at, char *error, size_t size)
 {
-    char name[128];
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    const st_tensor *w =
-        st_safetensors_need(s, name, 3, (int64_t[]){c->c_out, c->c_in, c->kernel}, error, size);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    const st_tensor *b =
-        w ? st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size) : NULL;
-    if (!w || !b) return -1;
-    float *weight = *at, *bias = *at + w->n_elems;
-    memcpy(weight, w->data, (size_t)w->n_elems * sizeof *weight);
-    memcpy(bias, b->data, (size_t)b->n_elems * sizeof *bias);
-    *at += w->n_elems + b->n_elems;
+    float *weight, *bias;
+    const float *stats[4];
+    if (st_nn_take_layer(s, prefix, 3, (int64_t[]){c->c_out, c->c_in, c->kernel}, c->c_out, at,
+                         &weight, &bias, error, size))
+        return -1;
     if (bn) {
-        const st_tensor *p[4];
-        static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
-        for (int i = 0; i < 4; i++) {
-            snprintf(name, sizeof name, "%s.%s", bn, part[i]);
-            if (!(p[i] = st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size)))
-                return -1;
-        }
-        st_fold_batch_norm(weight, bias, c->c_out, (size_t)c->c_in * c->kernel, p[0]->data,
-                           p[1]->data, p[2]->data, p[3]->data, eps);
+        if (st_nn_take_batch_norm(s, bn, c->c_out, stats, error, size)) return -1;
+        st_fold_batch_norm(weight, bias, c->c_out, (size_t)c->c_in * c->kernel, stats[0], stats[1],
+                           stats[2], stats[3], eps);
     }
     c->weight = weight;
     c->bias = bias;

@@ -3,6 +3,7 @@
 #include "unet.h"
 
 #include "nn.h"
+#include "nn_weights.h"
 #include "safetensors.h"
 
 #include <errno.h>
@@ -102,39 +103,21 @@ static int parse_sources(const char *text, st_unet_info *info, char *error, size
 static int load_layer(const st_safetensors *s, const char *prefix, int bn, float eps, st_conv2d *c,
                       float **at, char *error, size_t size)
 {
-    char name[64];
     int64_t shape[4] = {c->transposed ? c->c_in : c->c_out, c->transposed ? c->c_out : c->c_in,
                         KERNEL, KERNEL};
-    snprintf(name, sizeof name, "%s.weight", prefix);
-    const st_tensor *w = st_safetensors_need(s, name, 4, shape, error, size);
-    snprintf(name, sizeof name, "%s.bias", prefix);
-    const st_tensor *b =
-        w ? st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size) : NULL;
-    if (!w || !b) return -1;
-    float *weight = *at, *bias = *at + w->n_elems;
-    memcpy(weight, w->data, (size_t)w->n_elems * sizeof *weight);
-    memcpy(bias, b->data, (size_t)b->n_elems * sizeof *bias);
-    *at += w->n_elems + b->n_elems;
+    float *weight, *bias;
+    const float *stats[4];
+    if (st_nn_take_layer(s, prefix, 4, shape, c->c_out, at, &weight, &bias, error, size)) return -1;
     if (bn) {
-        static const char *const part[4] = {"weight", "bias", "running_mean", "running_var"};
-        const st_tensor *p[4];
-        for (int i = 0; i < 4; i++) {
-            snprintf(name, sizeof name, "%s.bn.%s", prefix, part[i]);
-            if (!(p[i] = st_safetensors_need(s, name, 1, (int64_t[]){c->c_out}, error, size)))
-                return -1;
-        }
-        for (int i = 0; i < c->c_out; i++)
-            if (!(p[3]->data[i] >= 0)) {
-                snprintf(error, size, "model tensor '%s.bn.running_var' has a negative variance",
-                         prefix);
-                return -1;
-            }
+        char name[64];
+        snprintf(name, sizeof name, "%s.bn", prefix);
+        if (st_nn_take_batch_norm(s, name, c->c_out, stats, error, size)) return -1;
         if (c->transposed)
             st_fold_batch_norm_transposed(weight, bias, c->c_in, c->c_out, KERNEL * KERNEL,
-                                          p[0]->data, p[1]->data, p[2]->data, p[3]->data, eps);
+                                          stats[0], stats[1], stats[2], stats[3], eps);
         else
-            st_fold_batch_norm(weight, bias, c->c_out, (size_t)c->c_in * KERNEL * KERNEL,
-                               p[0]->data, p[1]->data, p[2]->data, p[3]->data, eps);
+            st_fold_batch_norm(weight, bias, c->c_out, (size_t)c->c_in * KERNEL * KERNEL, stats[0],
+                               stats[1], stats[2], stats[3], eps);
     }
     c->weight = weight;
     c->bias = bias;

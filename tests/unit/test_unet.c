@@ -66,6 +66,7 @@ typedef struct {
     const char *drop;     /* leave this tensor out */
     const char *reshape;  /* give this tensor the shape 1 x n */
     const char *poison;   /* put a NaN in this tensor */
+    const char *negate;   /* make this tensor's fourth value negative */
     const char *meta_key; /* replace this metadata value */
     const char *meta_value;
 } damage;
@@ -110,6 +111,7 @@ static int write_model(const char *path, const st_safetensors *s, const damage *
         if (d->drop && !strcmp(t->name, d->drop)) continue;
         for (int64_t k = 0; k < t->n_elems; k++) {
             float v = d->poison && !strcmp(t->name, d->poison) && k == 3 ? NAN : t->data[k];
+            if (d->negate && !strcmp(t->name, d->negate) && k == 3) v = -1.0f - fabsf(v);
             fwrite(&v, 4, 1, f); /* little-endian host, as the reader assumes */
         }
     }
@@ -145,6 +147,9 @@ static void test_refused(void)
          {.reshape = "enc0.bn.running_var"},
          "enc0.bn.running_var"},
         {"a NaN weight", {.poison = "dec1.weight"}, "not finite"},
+        {"a negative batch-norm variance",
+         {.negate = "enc0.bn.running_var"},
+         "'enc0.bn.running_var' has a negative variance"},
         {"another format",
          {.meta_key = "format", .meta_value = "strata beats tcn 1"},
          "not a strata U-Net"},
