@@ -100,11 +100,14 @@ for i, input in ipairs(opt.input) do
     if not downbeats then
       error(command .. ": this build has no downbeat tracker yet; give the bars with --downbeats FILE", 0)
     end
-    -- silence, noise or a held sound: say so for this file, in one line, before the bars are sought
+    -- silence, noise or a held sound (the tracker gives no beats), or a clip too short for two
+    -- bars (bar_grid needs 6 beats): say which for this file, in one line, before the bars are sought
     local n_beats = #downbeats:samples()
-    if n_beats < 6 then
-      error(string.format("%s: %s: no steady beat found (%d beats); give the bars with --downbeats FILE", command,
-        input, n_beats), 0)
+    if n_beats == 0 then
+      error(string.format("%s: %s: no steady beat found; give the bars with --downbeats FILE", command, input), 0)
+    elseif n_beats < 6 then
+      error(string.format("%s: %s: too short: %d beats found, at least 6 (two bars) needed; give the bars with " ..
+        "--downbeats FILE", command, input, n_beats), 0)
     end
     if opt.grid == "repetition" then source = source .. ", bar grid checked against the song's repetition" end
   end

@@ -120,7 +120,15 @@ ok "hpss warns, in one line, about a silent input" \
 run "$STRATA" --quiet unmix "$dir/silent.wav" -o "$dir/u"
 ok "unmix on silence: one line naming the file, no steady beat, --downbeats; nothing written" \
     "$(yes_if test "$status" != 0 -a "$(echo "$out" | grep -c '')" = 1 -a ! -e "$dir/u" -a \
-        -n "$(echo "$out" | grep -F "strata unmix: $dir/silent.wav: no steady beat found (0 beats); give the bars with --downbeats FILE")")" \
+        -n "$(echo "$out" | grep -F "strata unmix: $dir/silent.wav: no steady beat found; give the bars with --downbeats FILE")")" \
+    "exit $status: $out"
+# a clip with a beat but shorter than two bars: too short, not beatless
+printf 'local strata = require "strata"\nstrata.testsong { tempo = 120, bars = 1, seed = 5 }.mixture:save("%s")\n' "$dir/clip.wav" > "$dir/mk.lua"
+"$STRATA" run "$dir/mk.lua"
+run "$STRATA" --quiet unmix "$dir/clip.wav" -o "$dir/u"
+ok "unmix on a one-bar clip: one line, too short, beats found, --downbeats; nothing written" \
+    "$(yes_if test "$status" != 0 -a "$(echo "$out" | grep -c '')" = 1 -a ! -e "$dir/u" -a \
+        -n "$(echo "$out" | grep -E "strata unmix: $dir/clip.wav: too short: [0-5] beats found, at least 6 \(two bars\) needed; give the bars with --downbeats FILE")")" \
     "exit $status: $out"
 
 # docs that are true: doc/evaluation.md names every method compare has
