@@ -517,7 +517,8 @@ typedef struct {
     double *s, *s2;       /* core-sized scratch */
     double *proj;         /* X x_all A^T, core-sized */
     float *full;          /* the reconstruction, made only when the error is small */
-    float *t0_part;       /* FUSED_PARTS partial sums of X x0 A0^T (fused_mode_0) */
+    int fused;            /* MU with a free sound factor: X is read once (fused_mode_0) */
+    float *t0_part;       /* its FUSED_PARTS partial sums of X x0 A0^T */
     double xx;            /* ||X||^2 */
 } fit;
 
@@ -557,10 +558,11 @@ static int fit_alloc(fit *f)
     f->s2 = malloc(sizeof(double) * (size_t)core);
     f->proj = malloc(sizeof(double) * (size_t)core);
     /* the fused read's partial sums: only MU with a free sound factor reads X that way */
-    const int fused = !f->o->fixed[0] && f->o->algorithm == ST_TUCKER_MU;
-    if (fused) f->t0_part = malloc(sizeof(float) * (size_t)(FUSED_PARTS * rk[0] * dim[1] * dim[2]));
+    f->fused = !f->o->fixed[0] && f->o->algorithm == ST_TUCKER_MU;
+    if (f->fused)
+        f->t0_part = malloc(sizeof(float) * (size_t)(FUSED_PARTS * rk[0] * dim[1] * dim[2]));
     return f->p && f->q && f->k && f->t0 && f->u && f->v && f->y && f->num && f->den && f->btb &&
-                   f->s && f->s2 && f->proj && (f->t0_part || !fused)
+                   f->s && f->s2 && f->proj && (f->t0_part || !f->fused)
                ? 0
                : -1;
 }
@@ -873,8 +875,7 @@ static int iterate(fit *f)
     const int *fixed = f->o->fixed;
     /* mode 0: X_(0) B = (X x2 A2^T)_(0) K_(0)^T with K = G x1 A1 (R0, I1, R2),
      * one product where Y_0 = X x2 A2^T x1 A1^T would take one per bin */
-    const int fused = !fixed[0] && f->o->algorithm == ST_TUCKER_MU;
-    if (fused) {
+    if (f->fused) {
         if (fused_mode_0(f)) return -1;
     } else if (!fixed[0]) {
         mode_product_d(t->core, rk, 1, t->factor[1], dim[1], 0, f->k);
@@ -887,7 +888,7 @@ static int iterate(fit *f)
     /* mode 1: Y_1 = (X x0 A0^T) x2 A2^T */
     int64_t dt[N] = {rk[0], dim[1], dim[2]}, dy1[N] = {rk[0], dim[1], rk[2]},
             dy2[N] = {rk[0], rk[1], dim[2]};
-    if (!fused) mode_product_f(x, dim, 0, f->af[0], rk[0], 1, f->t0, f->n_threads);
+    if (!f->fused) mode_product_f(x, dim, 0, f->af[0], rk[0], 1, f->t0, f->n_threads);
     if (!fixed[1]) {
         mode_product_f(f->t0, dt, 2, f->af[2], rk[2], 1, f->u, f->n_threads);
         widen(f->u, product(dy1, N), f->y);

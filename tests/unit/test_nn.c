@@ -10,7 +10,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static float frand(unsigned *s)
 {
@@ -389,7 +391,8 @@ static void test_beat_model(void)
             CHECK("beat front end equals numpy's (log10 units, 1e-3)", d < 1e-3, "differs by %g",
                   d);
         }
-        if (st_beat_tcn_plan(net, features->shape[0], 2) == 0 && act->shape[0] == features->shape[0]) {
+        if (st_beat_tcn_plan(net, features->shape[0], 2) == 0 &&
+            act->shape[0] == features->shape[0]) {
             st_beat_tcn_run(net, features->data, features->shape[0], out);
             float d = max_diff(out, act->data, (size_t)act->n_elems);
             CHECK("beat TCN forward pass equals PyTorch's (1e-4)", d < 1e-4, "differs by %g", d);
@@ -399,6 +402,52 @@ static void test_beat_model(void)
     st_beat_tcn_destroy(net);
     st_logspec_destroy(spec);
     st_safetensors_free(fx);
+}
+
+/* A copy of the shipped model with one batch-norm variance made negative is
+ * refused in one line (its square root would divide the folded weights).
+ * The variance is found in the file's bytes by its first four values. */
+static void test_beat_model_refused(void)
+{
+    const char *dir = getenv("STRATA_MODELS");
+    char model[1024], error[512], path[] = "/tmp/strata-tcn-test-XXXXXX";
+    snprintf(model, sizeof model, "%s/beats_tcn.safetensors", dir ? dir : "models");
+    st_safetensors *s;
+    if (st_safetensors_read(model, &s, error, sizeof error)) {
+        CHECK("beat model readable", 0, "%s", error);
+        return;
+    }
+    const st_tensor *var = st_safetensors_find(s, "bns.0.running_var");
+    FILE *f = fopen(model, "rb");
+    unsigned char *bytes = NULL;
+    long size = 0;
+    if (f && !fseek(f, 0, SEEK_END) && (size = ftell(f)) > 0 && !fseek(f, 0, SEEK_SET) &&
+        (bytes = malloc((size_t)size)) && fread(bytes, 1, (size_t)size, f) != (size_t)size) {
+        free(bytes);
+        bytes = NULL;
+    }
+    if (f) fclose(f);
+    long at = -1;
+    for (long k = 0; bytes && var && var->n_elems >= 4 && k + 16 <= size && at < 0; k++)
+        if (!memcmp(bytes + k, var->data, 16)) at = k;
+    int fd = at >= 0 ? mkstemp(path) : -1;
+    CHECK("beat model: a variance found in the file and a temporary file", fd >= 0, "at %ld", at);
+    if (fd >= 0) {
+        float v = -1.0f - fabsf(var->data[0]);
+        memcpy(bytes + at, &v, 4); /* little-endian host, as the reader assumes */
+        int written = write(fd, bytes, (size_t)size) == size;
+        error[0] = 0;
+        close(fd);
+        st_beat_tcn *net = written ? st_beat_tcn_load(path, error, sizeof error) : NULL;
+        CHECK("beat model: a negative batch-norm variance is refused with one line",
+              written && !net && strstr(error, "'bns.0.running_var' has a negative variance") &&
+                  !strchr(error, '\n'),
+              "loaded %d, message '%s'", net != NULL, error);
+        st_beat_tcn_destroy(net);
+        unlink(path);
+    }
+    free(bytes);
+    st_safetensors_free(s);
 }
 
 /* The network in blocks of ST_CONV1D_BLOCK frames over two threads must be
@@ -445,4 +494,5 @@ void test_nn(void)
     test_layers();
     test_safetensors();
     test_beat_model();
+    test_beat_model_refused();
 }
