@@ -765,6 +765,16 @@ typedef struct {
     int failed;
 } numerator_0;
 
+/* n (at most NUMERATOR_ROWS) rows of the numerator from P's rows p, widened
+ * into rows (NUMERATOR_ROWS x width doubles of scratch). */
+static void numerator_rows(const float *p, const double *k, int64_t n, int64_t width, int64_t r0,
+                           double *rows, double *num)
+{
+    widen(p, n * width, rows);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)r0, (int)width, 1.0, rows,
+                (int)width, k, (int)width, 0.0, num, (int)r0);
+}
+
 static void numerator_0_range(void *ctx, int64_t begin, int64_t end)
 {
     numerator_0 *j = ctx;
@@ -775,9 +785,7 @@ static void numerator_0_range(void *ctx, int64_t begin, int64_t end)
     }
     for (int64_t r = begin; r < end; r += NUMERATOR_ROWS) {
         const int64_t n = end - r < NUMERATOR_ROWS ? end - r : NUMERATOR_ROWS;
-        widen(j->p + r * j->width, n * j->width, rows);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)j->r0, (int)j->width, 1.0,
-                    rows, (int)j->width, j->k, (int)j->width, 0.0, j->num + r * j->r0, (int)j->r0);
+        numerator_rows(j->p + r * j->width, j->k, n, j->width, j->r0, rows, j->num + r * j->r0);
     }
     free(rows);
 }
@@ -826,9 +834,7 @@ static void fused_parts(void *ctx, int64_t begin, int64_t end)
                         1.0f, xs, (int)i2, f->af[2], (int)r2, 0.0f, ps, (int)r2);
             for (int64_t r = b; r < b + nb; r += NUMERATOR_ROWS) {
                 const int64_t n = b + nb - r < NUMERATOR_ROWS ? b + nb - r : NUMERATOR_ROWS;
-                widen(f->p + r * pw, n * pw, rows);
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)r0, (int)pw, 1.0,
-                            rows, (int)pw, f->k, (int)pw, 0.0, f->num + r * r0, (int)r0);
+                numerator_rows(f->p + r * pw, f->k, n, pw, r0, rows, f->num + r * r0);
                 mu_rows(a0 + r * r0, f->num + r * r0, f->btb, n, r0, den);
                 narrow(a0 + r * r0, n * r0, f->af[0] + r * r0);
             }
