@@ -9,11 +9,9 @@
  * the arrangement changes. doc/unmix.md says why each step is what it is. */
 #include "../vm/node.h"
 #include "../vm/parallel.h"
-#include "dsp/lapack.h"
+#include "dsp/bar_rank.h"
 #include "dsp/magnitude.h"
 #include "dsp/repet.h"
-
-#include <cblas.h>
 
 #include <math.h>
 #include <stdlib.h>
@@ -28,7 +26,7 @@ static const st_param params[] = {
 
 extern const st_node_type st_node_bar_grid;
 
-enum { BAND = 8, CELLS = 64 }; /* bins summed per band; time cells per bar (the phase test) */
+enum { BAND = 8 }; /* bins summed per band */
 
 /* r[l] for l in [0, n_lags): the autocorrelation coefficient of the
  * song's features (each bin's deviation from its mean over frames t0..t1)
@@ -140,87 +138,6 @@ static int64_t tempo_runs(const double *t, const int *label, int64_t n, run *run
         start = i - 1;
     }
     return n_runs;
-}
-
-/* Scratch for rank_score: the slices (n_slices x cells), their Gram matrix
- * and the eigen solver's work arrays. */
-typedef struct {
-    float *c, *g;
-    double *gd, *w, *work;
-    int *iwork;
-    int lwork, liwork;
-} rank_scratch;
-
-/* The sum of band k over frames [0, x) at a fractional frame x (the
- * frames' running sums cum, n_frames + 1 rows, linear within a frame). */
-static double sum_to(const double *cum, int n_bands, int64_t n_frames, double x, int k)
-{
-    if (x <= 0) return 0;
-    if (x >= (double)n_frames) return cum[n_frames * n_bands + k];
-    int64_t i = (int64_t)floor(x);
-    double f = x - (double)i;
-    return (1 - f) * cum[i * n_bands + k] + f * cum[(i + 1) * n_bands + k];
-}
-
-/* The effective rank of the bar slices at one phase: ||C||_* / ||C||_F of
- * the matrix whose rows are n_slices whole bars from frame `phase` on, each
- * as CELLS time cells (the mean of its frames over each cell, fractional
- * frames weighted: a phase moved by a fraction of a frame moves the score by
- * as little, so that rounding does not decide). A loop song cut at its bar
- * lines is a few loops summed in every slice; a slice that straddles a
- * change (a part entering or leaving) is a piece of one sum and a piece of
- * another, outside their span, so wrong phases have more rank. */
-static int rank_score(const double *cum, int64_t n_frames, int n_bands, double period, double phase,
-                      int n_slices, rank_scratch *z, double *score)
-{
-    const int64_t cells = (int64_t)CELLS * n_bands;
-    for (int j = 0; j < n_slices; j++)
-        for (int m = 0; m < CELLS; m++) {
-            double a = phase + (j + (double)m / CELLS) * period, b = a + period / CELLS;
-            for (int k = 0; k < n_bands; k++)
-                z->c[(size_t)j * cells + (size_t)m * n_bands + k] =
-                    (float)((sum_to(cum, n_bands, n_frames, b, k) -
-                             sum_to(cum, n_bands, n_frames, a, k)) /
-                            (b - a));
-        }
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, n_slices, (int)cells, 1.0f, z->c,
-                (int)cells, 0.0f, z->g, n_slices);
-    for (int i = 0; i < n_slices; i++)
-        for (int j = 0; j < n_slices; j++)
-            z->gd[(size_t)i * n_slices + j] =
-                z->g[(size_t)(i <= j ? i : j) * n_slices + (i <= j ? j : i)];
-    int info = 0, nn = n_slices;
-    dsyevd_("N", "L", &nn, z->gd, &nn, z->w, z->work, &z->lwork, z->iwork, &z->liwork, &info);
-    if (info) return ST_ERR;
-    double nuclear = 0, frobenius = 0;
-    for (int i = 0; i < n_slices; i++) {
-        double l = z->w[i] > 0 ? z->w[i] : 0;
-        nuclear += sqrt(l);
-        frobenius += l;
-    }
-    *score = frobenius > 0 ? nuclear / sqrt(frobenius) : 0;
-    return ST_OK;
-}
-
-/* The phase's score: rank_score averaged over the two placements of
- * n_slices bars from the first and the second bar line (both fit: n_slices
- * is two fewer than the bars in the song), so that phases are compared on
- * nearly the same music: a placement that takes in one bar more at the
- * start and one less at the end changes the score by what those bars hold,
- * not by the phase. */
-static int phase_score(const double *cum, int64_t n, int n_bands, double period, double phase,
-                       int n_slices, rank_scratch *z, double *score)
-{
-    double sum = 0;
-    int count = 0;
-    for (double start = phase; count < 2 && start + n_slices * period <= (double)n;
-         start += period, count++) {
-        double s = 0;
-        if (rank_score(cum, n, n_bands, period, start, n_slices, z, &s)) return ST_ERR;
-        sum += s;
-    }
-    *score = count ? sum / count : 0;
-    return ST_OK;
 }
 
 /* The features of frames begin..end (see bar_grid_run), frames split over
@@ -342,26 +259,12 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
     double phase = 0, phase_best = -1;
     if (status == ST_OK && !jump) {
         const int n_slices = (int)floor(n / period) - 2;
-        const int64_t cells = (int64_t)CELLS * n_bands;
-        rank_scratch z = {0};
-        double *cum = calloc((size_t)(n + 1) * n_bands, sizeof *cum);
+        st_bar_rank *z = n_slices >= 2 ? st_bar_rank_create(y, n, n_bands, n_slices) : NULL;
         char *tried = calloc((size_t)ceil(period) + 2, 1); /* 1: a beat, 2: a downbeat */
         double *phase_of = malloc(((size_t)ceil(period) + 2) * sizeof *phase_of);
-        if (n_slices >= 2) {
-            z.c = malloc((size_t)n_slices * cells * sizeof *z.c);
-            z.g = malloc((size_t)n_slices * n_slices * sizeof *z.g);
-            z.gd = malloc((size_t)n_slices * n_slices * sizeof *z.gd);
-            z.w = malloc((size_t)n_slices * sizeof *z.w);
-            z.lwork = 2 * n_slices + 1;
-            z.liwork = 1;
-            z.work = malloc((size_t)z.lwork * sizeof *z.work);
-            z.iwork = malloc(sizeof *z.iwork);
-        }
-        if (!cum || !tried || !phase_of ||
-            (n_slices >= 2 && (!z.c || !z.g || !z.gd || !z.w || !z.work || !z.iwork)))
+        double *line = malloc(((size_t)(n_slices > 0 ? n_slices : 0) + 2) * sizeof *line);
+        if (!tried || !phase_of || !line || (n_slices >= 2 && !z))
             status = st_fail(ctx, "out of memory");
-        for (int64_t i = 0; status == ST_OK && i < n * n_bands; i++) /* running sums */
-            cum[i + n_bands] = cum[i] + y[i];
         /* each phase once (to the nearest frame), remembering whether a
          * downbeat of the tracker's falls there */
         const int64_t n_keys = (int64_t)ceil(period) + 1;
@@ -372,10 +275,15 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
             if (!tried[key]) tried[key] = 1, phase_of[key] = ph;
             if (e->label[i] == 1) tried[key] = 2;
         }
+        /* the phase's score: the bar slices' effective rank (dsp/bar_rank.h)
+         * on the two placements of n_slices bars from its first and second
+         * line (both fit: n_slices is two fewer than the bars in the song) */
         for (int64_t key = 0; status == ST_OK && n_slices >= 2 && key < n_keys; key++) {
             double sc = 0;
             if (!tried[key]) continue;
-            if (phase_score(cum, n, n_bands, period, phase_of[key], n_slices, &z, &sc)) {
+            for (int j = 0; j < n_slices + 2; j++)
+                line[j] = phase_of[key] + j * period;
+            if (st_bar_rank_score(z, line, n_slices + 2, n_slices, &sc, NULL, NULL)) {
                 status = st_fail(ctx, "the eigenvalues of the bars' Gram matrix did not converge");
                 break;
             }
@@ -383,15 +291,10 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
                 (sc <= phase_best * (1 + 1e-9) && tried[key] == 2))
                 phase_best = sc, phase = phase_of[key];
         }
-        free(cum);
+        st_bar_rank_destroy(z);
         free(tried);
         free(phase_of);
-        free(z.c);
-        free(z.g);
-        free(z.gd);
-        free(z.w);
-        free(z.work);
-        free(z.iwork);
+        free(line);
     }
     /* the grid: bar lines at phase + j period within the song, with the beats
      * between them; after a supported tempo jump, the tracker's beats */
