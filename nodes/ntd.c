@@ -329,7 +329,7 @@ const st_node_type st_node_ntd = {
     .params = params,
     .variadic = 1,
     .slow = 1,
-    .version = 2, /* 2: the SVD start the same on any number of threads */
+    .version = 3, /* 3: every fit the same on any number of threads */
     .check = ntd_check,
     .run = ntd_run,
 };

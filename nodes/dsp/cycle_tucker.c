@@ -9,11 +9,12 @@
  *   A:  numerator sum_{b in c} <Z_b, G_ql>, denominator sum_{b in c} <V_b, G_ql>
  *   G:  numerator sum_{b of phase q} A[c(b), l] Z_b, denominator the same with V_b
  * where Z_b = W^T X_b H and V_b = W^T W S_b H^T H. Only two products touch
- * the cube X (the only large operand), both through cblas_sgemm split over
- * threads: X times M (M[(t, b), i] = (H S_b^T)[t, i]) for W's numerator, and
- * P = W^T X, from which H's numerator and every Z_b follow. The rest is of
- * rank size and in double, as in dsp/tucker.c. Each update is a
- * multiplicative update of a quadratic in one block with non-negative
+ * the cube X (the only large operand), both through cblas_sgemm split in
+ * parts fixed by the size, which threads share (the same bits on any number
+ * of threads): X times M (M[(t, b), i] = (H S_b^T)[t, i]) for W's
+ * numerator, and P = W^T X, from which H's numerator and every Z_b follow.
+ * The rest is of rank size and in double, as in dsp/tucker.c. Each update is
+ * a multiplicative update of a quadratic in one block with non-negative
  * coefficients (Lee & Seung's auxiliary function), so the error does not
  * increase (tests/unit/test_cycle_tucker.c checks it); with P = 1 the
  * updates are dsp/tucker.c's, and the unit test checks that the errors agree.
@@ -22,10 +23,9 @@
  * stays far above that.
  */
 #include "cycle_tucker.h"
+#include "fixed_parts.h"
 #include "lapack.h"
 #include "rng.h"
-
-#include "../../vm/parallel.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -177,10 +177,11 @@ static void product_range(void *arg, int64_t begin, int64_t end)
 static void product_with_x(fit *f, int which)
 {
     product_job j = {f, which};
-    int n_threads = f->n_threads;
-    /* below a few million multiply-adds a thread costs more than it saves */
-    if (f->m->n_bins * f->tb * f->m->rank[0] < 4000000) n_threads = 1;
-    st_parallel_for(n_threads, which == 0 ? f->m->n_bins : f->tb, product_range, &j);
+    /* in parts fixed by the size (fixed_parts.h), so that the fit is the
+     * same on any number of threads; below a few million multiply-adds one
+     * part, as a thread costs more than it saves */
+    int n_parts = f->m->n_bins * f->tb * f->m->rank[0] < 4000000 ? 1 : 12;
+    st_parallel_parts(f->n_threads, which == 0 ? f->m->n_bins : f->tb, n_parts, product_range, &j);
 }
 
 /* ---- slice-sized pieces ---- */

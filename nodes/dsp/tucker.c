@@ -27,10 +27,9 @@
  * cancellation, so the residual is then summed directly, in double.
  */
 #include "tucker.h"
+#include "fixed_parts.h"
 #include "lapack.h"
 #include "rng.h"
-
-#include "../../vm/parallel.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -44,14 +43,17 @@ enum { N = ST_TUCKER_MODES };
 /* TensorLy's epsilon = 10e-12: numerators and denominators are clipped to it. */
 static const double clip_floor = 10e-12;
 
-/* MU's fused read of X (fused_mode_0): parts of the bins, and bins per slab */
-enum { FUSED_PARTS = 4, FUSED_BINS = 64 };
-
-/* The SVD start's Gram matrices are summed in this many float parts, a
- * number fixed apart from the thread count (as FUSED_PARTS), so that the
- * start, and with it every result from init = "svd", is the same on any
- * number of threads. */
-enum { GRAM_PARTS = 4 };
+/* Thread-count independence. Every result of this file has the same bits
+ * on any number of threads: work is cut in parts fixed by its size
+ * (fixed_parts.h), threads take whole parts, and sums over parts are added
+ * in part order. The part counts:
+ *  - BIN_PARTS: mode 0's rows (MU's fused read of X, HALS's numerator), each
+ *    part with its own scratch and, in the fused read, its own partial sum
+ *    of X x0 A0^T; FUSED_BINS bins per slab of the fused read;
+ *  - PRODUCT_PARTS: the other products with X, split along an outer
+ *    dimension (12 share evenly among 1, 2, 3, 4 or 6 threads);
+ *  - GRAM_PARTS: the SVD start's Gram matrices, summed in float parts. */
+enum { BIN_PARTS = 4, FUSED_BINS = 64, PRODUCT_PARTS = 12, GRAM_PARTS = 4 };
 
 /* ---- mode products ----
  * t (row-major, dims d) times op(a) along mode: out has d[mode] replaced by
@@ -66,10 +68,11 @@ static void split(const int64_t d[N], int mode, int64_t *left, int64_t *right)
         *right *= d[k];
 }
 
-/* The products with X, split over threads along an outer dimension (rows
- * for the last mode, columns for the first, slices for the middle one);
- * OpenBLAS itself runs single-threaded inside (its own threads spin, which
- * costs more than it gives on the small sides of these products). */
+/* The products with X, split in PRODUCT_PARTS fixed parts along an outer
+ * dimension (rows for the last mode, columns for the first, slices for the
+ * middle one), which threads share; OpenBLAS itself runs single-threaded
+ * inside (its own threads spin, which costs more than it gives on the small
+ * sides of these products). */
 typedef struct {
     const float *t, *a;
     float *out;
@@ -103,9 +106,10 @@ static void mode_product_f(const float *t, const int64_t d[N], int mode, const f
     product_job p = {t, a, out, 1, d[mode], 1, j, trans};
     split(d, mode, &p.left, &p.right);
     int64_t items = p.right == 1 || p.left > 1 ? p.left : p.right;
-    /* below a few million multiply-adds a thread costs more than it saves */
-    if (p.left * p.in * p.right * j < 4000000) n_threads = 1;
-    st_parallel_for(n_threads, items, product_range, &p);
+    /* below a few million multiply-adds a thread costs more than it saves:
+     * one part, decided by the size alone */
+    int n_parts = p.left * p.in * p.right * j < 4000000 ? 1 : PRODUCT_PARTS;
+    st_parallel_parts(n_threads, items, n_parts, product_range, &p);
 }
 
 static void mode_product_d(const double *t, const int64_t d[N], int mode, const double *a,
@@ -499,7 +503,15 @@ int st_tucker_init_svd(st_tucker *t, const float *x, int n_threads, char *error,
 
 /* ---- the iterations ---- */
 
-/* Scratch of one fit. Owned by st_tucker_fit. */
+/* Mode 0's numerator rows are made NUMERATOR_ROWS at a time (see
+ * numerator_rows). */
+enum { NUMERATOR_ROWS = 32 };
+
+/* Scratch of one fit, allocated by fit_alloc before the first iteration
+ * and freed by fit_free, so that the iterations allocate no buffer of X's
+ * or a factor's size; the exceptions: full (X's size, made once, the first
+ * time the error falls below 0.1) and HALS's rank-sized eigenvalue
+ * workspaces (largest_eigenvalue). Owned by st_tucker_fit. */
 typedef struct {
     st_tucker *t;
     const float *x;
@@ -516,9 +528,14 @@ typedef struct {
     double *btb;          /* R_n x R_n */
     double *s, *s2;       /* core-sized scratch */
     double *proj;         /* X x_all A^T, core-sized */
+    double *x_update;     /* HALS's core update (fista), core-sized */
+    double *gradient;     /* its gradient, core-sized */
+    float *core_f;        /* the core in float, for the residual */
     float *full;          /* the reconstruction, made only when the error is small */
+    double *rows;         /* each bin part's NUMERATOR_ROWS rows of P in double */
+    double *den_rows;     /* each bin part's NUMERATOR_ROWS rows of MU's denominator */
     int fused;            /* MU with a free sound factor: X is read once (fused_mode_0) */
-    float *t0_part;       /* its FUSED_PARTS partial sums of X x0 A0^T */
+    float *t0_part;       /* its BIN_PARTS partial sums of X x0 A0^T */
     double xx;            /* ||X||^2 */
 } fit;
 
@@ -528,6 +545,7 @@ static void fit_free(fit *f)
         free(f->af[n]), free(f->gram[n]);
     free(f->p), free(f->q), free(f->t0), free(f->u), free(f->v), free(f->y), free(f->num);
     free(f->k), free(f->den), free(f->btb), free(f->s), free(f->s2), free(f->proj), free(f->full);
+    free(f->x_update), free(f->gradient), free(f->core_f), free(f->rows), free(f->den_rows);
     free(f->t0_part);
 }
 
@@ -557,12 +575,18 @@ static int fit_alloc(fit *f)
     f->s = malloc(sizeof(double) * (size_t)core);
     f->s2 = malloc(sizeof(double) * (size_t)core);
     f->proj = malloc(sizeof(double) * (size_t)core);
+    f->x_update = malloc(sizeof(double) * (size_t)core);
+    f->gradient = malloc(sizeof(double) * (size_t)core);
+    f->core_f = malloc(sizeof(float) * (size_t)core);
+    f->rows = malloc(sizeof(double) * (size_t)(BIN_PARTS * NUMERATOR_ROWS * dim[1] * rk[2]));
+    f->den_rows = malloc(sizeof(double) * (size_t)(BIN_PARTS * NUMERATOR_ROWS * rk[0]));
     /* the fused read's partial sums: only MU with a free sound factor reads X that way */
     f->fused = !f->o->fixed[0] && f->o->algorithm == ST_TUCKER_MU;
     if (f->fused)
-        f->t0_part = malloc(sizeof(float) * (size_t)(FUSED_PARTS * rk[0] * dim[1] * dim[2]));
+        f->t0_part = malloc(sizeof(float) * (size_t)(BIN_PARTS * rk[0] * dim[1] * dim[2]));
     return f->p && f->q && f->k && f->t0 && f->u && f->v && f->y && f->num && f->den && f->btb &&
-                   f->s && f->s2 && f->proj && (f->t0_part || !f->fused)
+                   f->s && f->s2 && f->proj && f->x_update && f->gradient && f->core_f && f->rows &&
+                   f->den_rows && (f->t0_part || !f->fused)
                ? 0
                : -1;
 }
@@ -648,18 +672,13 @@ static double largest_eigenvalue(const double *g, int r)
 /* TensorLy's fista(UtM = X x_all A^T, UtU = the Gram matrices, x = core,
  * n_iter_max, sparsity_coef, lr = prod 1/sigma_max): non-negative with a
  * floor of 1e-8; stops when |sum(x - x_new)| < 1e-8 x its first value. */
-static int fista(fit *f, int n_iter_max, double sparsity)
+static void fista(fit *f, int n_iter_max, double sparsity)
 {
     const int64_t n = product(f->dr, N);
     double lr = 1;
     for (int m = 0; m < N; m++)
         lr *= 1 / largest_eigenvalue(f->gram[m], (int)f->dr[m]);
-    double *x = f->t->core, *x_update = malloc(sizeof(double) * (size_t)n);
-    double *gradient = malloc(sizeof(double) * (size_t)n);
-    if (!x_update || !gradient) {
-        free(x_update), free(gradient);
-        return -1;
-    }
+    double *x = f->t->core, *x_update = f->x_update, *gradient = f->gradient;
     memcpy(x_update, x, sizeof(double) * (size_t)n);
     double momentum_old = 1, norm_0 = 0;
     for (int it = 0; it < n_iter_max; it++) {
@@ -679,8 +698,6 @@ static int fista(fit *f, int n_iter_max, double sparsity)
         if (it == 0) norm_0 = norm;
         if (norm < 1e-8 * norm_0) break;
     }
-    free(x_update), free(gradient);
-    return 0;
 }
 
 /* B^T B of mode n's update into f->btb: B = (G x_{m != n} A_m)_(n)^T,
@@ -725,14 +742,12 @@ static double residual(fit *f)
 {
     const int64_t *dim = f->dx, *rk = f->dr, n_core = product(rk, N), n_x = product(dim, N);
     if (!f->full && !(f->full = malloc(sizeof(float) * (size_t)n_x))) return NAN;
-    float *core = malloc(sizeof(float) * (size_t)n_core);
-    if (!core) return NAN;
+    float *core = f->core_f;
     narrow(f->t->core, n_core, core);
     int64_t d1[N] = {dim[0], rk[1], rk[2]}, d2[N] = {dim[0], dim[1], rk[2]};
     mode_product_f(core, rk, 0, f->af[0], dim[0], 0, f->q, f->n_threads);
     mode_product_f(f->q, d1, 1, f->af[1], dim[1], 0, f->p, f->n_threads);
     mode_product_f(f->p, d2, 2, f->af[2], dim[2], 0, f->full, f->n_threads);
-    free(core);
     double sum = 0;
     for (int64_t i = 0; i < n_x; i++) {
         double d = (double)f->x[i] - f->full[i];
@@ -750,23 +765,11 @@ static double relative_error(fit *f)
     return sqrt(fmax(e2, 0) / f->xx);
 }
 
-/* Mode 0's numerator, P_(0) K_(0)^T with P = X x2 A2^T (I0 x I1 R2), for
- * bins begin..end: each thread widens its rows of P to double (HALS drifts
- * if this sum is float32) a block at a time, into a buffer that stays in
- * cache, and multiplies them. Rows of a product do not depend on how the
- * rows are split, so the numbers are those of one product of all rows. */
-enum { NUMERATOR_ROWS = 32 };
-
-typedef struct {
-    const float *p;
-    const double *k;
-    double *num;
-    int64_t width, r0; /* I1 R2, R0 */
-    int failed;
-} numerator_0;
-
-/* n (at most NUMERATOR_ROWS) rows of the numerator from P's rows p, widened
- * into rows (NUMERATOR_ROWS x width doubles of scratch). */
+/* Mode 0's numerator, P_(0) K_(0)^T with P = X x2 A2^T (I0 x I1 R2): P's
+ * rows are widened to double (HALS drifts if this sum is float32)
+ * NUMERATOR_ROWS at a time, into a buffer that stays in cache, and
+ * multiplied. n (at most NUMERATOR_ROWS) rows of the numerator from P's
+ * rows p, widened into rows (the part's scratch). */
 static void numerator_rows(const float *p, const double *k, int64_t n, int64_t width, int64_t r0,
                            double *rows, double *num)
 {
@@ -775,59 +778,48 @@ static void numerator_rows(const float *p, const double *k, int64_t n, int64_t w
                 (int)width, k, (int)width, 0.0, num, (int)r0);
 }
 
-static void numerator_0_range(void *ctx, int64_t begin, int64_t end)
+/* The numerator for the bins of parts begin..end (BIN_PARTS parts), each
+ * part in blocks of NUMERATOR_ROWS from its first bin. */
+static void numerator_0_parts(void *ctx, int64_t begin, int64_t end)
 {
-    numerator_0 *j = ctx;
-    double *rows = malloc(sizeof(double) * (size_t)(NUMERATOR_ROWS * j->width));
-    if (!rows) {
-        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
-        return;
+    fit *f = ctx;
+    const int64_t i0 = f->dx[0], width = f->dx[1] * f->dr[2], r0 = f->dr[0];
+    for (int part = (int)begin; part < end; part++) {
+        double *rows = f->rows + part * NUMERATOR_ROWS * width;
+        const int64_t b1 = st_part_begin(i0, BIN_PARTS, part + 1);
+        for (int64_t r = st_part_begin(i0, BIN_PARTS, part); r < b1; r += NUMERATOR_ROWS) {
+            const int64_t n = b1 - r < NUMERATOR_ROWS ? b1 - r : NUMERATOR_ROWS;
+            numerator_rows(f->p + r * width, f->k, n, width, r0, rows, f->num + r * r0);
+        }
     }
-    for (int64_t r = begin; r < end; r += NUMERATOR_ROWS) {
-        const int64_t n = end - r < NUMERATOR_ROWS ? end - r : NUMERATOR_ROWS;
-        numerator_rows(j->p + r * j->width, j->k, n, j->width, j->r0, rows, j->num + r * j->r0);
-    }
-    free(rows);
 }
 
 /* MU's mode 0 and the first product of modes 1 and 2 in one read of X.
  * Bin i0's row of the new A0 depends only on X's slice at bin i0 (its
  * numerator is P_(0)'s row i0, with P = X x2 A2^T), so a slab of bins is
  * read once: P for the slab, the slab's rows of A0 updated, then the slab's
- * share of T0 = X x0 A0^T (a sum over bins) added, while the slab is still
- * in cache. The bins are cut into FUSED_PARTS parts whose partial sums are
- * added in a fixed order, so T0 does not depend on the number of threads.
+ * share of T0 = X x0 A0^T added, while the slab is still in cache. The bins
+ * are cut into BIN_PARTS parts whose partial sums are added in part order.
  * Slabs of FUSED_BINS bins: large enough that T0's partial (R0 x I1 I2) is
  * read and written few times, small enough to stay in L2/L3 between the two
  * products. */
-typedef struct {
-    fit *f;
-    int64_t width; /* I1 I2 */
-    int failed;
-} fused_job;
-
 static void fused_parts(void *ctx, int64_t begin, int64_t end)
 {
-    fused_job *j = ctx;
-    fit *f = j->f;
+    fit *f = ctx;
     const int64_t i0 = f->dx[0], i1 = f->dx[1], i2 = f->dx[2], r0 = f->dr[0], r2 = f->dr[2];
-    const int64_t pw = i1 * r2; /* a row of P_(0) */
-    double *rows = malloc(sizeof(double) * (size_t)(NUMERATOR_ROWS * pw));
-    double *den = malloc(sizeof(double) * (size_t)(NUMERATOR_ROWS * r0));
-    if (!rows || !den) {
-        free(rows), free(den);
-        __atomic_store_n(&j->failed, 1, __ATOMIC_RELAXED);
-        return;
-    }
+    const int64_t pw = i1 * r2, width = i1 * i2; /* a row of P_(0), of X_(0) */
     double *a0 = f->t->factor[0];
-    for (int64_t part = begin; part < end; part++) {
-        float *t0 = f->t0_part + part * r0 * j->width;
-        const int64_t b0 = i0 * part / FUSED_PARTS, b1 = i0 * (part + 1) / FUSED_PARTS;
+    for (int part = (int)begin; part < end; part++) {
+        float *t0 = f->t0_part + part * r0 * width;
+        double *rows = f->rows + part * NUMERATOR_ROWS * pw;
+        double *den = f->den_rows + part * NUMERATOR_ROWS * r0;
+        const int64_t b0 = st_part_begin(i0, BIN_PARTS, part),
+                      b1 = st_part_begin(i0, BIN_PARTS, part + 1);
         if (b0 == b1) /* fewer bins than parts */
-            memset(t0, 0, sizeof(float) * (size_t)(r0 * j->width));
+            memset(t0, 0, sizeof(float) * (size_t)(r0 * width));
         for (int64_t b = b0; b < b1; b += FUSED_BINS) {
             const int64_t nb = b1 - b < FUSED_BINS ? b1 - b : FUSED_BINS;
-            const float *xs = f->x + b * j->width;
+            const float *xs = f->x + b * width;
             float *ps = f->p + b * pw;
             /* P's rows for the slab: (nb I1 x I2) A2 */
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(nb * i1), (int)r2, (int)i2,
@@ -839,41 +831,38 @@ static void fused_parts(void *ctx, int64_t begin, int64_t end)
                 narrow(a0 + r * r0, n * r0, f->af[0] + r * r0);
             }
             /* the slab's share of T0 = X x0 A0^T */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r0, (int)j->width, (int)nb,
-                        1.0f, f->af[0] + b * r0, (int)r0, xs, (int)j->width, b > b0 ? 1.0f : 0.0f,
-                        t0, (int)j->width);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)r0, (int)width, (int)nb, 1.0f,
+                        f->af[0] + b * r0, (int)r0, xs, (int)width, b > b0 ? 1.0f : 0.0f, t0,
+                        (int)width);
         }
     }
-    free(rows), free(den);
 }
 
-/* T0 = the parts' sum, in part order, split over columns. */
+/* T0 = the parts' sum, in part order, split over columns (each column's
+ * sum is the same whichever thread adds it). */
 static void sum_parts(void *ctx, int64_t begin, int64_t end)
 {
     fit *f = ctx;
     const int64_t n = f->dr[0] * f->dx[1] * f->dx[2];
     for (int64_t i = begin; i < end; i++) {
         float sum = f->t0_part[i];
-        for (int p = 1; p < FUSED_PARTS; p++)
+        for (int p = 1; p < BIN_PARTS; p++)
             sum += f->t0_part[p * n + i];
         f->t0[i] = sum;
     }
 }
 
-static int fused_mode_0(fit *f)
+static void fused_mode_0(fit *f)
 {
     const int64_t *dim = f->dx, *rk = f->dr;
     mode_product_d(f->t->core, rk, 1, f->t->factor[1], dim[1], 0, f->k);
     prepare_factor(f, 0);
-    fused_job job = {f, dim[1] * dim[2], 0};
-    st_parallel_for(f->n_threads, FUSED_PARTS, fused_parts, &job);
-    if (job.failed) return -1;
+    st_parallel_for(f->n_threads, BIN_PARTS, fused_parts, f);
     st_parallel_for(f->n_threads, rk[0] * dim[1] * dim[2], sum_parts, f);
     refresh(f, 0);
-    return 0;
 }
 
-static int iterate(fit *f)
+static void iterate(fit *f)
 {
     st_tucker *t = f->t;
     const float *x = f->x;
@@ -882,13 +871,11 @@ static int iterate(fit *f)
     /* mode 0: X_(0) B = (X x2 A2^T)_(0) K_(0)^T with K = G x1 A1 (R0, I1, R2),
      * one product where Y_0 = X x2 A2^T x1 A1^T would take one per bin */
     if (f->fused) {
-        if (fused_mode_0(f)) return -1;
+        fused_mode_0(f);
     } else if (!fixed[0]) {
         mode_product_d(t->core, rk, 1, t->factor[1], dim[1], 0, f->k);
         mode_product_f(x, dim, 2, f->af[2], rk[2], 1, f->p, f->n_threads);
-        numerator_0 job = {f->p, f->k, f->num, dim[1] * rk[2], rk[0], 0};
-        st_parallel_for(f->n_threads, dim[0], numerator_0_range, &job);
-        if (job.failed) return -1;
+        st_parallel_for(f->n_threads, BIN_PARTS, numerator_0_parts, f);
         update_factor(f, 0);
     }
     /* mode 1: Y_1 = (X x0 A0^T) x2 A2^T */
@@ -911,12 +898,13 @@ static int iterate(fit *f)
     /* the core, from X x_all A^T = Y_2 x2 A2^T */
     mode_product_d(f->y, dy2, 2, t->factor[2], rk[2], 1, f->proj);
     const int64_t n_core = product(rk, N);
-    if (f->o->algorithm == ST_TUCKER_HALS)
-        return fista(f, f->o->max_iterations, f->o->core_sparsity);
+    if (f->o->algorithm == ST_TUCKER_HALS) {
+        fista(f, f->o->max_iterations, f->o->core_sparsity);
+        return;
+    }
     core_times_grams(f, t->core, -1, f->s);
     for (int64_t i = 0; i < n_core; i++)
         t->core[i] *= fmax(f->proj[i], clip_floor) / fmax(f->s[i], clip_floor);
-    return 0;
 }
 
 int st_tucker_fit(st_tucker *t, const float *x, const st_tucker_options *o, double *errors)
@@ -933,10 +921,7 @@ int st_tucker_fit(st_tucker *t, const float *x, const st_tucker_options *o, doub
     for (int n = 0; n < N; n++)
         refresh(&f, n);
     for (done = 0; done < o->max_iterations;) {
-        if (iterate(&f)) {
-            done = -1;
-            break;
-        }
+        iterate(&f);
         double e = relative_error(&f);
         errors[done++] = e;
         if (o->progress) o->progress(o->progress_data, done, e);

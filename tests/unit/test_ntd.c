@@ -3,6 +3,7 @@
  * the final factors and core within 1e-3 relative Frobenius distance, for MU
  * and HALS; from init = "svd", the same iteration count and final error
  * within 1e-4. Prints the figures as "# " lines (doc/ntd.md quotes them). */
+#include "../../nodes/dsp/cycle_tucker.h"
 #include "../../nodes/dsp/tucker.h"
 #include "../../vm/node.h"
 #include "check.h"
@@ -314,6 +315,105 @@ static void svd_start_on_threads(const int64_t *shape, const int *rank)
     free(x);
 }
 
+/* ---- the same bits on any number of threads ----
+ * The ntd node's cache key leaves out --threads, so every fit must give the
+ * same bytes (core, factors, error curve) on 1, 2, 3 and 4 threads. The cube
+ * is large enough that the products with it are split in parts (tucker.c's
+ * PRODUCT_PARTS, above 4 M multiply-adds), its sizes odd: 301 bins make
+ * BIN_PARTS parts whose slabs and numerator blocks end short. noise = 0.001
+ * takes the error below 0.1, where it is summed from the residual. */
+
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *c = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ c[i]) * 1099511628211u;
+    return h;
+}
+
+/* A structured non-negative cube plus seeded noise (the caller frees it). */
+static float *odd_cube(const int64_t *shape, float noise)
+{
+    const int64_t n_x = shape[0] * shape[1] * shape[2];
+    float *x = malloc(sizeof(float) * (size_t)n_x);
+    uint64_t state = 12345;
+    for (int64_t i = 0; i < n_x; i++) {
+        state = state * 6364136223846793005u + 1442695040888963407u;
+        const float u = (float)(state >> 40) / 16777216.0f;
+        const int64_t a = i / (shape[1] * shape[2]), b = i / shape[2] % shape[1], c = i % shape[2];
+        x[i] = noise * u * u + (float)((a % 7) * (b % 5 + 1) * (c % 3 + 1)) * 0.1f;
+    }
+    return x;
+}
+
+enum { FIT_MU, FIT_MU_FIXED_SOUND, FIT_HALS, FIT_CYCLE, N_FITS };
+
+/* A hash of every byte one fit gives from the SVD start on n_threads. */
+static uint64_t fit_bytes(const float *x, const int64_t *shape, const int *rank, int kind,
+                          int n_threads)
+{
+    uint64_t h = 1469598103934665603u;
+    char error[256];
+    double errors[12];
+    st_tucker *t = st_tucker_new(shape, rank);
+    if (!t || st_tucker_init_svd(t, x, n_threads, error, sizeof error)) {
+        st_tucker_free(t);
+        return 0;
+    }
+    int done;
+    if (kind == FIT_CYCLE) {
+        st_cycle_tucker *m = st_cycle_tucker_new(shape, 2, 0, 0, rank);
+        done = m && !st_cycle_tucker_init_from(m, x, t, n_threads)
+                   ? st_cycle_tucker_fit(m, x, 8, 0, n_threads, NULL, NULL, errors)
+                   : -1;
+        if (m) {
+            h = hash_bytes(h, m->core, sizeof(double) * (size_t)(rank[0] * rank[1] * 2 * rank[2]));
+            h = hash_bytes(h, m->sound, sizeof(double) * (size_t)(shape[0] * rank[0]));
+            h = hash_bytes(h, m->rhythm, sizeof(double) * (size_t)(shape[1] * rank[1]));
+            h = hash_bytes(h, m->cycle, sizeof(double) * (size_t)(m->n_cycles * rank[2]));
+        }
+        st_cycle_tucker_free(m);
+    } else {
+        st_tucker_options o = {.algorithm = kind == FIT_HALS ? ST_TUCKER_HALS : ST_TUCKER_MU,
+                               .max_iterations = kind == FIT_HALS ? 4 : 12,
+                               .tol = 0,
+                               .sparsity = {kind == FIT_HALS ? 0.1 : 0, 0, 0},
+                               .fixed = {kind == FIT_MU_FIXED_SOUND, 0, 0},
+                               .n_threads = n_threads};
+        done = st_tucker_fit(t, x, &o, errors);
+        h = hash_bytes(h, t->core, sizeof(double) * (size_t)(rank[0] * rank[1] * rank[2]));
+        for (int m = 0; m < 3; m++)
+            h = hash_bytes(h, t->factor[m], sizeof(double) * (size_t)(shape[m] * rank[m]));
+    }
+    st_tucker_free(t);
+    return done > 0 ? hash_bytes(h, errors, sizeof(double) * (size_t)done) : 0;
+}
+
+static void fits_on_threads(float noise)
+{
+    static const char *const names[N_FITS] = {"mu", "mu with the sound fixed", "hals",
+                                              "the cycle model"};
+    const int64_t shape[3] = {301, 47, 37};
+    const int rank[3] = {16, 16, 8};
+    float *x = odd_cube(shape, noise);
+    for (int kind = 0; kind < N_FITS; kind++) {
+        if (noise < 1 && kind != FIT_MU) continue; /* the residual: one fit is enough */
+        uint64_t h[4];
+        int same = 1;
+        for (int threads = 1; threads <= 4; threads++) {
+            h[threads - 1] = fit_bytes(x, shape, rank, kind, threads);
+            same &= h[threads - 1] != 0 && h[threads - 1] == h[0];
+        }
+        char name[160];
+        snprintf(name, sizeof name,
+                 "ntd %s from svd on 301 x 47 x 37%s: the same bytes on 1, 2, 3 and 4 threads",
+                 names[kind], noise < 1 ? " (error below 0.1)" : "");
+        CHECK(name, same, "hashes %016llx %016llx %016llx %016llx", (unsigned long long)h[0],
+              (unsigned long long)h[1], (unsigned long long)h[2], (unsigned long long)h[3]);
+    }
+    free(x);
+}
+
 static void mu_against_naive(const int64_t *shape, const int *rank, int n_iterations)
 {
     const int64_t n_x = shape[0] * shape[1] * shape[2];
@@ -386,6 +486,8 @@ void test_ntd(void)
     mu_against_naive((const int64_t[]){3, 5, 4}, (const int[]){2, 3, 2}, 12);
     mu_against_naive((const int64_t[]){700, 6, 5}, (const int[]){4, 3, 2}, 12);
     svd_start_on_threads((const int64_t[]){700, 30, 20}, (const int[]){8, 6, 4});
+    fits_on_threads(1.0f);
+    fits_on_threads(0.001f);
 
     const char *root = getenv("STRATA_CORPUS");
     char dir[1024];
