@@ -41,5 +41,6 @@ void test_magnitude(void);
 void test_cycle_tucker(void);
 void test_loop_parts(void);
 void test_bar_phase(void);
+void test_bar_rank(void);
 
 #endif

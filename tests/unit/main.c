@@ -19,5 +19,6 @@ int main(void)
     test_cycle_tucker();
     test_loop_parts();
     test_bar_phase();
+    test_bar_rank();
     return 0; /* failures are counted from the output */
 }
