@@ -253,7 +253,8 @@ const st_node_type st_node_nmf = {
     .params = params,
     .variadic = 1,
     .slow = 1,
-    .version = 3, /* 1: starts drawn from dsp/rng.h; 2: vectorised passes (last digits differ);
-                     3: KL up to rank 16 by the fused AVX-512 pass (last digits differ) */
+    .version = 4, /* 1: starts drawn from dsp/rng.h; 2: vectorised passes (last digits differ);
+                     3: KL up to rank 16 by the fused AVX-512 pass (last digits differ);
+                     4: fixed parts, the same bytes on any number of threads */
     .run = nmf_run,
 };

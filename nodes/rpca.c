@@ -129,7 +129,9 @@ const st_node_type st_node_rpca = {
         (const st_port[]){
             {"background", ST_SPECTRUM}, {"foreground", ST_SPECTRUM}, {"masks", ST_ARRAY}, {NULL}},
     .params = params,
-    .version = 2, /* 2: warm-started partial SVDs (other rounding, same fixed point) */
+    .version = 3,        /* 2: warm-started partial SVDs (other rounding, same fixed point);
+                            3: the partial SVD's products in fixed parts (other rounding) */
+    .threads_matter = 1, /* OpenBLAS threads the exact SVD and the low-rank product */
     .slow = 1,
     .run = rpca_run,
 };

@@ -23,7 +23,8 @@ struct st_node {
     st_value *result;          /* memo: NULL until evaluated */
     const char *unknown_param; /* a name the node asked for that its descriptor lacks */
     char where[160];
-    int withdrawn; /* an output a failed live snippet made: never compiled */
+    int withdrawn;      /* an output a failed live snippet made: never compiled */
+    int threads_matter; /* its type's, or an input's: the thread count is in its disk key */
 };
 
 /* Owns its nodes. */
@@ -198,12 +199,29 @@ static void hash_node(st_node *n)
         st_hash_u64(&h, (uint64_t)st.st_mtim.tv_nsec);
         st_hash_u64(&h, (uint64_t)st.st_ino);
     }
+    n->threads_matter = n->type->threads_matter;
     for (int i = 0; i < n->n_inputs; i++) {
         st_hash_u64(&h, n->inputs[i].node->key.hi);
         st_hash_u64(&h, n->inputs[i].node->key.lo);
         st_hash_u64(&h, (uint64_t)(int64_t)n->inputs[i].port);
+        n->threads_matter |= n->inputs[i].node->threads_matter;
     }
     st_hash_final(&h, &n->key.hi, &n->key.lo);
+}
+
+/* The key of n's result in the on-disk cache: its key, and the thread count
+ * it runs with where that changes the result's bits (threads_matter). */
+static st_key disk_key(const st_graph *g, const st_node *n)
+{
+    if (!n->threads_matter) return n->key;
+    st_hash h;
+    st_key key;
+    st_hash_init(&h);
+    st_hash_u64(&h, n->key.hi);
+    st_hash_u64(&h, n->key.lo);
+    st_hash_u64(&h, (uint64_t)(int64_t)g->config.n_threads);
+    st_hash_final(&h, &key.hi, &key.lo);
+    return key;
 }
 
 /* An output may not replace a file that a node of this graph reads. */
@@ -376,7 +394,7 @@ static int run_node(st_graph *g, st_node *n)
                                 st_type_name(port->type), st_type_name(in[i]->type));
     }
     int cached = n->type->slow && !g->config.no_cache;
-    if (status == ST_OK && cached && (n->result = st_cache_load(n->key))) {
+    if (status == ST_OK && cached && (n->result = st_cache_load(disk_key(g, n)))) {
         g->stats.disk_hits++;
     } else if (status == ST_OK) {
         char message[900] = "";
@@ -393,7 +411,7 @@ static int run_node(st_graph *g, st_node *n)
         }
         st_progress_done();
         int cached = n->type->slow && !g->config.no_cache;
-        if (status == ST_OK && cached && st_cache_store(n->key, n->result) == ST_OK)
+        if (status == ST_OK && cached && st_cache_store(disk_key(g, n), n->result) == ST_OK)
             g->stats.disk_writes++;
     }
     for (int i = 0; i < n->n_inputs; i++)

@@ -160,6 +160,12 @@ typedef struct st_node_type {
      * when the same inputs and parameters give different output, so that no
      * stale result is served from the cache. */
     int version;
+    /* 1 when the result's last bits depend on the thread count (work split
+     * by threads, OpenBLAS's own threading): the count then enters the
+     * result key, this node's and every node's that reads it, so a result
+     * made on 1 thread is never served to a run on 2. 0 (the rule): the
+     * same bytes on any number of threads. */
+    int threads_matter;
     /* Optional: the file the node reads that no parameter names (its shipped
      * model when the model parameter is empty), 0 and its path; its size and
      * time enter the result key as an ST_FILE_IN parameter's do, so that a

@@ -12,6 +12,7 @@
 #include "nmf.h"
 
 #include "../../vm/parallel.h"
+#include "fixed_parts.h"
 #include "lapack.h"
 #include "nmf_kl16.h"
 
@@ -24,9 +25,13 @@
 #include <xmmintrin.h>
 #endif
 
-#define BLOCK_COLS  64
-#define MAX_THREADS 64
-#define EPS         ST_NMF_EPSILON
+#define BLOCK_COLS 64
+/* The columns are cut in at most MAX_PARTS parts fixed by their number
+ * alone (dsp/fixed_parts.h says why), each with its own partial sums added
+ * in part order, so a fit gives the same bytes on any number of threads;
+ * threads take whole parts. */
+#define MAX_PARTS 16
+#define EPS       ST_NMF_EPSILON
 
 /* The element-wise loops are half of an iteration's time: they are
  * vectorised, and compiled for AVX-512 and AVX2 beside the baseline (the
@@ -65,11 +70,11 @@ typedef struct {
     const float *wtw;   /* Euclidean: W^T W */
     float *wtx;         /* Euclidean with W fixed: W^T V, computed on the first pass */
     int wtx_ready;
-    int n_threads;
-    float *scratch[MAX_THREADS]; /* per thread: 2 x F x BLOCK_COLS + 3 x K x BLOCK_COLS */
-    float *num_w[MAX_THREADS];   /* per thread: F x K partial numerators of the W update */
-    float *den_w[MAX_THREADS];   /* per thread: F x K partial denominators (beta not 1 or 2) */
-    double div[MAX_THREADS][3];  /* per thread: partial divergence sums */
+    int n_threads, n_parts;
+    float *scratch[MAX_PARTS]; /* per part: 2 x F x BLOCK_COLS + 3 x K x BLOCK_COLS */
+    float *num_w[MAX_PARTS];   /* per part: F x K partial numerators of the W update */
+    float *den_w[MAX_PARTS];   /* per part: F x K partial denominators (beta not 1 or 2) */
+    double div[MAX_PARTS][3];  /* per part: partial divergence sums */
     /* what this pass does */
     int update_h, accumulate_w, divergence;
     /* KL at rank 16 on an AVX-512 CPU: the fused kernel of nmf_kl16.c */
@@ -78,6 +83,20 @@ typedef struct {
 } pass_ctx;
 
 static int is_beta(double beta, double b) { return beta == b; }
+
+/* How many parts n_cols columns are cut in: one per block of columns, at
+ * most MAX_PARTS. */
+static int parts_of(int64_t n_cols)
+{
+    const int64_t n_blocks = (n_cols + BLOCK_COLS - 1) / BLOCK_COLS;
+    return n_blocks < 1 ? 1 : n_blocks > MAX_PARTS ? MAX_PARTS : (int)n_blocks;
+}
+
+/* The threads worth starting for n_parts parts. */
+static int threads_for(int n_threads, int n_parts)
+{
+    return n_threads < 1 ? 1 : n_threads > n_parts ? n_parts : n_threads;
+}
 
 /* Entries that decay below float's normal range (W under KL is never
  * zeroed) would make every product with them a hundred times slower; they
@@ -256,12 +275,11 @@ static void wt_times(const pass_ctx *c, const float *a, int nb, float *out, floa
             out[(size_t)j * K + k] = tmp[(size_t)k * nb + j];
 }
 
-static void pass_range(void *ctx, int64_t t, int64_t t_end)
+static void pass_part(pass_ctx *c, int t)
 {
-    (void)t_end;
-    pass_ctx *c = ctx;
     const int F = c->F, K = c->K;
-    const int64_t begin = c->N * t / c->n_threads, end = c->N * (t + 1) / c->n_threads;
+    const int64_t begin = st_part_begin(c->N, c->n_parts, t),
+                  end = st_part_begin(c->N, c->n_parts, t + 1);
     float *wh = c->scratch[t], *r2 = wh + (size_t)F * BLOCK_COLS;
     float *num = r2 + (size_t)F * BLOCK_COLS, *den = num + (size_t)K * BLOCK_COLS;
     float *tmp = den + (size_t)K * BLOCK_COLS;
@@ -334,28 +352,34 @@ static void pass_range(void *ctx, int64_t t, int64_t t_end)
     restore_denormals(mode);
 }
 
-/* One pass; the per-thread W sums are added into num_w[0] and den_w[0]. */
+static void pass_range(void *ctx, int64_t part, int64_t part_end)
+{
+    for (; part < part_end; part++)
+        pass_part(ctx, (int)part);
+}
+
+/* One pass; the per-part W sums are added into num_w[0] and den_w[0]. */
 static void run_pass(pass_ctx *c, int update_h, int accumulate_w, int divergence)
 {
     const size_t fk = (size_t)c->F * c->K;
     c->update_h = update_h;
     c->accumulate_w = accumulate_w || (divergence && is_beta(c->beta, 2));
     c->divergence = divergence;
-    for (int t = 0; t < c->n_threads; t++) {
+    for (int t = 0; t < c->n_parts; t++) {
         if (c->accumulate_w) {
             memset(c->num_w[t], 0, fk * sizeof(float));
             memset(c->den_w[t], 0, fk * sizeof(float));
         }
         c->div[t][0] = c->div[t][1] = c->div[t][2] = 0;
     }
-    st_parallel_for(c->n_threads, c->n_threads, pass_range, c);
+    st_parallel_for(c->n_threads, c->n_parts, pass_range, c);
     if (c->wtx) c->wtx_ready = 1;
-    for (int t = 1; c->accumulate_w && t < c->n_threads; t++)
+    for (int t = 1; c->accumulate_w && t < c->n_parts; t++)
         for (size_t i = 0; i < fk; i++) {
             c->num_w[0][i] += c->num_w[t][i];
             c->den_w[0][i] += c->den_w[t][i];
         }
-    for (int t = 1; t < c->n_threads; t++)
+    for (int t = 1; t < c->n_parts; t++)
         for (int j = 0; j < 3; j++)
             c->div[0][j] += c->div[t][j];
 }
@@ -417,17 +441,16 @@ typedef struct {
     int64_t N;
     const float *W, *H;
     double beta;
-    float *scratch[MAX_THREADS];
-    double acc[MAX_THREADS][3];
-    int n_threads;
+    float *scratch[MAX_PARTS];
+    double acc[MAX_PARTS][3];
+    int n_parts;
 } div_ctx;
 
-static void div_range(void *ctx, int64_t t, int64_t t_end)
+static void div_part(div_ctx *d, int t)
 {
-    (void)t_end;
-    div_ctx *d = ctx;
     const int F = d->F, K = d->K;
-    const int64_t begin = d->N * t / d->n_threads, end = d->N * (t + 1) / d->n_threads;
+    const int64_t begin = st_part_begin(d->N, d->n_parts, t),
+                  end = st_part_begin(d->N, d->n_parts, t + 1);
     float *wh = d->scratch[t];
     for (int64_t c0 = begin; c0 < end; c0 += BLOCK_COLS) {
         const int nb = (int)(end - c0 < BLOCK_COLS ? end - c0 : BLOCK_COLS);
@@ -447,25 +470,29 @@ static void div_range(void *ctx, int64_t t, int64_t t_end)
     }
 }
 
+static void div_range(void *ctx, int64_t part, int64_t part_end)
+{
+    for (; part < part_end; part++)
+        div_part(ctx, (int)part);
+}
+
 double st_nmf_divergence(const float *V, int n_rows, int64_t n_cols, const float *W, const float *H,
                          int rank, double beta, int n_threads)
 {
-    if (n_threads < 1) n_threads = 1;
-    if (n_threads > MAX_THREADS) n_threads = MAX_THREADS;
-    if (n_threads > n_cols) n_threads = (int)(n_cols > 0 ? n_cols : 1);
-    div_ctx d = {V, n_rows, rank, n_cols, W, H, beta, {0}, {{0}}, n_threads};
-    for (int t = 0; t < n_threads; t++)
+    const int n_parts = parts_of(n_cols);
+    div_ctx d = {V, n_rows, rank, n_cols, W, H, beta, {0}, {{0}}, n_parts};
+    for (int t = 0; t < n_parts; t++)
         if (!(d.scratch[t] = malloc(2 * (size_t)n_rows * BLOCK_COLS * sizeof(float)))) {
             for (int u = 0; u < t; u++)
                 free(d.scratch[u]);
             return NAN;
         }
     openblas_set_num_threads(1);
-    st_parallel_for(n_threads, n_threads, div_range, &d);
-    for (int t = 1; t < n_threads; t++)
+    st_parallel_for(threads_for(n_threads, n_parts), n_parts, div_range, &d);
+    for (int t = 1; t < n_parts; t++)
         for (int j = 0; j < 3; j++)
             d.acc[0][j] += d.acc[t][j];
-    for (int t = 0; t < n_threads; t++)
+    for (int t = 0; t < n_parts; t++)
         free(d.scratch[t]);
     if (is_beta(beta, 2)) return d.acc[0][0] / 2;
     pass_ctx c = {.V = V,
@@ -580,9 +607,7 @@ int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, i
     if (rank < 16 && uses_kl16(o, rank)) return fit_padded(V, n_rows, n_cols, W, H, rank, o, r);
     const int F = n_rows, K = rank;
     const int64_t N = n_cols;
-    int n_threads = o->n_threads < 1 ? 1 : o->n_threads > MAX_THREADS ? MAX_THREADS : o->n_threads;
-    if (n_threads > (N + BLOCK_COLS - 1) / BLOCK_COLS)
-        n_threads = (int)((N + BLOCK_COLS - 1) / BLOCK_COLS);
+    const int n_parts = parts_of(N), n_threads = threads_for(o->n_threads, n_parts);
     pass_ctx c = {.V = V,
                   .F = F,
                   .K = K,
@@ -593,7 +618,8 @@ int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, i
                   .h_rules = o->update_W,
                   .l1_H = (float)o->l1_H,
                   .l2_H = (float)o->l2_H,
-                  .n_threads = n_threads};
+                  .n_threads = n_threads,
+                  .n_parts = n_parts};
     c.gamma = o->beta < 1   ? (float)(1.0 / (2.0 - o->beta))
               : o->beta > 2 ? (float)(1.0 / (o->beta - 1.0))
                             : 1.0f;
@@ -607,7 +633,7 @@ int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, i
     size_t scratch_floats = (2 * (size_t)F + 3 * (size_t)K) * BLOCK_COLS;
     if (c.kl16 && (size_t)st_nmf_kl16_scratch_floats(F) > scratch_floats)
         scratch_floats = (size_t)st_nmf_kl16_scratch_floats(F);
-    for (int t = 0; status == 0 && t < n_threads; t++) {
+    for (int t = 0; status == 0 && t < n_parts; t++) {
         c.scratch[t] = malloc(scratch_floats * sizeof(float));
         c.num_w[t] = malloc(fk * sizeof(float));
         c.den_w[t] = calloc(fk, sizeof(float));
@@ -670,7 +696,7 @@ int st_nmf_fit(const float *V, int n_rows, int64_t n_cols, float *W, float *H, i
         else if (push_curve(r, r->n_iter, r->div_final))
             status = -1;
     }
-    for (int t = 0; t < n_threads; t++)
+    for (int t = 0; t < n_parts; t++)
         free(c.scratch[t]), free(c.num_w[t]), free(c.den_w[t]);
     free(c.wtx);
     free(c.w_rows);

@@ -1,5 +1,6 @@
 #include "nndsvd.h"
 
+#include "fixed_parts.h"
 #include "lapack.h"
 #include "rng.h"
 
@@ -37,6 +38,41 @@ static int orthonormalise(float *a, int m, int n)
     return info == 0 ? 0 : -1;
 }
 
+/* The products with V, cut in parts fixed by V's shape (dsp/fixed_parts.h),
+ * each part one single-threaded call, so that the factorisation has the same
+ * bytes on any number of threads. */
+enum { PRODUCT_PARTS = 8 };
+typedef enum { V_TIMES, V_T_TIMES, TIMES_V } product_kind;
+
+typedef struct {
+    product_kind kind;
+    const float *V, *in; /* V: F x N; in: N x L (V_TIMES) or F x L */
+    float *out;          /* F x L, N x L or L x N */
+    int F, N, L;
+} product_job;
+
+static void product_part(void *arg, int64_t begin, int64_t end)
+{
+    const product_job *j = arg;
+    const int n = (int)(end - begin), F = j->F, N = j->N, L = j->L;
+    if (j->kind == V_TIMES) /* rows begin..end of V z */
+        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, n, L, N, 1.0f, j->V + begin, F,
+                    j->in, N, 0.0f, j->out + begin, F);
+    else if (j->kind == V_T_TIMES) /* rows begin..end of V^T y */
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, n, L, F, 1.0f, j->V + begin * F, F,
+                    j->in, F, 0.0f, j->out + begin, N);
+    else /* columns begin..end of y^T V */
+        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, L, n, F, 1.0f, j->in, F,
+                    j->V + begin * F, F, 0.0f, j->out + begin * L, L);
+}
+
+static void product(product_kind kind, const float *V, int F, int N, const float *in, int L,
+                    float *out, int n_threads)
+{
+    product_job j = {kind, V, in, out, F, N, L};
+    st_parallel_parts(n_threads, kind == V_TIMES ? F : N, PRODUCT_PARTS, product_part, &j);
+}
+
 int st_randomized_svd(const float *V, int n_rows, int64_t n_cols, int rank, uint64_t seed,
                       int n_threads, float *U, float *S, float *Vt)
 {
@@ -68,7 +104,8 @@ int st_randomized_svd_from(const float *V, int n_rows, int64_t n_cols, int rank,
     float *vtb = malloc((size_t)L * N * sizeof *vtb);
     int *iwork = malloc(8 * (size_t)L * sizeof *iwork);
     int status = y && z && b && ub && s && vtb && iwork ? 0 : -1;
-    openblas_set_num_threads(n_threads);
+    const int blas_threads = openblas_get_num_threads();
+    openblas_set_num_threads(1); /* the products run in fixed parts instead */
     uint64_t state = st_rng_seed(seed, 1);
     if (n_start > L) n_start = L;
     /* the given directions first (rows of a previous Vt), Gaussian columns after */
@@ -77,20 +114,17 @@ int st_randomized_svd_from(const float *V, int n_rows, int64_t n_cols, int rank,
             z[(size_t)k * N + j] = start[(size_t)j * ld_start + k];
     for (size_t i = (size_t)n_start * N; status == 0 && i < (size_t)N * L; i++)
         z[i] = (float)st_gaussian(&state);
-    if (status == 0)
-        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, F, L, N, 1.0f, V, F, z, N, 0.0f, y,
-                    F);
+    if (status == 0) product(V_TIMES, V, F, N, z, L, y, n_threads);
     for (int it = 0; status == 0 && it < n_iter; it++) {
         status = orthonormalise(y, F, L);
         if (status) break;
-        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, N, L, F, 1.0f, V, F, y, F, 0.0f, z, N);
+        product(V_T_TIMES, V, F, N, y, L, z, n_threads);
         if ((status = orthonormalise(z, N, L))) break;
-        cblas_sgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, F, L, N, 1.0f, V, F, z, N, 0.0f, y,
-                    F);
+        product(V_TIMES, V, F, N, z, L, y, n_threads);
     }
     if (status == 0) status = orthonormalise(y, F, L);
     if (status == 0) {
-        cblas_sgemm(CblasColMajor, CblasTrans, CblasNoTrans, L, N, F, 1.0f, y, F, V, F, 0.0f, b, L);
+        product(TIMES_V, V, F, N, y, L, b, n_threads);
         int info = 0, lwork = -1;
         float query;
         const char jobz = 'S';
@@ -113,6 +147,7 @@ int st_randomized_svd_from(const float *V, int n_rows, int64_t n_cols, int rank,
                 Vt[(size_t)j * rank + k] = vtb[(size_t)j * L + k];
     }
     free(y), free(z), free(b), free(ub), free(s), free(vtb), free(iwork);
+    openblas_set_num_threads(blas_threads);
     return status;
 }
 

@@ -365,9 +365,70 @@ static void kl16_case(void)
     }
 }
 
+/* One fit from NNDSVDa on n_threads threads: W, H and the divergence
+ * curve (returned; the caller frees them). */
+static int fit_on(const float *v, int bins, int frames, int rank, double beta, int update_W,
+                  int n_threads, float **w, float **h, st_nmf_result *r)
+{
+    *w = malloc(sizeof(float) * bins * rank), *h = malloc(sizeof(float) * rank * frames);
+    if (!*w || !*h || st_nndsvd(v, bins, frames, rank, ST_NNDSVDA, 3, n_threads, *w, *h)) return -1;
+    st_nmf_options o = {.beta = beta,
+                        .max_iter = 20,
+                        .tol = 0,
+                        .update_W = update_W,
+                        .update_H = 1,
+                        .n_threads = n_threads};
+    return st_nmf_fit(v, bins, frames, *w, *h, rank, &o, r);
+}
+
+/* The start and the fit have the same bytes on any number of threads (the
+ * columns are cut in parts fixed by their number, the SVD's products too),
+ * so a result cached from a run on 1 thread is the one 4 would make. The
+ * frames are not a multiple of the parts or of a block. */
+static void threads_cases(void)
+{
+    static const struct {
+        double beta;
+        int rank, update_W;
+        const char *label;
+    } cases[] = {{2, 5, 1, "Euclidean, rank 5"},
+                 {1, 5, 1, "KL, rank 5"},
+                 {1, 16, 1, "KL, rank 16"},
+                 {0, 4, 1, "IS, rank 4"},
+                 {2, 6, 0, "Euclidean, rank 6, W fixed"}};
+    const int bins = 301, frames = 1111;
+    float *v = malloc(sizeof(float) * bins * frames);
+    uint64_t rng = st_rng_seed(21, 0);
+    for (int i = 0; i < bins * frames; i++)
+        v[i] = (float)(1e-3 + st_rng_uniform(&rng) * st_rng_uniform(&rng));
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const int rank = cases[c].rank;
+        float *w[4] = {0}, *h[4] = {0};
+        st_nmf_result r[4] = {{0}};
+        int same = 1, failed = 0;
+        for (int t = 0; t < 4; t++) {
+            failed |= fit_on(v, bins, frames, rank, cases[c].beta, cases[c].update_W, t + 1, &w[t],
+                             &h[t], &r[t]);
+            same &= !failed && r[t].n_curve == r[0].n_curve &&
+                    !memcmp(w[t], w[0], sizeof(float) * bins * rank) &&
+                    !memcmp(h[t], h[0], sizeof(float) * rank * frames) &&
+                    !memcmp(r[t].curve, r[0].curve, sizeof(double) * r[0].n_curve);
+        }
+        char name[160];
+        snprintf(name, sizeof name,
+                 "nmf %s from NNDSVDa on 301 x 1111: the same bytes on 1, 2, 3 and 4 threads",
+                 cases[c].label);
+        CHECK(name, same && !failed, "%s", failed ? "a fit failed" : "the bytes differ");
+        for (int t = 0; t < 4; t++)
+            free(w[t]), free(h[t]), free(r[t].curve), free(r[t].curve_iter);
+    }
+    free(v);
+}
+
 void test_nmf(void)
 {
     kl16_case();
+    threads_cases();
     rpca_case();
     grouping_cases();
     const char *root = getenv("STRATA_CORPUS");
