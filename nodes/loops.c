@@ -23,6 +23,7 @@
 #include "dsp/loop_groups.h"
 #include "dsp/loop_parts.h"
 #include "dsp/sound_groups.h"
+#include "dsp/part_split.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -64,6 +65,11 @@ static const st_param params[] = {
             "core's space into J parts (activations in [0, 1], an L1 weight on their recipes, "
             "so that an instrument heard in several sections is one part, not part of several "
             "recipes), then group the parts"},
+    {"split", ST_P_BOOL, .def = 1,
+     .doc = "with parts: split each pitched part in two by what differs between the slices it "
+            "plays in, and keep the split where both halves are pitched and sound different "
+            "(a bass note and the chord above it, following one progression, are one part "
+            "until the slices where only one of them plays tell them apart)"},
     {"parts_sparsity", ST_P_NUMBER, .def = 0.1, .min = 0, .max = 100,
      .doc = "with parts: L1 weight on the parts' recipes, relative to the slices' mean content "
             "times the number of slices"},
@@ -534,6 +540,87 @@ static int best_instance(const double *share, const float *d, const float *bar_s
     return ST_OK;
 }
 
+/* 2b. Parts that are two pitched instruments (dsp/part_split.c). Each pitched
+ * part (st_harmonic_share above 1/2) is split in two by what differs between
+ * its slices, every part is refined again beside the halves, and a split
+ * stands when both halves are pitched and sound different: their envelopes'
+ * cosine below cos 45 degrees, nearer orthogonal than parallel. A split of
+ * one sound (a lead riff's notes, a bass line's octave) or one that takes a
+ * drum hit off a pitched part is undone: the part is put back as it was, so
+ * with no split standing the parts are unchanged. Otherwise the parts and
+ * the standing halves are refined together once more. *lt and *d are
+ * replaced and *n_parts grows when a split stands. */
+static int split_parts(st_ctx *ctx, const float *x, const tucker *m, int64_t n_cells,
+                       int64_t n_bars, int *n_parts, float **lt, float **d, int iterations)
+{
+    const int n = *n_parts;
+    int *split = malloc((size_t)n * sizeof *split), n_two = n, n_kept = 0;
+    int status = split ? ST_OK : ST_ERR;
+    for (int j = 0; status == ST_OK && j < n; j++) {
+        const double h = st_harmonic_share(*lt, m->n_bins, m->n_time, n, j);
+        if (h < 0) status = ST_ERR;
+        split[j] = h > 0.5;
+        n_two += split[j];
+    }
+    float *lt2 = malloc((size_t)n_cells * n_two * sizeof *lt2);
+    float *d2 = malloc((size_t)n_bars * n_two * sizeof *d2);
+    int *twin = malloc((size_t)n_two * sizeof *twin);
+    float *lt3 = NULL, *d3 = NULL;
+    if (!lt2 || !d2 || !twin) status = ST_ERR;
+    if (status != ST_OK || n_two == n) goto done;
+    if (st_split_parts(x, *lt, *d, n_cells, n_bars, n, split, n_two, lt2, d2, twin)) {
+        status = ST_ERR;
+        goto done;
+    }
+    if (iterations > 0 &&
+        (status = refine(ctx, x, n_cells, n_bars, n_two, lt2, d2, iterations)) != ST_OK)
+        goto done;
+    /* which splits stand (twin[i] = -1 where one is undone); n_kept: parts after */
+    for (int i = 0, j = 0; j < n; i += split[j] ? 2 : 1, j++) {
+        if (!split[j]) {
+            n_kept++;
+            continue;
+        }
+        const double hi = st_harmonic_share(lt2, m->n_bins, m->n_time, n_two, i);
+        const double hj = st_harmonic_share(lt2, m->n_bins, m->n_time, n_two, i + 1);
+        const double cosine = st_envelope_cosine(lt2, m->n_bins, m->n_time, n_two, i, i + 1);
+        if (hi < 0 || hj < 0 || cosine < 0) {
+            status = ST_ERR;
+            goto done;
+        }
+        if (hi > 0.5 && hj > 0.5 && cosine < sqrt(0.5))
+            n_kept += 2;
+        else
+            twin[i] = twin[i + 1] = -1, n_kept++;
+    }
+    if (n_kept == n) goto done;
+    lt3 = malloc((size_t)n_cells * n_kept * sizeof *lt3);
+    d3 = malloc((size_t)n_bars * n_kept * sizeof *d3);
+    if (!lt3 || !d3) {
+        status = ST_ERR;
+        goto done;
+    }
+    for (int i = 0, j = 0, out = 0; j < n; j++) {
+        const int halves = split[j] && twin[i] >= 0;
+        for (int h = 0; h < (halves ? 2 : 1); h++, out++) {
+            for (int64_t c = 0; c < n_cells; c++)
+                lt3[c * n_kept + out] = halves ? lt2[c * n_two + i + h] : (*lt)[c * n + j];
+            for (int64_t b = 0; b < n_bars; b++)
+                d3[b * n_kept + out] = halves ? d2[b * n_two + i + h] : (*d)[b * n + j];
+        }
+        i += split[j] ? 2 : 1;
+    }
+    if (iterations > 0 &&
+        (status = refine(ctx, x, n_cells, n_bars, n_kept, lt3, d3, iterations)) != ST_OK)
+        goto done;
+    free(*lt), free(*d);
+    *lt = lt3, *d = d3, *n_parts = n_kept;
+    lt3 = NULL, d3 = NULL;
+done:
+    free(split), free(lt2), free(d2), free(twin), free(lt3), free(d3);
+    return status == ST_ERR ? st_fail(ctx, "out of memory") : status;
+}
+
 /* ---- parts: loops that are groups of parts ----
  * With parts = J, the model's loop mode is first re-factorised into J parts
  * (dsp/loop_parts.c), each part keeps its own template and activation
@@ -556,7 +643,8 @@ static st_value *identity_parts(int n)
 static int parts_run(st_ctx *ctx, tucker *m, const st_array *cube, const st_array *grid,
                      const st_params *p, st_value **out)
 {
-    const int n_parts = st_int(p, "parts"), wanted = st_int(p, "loops");
+    int n_parts = st_int(p, "parts");
+    const int wanted = st_int(p, "loops");
     const int n_cols = m->rank_freq * m->rank_time, choice = st_choice(p, "group");
     if (m->phases > 1)
         return st_fail(ctx,
@@ -597,6 +685,16 @@ static int parts_run(st_ctx *ctx, tucker *m, const st_array *cube, const st_arra
     /* 2. each part's own template, fitted with its activation */
     if (status == ST_OK && st_int(p, "refine") > 0)
         status = refine(ctx, cube->data, n_cells, n_bars, n_parts, lc, e, st_int(p, "refine"));
+    if (status == ST_OK && st_int(p, "split"))
+        status = split_parts(ctx, cube->data, m, n_cells, n_bars, &n_parts, &lc, &e,
+                             st_int(p, "refine"));
+    if (status == ST_OK) {
+        free(group), free(gram), free(share_part);
+        group = malloc((size_t)n_parts * sizeof *group);
+        gram = malloc((size_t)n_parts * n_parts * sizeof *gram);
+        share_part = malloc((size_t)n_bars * n_parts * sizeof *share_part);
+        if (!group || !gram || !share_part) status = st_fail(ctx, "out of memory");
+    }
     if (status == ST_OK) peak_one(e, lc, n_bars, n_cells, n_parts);
     /* 3. parts joined into loops */
     if (status == ST_OK) {

@@ -17,7 +17,9 @@ local songs, shifts, opts = { "sonicpi", "1", "2", "3" }, { "0" }, {}
 local positional = {}
 for _, a in ipairs(arg) do
   local k, v = a:match("^([%w_]+)=(.*)$")
-  if k then opts[k] = tonumber(v) or (v == "true" and true) or (v == "false" and false) or v
+  if k then
+    if v == "false" then opts[k] = false
+    else opts[k] = tonumber(v) or (v == "true" and true) or v end
   else positional[#positional + 1] = a end
 end
 local function split(s) local t = {} for x in s:gmatch("[^,]+") do t[#t + 1] = x end return t end

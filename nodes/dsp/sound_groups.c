@@ -18,6 +18,7 @@
 #include "sound_groups.h"
 
 #include "loop_groups.h"
+#include "median.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -99,6 +100,44 @@ static void template_cosines(const float *lt, int64_t n_cells, int rank, float *
             const double norm = sqrt((double)gram[i * rank + i] * gram[j * rank + j]);
             cosine[i * rank + j] = norm > 0 ? gram[i * rank + j] / norm : 0;
         }
+}
+
+double st_harmonic_share(const float *lt, int64_t n_bins, int64_t n_time, int rank, int k)
+{
+    enum { KERNEL = 31, LANES = 8 }; /* the hpss node's default kernel (librosa's) */
+    const int64_t n_cells = n_bins * n_time;
+    float *t = malloc((size_t)n_cells * sizeof *t);
+    float *along_time = malloc((size_t)n_cells * sizeof *along_time);
+    float *along_freq = malloc((size_t)n_cells * sizeof *along_freq);
+    st_median *m = st_median_new((int)(n_bins > n_time ? n_bins : n_time), KERNEL);
+    double h = 0, p = 0, share = -1;
+    if (!t || !along_time || !along_freq || !m) goto done;
+    for (int64_t i = 0; i < n_cells; i++)
+        t[i] = lt[i * rank + k];
+    for (int64_t f = 0; f < n_bins; f += LANES) /* each bin's row: up to 8 at once */
+        st_median_lanes(m, t + f * n_time, 1, n_time, (int)n_time,
+                        (int)(n_bins - f < LANES ? n_bins - f : LANES), along_time + f * n_time);
+    for (int64_t u = 0; u < n_time; u += LANES) /* each frame's column */
+        st_median_lanes(m, t + u, n_time, 1, (int)n_bins,
+                        (int)(n_time - u < LANES ? n_time - u : LANES), along_freq + u);
+    for (int64_t i = 0; i < n_cells; i++)
+        h += (double)along_time[i] * along_time[i], p += (double)along_freq[i] * along_freq[i];
+    share = h + p > 0 ? h / (h + p) : 0;
+done:
+    free(t), free(along_time), free(along_freq), st_median_free(m);
+    return share;
+}
+
+double st_envelope_cosine(const float *lt, int64_t n_bins, int64_t n_time, int rank, int i, int j)
+{
+    const int n_bands = band_of(n_bins - 1) + 1;
+    double *env = malloc((size_t)rank * n_bands * sizeof *env), cosine = 0;
+    if (!env) return -1;
+    envelopes(lt, n_bins, n_time, rank, n_bands, env);
+    for (int b = 0; b < n_bands; b++)
+        cosine += env[i * n_bands + b] * env[j * n_bands + b];
+    free(env);
+    return cosine;
 }
 
 int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n_time,

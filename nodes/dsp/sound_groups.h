@@ -21,4 +21,14 @@
 int st_group_by_sound(const float *lt, const float *d, int64_t n_bins, int64_t n_time,
                       int64_t n_bars, int rank, int n_groups, double join_above, int *group);
 
+/* What a loop type is, for deciding whether two are one instrument.
+ * st_harmonic_share: how pitched type k's template is, Fitzgerald's
+ * harmonic/percussive split of the template itself (median filters of 31
+ * cells along time and along frequency): the energy of the median along time
+ * over that of both, in [0, 1]; above 1/2 a pitched sound, below a
+ * percussive one. st_envelope_cosine: the cosine of types i and j's spectral
+ * envelopes (as the grouping's). Both return -1 when out of memory. */
+double st_harmonic_share(const float *lt, int64_t n_bins, int64_t n_time, int rank, int k);
+double st_envelope_cosine(const float *lt, int64_t n_bins, int64_t n_time, int rank, int i, int j);
+
 #endif

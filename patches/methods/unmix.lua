@@ -58,7 +58,8 @@ end
 --      align, n_fft, hop, print, regrid (the downbeats are a tracker's beats: check the bar
 --      length and phase against the song's repetition, bar_grid), group (correlation|energy|sound;
 --      the parts model's default: sound), parts (with model "parts": how many; default the loop
---      types' rank), period (slices in a loop's cycle; 0: chosen), model ("tucker", "cycle": ntd's cycle model,
+--      types' rank), split (with model "parts": split pitched parts that are two instruments;
+--      default true, false to measure without), period (slices in a loop's cycle; 0: chosen), model ("tucker", "cycle": ntd's cycle model,
 --      whose period is chosen unless given, or "parts"; default the preset's: parts for strata,
 --      tucker for smith2018)
 -- Returns a table of handles and facts: cube (cube's record), model, loops (loops' record),
@@ -134,7 +135,7 @@ function M.build(strata, audio, downbeats, o)
   local parts = strata.loops(model, cut.cube, cut.bars, { loops = loops, purify = pick("purify"),
     sparsity = pick("sparsity"), refine = pick("refine"), bars_per_loop = o.bars_per_loop or 1,
     group = o.group or (kind == "parts" and "sound" or nil), period = period,
-    parts = kind == "parts" and (o.parts or ranks[3]) or 0 })
+    parts = kind == "parts" and (o.parts or ranks[3]) or 0, split = o.split })
   local n_loops = parts.activation:eval().shape[2]
   local stems
   if kind == "parts" then -- each loop is a sum of parts: its mask the sum of its parts' masks

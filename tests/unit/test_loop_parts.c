@@ -1,9 +1,13 @@
 /* st_loop_parts and st_group_by_sound on small models whose answer is known:
  * a model of bar recipes (one loop type per combination of parts) comes back
  * as its parts; types that take turns with one sound, or that always play
- * together with one sound, are joined before types that partly overlap. */
+ * together with one sound, are joined before types that partly overlap. And
+ * st_split_parts: a part that is two instruments (one missing from some
+ * slices) starts its second half as the one that is missing; st_harmonic_share
+ * tells a pitched template from a percussive one. */
 #include "../../nodes/dsp/loop_groups.h"
 #include "../../nodes/dsp/loop_parts.h"
+#include "../../nodes/dsp/part_split.h"
 #include "../../nodes/dsp/sound_groups.h"
 #include "check.h"
 
@@ -139,6 +143,62 @@ static void test_sound(void)
     CHECK("sound grouping does not join two sounds that take turns", n == 2, "n %d", n);
 }
 
+/* A part that is two instruments: a low one (bins 2..5) in every slice and a
+ * high one (bins 30..60) in all but slices 2 and 5, as one part of the model
+ * (its template the sum, at half its level where only the low one plays).
+ * The split's second half starts as the high instrument, in the slices where
+ * it plays: what the part's slices differ by. */
+static void test_split(void)
+{
+    enum { N_TIME = 4, N_CELLS = N_BINS * N_TIME, N_SLICES_SPLIT = 8 };
+    float x[N_CELLS * N_SLICES_SPLIT], lt[N_CELLS], d[N_SLICES_SPLIT];
+    float lt2[N_CELLS * 2], d2[N_SLICES_SPLIT * 2];
+    double high[N_CELLS];
+    for (int f = 0; f < N_BINS; f++)
+        for (int t = 0; t < N_TIME; t++) {
+            const int c = f * N_TIME + t;
+            const double lo = f >= 2 && f <= 5 ? 2.0 + (f + t) % 3 : 0;
+            const double hi = f >= 30 && f <= 60 ? 1.0 + 0.5 * ((f * 7 + t) % 4) : 0;
+            high[c] = hi;
+            lt[c] = (float)(lo + hi);
+            for (int b = 0; b < N_SLICES_SPLIT; b++)
+                x[c * N_SLICES_SPLIT + b] = (float)(lo + (b == 2 || b == 5 ? 0 : hi));
+        }
+    for (int b = 0; b < N_SLICES_SPLIT; b++)
+        d[b] = b == 2 || b == 5 ? 0.5f : 1.0f;
+    const int split[1] = {1};
+    int twin[2] = {7, 7};
+    int status = st_split_parts(x, lt, d, N_CELLS, N_SLICES_SPLIT, 1, split, 2, lt2, d2, twin);
+    const double c = cosine(high, lt2 + 1, 2, N_CELLS);
+    double off = 0, on = 1e9;
+    for (int b = 0; b < N_SLICES_SPLIT; b++)
+        if (b == 2 || b == 5)
+            off = fmax(off, d2[b * 2 + 1]);
+        else
+            on = fmin(on, d2[b * 2 + 1]);
+    CHECK("split: a part's second half starts as the instrument missing from some slices",
+          status == 0 && twin[0] == 1 && twin[1] == 0 && c > 0.95 && off == 0 && on > 0,
+          "status %d, twins %d %d, cosine with the high sound %.3f, activation where it is "
+          "missing %.3f, where it plays at least %.3f",
+          status, twin[0], twin[1], c, off, on);
+}
+
+/* Sustained partials are pitched, clicks across the spectrum percussive. */
+static void test_harmonic(void)
+{
+    enum { BINS = 128, TIME = 64 };
+    static float lt[BINS * TIME * 2];
+    for (int f = 0; f < BINS; f++)
+        for (int t = 0; t < TIME; t++) {
+            lt[(f * TIME + t) * 2 + 0] = f % 12 == 5 ? 1.0f : 0.01f; /* a note's partials */
+            lt[(f * TIME + t) * 2 + 1] = t % 16 == 3 ? 1.0f : 0.01f; /* four clicks */
+        }
+    const double pitched = st_harmonic_share(lt, BINS, TIME, 2, 0);
+    const double clicks = st_harmonic_share(lt, BINS, TIME, 2, 1);
+    CHECK("harmonic share: sustained partials above 1/2, clicks below",
+          pitched > 0.9 && clicks < 0.1, "partials %.3f, clicks %.3f", pitched, clicks);
+}
+
 /* A model with NaN in it gives NaN likenesses: the joining still ends with
  * the groups asked for (it read alike[-rank] once, review6 R7). */
 static void test_nan_likeness(void)
@@ -163,5 +223,7 @@ void test_loop_parts(void)
 {
     test_parts();
     test_sound();
+    test_split();
+    test_harmonic();
     test_nan_likeness();
 }
