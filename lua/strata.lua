@@ -221,6 +221,29 @@ function strata.write_audio(opt, handle, path)
   strata.note("wrote %s", path)
 end
 
+-- strata.remove_stale(opt, inputs, stale): at the end of a command that
+-- writes numbered stems, once every input has succeeded: for each {i, name,
+-- first} of stale (input i's stems name(1) .. name(first - 1) written, name(k)
+-- a stem as output_paths takes it, "loops/loop_01"), removes the files of
+-- name(first), name(first + 1), ... that an earlier run with more of them
+-- left at this run's paths, until one is absent, and says so: a folder holds
+-- one run's stems, not a mix of two (a board sums every loop it finds). Only
+-- names the command writes are touched, and none when the command fails.
+function strata.remove_stale(opt, inputs, stale)
+  for _, s in ipairs(stale) do
+    local i, name = s[1], s[2]
+    for k = s[3], 999 do
+      local path = strata.output_paths(opt, inputs, { name(k) })[i][name(k)]
+      local f = io.open(path, "rb")
+      if not f then break end
+      f:close()
+      local ok, err = os.remove(path)
+      if not ok then error(opt.command .. ": " .. err, 0) end
+      strata.note("removed %s (an earlier run's)", path)
+    end
+  end
+end
+
 -- strata.note(fmt, ...): an info line ("wrote ..."), silent under --quiet.
 function strata.note(fmt, ...)
   if not strata.configure({}).quiet then print(string.format(fmt, ...)) end

@@ -48,6 +48,7 @@ if opt.components then
   for k = 1, rank do stems[#stems + 1] = "components/component_" .. k end
 end
 local paths = strata.output_paths(opt, opt.input, stems)
+local stale = {} -- an earlier run's stems beyond this run's count, removed once all succeed
 for i, input in ipairs(opt.input) do
   local song = strata.load(input)
   local spec = song:stft { n_fft = opt.n_fft, hop = opt.hop }
@@ -62,10 +63,13 @@ for i, input in ipairs(opt.input) do
   })
   local out = strata.resynth(spec, grouped.masks)
   for k = 1, opt.sources do strata.write_audio(opt, out[k], paths[i]["source_" .. k]) end
+  stale[#stale + 1] = { i, function(k) return "source_" .. k end, opt.sources + 1 }
   if opt.components then
     -- one mask per component: its own model over the whole model
     local each = strata.nmf_group(model, { sources = rank, method = "none", power = 1 })
     local parts = strata.resynth(spec, each.masks)
     for k = 1, rank do strata.write_audio(opt, parts[k], paths[i]["components/component_" .. k]) end
+    stale[#stale + 1] = { i, function(k) return "components/component_" .. k end, rank + 1 }
   end
 end
+strata.remove_stale(opt, opt.input, stale)

@@ -88,6 +88,7 @@ if opt.downbeats ~= "" and #opt.input > 1 then fail("--downbeats gives the bars 
 local files = { "beats.txt", "layout.json", "layout.png", "loops.png", "loops/loop_01", "stems/loop_01" }
 strata.output_paths(opt, opt.input, files, 0) -- two songs writing one file: refused before any work
 
+local stale = {} -- an earlier run's loops beyond this run's count, removed once all succeed
 for i, input in ipairs(opt.input) do
   local t0 = strata.now()
   local audio = strata.load(input)
@@ -160,8 +161,12 @@ for i, input in ipairs(opt.input) do
     downbeats = source, preset = opt.preset, sample_rate = facts.rate, channels = facts.channels,
     timings = timings, started = t0,
   }, function(handle, path) strata.write_audio(opt, handle, path) end)
+  for _, folder in ipairs { "loops", "stems" } do
+    stale[#stale + 1] = { i, function(k) return string.format("%s/loop_%02d", folder, k) end, run.n_loops + 1 }
+  end
   timings.total = strata.now() - t0
   local where = paths["layout.json"]:match("^(.*/)[^/]*$")
   print(string.format("%s: %s%d loops over %d bars in %.2f s (model %d iterations, error %.4f); wrote %s",
     command, name, run.n_loops, run.n_bars, timings.total, layout.iterations, layout.final_error, where))
 end
+strata.remove_stale(opt, opt.input, stale)

@@ -62,6 +62,21 @@ check nmf "--sources 2 --rank 4 --iterations 20 --components" \
     "source_1 source_2 components/component_1 components/component_4"
 check unmix "--loops 2 --iterations 20" "stems/loop_01 loops/loop_02 layout.json beats.txt layout.png loops.png"
 
+# a second run into the folder of a first with more stems removes the first's extra stems (a
+# folder holds one run: the board sums every loop it finds), says so, and touches nothing else
+run "$STRATA" --quiet nmf "$dir/a.wav" -o "$dir/again" --sources 3 --rank 6 --iterations 10
+printf 'mine' > "$dir/again/source_3.txt"
+run "$STRATA" nmf "$dir/a.wav" -o "$dir/again" --sources 2 --rank 4 --iterations 10
+ok "strata nmf: a run with fewer sources removes an earlier run's source_3.wav, saying so" \
+    "$(yes_if test "$status" = 0 -a -s "$dir/again/source_2.wav" -a ! -e "$dir/again/source_3.wav" \
+        -a -s "$dir/again/source_3.txt" -a -n "$(echo "$out" | grep "^removed $dir/again/source_3.wav")")" \
+    "exit $status: $out; $(ls "$dir/again")"
+run "$STRATA" --quiet unmix "$dir/a.wav" -o "$dir/unmix-again" --loops 3 --iterations 20
+run "$STRATA" --quiet unmix "$dir/a.wav" -o "$dir/unmix-again" --loops 2 --iterations 20
+ok "strata unmix: a run with fewer loops leaves two loops and two stems, not the earlier three" \
+    "$(yes_if test "$status" = 0 -a "$(ls "$dir/unmix-again/loops" | wc -l)" = 2 -a "$(ls "$dir/unmix-again/stems" | wc -l)" = 2)" \
+    "exit $status: $out; $(find "$dir/unmix-again")"
+
 # a node other than the file nodes keeps its name: it says which stage refused
 run "$STRATA" hpss "$dir/a.wav" -o "$dir/nfft" --n-fft 3
 ok "strata hpss --n-fft 3 names the stft stage" \
