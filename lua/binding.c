@@ -702,6 +702,7 @@ static int module_mkdir(lua_State *L)
  * strata output is written (vm/outputs.h): a temporary file made beside it
  * with a unique name, never through a symlink, flushed and renamed into
  * place, keeping an old file's mode, and part of the command's output set.
+ * A file a node of the patch reads is refused, as save refuses it.
  * true, or nil and the reason. */
 static int module_write_file(lua_State *L)
 {
@@ -709,8 +710,13 @@ static int module_write_file(lua_State *L)
     size_t size;
     const char *text = luaL_checklstring(L, 2, &size);
     char error[4400];
-    st_output o;
-    int status = st_output_open(&o, path, error, sizeof error);
+    st_output o = {.fd = -1};
+    st_graph *g = graph_of(L);
+    int status = st_graph_check_output(g, NULL, path);
+    if (status != ST_OK)
+        snprintf(error, sizeof error, "%s", st_graph_error(g));
+    else
+        status = st_output_open(&o, path, error, sizeof error);
     for (size_t done = 0; status == ST_OK && done < size;) {
         ssize_t n = write(o.fd, text + done, size - done);
         if (n < 0 && errno == EINTR) continue;

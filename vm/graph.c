@@ -225,7 +225,7 @@ static st_key disk_key(const st_graph *g, const st_node *n)
 }
 
 /* An output may not replace a file that a node of this graph reads. */
-static int check_output_path(st_graph *g, const st_node_type *t, const char *path)
+int st_graph_check_output(st_graph *g, const char *who, const char *path)
 {
     struct stat out;
     if (!file_stat(path, &out)) return ST_OK;
@@ -235,8 +235,8 @@ static int check_output_path(st_graph *g, const st_node_type *t, const char *pat
             struct stat in;
             if ((n->type->params[p].flags & ST_FILE_IN) && file_stat(n->params.value[p].str, &in) &&
                 in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-                return graph_fail(g, "%s: refusing to overwrite '%s', an input of this patch",
-                                  t->name, path);
+                return graph_fail(g, "%s%srefusing to overwrite '%s', an input of this patch",
+                                  who ? who : "", who ? ": " : "", path);
         }
     }
     return ST_OK;
@@ -306,7 +306,8 @@ st_node *st_graph_add(st_graph *g, const st_node_type *t, const st_ref *inputs, 
             graph_fail(g, "%s: parameter %s is required", t->name, d->name);
             goto fail;
         }
-        if ((d->flags & ST_FILE_OUT) && check_output_path(g, t, n->params.value[i].str)) goto fail;
+        if ((d->flags & ST_FILE_OUT) && st_graph_check_output(g, t->name, n->params.value[i].str))
+            goto fail;
     }
     if (t->check) {
         st_ctx ctx = st_graph_ctx(g, t, g->error, sizeof g->error);

@@ -73,6 +73,12 @@ st_node *st_graph_add(st_graph *g, const st_node_type *type, const st_ref *input
  * reference, or NULL with the reason in st_graph_error. */
 st_value *st_graph_eval(st_graph *g, st_ref ref);
 
+/* ST_OK, or ST_ERR ("WHO: refusing to overwrite 'PATH', an input of this
+ * patch", the graph's error; no "WHO: " when who is NULL) when path is a
+ * file a node of g reads: every output, a node's or a patch's text, is
+ * checked. */
+int st_graph_check_output(st_graph *g, const char *who, const char *path);
+
 /* Static type of an output (ST_ANY when only evaluation can tell). */
 st_type st_ref_type(st_ref ref);
 const st_node_type *st_node_type_of(const st_node *node);

@@ -47,6 +47,17 @@ expect "output folder missing" "^strata stft-roundtrip: cannot write '.*/no/such
 cp "$dir/good.wav" "$dir/keep.wav"
 expect "output over the input" "^strata stft-roundtrip: refusing to overwrite '.*/keep.wav', an input of this patch" rt "$dir/keep.wav" "$dir/keep.wav"
 if cmp -s "$dir/good.wav" "$dir/keep.wav"; then echo "ok input left intact"; else echo "FAIL input left intact: it changed"; fi
+# text outputs too (strata.write_file): the beats file or compare's CSV over an input is refused
+"$STRATA" --quiet run /dev/stdin <<EOF2
+require("strata").testsong { bars = 4 }.mixture:save("$dir/song.wav")
+EOF2
+cp "$dir/song.wav" "$dir/song_kept.wav"
+expect "beats -o over the input" "^strata beats: refusing to overwrite '.*/song.wav', an input of this patch" \
+    "$STRATA" --quiet beats "$dir/song.wav" -o "$dir/song.wav"
+if cmp -s "$dir/song.wav" "$dir/song_kept.wav"; then echo "ok song left intact by beats -o"; else echo "FAIL song left intact by beats -o: it changed"; fi
+expect "compare --csv over a reference" "^strata compare: refusing to overwrite '.*/keep.wav', an input of this patch" \
+    "$STRATA" --quiet compare "$dir/good.wav" --ref "$dir/keep.wav" --methods mixture --csv "$dir/keep.wav"
+if cmp -s "$dir/good.wav" "$dir/keep.wav"; then echo "ok input left intact by text outputs"; else echo "FAIL input left intact by text outputs: it changed"; fi
 expect "unknown option" "stft-roundtrip: unknown option --bogus" rt "$dir/good.wav" "$dir/out.wav" --bogus
 expect "option needs a number" "--n-fft wants a number" rt "$dir/good.wav" "$dir/out.wav" --n-fft many
 expect "missing patch" "no command or ready patch called 'nosuch'" "$STRATA" nosuch
