@@ -14,6 +14,9 @@
 #include <unistd.h>
 
 #define MAX_RATE_HZ 768000.0
+/* A float file's sample beyond this is not audio (120 dB above full scale):
+ * refused here, where the file can be named, before an FFT overflows. */
+#define MAX_SAMPLE 1e6f
 /* samples read at a time, whatever the channel count */
 #define BLOCK_SAMPLES (1 << 20)
 
@@ -213,6 +216,12 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
                             isnan(frame[c]) ? "a NaN" : "an infinite",
                             (long long)(first + done_frames + i), c + 1);
                     goto done;
+                } else if (fabsf(frame[c]) > MAX_SAMPLE) {
+                    st_fail(ctx,
+                            "'%s' has a sample of %g at index %lld (channel %d): not audio "
+                            "(full scale is 1)",
+                            path, (double)frame[c], (long long)(first + done_frames + i), c + 1);
+                    goto done;
                 }
             if (n_list < 0) {
                 float sum = 0;
@@ -253,8 +262,9 @@ done:
 const st_node_type st_node_load = {
     .name = "load",
     .doc = "Read an audio file. Channels may be picked or mixed to mono, a stretch cut out "
-           "and the rate converted. A missing, unreadable, truncated or empty file, a NaN or "
-           "infinite sample or an absurd sample rate is an error that names the file.",
+           "and the rate converted. A missing, unreadable, truncated or empty file, a NaN, "
+           "infinite or absurd sample (beyond 1e6, full scale being 1) or an absurd sample "
+           "rate is an error that names the file.",
     .inputs = (const st_port[]){{NULL}},
     .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
     .params = params,

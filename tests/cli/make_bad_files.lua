@@ -40,6 +40,9 @@ write("nan.wav", wav(44100, 3, 32, float32(values)))
 values[701] = 0.5
 values[301] = math.huge
 write("inf.wav", wav(44100, 3, 32, float32(values)))
+values[301] = 0.5
+values[501] = 3e38 -- finite, but no audio: an FFT of it overflows
+write("huge.wav", wav(44100, 3, 32, float32(values)))
 write("rate0.wav", wav(0, 1, 16, pcm16(100)))
 write("rate1M.wav", wav(1000000, 1, 16, pcm16(100)))
 write("syntax.lua", "local strata = require 'strata'\nlocal x = strata.load('a.wav'\nprint(x)\n")
