@@ -323,6 +323,25 @@ static int check_input(const st_bss_input *in, char *error, size_t error_size)
                  "a reference source is silent (all zeros), which makes the evaluation ambiguous");
         return -1;
     }
+    /* a source each of whose channels repeats a channel of an earlier source
+     * has no rows of its own in the system (build_system drops repeated rows) */
+    const size_t row_bytes = (size_t)in->n_samples * sizeof(double);
+    for (int j = 1; j < n_src; j++) {
+        int twin = -1, all = 1;
+        for (int c = 0; c < n_chan && all; c++) {
+            int found = -1;
+            for (int r = 0; r < j * n_chan && found < 0; r++)
+                if (memcmp(in->ref[j * n_chan + c], in->ref[r], row_bytes) == 0) found = r / n_chan;
+            all = found >= 0;
+            if (twin < 0) twin = found;
+        }
+        if (all) {
+            snprintf(error, error_size,
+                     "reference source %d repeats source %d, which makes the evaluation ambiguous",
+                     j + 1, twin + 1);
+            return -1;
+        }
+    }
     if (st_bss_any_silent(in->est, n_src, n_chan, in->n_samples)) {
         snprintf(
             error, error_size,

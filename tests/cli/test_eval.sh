@@ -56,6 +56,9 @@ ok "eval --trim cuts to the shortest" $? "$out"
 out=$("$STRATA" eval --ref "$dir/silent.wav" "$dir/bass.wav" --est "$dir/drums.wav" "$dir/bass.wav" 2>&1); status=$?
 [ "$status" -ne 0 ] && has "$out" "a reference source is silent" && [ "$(echo "$out" | grep -c '')" -eq 1 ]
 ok "eval refuses a silent reference in one line" $? "$out"
+out=$("$STRATA" eval --ref "$dir/bass.wav" "$dir/bass.wav" --est "$dir/drums.wav" "$dir/bass.wav" 2>&1); status=$?
+[ "$status" -ne 0 ] && has "$out" "reference source 2 repeats source 1" && [ "$(echo "$out" | grep -c '')" -eq 1 ]
+ok "eval refuses a reference given twice in one line (no LAPACK noise)" $? "$out"
 out=$("$STRATA" eval --ref "$dir/drums.wav" --est "$dir/drums.wav" "$dir/bass.wav" 2>&1); status=$?
 [ "$status" -ne 0 ] && has "$out" "1 references but 2 estimates"
 ok "eval refuses unequal counts" $? "$out"
