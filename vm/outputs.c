@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,10 +34,32 @@ typedef struct {
     ino_t folder_ino;
 } pending;
 
-/* Guarded by lock: save nodes may run on worker threads one day. */
+/* Guarded by lock: save nodes may run on worker threads one day. The
+ * signals that end a command are blocked while the lock is held, so the
+ * handler below never sees the table half changed. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pending *held;
-static int n_held, cap_held, holding, force, exit_hook;
+static int n_held, cap_held, holding, force, exit_hook, signal_hook;
+/* the temporary files being written now (st_output_open .. close) */
+enum { MAX_OPEN = 16 };
+static const char *open_tmp[MAX_OPEN];
+static const int ending_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+
+static void enter(sigset_t *saved)
+{
+    sigset_t block;
+    sigemptyset(&block);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&block, ending_signals[i]);
+    pthread_sigmask(SIG_BLOCK, &block, saved);
+    pthread_mutex_lock(&lock);
+}
+
+static void leave(const sigset_t *saved)
+{
+    pthread_mutex_unlock(&lock);
+    pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
 
 void st_outputs_set_force(int on) { force = on; }
 
@@ -70,31 +93,62 @@ static void drop_all(void)
 
 static void at_exit(void)
 {
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    enter(&saved);
     drop_all();
-    pthread_mutex_unlock(&lock);
+    leave(&saved);
+}
+
+/* Ctrl-C, a kill or a closed terminal during a command: its temporary
+ * files (finished and held, or being written) are removed, then the signal
+ * ends the process as it would have. Only async-signal-safe calls. */
+static void on_ending_signal(int sig)
+{
+    for (int i = 0; i < n_held; i++)
+        unlink(held[i].tmp);
+    for (int i = 0; i < MAX_OPEN; i++)
+        if (open_tmp[i]) unlink(open_tmp[i]);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+/* The handler, for each ending signal whose action is the default (one the
+ * shell set to be ignored, as for a background job, stays ignored). */
+static void install_signal_hook(void)
+{
+    for (int i = 0; i < 3; i++) {
+        struct sigaction old, sa = {0};
+        if (sigaction(ending_signals[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL) continue;
+        sa.sa_handler = on_ending_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(ending_signals[i], &sa, NULL);
+    }
 }
 
 void st_outputs_begin(void)
 {
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    enter(&saved);
     holding = 1;
     if (!exit_hook) exit_hook = atexit(at_exit) == 0;
-    pthread_mutex_unlock(&lock);
+    if (!signal_hook) install_signal_hook(), signal_hook = 1;
+    leave(&saved);
 }
 
 void st_outputs_abort(void)
 {
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    enter(&saved);
     drop_all();
     holding = 0;
-    pthread_mutex_unlock(&lock);
+    leave(&saved);
 }
 
 int st_outputs_commit(char *error, size_t error_size)
 {
     int status = ST_OK;
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    enter(&saved);
     for (int i = 0; i < n_held; i++) {
         /* a temporary file the patch itself removed (with its folder) is no loss */
         if (status == ST_OK && rename(held[i].tmp, held[i].target) != 0 &&
@@ -108,16 +162,17 @@ int st_outputs_commit(char *error, size_t error_size)
     }
     n_held = 0;
     holding = 0;
-    pthread_mutex_unlock(&lock);
+    leave(&saved);
     return status;
 }
 
 const char *st_outputs_pending(const char *path)
 {
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    enter(&saved);
     int i = find_held(path);
     const char *tmp = i >= 0 ? held[i].tmp : NULL;
-    pthread_mutex_unlock(&lock);
+    leave(&saved);
     return tmp;
 }
 
@@ -125,7 +180,8 @@ const char *st_outputs_pending(const char *path)
 static int finish(const char *tmp, const char *target, char *error, size_t error_size)
 {
     int status = ST_OK;
-    pthread_mutex_lock(&lock);
+    sigset_t saved;
+    enter(&saved);
     int i = find_held(target);
     if (!holding) {
         if (rename(tmp, target) != 0)
@@ -156,7 +212,7 @@ static int finish(const char *tmp, const char *target, char *error, size_t error
             status = ST_ERR, snprintf(error, error_size, "out of memory");
         }
     }
-    pthread_mutex_unlock(&lock);
+    leave(&saved);
     return status;
 }
 
@@ -190,7 +246,15 @@ int st_output_open(st_output *o, const char *path, char *error, size_t size)
     o->fd = -1;
     if (target_mode(path, &o->mode, error, size)) return ST_ERR;
     /* beside the target, so that rename never crosses a file system */
+    sigset_t saved;
+    enter(&saved); /* made and registered with the signals blocked: never left behind */
     o->fd = st_file_temp_beside(path, o->tmp, sizeof o->tmp);
+    for (int i = 0; o->fd >= 0 && i < MAX_OPEN; i++)
+        if (!open_tmp[i]) {
+            open_tmp[i] = o->tmp;
+            break;
+        }
+    leave(&saved);
     if (o->fd < 0) {
         snprintf(error, size, "cannot write '%s': %s", path, strerror(errno));
         return ST_ERR;
@@ -198,9 +262,20 @@ int st_output_open(st_output *o, const char *path, char *error, size_t size)
     return ST_OK;
 }
 
+/* o's temporary file is no longer being written: held, renamed or removed. */
+static void forget_open(const st_output *o)
+{
+    sigset_t saved;
+    enter(&saved);
+    for (int i = 0; i < MAX_OPEN; i++)
+        if (open_tmp[i] == o->tmp) open_tmp[i] = NULL;
+    leave(&saved);
+}
+
 int st_output_close(st_output *o, int status, char *error, size_t size)
 {
     if (o->fd < 0) {
+        forget_open(o);
         unlink(o->tmp);
         if (status == ST_OK)
             snprintf(error, size, "cannot write '%s': %s", o->path, strerror(errno));
@@ -217,5 +292,6 @@ int st_output_close(st_output *o, int status, char *error, size_t size)
     o->fd = -1;
     if (status == ST_OK) status = finish(o->tmp, o->path, error, size);
     if (status != ST_OK) unlink(o->tmp);
+    forget_open(o);
     return status;
 }

@@ -148,3 +148,24 @@ for name in hpss repet rpca nmf vocals; do
         "$(yes_if test "$status" = 1 -a ! -e "$dir/failed-$name" -a "$(echo "$out" | grep -c '')" = 1)" \
         "exit $status: $out; $(ls -d "$dir/failed-$name" 2>&1)"
 done
+
+# a command ended by a signal (SIGTERM: what timeout and kill send; Ctrl-C's SIGINT goes the
+# same way) leaves none of its temporary files: the patch saves (the file is held under its
+# temporary name until the set commits) and then spins until it is killed
+mkdir -p "$dir/signal"
+cat > "$dir/spin.lua" <<EOF2
+local strata = require "strata"
+strata.signal { seconds = 2 }:save("$dir/signal/held.wav")
+while true do end
+EOF2
+"$STRATA" --quiet run "$dir/spin.lua" &
+pid=$!
+i=0
+while [ $i -lt 300 ] && [ -z "$(ls "$dir/signal")" ]; do sleep 0.1; i=$((i + 1)); done
+seen=$(ls "$dir/signal")
+kill -TERM "$pid" 2> /dev/null
+{ wait "$pid"; } 2> /dev/null
+status=$?
+ok "a command killed by SIGTERM removes its held temporary file and makes no final one" \
+    "$(yes_if test "$status" = 143 -a -n "$seen" -a -z "$(ls "$dir/signal")")" \
+    "exit $status; seen '$seen'; left '$(ls "$dir/signal")'"
