@@ -38,6 +38,7 @@ int st_activations_read(st_ctx *ctx, const char *param, const char *path, double
         end2 += strspn(end2, " \t\r\n");
         if (end1 == s || end2 == end1 || *end2 || !(beat >= 0 && beat <= 1) ||
             !(down >= 0 && down <= 1)) {
+            s[strcspn(s, "\r\n")] = 0; /* the message stays one line */
             status = st_fail(ctx,
                              "parameter %s: '%s' line %lld: expected two activations "
                              "in [0, 1], found \"%.40s\"",

@@ -32,6 +32,14 @@ if not meters:match("^%s*%d+%s*[%d,%s]*$") then
   strata.usage_error(command, string.format("--meter wants a number, a list such as 3,4, or auto, not '%s'", opt.meter))
 end
 local out_path = opt.o ~= "" and opt.o or opt.output
+for _, o in ipairs { { "min-bpm", opt.min_bpm }, { "max-bpm", opt.max_bpm } } do
+  if not (o[2] >= 1 and o[2] <= 1000) then
+    strata.usage_error(command, string.format("--%s wants a tempo from 1 to 1000 BPM, not %s", o[1], o[2]))
+  end
+end
+if opt.min_bpm >= opt.max_bpm then
+  strata.usage_error(command, string.format("--min-bpm %s is not below --max-bpm %s", opt.min_bpm, opt.max_bpm))
+end
 local harmony = nil
 if opt.harmony ~= "" then
   harmony = tonumber(opt.harmony)

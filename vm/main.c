@@ -266,9 +266,25 @@ static const char *without_file_node(const char *message, const char *command)
     return message;
 }
 
+/* "FILE.lua:LINE: " at the start of a ready command's message: a place in
+ * strata's own Lua (patches/methods/, lua/strata.lua), which the user did
+ * not write and cannot act on. */
+static const char *without_lua_place(const char *message)
+{
+    size_t file = strcspn(message, " :");
+    if (file < 4 || strncmp(message + file - 4, ".lua", 4) != 0 || message[file] != ':')
+        return message;
+    const char *rest = message + file + 1;
+    size_t digits = strspn(rest, "0123456789");
+    if (digits == 0 || rest[digits] != ':') return message;
+    rest += digits + 1;
+    return rest + strspn(rest, " ");
+}
+
 /* The message of a failed patch, for the user. In a ready patch (command set)
  * the place in the patch file means nothing to them: "PATH:LINE: " is
- * replaced by the command's name. A user's own patch keeps file:line. */
+ * replaced by the command's name, and a place in the Lua the patch calls
+ * is dropped. A user's own patch keeps file:line. */
 static void print_patch_error(const char *message, const char *path, const char *command)
 {
     if (command) {
@@ -279,6 +295,7 @@ static void print_patch_error(const char *message, const char *path, const char 
             if (*rest == ':') rest++;
             message = rest + strspn(rest, " ");
         }
+        message = without_lua_place(message);
         message = without_file_node(message, command);
         if (strncmp(message, command, strlen(command)) == 0 && message[strlen(command)] == ':') {
             fprintf(stderr, "%s\n", message); /* it names the command already */

@@ -130,6 +130,23 @@ ok "unmix on a one-bar clip: one line, too short, beats found, --downbeats; noth
     "$(yes_if test "$status" != 0 -a "$(echo "$out" | grep -c '')" = 1 -a ! -e "$dir/u" -a \
         -n "$(echo "$out" | grep -E "strata unmix: $dir/clip.wav: too short: [0-5] beats found, at least 6 \(two bars\) needed; give the bars with --downbeats FILE")")" \
     "exit $status: $out"
+# strata beats: a tempo range out of bounds or upside down is a bad command line (exit 2, the
+# option's name); a bad activations line is quoted on one line; a place in strata's own Lua
+# (patches/methods/, lua/strata.lua) is not part of a ready command's message
+run "$STRATA" beats "$dir/clip.wav" --min-bpm 0
+ok "beats --min-bpm 0: exit 2 naming --min-bpm" \
+    "$(yes_if test "$status" = 2 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep -F 'strata beats: --min-bpm wants a tempo from 1 to 1000 BPM, not 0')")" "exit $status: $out"
+run "$STRATA" beats "$dir/clip.wav" --min-bpm 200 --max-bpm 100
+ok "beats --min-bpm above --max-bpm: exit 2 naming both" \
+    "$(yes_if test "$status" = 2 -a -n "$(echo "$out" | grep -F 'strata beats: --min-bpm 200 is not below --max-bpm 100')")" "exit $status: $out"
+printf '0.1 0.2\nabc\n' > "$dir/bad_acts.txt"
+run "$STRATA" beats "$dir/clip.wav" --activations "$dir/bad_acts.txt"
+ok "beats --activations with a bad line: one line quoting it" \
+    "$(yes_if test "$status" = 1 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep -F 'line 2: expected two activations in [0, 1], found "abc"')")" "exit $status: $out"
+printf '100.0\t1\n' > "$dir/far.txt"
+run "$STRATA" --quiet unmix "$dir/clip.wav" --downbeats "$dir/far.txt" -o "$dir/u"
+ok "unmix: an error from strata's own Lua carries no .lua:LINE place" \
+    "$(yes_if test "$status" = 1 -a -z "$(echo "$out" | grep -F '.lua:')" -a -n "$(echo "$out" | grep -F 'strata unmix: cube: downbeats: a downbeat at 100.000 s is beyond')")" "exit $status: $out"
 
 # docs that are true: doc/evaluation.md names every method compare has
 missing=
