@@ -738,6 +738,14 @@ static int module_write_file(lua_State *L)
     return 2;
 }
 
+/* strata.reads(path): whether a node of the patch reads that file (the same
+ * file, by device and inode), as save and write_file check before replacing. */
+static int module_reads(lua_State *L)
+{
+    lua_pushboolean(L, st_graph_reads_file(graph_of(L), luaL_checkstring(L, 1)));
+    return 1;
+}
+
 static int compare_strings(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -777,14 +785,10 @@ static int module_files(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg module_functions[] = {{"configure", module_configure},
-                                            {"mkdir", module_mkdir},
-                                            {"write_file", module_write_file},
-                                            {"files", module_files},
-                                            {"stats", module_stats},
-                                            {"help", module_help},
-                                            {"now", module_now},
-                                            {NULL, NULL}};
+static const luaL_Reg module_functions[] = {
+    {"configure", module_configure}, {"mkdir", module_mkdir}, {"write_file", module_write_file},
+    {"reads", module_reads},         {"files", module_files}, {"stats", module_stats},
+    {"help", module_help},           {"now", module_now},     {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)
 {

@@ -228,7 +228,8 @@ end
 -- name(first), name(first + 1), ... that an earlier run with more of them
 -- left at this run's paths, until one is absent, and says so: a folder holds
 -- one run's stems, not a mix of two (a board sums every loop it finds). Only
--- names the command writes are touched, and none when the command fails.
+-- names the command writes are touched, never a file the command reads (its
+-- input may be an earlier run's loop), and none when the command fails.
 function strata.remove_stale(opt, inputs, stale)
   for _, s in ipairs(stale) do
     local i, name = s[1], s[2]
@@ -237,9 +238,13 @@ function strata.remove_stale(opt, inputs, stale)
       local f = io.open(path, "rb")
       if not f then break end
       f:close()
-      local ok, err = os.remove(path)
-      if not ok then error(opt.command .. ": " .. err, 0) end
-      strata.note("removed %s (an earlier run's)", path)
+      if strata.reads(path) then -- this run's own input (a loop of the earlier run, split again)
+        strata.note("kept %s: an input of this run", path)
+      else
+        local ok, err = os.remove(path)
+        if not ok then error(opt.command .. ": " .. err, 0) end
+        strata.note("removed %s (an earlier run's)", path)
+      end
     end
   end
 end

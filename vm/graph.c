@@ -224,22 +224,28 @@ static st_key disk_key(const st_graph *g, const st_node *n)
     return key;
 }
 
-/* An output may not replace a file that a node of this graph reads. */
-int st_graph_check_output(st_graph *g, const char *who, const char *path)
+int st_graph_reads_file(const st_graph *g, const char *path)
 {
     struct stat out;
-    if (!file_stat(path, &out)) return ST_OK;
+    if (!file_stat(path, &out)) return 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const st_node *n = g->node[i];
         for (int p = 0; n->type->params && n->type->params[p].name; p++) {
             struct stat in;
             if ((n->type->params[p].flags & ST_FILE_IN) && file_stat(n->params.value[p].str, &in) &&
                 in.st_dev == out.st_dev && in.st_ino == out.st_ino)
-                return graph_fail(g, "%s%srefusing to overwrite '%s', an input of this patch",
-                                  who ? who : "", who ? ": " : "", path);
+                return 1;
         }
     }
-    return ST_OK;
+    return 0;
+}
+
+/* An output may not replace a file that a node of this graph reads. */
+int st_graph_check_output(st_graph *g, const char *who, const char *path)
+{
+    if (!st_graph_reads_file(g, path)) return ST_OK;
+    return graph_fail(g, "%s%srefusing to overwrite '%s', an input of this patch", who ? who : "",
+                      who ? ": " : "", path);
 }
 
 static int check_inputs(st_graph *g, const st_node_type *t, const st_ref *inputs, int n_inputs)

@@ -78,6 +78,8 @@ st_value *st_graph_eval(st_graph *g, st_ref ref);
  * file a node of g reads: every output, a node's or a patch's text, is
  * checked. */
 int st_graph_check_output(st_graph *g, const char *who, const char *path);
+/* Whether a node of g reads the file at path (the same file: device and inode). */
+int st_graph_reads_file(const st_graph *g, const char *path);
 
 /* Static type of an output (ST_ANY when only evaluation can tell). */
 st_type st_ref_type(st_ref ref);

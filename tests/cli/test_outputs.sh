@@ -71,6 +71,13 @@ ok "strata nmf: a run with fewer sources removes an earlier run's source_3.wav, 
     "$(yes_if test "$status" = 0 -a -s "$dir/again/source_2.wav" -a ! -e "$dir/again/source_3.wav" \
         -a -s "$dir/again/source_3.txt" -a -n "$(echo "$out" | grep "^removed $dir/again/source_3.wav")")" \
     "exit $status: $out; $(ls "$dir/again")"
+# ... but never the command's own input, though it sits at a stale name (an earlier run's source,
+# split again into the same folder)
+mkdir -p "$dir/own" && cp "$dir/a.wav" "$dir/own/source_3.wav"
+run "$STRATA" nmf "$dir/own/source_3.wav" -o "$dir/own" --sources 2 --rank 4 --iterations 10
+ok "strata nmf: an input at a stale name is kept, and said so" \
+    "$(yes_if test "$status" = 0 -a -s "$dir/own/source_2.wav" -a -n "$(echo "$out" | grep "^kept $dir/own/source_3.wav: an input of this run")" && cmp -s "$dir/a.wav" "$dir/own/source_3.wav")" \
+    "exit $status: $out; $(ls "$dir/own")"
 run "$STRATA" --quiet unmix "$dir/a.wav" -o "$dir/unmix-again" --loops 3 --iterations 20
 run "$STRATA" --quiet unmix "$dir/a.wav" -o "$dir/unmix-again" --loops 2 --iterations 20
 ok "strata unmix: a run with fewer loops leaves two loops and two stems, not the earlier three" \
