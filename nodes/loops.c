@@ -69,7 +69,8 @@ static const st_param params[] = {
      .doc = "with parts: split each pitched part in two by what differs between the slices it "
             "plays in, and keep the split where both halves are pitched and sound different "
             "(a bass note and the chord above it, following one progression, are one part "
-            "until the slices where only one of them plays tell them apart)"},
+            "until the slices where only one of them plays tell them apart); only with loops "
+            "given: with the number chosen from the song the halves would count as loops"},
     {"parts_sparsity", ST_P_NUMBER, .def = 0.1, .min = 0, .max = 100,
      .doc = "with parts: L1 weight on the parts' recipes, relative to the slices' mean content "
             "times the number of slices"},
@@ -685,7 +686,10 @@ static int parts_run(st_ctx *ctx, tucker *m, const st_array *cube, const st_arra
     /* 2. each part's own template, fitted with its activation */
     if (status == ST_OK && st_int(p, "refine") > 0)
         status = refine(ctx, cube->data, n_cells, n_bars, n_parts, lc, e, st_int(p, "refine"));
-    if (status == ST_OK && st_int(p, "split"))
+    /* only towards a given number of loops: with the number chosen from the
+     * song, the grouping's stop rule keeps a split's halves apart and every
+     * song came out with 1-4 more loops than instruments (review8 R12) */
+    if (status == ST_OK && st_int(p, "split") && wanted > 0)
         status = split_parts(ctx, cube->data, m, n_cells, n_bars, &n_parts, &lc, &e,
                              st_int(p, "refine"));
     if (status == ST_OK) {
