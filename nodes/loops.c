@@ -23,6 +23,7 @@
 #include "dsp/loop_groups.h"
 #include "dsp/loop_parts.h"
 #include "dsp/sound_groups.h"
+#include "dsp/lapack.h"
 #include "dsp/part_split.h"
 
 #include <cblas.h>
@@ -300,9 +301,11 @@ static int templates(const tucker *m, const float *core, int n_loops, float *lt)
 /* ---- 3. refinement: X (cells x bars) ~ L (cells x loops) D^T, KL updates ----
  * Each pass goes over the cells in blocks that stay in cache: the model, the
  * ratio X / model and its products are made block by block and never held
- * whole. The cells are split into one chunk per thread. */
+ * whole. The cells are cut in REFINE_CHUNKS chunks fixed by their number, not
+ * by the thread count (dsp/fixed_parts.h says why), and D's numerator is
+ * summed over the chunks in order: the same bytes on any number of threads. */
 
-enum { REFINE_BLOCK = 256 };
+enum { REFINE_BLOCK = 256, REFINE_CHUNKS = 8 };
 
 typedef struct {
     const float *x;
@@ -390,7 +393,7 @@ static void refine_chunk(void *arg, int64_t begin, int64_t end)
 static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, int n_loops,
                   float *lt, float *d, int iterations)
 {
-    const int n_chunks = ctx->n_threads > 1 ? ctx->n_threads : 1;
+    const int n_chunks = REFINE_CHUNKS;
     float *partial = malloc((size_t)n_chunks * n_bars * n_loops * sizeof *partial);
     double *sum = malloc((size_t)n_loops * sizeof *sum);
     int status = partial && sum ? ST_OK : st_fail(ctx, "out of memory");
@@ -399,6 +402,10 @@ static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, 
         /* D <- D * (Q^T L) / colsum(L) */
         job.pass = 0;
         st_parallel_for(ctx->n_threads, n_chunks, refine_chunk, &job);
+        if (job.failed) { /* a chunk without its scratch left its partial sum unset */
+            status = st_fail(ctx, "out of memory");
+            break;
+        }
         for (int k = 0; k < n_loops; k++)
             sum[k] = 0;
         for (int64_t i = 0; i < n_cells; i++)
@@ -808,6 +815,11 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     (void)n_in;
     const st_array *cube = &in[1]->u.array, *grid = &in[2]->u.array;
     tucker m = {0};
+    /* OpenBLAS's thread count is global and otherwise whatever the last node
+     * left (1 after an ntd fit, its default after an ntd read from the cache),
+     * and a threaded product rounds otherwise: this node's products run on one
+     * thread each, its own threads taking fixed parts. */
+    openblas_set_num_threads(1);
     if (read_tucker(ctx, in[0], cube, &m)) return ST_ERR;
     if (grid->n_axes != 2 || grid->shape[0] != m.n_bars || grid->shape[1] != 2)
         return st_fail(ctx, "bars: cube's bars output (%lld bars x {start, end}) expected",

@@ -21,4 +21,20 @@ ok "cache: rpca's first run computes" "$first" 0
 ok "cache: rpca made on 1 thread is not served to 2" "$(hits 2 rpca)" 0
 ok "cache: rpca made on 2 threads is served to 2" "$(hits 2 rpca)" 1
 ok "cache: nmf's first run computes" "$(hits 1 nmf)" 0
-ok "cache: nmf made on 1 thread is served to 2 (the same bytes)" "$(hits 2 nmf)" 1
+ok "cache: nmf made on 1 thread is served to 2 (its bytes do not depend on threads: unit test_nmf)" "$(hits 2 nmf)" 1
+
+# strata unmix: the same files on 1 thread (the ntd computed and cached) and on 2 (the ntd read
+# from the cache, OpenBLAS left at its default): the loops node's refinement is cut in fixed
+# chunks and its products run on one OpenBLAS thread whatever the nodes before it left
+"$STRATA" --quiet run /dev/stdin <<EOF2
+require("strata").testsong { bars = 8, seed = 2, arrangement = "loops" }.mixture:save("$dir/song.wav")
+EOF2
+digest() { cat "$1"/stems/*.wav "$1"/loops/*.wav | md5sum | cut -c1-32; }
+timeout 120 "$STRATA" --quiet --threads 1 unmix "$dir/song.wav" --loops 3 -o "$dir/u1" > /dev/null 2>&1
+timeout 120 "$STRATA" --quiet --threads 2 unmix "$dir/song.wav" --loops 3 -o "$dir/u2" > /dev/null 2>&1
+one=$(digest "$dir/u1") two=$(digest "$dir/u2")
+if [ -n "$one" ] && [ "$one" = "$two" ] && [ -s "$dir/u1/stems/loop_01.wav" ]; then
+    echo "ok cache: unmix's stems and loops the same bytes on 1 thread and on 2 from the cache"
+else
+    echo "FAIL cache: unmix's stems and loops the same bytes on 1 thread and on 2 from the cache: $one $two"
+fi
