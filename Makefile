@@ -163,7 +163,7 @@ train-beats: $(BIN)
 	    --songs 0 --testsongs 40 --seed 20281205 --strata ./$(BIN)
 	nice -n 10 /usr/bin/python3 tools/train/train_beats.py --data build/train-beats/data \
 	    build/train-beats/data2 build/train-beats/data3 --models models \
-	    --init build/train-beats/init.safetensors --lr 1e-3 --epochs 18 --stop-after 13 --max-minutes 60 \
+	    --init build/train-beats/init.safetensors --lr 1e-3 --epochs 18 --stop-after 13 --max-minutes 0 \
 	    --threads 2 --log build/train-beats/train.json
 
 # The U-Net's weights and fixtures (models/unet*.safetensors), remade from generated songs

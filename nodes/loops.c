@@ -699,6 +699,7 @@ static int parts_run(st_ctx *ctx, tucker *m, const st_array *cube, const st_arra
     if (status == ST_OK && st_int(p, "split") && wanted > 0)
         status = split_parts(ctx, cube->data, m, n_cells, n_bars, &n_parts, &lc, &e,
                              st_int(p, "refine"));
+    m->layout = e, m->rank_bar = n_parts; /* the split may have replaced them (review8 R8) */
     if (status == ST_OK) {
         free(group), free(gram), free(share_part);
         group = malloc((size_t)n_parts * sizeof *group);

@@ -278,7 +278,9 @@ def main():
     ap.add_argument('--data', required=True, nargs='+', help='folders made by make_beats_data.py; DIR:N takes the first N songs')
     ap.add_argument('--models', required=True)
     ap.add_argument('--epochs', type=int, default=40)
-    ap.add_argument('--max-minutes', type=float, default=35.0)
+    ap.add_argument('--max-minutes', type=float, default=35.0,
+                    help='stop after an epoch that ends past this wall time; 0: no limit '
+                         '(with --stop-after, so that a slow machine stops at the same epoch)')
     ap.add_argument('--seed', type=int, default=20261205)
     ap.add_argument('--crop', type=int, default=1200)
     ap.add_argument('--batch', type=int, default=8)
@@ -363,7 +365,7 @@ def main():
         if args.stop_after and epoch + 1 >= args.stop_after:
             print('stopping after %d epochs, as asked' % (epoch + 1), flush=True)
             break
-        if elapsed / 60 > args.max_minutes:
+        if args.max_minutes > 0 and elapsed / 60 > args.max_minutes:
             print('stopping: %.1f minutes' % (elapsed / 60), flush=True)
             break
     model.load_state_dict(best_state)
