@@ -1,6 +1,6 @@
 /* Where the arrangement changes: the effective rank of a song's bar slices,
- * the test by which a bar grid's phase is chosen (bar_grid, and the beats
- * node's arrangement stage).
+ * the test by which bar_grid chooses a bar grid's phase (a beats-node stage
+ * built on it was measured and not adopted: doc/beats.md, eighth session).
  *
  * A song cut at its bar lines is, slice by slice, a sum of the same few
  * parts (loops, an instrument's figure, a section's texture); a slice that
