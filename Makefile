@@ -226,4 +226,4 @@ format:
 clean:
 	rm -rf build build-san build-fuzz strata strata.so demo-out tests/out
 
--include $(shell find build build-san -name '*.d' 2>/dev/null)
+-include $(shell find build build-san build-fuzz -name '*.d' 2>/dev/null)
