@@ -400,8 +400,9 @@ static int run_node(st_graph *g, st_node *n)
                                 n->where[0] ? ": " : "", n->type->name, port->name,
                                 st_type_name(port->type), st_type_name(in[i]->type));
     }
-    int cached = n->type->slow && !g->config.no_cache;
-    if (status == ST_OK && cached && (n->result = st_cache_load(disk_key(g, n)))) {
+    const int cached = n->type->slow && !g->config.no_cache;
+    const st_key key = disk_key(g, n);
+    if (status == ST_OK && cached && (n->result = st_cache_load(key))) {
         g->stats.disk_hits++;
     } else if (status == ST_OK) {
         char message[900] = "";
@@ -417,8 +418,7 @@ static int run_node(st_graph *g, st_node *n)
                                 message[0] ? message : "failed without a message");
         }
         st_progress_done();
-        int cached = n->type->slow && !g->config.no_cache;
-        if (status == ST_OK && cached && st_cache_store(disk_key(g, n), n->result) == ST_OK)
+        if (status == ST_OK && cached && st_cache_store(key, n->result) == ST_OK)
             g->stats.disk_writes++;
     }
     for (int i = 0; i < n->n_inputs; i++)
