@@ -816,11 +816,6 @@ static int loops_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params
     (void)n_in;
     const st_array *cube = &in[1]->u.array, *grid = &in[2]->u.array;
     tucker m = {0};
-    /* OpenBLAS's thread count is global and otherwise whatever the last node
-     * left (1 after an ntd fit, its default after an ntd read from the cache),
-     * and a threaded product rounds otherwise: this node's products run on one
-     * thread each, its own threads taking fixed parts. */
-    openblas_set_num_threads(1);
     if (read_tucker(ctx, in[0], cube, &m)) return ST_ERR;
     if (grid->n_axes != 2 || grid->shape[0] != m.n_bars || grid->shape[1] != 2)
         return st_fail(ctx, "bars: cube's bars output (%lld bars x {start, end}) expected",

@@ -4,6 +4,7 @@
 
 #include "cache.h"
 #include "hash.h"
+#include "parallel.h"
 #include "progress.h"
 #include "simd.h"
 
@@ -410,6 +411,7 @@ static int run_node(st_graph *g, st_node *n)
         if (cached) g->stats.disk_misses++;
         g->stats.runs++;
         if (!g->config.quiet) st_progress_begin(n->type->name);
+        st_parallel_blas_serial();
         int ran = n->type->run(&ctx, in, n->n_inputs, &n->params, &n->result);
         if (st_node_unknown_param(n, message, sizeof message) || ran != ST_OK || !n->result) {
             st_value_unref(n->result);

@@ -1,6 +1,11 @@
 #include "parallel.h"
 
 #include <pthread.h>
+#include <signal.h>
+
+void openblas_set_num_threads(int n); /* OpenBLAS has no stable header for it */
+
+void st_parallel_blas_serial(void) { openblas_set_num_threads(1); }
 
 #define MAX_THREADS 64
 
@@ -30,9 +35,19 @@ void st_parallel_for(int n_threads, int64_t n_items, st_range_fn fn, void *ctx)
     int started[MAX_THREADS] = {0};
     for (int k = 0; k < n_threads; k++)
         job[k] = (range_job){fn, ctx, n_items * k / n_threads, n_items * (k + 1) / n_threads};
-    /* A thread that cannot start leaves its range to the caller. */
+    /* The workers start with the signals that end a command blocked, so
+     * that their handler (vm/outputs.c) runs on the calling thread, where the
+     * table of temporary files is guarded. A thread that cannot start leaves
+     * its range to the caller. */
+    sigset_t ending, saved;
+    sigemptyset(&ending);
+    sigaddset(&ending, SIGINT);
+    sigaddset(&ending, SIGTERM);
+    sigaddset(&ending, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &ending, &saved);
     for (int k = 1; k < n_threads; k++)
         started[k] = pthread_create(&thread[k], NULL, run_job, &job[k]) == 0;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
     run_job(&job[0]);
     for (int k = 1; k < n_threads; k++) {
         if (started[k])

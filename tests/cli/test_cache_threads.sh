@@ -38,3 +38,16 @@ if [ -n "$one" ] && [ "$one" = "$two" ] && [ -s "$dir/u1/stems/loop_01.wav" ]; t
 else
     echo "FAIL cache: unmix's stems and loops the same bytes on 1 thread and on 2 from the cache: $one $two"
 fi
+
+# strata nmf twice: the second run reads the factorisation from the cache; its
+# grouping (nmf_group's products) must not inherit OpenBLAS's thread count from
+# whether the nmf node ran (it leaves one thread) or was read (the default):
+# the graph runner starts every node on one OpenBLAS thread
+timeout 120 "$STRATA" --quiet nmf "$dir/song.wav" -o "$dir/n1" > /dev/null 2>&1
+timeout 120 "$STRATA" --quiet nmf "$dir/song.wav" -o "$dir/n2" > /dev/null 2>&1
+one=$(cat "$dir"/n1/*.wav | md5sum | cut -c1-32) two=$(cat "$dir"/n2/*.wav | md5sum | cut -c1-32)
+if [ -s "$dir/n1/source_1.wav" ] && [ "$one" = "$two" ]; then
+    echo "ok cache: nmf's sources the same bytes computed and with the factorisation from the cache"
+else
+    echo "FAIL cache: nmf's sources the same bytes computed and with the factorisation from the cache: $one $two"
+fi
