@@ -256,6 +256,9 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
      * effective rank of the bar slices they cut; the tracker's downbeats break
      * ties */
     double period = status == ST_OK && !jump ? precise(r, n_lags, max_lag, m * beat) : 0;
+    /* never reached with finite audio, but a NaN cast to an integer below is undefined */
+    if (status == ST_OK && !jump && !(isfinite(period) && period >= 1))
+        status = st_fail(ctx, "the bar's period (%g frames) is not a number of frames", period);
     double phase = 0, phase_best = -1;
     if (status == ST_OK && !jump) {
         const int n_slices = (int)floor(n / period) - 2;
@@ -271,6 +274,7 @@ static int bar_grid_run(st_ctx *ctx, st_value *const *in, int n_in, const st_par
         for (int64_t i = 0; status == ST_OK && i < n_beats; i++) {
             double ph = fmod(t[i], period);
             if (ph < 0) ph += period;
+            if (!isfinite(ph)) continue; /* a beat time that is not a number */
             int64_t key = (int64_t)llround(ph);
             if (!tried[key]) tried[key] = 1, phase_of[key] = ph;
             if (e->label[i] == 1) tried[key] = 2;
