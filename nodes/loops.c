@@ -315,7 +315,7 @@ typedef struct {
     int n_loops, n_chunks, pass; /* pass 0: D's numerator; 1: update L */
     float *partial;              /* pass 0: n_chunks x bars x loops */
     const double *d_sum;         /* pass 1: column sums of D */
-    int failed;
+    float *q, *num;              /* per chunk: a block's ratio, its L numerator */
 } refine_job;
 
 /* q <- x / (q + 1e-9), element by element: the refinement's bulk of work,
@@ -356,14 +356,9 @@ static void refine_chunk(void *arg, int64_t begin, int64_t end)
     refine_job *j = arg;
     const int64_t n_bars = j->n_bars;
     const int n_loops = j->n_loops;
-    float *q = malloc((size_t)REFINE_BLOCK * (size_t)n_bars * sizeof *q);
-    float *num = malloc((size_t)REFINE_BLOCK * n_loops * sizeof *num);
-    if (!q || !num) {
-        j->failed = 1;
-        free(q), free(num);
-        return;
-    }
     for (int64_t chunk = begin; chunk < end; chunk++) {
+        float *q = j->q + chunk * REFINE_BLOCK * n_bars,
+              *num = j->num + chunk * REFINE_BLOCK * n_loops;
         int64_t c0 = j->n_cells * chunk / j->n_chunks, c1 = j->n_cells * (chunk + 1) / j->n_chunks;
         float *partial = j->pass == 0 ? j->partial + chunk * n_bars * n_loops : NULL;
         if (partial) memset(partial, 0, (size_t)n_bars * n_loops * sizeof *partial);
@@ -387,7 +382,6 @@ static void refine_chunk(void *arg, int64_t begin, int64_t end)
                     l[e * n_loops + k] *= num[e * n_loops + k] / (float)(j->d_sum[k] + 1e-12);
         }
     }
-    free(q), free(num);
 }
 
 static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, int n_loops,
@@ -396,16 +390,14 @@ static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, 
     const int n_chunks = REFINE_CHUNKS;
     float *partial = malloc((size_t)n_chunks * n_bars * n_loops * sizeof *partial);
     double *sum = malloc((size_t)n_loops * sizeof *sum);
-    int status = partial && sum ? ST_OK : st_fail(ctx, "out of memory");
-    refine_job job = {x, lt, d, n_cells, n_bars, n_loops, n_chunks, 0, partial, sum, 0};
+    float *q = malloc((size_t)n_chunks * REFINE_BLOCK * (size_t)n_bars * sizeof *q);
+    float *num = malloc((size_t)n_chunks * REFINE_BLOCK * (size_t)n_loops * sizeof *num);
+    int status = partial && sum && q && num ? ST_OK : st_fail(ctx, "out of memory");
+    refine_job job = {x, lt, d, n_cells, n_bars, n_loops, n_chunks, 0, partial, sum, q, num};
     for (int it = 0; status == ST_OK && it < iterations; it++) {
         /* D <- D * (Q^T L) / colsum(L) */
         job.pass = 0;
         st_parallel_for(ctx->n_threads, n_chunks, refine_chunk, &job);
-        if (job.failed) { /* a chunk without its scratch left its partial sum unset */
-            status = st_fail(ctx, "out of memory");
-            break;
-        }
         for (int k = 0; k < n_loops; k++)
             sum[k] = 0;
         for (int64_t i = 0; i < n_cells; i++)
@@ -426,10 +418,9 @@ static int refine(st_ctx *ctx, const float *x, int64_t n_cells, int64_t n_bars, 
                 sum[k] += d[b * n_loops + k];
         job.pass = 1;
         st_parallel_for(ctx->n_threads, n_chunks, refine_chunk, &job);
-        if (job.failed) status = st_fail(ctx, "out of memory");
         st_progress(ctx, 0.2 + 0.6 * (it + 1) / iterations);
     }
-    free(partial), free(sum);
+    free(partial), free(sum), free(q), free(num);
     return status;
 }
 
