@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -738,6 +739,32 @@ static int module_write_file(lua_State *L)
     return 2;
 }
 
+/* strata.say_written(line): prints line once the command's files are in
+ * place (vm/outputs.h; at once outside an output set). strata.note_written
+ * (lua/strata.lua) formats it and keeps --quiet. */
+static int module_say_written(lua_State *L)
+{
+    st_outputs_say(luaL_checkstring(L, 1));
+    return 0;
+}
+
+/* strata.file_kind(path): "file", "folder", "pipe" (a FIFO: process
+ * substitution, read once) or "other"; or nil and the reason. */
+static int module_file_kind(lua_State *L)
+{
+    struct stat st;
+    if (stat(luaL_checkstring(L, 1), &st) != 0) {
+        lua_pushnil(L);
+        lua_pushstring(L, strerror(errno));
+        return 2;
+    }
+    lua_pushstring(L, S_ISREG(st.st_mode)    ? "file"
+                      : S_ISDIR(st.st_mode)  ? "folder"
+                      : S_ISFIFO(st.st_mode) ? "pipe"
+                                             : "other");
+    return 1;
+}
+
 /* strata.reads(path): whether a node of the patch reads that file (the same
  * file, by device and inode), as save and write_file check before replacing. */
 static int module_reads(lua_State *L)
@@ -785,10 +812,17 @@ static int module_files(lua_State *L)
     return 1;
 }
 
-static const luaL_Reg module_functions[] = {
-    {"configure", module_configure}, {"mkdir", module_mkdir}, {"write_file", module_write_file},
-    {"reads", module_reads},         {"files", module_files}, {"stats", module_stats},
-    {"help", module_help},           {"now", module_now},     {NULL, NULL}};
+static const luaL_Reg module_functions[] = {{"configure", module_configure},
+                                            {"mkdir", module_mkdir},
+                                            {"write_file", module_write_file},
+                                            {"reads", module_reads},
+                                            {"files", module_files},
+                                            {"stats", module_stats},
+                                            {"help", module_help},
+                                            {"now", module_now},
+                                            {"say_written", module_say_written},
+                                            {"file_kind", module_file_kind},
+                                            {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)
 {

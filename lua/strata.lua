@@ -157,19 +157,9 @@ function strata.args(spec)
   return result
 end
 
--- strata.output_paths(opt, inputs, stems [, i]): where a command that writes
--- audio (strata.args with writes = "audio") puts each stem of each input:
--- paths[i][stem]. A stem is a name ("harmonic", "loops/loop_01": {ext} is
--- --format) or a file name with its own extension ("layout.json": {stem} is
--- "layout", {ext} "json"). It needs -o and refuses two outputs with one name
--- (a second song never silently overwrites the first), before any work; it
--- makes no folder (strata.write_audio makes a file's folder once its audio
--- is computed, so a failure leaves no empty folder behind). With i, only
--- input i's paths (paths[i]) are given and its folders made: for commands
--- that learn their stems from the input (unmix's loops) and write other
--- files than audio; the names of every input still decide the template.
--- i = 0 only checks the names (before any work).
-function strata.output_paths(opt, inputs, stems, only)
+-- The path of every stem of every input (paths[i][stem]), as strata.output_paths
+-- gives them, without its checks.
+local function output_names(opt, inputs, stems)
   local command = opt.command
   if opt.o == "" then fail(command, "missing -o DIR") end
   local template = opt.filename ~= "" and opt.filename or (#inputs > 1 and "{track}/{stem}.{ext}" or "{stem}.{ext}")
@@ -193,6 +183,38 @@ function strata.output_paths(opt, inputs, stems, only)
       owner[path], paths[i][stem] = input, path
     end
   end
+  return paths
+end
+
+-- strata.check_inputs(opt, inputs): every input of a command, before any work,
+-- so that a bad last input fails before the first is computed: each is opened
+-- and its header and first second read (the load node's checks: it exists, is
+-- readable, is audio libsndfile reads, holds frames at a sane rate, is not cut
+-- short). A pipe (process substitution) can be read only once: it is left to
+-- the command. A bad sample deep inside a file is found when the file is read
+-- (the command then fails with nothing written: the output set).
+function strata.check_inputs(opt, inputs)
+  for _, input in ipairs(inputs) do
+    if strata.file_kind(input) ~= "pipe" then strata.load { path = input, duration = 1 }:compute() end
+  end
+end
+
+-- strata.output_paths(opt, inputs, stems [, i]): where a command that writes
+-- audio (strata.args with writes = "audio") puts each stem of each input:
+-- paths[i][stem]. A stem is a name ("harmonic", "loops/loop_01": {ext} is
+-- --format) or a file name with its own extension ("layout.json": {stem} is
+-- "layout", {ext} "json"). Before any work, it needs -o, refuses two outputs
+-- with one name (a second song never silently overwrites the first) and checks
+-- every input (strata.check_inputs); it makes no folder (strata.write_audio
+-- makes a file's folder once its audio is computed, and the folders a failed
+-- command made are removed). With i, only input i's paths (paths[i]) are
+-- given and its folders made: for commands that learn their stems from the
+-- input (unmix's loops) and write other files than audio; the names of every
+-- input still decide the template. i = 0 only checks (before any work).
+function strata.output_paths(opt, inputs, stems, only)
+  local command = opt.command
+  local paths = output_names(opt, inputs, stems)
+  if not only or only == 0 then strata.check_inputs(opt, inputs) end
   local folders = {}
   if only and only > 0 then
     for _, path in pairs(paths[only]) do folders[#folders + 1] = path:match("^(.*)/[^/]*$") end
@@ -209,7 +231,8 @@ end
 -- strata.write_audio(opt, handle, path): computes one output of a command
 -- that writes audio, makes its folder, saves it in the --subtype asked (the
 -- format is the path's extension) and says so ("wrote PATH", silent under
--- --quiet).
+-- --quiet) once the command's files are in place: a command that fails
+-- later says it wrote nothing.
 function strata.write_audio(opt, handle, path)
   handle:compute() -- the work first: a failure leaves no empty folder
   local folder = path:match("^(.*)/[^/]*$")
@@ -218,7 +241,7 @@ function strata.write_audio(opt, handle, path)
     if not ok then error(opt.command .. ": " .. err, 0) end
   end
   handle:save { path, subtype = opt.subtype }
-  strata.note("wrote %s", path)
+  strata.note_written("wrote %s", path)
 end
 
 -- strata.remove_stale(opt, inputs, stale): at the end of a command that
@@ -234,7 +257,7 @@ function strata.remove_stale(opt, inputs, stale)
   for _, s in ipairs(stale) do
     local i, name = s[1], s[2]
     for k = s[3], 999 do
-      local path = strata.output_paths(opt, inputs, { name(k) })[i][name(k)]
+      local path = output_names(opt, inputs, { name(k) })[i][name(k)]
       local f = io.open(path, "rb")
       if not f then break end
       f:close()
@@ -252,6 +275,13 @@ end
 -- strata.note(fmt, ...): an info line ("wrote ..."), silent under --quiet.
 function strata.note(fmt, ...)
   if not strata.configure({}).quiet then print(string.format(fmt, ...)) end
+end
+
+-- strata.note_written(fmt, ...): the same, said once the command's files are
+-- in place (at its end: "wrote PATH" of a command that fails later is never
+-- said; at once outside an output set).
+function strata.note_written(fmt, ...)
+  if not strata.configure({}).quiet then strata.say_written(string.format(fmt, ...)) end
 end
 
 -- strata.json and strata.json_decode are written in C (lua/json.c);

@@ -86,7 +86,8 @@ end
 if opt.downbeats ~= "" and #opt.input > 1 then fail("--downbeats gives the bars of one song: one IN with it") end
 -- the files every run writes; the loops are known once the model is
 local files = { "beats.txt", "layout.json", "layout.png", "loops.png", "loops/loop_01", "stems/loop_01" }
-strata.output_paths(opt, opt.input, files, 0) -- two songs writing one file: refused before any work
+strata.output_paths(opt, opt.input, files, 0) -- two songs writing one file, a bad input: refused before any work
+if opt.downbeats ~= "" then strata.load_beats(opt.downbeats):compute() end -- and a bad beat file
 
 local stale = {} -- an earlier run's loops beyond this run's count, removed once all succeed
 for i, input in ipairs(opt.input) do
@@ -166,7 +167,8 @@ for i, input in ipairs(opt.input) do
   end
   timings.total = strata.now() - t0
   local where = paths["layout.json"]:match("^(.*/)[^/]*$")
-  print(string.format("%s: %s%d loops over %d bars in %.2f s (model %d iterations, error %.4f); wrote %s",
-    command, name, run.n_loops, run.n_bars, timings.total, layout.iterations, layout.final_error, where))
+  print(string.format("%s: %s%d loops over %d bars in %.2f s (model %d iterations, error %.4f)",
+    command, name, run.n_loops, run.n_bars, timings.total, layout.iterations, layout.final_error))
+  strata.note_written("wrote %s", where) -- once every input has succeeded and the files are in place
 end
 strata.remove_stale(opt, opt.input, stale)

@@ -1,6 +1,7 @@
 #include "dirs.h"
 
 #include "node.h"
+#include "outputs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +12,10 @@
 static int make_one(const char *path, const char *whole, mode_t mode, char *error, size_t size)
 {
     struct stat st;
-    if (mkdir(path, mode) == 0) return ST_OK;
+    if (mkdir(path, mode) == 0) {
+        st_outputs_made_folder(path); /* removed again if the command fails */
+        return ST_OK;
+    }
     int reason = errno;
     if (stat(path, &st) == 0) {
         if (S_ISDIR(st.st_mode)) return ST_OK;

@@ -44,6 +44,42 @@ static int n_held, cap_held, holding, force, exit_hook, signal_hook;
 enum { MAX_OPEN = 16 };
 static const char *open_tmp[MAX_OPEN];
 static const int ending_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+/* Lines to print once the set's files are in place ("wrote PATH"), and the
+ * folders made for the set, removed (when empty) if it fails: a failed
+ * command says it wrote nothing and leaves no empty folder. */
+static char **said, **made;
+static int n_said, cap_said, n_made, cap_made;
+
+/* Appends a copy of text to list; 0, or -1 out of memory. Lock held. */
+static int push(char ***list, int *n, int *cap, const char *text)
+{
+    if (*n == *cap) {
+        int grown_cap = *cap ? 2 * *cap : 8;
+        char **grown = realloc(*list, (size_t)grown_cap * sizeof *grown);
+        if (!grown) return -1;
+        *list = grown, *cap = grown_cap;
+    }
+    char *copy = strdup(text);
+    if (!copy) return -1;
+    (*list)[(*n)++] = copy;
+    return 0;
+}
+
+static void free_list(char **list, int *n)
+{
+    for (int i = 0; i < *n; i++)
+        free(list[i]);
+    *n = 0;
+}
+
+/* The folders made for the set, last made first: rmdir leaves one that
+ * holds anything. Lock held. */
+static void remove_made_folders(void)
+{
+    for (int i = n_made - 1; i >= 0; i--)
+        rmdir(made[i]);
+    free_list(made, &n_made);
+}
 
 static void enter(sigset_t *saved)
 {
@@ -89,6 +125,8 @@ static void drop_all(void)
         free(held[i].tmp);
     }
     n_held = 0;
+    free_list(said, &n_said);
+    remove_made_folders();
 }
 
 static void at_exit(void)
@@ -108,6 +146,8 @@ static void on_ending_signal(int sig)
         unlink(held[i].tmp);
     for (int i = 0; i < MAX_OPEN; i++)
         if (open_tmp[i]) unlink(open_tmp[i]);
+    for (int i = n_made - 1; i >= 0; i--)
+        rmdir(made[i]);
     signal(sig, SIG_DFL);
     raise(sig);
 }
@@ -162,8 +202,33 @@ int st_outputs_commit(char *error, size_t error_size)
     }
     n_held = 0;
     holding = 0;
+    if (status == ST_OK) {
+        for (int i = 0; i < n_said; i++)
+            printf("%s\n", said[i]);
+        fflush(stdout);
+        free_list(made, &n_made);
+    } else {
+        remove_made_folders();
+    }
+    free_list(said, &n_said);
     leave(&saved);
     return status;
+}
+
+void st_outputs_say(const char *line)
+{
+    sigset_t saved;
+    enter(&saved);
+    if (!holding || push(&said, &n_said, &cap_said, line)) printf("%s\n", line);
+    leave(&saved);
+}
+
+void st_outputs_made_folder(const char *path)
+{
+    sigset_t saved;
+    enter(&saved);
+    if (holding) push(&made, &n_made, &cap_made, path); /* out of memory: the folder stays */
+    leave(&saved);
 }
 
 const char *st_outputs_pending(const char *path)

@@ -44,6 +44,13 @@ int st_output_folder_exists(const char *path);
 void st_outputs_begin(void);
 int st_outputs_commit(char *error, size_t error_size);
 void st_outputs_abort(void);
+/* A line for the standard output once the set's files are in place
+ * ("wrote PATH"): printed by a successful commit, dropped by a failure;
+ * printed at once outside a set. */
+void st_outputs_say(const char *line);
+/* A folder st_make_dirs made: inside a set, removed again (when empty) if
+ * the set fails, so a failed command leaves no empty folder. */
+void st_outputs_made_folder(const char *path);
 /* Allow replacing read-only files (--force). */
 void st_outputs_set_force(int force);
 /* The temporary file holding the new, not yet committed contents of path,

@@ -1,0 +1,59 @@
+#!/bin/sh
+# Several inputs, one of them bad: every input is checked before any work, so
+# the command fails at once, says no "wrote", and leaves no file and no folder;
+# a bad sample found only while reading a later input (after the first was
+# computed) also leaves nothing: no file, no "wrote", no empty folder.
+. "$(dirname "$0")/helpers.sh"
+
+"$STRATA" --quiet run /dev/stdin <<EOF2
+require("strata").testsong { bars = 8, tempo = 120, arrangement = "loops" }.mixture:save("$dir/a.wav")
+-- 3 s at 8 kHz, a NaN at 2 s: past the first second, found only when the file is read
+local rate, t = 8000, {}
+for i = 1, 3 * rate do t[i] = string.pack("<f", i == 2 * rate + 1 and 0 / 0 or 0.1 * math.sin(i * 0.1)) end
+local samples = table.concat(t)
+local fmt = string.pack("<I2I2I4I4I2I2", 3, 1, rate, rate * 4, 4, 32)
+local body = "WAVE" .. "fmt " .. string.pack("<I4", #fmt) .. fmt .. "data" .. string.pack("<I4", #samples) .. samples
+local f = assert(io.open("$dir/late_nan.wav", "wb"))
+f:write("RIFF" .. string.pack("<I4", #body) .. body)
+f:close()
+f = assert(io.open("$dir/text.wav", "wb"))
+f:write(string.rep("not audio\n", 20))
+f:close()
+EOF2
+: > "$dir/empty.wav"
+
+# CMD NAME BAD [OPTIONS]: a.wav then BAD into a new folder
+check() {
+    name=$1 bad=$2
+    shift 2
+    run timeout 300 "$STRATA" --no-cache "$name" "$dir/a.wav" "$dir/$bad" -o "$dir/out-$name-$bad/x" "$@"
+    ok "strata $name a.wav $bad: one line, exit 1, no wrote, no folder" \
+        "$(yes_if test "$status" = 1 -a "$(echo "$out" | grep -c '')" = 1 -a ! -e "$dir/out-$name-$bad" \
+            -a -z "$(echo "$out" | grep wrote)")" "exit $status: $out; $(find "$dir/out-$name-$bad" 2> /dev/null)"
+}
+for bad in missing.wav text.wav empty.wav; do check hpss "$bad"; done
+check unmix missing.wav
+check repet text.wav
+check rpca empty.wav --iterations 5
+check nmf missing.wav --iterations 5
+# the first input is not computed: the bad last one is found in well under a second
+# of work (unmix's first input alone takes seconds); no node ran, nothing was cached
+run env STRATA_CACHE_DIR="$dir/cache-unmix" "$STRATA" unmix "$dir/a.wav" "$dir/missing.wav" -o "$dir/u"
+ok "strata unmix with a missing last input computes nothing" \
+    "$(yes_if test "$status" = 1 -a ! -e "$dir/cache-unmix" -a ! -e "$dir/u")" "exit $status: $out; $(ls "$dir/cache-unmix" 2> /dev/null)"
+
+# a bad sample past the first second: found while reading the second input, after
+# the first was computed; its files, its "wrote" and the folders made go with it
+check hpss late_nan.wav
+ok "the NaN is named" "$(yes_if test "$out" = "strata hpss: '$dir/late_nan.wav' has a NaN sample at index 16000 (channel 1)")" "$out"
+# an -o folder that was there stays, with what it held
+mkdir -p "$dir/kept"
+printf 'old' > "$dir/kept/a-file"
+run "$STRATA" hpss "$dir/a.wav" "$dir/late_nan.wav" -o "$dir/kept"
+ok "a failed command keeps the folder that was there, and its files" \
+    "$(yes_if test "$status" = 1 -a "$(ls "$dir/kept")" = a-file -a "$(cat "$dir/kept/a-file")" = old)" "$(ls -R "$dir/kept")"
+# a good run still says what it wrote, after the work
+run "$STRATA" hpss "$dir/a.wav" -o "$dir/good"
+ok "a good run says wrote for each file, and the files are there" \
+    "$(yes_if test "$status" = 0 -a "$out" = "wrote $dir/good/harmonic.wav
+wrote $dir/good/percussive.wav" -a -s "$dir/good/harmonic.wav" -a -s "$dir/good/percussive.wav")" "exit $status: $out"
