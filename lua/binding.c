@@ -739,6 +739,21 @@ static int module_write_file(lua_State *L)
     return 2;
 }
 
+/* strata.can_write(folder): whether strata.mkdir(folder) and files in it
+ * could be made, without making anything (vm/dirs.h); true, or nil and the
+ * reason. */
+static int module_can_write(lua_State *L)
+{
+    char error[4400];
+    if (st_dirs_check(luaL_checkstring(L, 1), error, sizeof error) == ST_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, error);
+    return 2;
+}
+
 /* strata.say_written(line): prints line once the command's files are in
  * place (vm/outputs.h; at once outside an output set). strata.note_written
  * (lua/strata.lua) formats it and keeps --quiet. */
@@ -822,6 +837,7 @@ static const luaL_Reg module_functions[] = {{"configure", module_configure},
                                             {"now", module_now},
                                             {"say_written", module_say_written},
                                             {"file_kind", module_file_kind},
+                                            {"can_write", module_can_write},
                                             {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)

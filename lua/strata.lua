@@ -204,8 +204,9 @@ end
 -- paths[i][stem]. A stem is a name ("harmonic", "loops/loop_01": {ext} is
 -- --format) or a file name with its own extension ("layout.json": {stem} is
 -- "layout", {ext} "json"). Before any work, it needs -o, refuses two outputs
--- with one name (a second song never silently overwrites the first) and checks
--- every input (strata.check_inputs); it makes no folder (strata.write_audio
+-- with one name (a second song never silently overwrites the first), checks
+-- that every folder it will write in can be made and written
+-- (strata.can_write) and checks every input (strata.check_inputs); it makes no folder (strata.write_audio
 -- makes a file's folder once its audio is computed, and the folders a failed
 -- command made are removed). With i, only input i's paths (paths[i]) are
 -- given and its folders made: for commands that learn their stems from the
@@ -214,7 +215,22 @@ end
 function strata.output_paths(opt, inputs, stems, only)
   local command = opt.command
   local paths = output_names(opt, inputs, stems)
-  if not only or only == 0 then strata.check_inputs(opt, inputs) end
+  if not only or only == 0 then
+    -- every folder the command will write in can be made and written: said before the work
+    local seen, folders = {}, {}
+    for _, stem_paths in ipairs(paths) do
+      for _, path in pairs(stem_paths) do
+        local folder = path:match("^(.*)/[^/]*$")
+        if not seen[folder] then seen[folder], folders[#folders + 1] = true, folder end
+      end
+    end
+    table.sort(folders) -- -o DIR before DIR/loops: the message names the first that fails
+    for _, folder in ipairs(folders) do
+      local ok, why = strata.can_write(folder)
+      if not ok then error(command .. ": " .. why, 0) end
+    end
+    strata.check_inputs(opt, inputs)
+  end
   local folders = {}
   if only and only > 0 then
     for _, path in pairs(paths[only]) do folders[#folders + 1] = path:match("^(.*)/[^/]*$") end

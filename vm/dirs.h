@@ -10,4 +10,9 @@
  * path that exists and is not a folder, or the reason mkdir gave. */
 int st_make_dirs(const char *path, mode_t mode, char *error, size_t error_size);
 
+/* Whether st_make_dirs(path) and files in it could be made, without making
+ * anything: path is a folder that may be written in, or the nearest part of
+ * it that exists is. ST_OK, or ST_ERR with one line in error. */
+int st_dirs_check(const char *path, char *error, size_t error_size);
+
 #endif

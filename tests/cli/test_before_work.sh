@@ -1,5 +1,5 @@
 #!/bin/sh
-# Several inputs, one of them bad: every input is checked before any work, so
+# What a command checks before any work. Several inputs, one of them bad: every input is checked before any work, so
 # the command fails at once, says no "wrote", and leaves no file and no folder;
 # a bad sample found only while reading a later input (after the first was
 # computed) also leaves nothing: no file, no "wrote", no empty folder.
@@ -57,3 +57,29 @@ run "$STRATA" hpss "$dir/a.wav" -o "$dir/good"
 ok "a good run says wrote for each file, and the files are there" \
     "$(yes_if test "$status" = 0 -a "$out" = "wrote $dir/good/harmonic.wav
 wrote $dir/good/percussive.wav" -a -s "$dir/good/harmonic.wav" -a -s "$dir/good/percussive.wav")" "exit $status: $out"
+
+# -o DIR that cannot be written: said before any work (nothing computed: no cache
+# folder), one line, nothing made
+run env STRATA_CACHE_DIR="$dir/cache-file" "$STRATA" unmix "$dir/a.wav" -o "$dir/a.wav/out"
+ok "strata unmix -o through a file: one line before any work" \
+    "$(yes_if test "$status" = 1 -a "$out" = "strata unmix: cannot make the folder '$dir/a.wav/out': '$dir/a.wav' exists and is not a folder" \
+        -a ! -e "$dir/cache-file")" "exit $status: $out; $(ls "$dir/cache-file" 2> /dev/null)"
+# a folder that may not be written: as root every folder may, so the check runs as nobody
+as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+if [ "$(id -u)" = 0 ] && ! { command -v setpriv > /dev/null && as_nobody test -x "$STRATA" 2> /dev/null; }; then
+    echo "skip a read-only -o folder is said before any work: nobody cannot run $STRATA from here"
+else
+    mkdir "$dir/ro"
+    chmod 755 "$dir"
+    chmod 555 "$dir/ro"
+    maybe_nobody() { if [ "$(id -u)" = 0 ]; then as_nobody "$@"; else "$@"; fi; }
+    run maybe_nobody env STRATA_CACHE_DIR="$dir/ro/cache" "$STRATA" unmix "$dir/a.wav" -o "$dir/ro/out"
+    ok "strata unmix -o in a read-only folder: one line before any work" \
+        "$(yes_if test "$status" = 1 -a "$out" = "strata unmix: cannot make the folder '$dir/ro/out' in '$dir/ro': Permission denied")" \
+        "exit $status: $out"
+    run maybe_nobody env STRATA_CACHE_DIR="$dir/ro/cache" "$STRATA" hpss "$dir/a.wav" -o "$dir/ro"
+    ok "strata hpss -o a read-only folder: one line" \
+        "$(yes_if test "$status" = 1 -a "$out" = "strata hpss: cannot write into '$dir/ro': Permission denied")" "exit $status: $out"
+    chmod 755 "$dir/ro"
+    chmod 700 "$dir"
+fi
