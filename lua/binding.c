@@ -739,6 +739,23 @@ static int module_write_file(lua_State *L)
     return 2;
 }
 
+/* strata.param_range(node, param): the kind ("number" or "integer"), min and
+ * max of a node's numeric parameter, from its descriptor: what a ready
+ * command checks an option against (strata.args' param). */
+static int module_param_range(lua_State *L)
+{
+    const char *node = luaL_checkstring(L, 1), *name = luaL_checkstring(L, 2);
+    const st_node_type *t = st_registry_find(node);
+    if (!t) return luaL_error(L, "no node called '%s'", node);
+    const st_param *d = st_param_find(t, name, NULL);
+    if (!d || (d->kind != ST_P_NUMBER && d->kind != ST_P_INT))
+        return luaL_error(L, "%s has no numeric parameter '%s'", node, name);
+    lua_pushstring(L, d->kind == ST_P_INT ? "integer" : "number");
+    lua_pushnumber(L, d->min);
+    lua_pushnumber(L, d->max);
+    return 3;
+}
+
 /* strata.can_write(folder): whether strata.mkdir(folder) and files in it
  * could be made, without making anything (vm/dirs.h); true, or nil and the
  * reason. */
@@ -838,6 +855,7 @@ static const luaL_Reg module_functions[] = {{"configure", module_configure},
                                             {"say_written", module_say_written},
                                             {"file_kind", module_file_kind},
                                             {"can_write", module_can_write},
+                                            {"param_range", module_param_range},
                                             {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)

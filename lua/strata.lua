@@ -9,6 +9,10 @@ local strata = ...
 --   spec.positional  { {"input", "file to read"}, {"output", "file to write", optional = true} }
 --                    the last may say many = true: it takes every remaining argument (a list)
 --   spec.options     { {"n-fft", 2048, "FFT size"}, {"hard", false, "binary masks"} }
+--                    a number option may say param = "stft.n_fft", the node parameter it
+--                    feeds: a value out of the descriptor's range (or not whole, for an
+--                    integer) is a bad command line naming the option. Its default and the
+--                    values in unset = { 0 } (those the patch reads as "not given") pass.
 --   spec.writes      "audio": adds -o/--output DIR, --filename, --format and --subtype,
 --                    which strata.output_paths reads
 -- Returns a table keyed by the positional names and the option names with
@@ -136,6 +140,26 @@ function strata.args(spec)
       end
     end
     i = i + 1
+  end
+  -- number options that feed a node parameter: its descriptor's range, said with the option's name
+  for _, o in ipairs(options) do
+    if o.param then
+      local node, param = o.param:match("^([%w_]+)%.([%w_]+)$")
+      local kind, min, max = strata.param_range(node, param)
+      local value, special = result[o[1]:gsub("-", "_")], { o[2], table.unpack(o.unset or {}) }
+      local others, given_special = {}, false
+      for _, v in ipairs(special) do
+        given_special = given_special or value == v
+        if (v < min or v > max) and not others[v] then
+          others[v], others[#others + 1] = true, string.format("%.10g", v)
+        end
+      end
+      if not given_special and (value < min or value > max or (kind == "integer" and value ~= math.floor(value))) then
+        fail(command, string.format("--%s wants a %s from %.10g to %.10g%s, not %.10g", o[1],
+          kind == "integer" and "whole number" or "number", min, max,
+          #others > 0 and " (or " .. table.concat(others, ", ") .. ")" or "", value))
+      end
+    end
   end
   for k = n_given + 1, #positional do
     if not positional[k].optional then fail(command, "missing " .. positional[k][1]:upper()) end

@@ -19,8 +19,8 @@ local opt = strata.args {
     { "output", "", "the same as -o" },
     { "meter", "auto", "beats per bar: a number, a list such as 3,4, or auto (3,4)" },
     { "activations", "", "decode this activation file (madmom's text format) for IN" },
-    { "min-bpm", 55, "slowest tempo" },
-    { "max-bpm", 215, "fastest tempo" },
+    { "min-bpm", 55, "slowest tempo", param = "beats.min_bpm" },
+    { "max-bpm", 215, "fastest tempo", param = "beats.max_bpm" },
     { "harmony", "", "how much the bar's phase trusts chord changes (the beats node's harmony; 0: off; empty: its default)" },
     { "json", false, "print one JSON object (tempo, meter, beats) instead of text" },
     { "eval", "", "score the beats against this reference beat file (mir_eval conventions)" },
@@ -32,11 +32,7 @@ if not meters:match("^%s*%d+%s*[%d,%s]*$") then
   strata.usage_error(command, string.format("--meter wants a number, a list such as 3,4, or auto, not '%s'", opt.meter))
 end
 local out_path = opt.o ~= "" and opt.o or opt.output
-for _, o in ipairs { { "min-bpm", opt.min_bpm }, { "max-bpm", opt.max_bpm } } do
-  if not (o[2] >= 1 and o[2] <= 1000) then
-    strata.usage_error(command, string.format("--%s wants a tempo from 1 to 1000 BPM, not %s", o[1], o[2]))
-  end
-end
+-- each tempo is in the beats node's range: strata.args checks it (param = "beats.min_bpm")
 if opt.min_bpm >= opt.max_bpm then
   strata.usage_error(command, string.format("--min-bpm %s is not below --max-bpm %s", opt.min_bpm, opt.max_bpm))
 end

@@ -14,14 +14,14 @@ local opt = strata.args {
   positional = { { "input", "the audio files to split", many = true } },
   writes = "audio",
   options = {
-    { "kernel", 31, "median filter length for both directions" },
-    { "kernel-h", 0, "harmonic filter length in frames (0: --kernel)" },
-    { "kernel-p", 0, "percussive filter length in bins (0: --kernel)" },
-    { "margin", 1, "Driedger's margin (above 1 leaves a residual)" },
-    { "power", 2, "soft mask exponent" },
+    { "kernel", 31, "median filter length for both directions", param = "hpss.kernel" },
+    { "kernel-h", 0, "harmonic filter length in frames (0: --kernel)", param = "hpss.kernel_h" },
+    { "kernel-p", 0, "percussive filter length in bins (0: --kernel)", param = "hpss.kernel_p" },
+    { "margin", 1, "Driedger's margin (above 1 leaves a residual)", param = "hpss.margin" },
+    { "power", 2, "soft mask exponent", param = "hpss.power" },
     { "hard", false, "binary masks instead of soft ones" },
-    { "n-fft", 2048, "STFT frame length" },
-    { "hop", 512, "STFT hop" },
+    { "n-fft", 2048, "STFT frame length", param = "stft.n_fft" },
+    { "hop", 512, "STFT hop", param = "stft.hop" },
   },
 }
 local stems = { "harmonic", "percussive" }

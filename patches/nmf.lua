@@ -19,27 +19,24 @@ local opt = strata.args {
   positional = { { "input", "the audio files to split", many = true } },
   writes = "audio",
   options = {
-    { "sources", 2, "number of sources K" },
-    { "rank", 0, "NMF components (0: 8 per source)" },
-    { "beta", 1, "beta-divergence: 2 Euclidean, 1 Kullback-Leibler, 0 Itakura-Saito" },
+    { "sources", 2, "number of sources K", param = "nmf_group.sources" },
+    { "rank", 0, "NMF components (0: 8 per source)", param = "nmf.rank" },
+    { "beta", 1, "beta-divergence: 2 Euclidean, 1 Kullback-Leibler, 0 Itakura-Saito", param = "nmf.beta" },
     { "group", "joint", "grouping of the components: joint, timbre, activation or shift" },
-    { "iterations", 200, "NMF iterations at most" },
-    { "tol", 1e-4, "NMF stopping tolerance (0: all iterations)" },
-    { "power", 2, "Wiener mask exponent" },
+    { "iterations", 200, "NMF iterations at most", param = "nmf.iterations" },
+    { "tol", 1e-4, "NMF stopping tolerance (0: all iterations)", param = "nmf.tol" },
+    { "power", 2, "Wiener mask exponent", param = "nmf_group.power" },
     { "smooth", 2.5, "activation envelopes: moving average in seconds" },
-    { "seed", 0, "seed of the start and of k-means" },
+    { "seed", 0, "seed of the start and of k-means", param = "nmf.seed" },
     { "components", false, "also write every component in DIR/components/" },
-    { "n-fft", 2048, "STFT frame length" },
-    { "hop", 512, "STFT hop" },
+    { "n-fft", 2048, "STFT frame length", param = "stft.n_fft" },
+    { "hop", 512, "STFT hop", param = "stft.hop" },
   },
 }
 local command = opt.command
 local groups = { joint = true, timbre = true, activation = true, shift = true }
 if not groups[opt.group] then
   strata.usage_error(command, string.format("--group must be joint, timbre, activation or shift, not '%s'", opt.group))
-end
-if opt.sources < 1 or opt.sources ~= math.floor(opt.sources) then
-  strata.usage_error(command, string.format("--sources must be a whole number of at least 1, not %s", opt.sources))
 end
 local rank = opt.rank > 0 and opt.rank or 8 * opt.sources
 local stems = {}

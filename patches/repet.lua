@@ -70,13 +70,13 @@ local opt = strata.args {
   writes = "audio",
   options = {
     { "method", "repet", "repet, refine, pitch, adaptive, sim, online or 2dft" },
-    { "period", 0, "the repeating period in seconds (0: found in the beat spectrum)" },
-    { "min-period", 0.8, "shortest period searched, in seconds" },
-    { "max-period", 0, "longest period searched, in seconds, at most a third of the song (0: 12 s for refine and pitch, else nussl's 8 s)" },
-    { "high-pass", 100, "below this frequency (Hz) everything is background" },
+    { "period", 0, "the repeating period in seconds (0: found in the beat spectrum)", param = "repet_mask.period" },
+    { "min-period", 0.8, "shortest period searched, in seconds", param = "repet_mask.min_period" },
+    { "max-period", 0, "longest period searched, in seconds, at most a third of the song (0: 12 s for refine and pitch, else nussl's 8 s)", param = "repet_mask.max_period" },
+    { "high-pass", 100, "below this frequency (Hz) everything is background", param = "repet_mask.high_pass_hz" },
     { "hard", false, "binary masks instead of soft ones" },
-    { "n-fft", 0, "STFT frame length (0: nussl's choice for the rate)" },
-    { "hop", 0, "STFT hop (0: a quarter of the frame)" },
+    { "n-fft", 0, "STFT frame length (0: nussl's choice for the rate)", param = "stft.n_fft" },
+    { "hop", 0, "STFT hop (0: a quarter of the frame)", param = "stft.hop" },
   },
 }
 local command = opt.command

@@ -14,11 +14,11 @@ local opt = strata.args {
   writes = "audio",
   options = {
     { "soft", false, "soft masks |L|^p / (|L|^p + |S|^p) instead of binary ones" },
-    { "power", 2, "soft mask exponent" },
-    { "iterations", 100, "ALM iterations at most" },
-    { "cutoff", 100, "bins below this frequency (Hz) go to the background" },
-    { "n-fft", 2048, "STFT frame length" },
-    { "hop", 512, "STFT hop" },
+    { "power", 2, "soft mask exponent", param = "rpca.power" },
+    { "iterations", 100, "ALM iterations at most", param = "rpca.iterations" },
+    { "cutoff", 100, "bins below this frequency (Hz) go to the background", param = "rpca.cutoff_hz" },
+    { "n-fft", 2048, "STFT frame length", param = "stft.n_fft" },
+    { "hop", 512, "STFT hop", param = "stft.hop" },
   },
 }
 local paths = strata.output_paths(opt, opt.input, { "background", "foreground" })

@@ -10,8 +10,8 @@ local opt = strata.args {
         "With --demo, IN is 10 s of a generated stereo chirp and only OUT is given.",
   positional = { { "input", "audio file to read" }, { "output", "audio file to write", optional = "with --demo, which takes OUT alone" } },
   options = {
-    { "n-fft", 2048, "frame length in samples" },
-    { "hop", 0, "samples between frames (0: n-fft / 4)" },
+    { "n-fft", 2048, "frame length in samples", param = "stft.n_fft" },
+    { "hop", 0, "samples between frames (0: n-fft / 4)", param = "stft.hop" },
     { "window", "hann", "hann, sqrt_hann or hamming" },
     { "demo", false, "use a generated signal instead of IN" },
   },

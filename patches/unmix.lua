@@ -25,19 +25,19 @@ local opt = strata.args {
   positional = { { "input", "the songs", many = true } },
   writes = "audio",
   options = {
-    { "loops", 0, "exactly this many loops (0: chosen from the song, printed)" },
+    { "loops", 0, "exactly this many loops (0: chosen from the song, printed)", param = "loops.loops" },
     { "ranks", "", "F,T,L: sound, rhythm and loop-type ranks of the model (default 16,16,2K; smith2018: 32,40,K)" },
-    { "bars-per-loop", 1, "slices in each written loop" },
-    { "bars-per-unit", -1, "bars per slice of the cube (0: 1 or 2, chosen from the song; -1: 1 with --model parts, else the preset's)" },
+    { "bars-per-loop", 1, "slices in each written loop", param = "loops.bars_per_loop" },
+    { "bars-per-unit", -1, "bars per slice of the cube (0: 1 or 2, chosen from the song; -1: 1 with --model parts, else the preset's)", param = "cube.bars_per_unit", unset = { 0 } },
     { "downbeats", "", "a beat file (time and bar position per line; 1 = downbeat)" },
     { "mask", "", "unmixer (soft mask against the mixture) or wiener (masks sum to one)" },
-    { "iterations", 0, "NTD iterations at most (0: the preset's)" },
-    { "seed", 0, "0: SVD start; above 0: a seeded random start" },
+    { "iterations", 0, "NTD iterations at most (0: the preset's)", param = "ntd.iterations" },
+    { "seed", 0, "0: SVD start; above 0: a seeded random start", param = "ntd.seed" },
     { "preset", "strata", "strata (default) or smith2018 (the published configuration)" },
-    { "refine", -1, "KL refinement updates of the loop templates (-1: the preset's)" },
+    { "refine", -1, "KL refinement updates of the loop templates (-1: the preset's)", param = "loops.refine" },
     { "align", "pad", "bars of unequal length: pad (zeros at the end) or warp" },
     { "grid", "repetition", "the tracker's bars: repetition (checked against the song's, bar_grid) or tracker" },
-    { "period", -1, "slices in a loop's cycle, with --model tucker or cycle: one template per phase (0: 1 or 2, chosen from the song; -1: the preset's, 1)" },
+    { "period", -1, "slices in a loop's cycle, with --model tucker or cycle: one template per phase (0: 1 or 2, chosen from the song; -1: the preset's, 1)", param = "ntd.period", unset = { 0 } },
     { "group", "", "how loop types (or parts) are joined: correlation (of their activations; --model tucker's default), energy (least lost) or sound (alike envelopes, spent apart; --model parts' default)" },
     { "model", "", "parts (the default: the loop types re-factorised into parts, each loop a sum of parts that sound alike; one-bar slices unless --bars-per-unit), tucker (a loop type is one slice's template: the earlier default, and smith2018's) or cycle (a loop type owns a cycle of --period slices: a template per phase, one activation per cycle; period chosen from the song unless given)" },
   },
@@ -61,19 +61,11 @@ end
 if model == "parts" and opt.period > 1 then
   fail("--model parts (the default) takes no --period: a loop's variations are its parts; --model tucker takes it")
 end
-if opt.period ~= math.floor(opt.period) or opt.period < -1 or opt.period > 8 then
-  fail("--period wants a whole number up to 8 (0: chosen from the song)")
-end
 if opt.grid ~= "repetition" and opt.grid ~= "tracker" then
   fail(string.format("--grid is repetition or tracker, not '%s'", opt.grid))
 end
-if opt.loops < 0 or opt.loops ~= math.floor(opt.loops) then fail("--loops wants a whole number of loops") end
-if opt.bars_per_loop < 1 or opt.bars_per_loop ~= math.floor(opt.bars_per_loop) then
-  fail("--bars-per-loop wants a whole number from 1")
-end
-if opt.bars_per_unit ~= math.floor(opt.bars_per_unit) or opt.bars_per_unit > 64 then
-  fail("--bars-per-unit wants a whole number up to 64 (0: chosen from the song)")
-end
+-- --loops, --bars-per-loop, --bars-per-unit, --iterations, --seed, --refine and --period are
+-- checked by strata.args against the node parameters they feed (param = ...)
 local ranks
 if opt.ranks ~= "" then
   ranks = {}

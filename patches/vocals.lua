@@ -18,8 +18,8 @@ local opt = strata.args {
   options = {
     { "model", "", "a model file from tools/train/unet.py (default: the shipped one)" },
     { "masks", "ratio", "ratio (the masks sum to one) or raw (the network's own)" },
-    { "power", 1, "exponent of the ratio masks" },
-    { "overlap", 0.5, "fraction of a patch shared with the next (cross-faded)" },
+    { "power", 1, "exponent of the ratio masks", param = "unet.power" },
+    { "overlap", 0.5, "fraction of a patch shared with the next (cross-faded)", param = "unet.overlap" },
   },
 }
 if opt.masks ~= "ratio" and opt.masks ~= "raw" then

@@ -135,7 +135,7 @@ ok "unmix on a one-bar clip: one line, too short, beats found, --downbeats; noth
 # (patches/methods/, lua/strata.lua) is not part of a ready command's message
 run "$STRATA" beats "$dir/clip.wav" --min-bpm 0
 ok "beats --min-bpm 0: exit 2 naming --min-bpm" \
-    "$(yes_if test "$status" = 2 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep -F 'strata beats: --min-bpm wants a tempo from 1 to 1000 BPM, not 0')")" "exit $status: $out"
+    "$(yes_if test "$status" = 2 -a "$(echo "$out" | grep -c '')" = 1 -a -n "$(echo "$out" | grep -F 'strata beats: --min-bpm wants a number from 1 to 1000, not 0')")" "exit $status: $out"
 run "$STRATA" beats "$dir/clip.wav" --min-bpm 200 --max-bpm 100
 ok "beats --min-bpm above --max-bpm: exit 2 naming both" \
     "$(yes_if test "$status" = 2 -a -n "$(echo "$out" | grep -F 'strata beats: --min-bpm 200 is not below --max-bpm 100')")" "exit $status: $out"
@@ -164,3 +164,25 @@ out=$(timeout 20 "$STRATA" live "$dir/exit3.lua" --server strata-test-none 2>&1)
 status=$?
 ok "strata live: os.exit(3) in the first run exits 3 with only the patch's words" \
     "$(yes_if test "$status:$out" = "3:usage: remix SONG")" "exit $status: '$out'"
+
+# a number option that feeds a node parameter is checked against the node's range (its
+# descriptor): out of range or not whole is a bad command line, one line naming the option,
+# before any work; the option's "not given" values pass
+for case in "unmix|--iterations -5|--iterations wants a whole number from 1 to 1000000 (or 0), not -5" \
+            "unmix|--bars-per-loop 100|--bars-per-loop wants a whole number from 1 to 64, not 100" \
+            "unmix|--seed -3|--seed wants a whole number from 0 to 2147483647, not -3" \
+            "unmix|--bars-per-unit -7|--bars-per-unit wants a whole number from 1 to 64 (or -1, 0), not -7" \
+            "unmix|--period 2.5|--period wants a whole number from 1 to 8 (or -1, 0), not 2.5" \
+            "hpss|--kernel 5000|--kernel wants a whole number from 1 to 4095, not 5000" \
+            "nmf|--sources 0|--sources wants a whole number from 1 to 256, not 0" \
+            "repet|--n-fft 3|--n-fft wants a whole number from 16 to 65536 (or 0), not 3" \
+            "rpca|--power 0|--power wants a number from 0.01 to 100, not 0" \
+            "beats|--max-bpm 2000|--max-bpm wants a number from 1 to 1000, not 2000"; do
+    command=${case%%|*} rest=${case#*|}
+    option=${rest%%|*} message=${rest#*|}
+    # shellcheck disable=SC2086 # option and value are two words
+    run env STRATA_CACHE_DIR="$dir/range-cache" timeout 60 "$STRATA" "$command" "$dir/clip.wav" -o "$dir/range" $option
+    ok "strata $command $option: exit 2, one line naming the option, nothing done" \
+        "$(yes_if test "$status" = 2 -a "$out" = "strata $command: $message (see strata $command --help)" -a ! -e "$dir/range" -a ! -e "$dir/range-cache")" \
+        "exit $status: $out"
+done
