@@ -771,6 +771,22 @@ static int module_can_write(lua_State *L)
     return 2;
 }
 
+/* strata.commit(): moves the files the command has written so far into
+ * place now, as its successful end would (vm/outputs.h), so that a command
+ * that then exits non-zero keeps them (compare's table with a failed
+ * method). true, or nil and the reason. */
+static int module_commit(lua_State *L)
+{
+    char error[4400];
+    if (st_outputs_checkpoint(error, sizeof error) == ST_OK) {
+        lua_pushboolean(L, 1);
+        return 1;
+    }
+    lua_pushnil(L);
+    lua_pushstring(L, error);
+    return 2;
+}
+
 /* strata.say_written(line): prints line once the command's files are in
  * place (vm/outputs.h; at once outside an output set). strata.note_written
  * (lua/strata.lua) formats it and keeps --quiet. */
@@ -856,6 +872,7 @@ static const luaL_Reg module_functions[] = {{"configure", module_configure},
                                             {"file_kind", module_file_kind},
                                             {"can_write", module_can_write},
                                             {"param_range", module_param_range},
+                                            {"commit", module_commit},
                                             {NULL, NULL}};
 
 int luaopen_strata(lua_State *L)

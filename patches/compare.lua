@@ -17,7 +17,8 @@ local opt = strata.args {
   usage = "MIX --ref STEM... --methods NAME,NAME [--csv FILE] [--json FILE]",
   doc = "Separate MIX with each method, match its outputs to the reference stems (the permutation\n" ..
         "with the best mean SIR) and print method x source SDR, SIR and SAR (BSS Eval v3, mono, as\n" ..
-        "the corpus protocol says) with the seconds each method took.\n" ..
+        "the corpus protocol says) with the seconds each method took. A method that fails is a row\n" ..
+        "saying why; the others go on, and the command exits 1 at the end.\n" ..
         "Methods: " .. table.concat(method_names(), ", ") .. " (patches/methods/).",
   positional = { { "mixture", "the mixture" } },
   options = {
@@ -46,11 +47,18 @@ for i, spec in ipairs(opt.ref) do
   for path in spec:gmatch("[^+]+") do parts[#parts + 1] = strata.load { path = path, channels = "mono" } end
   refs[i] = #parts == 1 and parts[1] or strata.mix(parts)
 end
-mixture:eval()
-for _, r in ipairs(refs) do r:eval() end
+local frames = mixture:eval().frames
+for i, r in ipairs(refs) do
+  -- unequal lengths fail every method alike: said once, before any
+  local n = r:eval().frames
+  if n ~= frames and not opt.trim then
+    error(string.format("%s: reference %d ('%s') has %d samples, the mixture %d (--trim cuts to the shortest)",
+      command, i, opt.ref[i], n, frames), 0)
+  end
+end
 
-local results = {}
-for name in opt.methods:gmatch("[^,]+") do
+-- One method: its scores, or an error (raised with a one-line message).
+local function score(name)
   local path = here .. "/methods/" .. name .. ".lua"
   local chunk = loadfile(path)
   if not chunk then
@@ -62,7 +70,7 @@ for name in opt.methods:gmatch("[^,]+") do
   for _, e in ipairs(estimates) do e:compute() end
   local seconds = strata.now() - t0
   if #estimates ~= #refs then
-    error(string.format("%s: method %s gave %d estimates for %d references", command, name, #estimates, #refs), 0)
+    error(string.format("method %s gave %d estimates for %d references", name, #estimates, #refs), 0)
   end
   local s = strata.bsseval(strata.list(refs), strata.list(estimates), { trim = opt.trim })
   local computed, why = pcall(function() return s.sdr:eval() end) -- the node says trim = true
@@ -76,6 +84,21 @@ for name in opt.methods:gmatch("[^,]+") do
     mean = mean + sdr[i] / #refs
   end
   r.mean_sdr = mean
+  return r
+end
+
+-- A method that fails (a missing model, a song too short for it, a budget) does not stop the
+-- others: its row says why, the files are written, and the command exits 1 at the end.
+local results, failed = {}, {}
+for name in opt.methods:gmatch("[^,]+") do
+  local t0 = strata.now()
+  local ok, r = pcall(score, name)
+  if not ok then
+    -- one line, without a place in strata's Lua or the method's file (it means nothing to the user)
+    local message = tostring(r):match("^[^\n]*"):gsub("^[^:%s]+%.lua:%d+: ", ""):gsub("^" .. command .. ": ", "")
+    r = { method = name, seconds = strata.now() - t0, error = message, sources = {} }
+    failed[#failed + 1] = name
+  end
   results[#results + 1] = r
 end
 
@@ -87,14 +110,19 @@ for _, r in ipairs(results) do
 end
 local row = "%-" .. method_w .. "s %-" .. source_w .. "s"
 print(string.format(row .. " %8s %8s %8s %9s", "method", "source", "SDR", "SIR", "SAR", "seconds"))
-local csv = { "method,source,sdr,sir,sar,seconds" }
+local csv = { "method,source,sdr,sir,sar,seconds,error" }
 for _, r in ipairs(results) do
   for i, s in ipairs(r.sources) do
     print(string.format(row .. " %8.2f %8.2f %8.2f %9s", i == 1 and r.method or "", s.reference, s.sdr, s.sir,
       s.sar, i == 1 and string.format("%.3f", r.seconds) or ""))
-    csv[#csv + 1] = string.format("%s,%s,%.4f,%.4f,%.4f,%.4f", r.method, s.reference, s.sdr, s.sir, s.sar, r.seconds)
+    csv[#csv + 1] = string.format("%s,%s,%.4f,%.4f,%.4f,%.4f,", r.method, s.reference, s.sdr, s.sir, s.sar, r.seconds)
   end
-  print(string.format(row .. " %8.2f%s", "", "mean", r.mean_sdr, r.oracle and "   (oracle: uses the true stems)" or ""))
+  if r.error then
+    print(string.format(row .. " failed: %s", r.method, "", r.error))
+    csv[#csv + 1] = string.format('%s,,,,,%.4f,"%s"', r.method, r.seconds, r.error:gsub('"', '""'))
+  else
+    print(string.format(row .. " %8.2f%s", "", "mean", r.mean_sdr, r.oracle and "   (oracle: uses the true stems)" or ""))
+  end
 end
 
 -- written as every strata output is (strata.write_file: a temporary file beside it, renamed)
@@ -103,4 +131,15 @@ local function write(path, text)
   if not ok then error(string.format("%s: %s", command, why), 0) end
 end
 if opt.csv ~= "" then write(opt.csv, table.concat(csv, "\n") .. "\n") end
-if opt.json ~= "" then write(opt.json, strata.json(results) .. "\n") end
+if opt.json ~= "" then
+  for _, r in ipairs(results) do if r.error then r.sources = nil end end
+  write(opt.json, strata.json(results) .. "\n")
+end
+if #failed > 0 then
+  -- the scores of the methods that ran are kept: the files are moved into place before the exit
+  local ok, why = strata.commit()
+  if not ok then error(string.format("%s: %s", command, why), 0) end
+  io.stderr:write(string.format("%s: %d of %d methods failed (%s); their rows say why\n", command, #failed,
+    #results, table.concat(failed, ", ")))
+  os.exit(1)
+end

@@ -215,6 +215,18 @@ int st_outputs_commit(char *error, size_t error_size)
     return status;
 }
 
+int st_outputs_checkpoint(char *error, size_t error_size)
+{
+    sigset_t saved;
+    enter(&saved);
+    int was_holding = holding;
+    leave(&saved);
+    if (!was_holding) return ST_OK;
+    int status = st_outputs_commit(error, error_size);
+    st_outputs_begin();
+    return status;
+}
+
 void st_outputs_say(const char *line)
 {
     sigset_t saved;

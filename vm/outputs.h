@@ -44,6 +44,10 @@ int st_output_folder_exists(const char *path);
 void st_outputs_begin(void);
 int st_outputs_commit(char *error, size_t error_size);
 void st_outputs_abort(void);
+/* Inside a set: commits the files held so far (ST_ERR and the reason if one
+ * cannot be moved) and begins a new set, so that a command that then ends
+ * with a failure keeps them. Outside a set: nothing. */
+int st_outputs_checkpoint(char *error, size_t error_size);
 /* A line for the standard output once the set's files are in place
  * ("wrote PATH"): printed by a successful commit, dropped by a failure;
  * printed at once outside a set. */

@@ -73,3 +73,30 @@ ok "compare runs methods and writes CSV and JSON" $? "$out"
 out=$("$STRATA" compare "$dir/mix.wav" --ref "$dir/drums.wav" --methods nosuch 2>&1); status=$?
 [ "$status" -ne 0 ] && has "$out" "no method called 'nosuch'"
 ok "compare names an unknown method" $? "$out"
+
+# a method that fails does not stop the others: its row says why (one line), the other
+# methods are scored, the CSV and JSON are written with every row, and the exit is 1 with
+# one line on stderr naming the failed methods. The methods of a copy of compare: two good,
+# one whose node fails when it runs, one that raises.
+mkdir -p "$dir/patches/methods"
+cp "${STRATA_PATCHES:-patches}/compare.lua" "$dir/patches/"
+cp "${STRATA_PATCHES:-patches}/methods/mixture.lua" "${STRATA_PATCHES:-patches}/methods/oracle-sum.lua" "$dir/patches/methods/"
+printf 'return { separate = function(strata, mixture, refs)\n  return { strata.load { path = "%s/none.wav", channels = "mono" }, mixture }\nend }\n' "$dir" > "$dir/patches/methods/broken.lua"
+printf 'return { separate = function() error("no model file for this method") end }\n' > "$dir/patches/methods/raises.lua"
+STRATA_PATCHES="$dir/patches" "$STRATA" compare "$dir/mix.wav" --ref "$dir/drums.wav" "$dir/bass.wav" \
+    --methods mixture,broken,raises,oracle-sum --csv "$dir/f.csv" --json "$dir/f.json" > "$dir/f.out" 2> "$dir/f.err"
+status=$?
+[ "$status" = 1 ] &&
+    [ "$(cat "$dir/f.err")" = "strata compare: 2 of 4 methods failed (broken, raises); their rows say why" ] &&
+    grep -q "^broken  *failed: load: cannot open '$dir/none.wav': No such file or directory$" "$dir/f.out" &&
+    grep -q "^raises  *failed: no model file for this method$" "$dir/f.out" &&
+    grep -q "^oracle-sum  *drums.wav " "$dir/f.out" && grep -q "^mixture  *drums.wav " "$dir/f.out" &&
+    [ "$(grep -c '' "$dir/f.csv")" -eq 7 ] && grep -q '^raises,,,,,[0-9.]*,"no model file for this method"$' "$dir/f.csv" &&
+    grep -q '"error": "no model file for this method"' "$dir/f.json" && grep -q '"method": "oracle-sum"' "$dir/f.json"
+ok "compare: a failed method is its row, the others are scored, the files are kept, exit 1" $? \
+    "exit $status; stderr: $(cat "$dir/f.err"); stdout: $(cat "$dir/f.out"); csv: $(cat "$dir/f.csv" 2> /dev/null)"
+# references of another length than the mixture fail every method alike: said once, before any
+"$STRATA" compare "$dir/mix.wav" --ref "$dir/drums.wav" "$dir/short.wav" --methods mixture,oracle-sum > "$dir/f.out" 2> "$dir/f.err"
+status=$?
+[ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && has "$(cat "$dir/f.err")" "strata compare: reference 2 ('$dir/short.wav') has 88200 samples, the mixture 352800 (--trim cuts to the shortest)"
+ok "compare: a reference of another length is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
