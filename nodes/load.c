@@ -14,6 +14,11 @@
 #include <unistd.h>
 
 #define MAX_RATE_HZ 768000.0
+/* The lowest rate read: below it no node makes sense of the file (an STFT frame of 2048
+ * samples lasts seconds, the beat tracker cannot resample it), and each would say so in
+ * its own terms without naming the file. The signal node and render start here too. */
+#define MIN_RATE_HZ 1000.0
+#define RATE_RANGE  ": audio is read at 1 kHz to 768 kHz"
 /* A float file's sample beyond this is not audio (120 dB above full scale):
  * refused here, where the file can be named, before an FFT overflows. */
 #define MAX_SAMPLE 1e6f
@@ -140,8 +145,9 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     SF_INFO info = {0};
     SNDFILE *f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
     if (!f) close(fd);
-    if (!f && known_rate && (header_rate <= 0 || header_rate > MAX_RATE_HZ))
-        return st_fail(ctx, "'%s' has an absurd sample rate (%ld Hz)", path, header_rate);
+    if (!f && known_rate && (header_rate < MIN_RATE_HZ || header_rate > MAX_RATE_HZ))
+        return st_fail(ctx, "'%s' has an absurd sample rate (%ld Hz)" RATE_RANGE, path,
+                       header_rate);
     if (!f)
         return st_fail(ctx, "'%s' is not an audio file libsndfile can read (%s)", path,
                        sf_strerror(NULL));
@@ -150,8 +156,8 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     st_value *v = NULL;
     int *list = NULL, n_list;
     char reason[256];
-    if (info.samplerate <= 0 || info.samplerate > MAX_RATE_HZ) {
-        st_fail(ctx, "'%s' has an absurd sample rate (%d Hz)", path, info.samplerate);
+    if (info.samplerate < MIN_RATE_HZ || info.samplerate > MAX_RATE_HZ) {
+        st_fail(ctx, "'%s' has an absurd sample rate (%d Hz)" RATE_RANGE, path, info.samplerate);
         goto done;
     }
     if (info.channels < 1) {
@@ -263,8 +269,8 @@ const st_node_type st_node_load = {
     .name = "load",
     .doc = "Read an audio file. Channels may be picked or mixed to mono, a stretch cut out "
            "and the rate converted. A missing, unreadable, truncated or empty file, a NaN, "
-           "infinite or absurd sample (beyond 1e6, full scale being 1) or an absurd sample "
-           "rate is an error that names the file.",
+           "infinite or absurd sample (beyond 1e6, full scale being 1) or a sample rate "
+           "outside 1 kHz to 768 kHz is an error that names the file.",
     .inputs = (const st_port[]){{NULL}},
     .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
     .params = params,

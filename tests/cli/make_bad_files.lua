@@ -37,6 +37,8 @@ local values = {}
 for i = 1, 1000 do values[i] = 0.1 * math.sin(i * 0.1) end
 values[701] = 0 / 0
 write("nan.wav", wav(44100, 3, 32, float32(values)))
+write("rate1.wav", wav(1, 1, 16, pcm16(100))) -- read, it failed later in terms that named no file
+write("rate100.wav", wav(100, 1, 16, pcm16(5000)))
 values[701] = 0.5
 values[301] = math.huge
 write("inf.wav", wav(44100, 3, 32, float32(values)))

@@ -40,6 +40,14 @@ expect "infinite sample" "^strata stft-roundtrip: '.*/inf.wav' has an infinite s
 expect "absurd sample" "^strata stft-roundtrip: '.*/huge.wav' has a sample of 3e\+38 at index 500 \(channel 1\): not audio" rt "$dir/huge.wav" "$dir/out.wav"
 expect "sample rate 0" "^strata stft-roundtrip: '.*/rate0.wav' has an absurd sample rate \(0 Hz\)" rt "$dir/rate0.wav" "$dir/out.wav"
 expect "sample rate above 768 kHz" "rate1M.wav' has an absurd sample rate \(1000000 Hz\)" rt "$dir/rate1M.wav" "$dir/out.wav"
+# below 1 kHz: said by load, naming the file, whichever command reads it (before, each failed
+# in its own terms, or wrote stems)
+for c in repet nmf hpss; do
+    expect "strata $c: sample rate 1 Hz names the file" "^strata $c: '.*/rate1.wav' has an absurd sample rate \(1 Hz\): audio is read at 1 kHz to 768 kHz$" \
+        "$STRATA" --quiet "$c" "$dir/rate1.wav" -o "$dir/rate-out"
+done
+expect "strata beats: sample rate 100 Hz names the file" "^strata beats: '.*/rate100.wav' has an absurd sample rate \(100 Hz\)" \
+    "$STRATA" --quiet beats "$dir/rate100.wav"
 expect "syntax error names file:line" "syntax.lua:3: '\)' expected" "$STRATA" run "$dir/syntax.lua"
 expect "audio where a spectrum is expected" "type.lua:3: magnitude: input in expects spectrum, got audio" "$STRATA" run "$dir/type.lua"
 expect "unknown parameter" "unknown.lua:4: stft: unknown parameter 'nfft'" "$STRATA" run "$dir/unknown.lua"
