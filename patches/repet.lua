@@ -52,7 +52,8 @@ local opt = strata.args {
           "       [--filename T] [--format wav|flac|ogg] [--subtype PCM_16|PCM_24|FLOAT]",
   doc = "Split each IN into its repeating background and its non-repeating foreground (a voice, a\n" ..
         "lead): DIR/background.wav and DIR/foreground.wav, DIR created if need be (several\n" ..
-        "inputs: DIR/NAME/background.wav ...); prints the repeating period (repet, refine, pitch).\n" ..
+        "inputs: DIR/NAME/background.wav ...); prints the repeating period (repet, refine, pitch;\n" ..
+        "a silent IN has none: it is a warning, and both parts are silent).\n" ..
         "Methods (doc/repet.md):\n" ..
         "  repet     REPET as nussl 1.1.9's Repet: one period, found in the beat spectrum\n" ..
         "  refine    repet, then one pass of kernel backfitting (Wiener masks), periods up to\n" ..
@@ -89,7 +90,11 @@ local paths = strata.output_paths(opt, opt.input, { "background", "foreground" }
 
 for i, input in ipairs(opt.input) do
   local song = strata.load(input)
-  local rate = song:eval().rate
+  local facts = song:eval()
+  local rate, silent = facts.rate, facts.peak == 0
+  if silent then -- both parts are silent too, and no period repeats: none is printed
+    io.stderr:write(string.format("%s: warning: '%s' is silent: nothing to separate\n", command, input))
+  end
   local n_fft = opt.n_fft > 0 and opt.n_fft or 2 ^ math.ceil(math.log(0.032 * rate, 2)) // 1
   local hop = opt.hop > 0 and opt.hop or n_fft // 4
   local spec = song:stft { n_fft = n_fft, hop = hop, window = "sqrt_hann" }
@@ -114,7 +119,7 @@ for i, input in ipairs(opt.input) do
   end
   strata.write_audio(opt, background, paths[i].background)
   strata.write_audio(opt, foreground, paths[i].foreground)
-  if opt.method == "repet" or opt.method == "refine" or opt.method == "pitch" then
+  if (opt.method == "repet" or opt.method == "refine" or opt.method == "pitch") and not silent then
     local period = parts.period:number()
     print(string.format("%speriod %.3f s (%d frames of %d samples)", #opt.input > 1 and input .. ": " or "", period,
       math.floor(period * rate / hop + 0.5), hop))

@@ -1,8 +1,11 @@
 #!/bin/sh
-# What a command checks before any work. Several inputs, one of them bad: every input is checked before any work, so
+# What a command checks before any work, and what it says of what it did.
+# Several inputs, one of them bad: every input is checked before any work, so
 # the command fails at once, says no "wrote", and leaves no file and no folder;
 # a bad sample found only while reading a later input (after the first was
-# computed) also leaves nothing: no file, no "wrote", no empty folder.
+# computed) also leaves nothing: no file, no "wrote", no empty folder. An -o
+# folder that cannot be written is said before any work. repet says a silent
+# input has no period.
 . "$(dirname "$0")/helpers.sh"
 
 "$STRATA" --quiet run /dev/stdin <<EOF2
@@ -83,3 +86,16 @@ else
     chmod 755 "$dir/ro"
     chmod 700 "$dir"
 fi
+
+# strata repet on silence: one warning line, silent parts written, no invented period; the
+# other input of the batch keeps its period
+"$STRATA" --quiet run /dev/stdin <<EOF2
+require("strata").signal { seconds = 10, kind = "silence" }:save("$dir/silence.wav")
+EOF2
+"$STRATA" repet "$dir/a.wav" "$dir/silence.wav" -o "$dir/sil" > "$dir/sil.out" 2> "$dir/sil.err"
+status=$?
+ok "strata repet: a silent input is one warning, both parts written, no period for it" \
+    "$(yes_if test "$status" = 0 -a "$(cat "$dir/sil.err")" = "strata repet: warning: '$dir/silence.wav' is silent: nothing to separate" \
+        -a -s "$dir/sil/silence/background.wav" -a -s "$dir/sil/silence/foreground.wav" \
+        -a "$(grep -c period "$dir/sil.out")" = 1 -a -n "$(grep "^$dir/a.wav: period " "$dir/sil.out")")" \
+    "exit $status: $(cat "$dir/sil.err" "$dir/sil.out")"
