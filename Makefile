@@ -81,6 +81,18 @@ $(BUILD)/prefix: FORCE
 $(BUILD)/vm/main.o: CFLAGS += -DSTRATA_DATADIR='"$(PREFIX)/share/strata"'
 $(BUILD)/vm/main.o: $(BUILD)/prefix
 
+# The on-disk cache's keys hold a digest of the code that computes results,
+# so a strata built from changed code never reads what an older build cached
+# (a node's .version need not be bumped by hand for that). Rewritten only when
+# the digest changes, so only graph.o depends on it.
+CODE_SRC  := $(LIB_SRC) $(wildcard vm/*.h nodes/*.h nodes/dsp/*.h)
+$(BUILD)/code_digest.h: $(CODE_SRC) | deps
+	@mkdir -p $(dir $@)
+	@printf '#define ST_CODE_DIGEST 0x%sULL\n' "$$(cat $(CODE_SRC) | md5sum | cut -c1-16)" > $@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+$(BUILD)/vm/graph.o: $(BUILD)/code_digest.h
+$(BUILD)/vm/graph.o: CFLAGS += -I$(BUILD)
+
 $(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@echo "  CC   $<"

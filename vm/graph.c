@@ -3,6 +3,7 @@
 #include "graph.h"
 
 #include "cache.h"
+#include "code_digest.h" /* made by the Makefile: ST_CODE_DIGEST */
 #include "hash.h"
 #include "parallel.h"
 #include "progress.h"
@@ -210,17 +211,19 @@ static void hash_node(st_node *n)
     st_hash_final(&h, &n->key.hi, &n->key.lo);
 }
 
-/* The key of n's result in the on-disk cache: its key, and the thread count
- * it runs with where that changes the result's bits (threads_matter). */
+/* The key of n's result in the on-disk cache: its key, the digest of the
+ * code that built this strata (another build may compute otherwise), and
+ * the thread count it runs with where that changes the result's bits
+ * (threads_matter). */
 static st_key disk_key(const st_graph *g, const st_node *n)
 {
-    if (!n->threads_matter) return n->key;
     st_hash h;
     st_key key;
     st_hash_init(&h);
     st_hash_u64(&h, n->key.hi);
     st_hash_u64(&h, n->key.lo);
-    st_hash_u64(&h, (uint64_t)(int64_t)g->config.n_threads);
+    st_hash_u64(&h, (uint64_t)ST_CODE_DIGEST);
+    if (n->threads_matter) st_hash_u64(&h, (uint64_t)(int64_t)g->config.n_threads);
     st_hash_final(&h, &key.hi, &key.lo);
     return key;
 }
