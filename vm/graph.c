@@ -215,7 +215,7 @@ static void hash_node(st_node *n)
  * code that built this strata (another build may compute otherwise), and
  * the thread count it runs with where that changes the result's bits
  * (threads_matter). */
-static st_key disk_key(const st_graph *g, const st_node *n)
+st_key st_graph_disk_key(const st_graph *g, const st_node *n)
 {
     st_hash h;
     st_key key;
@@ -405,7 +405,7 @@ static int run_node(st_graph *g, st_node *n)
                                 st_type_name(port->type), st_type_name(in[i]->type));
     }
     const int cached = n->type->slow && !g->config.no_cache;
-    const st_key key = disk_key(g, n);
+    const st_key key = st_graph_disk_key(g, n);
     if (status == ST_OK && cached && (n->result = st_cache_load(key))) {
         g->stats.disk_hits++;
     } else if (status == ST_OK) {

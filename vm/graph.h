@@ -85,6 +85,9 @@ int st_graph_reads_file(const st_graph *g, const char *path);
 st_type st_ref_type(st_ref ref);
 const st_node_type *st_node_type_of(const st_node *node);
 st_key st_node_key(const st_node *node);
+/* The name of node's result in the on-disk cache: its key, the digest of the
+ * code strata was built from, and the thread count where that matters. */
+st_key st_graph_disk_key(const st_graph *g, const st_node *node);
 const st_params *st_node_params(const st_node *node);
 int st_node_n_inputs(const st_node *node);
 st_ref st_node_input(const st_node *node, int i);

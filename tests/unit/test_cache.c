@@ -52,7 +52,7 @@ static float eval_fresh_n(double x, double frames, st_graph_stats *stats, st_key
     st_value *v = n ? st_graph_eval(g, (st_ref){n, -1}) : NULL;
     float result = v ? v->u.audio.channel[0][v->u.audio.n_frames - 1] : -1;
     if (stats) *stats = st_graph_get_stats(g);
-    if (key && n) *key = st_node_key(n);
+    if (key && n) *key = st_graph_disk_key(g, n);
     st_value_unref(v);
     st_graph_free(g);
     return result;
