@@ -144,6 +144,7 @@ function strata.args(spec)
   -- number options that feed a node parameter: its descriptor's range, said with the option's name
   for _, o in ipairs(options) do
     if o.param then
+      if type(o[2]) ~= "number" then error("strata.args: --" .. o[1] .. " has param but its default is not a number", 2) end
       local node, param = o.param:match("^([%w_]+)%.([%w_]+)$")
       local kind, min, max = strata.param_range(node, param)
       local value, special = result[o[1]:gsub("-", "_")], { o[2], table.unpack(o.unset or {}) }
