@@ -21,7 +21,8 @@ local opt = strata.args {
     { "activations", "", "decode this activation file (madmom's text format) for IN" },
     { "min-bpm", 55, "slowest tempo", param = "beats.min_bpm" },
     { "max-bpm", 215, "fastest tempo", param = "beats.max_bpm" },
-    { "harmony", "", "how much the bar's phase trusts chord changes (the beats node's harmony; 0: off; empty: its default)" },
+    { "harmony", -1, "how much the bar's phase trusts chord changes (the beats node's harmony; 0: off; -1: its default)",
+      param = "beats.harmony" },
     { "json", false, "print one JSON object (tempo, meter, beats) instead of text" },
     { "eval", "", "score the beats against this reference beat file (mir_eval conventions)" },
   },
@@ -36,13 +37,7 @@ local out_path = opt.o ~= "" and opt.o or opt.output
 if opt.min_bpm >= opt.max_bpm then
   strata.usage_error(command, string.format("--min-bpm %s is not below --max-bpm %s", opt.min_bpm, opt.max_bpm))
 end
-local harmony = nil
-if opt.harmony ~= "" then
-  harmony = tonumber(opt.harmony)
-  if not harmony or harmony < 0 then
-    strata.usage_error(command, string.format("--harmony wants a number >= 0, not '%s'", opt.harmony))
-  end
-end
+local harmony = opt.harmony >= 0 and opt.harmony or nil -- its range: strata.args (param = "beats.harmony")
 
 local song = strata.load(opt.input)
 song:eval() -- a missing or unreadable IN is reported as such

@@ -177,7 +177,8 @@ for case in "unmix|--iterations -5|--iterations wants a whole number from 1 to 1
             "nmf|--sources 0|--sources wants a whole number from 1 to 256, not 0" \
             "repet|--n-fft 3|--n-fft wants a whole number from 16 to 65536 (or 0), not 3" \
             "rpca|--power 0|--power wants a number from 0.01 to 100, not 0" \
-            "beats|--max-bpm 2000|--max-bpm wants a number from 1 to 1000, not 2000"; do
+            "beats|--max-bpm 2000|--max-bpm wants a number from 1 to 1000, not 2000" \
+            "beats|--harmony 5000|--harmony wants a number from 0 to 1000 (or -1), not 5000"; do
     command=${case%%|*} rest=${case#*|}
     option=${rest%%|*} message=${rest#*|}
     # shellcheck disable=SC2086 # option and value are two words
