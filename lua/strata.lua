@@ -269,6 +269,23 @@ function strata.output_paths(opt, inputs, stems, only)
   return paths
 end
 
+-- strata.check_output(command, path): before any work, that a file the user
+-- named (beats -o, compare --csv) can be written where strata.write_file will
+-- write it: its folder exists (write_file makes none) and may be written in,
+-- and the path is not a folder. A bad one is one line naming the command.
+function strata.check_output(command, path)
+  local folder = path:match("^(.*)/[^/]*$") or "."
+  if folder == "" then folder = "/" end
+  local kind = strata.file_kind(folder)
+  if kind ~= "folder" then
+    error(string.format("%s: cannot write '%s': %s", command, path, kind and string.format("'%s' is not a folder", folder)
+      or string.format("the folder '%s' does not exist", folder)), 0)
+  end
+  if strata.file_kind(path) == "folder" then error(string.format("%s: cannot write '%s': it is a folder", command, path), 0) end
+  local ok, why = strata.can_write(folder)
+  if not ok then error(command .. ": " .. why, 0) end
+end
+
 -- strata.write_audio(opt, handle, path): computes one output of a command
 -- that writes audio, makes its folder, saves it in the --subtype asked (the
 -- format is the path's extension) and says so ("wrote PATH", silent under

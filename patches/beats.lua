@@ -39,6 +39,7 @@ if opt.min_bpm >= opt.max_bpm then
 end
 local harmony = opt.harmony >= 0 and opt.harmony or nil -- its range: strata.args (param = "beats.harmony")
 
+if out_path ~= "" then strata.check_output(command, out_path) end -- before the work, not after it
 local song = strata.load(opt.input)
 song:eval() -- a missing or unreadable IN is reported as such
 local est = song:beats { activations = opt.activations ~= "" and opt.activations or "tcn", meters = meters,

@@ -39,6 +39,9 @@ for name in opt.methods:gmatch("[^,]+") do
   end
 end
 
+for _, path in ipairs { opt.csv, opt.json } do -- before the methods run, not after them
+  if path ~= "" then strata.check_output(command, path) end
+end
 local mixture = strata.load { path = opt.mixture, channels = "mono" }
 -- A reference may be several stems joined by '+': their sum ("drums vs bass+chords+lead").
 local refs = {}

@@ -99,3 +99,14 @@ ok "strata repet: a silent input is one warning, both parts written, no period f
         -a -s "$dir/sil/silence/background.wav" -a -s "$dir/sil/silence/foreground.wav" \
         -a "$(grep -c period "$dir/sil.out")" = 1 -a -n "$(grep "^$dir/a.wav: period " "$dir/sil.out")")" \
     "exit $status: $(cat "$dir/sil.err" "$dir/sil.out")"
+
+# a file the user names (beats -o, compare --csv) in a folder that is not there: said before
+# any work (no beats computed: no cache folder; no method run: no table), one line
+run env STRATA_CACHE_DIR="$dir/cache-beats" "$STRATA" beats "$dir/a.wav" -o "$dir/nodir/beats.txt"
+ok "strata beats -o into a missing folder: one line before any work" \
+    "$(yes_if test "$status" = 1 -a "$out" = "strata beats: cannot write '$dir/nodir/beats.txt': the folder '$dir/nodir' does not exist" \
+        -a ! -e "$dir/cache-beats")" "exit $status: $out"
+run "$STRATA" compare "$dir/a.wav" --ref "$dir/a.wav" --methods mixture --json "$dir/a.wav/scores.json"
+ok "strata compare --json through a file: one line before any method" \
+    "$(yes_if test "$status" = 1 -a "$out" = "strata compare: cannot write '$dir/a.wav/scores.json': '$dir/a.wav' is not a folder")" \
+    "exit $status: $out"
