@@ -792,7 +792,7 @@ static int module_commit(lua_State *L)
  * (lua/strata.lua) formats it and keeps --quiet. */
 static int module_say_written(lua_State *L)
 {
-    st_outputs_say(luaL_checkstring(L, 1));
+    st_outputs_say(stdout, luaL_checkstring(L, 1));
     return 0;
 }
 

@@ -48,6 +48,7 @@ static const int ending_signals[3] = {SIGINT, SIGTERM, SIGHUP};
  * folders made for the set, removed (when empty) if it fails: a failed
  * command says it wrote nothing and leaves no empty folder. */
 static char **said, **made;
+static FILE **said_to; /* where each line of said goes */
 static int n_said, cap_said, n_made, cap_made;
 
 /* Appends a copy of text to list; 0, or -1 out of memory. Lock held. */
@@ -204,8 +205,7 @@ int st_outputs_commit(char *error, size_t error_size)
     holding = 0;
     if (status == ST_OK) {
         for (int i = 0; i < n_said; i++)
-            printf("%s\n", said[i]);
-        fflush(stdout);
+            fprintf(said_to[i], "%s\n", said[i]), fflush(said_to[i]);
         free_list(made, &n_made);
     } else {
         remove_made_folders();
@@ -227,11 +227,31 @@ int st_outputs_checkpoint(char *error, size_t error_size)
     return status;
 }
 
-void st_outputs_say(const char *line)
+/* Holds line for the commit. Lock held. 0, or -1 out of memory. */
+static int hold_line(FILE *to, const char *line)
+{
+    if (n_said == cap_said) {
+        int cap = cap_said ? 2 * cap_said : 8;
+        char **grown = realloc(said, (size_t)cap * sizeof *grown);
+        if (!grown) return -1;
+        said = grown;
+        FILE **grown_to = realloc(said_to, (size_t)cap * sizeof *grown_to);
+        if (!grown_to) return -1;
+        said_to = grown_to;
+        cap_said = cap;
+    }
+    char *copy = strdup(line);
+    if (!copy) return -1;
+    said[n_said] = copy;
+    said_to[n_said++] = to;
+    return 0;
+}
+
+void st_outputs_say(FILE *to, const char *line)
 {
     sigset_t saved;
     enter(&saved);
-    if (!holding || push(&said, &n_said, &cap_said, line)) printf("%s\n", line);
+    if (!holding || hold_line(to, line)) fprintf(to, "%s\n", line); /* now */
     leave(&saved);
 }
 

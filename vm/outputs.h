@@ -17,6 +17,7 @@
 #define ST_OUTPUTS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 /* One file being written: write to fd between open and close. */
@@ -51,7 +52,7 @@ int st_outputs_checkpoint(char *error, size_t error_size);
 /* A line for the standard output once the set's files are in place
  * ("wrote PATH"): printed by a successful commit, dropped by a failure;
  * printed at once outside a set. */
-void st_outputs_say(const char *line);
+void st_outputs_say(FILE *to, const char *line);
 /* A folder st_make_dirs made: inside a set, removed again (when empty) if
  * the set fails, so a failed command leaves no empty folder. */
 void st_outputs_made_folder(const char *path);

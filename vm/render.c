@@ -2,6 +2,7 @@
 
 #include "audio_file.h"
 #include "dirs.h"
+#include "outputs.h"
 #include "progress.h"
 #include "stream.h"
 
@@ -56,9 +57,12 @@ static int write_outputs(const st_program *p, const st_audio *all, const st_rend
         snprintf(path, sizeof path, "%.*s/%s.%s", dir_len, opt->out_path,
                  st_program_end_prefix(p, 1, i), opt->format ? opt->format : "wav");
         if (st_audio_file_write(&one, path, subtype, NULL, NULL, error, size)) return ST_ERR;
-        if (!quiet)
-            fprintf(stderr, "strata: wrote %s (%d channel%s)\n", path, one.n_channels,
-                    one.n_channels == 1 ? "" : "s");
+        if (!quiet) { /* said once every file is in place (the output set's commit) */
+            char line[4300];
+            snprintf(line, sizeof line, "strata: wrote %s (%d channel%s)", path, one.n_channels,
+                     one.n_channels == 1 ? "" : "s");
+            st_outputs_say(stderr, line);
+        }
     }
     return ST_OK;
 }

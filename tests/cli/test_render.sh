@@ -170,3 +170,18 @@ case "$?:$out" in "2:"*"--format goes with -o DIR"*) ok "render --format with -o
 out=$("$STRATA" render "$dir/two.lua" "$dir/src.wav" -o "$dir/split/" --format flac --subtype FLOAT 2>&1)
 case "$?:$out" in "2:"*"--subtype FLOAT does not go with --format flac"*) ok "render --subtype the format cannot hold" 0 ;;
     *) ok "render --subtype the format cannot hold" 1 "$out" ;; esac
+
+# -o DIR/: "wrote" is said once every file is in place; when the second cannot be written
+# (a read-only file of that name), the first is not said, not kept, and the old file stays
+mkdir -p "$dir/ro-split"
+printf 'old' > "$dir/ro-split/half.wav"
+chmod 444 "$dir/ro-split/half.wav"
+out=$("$STRATA" render "$dir/two.lua" "$dir/src.wav" -o "$dir/ro-split/" 2>&1)
+status=$?
+[ "$status" = 1 ] && [ "$out" = "strata render: refusing to replace '$dir/ro-split/half.wav': it is read-only (mode 0444); --force replaces it" ] &&
+    [ ! -e "$dir/ro-split/dry.wav" ] && [ "$(cat "$dir/ro-split/half.wav")" = old ]
+ok "render -o DIR/ with an output that cannot be written: no wrote line, nothing kept" $? "exit $status: $out; $(ls "$dir/ro-split")"
+out=$("$STRATA" render "$dir/two.lua" "$dir/src.wav" -o "$dir/said/" 2>&1)
+[ "$out" = "strata: wrote $dir/said/dry.wav (2 channels)
+strata: wrote $dir/said/half.wav (1 channel)" ] && [ -s "$dir/said/dry.wav" ] && [ -s "$dir/said/half.wav" ]
+ok "render -o DIR/ says wrote for each file once they are in place" $? "$out"
