@@ -49,13 +49,14 @@ local stale = {} -- an earlier run's stems beyond this run's count, removed once
 for i, input in ipairs(opt.input) do
   local song = strata.load(input)
   local spec = song:stft { n_fft = opt.n_fft, hop = opt.hop }
+  local hop = opt.hop > 0 and opt.hop or opt.n_fft // 4 -- stft's hop 0: a quarter of the frame
   local model = spec:magnitude():nmf { rank = rank, beta = opt.beta, iterations = opt.iterations,
                                        tol = opt.tol, seed = opt.seed, floor = opt.beta <= 0 and 1e-6 or 0 }
   local rate = song:eval().rate
   local shift = opt.group == "shift"
   local grouped = strata.nmf_group(model, {
     sources = opt.sources, method = shift and "timbre" or opt.group, power = opt.power, rate = rate,
-    seed = opt.seed, smooth = math.max(1, math.floor(opt.smooth * rate / opt.hop + 0.5)),
+    seed = opt.seed, smooth = math.max(1, math.floor(opt.smooth * rate / hop + 0.5)),
     timbre = shift and "shift" or "mfcc", weighting = shift and "energy" or "none",
   })
   local out = strata.resynth(spec, grouped.masks)

@@ -187,3 +187,7 @@ for case in "unmix|--iterations -5|--iterations wants a whole number from 1 to 1
         "$(yes_if test "$status" = 2 -a "$out" = "strata $command: $message (see strata $command --help)" -a ! -e "$dir/range" -a ! -e "$dir/range-cache")" \
         "exit $status: $out"
 done
+# nmf --hop 0 is stft's "a quarter of the frame", for the activation smoothing too (it divided by 0:
+# "nmf_group: parameter smooth = inf is not a finite number")
+run "$STRATA" --quiet nmf "$dir/clip.wav" -o "$dir/nmf-hop0" --hop 0 --iterations 5
+ok "strata nmf --hop 0 runs" "$(yes_if test "$status" = 0 -a -s "$dir/nmf-hop0/source_1.wav")" "exit $status: $out"
