@@ -183,7 +183,9 @@ def make_song(seed, duration_s=30.0, generator=1):
     and a description. generator 1: the songs of sessions 1-4 (every song's bar is also marked by
     loudness: one accent on beat 1 in every part); 2: the same songs where only some are (see
     ACCENTS), and some are loops (see LOOPS); 3: as 2, and some songs whose bar only the harmony
-    marks (HARMONY_ONLY). Generators 2 and 3 draw their choices from other random streams, so
+    marks (HARMONY_ONLY); 4: generator 3's songs played as musicians do (beats_mix.perform: phrase
+    dynamics, anticipations, legato; make_beats_data renders them part by part and mixes them,
+    beats_mix.produce). Generators 2, 3 and 4 draw their choices from other random streams, so
     generator 1's songs stay what they were, and generator 2's."""
     rng = np.random.default_rng(seed)
     meter, beats_per_bar, subdiv = METERS[rng.choice(len(METERS), p=METER_WEIGHTS)]
@@ -445,6 +447,10 @@ def make_song(seed, duration_s=30.0, generator=1):
                 chords=chord_style, programs=programs)
     if generator >= 2:
         desc.update(generator=generator, accent=accent_mode, loop_bars=loop_bars, harmony_only=bool(harmony_only))
+    if generator >= 4:  # generator 3's song, played with phrase dynamics, pushes and legato
+        import beats_mix
+        notes, info = beats_mix.perform(notes, np.array(beats), beats_per_bar, subdiv, seed)
+        desc.update(info)
     return notes, programs, np.array(beats), desc
 
 

@@ -41,7 +41,7 @@ def main():
     ap.add_argument('--songs', type=int, default=12)
     ap.add_argument('--seed', type=int, default=90261205)
     ap.add_argument('--soundfont', nargs='+', default=SOUNDFONTS)
-    ap.add_argument('--generator', type=int, default=1, help='beats_songs.make_song\'s generator (1, 2 or 3)')
+    ap.add_argument('--generator', type=int, default=1, help='beats_songs.make_song\'s generator (1, 2, 3 or 4)')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     index = []
@@ -53,7 +53,7 @@ def main():
                 notes, programs, beats, desc = songs.make_song(args.seed + k, duration_s=float(rng.uniform(22, 34)),
                                                                generator=args.generator)
                 reverb, chorus = rng.random() < 0.5, rng.random() < 0.3
-                x = mbd.augment(mbd.render(notes, programs, sf, reverb, chorus, tmp), rng)
+                x = mbd.augment(mbd.render_song(notes, programs, desc, sf, reverb, chorus, tmp), rng)
                 base = '%s_%03d' % (name, k)
                 write_wav(os.path.join(args.out, base + '.wav'), x)
                 with open(os.path.join(args.out, base + '.beats'), 'w') as f:

@@ -103,6 +103,16 @@ def render(notes, programs, soundfont, reverb, chorus, tmp):
     return x
 
 
+def render_song(notes, programs, desc, soundfont, reverb, chorus, tmp):
+    """Generators 1-3: one FluidSynth pass; generator 4: part by part, mixed (beats_mix.produce)."""
+    if desc.get('generator', 1) >= 4:
+        import beats_mix
+        x, mix = beats_mix.produce(notes, programs, desc['seed'], soundfont, tmp, songs.write_midi, read_wav)
+        desc.update(mix)
+        return x
+    return render(notes, programs, soundfont, reverb, chorus, tmp)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -111,7 +121,8 @@ def main():
     ap.add_argument('--seed', type=int, default=20261205)
     ap.add_argument('--strata', default='./strata')
     ap.add_argument('--generator', type=int, default=1,
-                    help='beats_songs.make_song\'s generator: 1 (sessions 1-4), 2 (loudness not always on the bar, loops)')
+                    help='beats_songs.make_song\'s generator: 1 (sessions 1-4), 2 (loudness not always on the bar, loops), '
+                    '3 (and songs whose bar only the harmony marks), 4 (3 played and mixed as records are: beats_mix.py)')
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     index = []
@@ -122,7 +133,7 @@ def main():
             notes, programs, beats, desc = songs.make_song(seed, duration_s=float(rng.uniform(22, 34)),
                                                            generator=args.generator)
             reverb, chorus = rng.random() < 0.5, rng.random() < 0.3
-            x = render(notes, programs, SOUNDFONT, reverb, chorus, tmp)
+            x = render_song(notes, programs, desc, SOUNDFONT, reverb, chorus, tmp)
             desc['source'] = 'fluidsynth'
             save(args.out, k, x, beats, desc, rng, index)
             print('song %d/%d %s %.0f BPM %s' % (k + 1, args.songs, desc['meter'], desc['bpm'], desc['tempo']),
