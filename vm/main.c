@@ -401,6 +401,13 @@ static lua_State *start_patch(const char *path, const char *command, int argc, c
         lua_close(L);
         return NULL;
     }
+    /* the arguments go on the stack as the chunk's `...`: Lua promises only
+     * LUA_MINSTACK free slots, so make room (a batch of 40 songs overflowed) */
+    if (lua_status == LUA_OK && !lua_checkstack(L, argc + 2)) {
+        fprintf(stderr, "strata: too many arguments (%d)\n", argc);
+        lua_close(L);
+        return NULL;
+    }
     if (lua_status == LUA_OK) {
         lua_pushcfunction(L, st_lua_error_handler);
         lua_insert(L, -2);

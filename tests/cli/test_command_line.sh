@@ -191,3 +191,18 @@ done
 # "nmf_group: parameter smooth = inf is not a finite number")
 run "$STRATA" --quiet nmf "$dir/clip.wav" -o "$dir/nmf-hop0" --hop 0 --iterations 5
 ok "strata nmf --hop 0 runs" "$(yes_if test "$status" = 0 -a -s "$dir/nmf-hop0/source_1.wav")" "exit $status: $out"
+
+# many arguments (a batch: strata hpss *.wav on a folder of songs) go on the Lua stack as the
+# patch's `...`: 300 of them reach the patch (41 or more overflowed the stack: SIGSEGV), and a
+# batch of 60 inputs whose last is missing is one line and exit 1
+run timeout 60 "$STRATA" run /dev/stdin $(seq 1 300) <<'EOF2'
+print(select("#", ...), arg[300])
+EOF2
+ok "strata run with 300 arguments: the patch sees them all" \
+    "$(yes_if test "$status" = 0 -a "$out" = "300	300")" "exit $status: $out"
+mkdir -p "$dir/many"
+for i in $(seq 1 60); do ln -s ../clip.wav "$dir/many/s$i.wav"; done
+run timeout 120 "$STRATA" hpss "$dir"/many/*.wav "$dir/missing.wav" -o "$dir/many-out"
+ok "strata hpss with 61 inputs, the last missing: one line, exit 1, nothing made" \
+    "$(yes_if test "$status" = 1 -a "$(printf '%s\n' "$out" | wc -l)" = 1 -a ! -e "$dir/many-out")" \
+    "exit $status: $out"
