@@ -13,6 +13,8 @@
  * `fading` (the old program during a crossfade). */
 #include "live.h"
 
+#include "parallel.h"
+
 #include "recorder.h"
 
 #include <jack/jack.h>
@@ -606,7 +608,7 @@ int st_live_close(st_live *l)
      * (or hung) would keep us here forever, so a helper does it and we wait
      * a bounded time */
     pthread_t closer;
-    if (pthread_create(&closer, NULL, close_client, l) != 0) {
+    if (st_thread_start(&closer, NULL, close_client, l) != 0) {
         jack_deactivate(l->client);
         jack_client_close(l->client);
         free_all(l);

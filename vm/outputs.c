@@ -44,6 +44,9 @@ static int n_held, cap_held, holding, force, exit_hook, signal_hook;
 enum { MAX_OPEN = 16 };
 static const char *open_tmp[MAX_OPEN];
 static const int ending_signals[3] = {SIGINT, SIGTERM, SIGHUP};
+/* the thread that installed the handler (the command's), where it runs */
+static pthread_t owner;
+static volatile sig_atomic_t owner_set;
 /* Lines to print once the set's files are in place ("wrote PATH"), and the
  * folders made for the set, removed (when empty) if it fails: a failed
  * command says it wrote nothing and leaves no empty folder. */
@@ -143,6 +146,13 @@ static void at_exit(void)
  * ends the process as it would have. Only async-signal-safe calls. */
 static void on_ending_signal(int sig)
 {
+    /* delivered to a thread strata did not start (OpenBLAS's, JACK's): pass
+     * it to the thread that keeps the tables, which takes it once it no
+     * longer blocks it (outside enter .. leave) */
+    if (owner_set && !pthread_equal(pthread_self(), owner)) {
+        pthread_kill(owner, sig);
+        return;
+    }
     for (int i = 0; i < n_held; i++)
         unlink(held[i].tmp);
     for (int i = 0; i < MAX_OPEN; i++)
@@ -172,7 +182,7 @@ void st_outputs_begin(void)
     enter(&saved);
     holding = 1;
     if (!exit_hook) exit_hook = atexit(at_exit) == 0;
-    if (!signal_hook) install_signal_hook(), signal_hook = 1;
+    if (!signal_hook) owner = pthread_self(), owner_set = 1, install_signal_hook(), signal_hook = 1;
     leave(&saved);
 }
 

@@ -22,6 +22,19 @@ static void *run_job(void *arg)
     return NULL;
 }
 
+int st_thread_start(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+    sigset_t ending, saved;
+    sigemptyset(&ending);
+    sigaddset(&ending, SIGINT);
+    sigaddset(&ending, SIGTERM);
+    sigaddset(&ending, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &ending, &saved); /* the new thread inherits the mask */
+    int status = pthread_create(thread, attr, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    return status;
+}
+
 void st_parallel_for(int n_threads, int64_t n_items, st_range_fn fn, void *ctx)
 {
     if (n_threads > MAX_THREADS) n_threads = MAX_THREADS;
@@ -35,19 +48,9 @@ void st_parallel_for(int n_threads, int64_t n_items, st_range_fn fn, void *ctx)
     int started[MAX_THREADS] = {0};
     for (int k = 0; k < n_threads; k++)
         job[k] = (range_job){fn, ctx, n_items * k / n_threads, n_items * (k + 1) / n_threads};
-    /* The workers start with the signals that end a command blocked, so
-     * that their handler (vm/outputs.c) runs on the calling thread, where the
-     * table of temporary files is guarded. A thread that cannot start leaves
-     * its range to the caller. */
-    sigset_t ending, saved;
-    sigemptyset(&ending);
-    sigaddset(&ending, SIGINT);
-    sigaddset(&ending, SIGTERM);
-    sigaddset(&ending, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &ending, &saved);
+    /* A thread that cannot start leaves its range to the caller. */
     for (int k = 1; k < n_threads; k++)
-        started[k] = pthread_create(&thread[k], NULL, run_job, &job[k]) == 0;
-    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+        started[k] = st_thread_start(&thread[k], NULL, run_job, &job[k]) == 0;
     run_job(&job[0]);
     for (int k = 1; k < n_threads; k++) {
         if (started[k])

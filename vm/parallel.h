@@ -3,11 +3,18 @@
 #ifndef ST_PARALLEL_H
 #define ST_PARALLEL_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 typedef void (*st_range_fn)(void *ctx, int64_t begin, int64_t end);
 
 void st_parallel_for(int n_threads, int64_t n_items, st_range_fn fn, void *ctx);
+
+/* pthread_create, the new thread starting with the signals that end a
+ * command (SIGINT, SIGTERM, SIGHUP) blocked, so that their handler
+ * (vm/outputs.c) runs on the thread that keeps the table of temporary
+ * files. Every thread strata starts goes through it. */
+int st_thread_start(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
 
 /* OpenBLAS's thread count is one global setting that each node would
  * otherwise inherit from the node before it (which may have run or been

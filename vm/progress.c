@@ -1,5 +1,7 @@
 #include "progress.h"
 
+#include "parallel.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,7 +89,7 @@ void st_progress_begin(const char *label)
         pthread_attr_t attr;
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        watcher_started = pthread_create(&thread, &attr, watch, NULL) == 0;
+        watcher_started = st_thread_start(&thread, &attr, watch, NULL) == 0;
         pthread_attr_destroy(&attr);
     }
     pthread_mutex_unlock(&lock);
