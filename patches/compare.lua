@@ -18,7 +18,9 @@ local opt = strata.args {
   doc = "Separate MIX with each method, match its outputs to the reference stems (the permutation\n" ..
         "with the best mean SIR) and print method x source SDR, SIR and SAR (BSS Eval v3, mono, as\n" ..
         "the corpus protocol says) with the seconds each method took. A method that fails is a row\n" ..
-        "saying why; the others go on, and the command exits 1 at the end.\n" ..
+        "saying why; the others go on, and the command exits 1 at the end. What would fail every\n" ..
+        "method alike (a reference of another length, silent or repeating another) is one line\n" ..
+        "before any method.\n" ..
         "Methods: " .. table.concat(method_names(), ", ") .. " (patches/methods/).",
   positional = { { "mixture", "the mixture" } },
   options = {
@@ -58,6 +60,18 @@ for i, r in ipairs(refs) do
     error(string.format("%s: reference %d ('%s') has %d samples, the mixture %d (--trim cuts to the shortest)",
       command, i, opt.ref[i], n, frames), 0)
   end
+end
+-- So do the references' own faults (a silent one, one repeating another, more than the permutation
+-- search takes, another rate): bsseval's checks, run once on the references against themselves (1-tap
+-- filters: the checks, not a costly evaluation), said in one line before any method.
+local checked, why = pcall(function()
+  return strata.bsseval(strata.list(refs), strata.list(refs), { trim = opt.trim, filter_length = 1 }).sdr:eval()
+end)
+if not checked then
+  why = tostring(why):match("^[^\n]*"):gsub("^[^:%s]+%.lua:%d+: ", ""):gsub("trim = true", "--trim")
+  why = why:gsub("reference source (%d+)", function(i) return string.format("reference %s ('%s')", i, opt.ref[tonumber(i)]) end)
+  why = why:gsub("source (%d+)", function(i) return string.format("reference %s ('%s')", i, opt.ref[tonumber(i)]) end, 1)
+  error(string.format("%s: the references: %s", command, why), 0)
 end
 
 -- One method: its scores, or an error (raised with a one-line message).

@@ -263,7 +263,7 @@ int st_bss_any_silent(const double *const *signals, int n_src, int n_chan, int64
         for (int c = 0; c < n_chan && silent; c++)
             for (int64_t t = 0; t < n_samples && silent; t++)
                 if (signals[s * n_chan + c][t] != 0) silent = 0;
-        if (silent) return 1;
+        if (silent) return s + 1;
     }
     return 0;
 }
@@ -318,9 +318,11 @@ static int check_input(const st_bss_input *in, char *error, size_t error_size)
         snprintf(error, error_size, "%d sources: the permutation search stops at 10", n_src);
         return -1;
     }
-    if (st_bss_any_silent(in->ref, n_src, n_chan, in->n_samples)) {
+    int silent = st_bss_any_silent(in->ref, n_src, n_chan, in->n_samples);
+    if (silent) {
         snprintf(error, error_size,
-                 "a reference source is silent (all zeros), which makes the evaluation ambiguous");
+                 "reference source %d is silent (all zeros), which makes the evaluation ambiguous",
+                 silent);
         return -1;
     }
     /* a source each of whose channels repeats a channel of an earlier source
@@ -342,10 +344,12 @@ static int check_input(const st_bss_input *in, char *error, size_t error_size)
             return -1;
         }
     }
-    if (st_bss_any_silent(in->est, n_src, n_chan, in->n_samples)) {
+    silent = st_bss_any_silent(in->est, n_src, n_chan, in->n_samples);
+    if (silent) {
         snprintf(
             error, error_size,
-            "an estimated source is silent (all zeros), which leaves the system underdetermined");
+            "estimated source %d is silent (all zeros), which leaves the system underdetermined",
+            silent);
         return -1;
     }
     return 0;

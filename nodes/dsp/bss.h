@@ -47,7 +47,8 @@ int st_bss_eval(const st_bss_input *in, st_bss_scores *out, char *error, size_t 
 int st_bss_eval_v4(const st_bss_input *in, int64_t window, int64_t hop, st_bss_scores *out,
                    int64_t *n_windows, char *error, size_t error_size);
 
-/* 1 when any source's channels are all zero over [0, n_samples). */
+/* The first source (1-based) whose channels are all zero over [0, n_samples),
+ * or 0 when none is. */
 int st_bss_any_silent(const double *const *signals, int n_src, int n_chan, int64_t n_samples);
 
 #endif

@@ -54,7 +54,7 @@ out=$("$STRATA" eval --ref "$dir/drums.wav" --est "$dir/short.wav" --trim 2>&1)
 has "$out" "mean SDR"
 ok "eval --trim cuts to the shortest" $? "$out"
 out=$("$STRATA" eval --ref "$dir/silent.wav" "$dir/bass.wav" --est "$dir/drums.wav" "$dir/bass.wav" 2>&1); status=$?
-[ "$status" -ne 0 ] && has "$out" "a reference source is silent" && [ "$(echo "$out" | grep -c '')" -eq 1 ]
+[ "$status" -ne 0 ] && has "$out" "reference source 1 is silent" && [ "$(echo "$out" | grep -c '')" -eq 1 ]
 ok "eval refuses a silent reference in one line" $? "$out"
 out=$("$STRATA" eval --ref "$dir/bass.wav" "$dir/bass.wav" --est "$dir/drums.wav" "$dir/bass.wav" 2>&1); status=$?
 [ "$status" -ne 0 ] && has "$out" "reference source 2 repeats source 1" && [ "$(echo "$out" | grep -c '')" -eq 1 ]
@@ -100,3 +100,13 @@ ok "compare: a failed method is its row, the others are scored, the files are ke
 status=$?
 [ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && has "$(cat "$dir/f.err")" "strata compare: reference 2 ('$dir/short.wav') has 88200 samples, the mixture 352800 (--trim cuts to the shortest)"
 ok "compare: a reference of another length is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
+# so do the references' own faults (bsseval's checks, run once on the references): one line
+# naming the file, nothing on stdout (no method ran, no table)
+"$STRATA" compare "$dir/mix.wav" --ref "$dir/drums.wav" "$dir/silent.wav" --methods mixture,oracle-sum > "$dir/f.out" 2> "$dir/f.err"
+status=$?
+[ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && [ "$(cat "$dir/f.err")" = "strata compare: the references: bsseval: reference 2 ('$dir/silent.wav') is silent (all zeros), which makes the evaluation ambiguous" ]
+ok "compare: a silent reference is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
+"$STRATA" compare "$dir/mix.wav" --ref "$dir/bass.wav" "$dir/drums.wav" "$dir/bass.wav" --methods mixture,oracle-sum > "$dir/f.out" 2> "$dir/f.err"
+status=$?
+[ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && [ "$(cat "$dir/f.err")" = "strata compare: the references: bsseval: reference 3 ('$dir/bass.wav') repeats reference 1 ('$dir/bass.wav'), which makes the evaluation ambiguous" ]
+ok "compare: a repeated reference is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
