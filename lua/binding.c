@@ -821,6 +821,34 @@ static int module_reads(lua_State *L)
     return 1;
 }
 
+/* The folder part of an output path ("." when it has none) into folder, and
+ * its last name. */
+static const char *split_output(const char *path, char *folder, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(folder, size, ".");
+        return path;
+    }
+    snprintf(folder, size, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    return slash + 1;
+}
+
+/* strata.same_output(a, b): whether writing a and writing b would replace one
+ * file: the same name in the same folder (device and inode). An output is
+ * replaced, never written through a symlink (vm/outputs.h), so the folder and
+ * the name are its identity, not the file they name now. */
+static int module_same_output(lua_State *L)
+{
+    char folder_a[4096], folder_b[4096];
+    const char *name_a = split_output(luaL_checkstring(L, 1), folder_a, sizeof folder_a);
+    const char *name_b = split_output(luaL_checkstring(L, 2), folder_b, sizeof folder_b);
+    struct stat a, b;
+    lua_pushboolean(L, strcmp(name_a, name_b) == 0 && stat(folder_a, &a) == 0 &&
+                           stat(folder_b, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino);
+    return 1;
+}
+
 static int compare_strings(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -864,6 +892,7 @@ static const luaL_Reg module_functions[] = {{"configure", module_configure},
                                             {"mkdir", module_mkdir},
                                             {"write_file", module_write_file},
                                             {"reads", module_reads},
+                                            {"same_output", module_same_output},
                                             {"files", module_files},
                                             {"stats", module_stats},
                                             {"help", module_help},

@@ -19,8 +19,8 @@ local opt = strata.args {
         "with the best mean SIR) and print method x source SDR, SIR and SAR (BSS Eval v3, mono, as\n" ..
         "the corpus protocol says) with the seconds each method took. A method that fails is a row\n" ..
         "saying why; the others go on, and the command exits 1 at the end. What would fail every\n" ..
-        "method alike (a reference of another length, silent or repeating another) is one line\n" ..
-        "before any method.\n" ..
+        "method alike (a reference of another length, silent or repeating another; --csv or --json\n" ..
+        "naming an input, or one file) is one line before any method.\n" ..
         "Methods: " .. table.concat(method_names(), ", ") .. " (patches/methods/).",
   positional = { { "mixture", "the mixture" } },
   options = {
@@ -52,6 +52,17 @@ for i, spec in ipairs(opt.ref) do
   for path in spec:gmatch("[^+]+") do parts[#parts + 1] = strata.load { path = path, channels = "mono" } end
   refs[i] = #parts == 1 and parts[1] or strata.mix(parts)
 end
+-- --csv and --json are written after every method: a file the command reads, or one file for both
+-- (the JSON would replace the CSV), is said now
+for _, name in ipairs { "csv", "json" } do
+  if opt[name] ~= "" and strata.reads(opt[name]) then
+    error(string.format("%s: refusing to overwrite '%s', an input of this patch (--%s)", command, opt[name], name), 0)
+  end
+end
+if opt.csv ~= "" and opt.json ~= "" and strata.same_output(opt.csv, opt.json) then
+  error(string.format("%s: --csv '%s' and --json '%s' are one file", command, opt.csv, opt.json), 0)
+end
+
 local frames = mixture:eval().frames
 for i, r in ipairs(refs) do
   -- unequal lengths fail every method alike: said once, before any

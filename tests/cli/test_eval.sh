@@ -110,3 +110,22 @@ ok "compare: a silent reference is one line before any method" $? "exit $status:
 status=$?
 [ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && [ "$(cat "$dir/f.err")" = "strata compare: the references: bsseval: reference 3 ('$dir/bass.wav') repeats reference 1 ('$dir/bass.wav'), which makes the evaluation ambiguous" ]
 ok "compare: a repeated reference is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
+# --csv/--json naming a file the command reads, or one file for both, are one line before any
+# method; the input is unchanged and nothing is written
+cp "$dir/mix.wav" "$dir/mix2.wav"
+before=$(cksum < "$dir/mix2.wav")
+"$STRATA" compare "$dir/mix2.wav" --ref "$dir/drums.wav" "$dir/bass.wav" --methods mixture,oracle-sum --csv "$dir/mix2.wav" > "$dir/f.out" 2> "$dir/f.err"
+status=$?
+[ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && [ "$(cksum < "$dir/mix2.wav")" = "$before" ] &&
+    [ "$(cat "$dir/f.err")" = "strata compare: refusing to overwrite '$dir/mix2.wav', an input of this patch (--csv)" ]
+ok "compare --csv naming an input is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
+"$STRATA" compare "$dir/mix.wav" --ref "$dir/drums.wav" "$dir/bass.wav" --methods mixture --json "$dir/drums.wav" > "$dir/f.out" 2> "$dir/f.err"
+status=$?
+[ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && has "$(cat "$dir/f.err")" "an input of this patch (--json)"
+ok "compare --json naming a reference is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
+mkdir "$dir/sub"
+"$STRATA" compare "$dir/mix.wav" --ref "$dir/drums.wav" "$dir/bass.wav" --methods mixture --csv "$dir/sub/r.txt" --json "$dir/sub/../sub//r.txt" > "$dir/f.out" 2> "$dir/f.err"
+status=$?
+[ "$status" = 1 ] && [ ! -s "$dir/f.out" ] && [ ! -e "$dir/sub/r.txt" ] &&
+    [ "$(cat "$dir/f.err")" = "strata compare: --csv '$dir/sub/r.txt' and --json '$dir/sub/../sub//r.txt' are one file" ]
+ok "compare: --csv and --json naming one file is one line before any method" $? "exit $status: $(cat "$dir/f.err" "$dir/f.out")"
