@@ -20,7 +20,7 @@ local opt = strata.args {
   writes = "audio",
   options = {
     { "sources", 2, "number of sources K", param = "nmf_group.sources" },
-    { "rank", 0, "NMF components (0: 8 per source)", param = "nmf.rank" },
+    { "rank", 0, "NMF components, at least K (0: 8 per source)", param = "nmf.rank" },
     { "beta", 1, "beta-divergence: 2 Euclidean, 1 Kullback-Leibler, 0 Itakura-Saito", param = "nmf.beta" },
     { "group", "joint", "grouping of the components: joint, timbre, activation or shift" },
     { "iterations", 200, "NMF iterations at most", param = "nmf.iterations" },
@@ -39,6 +39,17 @@ if not groups[opt.group] then
   strata.usage_error(command, string.format("--group must be joint, timbre, activation or shift, not '%s'", opt.group))
 end
 local rank = opt.rank > 0 and opt.rank or 8 * opt.sources
+-- --sources and --rank are each in their node's range; what they make together is checked here,
+-- before any work (nmf and nmf_group would refuse it after the load and the factorization)
+local _, _, rank_max = strata.param_range("nmf", "rank")
+if opt.rank == 0 and rank > rank_max then
+  strata.usage_error(command, string.format("--sources %d makes %d components (8 per source), above nmf's %d: give --rank",
+    opt.sources, rank, math.tointeger(rank_max)))
+end
+if rank < opt.sources then
+  strata.usage_error(command, string.format("--sources %d wants at least %d components, not --rank %d", opt.sources,
+    opt.sources, rank))
+end
 local stems = {}
 for k = 1, opt.sources do stems[k] = "source_" .. k end
 if opt.components then

@@ -175,12 +175,15 @@ for case in "unmix|--iterations -5|--iterations wants a whole number from 1 to 1
             "unmix|--period 2.5|--period wants a whole number from 1 to 8 (or -1, 0), not 2.5" \
             "hpss|--kernel 5000|--kernel wants a whole number from 1 to 4095, not 5000" \
             "nmf|--sources 0|--sources wants a whole number from 1 to 256, not 0" \
+            "nmf|--sources 200|--sources 200 makes 1600 components (8 per source), above nmf's 1024: give --rank" \
+            "nmf|--sources 4 --rank 3|--sources 4 wants at least 4 components, not --rank 3" \
             "repet|--n-fft 3|--n-fft wants a whole number from 16 to 65536 (or 0), not 3" \
             "rpca|--power 0|--power wants a number from 0.01 to 100, not 0" \
             "beats|--max-bpm 2000|--max-bpm wants a number from 1 to 1000, not 2000" \
             "beats|--harmony 5000|--harmony wants a number from 0 to 1000 (or -1), not 5000"; do
     command=${case%%|*} rest=${case#*|}
     option=${rest%%|*} message=${rest#*|}
+    rm -rf "$dir/range" "$dir/range-cache" # a case that failed is not every later one's failure
     # shellcheck disable=SC2086 # option and value are two words
     run env STRATA_CACHE_DIR="$dir/range-cache" timeout 60 "$STRATA" "$command" "$dir/clip.wav" -o "$dir/range" $option
     ok "strata $command $option: exit 2, one line naming the option, nothing done" \
