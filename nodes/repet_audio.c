@@ -81,7 +81,7 @@ static int repet_audio_run(st_ctx *ctx, st_value *const *in, int n_in, const st_
     (void)n_in;
     const st_audio *a = &in[0]->u.audio;
     const int n_fft = st_int(p, "n_fft"), center = st_int(p, "center");
-    const int hop = st_int(p, "hop") ? st_int(p, "hop") : n_fft / 4;
+    const int hop = st_stft_hop(p);
     const int64_t n_frames = st_stft_n_frames(a->n_frames, n_fft, hop, center);
     if (n_frames < 1)
         return st_fail(ctx,

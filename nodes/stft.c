@@ -21,6 +21,11 @@ static const st_param params[] = {
      .doc = "pad n_fft / 2 zeros at both ends so that frame t is centred on sample t * hop"},
     {NULL}};
 
+int st_stft_hop(const st_params *p)
+{
+    return st_int(p, "hop") ? st_int(p, "hop") : st_int(p, "n_fft") / 4;
+}
+
 int st_stft_check_framing(st_ctx *ctx, const st_params *p)
 {
     if (st_int(p, "hop") > st_int(p, "n_fft"))
@@ -41,8 +46,7 @@ static int stft_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
 {
     (void)n_in;
     const st_audio *a = &in[0]->u.audio;
-    int n_fft = st_int(p, "n_fft"), hop = st_int(p, "hop"), center = st_int(p, "center");
-    if (hop == 0) hop = n_fft / 4;
+    int n_fft = st_int(p, "n_fft"), hop = st_stft_hop(p), center = st_int(p, "center");
     int64_t n_frames = st_stft_n_frames(a->n_frames, n_fft, hop, center);
     if (n_frames < 1)
         return st_fail(ctx,
@@ -100,7 +104,7 @@ static int stft_open(st_ctx *ctx, st_open *o, void **state)
     if (!s) return st_fail(ctx, "out of memory");
     s->n_channels = o->in[0].n_channels;
     s->n_fft = st_int(o->params, "n_fft");
-    s->hop = st_int(o->params, "hop") ? st_int(o->params, "hop") : s->n_fft / 4;
+    s->hop = st_stft_hop(o->params);
     s->n_bins = s->n_fft / 2 + 1;
     s->until_next = s->n_fft / 2;
     s->history = calloc((size_t)s->n_channels * (size_t)s->n_fft, sizeof *s->history);

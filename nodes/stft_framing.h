@@ -11,4 +11,9 @@
  * n_fft, hop and window, its choices "hann|sqrt_hann|hamming". */
 int st_stft_check_framing(st_ctx *ctx, const st_params *p);
 
+/* The hop such a node uses: its hop parameter, or n_fft / 4 when that is 0.
+ * A patch reads it from the spectrum's facts (hop), not from a copy of the
+ * rule. */
+int st_stft_hop(const st_params *p);
+
 #endif

@@ -60,7 +60,7 @@ local stale = {} -- an earlier run's stems beyond this run's count, removed once
 for i, input in ipairs(opt.input) do
   local song = strata.load(input)
   local spec = song:stft { n_fft = opt.n_fft, hop = opt.hop }
-  local hop = opt.hop > 0 and opt.hop or opt.n_fft // 4 -- stft's hop 0: a quarter of the frame
+  local hop = spec:eval().hop -- the hop stft used (--hop 0: its own choice), from the spectrum's facts
   local model = spec:magnitude():nmf { rank = rank, beta = opt.beta, iterations = opt.iterations,
                                        tol = opt.tol, seed = opt.seed, floor = opt.beta <= 0 and 1e-6 or 0 }
   local rate = song:eval().rate

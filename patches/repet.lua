@@ -96,7 +96,9 @@ for i, input in ipairs(opt.input) do
     io.stderr:write(string.format("%s: warning: '%s' is silent: nothing to separate\n", command, input))
   end
   local n_fft = opt.n_fft > 0 and opt.n_fft or 2 ^ math.ceil(math.log(0.032 * rate, 2)) // 1
-  local hop = opt.hop > 0 and opt.hop or n_fft // 4
+  -- the hop stft uses (--hop 0: its own choice), from the facts of the spectrum of the song's first
+  -- frame: the rule stays the node's, and no method that makes its own spectrum pays for this one
+  local hop = song:slice { duration = n_fft / rate }:stft { n_fft = n_fft, hop = opt.hop, window = "sqrt_hann" }:eval().hop
   local spec = song:stft { n_fft = n_fft, hop = hop, window = "sqrt_hann" }
   local parts, background, foreground
   if opt.method == "repet" then

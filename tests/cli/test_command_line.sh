@@ -209,3 +209,12 @@ run timeout 120 "$STRATA" hpss "$dir"/many/*.wav "$dir/missing.wav" -o "$dir/man
 ok "strata hpss with 61 inputs, the last missing: one line, exit 1, nothing made" \
     "$(yes_if test "$status" = 1 -a "$(printf '%s\n' "$out" | wc -l)" = 1 -a ! -e "$dir/many-out")" \
     "exit $status: $out"
+# stft's "hop 0: a quarter of the frame" is the node's rule alone (st_stft_hop): the patches read
+# the hop stft used from the spectrum's facts, they do not restate the rule
+restated=$(grep -n "n_fft *// *4" patches/*.lua patches/methods/*.lua)
+ok "no patch restates stft's hop rule (hop 0 = n_fft / 4)" "$(yes_if test -z "$restated")" "$restated"
+printf 'require("strata").testsong { tempo = 120, bars = 4, seed = 5 }.mixture:save("%s")\n' "$dir/song4.wav" > "$dir/mk4.lua"
+"$STRATA" --quiet run "$dir/mk4.lua"
+run "$STRATA" --quiet repet "$dir/song4.wav" -o "$dir/repet-hop0" --hop 0 --n-fft 1024
+ok "strata repet --hop 0 --n-fft 1024 says stft's hop, 256" \
+    "$(yes_if test "$status" = 0 -a -n "$(echo "$out" | grep "frames of 256 samples)$")")" "exit $status: $out"
