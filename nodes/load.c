@@ -13,12 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_RATE_HZ 768000.0
-/* The lowest rate read: below it no node makes sense of the file (an STFT frame of 2048
- * samples lasts seconds, the beat tracker cannot resample it), and each would say so in
- * its own terms without naming the file. The signal node and render start here too. */
-#define MIN_RATE_HZ 1000.0
-#define RATE_RANGE  ": audio is read at 1 kHz to 768 kHz"
+/* Rates are read from ST_MIN_RATE_HZ to ST_MAX_RATE_HZ (vm/value.h): below, no node makes
+ * sense of the file (an STFT frame of 2048 samples lasts seconds, the beat tracker cannot
+ * resample it), and each would say so in its own terms without naming the file. */
+#define RATE_RANGE ": audio is read at " ST_RATE_RANGE
 /* A float file's sample beyond this is not audio (120 dB above full scale):
  * refused here, where the file can be named, before an FFT overflows. */
 #define MAX_SAMPLE 1e6f
@@ -34,8 +32,9 @@ static const st_param params[] = {
     {"start", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6, .doc = "seconds to skip at the start"},
     {"duration", ST_P_NUMBER, .def = 0, .min = 0, .max = 1e6,
      .doc = "seconds to read; 0 reads to the end"},
-    {"rate", ST_P_NUMBER, .def = 0, .min = 0, .max = MAX_RATE_HZ,
-     .doc = "resample to this rate in Hz (libsamplerate); 0 keeps the file's rate"},
+    {"rate", ST_P_NUMBER, .def = 0, .min = 0, .max = ST_MAX_RATE_HZ,
+     .doc = "resample to this rate in Hz, " ST_RATE_RANGE " (libsamplerate); 0 keeps the file's "
+            "rate"},
     {"quality", ST_P_STRING, .def_str = "best", .choices = "best|medium|fast",
      .doc = "resampling quality (libsamplerate's sinc converters)"},
     {NULL}};
@@ -145,7 +144,7 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     SF_INFO info = {0};
     SNDFILE *f = sf_open_fd(fd, SFM_READ, &info, SF_FALSE);
     if (!f) close(fd);
-    if (!f && known_rate && (header_rate < MIN_RATE_HZ || header_rate > MAX_RATE_HZ))
+    if (!f && known_rate && (header_rate < ST_MIN_RATE_HZ || header_rate > ST_MAX_RATE_HZ))
         return st_fail(ctx, "'%s' has an absurd sample rate (%ld Hz)" RATE_RANGE, path,
                        header_rate);
     if (!f)
@@ -156,7 +155,7 @@ static int load_run(st_ctx *ctx, st_value *const *in, int n_in, const st_params 
     st_value *v = NULL;
     int *list = NULL, n_list;
     char reason[256];
-    if (info.samplerate < MIN_RATE_HZ || info.samplerate > MAX_RATE_HZ) {
+    if (info.samplerate < ST_MIN_RATE_HZ || info.samplerate > ST_MAX_RATE_HZ) {
         st_fail(ctx, "'%s' has an absurd sample rate (%d Hz)" RATE_RANGE, path, info.samplerate);
         goto done;
     }
@@ -265,14 +264,27 @@ done:
     return status;
 }
 
+/* rate: 0 (the file's) or a rate strata reads, which the descriptor's range
+ * cannot say: 1 to 999 Hz failed later without naming the file */
+static int load_check(st_ctx *ctx, const st_params *p)
+{
+    double rate = st_num(p, "rate");
+    if (rate != 0 && rate < ST_MIN_RATE_HZ)
+        return st_fail(
+            ctx, "parameter rate = %g Hz is outside " ST_RATE_RANGE " (0 keeps the file's rate)",
+            rate);
+    return ST_OK;
+}
+
 const st_node_type st_node_load = {
     .name = "load",
     .doc = "Read an audio file. Channels may be picked or mixed to mono, a stretch cut out "
            "and the rate converted. A missing, unreadable, truncated or empty file, a NaN, "
            "infinite or absurd sample (beyond 1e6, full scale being 1) or a sample rate "
-           "outside 1 kHz to 768 kHz is an error that names the file.",
+           "outside " ST_RATE_RANGE " is an error that names the file.",
     .inputs = (const st_port[]){{NULL}},
     .outputs = (const st_port[]){{"out", ST_AUDIO}, {NULL}},
     .params = params,
+    .check = load_check,
     .run = load_run,
 };

@@ -537,7 +537,8 @@ static int render_command(int argc, char **argv)
         return EXIT_USAGE;
     if (block && number_option(block, "--block", 1, 65536, &x)) return EXIT_USAGE;
     if (block) opt.block_frames = (int)x;
-    if (rate && number_option(rate, "--rate", 1000, 768000, &opt.rate_hz)) return EXIT_USAGE;
+    if (rate && number_option(rate, "--rate", ST_MIN_RATE_HZ, ST_MAX_RATE_HZ, &opt.rate_hz))
+        return EXIT_USAGE;
     /* -o DIR (an existing folder, or a name ending in /): one file per output */
     struct stat st;
     size_t len = strlen(out);

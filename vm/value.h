@@ -27,6 +27,17 @@ typedef enum {
 
 typedef enum { ST_WINDOW_HANN = 0, ST_WINDOW_SQRT_HANN, ST_WINDOW_HAMMING } st_window;
 
+/* The sample rates strata reads and makes: load refuses a file outside them
+ * (and resampling to a rate below them), the signal node and `strata render
+ * --rate` take only these. Messages say ST_RATE_RANGE ("1 kHz to 768 kHz"). */
+#define ST_MIN_RATE_KHZ  1
+#define ST_MAX_RATE_KHZ  768
+#define ST_MIN_RATE_HZ   (ST_MIN_RATE_KHZ * 1000.0)
+#define ST_MAX_RATE_HZ   (ST_MAX_RATE_KHZ * 1000.0)
+#define ST_STRINGIFY_(x) #x
+#define ST_STRINGIFY(x)  ST_STRINGIFY_(x)
+#define ST_RATE_RANGE    ST_STRINGIFY(ST_MIN_RATE_KHZ) " kHz to " ST_STRINGIFY(ST_MAX_RATE_KHZ) " kHz"
+
 typedef struct st_value st_value;
 
 typedef struct {

@@ -48,6 +48,18 @@ for c in repet nmf hpss; do
 done
 expect "strata beats: sample rate 100 Hz names the file" "^strata beats: '.*/rate100.wav' has an absurd sample rate \(100 Hz\)" \
     "$STRATA" --quiet beats "$dir/rate100.wav"
+# resampling to a rate strata does not read (load's rate = 1 .. 999 Hz) is said when the node is
+# made (it was made and failed downstream without the file); the range is one pair of constants
+# (vm/value.h) that load, the signal node and render --rate say alike
+printf 'require("strata").load { path = "%s", rate = 500 }:save("%s")\n' "$dir/good.wav" "$dir/out.wav" > "$dir/rate500.lua"
+expect "load rate = 500 is one line naming the range" "^strata: $dir/rate500.lua:1: load: parameter rate = 500 Hz is outside 1 kHz to 768 kHz \(0 keeps the file's rate\)$" \
+    "$STRATA" --quiet run "$dir/rate500.lua"
+expect "signal rate = 500 names the same range" "signal: parameter rate = 500 is out of range \[1000, 768000\]$" \
+    "$STRATA" --quiet run /dev/stdin <<'EOF2'
+require("strata").signal { rate = 500 }
+EOF2
+expect "render --rate 999 names the same range" "^strata: --rate wants a number from 1000 to 768000, not '999'$" \
+    "$STRATA" --quiet render "$dir/rate500.lua" --rate 999 -o "$dir/out.wav"
 expect "syntax error names file:line" "syntax.lua:3: '\)' expected" "$STRATA" run "$dir/syntax.lua"
 expect "audio where a spectrum is expected" "type.lua:3: magnitude: input in expects spectrum, got audio" "$STRATA" run "$dir/type.lua"
 expect "unknown parameter" "unknown.lua:4: stft: unknown parameter 'nfft'" "$STRATA" run "$dir/unknown.lua"
