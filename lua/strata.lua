@@ -213,14 +213,14 @@ end
 
 -- strata.check_inputs(opt, inputs): every input of a command, before any work,
 -- so that a bad last input fails before the first is computed: each is opened
--- and its header and first second read (the load node's checks: it exists, is
+-- and its header and first tenth of a second read (the load node's checks: it exists, is
 -- readable, is audio libsndfile reads, holds frames at a sane rate, is not cut
 -- short). A pipe (process substitution) can be read only once: it is left to
 -- the command. A bad sample deep inside a file is found when the file is read
 -- (the command then fails with nothing written: the output set).
 function strata.check_inputs(opt, inputs)
   for _, input in ipairs(inputs) do
-    if strata.file_kind(input) ~= "pipe" then strata.load { path = input, duration = 1 }:compute() end
+    if strata.file_kind(input) ~= "pipe" then strata.load { path = input, duration = 0.1 }:compute() end
   end
 end
 

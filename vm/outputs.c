@@ -237,23 +237,19 @@ int st_outputs_checkpoint(char *error, size_t error_size)
     return status;
 }
 
-/* Holds line for the commit. Lock held. 0, or -1 out of memory. */
+/* Holds line for the commit. Lock held. 0, or -1 out of memory. said_to
+ * grows ahead of said (push doubles said's capacity as this does), so it
+ * always has room for said's lines. */
 static int hold_line(FILE *to, const char *line)
 {
     if (n_said == cap_said) {
-        int cap = cap_said ? 2 * cap_said : 8;
-        char **grown = realloc(said, (size_t)cap * sizeof *grown);
+        FILE **grown = realloc(said_to, (size_t)(cap_said ? 2 * cap_said : 8) * sizeof *grown);
         if (!grown) return -1;
-        said = grown;
-        FILE **grown_to = realloc(said_to, (size_t)cap * sizeof *grown_to);
-        if (!grown_to) return -1;
-        said_to = grown_to;
-        cap_said = cap;
+        said_to = grown;
     }
-    char *copy = strdup(line);
-    if (!copy) return -1;
-    said[n_said] = copy;
-    said_to[n_said++] = to;
+    const int i = n_said;
+    if (push(&said, &n_said, &cap_said, line)) return -1;
+    said_to[i] = to;
     return 0;
 }
 
