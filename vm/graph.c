@@ -152,8 +152,10 @@ static int set_param(st_graph *g, const st_node_type *t, const st_param *d, st_p
         return graph_fail(g, "%s: parameter %s must be a %s, not the string \"%s\"", t->name,
                           d->name, d->kind == ST_P_BOOL ? "boolean" : "number", a->str);
     if (!isfinite(a->num))
-        return graph_fail(g, "%s: parameter %s = %g is not a finite number", t->name, d->name,
-                          a->num);
+        return graph_fail(g, "%s: parameter %s = %s is not a finite number", t->name, d->name,
+                          isnan(a->num) ? "nan"
+                          : a->num > 0  ? "inf"
+                                        : "-inf"); /* not "-nan" */
     if (d->kind == ST_P_INT && a->num != floor(a->num))
         return graph_fail(g, "%s: parameter %s = %g must be an integer", t->name, d->name, a->num);
     if ((d->kind == ST_P_NUMBER || d->kind == ST_P_INT) && (a->num < d->min || a->num > d->max))

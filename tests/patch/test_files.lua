@@ -54,6 +54,11 @@ check("resampled sine matches a sine made at the new rate", mid_err < 1e-3, mid_
 raises("bad channel list", function() strata.load { path = dir .. "/float.wav", channels = "3" }:eval() end,
   "channels = \"3\": the file has 2 channels")
 raises("unknown extension", function() x:save(dir .. "/x.xyz") end, "cannot tell the format")
+-- a NaN parameter is named "nan" (printf gives "-nan" for 0/0), infinities by their sign
+raises("a NaN parameter", function() strata.load { path = dir .. "/float.wav", rate = 0 / 0 }:eval() end,
+  "rate = nan is not a finite number")
+raises("an infinite parameter", function() strata.load { path = dir .. "/float.wav", rate = -1 / 0 }:eval() end,
+  "rate = %-inf is not a finite number")
 raises("start past the end", function() strata.load { path = dir .. "/float.wav", start = 9 }:eval() end,
   "start = 9 s is past the end")
 
