@@ -9,6 +9,7 @@
  * everything else reaches the patch in order, and `--` passes the rest
  * untouched. Exit status: 0 done, 1 the work failed, 2 a bad command line,
  * 3 the JACK server went away. */
+#include "blas_kernels.h"
 #include "../lua/binding.h"
 #include "graph.h"
 #include "outputs.h"
@@ -909,6 +910,7 @@ static void print_usage(FILE *to)
 
 int main(int argc, char **argv)
 {
+    st_blas_choose_kernels(argv); /* may restart strata once: vm/blas_kernels.h */
     /* pull global options out wherever they stand, up to `--` */
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     int n_rest = 0, passthrough = 0;
