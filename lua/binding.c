@@ -686,17 +686,24 @@ static int module_now(lua_State *L)
     return 1;
 }
 
-/* strata.mkdir(path): true, or nil and the reason (as os.rename answers). */
-static int module_mkdir(lua_State *L)
+/* A module function's answer, as os.rename gives it: true, or nil and the
+ * reason. Returns the number of values pushed. */
+static int push_status(lua_State *L, int status, const char *error)
 {
-    char error[600];
-    if (st_make_dirs(luaL_checkstring(L, 1), 0777, error, sizeof error) == ST_OK) {
+    if (status == ST_OK) {
         lua_pushboolean(L, 1);
         return 1;
     }
     lua_pushnil(L);
     lua_pushstring(L, error);
     return 2;
+}
+
+/* strata.mkdir(path): true, or nil and the reason (as os.rename answers). */
+static int module_mkdir(lua_State *L)
+{
+    char error[600];
+    return push_status(L, st_make_dirs(luaL_checkstring(L, 1), 0777, error, sizeof error), error);
 }
 
 /* strata.write_file(path, text): writes a text (or any bytes) the way every
@@ -730,13 +737,7 @@ static int module_write_file(lua_State *L)
         }
     }
     if (o.fd >= 0 || status == ST_OK) status = st_output_close(&o, status, error, sizeof error);
-    if (status == ST_OK) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    lua_pushnil(L);
-    lua_pushstring(L, error);
-    return 2;
+    return push_status(L, status, error);
 }
 
 /* strata.param_range(node, param): the kind ("number" or "integer"), min and
@@ -762,13 +763,7 @@ static int module_param_range(lua_State *L)
 static int module_can_write(lua_State *L)
 {
     char error[4400];
-    if (st_dirs_check(luaL_checkstring(L, 1), error, sizeof error) == ST_OK) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    lua_pushnil(L);
-    lua_pushstring(L, error);
-    return 2;
+    return push_status(L, st_dirs_check(luaL_checkstring(L, 1), error, sizeof error), error);
 }
 
 /* strata.commit(): moves the files the command has written so far into
@@ -778,13 +773,7 @@ static int module_can_write(lua_State *L)
 static int module_commit(lua_State *L)
 {
     char error[4400];
-    if (st_outputs_checkpoint(error, sizeof error) == ST_OK) {
-        lua_pushboolean(L, 1);
-        return 1;
-    }
-    lua_pushnil(L);
-    lua_pushstring(L, error);
-    return 2;
+    return push_status(L, st_outputs_checkpoint(error, sizeof error), error);
 }
 
 /* strata.say_written(line): prints line once the command's files are in
